@@ -1,0 +1,106 @@
+#!/bin/sh
+# Builds the tiny test guest from Debian packages only (TESTBED.md "The guest"):
+#
+#   tests/vm/cache/
+#     debs/           linux-image-amd64 + linux-image-<version>-amd64 (.deb, apt-get download)
+#     kernel/         dpkg-deb -x of the versioned package
+#     vmlinuz         the kernel
+#     initrd.gz       busybox-static + virtio-net modules + /init, `busybox cpio -H newc | gzip`
+#
+# The guest's /init reads its settings from the kernel command line:
+#   vmroam.ip=10.1.0.10/24   address (default 10.1.0.10/24)
+#   vmroam.gw=10.1.0.1       default route (default 10.1.0.1)
+#   vmroam.fill=N            fill a tmpfs with N MiB of /dev/urandom (default 0) so a
+#                            migration has real work to do
+# and then runs a TCP echo on port 7 and prints "vmroam-guest tick <date>" every second on
+# ttyS0 (the serial log shows the guest is alive and when it paused).
+#
+# Usage: build-guest.sh [CACHE_DIR]   prints the cache dir on stdout when done.
+# Cached: the download and extraction happen once; the initrd is rebuilt only when this
+# script is newer than it.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${1:-$here/cache}
+mkdir -p "$cache/debs"
+cache=$(cd "$cache" && pwd)
+
+log() { echo "build-guest: $*" >&2; }
+
+# 1. Kernel packages (apt-get download needs no root and installs nothing).
+if ! ls "$cache"/debs/linux-image-*-amd64_*.deb >/dev/null 2>&1; then
+  meta=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1)
+  [ -n "$meta" ] || { log "cannot resolve linux-image-amd64 to a versioned package"; exit 1; }
+  log "downloading linux-image-amd64 and $meta"
+  (cd "$cache/debs" && apt-get download linux-image-amd64 "$meta" >&2)
+fi
+deb=$(ls "$cache"/debs/linux-image-[0-9]*-amd64_*.deb | head -n1)
+
+# 2. Extract once.
+if [ ! -f "$cache/kernel/.extracted" ]; then
+  log "extracting $(basename "$deb")"
+  rm -rf "$cache/kernel"
+  mkdir -p "$cache/kernel"
+  dpkg-deb -x "$deb" "$cache/kernel"
+  touch "$cache/kernel/.extracted"
+fi
+vmlinuz=$(ls "$cache"/kernel/boot/vmlinuz-* | head -n1)
+version=${vmlinuz##*/vmlinuz-}
+cp -f "$vmlinuz" "$cache/vmlinuz"
+moddir=$cache/kernel/lib/modules/$version/kernel
+
+# 3. initramfs. Module order from each .ko's modinfo "depends=" (the package ships no
+# modules.dep; TESTBED.md gives the resulting order, which we keep verbatim).
+if [ ! -f "$cache/initrd.gz" ] || [ "$0" -nt "$cache/initrd.gz" ]; then
+  busybox=$(command -v busybox)
+  file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || log "warning: $busybox may not be static"
+  root=$cache/initramfs
+  rm -rf "$root"
+  mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/mnt" "$root/lib/modules" "$root/etc"
+  cp "$busybox" "$root/bin/busybox"
+  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
+    ko=$(find "$moddir" -name "$m.ko" | head -n1)
+    [ -n "$ko" ] || { log "module $m.ko not found under $moddir"; exit 1; }
+    cp "$ko" "$root/lib/modules/"
+    echo "$m" >> "$root/lib/modules/order"
+  done
+  # /dev/console and /dev/null exist before devtmpfs is mounted (the kernel opens console first).
+  mknod -m 600 "$root/dev/console" c 5 1
+  mknod -m 666 "$root/dev/null" c 1 3
+  cat > "$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs dev /dev
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+ip=10.1.0.10/24
+gw=10.1.0.1
+fill=0
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    vmroam.ip=*) ip=${arg#vmroam.ip=} ;;
+    vmroam.gw=*) gw=${arg#vmroam.gw=} ;;
+    vmroam.fill=*) fill=${arg#vmroam.fill=} ;;
+  esac
+done
+for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko; done
+ip link set lo up
+ip link set eth0 up
+ip addr add "$ip" dev eth0
+ip route add default via "$gw"
+if [ "$fill" -gt 0 ]; then
+  mount -t tmpfs -o size=$((fill + 8))m fill /mnt
+  dd if=/dev/urandom of=/mnt/fill bs=1M count="$fill" 2>/dev/null
+fi
+echo "vmroam-guest up ip=$ip gw=$gw fill=${fill}MiB"
+(while true; do nc -l -p 7 -e cat; done) &
+while true; do echo "vmroam-guest tick $(date +%s)"; sleep 1; done
+EOF
+  chmod 755 "$root/init"
+  log "packing initrd"
+  (cd "$root" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -9 > "$cache/initrd.gz.tmp")
+  mv "$cache/initrd.gz.tmp" "$cache/initrd.gz"
+fi
+log "kernel $version, initrd $(wc -c < "$cache/initrd.gz") bytes"
+echo "$cache"
