@@ -1,0 +1,126 @@
+// TunnelDriver: the seam between the agents and whatever moves tunnelled packets.
+//
+// Both agents use the same five verbs:
+//   * HA: add_tunnel_endpoint(CoA), route(HoA → CoA): the kernel's traffic for HoA goes into
+//     the tunnel and is encapsulated to the CoA (RFC 5944 §4.2.3, RFC 2003 / RFC 3519);
+//     decapsulated reverse-tunnelled packets (RFC 3024) are handed to the kernel to route on.
+//   * FA: add_tunnel_endpoint(HA), route(HoA → HA): everything the visiting VM sends (policy
+//     routing steers it into the tunnel) is encapsulated to the VM's HA, chosen by the inner
+//     *source* address (RFC 3024 §5.2); packets decapsulated from the HA go to the kernel,
+//     which delivers them to the VM through its host route.
+// Which inner address selects the peer is the driver's LookupKey (destination at the HA,
+// source at the FA), fixed at construction.
+//
+// Implementations: "userspace" (TUN + raw IPPROTO_IPIP socket + the daemon's UDP 434 socket)
+// and "kernel" (one libnl ipip device per peer); see docs/dataplane.md. FakeTunnelDriver in
+// tests/fakes records calls for the agents' unit tests.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/core/address.hpp"
+#include "common/core/bytes.hpp"
+#include "common/core/result.hpp"
+#include "common/wire/mobile_ip.hpp"
+
+namespace vmroam::dataplane {
+
+enum class Encapsulation : std::uint8_t {
+  ipip,  // RFC 2003 IP-in-IP, IP protocol 4
+  udp,   // RFC 3519 UDP tunnelling: UDP (to port 434 by default) + type-4 header + inner IP
+};
+[[nodiscard]] constexpr std::string_view to_string(Encapsulation e) {
+  return e == Encapsulation::ipip ? "ipip" : "udp";
+}
+
+// Which inner address picks the peer an outbound packet is tunnelled to.
+enum class LookupKey : std::uint8_t {
+  destination,  // HA: inner destination = HoA → its care-of address
+  source,       // FA: inner source = HoA of a visitor → its home agent (reverse tunnel)
+};
+
+struct TunnelEndpoint {
+  Ipv4 peer;                                        // CoA (at the HA) or HA address (at the FA)
+  Encapsulation encapsulation = Encapsulation::ipip;
+  std::uint16_t udp_port = wire::kRegistrationPort;  // peer's UDP port (NAT may change it)
+  friend bool operator==(const TunnelEndpoint&, const TunnelEndpoint&) = default;
+};
+
+// Why a packet was not forwarded. Every drop is counted under exactly one reason.
+enum class DropReason : std::uint8_t {
+  unknown_peer,        // outer source is not a registered tunnel endpoint
+  malformed,           // not a valid IPv4 / IP-in-IP / RFC 3519 packet
+  no_route,            // outbound inner address has no route (no binding/visitor)
+  peer_mismatch,       // inbound inner address is not bound to the sending peer (anti-spoof)
+  no_endpoint,         // routed to a peer whose endpoint was removed
+  too_big,             // encapsulated packet exceeds the buffer or path MTU
+  send_failed,         // the outer socket refused the packet
+  deliver_failed,      // writing the inner packet to the kernel (TUN) failed
+  count_,
+};
+inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
+[[nodiscard]] constexpr std::string_view to_string(DropReason r) {
+  constexpr std::array<std::string_view, kDropReasonCount> kNames = {
+      "unknown_peer", "malformed", "no_route", "peer_mismatch",
+      "no_endpoint",  "too_big",   "send_failed", "deliver_failed"};
+  return kNames[static_cast<std::size_t>(r)];
+}
+
+struct PeerCounters {
+  std::uint64_t tx_packets = 0;  // encapsulated and sent to this peer
+  std::uint64_t tx_bytes = 0;    // outer bytes
+  std::uint64_t rx_packets = 0;  // accepted from this peer and delivered
+  std::uint64_t rx_bytes = 0;    // inner bytes delivered
+  friend bool operator==(const PeerCounters&, const PeerCounters&) = default;
+};
+
+struct TunnelStats {
+  std::vector<std::pair<Ipv4, PeerCounters>> peers;  // sorted by address
+  std::array<std::uint64_t, kDropReasonCount> drops{};
+  [[nodiscard]] std::uint64_t dropped(DropReason r) const { return drops[static_cast<std::size_t>(r)]; }
+  [[nodiscard]] const PeerCounters* peer(Ipv4 a) const {
+    for (const auto& [addr, c] : peers)
+      if (addr == a) return &c;
+    return nullptr;
+  }
+};
+
+// Called once per decapsulated inner packet that was delivered, for accounting (e.g. the FA
+// noticing the first packet for a visitor, or per-binding byte counters). Runs on the loop.
+struct DecapsulatedPacket {
+  Ipv4 peer;
+  Ipv4 inner_src;
+  Ipv4 inner_dst;
+  std::size_t inner_bytes = 0;
+};
+using DecapsulatedHook = std::function<void(const DecapsulatedPacket&)>;
+
+class TunnelDriver {
+ public:
+  virtual ~TunnelDriver() = default;
+  // Idempotent for an identical endpoint; changing a peer's encapsulation/port updates it.
+  virtual Result<void> add_tunnel_endpoint(const TunnelEndpoint& endpoint) = 0;
+  // Also drops every route to that peer.
+  virtual Result<void> remove_tunnel_endpoint(Ipv4 peer) = 0;
+  // Tunnel the HoA's traffic to `peer` (which must be an endpoint). Re-routing an HoA to
+  // another peer replaces the old route (a move).
+  virtual Result<void> route(Ipv4 hoa, Ipv4 peer) = 0;
+  virtual Result<void> unroute(Ipv4 hoa) = 0;
+  [[nodiscard]] virtual TunnelStats stats() const = 0;
+  virtual void set_decapsulated_hook(DecapsulatedHook hook) = 0;
+  // The daemon owns the UDP 434 socket (registrations share it, RFC 3519 §3.3): it calls this
+  // for every datagram whose first byte is 4 (tunnel data). Never fails: a bad payload is
+  // dropped and counted.
+  virtual void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) = 0;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+};
+
+}  // namespace vmroam::dataplane

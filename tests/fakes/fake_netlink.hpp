@@ -1,0 +1,118 @@
+// FakeNetlink: an in-memory kernel for the Netlink seam. Keeps routes, proxy entries, rules
+// and links in vectors with the kernel's add/remove semantics ("exists" on a duplicate,
+// "not_found" on removing what is not there), records each call, and can fail on demand.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "common/dataplane/netlink.hpp"
+
+namespace vmroam::dataplane {
+
+class FakeNetlink final : public Netlink {
+ public:
+  std::vector<Route> routes;
+  std::vector<ProxyNeighbour> proxies;
+  std::vector<PolicyRule> rules;
+  std::vector<LinkInfo> links;
+  std::vector<std::string> calls;  // "add_route 10.1.0.10/32 dev 7 table 254", …
+  std::string fail_next;           // name of the next call to fail with "fake_failure"
+
+  Result<void> add_route(const Route& r) override {
+    calls.push_back("add_route " + describe(r));
+    return add(routes, r, "add_route");
+  }
+  Result<void> remove_route(const Route& r) override {
+    calls.push_back("remove_route " + describe(r));
+    return remove(routes, r, "remove_route");
+  }
+  Result<void> add_proxy_neighbour(const ProxyNeighbour& p) override {
+    calls.push_back("add_proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
+    return add(proxies, p, "add_proxy_neighbour");
+  }
+  Result<void> remove_proxy_neighbour(const ProxyNeighbour& p) override {
+    calls.push_back("remove_proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
+    return remove(proxies, p, "remove_proxy_neighbour");
+  }
+  Result<void> add_rule(const PolicyRule& r) override {
+    calls.push_back("add_rule " + describe(r));
+    return add(rules, r, "add_rule");
+  }
+  Result<void> remove_rule(const PolicyRule& r) override {
+    calls.push_back("remove_rule " + describe(r));
+    return remove(rules, r, "remove_rule");
+  }
+  Result<void> set_link(int ifindex, bool up, unsigned mtu) override {
+    calls.push_back("set_link " + std::to_string(ifindex) + (up ? " up" : " down") + " mtu " + std::to_string(mtu));
+    if (should_fail("set_link")) return fail("fake_failure", "set_link");
+    for (auto& l : links)
+      if (l.ifindex == ifindex) {
+        l.up = up;
+        if (mtu) l.mtu = mtu;
+        return ok();
+      }
+    return fail("not_found", std::to_string(ifindex));
+  }
+  Result<void> delete_link(int ifindex) override {
+    calls.push_back("delete_link " + std::to_string(ifindex));
+    if (should_fail("delete_link")) return fail("fake_failure", "delete_link");
+    auto n = std::erase_if(links, [&](const LinkInfo& l) { return l.ifindex == ifindex; });
+    // Like the kernel: objects on a deleted link go with it.
+    std::erase_if(routes, [&](const Route& r) { return r.ifindex == ifindex; });
+    std::erase_if(proxies, [&](const ProxyNeighbour& p) { return p.ifindex == ifindex; });
+    return n ? ok() : Result<void>(fail("not_found", std::to_string(ifindex)));
+  }
+  Result<LinkInfo> link(std::string_view name) override {
+    for (const auto& l : links)
+      if (l.name == name) return l;
+    return fail("no_such_link", std::string(name));
+  }
+  Result<LinkInfo> link(int ifindex) override {
+    for (const auto& l : links)
+      if (l.ifindex == ifindex) return l;
+    return fail("no_such_link", std::to_string(ifindex));
+  }
+  Result<OwnedObjects> list_owned(const std::vector<int>&) override {
+    OwnedObjects o;
+    o.routes = routes;
+    o.proxies = proxies;
+    o.rules = rules;
+    for (const auto& l : links)
+      if (l.name.starts_with(kLinkPrefix)) o.links.push_back(l);
+    return o;
+  }
+
+  static std::string describe(const Route& r) {
+    return r.dst.to_string() + " dev " + std::to_string(r.ifindex) + " table " + std::to_string(r.table);
+  }
+  static std::string describe(const PolicyRule& r) {
+    return "from " + r.from.to_string() + (r.iif.empty() ? "" : " iif " + r.iif) + " lookup " +
+           std::to_string(r.table) + " prio " + std::to_string(r.priority);
+  }
+
+ private:
+  bool should_fail(const std::string& what) {
+    if (fail_next != what) return false;
+    fail_next.clear();
+    return true;
+  }
+  template <typename T>
+  Result<void> add(std::vector<T>& v, const T& x, const char* what) {
+    if (should_fail(what)) return fail("fake_failure", what);
+    if (std::find(v.begin(), v.end(), x) != v.end()) return fail("exists", what);
+    v.push_back(x);
+    return ok();
+  }
+  template <typename T>
+  Result<void> remove(std::vector<T>& v, const T& x, const char* what) {
+    if (should_fail(what)) return fail("fake_failure", what);
+    auto it = std::find(v.begin(), v.end(), x);
+    if (it == v.end()) return fail("not_found", what);
+    v.erase(it);
+    return ok();
+  }
+};
+
+}  // namespace vmroam::dataplane
