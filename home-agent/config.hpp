@@ -1,0 +1,64 @@
+// vmroam-ha configuration: parsed from JSON (pure), printed back normalised by --check.
+// Every key is documented in docs/configuration.md; tests/config keeps the two in step.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config/json_reader.hpp"
+#include "common/core/address.hpp"
+#include "common/core/bytes.hpp"
+#include "common/core/result.hpp"
+
+namespace vmroam::ha {
+
+// A security association: the algorithm is bound to the SPI (RFC 5944 §3.5.1).
+struct SecurityAssociationConfig {
+  std::uint32_t spi = 0;
+  std::string algorithm;  // "hmac-sha256" | "hmac-md5"
+  Bytes key;
+};
+
+// A foreign agent allowed to register VMs here, with its FA-HA key.
+struct ForeignAgentPeer {
+  Ipv4 address;
+  std::optional<SecurityAssociationConfig> fa_ha;  // required when auth.fa_ha is "required"
+};
+
+struct HaConfig {
+  Ipv4 address;                  // our address: the Home Agent field; the tunnel's local end
+  Ipv4 listen_address;           // UDP 434 bind address (0.0.0.0 = any)
+  std::uint16_t port = 434;
+  Ipv4Prefix home_prefix;        // the home subnet
+  std::string home_interface;    // the home link (proxy ARP, gratuitous ARP)
+  std::string dataplane_driver = "userspace";
+  std::string tun_name = "vmr-ha0";
+  std::uint32_t route_table = 254;   // host routes for away VMs (main by default)
+  std::uint32_t route_protocol = 186;
+  std::uint32_t max_lifetime_s = 600;
+  std::uint32_t replay_window_s = 7;
+  std::string replay = "timestamp";  // "timestamp" | "nonce"
+  std::string mn_ha_auth = "optional";  // "required" | "optional": MN-HA (32) extension
+  std::string fa_ha_auth = "required";  // "required" | "optional": FA-HA (34) extension
+  bool udp_tunnelling = true;           // grant RFC 3519 UDP encapsulation when requested
+  bool revocation = true;               // RFC 3543: tell the old FA when a VM moves on
+  std::vector<ForeignAgentPeer> foreign_agents;
+  std::string store_path = "/var/lib/vmroam/ha.db";
+  std::string api_socket = "/run/vmroam/ha.sock";
+  std::optional<std::string> api_tcp;        // "127.0.0.1:8434"
+  std::optional<std::string> api_token_file; // required with api_tcp
+  std::string log_level = "info";
+};
+
+[[nodiscard]] Result<HaConfig> parse_config(const config::Json& doc);
+[[nodiscard]] Result<HaConfig> parse_config_text(std::string_view text);
+// Normalised form: every key, defaults filled in, keys redacted.
+[[nodiscard]] config::Json to_json(const HaConfig& config);
+
+// Shared by both agents' configs and APIs.
+[[nodiscard]] Result<SecurityAssociationConfig> parse_security_association(const config::Json& obj,
+                                                                           const std::string& path);
+
+}  // namespace vmroam::ha
