@@ -165,7 +165,7 @@ class Owned {
   }
   Owned(const Owned&) = delete;
   Owned& operator=(const Owned&) = delete;
-  ~Owned() { reset(); }
+  ~Owned() { (void)reset(); }
 
   // Removes now; errors are returned (the destructor ignores them: the object may already be
   // gone, e.g. its link was deleted, which removes routes and proxies with it).

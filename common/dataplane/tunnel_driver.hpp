@@ -50,7 +50,7 @@ enum class LookupKey : std::uint8_t {
 struct TunnelEndpoint {
   Ipv4 peer;                                        // CoA (at the HA) or HA address (at the FA)
   Encapsulation encapsulation = Encapsulation::ipip;
-  std::uint16_t udp_port = wire::kRegistrationPort;  // peer's UDP port (NAT may change it)
+  std::uint16_t udp_port = mip::kRegistrationPort;  // peer's UDP port (NAT may change it)
   friend bool operator==(const TunnelEndpoint&, const TunnelEndpoint&) = default;
 };
 

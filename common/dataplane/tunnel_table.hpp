@@ -1,0 +1,78 @@
+// TunnelTable: the pure core of the userspace data plane — which peer an outbound packet is
+// tunnelled to, whether an inbound tunnelled packet is acceptable, and the counters.
+// No I/O: UserspaceDriver feeds it bytes from the TUN device and the sockets.
+//
+// Outbound (kernel → TUN → here): look the inner packet's destination (HA) or source (FA)
+// up in HoA → peer, encapsulate for that peer's endpoint (RFC 2003 header built by
+// wire::ipip_encapsulate: TOS and DF copied from the inner header, TTL from config; or the
+// RFC 3519 type-4 header for UDP).
+// Inbound (raw socket / UDP 434 → here): accept only from a registered endpoint; the inner
+// packet must belong to a binding routed to that same peer (HA: inner source is a HoA bound
+// to the sender, RFC 3024 §4.2 "the HA must verify the inner source"; FA: inner destination
+// is a visitor whose HA is the sender), so a peer cannot inject traffic for others.
+// Lookups never allocate; only add/route do (control plane).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "common/core/address.hpp"
+#include "common/core/bytes.hpp"
+#include "common/core/result.hpp"
+#include "common/dataplane/tunnel_driver.hpp"
+
+namespace vmroam::dataplane {
+
+struct Outbound {
+  TunnelEndpoint endpoint;
+  std::size_t size = 0;  // bytes written to `out`: outer IPv4 packet (ipip) or UDP payload (udp)
+};
+
+struct Inbound {
+  DecapsulatedPacket packet;
+  ByteView inner;  // view into the caller's buffer
+};
+
+class TunnelTable {
+ public:
+  TunnelTable(LookupKey key, Ipv4 local, std::uint8_t ttl) : key_(key), local_(local), ttl_(ttl) {}
+
+  Result<void> add_endpoint(const TunnelEndpoint& e);
+  Result<void> remove_endpoint(Ipv4 peer);  // and its routes
+  Result<void> route(Ipv4 hoa, Ipv4 peer);
+  Result<void> unroute(Ipv4 hoa);
+  [[nodiscard]] bool has_endpoint(Ipv4 peer) const { return peers_.contains(peer); }
+  [[nodiscard]] const TunnelEndpoint* endpoint(Ipv4 peer) const;
+  [[nodiscard]] std::vector<Ipv4> hoas_of(Ipv4 peer) const;  // control plane only
+
+  // Errors carry a DropReason name as code and are already counted.
+  Result<Outbound> encapsulate(ByteView inner, std::span<std::uint8_t> out);
+  Result<Inbound> accept_ipip(ByteView outer_packet);
+  Result<Inbound> accept_udp(Ipv4 src, ByteView udp_payload);
+
+  // The driver reports what happened after the I/O.
+  void count_sent(Ipv4 peer, std::size_t outer_bytes);
+  void count_delivered(const Inbound& in);
+  Unexpected drop(DropReason r);
+
+  [[nodiscard]] TunnelStats stats() const;
+  [[nodiscard]] LookupKey lookup_key() const { return key_; }
+
+ private:
+  struct Peer {
+    TunnelEndpoint endpoint;
+    PeerCounters counters;
+  };
+  Result<Inbound> check_inner(Ipv4 peer, ByteView inner);
+
+  LookupKey key_;
+  Ipv4 local_;
+  std::uint8_t ttl_;
+  std::unordered_map<Ipv4, Peer> peers_;
+  std::unordered_map<Ipv4, Ipv4> routes_;  // HoA → peer
+  std::array<std::uint64_t, kDropReasonCount> drops_{};
+};
+
+}  // namespace vmroam::dataplane

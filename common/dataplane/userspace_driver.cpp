@@ -1,0 +1,207 @@
+// UserspaceDriver: see userspace_driver.hpp.
+#include "common/dataplane/userspace_driver.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vmroam::dataplane {
+
+namespace asio = boost::asio;
+
+Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_context& io, Netlink& nl,
+                                                                 UserspaceConfig config) {
+  VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name));
+  VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
+  VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
+  Sysctl sysctl;
+  // Decapsulated packets enter through the TUN with sources the reverse path may not lead
+  // back to (correspondents at the FA, HoAs at the HA): no reverse-path filter, forward them.
+  VMROAM_TRY(auto prev_rp, sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
+  VMROAM_TRY(auto prev_fwd, sysctl.set("net/ipv4/conf/" + tun.name() + "/forwarding", "1"));
+  (void)prev_rp;
+  (void)prev_fwd;
+  int raw = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
+  if (raw < 0) return fail("raw_socket_failed", std::string("IPPROTO_IPIP: ") + std::strerror(errno));
+  int one = 1;
+  if (::setsockopt(raw, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) < 0) {
+    int e = errno;
+    ::close(raw);
+    return fail("raw_socket_failed", std::string("IP_HDRINCL: ") + std::strerror(e));
+  }
+  return std::unique_ptr<UserspaceDriver>(
+      new UserspaceDriver(io, nl, std::move(config), std::move(tun), raw, link.ifindex));
+}
+
+UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun,
+                                 int raw_fd, int ifindex)
+    : config_(std::move(config)),
+      tun_(std::move(tun)),
+      tun_ifindex_(ifindex),
+      table_(config_.key, config_.local, config_.ttl),
+      steering_(nl, [&] {
+        auto s = config_.steering;
+        s.key = config_.key;
+        return s;
+      }()),
+      tun_sd_(io),
+      raw_sd_(io, raw_fd),
+      tun_buf_(kSlot),
+      tx_buf_(kBatch * kSlot),
+      rx_buf_(kBatch * kSlot) {
+  // The TunDevice keeps owning its fd; the descriptor only waits on it (released in the dtor).
+  tun_sd_.assign(tun_.fd());
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    rx_iov_[i] = iovec{rx_buf_.data() + i * kSlot, kSlot};
+    rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
+    rx_msgs_[i].msg_hdr.msg_iovlen = 1;
+    tx_msgs_[i].msg_hdr.msg_iov = &tx_iov_[i];
+    tx_msgs_[i].msg_hdr.msg_iovlen = 1;
+    tx_msgs_[i].msg_hdr.msg_name = &tx_addr_[i];
+    tx_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+  }
+  arm_tun();
+  arm_raw();
+}
+
+UserspaceDriver::~UserspaceDriver() {
+  boost::system::error_code ec;
+  tun_sd_.cancel(ec);
+  (void)tun_sd_.release();  // TunDevice closes it
+  raw_sd_.cancel(ec);
+  raw_sd_.close(ec);
+  steering_.clear();  // routes/rules before the TUN goes (they would vanish with it anyway)
+}
+
+Result<void> UserspaceDriver::add_tunnel_endpoint(const TunnelEndpoint& endpoint) {
+  if (endpoint.encapsulation == Encapsulation::udp && !config_.udp_send)
+    return fail("no_udp_socket", "UDP tunnelling needs the daemon's UDP 434 sender");
+  return table_.add_endpoint(endpoint);
+}
+
+Result<void> UserspaceDriver::remove_tunnel_endpoint(Ipv4 peer) {
+  if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
+  // Unsteer the HoAs routed to this peer before the table forgets them.
+  for (Ipv4 hoa : table_.hoas_of(peer)) (void)steering_.unsteer(hoa);
+  return table_.remove_endpoint(peer);
+}
+
+Result<void> UserspaceDriver::route(Ipv4 hoa, Ipv4 peer) {
+  if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
+  VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
+  return table_.route(hoa, peer);
+}
+
+Result<void> UserspaceDriver::unroute(Ipv4 hoa) {
+  VMROAM_TRY_VOID(table_.unroute(hoa));
+  return steering_.unsteer(hoa);
+}
+
+void UserspaceDriver::arm_tun() {
+  tun_sd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;  // driver gone: touch nothing
+    if (!ec) on_tun_readable();
+    arm_tun();
+  });
+}
+
+void UserspaceDriver::arm_raw() {
+  raw_sd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) on_raw_readable();
+    arm_raw();
+  });
+}
+
+void UserspaceDriver::on_tun_readable() {
+  std::size_t batched = 0;
+  for (std::size_t n = 0; n < kBudget; ++n) {
+    ssize_t got = ::read(tun_.fd(), tun_buf_.data(), tun_buf_.size());
+    if (got <= 0) break;  // EAGAIN: drained
+    const ByteView inner(tun_buf_.data(), static_cast<std::size_t>(got));
+    std::span<std::uint8_t> slot(tx_buf_.data() + batched * kSlot, kSlot);
+    auto out = table_.encapsulate(inner, slot);
+    if (!out) continue;  // counted by the table
+    const TunnelEndpoint& ep = out->endpoint;
+    if (ep.encapsulation == Encapsulation::udp) {
+      if (config_.udp_send(ep.peer, ep.udp_port, ByteView(slot.data(), out->size)))
+        table_.count_sent(ep.peer, out->size);
+      else
+        (void)table_.drop(DropReason::send_failed);
+      continue;
+    }
+    tx_iov_[batched].iov_len = out->size;
+    tx_addr_[batched] = sockaddr_in{};
+    tx_addr_[batched].sin_family = AF_INET;
+    tx_addr_[batched].sin_addr.s_addr = htonl(ep.peer.value());
+    tx_peer_[batched] = ep.peer;
+    if (++batched == kBatch) {
+      flush_ipip(batched);
+      batched = 0;
+    }
+  }
+  if (batched) flush_ipip(batched);
+}
+
+void UserspaceDriver::flush_ipip(std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) tx_iov_[i].iov_base = tx_buf_.data() + i * kSlot;
+  std::size_t done = 0;
+  while (done < count) {
+    int sent = ::sendmmsg(raw_sd_.native_handle(), tx_msgs_.data() + done, static_cast<unsigned>(count - done), 0);
+    if (sent <= 0) {
+      // The message at `done` failed (EMSGSIZE: bigger than the path MTU, and a header we
+      // built is never fragmented by the kernel; ENOBUFS; unreachable). Count it, go on.
+      (void)table_.drop(errno == EMSGSIZE ? DropReason::too_big : DropReason::send_failed);
+      ++done;
+      continue;
+    }
+    for (int i = 0; i < sent; ++i) {
+      auto k = done + static_cast<std::size_t>(i);
+      table_.count_sent(tx_peer_[k], tx_iov_[k].iov_len);
+    }
+    done += static_cast<std::size_t>(sent);
+  }
+}
+
+void UserspaceDriver::on_raw_readable() {
+  for (std::size_t total = 0; total < kBudget;) {
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      rx_iov_[i].iov_len = kSlot;
+      rx_msgs_[i].msg_hdr.msg_flags = 0;
+    }
+    int got = ::recvmmsg(raw_sd_.native_handle(), rx_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) return;  // EAGAIN: drained
+    for (int i = 0; i < got; ++i) {
+      auto& m = rx_msgs_[static_cast<std::size_t>(i)];
+      if (m.msg_hdr.msg_flags & MSG_TRUNC) {
+        (void)table_.drop(DropReason::too_big);
+        continue;
+      }
+      auto in = table_.accept_ipip(ByteView(static_cast<const std::uint8_t*>(m.msg_hdr.msg_iov->iov_base), m.msg_len));
+      if (in) deliver(*in);
+    }
+    total += static_cast<std::size_t>(got);
+    if (static_cast<std::size_t>(got) < kBatch) return;
+  }
+}
+
+void UserspaceDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) {
+  (void)src_port;
+  auto in = table_.accept_udp(src, payload);
+  if (in) deliver(*in);
+}
+
+void UserspaceDriver::deliver(const Inbound& in) {
+  ssize_t n = ::write(tun_.fd(), in.inner.data(), in.inner.size());
+  if (n != static_cast<ssize_t>(in.inner.size())) {
+    (void)table_.drop(DropReason::deliver_failed);
+    return;
+  }
+  table_.count_delivered(in);
+  if (hook_) hook_(in.packet);
+}
+
+}  // namespace vmroam::dataplane
