@@ -9,7 +9,6 @@
 namespace vmroam::wire {
 namespace {
 
-constexpr std::size_t kRouterAdvertFixedBody = 4;  // num addrs, entry size, lifetime
 constexpr std::size_t kSolicitationBody = 4;       // reserved (RFC 1256 §3)
 
 }  // namespace
