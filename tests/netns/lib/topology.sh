@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# vmroam's standard network-namespace testbed. Source it from a test (or run it, see the end).
+#
+#                          cn  (vmr-cn-PID: the correspondent, "a host on the internet")
+#                          wan0 198.51.100.10/24, default via 198.51.100.1
+#                           |
+#   +--------------------- wan  (vmr-wan-PID: "the internet", one router) ------------------+
+#   |  br-inet  198.51.100.1/24                   br-transit  192.0.2.1/24                    |
+#   |     p-cn                                    p-home      p-foreign      p-foreign2       |
+#   |   ( q-cn =wanem= w-cn )                   ( q-X =wanem= w-X ) for every site X         |
+#   |  each host's access link: vmroam-wanem delays host->WAN by --delay (WAN->host 0),     |
+#   |  tc tbf on w-X shapes WAN->host to --rate; so every path (cn<->site, site<->site)      |
+#   |  gets exactly one delay and one rate limit per direction                               |
+#   +--------------|------------------------------|----------------------|-------------------+
+#                  |                              |                      |
+#   home (vmr-home-PID)              foreign (vmr-foreign-PID)    foreign2 (vmr-foreign2-PID)
+#   wan0    192.0.2.2/24             wan0   192.0.2.3/24          wan0    192.0.2.4/24
+#   br-home 10.1.0.1/24              br-for 10.2.0.1/24           br-for2 10.3.0.1/24
+#           02:00:0a:01:00:01               02:00:0a:02:00:01             02:00:0a:03:00:01
+#   default via 192.0.2.1            default via 192.0.2.1        default via 192.0.2.1
+#      |                                 :                           :
+#      vm0 (port of the site bridge; vm_move moves it to br-for / br-for2)
+#      |
+#   vm (vmr-vm-PID): eth0 10.1.0.10/24, MAC 52:54:00:12:34:56, default via 10.1.0.1
+#
+#   wan routes: 10.1.0.0/24 via 192.0.2.2, 10.2.0.0/24 via 192.0.2.3, 10.3.0.0/24 via 192.0.2.4
+#
+# Use:
+#   source tests/netns/lib/topology.sh
+#   topo_up [--delay MS] [--rate MBIT] [--loss PCT] [--jitter MS] [--seed N] [--no-wanem]
+#           [--vm-site SITE] [--keep]    # installs `trap topo_down EXIT INT TERM` unless --keep
+#   ns_exec ROLE cmd...                  # ROLE: cn wan home foreign foreign2 vm
+#   vm_attach SITE; vm_move FROM TO; vm_site
+#   topo_set_link HOST vmroam-wanem-args...   # re-run one access link's delay line
+#   wait_for 'shell condition' TIMEOUT_S
+#   draw_topology; topo_down
+# Run directly: topology.sh up [options]  (stays up, prints how to enter it) |
+#               topology.sh down SUFFIX | topology.sh draw
+#
+# Sites are plain routers here; agents' tests start daemons in them using the VMR_* variables.
+# Functions print "topology: ..." and return non-zero on failure (77 = missing kernel feature).
+
+export PATH="$PATH:/usr/sbin:/sbin"
+
+# ---- names and addresses (read-only for users) -------------------------------------------
+VMR_SUFFIX=${VMR_SUFFIX:-$$}
+VMR_ROLES=(cn wan home foreign foreign2 vm)
+VMR_SITES=(home foreign foreign2)
+VMR_HOSTS=(cn home foreign foreign2)  # everything with an access link into wan
+
+VMR_NS_CN=vmr-cn-$VMR_SUFFIX
+VMR_NS_WAN=vmr-wan-$VMR_SUFFIX
+VMR_NS_HOME=vmr-home-$VMR_SUFFIX
+VMR_NS_FOREIGN=vmr-foreign-$VMR_SUFFIX
+VMR_NS_FOREIGN2=vmr-foreign2-$VMR_SUFFIX
+VMR_NS_VM=vmr-vm-$VMR_SUFFIX
+
+VMR_WAN_IF=wan0                 # every host's interface towards the WAN
+VMR_CN_ADDR=198.51.100.10
+VMR_INET_NET=198.51.100.0/24
+VMR_INET_GW=198.51.100.1
+VMR_TRANSIT_NET=192.0.2.0/24
+VMR_TRANSIT_GW=192.0.2.1
+VMR_HOME_WAN=192.0.2.2          # HA's address on the WAN
+VMR_FOREIGN_WAN=192.0.2.3       # FA1's care-of address
+VMR_FOREIGN2_WAN=192.0.2.4      # FA2's care-of address
+VMR_HOME_NET=10.1.0.0/24
+VMR_HOME_LAN=10.1.0.1
+VMR_HOME_BRIDGE=br-home
+VMR_HOME_MAC=02:00:0a:01:00:01
+VMR_FOREIGN_NET=10.2.0.0/24
+VMR_FOREIGN_LAN=10.2.0.1
+VMR_FOREIGN_BRIDGE=br-for       # also the VM-facing bridge of the foreign site
+VMR_FOREIGN_MAC=02:00:0a:02:00:01
+VMR_FOREIGN2_NET=10.3.0.0/24
+VMR_FOREIGN2_LAN=10.3.0.1
+VMR_FOREIGN2_BRIDGE=br-for2
+VMR_FOREIGN2_MAC=02:00:0a:03:00:01
+VMR_VM_IF=eth0                  # inside the vm namespace
+VMR_VM_PORT=vm0                 # its peer: a port of whichever site bridge the VM is on
+VMR_VM_ADDR=10.1.0.10
+VMR_VM_PREFIX=24
+VMR_VM_MAC=52:54:00:12:34:56
+VMR_VM_GW=10.1.0.1
+
+# Per-run state: wanem logs/pids; removed by topo_down unless VMR_KEEP_LOGS=1 or --keep.
+VMR_RUN_DIR=${VMR_RUN_DIR:-/tmp/vmr-topo-$VMR_SUFFIX}
+VMR_DELAY_MS=4
+VMR_RATE_MBIT=100
+VMR_LOSS_PCT=0
+VMR_JITTER_MS=0
+VMR_SEED=1
+VMR_USE_WANEM=1
+VMR_KEEP=0
+
+_vmr_err() { echo "topology: $*" >&2; }
+
+# Runs a command; on failure says which and returns 1.
+_vmr_do() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    _vmr_err "failed: $* -- $out"
+    return 1
+  fi
+}
+
+# topo_ns ROLE: the namespace name of a role.
+topo_ns() {
+  case "${1:-}" in
+    cn) echo "$VMR_NS_CN" ;;
+    wan) echo "$VMR_NS_WAN" ;;
+    home) echo "$VMR_NS_HOME" ;;
+    foreign) echo "$VMR_NS_FOREIGN" ;;
+    foreign2) echo "$VMR_NS_FOREIGN2" ;;
+    vm) echo "$VMR_NS_VM" ;;
+    *) _vmr_err "unknown role '${1:-}' (cn wan home foreign foreign2 vm)"; return 1 ;;
+  esac
+}
+
+# ns_exec ROLE cmd...: run a command inside a role's namespace.
+ns_exec() {
+  local ns
+  ns=$(topo_ns "${1:-}") || return 1
+  shift
+  ip netns exec "$ns" "$@"
+}
+
+# wait_for 'CMD' TIMEOUT_S: poll CMD (eval'd, output discarded) every 50 ms until it succeeds.
+wait_for() {
+  local cmd=${1:?wait_for needs a command} timeout=${2:?wait_for needs a timeout in seconds} limit
+  limit=$((${EPOCHREALTIME//[.,]/} + $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000000 }')))
+  while :; do
+    if eval "$cmd" >/dev/null 2>&1; then return 0; fi
+    if ((${EPOCHREALTIME//[.,]/} >= limit)); then
+      _vmr_err "timed out after ${timeout}s waiting for: $cmd"
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+_vmr_site_bridge() {
+  case "$1" in
+    home) echo "$VMR_HOME_BRIDGE" ;;
+    foreign) echo "$VMR_FOREIGN_BRIDGE" ;;
+    foreign2) echo "$VMR_FOREIGN2_BRIDGE" ;;
+    *) _vmr_err "unknown site '$1' (home foreign foreign2)"; return 1 ;;
+  esac
+}
+
+# Locates the wanem binary: $VMR_WANEM, then a build dir next to the sources, then PATH.
+_vmr_find_wanem() {
+  if [ -n "${VMR_WANEM:-}" ] && [ -x "$VMR_WANEM" ]; then echo "$VMR_WANEM"; return 0; fi
+  local top d
+  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+  for d in "${VMROAM_BUILD_DIR:-}" "$top/build"; do
+    if [ -n "$d" ] && [ -x "$d/tools/wanem/vmroam-wanem" ]; then echo "$d/tools/wanem/vmroam-wanem"; return 0; fi
+  done
+  command -v vmroam-wanem && return 0
+  _vmr_err "vmroam-wanem not found: build it (ninja -C build tools/wanem/vmroam-wanem) or set VMR_WANEM"
+  return 1
+}
+
+_vmr_sysctls() {
+  local ns=$1 k
+  # rp_filter off: agents route asymmetrically (tunnels); IPv6 off: no RS/DAD/MLD noise.
+  for k in net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0; do
+    _vmr_do ip netns exec "$ns" sysctl -q -w "$k" || return 1
+  done
+  if ip netns exec "$ns" test -e /proc/sys/net/ipv6/conf/all/disable_ipv6; then
+    _vmr_do ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 || return 1
+    _vmr_do ip netns exec "$ns" sysctl -q -w net.ipv6.conf.default.disable_ipv6=1 || return 1
+  fi
+}
+
+# _vmr_start_wanem HOST ARGS...: (re)start the delay line of HOST's access link in wan.
+_vmr_start_wanem() {
+  local host=$1 bin pidf log pid
+  shift
+  bin=$(_vmr_find_wanem) || return 1
+  pidf=$VMR_RUN_DIR/wanem-$host.pid
+  log=$VMR_RUN_DIR/wanem-$host.json
+  _vmr_stop_wanem "$host" || return 1
+  ip netns exec "$VMR_NS_WAN" "$bin" --a "w-$host" --b "q-$host" --realtime \
+    --json-stats "$VMR_RUN_DIR/wanem-$host.stats.json" "$@" >"$log" 2>"$VMR_RUN_DIR/wanem-$host.err" &
+  pid=$!
+  echo "$pid" >"$pidf"
+  # Ready once it holds both interfaces in promiscuous mode.
+  if ! wait_for "ip -d -n $VMR_NS_WAN link show w-$host | grep -q 'promiscuity [1-9]' && ip -d -n $VMR_NS_WAN link show q-$host | grep -q 'promiscuity [1-9]'" 5; then
+    _vmr_err "vmroam-wanem for $host did not start: $(cat "$VMR_RUN_DIR/wanem-$host.err" 2>/dev/null)"
+    return 1
+  fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    _vmr_err "vmroam-wanem for $host exited: $(cat "$VMR_RUN_DIR/wanem-$host.err" 2>/dev/null)"
+    return 1
+  fi
+}
+
+# Stops HOST's delay line (SIGTERM, it prints its counters into wanem-HOST.json).
+_vmr_stop_wanem() {
+  local pidf=$VMR_RUN_DIR/wanem-$1.pid pid
+  [ -f "$pidf" ] || return 0
+  pid=$(cat "$pidf")
+  rm -f "$pidf"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  wait_for "! kill -0 $pid" 3 || { kill -KILL "$pid" 2>/dev/null; true; }
+  wait "$pid" 2>/dev/null || true
+}
+
+# The wanem arguments of a host's access link under the current settings.
+_vmr_wanem_args() {
+  echo --delay "${VMR_DELAY_MS}ms" --delay-ba 0 --jitter "${VMR_JITTER_MS}ms" --jitter-ba 0 \
+    --loss "${VMR_LOSS_PCT}%" --loss-ba 0 --seed "$VMR_SEED"
+}
+
+# topo_set_link HOST ARGS...: restart HOST's (cn home foreign foreign2) access-link delay
+# line with other vmroam-wanem arguments (--a w-HOST, host side, and --b q-HOST are fixed).
+# E.g. topo_set_link cn --delay 4ms --delay-ba 0 --loss 10% --loss-ba 0 --seed 7
+topo_set_link() {
+  local host=${1:-}
+  shift || true
+  case " ${VMR_HOSTS[*]} " in *" $host "*) ;; *) _vmr_err "topo_set_link: unknown host '$host'"; return 1 ;; esac
+  [ "$VMR_USE_WANEM" = 1 ] || { _vmr_err "topo_set_link: topology is up with --no-wanem"; return 1; }
+  _vmr_start_wanem "$host" "$@"
+}
+
+# topo_wanem_stats HOST: the latest counters of HOST's delay line (JSON).
+topo_wanem_stats() {
+  cat "$VMR_RUN_DIR/wanem-${1:?host}.stats.json"
+}
+
+# _vmr_host_link HOST ADDR/PREFIX GW BRIDGE: HOST's access link into wan.
+_vmr_host_link() {
+  local host=$1 addr=$2 gw=$3 bridge=$4 ns
+  ns=$(topo_ns "$host") || return 1
+  _vmr_do ip -n "$ns" link add "$VMR_WAN_IF" type veth peer name "w-$host" netns "$VMR_NS_WAN" || return 1
+  _vmr_do ip -n "$ns" addr add "$addr" dev "$VMR_WAN_IF" || return 1
+  _vmr_do ip -n "$ns" link set "$VMR_WAN_IF" up || return 1
+  _vmr_do ip -n "$ns" route add default via "$gw" || return 1
+  if [ "$VMR_USE_WANEM" = 1 ]; then
+    _vmr_do ip -n "$VMR_NS_WAN" link add "q-$host" type veth peer name "p-$host" || return 1
+    _vmr_do ip -n "$VMR_NS_WAN" link set "p-$host" master "$bridge" up || return 1
+    # The delay line's two ends are plain wires: the wan router must neither answer ARP on
+    # them (it would offer its own MAC and pull traffic around the delay line) nor route
+    # what arrives on them.
+    local ifc
+    for ifc in "q-$host" "w-$host"; do
+      _vmr_do ip netns exec "$VMR_NS_WAN" sysctl -q -w "net.ipv4.conf.$ifc.arp_ignore=8" \
+        "net.ipv4.conf.$ifc.forwarding=0" || return 1
+      _vmr_do ip -n "$VMR_NS_WAN" link set "$ifc" up || return 1
+    done
+  else
+    _vmr_do ip -n "$VMR_NS_WAN" link set "w-$host" master "$bridge" up || return 1
+  fi
+  if [ "$VMR_RATE_MBIT" != 0 ]; then
+    if ! ip -n "$VMR_NS_WAN" link show "w-$host" >/dev/null ||
+      ! tc -n "$VMR_NS_WAN" qdisc replace dev "w-$host" root tbf rate "${VMR_RATE_MBIT}mbit" \
+        burst 64kb latency 50ms 2>"$VMR_RUN_DIR/tc.err"; then
+      _vmr_err "tc tbf unavailable (kernel module sch_tbf): $(cat "$VMR_RUN_DIR/tc.err")"
+      return 77
+    fi
+  fi
+}
+
+_vmr_bridge() {
+  local ns=$1 name=$2 mac=$3 addr=${4:-}
+  _vmr_do ip -n "$ns" link add "$name" address "$mac" type bridge forward_delay 0 stp_state 0 || return 1
+  [ -z "$addr" ] || _vmr_do ip -n "$ns" addr add "$addr" dev "$name" || return 1
+  _vmr_do ip -n "$ns" link set "$name" up
+}
+
+# topo_up [options]: build the whole testbed; see the top of this file.
+topo_up() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --delay) VMR_DELAY_MS=${2:?--delay needs milliseconds}; shift 2 ;;
+      --rate) VMR_RATE_MBIT=${2:?--rate needs Mbit/s (0 = no tbf)}; shift 2 ;;
+      --loss) VMR_LOSS_PCT=${2:?--loss needs a percentage}; shift 2 ;;
+      --jitter) VMR_JITTER_MS=${2:?--jitter needs milliseconds}; shift 2 ;;
+      --seed) VMR_SEED=${2:?--seed needs a number}; shift 2 ;;
+      --vm-site) VMR_VM_INITIAL_SITE=${2:?--vm-site needs a site}; shift 2 ;;
+      --no-wanem) VMR_USE_WANEM=0; shift ;;
+      --keep) VMR_KEEP=1; shift ;;
+      *) _vmr_err "topo_up: unknown option '$1'"; return 1 ;;
+    esac
+  done
+  local num='^[0-9]+([.][0-9]+)?$'
+  for v in VMR_DELAY_MS VMR_RATE_MBIT VMR_LOSS_PCT VMR_JITTER_MS VMR_SEED; do
+    [[ ${!v} =~ $num ]] || { _vmr_err "topo_up: ${v} '${!v}' is not a number"; return 1; }
+  done
+  if [ "$(id -u)" != 0 ]; then
+    _vmr_err "needs root (CAP_NET_ADMIN) for network namespaces"
+    return 77
+  fi
+  if [ "$VMR_KEEP" = 0 ]; then
+    trap topo_down EXIT
+    trap 'topo_down; exit 130' INT
+    trap 'topo_down; exit 143' TERM
+  fi
+  mkdir -p "$VMR_RUN_DIR" || return 1
+
+  local role ns
+  for role in "${VMR_ROLES[@]}"; do
+    ns=$(topo_ns "$role")
+    if ip netns list | grep -qw "$ns"; then _vmr_err "namespace $ns exists already"; return 1; fi
+    _vmr_do ip netns add "$ns" || return 1
+    _vmr_sysctls "$ns" || return 1
+    _vmr_do ip -n "$ns" link set lo up || return 1
+  done
+
+  # Feature probes with a clear skip reason.
+  if ! ip -n "$VMR_NS_WAN" link add br-inet address 02:00:c6:33:64:01 type bridge forward_delay 0 \
+    2>"$VMR_RUN_DIR/probe.err"; then
+    _vmr_err "bridge devices unavailable: $(cat "$VMR_RUN_DIR/probe.err")"
+    return 77
+  fi
+  if ! ip -n "$VMR_NS_WAN" link add vmr-probe0 type veth peer name vmr-probe1 2>"$VMR_RUN_DIR/probe.err"; then
+    _vmr_err "veth devices unavailable: $(cat "$VMR_RUN_DIR/probe.err")"
+    return 77
+  fi
+  ip -n "$VMR_NS_WAN" link del vmr-probe0
+
+  # wan: the internet router.
+  _vmr_do ip -n "$VMR_NS_WAN" addr add "$VMR_INET_GW/24" dev br-inet || return 1
+  _vmr_do ip -n "$VMR_NS_WAN" link set br-inet up || return 1
+  _vmr_bridge "$VMR_NS_WAN" br-transit 02:00:c0:00:02:01 "$VMR_TRANSIT_GW/24" || return 1
+
+  # Hosts and their access links.
+  local rc=0
+  _vmr_host_link cn "$VMR_CN_ADDR/24" "$VMR_INET_GW" br-inet || return $?
+  _vmr_host_link home "$VMR_HOME_WAN/24" "$VMR_TRANSIT_GW" br-transit || return $?
+  _vmr_host_link foreign "$VMR_FOREIGN_WAN/24" "$VMR_TRANSIT_GW" br-transit || return $?
+  _vmr_host_link foreign2 "$VMR_FOREIGN2_WAN/24" "$VMR_TRANSIT_GW" br-transit || return $?
+
+  # Sites: a bridge for the site's subnet, which is also where a VM lands.
+  _vmr_bridge "$VMR_NS_HOME" "$VMR_HOME_BRIDGE" "$VMR_HOME_MAC" "$VMR_HOME_LAN/24" || return 1
+  _vmr_bridge "$VMR_NS_FOREIGN" "$VMR_FOREIGN_BRIDGE" "$VMR_FOREIGN_MAC" "$VMR_FOREIGN_LAN/24" || return 1
+  _vmr_bridge "$VMR_NS_FOREIGN2" "$VMR_FOREIGN2_BRIDGE" "$VMR_FOREIGN2_MAC" "$VMR_FOREIGN2_LAN/24" || return 1
+  _vmr_do ip -n "$VMR_NS_WAN" route add "$VMR_HOME_NET" via "$VMR_HOME_WAN" || return 1
+  _vmr_do ip -n "$VMR_NS_WAN" route add "$VMR_FOREIGN_NET" via "$VMR_FOREIGN_WAN" || return 1
+  _vmr_do ip -n "$VMR_NS_WAN" route add "$VMR_FOREIGN2_NET" via "$VMR_FOREIGN2_WAN" || return 1
+
+  # The VM: one veth whose site end moves between site bridges.
+  vm_attach "${VMR_VM_INITIAL_SITE:-home}" || return 1
+  _vmr_do ip -n "$VMR_NS_VM" addr add "$VMR_VM_ADDR/$VMR_VM_PREFIX" dev "$VMR_VM_IF" || return 1
+  _vmr_do ip -n "$VMR_NS_VM" link set "$VMR_VM_IF" up || return 1
+  _vmr_do ip -n "$VMR_NS_VM" route add default via "$VMR_VM_GW" || return 1
+
+  # Delay lines last, once every interface exists.
+  if [ "$VMR_USE_WANEM" = 1 ]; then
+    local host
+    for host in "${VMR_HOSTS[@]}"; do
+      # shellcheck disable=SC2046
+      _vmr_start_wanem "$host" $(_vmr_wanem_args) || return 1
+    done
+  fi
+
+  # Up when the correspondent reaches every site router across the WAN (unless loss is set,
+  # which would make this flaky; then wait for the links only).
+  local addr
+  for addr in "$VMR_HOME_WAN" "$VMR_FOREIGN_WAN" "$VMR_FOREIGN2_WAN"; do
+    wait_for "ip netns exec $VMR_NS_CN ping -c1 -W1 $addr" 10 || return 1
+  done
+  [ "$VMR_KEEP" = 0 ] || topo_keep
+  return $rc
+}
+
+# topo_keep: how to look around in a topology left standing.
+topo_keep() {
+  local role
+  echo "topology vmr-*-$VMR_SUFFIX is up (delay ${VMR_DELAY_MS} ms one way, rate ${VMR_RATE_MBIT} Mbit/s)."
+  echo "Enter a namespace:"
+  for role in "${VMR_ROLES[@]}"; do
+    printf '  %-9s ip netns exec %s bash\n' "$role" "$(topo_ns "$role")"
+  done
+  echo "Delay-line logs: $VMR_RUN_DIR"
+  echo "Tear down: $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/topology.sh down $VMR_SUFFIX"
+}
+
+# topo_down [SUFFIX]: remove every namespace of this run (or of SUFFIX's run), every process in
+# them (delay lines, daemons, iperf3 ...), and the run dir. Idempotent; safe from a trap.
+topo_down() {
+  local suffix=${1:-$VMR_SUFFIX} ns pid pids=() host
+  # Delay lines first, so their final counters land in the run dir.
+  if [ "$suffix" = "$VMR_SUFFIX" ]; then
+    for host in "${VMR_HOSTS[@]}"; do _vmr_stop_wanem "$host" 2>/dev/null || true; done
+  fi
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^vmr-[a-z0-9]+-${suffix}\$"); do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+    done
+  done
+  for pid in "${pids[@]}"; do
+    wait_for "! kill -0 $pid" 3 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  done
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^vmr-[a-z0-9]+-${suffix}\$"); do
+    ip netns del "$ns" 2>/dev/null || _vmr_err "could not delete namespace $ns"
+  done
+  if [ "$suffix" != "$VMR_SUFFIX" ]; then
+    rm -rf "/tmp/vmr-topo-$suffix"
+  elif [ "${VMR_KEEP_LOGS:-0}" != 1 ] && [ "$VMR_KEEP" = 0 ]; then
+    rm -rf "$VMR_RUN_DIR"
+  fi
+  [ "$suffix" = "$VMR_SUFFIX" ] && trap - EXIT INT TERM
+  return 0
+}
+
+# vm_site: the site whose bridge the VM is on (nothing if detached).
+vm_site() {
+  local site
+  for site in "${VMR_SITES[@]}"; do
+    if ip -n "$(topo_ns "$site")" link show "$VMR_VM_PORT" >/dev/null 2>&1; then
+      echo "$site"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# vm_attach SITE: put the VM's link on SITE's bridge, wherever it is now. The VM side (address,
+# MAC, gateway) is untouched; its carrier drops and returns, as after a live migration.
+vm_attach() {
+  local site=${1:-} bridge ns cur
+  bridge=$(_vmr_site_bridge "$site") || return 1
+  ns=$(topo_ns "$site")
+  cur=$(vm_site || true)
+  if [ -z "$cur" ]; then
+    if ! ip -n "$VMR_NS_VM" link show "$VMR_VM_IF" >/dev/null 2>&1; then
+      _vmr_do ip -n "$VMR_NS_VM" link add "$VMR_VM_IF" address "$VMR_VM_MAC" type veth \
+        peer name "$VMR_VM_PORT" netns "$ns" || return 1
+    else
+      _vmr_err "vm_attach: the VM's port is in no site namespace"
+      return 1
+    fi
+  elif [ "$cur" != "$site" ]; then
+    _vmr_do ip -n "$(topo_ns "$cur")" link set "$VMR_VM_PORT" netns "$ns" || return 1
+  fi
+  _vmr_do ip -n "$ns" link set "$VMR_VM_PORT" master "$bridge" || return 1
+  _vmr_do ip -n "$ns" link set "$VMR_VM_PORT" up || return 1
+}
+
+# vm_move FROM TO: move the VM's link from FROM's bridge to TO's (fails if it is not on FROM).
+vm_move() {
+  local from=${1:-} to=${2:-} cur
+  _vmr_site_bridge "$from" >/dev/null || return 1
+  _vmr_site_bridge "$to" >/dev/null || return 1
+  cur=$(vm_site || true)
+  if [ "$cur" != "$from" ]; then
+    _vmr_err "vm_move: the VM is on '${cur:-nowhere}', not on '$from'"
+    return 1
+  fi
+  vm_attach "$to"
+}
+
+# draw_topology: the drawing at the top of this file.
+draw_topology() {
+  awk 'NR > 1 && /^# Use:/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
+}
+
+# Run as a program: up (stays up), down SUFFIX, draw.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  case "${1:-}" in
+    up) shift; topo_up --keep "$@" ;;
+    down) topo_down "${2:?usage: topology.sh down SUFFIX}" ;;
+    draw) draw_topology ;;
+    *) echo "usage: $0 up [topo_up options] | down SUFFIX | draw" >&2; exit 2 ;;
+  esac
+fi
