@@ -1,0 +1,474 @@
+// The switchover orchestration against two scripted QEMUs (socketpairs, QEMU 7.2's event
+// sequence from REFERENCE.md §6 3.5) and a fake foreign agent: happy path, migration failed,
+// cancelled, timeout, FA refused / unreachable at prepare, registration failed after the switch
+// (retries), no FA, tuned socket, -incoming defer, and the timing of migrate-continue.
+#include "migration/switchover.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <deque>
+
+#include "common/core/clock.hpp"
+#include "tests/unit/migration/fake_qemu.hpp"
+
+namespace vmroam::migration {
+namespace {
+
+using qmp::QmpClient;
+using qmp::testing::FakeQemu;
+using qmp::testing::run_until;
+using Clock_ = std::chrono::steady_clock;
+
+// The foreign agent, faked: records calls and answers from scripted results after a delay.
+class FakeFa final : public ForeignAgentControl {
+ public:
+  explicit FakeFa(boost::asio::io_context& io) : io_(io) {}
+  struct Call {
+    std::string what;
+    Clock_::time_point at;
+  };
+  std::vector<Call> calls;
+  std::optional<Error> prepare_error;
+  std::optional<Error> activate_error;
+  milliseconds activate_delay{0};
+  std::optional<Clock_::time_point> activate_replied_at;
+  // Outcomes returned by successive wait_registered calls; the last one repeats.
+  std::deque<Result<RegistrationOutcome>> outcomes;
+
+  void prepare(const Json& v, Done<Json> done) override {
+    record("prepare " + v.value("id", ""));
+    if (prepare_error) return later(milliseconds(1), [done, e = *prepare_error] { done(fail(e)); });
+    later(milliseconds(1), [done] { done(Json{{"state", "prepared"}}); });
+  }
+  void activate(const std::string& id, Done<Json> done) override {
+    record("activate " + id);
+    later(activate_delay, [this, done] {
+      activate_replied_at = Clock_::now();
+      if (activate_error) return done(fail(*activate_error));
+      done(Json{{"state", "registering"}});
+    });
+  }
+  void wait_registered(const std::string& id, milliseconds, Done<RegistrationOutcome> done) override {
+    record("wait " + id);
+    auto r = outcomes.empty() ? Result<RegistrationOutcome>(active()) : outcomes.front();
+    if (outcomes.size() > 1) outcomes.pop_front();
+    later(milliseconds(1), [done, r] { done(r); });
+  }
+  void resumed(const std::string& id, Done<Json> done) override {
+    record("resumed " + id);
+    later(milliseconds(1), [done] { done(Json::object()); });
+  }
+  void abort(const std::string& id, Done<Json> done) override {
+    record("abort " + id);
+    later(milliseconds(1), [done] { done(Json::object()); });
+  }
+  [[nodiscard]] std::string describe() const override { return "fake"; }
+
+  static RegistrationOutcome active() {
+    return outcome_from_visitor(Json{{"id", "vm1"}, {"state", "active"}, {"handover_ms", 3.5}});
+  }
+  static RegistrationOutcome failed(int code) {
+    return outcome_from_visitor(Json{{"id", "vm1"}, {"state", "failed"}, {"reply_code", code}, {"reason", "denied"}});
+  }
+  [[nodiscard]] std::vector<std::string> whats() const {
+    std::vector<std::string> w;
+    for (const auto& c : calls) w.push_back(c.what);
+    return w;
+  }
+  [[nodiscard]] bool called(const std::string& prefix) const {
+    for (const auto& c : calls)
+      if (c.what.starts_with(prefix)) return true;
+    return false;
+  }
+
+ private:
+  void record(std::string w) { calls.push_back({std::move(w), Clock_::now()}); }
+  void later(milliseconds d, std::function<void()> f) {
+    auto t = std::make_shared<boost::asio::steady_timer>(io_, d);
+    t->async_wait([t, f](const boost::system::error_code&) { f(); });
+  }
+  boost::asio::io_context& io_;
+};
+
+// Two fake QEMUs that play a 7.2 migration with pause-before-switchover.
+struct Rig {
+  enum class Script { normal, fail_after_first_pass, stay_active };
+  boost::asio::io_context io;
+  FakeQemu src{io, "source"};
+  FakeQemu dst{io, "destination"};
+  std::unique_ptr<QmpClient> src_client, dst_client;
+  FakeFa fa{io};
+  SystemClock clock;
+  Script script = Script::normal;
+  std::string state = "none";
+  std::optional<Clock_::time_point> pre_switchover_sent_at;
+  std::optional<Summary> summary;
+  std::unique_ptr<Switchover> sw;
+
+  Rig() {
+    src_client = std::make_unique<QmpClient>(src.client_transport(), "source");
+    dst_client = std::make_unique<QmpClient>(dst.client_transport(), "destination");
+    int started = 0;
+    src_client->start([&](Result<qmp::Greeting> g) { started += g ? 1 : 100; });
+    dst_client->start([&](Result<qmp::Greeting> g) { started += g ? 1 : 100; });
+    run_until(io, [&] { return started >= 2; });
+    EXPECT_EQ(started, 2);
+    src.on_command = [this](const FakeQemu::Received& r) { on_source(r); };
+  }
+
+  void after(milliseconds d, std::function<void()> f) {
+    auto t = std::make_shared<boost::asio::steady_timer>(io, d);
+    t->async_wait([t, f](const boost::system::error_code&) { f(); });
+  }
+
+  void on_source(const FakeQemu::Received& r) {
+    if (r.name == "query-kvm") return src.reply(r.id, Json{{"enabled", false}, {"present", true}});
+    if (r.name == "query-migrate") return src.reply(r.id, query_migrate());
+    if (r.name == "migrate") {
+      src.reply(r.id, Json::object());
+      state = "setup";
+      src.event("MIGRATION", Json{{"status", "setup"}});
+      after(milliseconds(5), [this] {
+        src.event("MIGRATION_PASS", Json{{"pass", 1}});
+        state = "active";
+        src.event("MIGRATION", Json{{"status", "active"}});
+      });
+      after(milliseconds(40), [this] {
+        if (state != "active") return;
+        if (script == Script::fail_after_first_pass) {
+          state = "failed";
+          src.event("MIGRATION", Json{{"status", "failed"}});
+          src.event("RESUME");
+          return;
+        }
+        if (script == Script::stay_active) return;
+        src.event("MIGRATION_PASS", Json{{"pass", 2}});
+        src.event_at("STOP", Json(), 1000, 100000);
+        state = "pre-switchover";
+        pre_switchover_sent_at = Clock_::now();
+        src.event("MIGRATION", Json{{"status", "pre-switchover"}});
+      });
+      return;
+    }
+    if (r.name == "migrate-continue") {
+      if (r.args.value("state", "") != state) {
+        return src.error(r.id, "GenericError", "Migration not in expected state: " + state);
+      }
+      // As 7.2 does: the events come before the reply to migrate-continue.
+      state = "completed";
+      src.event("MIGRATION", Json{{"status", "device"}});
+      src.event("MIGRATION_PASS", Json{{"pass", 3}});
+      src.event("MIGRATION", Json{{"status", "completed"}});
+      src.reply(r.id, Json::object());
+      after(milliseconds(2), [this] {
+        dst.event_at("RESUME", Json(), 1000, 352000);  // 252 ms after STOP
+        dst.event("MIGRATION", Json{{"status", "completed"}});
+      });
+      return;
+    }
+    if (r.name == "migrate_cancel") {
+      src.reply(r.id, Json::object());
+      if (state == "active" || state == "setup" || state == "pre-switchover") {
+        state = "cancelled";
+        src.event("MIGRATION", Json{{"status", "cancelling"}});
+        src.event("MIGRATION", Json{{"status", "cancelled"}});
+        src.event("RESUME");
+      }
+      return;
+    }
+    src.reply(r.id, Json::object());
+  }
+
+  Json query_migrate() const {
+    if (state == "none") return Json::object();
+    Json ram{{"total", 134217728}, {"transferred", 71000000}, {"remaining", state == "completed" ? 0 : 1000000},
+             {"dirty-pages-rate", 10}, {"page-size", 4096}, {"mbps", 94.1}, {"dirty-sync-count", 3}};
+    Json j{{"status", state}, {"total-time", 6200}, {"ram", ram}};
+    if (state == "completed") j["downtime"] = 207;
+    else j["expected-downtime"] = 300;
+    return j;
+  }
+
+  SwitchoverOptions options() {
+    SwitchoverOptions o;
+    o.uri = "tcp:10.2.0.2:4444";
+    o.visitor_id = "vm1";
+    o.visitor = Json{{"id", "vm1"}, {"home_address", "10.1.0.10"}};
+    o.downtime_limit_ms = 300;
+    o.progress_interval = milliseconds(10);
+    o.retry_initial = milliseconds(5);
+    o.retry_max = milliseconds(20);
+    o.retry_deadline = milliseconds(2000);
+    o.cancel_timeout = milliseconds(500);
+    return o;
+  }
+
+  void run(SwitchoverOptions o, bool with_fa = true, std::function<void()> on_migrating = {}) {
+    sw = std::make_unique<Switchover>(io, *src_client, *dst_client, with_fa ? &fa : nullptr, std::move(o), clock);
+    sw->start([this](const Summary& s) { summary = s; });
+    if (on_migrating) {
+      ASSERT_TRUE(run_until(io, [&] { return sw->phase() == Phase::migrating; }));
+      on_migrating();
+    }
+    ASSERT_TRUE(run_until(io, [&] { return summary.has_value(); }));
+  }
+};
+
+TEST(Switchover, HappyPath) {
+  Rig rig;
+  std::vector<Progress> progress;
+  rig.run(rig.options());
+  ASSERT_TRUE(rig.summary);
+  const auto& s = *rig.summary;
+  EXPECT_EQ(s.outcome, "completed") << s.error;
+  EXPECT_TRUE(s.ok());
+  EXPECT_TRUE(s.switched);
+  EXPECT_EQ(s.accelerator, "tcg");
+  EXPECT_EQ(s.registration, "active");
+  EXPECT_EQ(s.handover_ms, 3.5);
+  EXPECT_EQ(s.activate_attempts, 1);
+  EXPECT_EQ(s.qemu_downtime_ms, 207);
+  EXPECT_EQ(s.bytes_transferred, 71000000u);
+  EXPECT_EQ(s.passes, 3);
+  ASSERT_TRUE(s.real_pause_ms);
+  EXPECT_NEAR(*s.real_pause_ms, 252.0, 0.001);
+
+  // Source: capabilities with events + pause-before-switchover, parameters, migrate, continue.
+  const auto* caps = rig.src.find("migrate-set-capabilities");
+  ASSERT_NE(caps, nullptr);
+  EXPECT_EQ(caps->args["capabilities"],
+            Json::parse(R"([{"capability":"events","state":true},{"capability":"pause-before-switchover","state":true}])"));
+  const auto* dcaps = rig.dst.find("migrate-set-capabilities");
+  ASSERT_NE(dcaps, nullptr);
+  EXPECT_EQ(dcaps->args["capabilities"], Json::parse(R"([{"capability":"events","state":true}])"));
+  EXPECT_EQ(rig.src.find("migrate-set-parameters")->args, Json::parse(R"({"downtime-limit":300})"));
+  EXPECT_EQ(rig.src.find("migrate")->args["uri"], "tcp:10.2.0.2:4444");
+  EXPECT_EQ(rig.src.find("migrate-continue")->args["state"], "pre-switchover");
+  EXPECT_EQ(rig.src.find("migrate_cancel"), nullptr);
+  EXPECT_EQ(rig.dst.find("migrate-incoming"), nullptr);
+  EXPECT_EQ(rig.fa.whats(), (std::vector<std::string>{"prepare vm1", "activate vm1", "resumed vm1", "wait vm1"}));
+  auto j = s.to_json();
+  EXPECT_EQ(j["outcome"], "completed");
+  EXPECT_EQ(j["qemu_downtime_ms"], 207);
+}
+
+TEST(Switchover, ContinueIsSentWithoutWaitingForTheFa) {
+  Rig rig;
+  rig.fa.activate_delay = milliseconds(300);  // a slow FA must not lengthen the pause
+  rig.run(rig.options());
+  ASSERT_EQ(rig.summary->outcome, "completed") << rig.summary->error;
+  const auto* cont = rig.src.find("migrate-continue");
+  ASSERT_NE(cont, nullptr);
+  // The move completed before the FA even answered activate; let that answer arrive.
+  EXPECT_FALSE(rig.fa.activate_replied_at.has_value());
+  ASSERT_TRUE(run_until(rig.io, [&] { return rig.fa.activate_replied_at.has_value(); }));
+  ASSERT_TRUE(rig.pre_switchover_sent_at);
+  auto latency = std::chrono::duration_cast<milliseconds>(cont->at - *rig.pre_switchover_sent_at);
+  EXPECT_LT(latency.count(), 100);
+  EXPECT_LT(cont->at, *rig.fa.activate_replied_at);
+  // activate was issued before continue, in the same turn.
+  EXPECT_LE(rig.fa.calls[1].at, cont->at);
+  ASSERT_TRUE(rig.summary->continue_after_pre_switchover_ms);
+  EXPECT_LT(*rig.summary->continue_after_pre_switchover_ms, 50.0);
+}
+
+TEST(Switchover, MigrationFailedBeforeSwitchAbortsTheVisitor) {
+  Rig rig;
+  rig.script = Rig::Script::fail_after_first_pass;
+  rig.run(rig.options());
+  const auto& s = *rig.summary;
+  EXPECT_EQ(s.outcome, "migration_failed");
+  EXPECT_FALSE(s.switched);
+  EXPECT_EQ(rig.src.find("migrate-continue"), nullptr);
+  EXPECT_EQ(rig.src.find("migrate_cancel"), nullptr);  // QEMU already gave up
+  EXPECT_FALSE(rig.fa.called("activate"));
+  EXPECT_EQ(rig.fa.whats().back(), "abort vm1");
+}
+
+TEST(Switchover, CancelBeforeSwitch) {
+  Rig rig;
+  rig.script = Rig::Script::stay_active;
+  rig.run(rig.options(), true, [&] { rig.sw->cancel("SIGINT"); });
+  const auto& s = *rig.summary;
+  EXPECT_EQ(s.outcome, "cancelled");
+  EXPECT_EQ(s.error, "SIGINT");
+  EXPECT_NE(rig.src.find("migrate_cancel"), nullptr);
+  EXPECT_EQ(rig.src.find("migrate-continue"), nullptr);
+  EXPECT_FALSE(rig.fa.called("activate"));
+  EXPECT_EQ(rig.fa.whats().back(), "abort vm1");
+}
+
+TEST(Switchover, TimeoutCancels) {
+  Rig rig;
+  rig.script = Rig::Script::stay_active;
+  auto o = rig.options();
+  o.migration_timeout = milliseconds(100);
+  rig.run(o);
+  EXPECT_EQ(rig.summary->outcome, "timeout");
+  EXPECT_NE(rig.src.find("migrate_cancel"), nullptr);
+  EXPECT_TRUE(rig.fa.called("abort"));
+}
+
+TEST(Switchover, FaRefusesOrIsUnreachableAtPrepare) {
+  struct Case {
+    const char* description;
+    Error error;
+  };
+  const Case cases[] = {
+      {"refused", make_error("fa_refused", "409 conflict: visitor vm1 exists")},
+      {"unreachable", make_error("connect_failed", "/run/vmroam/fa.sock: No such file or directory")},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    Rig rig;
+    rig.fa.prepare_error = c.error;
+    rig.run(rig.options());
+    const auto& s = *rig.summary;
+    EXPECT_EQ(s.outcome, "prepare_failed");
+    EXPECT_NE(s.error.find(std::string(c.error.code)), std::string::npos);
+    // Nothing was started or changed: QEMU saw only the negotiation, the FA only prepare.
+    EXPECT_EQ(rig.src.names(), std::vector<std::string>{"qmp_capabilities"});
+    EXPECT_EQ(rig.fa.whats(), std::vector<std::string>{"prepare vm1"});
+  }
+}
+
+TEST(Switchover, SetupCommandRefusedAbortsVisitor) {
+  Rig rig;
+  rig.dst.on_command = [&](const FakeQemu::Received& r) {
+    if (r.name == "migrate-set-capabilities") return rig.dst.error(r.id, "GenericError", "There's a migration process in progress");
+    rig.dst.reply(r.id, Json::object());
+  };
+  rig.run(rig.options());
+  EXPECT_EQ(rig.summary->outcome, "setup_failed");
+  EXPECT_NE(rig.summary->error.find("destination migrate-set-capabilities"), std::string::npos);
+  EXPECT_EQ(rig.src.find("migrate"), nullptr);
+  EXPECT_EQ(rig.fa.whats().back(), "abort vm1");
+}
+
+TEST(Switchover, RegistrationFailedAfterSwitchIsRetriedUntilActive) {
+  Rig rig;
+  rig.fa.outcomes = {FakeFa::failed(136), Result<RegistrationOutcome>(fail("timeout", "FA did not answer")),
+                     FakeFa::active()};
+  rig.run(rig.options());
+  const auto& s = *rig.summary;
+  EXPECT_EQ(s.outcome, "completed") << s.error;
+  EXPECT_EQ(s.registration, "active");
+  EXPECT_EQ(s.activate_attempts, 3);
+  EXPECT_FALSE(rig.fa.called("abort"));
+}
+
+TEST(Switchover, RegistrationNeverSucceedsEndsLoudlyAtTheDeadline) {
+  Rig rig;
+  rig.fa.outcomes = {FakeFa::failed(129)};
+  auto o = rig.options();
+  o.retry_deadline = milliseconds(150);
+  rig.run(o);
+  const auto& s = *rig.summary;
+  EXPECT_EQ(s.outcome, "registration_failed");
+  EXPECT_EQ(s.registration, "failed");
+  EXPECT_EQ(s.reply_code, 129);
+  EXPECT_GE(s.activate_attempts, 3);
+  EXPECT_TRUE(s.switched);
+  EXPECT_FALSE(rig.fa.called("abort"));  // never undo a switch that happened
+}
+
+TEST(Switchover, WithoutFaTheStepsAreSkipped) {
+  Rig rig;
+  rig.run(rig.options(), /*with_fa=*/false);
+  EXPECT_EQ(rig.summary->outcome, "completed");
+  EXPECT_EQ(rig.summary->registration, "skipped");
+  EXPECT_NE(rig.summary->fa.find("none"), std::string::npos);
+  EXPECT_NE(rig.src.find("migrate-continue"), nullptr);
+  EXPECT_TRUE(rig.fa.calls.empty());
+}
+
+TEST(Switchover, TunedSocketIsPassedWithGetfd) {
+  Rig rig;
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+  auto o = rig.options();
+  o.tuning = Tuning::socket;
+  std::string opened_for;
+  rig.sw.reset();
+  auto sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, &rig.fa, o, rig.clock);
+  sw->set_socket_opener([&](const std::string& uri) -> Result<int> {
+    opened_for = uri;
+    return ::dup(pair[0]);
+  });
+  sw->start([&](const Summary& s) { rig.summary = s; });
+  ASSERT_TRUE(run_until(rig.io, [&] { return rig.summary.has_value(); }));
+  EXPECT_EQ(rig.summary->outcome, "completed") << rig.summary->error;
+  EXPECT_EQ(rig.summary->tuning, "socket");
+  EXPECT_EQ(opened_for, "tcp:10.2.0.2:4444");
+  const auto* getfd = rig.src.find("getfd");
+  ASSERT_NE(getfd, nullptr);
+  EXPECT_GE(getfd->fd, 0);
+  EXPECT_EQ(rig.src.find("migrate")->args["uri"], "fd:" + getfd->args["fdname"].get<std::string>());
+  ::close(pair[0]);
+  ::close(pair[1]);
+}
+
+TEST(Switchover, IncomingDeferSendsMigrateIncoming) {
+  Rig rig;
+  auto o = rig.options();
+  o.incoming_defer = true;
+  o.listen_uri = "tcp:0.0.0.0:4444";
+  rig.run(o);
+  EXPECT_EQ(rig.summary->outcome, "completed");
+  const auto* inc = rig.dst.find("migrate-incoming");
+  ASSERT_NE(inc, nullptr);
+  EXPECT_EQ(inc->args["uri"], "tcp:0.0.0.0:4444");
+}
+
+TEST(Switchover, ProgressIsReported) {
+  Rig rig;
+  std::vector<Progress> seen;
+  rig.sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, &rig.fa, rig.options(), rig.clock);
+  rig.sw->set_progress_handler([&](const Progress& p) { seen.push_back(p); });
+  rig.sw->start([&](const Summary& s) { rig.summary = s; });
+  ASSERT_TRUE(run_until(rig.io, [&] { return rig.summary.has_value(); }));
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().info.status, "completed");
+  auto line = render_progress(seen.back());
+  EXPECT_NE(line.find("100%"), std::string::npos) << line;
+  EXPECT_NE(line.find("94.1 Mbit/s"), std::string::npos) << line;
+}
+
+TEST(RegistrationOutcome, FromVisitorJson) {
+  struct Case {
+    const char* description;
+    const char* json;
+    RegistrationOutcome::State state;
+    int code;
+    std::optional<double> handover;
+  };
+  const Case cases[] = {
+      {"active with handover", R"({"state":"active","handover_ms":2.25})", RegistrationOutcome::State::active, 0, 2.25},
+      {"handover nested", R"({"state":"active","registration":{"handover_ms":7}})", RegistrationOutcome::State::active, 0, 7.0},
+      {"failed with code", R"({"state":"failed","reply_code":133,"reason":"identification mismatch"})",
+       RegistrationOutcome::State::failed, 133, std::nullopt},
+      {"aborted counts as failed", R"({"state":"aborted"})", RegistrationOutcome::State::failed, 0, std::nullopt},
+      {"registering is pending", R"({"state":"registering"})", RegistrationOutcome::State::pending, 0, std::nullopt},
+      {"not an object", R"([1])", RegistrationOutcome::State::pending, 0, std::nullopt},
+      {"state of wrong type", R"({"state":5})", RegistrationOutcome::State::pending, 0, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    auto o = outcome_from_visitor(Json::parse(c.json));
+    EXPECT_EQ(o.state, c.state);
+    EXPECT_EQ(o.reply_code, c.code);
+    EXPECT_EQ(o.handover_ms, c.handover);
+  }
+}
+
+TEST(TunedSocket, BadUris) {
+  EXPECT_EQ(open_tuned_migration_socket("unix:/x").error().code, "bad_uri");
+  EXPECT_EQ(open_tuned_migration_socket("tcp:nohost").error().code, "bad_uri");
+  EXPECT_EQ(open_tuned_migration_socket("tcp:127.0.0.1:").error().code, "bad_uri");
+  // Nothing listens on port 1 of loopback.
+  EXPECT_EQ(open_tuned_migration_socket("tcp:127.0.0.1:1").error().code, "connect_failed");
+}
+
+}  // namespace
+}  // namespace vmroam::migration
