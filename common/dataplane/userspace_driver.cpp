@@ -16,8 +16,11 @@ Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_contex
                                                                  UserspaceConfig config) {
   VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name));
   VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
-  VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
   Sysctl sysctl;
+  // IPv4-only tunnel: without this the kernel's IPv6 router solicitations reach the TUN and
+  // are counted as malformed. Absent IPv6 is fine.
+  (void)sysctl.set("net/ipv6/conf/" + tun.name() + "/disable_ipv6", "1");
+  VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
   // Decapsulated packets enter through the TUN with sources the reverse path may not lead
   // back to (correspondents at the FA, HoAs at the HA): no reverse-path filter, forward them.
   VMROAM_TRY(auto prev_rp, sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
