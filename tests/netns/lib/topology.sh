@@ -33,6 +33,7 @@
 #   vm_attach SITE; vm_move FROM TO; vm_site
 #   topo_set_link HOST vmroam-wanem-args...   # re-run one access link's delay line
 #   wait_for 'shell condition' TIMEOUT_S
+#   ping_stats ROLE ADDR COUNT INTERVAL     # prints: median_ms sent received
 #   draw_topology; topo_down
 # Run directly: topology.sh up [options]  (stays up, prints how to enter it) |
 #               topology.sh down SUFFIX | topology.sh draw
@@ -450,6 +451,20 @@ vm_move() {
     return 1
   fi
   vm_attach "$to"
+}
+
+# ping_stats ROLE ADDR COUNT INTERVAL: ping from ROLE; prints "median_ms sent received"
+# (median of the replies' RTTs; "nan" if none came back).
+ping_stats() {
+  local role=$1 addr=$2 count=$3 interval=$4 out
+  out=$(ns_exec "$role" ping -n -c "$count" -i "$interval" -W 1 "$addr" 2>&1) || true
+  awk -v count="$count" '
+    /time=/ { for (i = 1; i <= NF; i++) if ($i ~ /^time=/) { sub(/^time=/, "", $i); r[n++] = $i + 0 } }
+    END {
+      for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+      if (n == 0) m = "nan"; else if (n % 2) m = r[int(n / 2)]; else m = (r[n / 2 - 1] + r[n / 2]) / 2
+      print m, count, n + 0
+    }' <<<"$out"
 }
 
 # draw_topology: the drawing at the top of this file.
