@@ -270,8 +270,19 @@ _vmr_bridge() {
   _vmr_do ip -n "$ns" link set "$name" up
 }
 
-# topo_up [options]: build the whole testbed; see the top of this file.
+# topo_up [options]: build the whole testbed; see the top of this file. A failed topo_up
+# removes what it built, --keep or not.
 topo_up() {
+  local rc=0
+  _vmr_up "$@" || rc=$?
+  if [ "$rc" != 0 ] && [ "$VMR_KEEP" = 1 ]; then
+    VMR_KEEP=0
+    topo_down
+  fi
+  return "$rc"
+}
+
+_vmr_up() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --delay) VMR_DELAY_MS=${2:?--delay needs milliseconds}; shift 2 ;;
