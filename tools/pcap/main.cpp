@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
   auto read = vmroam::pcap::read_capture(file, [&](const vmroam::pcap::Frame& f) {
     const vmroam::pcap::FrameInfo info{f.number, f.ts_sec, f.ts_usec, f.link_type, f.original_length};
     for (const auto& r : decoder.decode(info, f.data)) {
-      std::cout << r.dump() << '\n';
+      // Strings we print are ASCII by construction; replace rather than throw if one is not.
+      std::cout << r.dump(-1, ' ', false, vmroam::pcap::Json::error_handler_t::replace) << '\n';
       ++records;
       if (r.contains("error")) ++errors;
     }
