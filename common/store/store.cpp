@@ -192,6 +192,8 @@ class Binder {
   // Unsigned 64-bit values are stored bit-for-bit (two's complement) in SQLite's int64.
   Binder& u64(std::uint64_t v) { return i64(static_cast<std::int64_t>(v)); }
   Binder& blob(ByteView v) {
+    // An empty vector's data() may be null, which SQLite binds as NULL: bind an empty blob.
+    if (v.empty()) return put(sqlite3_bind_zeroblob(s_, ++i_, 0));
     return put(sqlite3_bind_blob(s_, ++i_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
   }
   Binder& ipv4(Ipv4 a) { return text(a.to_string()); }

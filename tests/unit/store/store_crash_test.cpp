@@ -21,7 +21,7 @@
 #include <thread>
 
 #include "common/store/store.hpp"
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace vmroam::store {
 namespace {

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <functional>
 
-#include "tests/unit/store/temp_dir.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace vmroam::store {
 namespace {

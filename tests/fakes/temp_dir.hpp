@@ -1,11 +1,11 @@
-// A temporary directory for store tests, removed with everything in it at scope exit.
+// A temporary directory for tests, removed with everything in it at scope exit.
 #pragma once
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
-namespace vmroam::store::test {
+namespace vmroam::test {
 
 class TempDir {
  public:
@@ -27,4 +27,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace vmroam::store::test
+}  // namespace vmroam::test

@@ -1,0 +1,550 @@
+#include "home-agent/home_agent.hpp"
+
+#include <chrono>
+
+#include "common/auth/authenticator.hpp"
+#include "common/core/log.hpp"
+#include "common/wire/ethernet.hpp"
+#include "common/wire/message.hpp"
+
+namespace vmroam::ha {
+
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+constexpr int kRevocationAttempts = 3;          // RFC 3543 §4: retransmit, then give up
+constexpr milliseconds kRevocationInitial{1000};
+constexpr std::size_t kMaxBatch = 1024;          // datagrams handled per flush
+
+binding::Encapsulation to_binding(dataplane::Encapsulation e) {
+  return e == dataplane::Encapsulation::udp ? binding::Encapsulation::udp : binding::Encapsulation::ipip;
+}
+dataplane::Encapsulation to_dataplane(binding::Encapsulation e) {
+  return e == binding::Encapsulation::udp ? dataplane::Encapsulation::udp : dataplane::Encapsulation::ipip;
+}
+
+std::optional<auth::SecurityAssociation> to_sa(const std::optional<SecurityAssociationConfig>& c) {
+  if (!c) return std::nullopt;
+  auto alg = auth::parse_algorithm(c->algorithm);
+  if (!alg) return std::nullopt;  // the config parser only admits known names
+  return auth::SecurityAssociation{c->spi, *alg, c->key};
+}
+
+}  // namespace
+
+HomeAgent::HomeAgent(boost::asio::io_context& io, HaConfig config, HomeAgentIo seams, store::Store store)
+    : io_(io),
+      config_(std::move(config)),
+      seams_(std::move(seams)),
+      store_(std::move(store)),
+      registrar_(settings_from(config_)),
+      expiry_timer_(io) {
+  registrar_.set_foreign_agents(foreign_agents_from(config_));
+  started_at_ = seams_.clock->now();
+  commit_seconds_ = &metrics_.histogram("vmroam_store_commit_seconds", "Durable store commit latency",
+                                        api::latency_buckets());
+  store_failures_ = &metrics_.counter("vmroam_store_commit_failures_total", "Store commits that failed");
+  metrics_.gauge_callback("vmroam_bindings", "Bindings in the cache", {},
+                          [this] { return static_cast<double>(cache_.size()); });
+  metrics_.gauge_callback("vmroam_vms", "VMs registered with this home agent", {},
+                          [this] { return static_cast<double>(vms_.size()); });
+  metrics_.gauge_callback("vmroam_revocations_pending", "Registration revocations awaiting an ack", {},
+                          [this] { return static_cast<double>(revocations_.size()); });
+  build_router();
+}
+
+HomeAgent::~HomeAgent() { stop(); }
+
+RegistrarSettings HomeAgent::settings_from(const HaConfig& c) const {
+  RegistrarSettings s;
+  s.ha_address = c.address;
+  s.home_prefix = c.home_prefix;
+  s.max_lifetime_s = static_cast<std::uint16_t>(c.max_lifetime_s);
+  s.replay_window = std::chrono::seconds(c.replay_window_s);
+  s.replay_style = c.replay == "nonce" ? auth::ReplayStyle::nonce : auth::ReplayStyle::timestamp;
+  s.mn_ha_required = c.mn_ha_auth == "required";
+  s.fa_ha_required = c.fa_ha_auth == "required";
+  s.udp_tunnelling = c.udp_tunnelling;
+  s.revocation = c.revocation;
+  return s;
+}
+
+std::unordered_map<Ipv4, ForeignAgent> HomeAgent::foreign_agents_from(const HaConfig& c) const {
+  std::unordered_map<Ipv4, ForeignAgent> fas;
+  for (const auto& f : c.foreign_agents) fas[f.address] = ForeignAgent{f.address, to_sa(f.fa_ha)};
+  return fas;
+}
+
+// ---- Time in the store is wall-clock; in memory it is monotonic ---------------------------
+
+store::BindingRecord HomeAgent::to_record(const binding::Binding& b) const {
+  const TimePoint mono = seams_.clock->now();
+  const WallTime wall = seams_.clock->wall_now();
+  auto to_wall_ms = [&](TimePoint t) {
+    const WallTime w = wall + duration_cast<WallTime::duration>(t - mono);
+    return duration_cast<milliseconds>(w.time_since_epoch()).count();
+  };
+  store::BindingRecord r;
+  r.home_address = b.home_address;
+  r.care_of_address = b.care_of_address;
+  r.foreign_agent = b.foreign_agent;
+  r.lifetime_granted = b.lifetime_granted;
+  r.flags = b.flags;
+  r.encapsulation = std::string(binding::to_string(b.encapsulation));
+  r.registered_at_unix_ms = to_wall_ms(b.registered_at);
+  if (!b.infinite()) r.expires_at_unix_ms = to_wall_ms(b.expires_at);
+  r.identification = b.identification;
+  r.move_seq = b.move_seq;
+  r.packets_in = b.counters.packets_in;
+  r.bytes_in = b.counters.bytes_in;
+  r.packets_out = b.counters.packets_out;
+  r.bytes_out = b.counters.bytes_out;
+  return r;
+}
+
+binding::Binding HomeAgent::from_record(const store::BindingRecord& r) const {
+  const TimePoint mono = seams_.clock->now();
+  const auto wall_ms = duration_cast<milliseconds>(seams_.clock->wall_now().time_since_epoch()).count();
+  auto to_mono = [&](std::int64_t ms) { return mono + milliseconds(ms - wall_ms); };
+  binding::Binding b;
+  b.home_address = r.home_address;
+  b.care_of_address = r.care_of_address;
+  b.foreign_agent = r.foreign_agent;
+  b.lifetime_granted = r.lifetime_granted;
+  b.flags = r.flags;
+  b.encapsulation = binding::parse_encapsulation(r.encapsulation).value_or(binding::Encapsulation::ipip);
+  b.registered_at = to_mono(r.registered_at_unix_ms);
+  b.expires_at = r.expires_at_unix_ms ? to_mono(*r.expires_at_unix_ms) : TimePoint::max();
+  b.identification = r.identification;
+  b.move_seq = r.move_seq;
+  b.counters = {r.packets_in, r.bytes_in, r.packets_out, r.bytes_out};
+  return b;
+}
+
+// ---- Start-up and shutdown --------------------------------------------------------------
+
+Result<void> HomeAgent::start() {
+  auto link = seams_.netlink->link(config_.home_interface);
+  if (!link) return fail("home_interface_missing", config_.home_interface + ": " + link.error().to_string());
+  home_ifindex_ = link->ifindex;
+  home_mac_ = link->mac;
+
+  VMROAM_TRY(store::Snapshot snap, store_.load());
+  for (const auto& r : snap.vms) {
+    Vm vm{r.id, r.home_address, r.mac, r.allowed_fas, std::nullopt};
+    if (!r.key.empty()) {
+      if (auto alg = auth::parse_algorithm(r.algorithm)) vm.mn_ha = auth::SecurityAssociation{r.spi, *alg, r.key};
+    }
+    vms_.put(std::move(vm));
+  }
+  for (const auto& r : snap.replay) {
+    auth::ReplayState s;
+    s.style = registrar_.settings().replay_style;
+    s.has_accepted = true;
+    s.last_accepted = r.last_identification;
+    replay_[r.home_address] = s;
+  }
+  // Restore bindings; expired ones (the HA was down past their lifetime) go from the store.
+  store::Batch drop;
+  const TimePoint now = seams_.clock->now();
+  for (const auto& r : snap.bindings) {
+    binding::Binding b = from_record(r);
+    if (!b.infinite() && b.expires_at <= now) {
+      drop.delete_binding(b.home_address);
+      continue;
+    }
+    if (auto ok = cache_.restore(b); !ok) {
+      log_warn("binding_not_restored", {{"hoa", b.home_address.to_string()}, {"reason", ok.error().to_string()}});
+      drop.delete_binding(b.home_address);
+    }
+  }
+  if (!drop.empty()) VMROAM_TRY_VOID(commit(drop));
+
+  // Reconcile the kernel: what a crashed predecessor left that no binding explains goes;
+  // what a binding needs is (re)created.
+  auto owned = seams_.netlink->list_owned({home_ifindex_});
+  if (owned) {
+    for (const auto& p : owned->proxies) {
+      if (p.ifindex == home_ifindex_ && cache_.lookup(p.address)) {
+        proxies_.emplace(p.address, dataplane::OwnedProxyNeighbour::adopt(*seams_.netlink, p));
+      } else if (p.ifindex == home_ifindex_) {
+        log_info("stale_proxy_removed", {{"address", p.address.to_string()}});
+        (void)seams_.netlink->remove_proxy_neighbour(p);
+      }
+    }
+  } else {
+    log_warn("kernel_state_unreadable", {{"reason", owned.error().to_string()}});
+  }
+  std::size_t restored = 0;
+  cache_.for_each([&](const binding::Binding& b) {
+    dataplane::TunnelEndpoint ep{b.care_of_address, to_dataplane(b.encapsulation), mip::kRegistrationPort};
+    bind_kernel_state(b, ep);
+    ++restored;
+  });
+  arm_expiry();
+  log_info("home_agent_started", {{"address", config_.address.to_string()},
+                                  {"vms", std::to_string(vms_.size())},
+                                  {"bindings_restored", std::to_string(restored)},
+                                  {"bindings_expired", std::to_string(drop.size())}});
+  return ok();
+}
+
+void HomeAgent::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  expiry_timer_.cancel();
+  for (auto& [id, r] : revocations_)
+    if (r.timer) r.timer->cancel();
+  revocations_.clear();
+  // Kernel state goes; the bindings stay in the store for the next start.
+  if (seams_.driver) {
+    for (const auto& [hoa, ep] : endpoint_of_) (void)seams_.driver->unroute(hoa);
+    for (const auto& [peer, refs] : endpoint_refs_) (void)seams_.driver->remove_tunnel_endpoint(peer);
+  }
+  endpoint_of_.clear();
+  endpoint_refs_.clear();
+  proxies_.clear();  // RAII: each entry removes its proxy-ARP entry
+}
+
+Result<std::vector<std::string>> HomeAgent::reload(const HaConfig& next) {
+  std::vector<std::string> needs_restart;
+  auto keep = [&](bool same, const char* key) {
+    if (!same) needs_restart.emplace_back(key);
+  };
+  keep(next.address == config_.address, "address");
+  keep(next.listen_address == config_.listen_address && next.port == config_.port, "listen_address/port");
+  keep(next.home_prefix == config_.home_prefix, "home_prefix");
+  keep(next.home_interface == config_.home_interface, "home_interface");
+  keep(next.dataplane_driver == config_.dataplane_driver && next.tun_name == config_.tun_name &&
+           next.route_table == config_.route_table && next.route_protocol == config_.route_protocol,
+       "dataplane");
+  keep(next.store_path == config_.store_path, "store.path");
+  keep(next.api_socket == config_.api_socket && next.api_tcp == config_.api_tcp &&
+           next.api_token_file == config_.api_token_file,
+       "api");
+  // What can change now: registration policy, foreign agents, log level.
+  HaConfig merged = config_;
+  merged.max_lifetime_s = next.max_lifetime_s;
+  merged.replay_window_s = next.replay_window_s;
+  merged.replay = next.replay;
+  merged.mn_ha_auth = next.mn_ha_auth;
+  merged.fa_ha_auth = next.fa_ha_auth;
+  merged.udp_tunnelling = next.udp_tunnelling;
+  merged.revocation = next.revocation;
+  merged.foreign_agents = next.foreign_agents;
+  merged.log_level = next.log_level;
+  config_ = std::move(merged);
+  registrar_.set_settings(settings_from(config_));
+  registrar_.set_foreign_agents(foreign_agents_from(config_));
+  LogLevel level;
+  if (parse_log_level(config_.log_level, level)) set_log_level(level);
+  return needs_restart;
+}
+
+// ---- Registration: queue, decide, commit, apply, reply ------------------------------------
+
+void HomeAgent::on_datagram(ByteView payload, Ipv4 src, std::uint16_t src_port) {
+  if (payload.empty()) {
+    count_message("empty", -1);
+    return;
+  }
+  // RFC 3519 tunnel data shares the port; it is data-plane work, never queued.
+  if (payload[0] == static_cast<std::uint8_t>(mip::MessageType::tunnel_data)) {
+    seams_.driver->handle_udp_tunnel_payload(src, src_port, payload);
+    return;
+  }
+  pending_.push_back(Pending{Bytes(payload.begin(), payload.end()), src, src_port});
+  if (pending_.size() >= kMaxBatch) flush();
+}
+
+void HomeAgent::flush() {
+  if (pending_.empty()) return;
+  std::vector<Pending> work;
+  work.swap(pending_);
+  store::Batch batch;
+  std::vector<Undo> undo;
+  std::vector<Effect> effects;
+  for (const auto& p : work) handle_one(p, batch, undo, effects);
+
+  if (!batch.empty()) {
+    if (auto ok = commit(batch); !ok) {
+      // Nothing of this batch is durable: forget it in memory too, and say so to every sender.
+      log_error("store_commit_failed", {{"reason", ok.error().to_string()}, {"requests", std::to_string(effects.size())}});
+      for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
+        cache_.remove(it->hoa);
+        if (it->binding) (void)cache_.restore(*it->binding);
+        if (it->replay) replay_[it->hoa] = *it->replay;
+        else replay_.erase(it->hoa);
+      }
+      for (auto& e : effects) {
+        if (e.verdict.kind == VerdictKind::deny) {
+          seams_.send_udp(e.reply_to, e.reply_port, e.verdict.reply_bytes);
+          continue;
+        }
+        wire::RegistrationReply r = e.verdict.reply;
+        r.code = mip::code::ha_insufficient_resources;
+        r.lifetime = 0;
+        r.extensions.clear();
+        seams_.send_udp(e.reply_to, e.reply_port, wire::encode(r));
+        count_message("store_failed", r.code);
+      }
+      arm_expiry();
+      return;
+    }
+  }
+  for (const auto& e : effects) apply(e);
+  arm_expiry();
+}
+
+void HomeAgent::handle_one(const Pending& p, store::Batch& batch, std::vector<Undo>& undo,
+                           std::vector<Effect>& effects) {
+  auto msg = wire::parse_message(p.payload);
+  if (!msg) {
+    // Answer a request we could not parse with 134 when we can address the reply.
+    if (auto reply = registrar_.poorly_formed_reply(p.payload)) seams_.send_udp(p.src, p.port, *reply);
+    count_message(msg.error().code, mip::code::ha_poorly_formed_request);
+    log_debug("message_rejected", {{"from", p.src.to_string()}, {"reason", msg.error().to_string()}});
+    return;
+  }
+  if (auto* ack = std::get_if<wire::RevocationAck>(&*msg)) {
+    handle_revocation_ack(*ack, p.payload, p.src);
+    return;
+  }
+  auto* req = std::get_if<wire::RegistrationRequest>(&*msg);
+  if (!req) {
+    count_message("unexpected_message", -1);
+    return;
+  }
+  const TimePoint now = seams_.clock->now();
+  RequestContext ctx{p.src, p.port, seams_.clock->wall_now(), seams_.random32 ? seams_.random32() : 0};
+  const binding::Binding* current = cache_.lookup(req->home_address);
+  auth::ReplayState replay;
+  replay.style = registrar_.settings().replay_style;
+  if (auto it = replay_.find(req->home_address); it != replay_.end()) replay = it->second;
+
+  Effect e;
+  e.verdict = registrar_.decide(*req, p.payload, ctx, vms_, current, replay);
+  e.reply_to = p.src;
+  e.reply_port = p.port;
+  const Verdict& v = e.verdict;
+  count_message(v.reason, v.code);
+
+  if (v.kind != VerdictKind::deny || v.replay != replay) {
+    Undo u{req->home_address, current ? std::optional<binding::Binding>(*current) : std::nullopt, std::nullopt};
+    if (auto it = replay_.find(req->home_address); it != replay_.end()) u.replay = it->second;
+    undo.push_back(std::move(u));
+    replay_[req->home_address] = v.replay;
+    batch.put_replay(store::ReplayRecord{req->home_address, v.replay.last_accepted});
+  }
+  switch (v.kind) {
+    case VerdictKind::bind: {
+      auto outcome = cache_.upsert(v.registration, now);
+      if (!outcome) std::abort();  // the registrar never grants lifetime 0 or zero addresses
+      batch.put_binding(to_record(outcome->binding));
+      e.upsert = std::move(*outcome);
+      break;
+    }
+    case VerdictKind::unbind:
+      e.removed = cache_.remove(req->home_address);
+      batch.delete_binding(req->home_address);
+      break;
+    case VerdictKind::unchanged:
+    case VerdictKind::deny:
+      break;
+  }
+  effects.push_back(std::move(e));
+}
+
+Result<void> HomeAgent::commit(const store::Batch& batch) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = store_.commit(batch);
+  commit_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (!r) store_failures_->inc();
+  return r;
+}
+
+void HomeAgent::apply(const Effect& e) {
+  const Verdict& v = e.verdict;
+  if (e.upsert) {
+    const auto& b = e.upsert->binding;
+    dataplane::TunnelEndpoint ep{v.tunnel_peer, to_dataplane(b.encapsulation), v.tunnel_port};
+    bind_kernel_state(b, ep);
+    log_info("registration_accepted", {{"hoa", b.home_address.to_string()},
+                                       {"coa", b.care_of_address.to_string()},
+                                       {"kind", binding::to_string(e.upsert->kind)},
+                                       {"lifetime", std::to_string(b.lifetime_granted)},
+                                       {"encapsulation", std::string(binding::to_string(b.encapsulation))}});
+  } else if (e.removed) {
+    // A deregistration means the VM is home again (a move elsewhere is an upsert, not this):
+    // give the home link its MAC back.
+    unbind_kernel_state(*e.removed, /*announce_home=*/true);
+    log_info("registration_deregistered", {{"hoa", e.removed->home_address.to_string()}});
+  } else if (v.kind == VerdictKind::deny) {
+    log_info("registration_denied", {{"hoa", v.reply.home_address.to_string()},
+                                     {"from", e.reply_to.to_string()},
+                                     {"code", std::to_string(v.code)},
+                                     {"reason", std::string(v.reason)},
+                                     {"detail", v.detail}});
+  }
+  // The reply goes after the kernel state: when the FA hears "accepted", the tunnel is
+  // already in place. The old FA is told after that (RFC 3543 §4): it is not in a hurry.
+  seams_.send_udp(e.reply_to, e.reply_port, v.reply_bytes);
+  if (e.upsert && e.upsert->kind == binding::UpsertKind::moved && e.upsert->previous && config_.revocation)
+    send_revocation(*e.upsert->previous);
+}
+
+// ---- Kernel state ---------------------------------------------------------------------
+
+void HomeAgent::acquire_endpoint(Ipv4 hoa, const dataplane::TunnelEndpoint& ep) {
+  if (auto it = endpoint_of_.find(hoa); it != endpoint_of_.end()) {
+    if (it->second == ep) return;
+    release_endpoint(hoa);
+  }
+  if (auto r = seams_.driver->add_tunnel_endpoint(ep); !r)
+    log_error("tunnel_endpoint_failed", {{"peer", ep.peer.to_string()}, {"reason", r.error().to_string()}});
+  endpoint_of_[hoa] = ep;
+  ++endpoint_refs_[ep.peer];
+}
+
+void HomeAgent::release_endpoint(Ipv4 hoa) {
+  auto it = endpoint_of_.find(hoa);
+  if (it == endpoint_of_.end()) return;
+  const Ipv4 peer = it->second.peer;
+  endpoint_of_.erase(it);
+  if (--endpoint_refs_[peer] <= 0) {
+    endpoint_refs_.erase(peer);
+    (void)seams_.driver->remove_tunnel_endpoint(peer);
+  }
+}
+
+void HomeAgent::bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep) {
+  const Ipv4 hoa = b.home_address;
+  acquire_endpoint(hoa, ep);
+  if (auto r = seams_.driver->route(hoa, ep.peer); !r)
+    log_error("tunnel_route_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
+  if (!proxies_.contains(hoa) && home_ifindex_ > 0) {
+    auto p = dataplane::OwnedProxyNeighbour::create(*seams_.netlink, {hoa, home_ifindex_});
+    if (p) {
+      proxies_.emplace(hoa, std::move(*p));
+      // The VM left: point the home link's caches at us now (RFC 5944 §4.6).
+      announce(hoa, home_mac_);
+    } else {
+      log_error("proxy_arp_failed", {{"hoa", hoa.to_string()}, {"reason", p.error().to_string()}});
+    }
+  }
+}
+
+void HomeAgent::unbind_kernel_state(const binding::Binding& b, bool announce_home) {
+  const Ipv4 hoa = b.home_address;
+  (void)seams_.driver->unroute(hoa);
+  release_endpoint(hoa);
+  proxies_.erase(hoa);
+  // The VM is home again: point the caches back at its own MAC (RFC 5944 §4.6).
+  if (announce_home)
+    if (const Vm* vm = vms_.by_home_address(hoa)) announce(hoa, vm->mac);
+}
+
+void HomeAgent::announce(Ipv4 hoa, const MacAddress& mac) {
+  if (!seams_.send_home_frame || mac.is_zero()) return;
+  const Bytes frame = wire::build_gratuitous_arp(mac, hoa);
+  seams_.send_home_frame(frame);
+}
+
+// ---- Revocation (RFC 3543) --------------------------------------------------------------
+
+void HomeAgent::send_revocation(const binding::Binding& previous) {
+  const ForeignAgent* fa = registrar_.foreign_agent(previous.foreign_agent);
+  if (!fa || !fa->fa_ha) return;  // RFC 3543 §3: revocations are always FA-HA authenticated
+  wire::Revocation rev;
+  rev.flags = mip::revocation::flag_A;
+  rev.home_address = previous.home_address;
+  rev.home_domain_address = config_.address;
+  rev.foreign_domain_address = previous.foreign_agent;
+  rev.revocation_id = seams_.random32 ? seams_.random32() : static_cast<std::uint32_t>(previous.move_seq);
+  if (auto r = auth::append_auth(rev, mip::ext::fa_ha_auth, *fa->fa_ha); !r) return;
+  PendingRevocation pr{wire::encode(rev), fa->address, 0, std::make_unique<boost::asio::steady_timer>(io_)};
+  const std::uint32_t id = rev.revocation_id;
+  revocations_[id] = std::move(pr);
+  retransmit_revocation(id);
+}
+
+void HomeAgent::retransmit_revocation(std::uint32_t id) {
+  auto it = revocations_.find(id);
+  if (it == revocations_.end()) return;
+  PendingRevocation& r = it->second;
+  if (r.attempts >= kRevocationAttempts) {
+    log_warn("revocation_unacknowledged", {{"fa", r.fa.to_string()}, {"id", std::to_string(id)}});
+    revocations_.erase(it);
+    return;
+  }
+  seams_.send_udp(r.fa, mip::kRegistrationPort, r.message);
+  ++r.attempts;
+  r.timer->expires_after(kRevocationInitial * (1 << (r.attempts - 1)));
+  r.timer->async_wait([this, id](const boost::system::error_code& ec) {
+    if (!ec) retransmit_revocation(id);
+  });
+}
+
+void HomeAgent::handle_revocation_ack(const wire::RevocationAck& ack, ByteView raw, Ipv4 src) {
+  auto it = revocations_.find(ack.revocation_id);
+  if (it == revocations_.end() || it->second.fa != src) {
+    count_message("revocation_ack_unknown", -1);
+    return;
+  }
+  const ForeignAgent* fa = registrar_.foreign_agent(src);
+  if (!fa || !fa->fa_ha || !auth::verify(raw, ack.extensions, mip::ext::fa_ha_auth, *fa->fa_ha)) {
+    count_message("revocation_ack_auth_failed", -1);
+    return;
+  }
+  it->second.timer->cancel();
+  revocations_.erase(it);
+  count_message("revocation_acknowledged", -1);
+}
+
+// ---- Expiry ---------------------------------------------------------------------------
+
+void HomeAgent::arm_expiry() {
+  auto next = cache_.next_expiry();
+  if (!next) {
+    expiry_timer_.cancel();
+    return;
+  }
+  // steady_timer and our TimePoint share steady_clock, but the clock seam may be fake: go
+  // through "time from now".
+  const auto in = *next - seams_.clock->now();
+  expiry_timer_.expires_after(in > Duration::zero() ? in : Duration::zero());
+  expiry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) on_expiry();
+  });
+}
+
+void HomeAgent::on_expiry() {
+  auto expired = cache_.expire(seams_.clock->now());
+  if (!expired.empty()) {
+    store::Batch batch;
+    for (const auto& b : expired) batch.delete_binding(b.home_address);
+    if (auto r = commit(batch); !r) {
+      // Keep them: the next start will expire them from the store.
+      log_error("store_commit_failed", {{"reason", r.error().to_string()}});
+      for (const auto& b : expired) (void)cache_.restore(b);
+    } else {
+      for (const auto& b : expired) {
+        unbind_kernel_state(b, false);
+        log_info("binding_expired", {{"hoa", b.home_address.to_string()}, {"coa", b.care_of_address.to_string()}});
+        metrics_.counter("vmroam_bindings_expired_total", "Bindings whose lifetime ran out").inc();
+      }
+    }
+  }
+  arm_expiry();
+}
+
+void HomeAgent::count_message(std::string_view result, int code) {
+  api::Labels labels{{"result", std::string(result)}};
+  if (code >= 0) labels.emplace_back("code", std::to_string(code));
+  metrics_.counter("vmroam_registration_messages_total", "UDP 434 control messages by outcome", std::move(labels))
+      .inc();
+}
+
+}  // namespace vmroam::ha

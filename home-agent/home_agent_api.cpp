@@ -1,0 +1,252 @@
+// The home agent's JSON API (docs/api.md): VMs, bindings, health, metrics.
+//
+// Every mutating handler validates the whole body first (FieldReader names the field that is
+// wrong), then commits to the store, and only then changes memory and the kernel: a 4xx or a
+// failed commit changes nothing.
+#include <cinttypes>
+#include <cstdio>
+
+#include "common/api/field_reader.hpp"
+#include "common/core/hex.hpp"
+#include "common/core/log.hpp"
+#include "home-agent/home_agent.hpp"
+
+namespace vmroam::ha {
+
+namespace {
+
+using api::Json;
+using api::Method;
+using api::Response;
+
+std::string hex64(std::uint64_t v) {
+  char buf[19];
+  std::snprintf(buf, sizeof buf, "0x%016" PRIx64, v);
+  return buf;
+}
+
+Json flag_names(std::uint8_t flags) {
+  static constexpr std::pair<std::uint8_t, const char*> kNames[] = {
+      {mip::request_flag::S, "S"}, {mip::request_flag::B, "B"}, {mip::request_flag::D, "D"},
+      {mip::request_flag::M, "M"}, {mip::request_flag::G, "G"}, {mip::request_flag::r, "r"},
+      {mip::request_flag::T, "T"}, {mip::request_flag::x, "x"}};
+  Json out = Json::array();
+  for (const auto& [mask, name] : kNames)
+    if (flags & mask) out.push_back(name);
+  return out;
+}
+
+template <typename F>
+api::Handler bind_handler(HomeAgent* self, F f) {
+  return [self, f](const api::Request& r, const api::PathParams& p) { return (self->*f)(r, p); };
+}
+
+}  // namespace
+
+void HomeAgent::build_router() {
+  router_.add(Method::get, "/v1/health", bind_handler(this, &HomeAgent::api_health));
+  router_.add(Method::get, "/metrics", bind_handler(this, &HomeAgent::api_metrics));
+  router_.add(Method::post, "/v1/vms", bind_handler(this, &HomeAgent::api_vm_create));
+  router_.add(Method::get, "/v1/vms", bind_handler(this, &HomeAgent::api_vm_list));
+  router_.add(Method::get, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_show));
+  router_.add(Method::put, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_replace));
+  router_.add(Method::delete_, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_delete));
+  router_.add(Method::get, "/v1/bindings", bind_handler(this, &HomeAgent::api_binding_list));
+  router_.add(Method::get, "/v1/bindings/{home_address}", bind_handler(this, &HomeAgent::api_binding_show));
+}
+
+api::Reply HomeAgent::handle_api(const api::Request& request) { return router_.dispatch(request); }
+
+api::Reply HomeAgent::api_health(const api::Request&, const api::PathParams&) {
+  const auto up = std::chrono::duration_cast<std::chrono::seconds>(seams_.clock->now() - started_at_).count();
+  return Response::make_json(200, Json{{"status", "ok"},
+                                       {"role", "home-agent"},
+                                       {"version", VMROAM_VERSION},
+                                       {"address", config_.address.to_string()},
+                                       {"uptime_s", up},
+                                       {"vms", vms_.size()},
+                                       {"bindings", cache_.size()},
+                                       {"dataplane", std::string(seams_.driver->name())}});
+}
+
+api::Reply HomeAgent::api_metrics(const api::Request&, const api::PathParams&) {
+  sync_tunnel_metrics();
+  return Response::make_text(200, metrics_.render(), api::kPrometheusType);
+}
+
+// Driver counters are cumulative; the registry's counters only go up by deltas.
+void HomeAgent::sync_tunnel_metrics() {
+  const dataplane::TunnelStats st = seams_.driver->stats();
+  auto sync = [&](std::string_view name, std::string_view help, api::Labels labels, std::uint64_t value) {
+    std::string key(name);
+    for (const auto& [k, v] : labels) key += "|" + k + "=" + v;
+    double& seen = tunnel_seen_[key];
+    metrics_.counter(name, help, std::move(labels)).inc(static_cast<double>(value) - seen);
+    seen = static_cast<double>(value);
+  };
+  for (const auto& [peer, c] : st.peers) {
+    const std::string p = peer.to_string();
+    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction", {{"peer", p}, {"direction", "tx"}},
+         c.tx_packets);
+    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction", {{"peer", p}, {"direction", "rx"}},
+         c.rx_packets);
+    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction", {{"peer", p}, {"direction", "tx"}},
+         c.tx_bytes);
+    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction", {{"peer", p}, {"direction", "rx"}},
+         c.rx_bytes);
+  }
+  for (std::size_t i = 0; i < dataplane::kDropReasonCount; ++i) {
+    const auto reason = static_cast<dataplane::DropReason>(i);
+    sync("vmroam_tunnel_drops_total", "Tunnel packets dropped, by reason",
+         {{"reason", std::string(dataplane::to_string(reason))}}, st.drops[i]);
+  }
+}
+
+Json HomeAgent::vm_json(const Vm& vm) const {
+  Json fas = Json::array();
+  for (auto a : vm.allowed_fas) fas.push_back(a.to_string());
+  Json j{{"id", vm.id},
+         {"home_address", vm.home_address.to_string()},
+         {"mac", vm.mac.to_string()},
+         {"allowed_fas", fas},
+         {"away", cache_.lookup(vm.home_address) != nullptr}};
+  if (vm.mn_ha) {
+    j["spi"] = vm.mn_ha->spi;
+    j["algorithm"] = std::string(auth::algorithm_name(vm.mn_ha->algorithm));
+  }
+  return j;  // keys are never returned
+}
+
+Json HomeAgent::binding_json(const binding::Binding& b) const {
+  const TimePoint now = seams_.clock->now();
+  Json j{{"home_address", b.home_address.to_string()},
+         {"care_of_address", b.care_of_address.to_string()},
+         {"foreign_agent", b.foreign_agent.to_string()},
+         {"lifetime_granted", b.lifetime_granted},
+         {"remaining_s", b.infinite() ? Json(nullptr)
+                                      : Json(std::chrono::duration_cast<std::chrono::seconds>(b.remaining(now)).count())},
+         {"flags", flag_names(b.flags)},
+         {"encapsulation", std::string(binding::to_string(b.encapsulation))},
+         {"identification", hex64(b.identification)},
+         {"move_seq", b.move_seq}};
+  if (const Vm* vm = vms_.by_home_address(b.home_address)) j["vm"] = vm->id;
+  const auto st = seams_.driver->stats();
+  if (auto it = endpoint_of_.find(b.home_address); it != endpoint_of_.end()) {
+    j["tunnel"] = Json{{"peer", it->second.peer.to_string()},
+                       {"port", it->second.udp_port},
+                       {"encapsulation", std::string(dataplane::to_string(it->second.encapsulation))}};
+    if (const auto* c = st.peer(it->second.peer))
+      j["tunnel"]["counters"] = Json{{"tx_packets", c->tx_packets},
+                                     {"tx_bytes", c->tx_bytes},
+                                     {"rx_packets", c->rx_packets},
+                                     {"rx_bytes", c->rx_bytes}};
+  }
+  return j;
+}
+
+api::Reply HomeAgent::api_vm_create(const api::Request& r, const api::PathParams&) { return put_vm(r, {}, true); }
+api::Reply HomeAgent::api_vm_replace(const api::Request& r, const api::PathParams& p) {
+  return put_vm(r, p.at("id"), false);
+}
+
+api::Reply HomeAgent::put_vm(const api::Request& req, const std::string& path_id, bool create) {
+  auto f = api::FieldReader::from_body(req.body);
+  Vm vm;
+  if (create) {
+    vm.id = f.require_id("id");
+  } else {
+    vm.id = path_id;
+    if (auto body_id = f.optional_string("id"); body_id && *body_id != path_id)
+      f.fail_field("id", "does not match the id in the path");
+  }
+  vm.home_address = f.require_ipv4("home_address");
+  vm.mac = f.require_mac("mac");
+  vm.allowed_fas = f.optional_ipv4_list("allowed_fas").value_or(std::vector<Ipv4>{});
+  auto spi = f.optional_uint("spi", mip::kSpiReservedMax + 1, 0xffffffffu);
+  auto algorithm = f.optional_enum("algorithm", {"hmac-sha256", "hmac-md5"});
+  auto key = f.optional_hex_key("key", auth::kMinKeySize, auth::kMaxKeySize);
+  f.reject_unknown();
+  if (f.ok() && !config_.home_prefix.contains(vm.home_address))
+    f.fail_field("home_address", "not in the home prefix " + config_.home_prefix.to_string());
+  if (f.ok() && vm.mac.is_zero()) f.fail_field("mac", "must not be 00:00:00:00:00:00");
+  if (f.ok() && spi.has_value() != key.has_value())
+    f.fail_field(spi ? "key" : "spi", "spi and key come together (the VM's MN-HA association)");
+  if (f.ok() && algorithm && !spi) f.fail_field("spi", "required with algorithm");
+  for (auto fa : vm.allowed_fas)
+    if (f.ok() && !registrar_.foreign_agent(fa))
+      f.fail_field("allowed_fas", fa.to_string() + " is not a configured foreign agent");
+  if (!f.ok()) return f.error();
+  if (spi) {
+    auto alg = auth::parse_algorithm(algorithm.value_or("hmac-sha256"));
+    vm.mn_ha = auth::SecurityAssociation{static_cast<std::uint32_t>(*spi), *alg, *key};
+  }
+
+  const Vm* existing = vms_.by_id(vm.id);
+  if (create && existing) return api::conflict("VM " + vm.id + " exists; use PUT /v1/vms/" + vm.id);
+  if (!create && !existing) return api::not_found("no VM " + vm.id);
+  if (const Vm* other = vms_.by_home_address(vm.home_address); other && other->id != vm.id)
+    return api::conflict("home address " + vm.home_address.to_string() + " belongs to VM " + other->id);
+  if (existing && existing->home_address != vm.home_address && cache_.lookup(existing->home_address))
+    return api::conflict("VM " + vm.id + " is away; its home address cannot change until it is home");
+
+  store::VmRecord rec{vm.id, vm.home_address, vm.mac, vm.allowed_fas, 0, {}, {}, std::nullopt, "{}"};
+  if (vm.mn_ha) {
+    rec.spi = vm.mn_ha->spi;
+    rec.algorithm = std::string(auth::algorithm_name(vm.mn_ha->algorithm));
+    rec.key = vm.mn_ha->key;
+  }
+  store::Batch batch;
+  batch.put_vm(std::move(rec));
+  if (auto ok = commit(batch); !ok) return api::internal(ok.error());
+  vms_.put(vm);
+  log_info(create ? "vm_added" : "vm_updated", {{"id", vm.id}, {"hoa", vm.home_address.to_string()}});
+  return Response::make_json(create ? 201 : 200, vm_json(*vms_.by_id(vm.id)));
+}
+
+api::Reply HomeAgent::api_vm_list(const api::Request&, const api::PathParams&) {
+  Json out = Json::array();
+  for (const auto& [id, vm] : vms_.all()) out.push_back(vm_json(vm));
+  return Response::make_json(200, Json{{"vms", out}});
+}
+
+api::Reply HomeAgent::api_vm_show(const api::Request&, const api::PathParams& p) {
+  const Vm* vm = vms_.by_id(p.at("id"));
+  if (!vm) return api::not_found("no VM " + p.at("id"));
+  Json j = vm_json(*vm);
+  if (const auto* b = cache_.lookup(vm->home_address)) j["binding"] = binding_json(*b);
+  return Response::make_json(200, j);
+}
+
+api::Reply HomeAgent::api_vm_delete(const api::Request&, const api::PathParams& p) {
+  const Vm* vm = vms_.by_id(p.at("id"));
+  if (!vm) return api::not_found("no VM " + p.at("id"));
+  const Ipv4 hoa = vm->home_address;
+  store::Batch batch;
+  batch.delete_vm(vm->id);
+  batch.delete_binding(hoa);
+  batch.delete_replay(hoa);
+  if (auto ok = commit(batch); !ok) return api::internal(ok.error());
+  const std::string id = vm->id;
+  if (auto b = cache_.remove(hoa)) unbind_kernel_state(*b, /*announce_home=*/false);
+  replay_.erase(hoa);
+  vms_.remove(id);
+  arm_expiry();
+  log_info("vm_removed", {{"id", id}, {"hoa", hoa.to_string()}});
+  return Response::make_json(200, Json{{"removed", id}});
+}
+
+api::Reply HomeAgent::api_binding_list(const api::Request&, const api::PathParams&) {
+  Json out = Json::array();
+  for (const auto& b : cache_.snapshot()) out.push_back(binding_json(b));
+  return Response::make_json(200, Json{{"bindings", out}});
+}
+
+api::Reply HomeAgent::api_binding_show(const api::Request&, const api::PathParams& p) {
+  auto hoa = Ipv4::parse(p.at("home_address"));
+  if (!hoa) return api::bad_field("home_address", "not an IPv4 address: " + p.at("home_address"));
+  const auto* b = cache_.lookup(*hoa);
+  if (!b) return api::not_found("no binding for " + hoa->to_string());
+  return Response::make_json(200, binding_json(*b));
+}
+
+}  // namespace vmroam::ha

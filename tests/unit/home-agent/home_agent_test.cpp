@@ -1,0 +1,414 @@
+// HomeAgent with fakes for the OS: registrations end in the store, the driver and the
+// proxy-ARP table before the reply leaves; restarts restore; the API changes nothing on bad
+// input. The registrar's individual rules are covered in registrar_test.cpp.
+#include <gtest/gtest.h>
+
+#include "common/auth/authenticator.hpp"
+#include "common/core/hex.hpp"
+#include "common/wire/ethernet.hpp"
+#include "common/wire/message.hpp"
+#include "home-agent/home_agent.hpp"
+#include "tests/fakes/fake_clock.hpp"
+#include "tests/fakes/fake_netlink.hpp"
+#include "tests/fakes/fake_tunnel_driver.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
+namespace vmroam::ha {
+namespace {
+
+using namespace std::chrono_literals;
+using api::Json;
+
+const Ipv4 kHa = *Ipv4::parse("192.0.2.1");
+const Ipv4 kFa1 = *Ipv4::parse("192.0.2.2");
+const Ipv4 kFa2 = *Ipv4::parse("192.0.2.3");
+const Ipv4 kHoa = *Ipv4::parse("10.1.0.10");
+const MacAddress kVmMac = *MacAddress::parse("52:54:00:12:34:56");
+const MacAddress kHomeMac = *MacAddress::parse("02:00:00:00:01:01");
+const char* kKey1 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const char* kKey2 = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+
+HaConfig test_config(const std::string& store_path) {
+  auto c = parse_config_text(R"({
+    "address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
+    "registration": { "max_lifetime_s": 300 },
+    "foreign_agents": [
+      { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": ")" + std::string(kKey1) + R"(" } },
+      { "address": "192.0.2.3", "fa_ha": { "spi": 1001, "key": ")" + std::string(kKey2) + R"(" } } ] })");
+  if (!c) std::abort();
+  c->store_path = store_path;
+  return *c;
+}
+
+auth::SecurityAssociation fa_key(Ipv4 fa) {
+  auto k = from_hex(fa == kFa1 ? kKey1 : kKey2);
+  return {fa == kFa1 ? 1000u : 1001u, auth::Algorithm::hmac_sha256, *k};
+}
+
+struct Sent {
+  Ipv4 dst;
+  std::uint16_t port;
+  Bytes payload;
+};
+
+class HomeAgentTest : public ::testing::Test {
+ protected:
+  boost::asio::io_context io;
+  test::TempDir dir;
+  test::FakeClock clock;
+  dataplane::FakeNetlink netlink;
+  dataplane::FakeTunnelDriver driver;
+  std::vector<Sent> sent;
+  std::vector<Bytes> frames;
+  std::unique_ptr<HomeAgent> ha;
+  std::uint32_t next_random = 0x1000;
+
+  void SetUp() override {
+    netlink.links.push_back(dataplane::LinkInfo{3, "br-home", kHomeMac, 1500, true, {}});
+    start();
+  }
+  void start() {
+    auto store = store::Store::open(dir.file("ha.db"));
+    ASSERT_TRUE(store) << store.error().to_string();
+    HomeAgentIo seams;
+    seams.netlink = &netlink;
+    seams.driver = &driver;
+    seams.send_udp = [this](Ipv4 d, std::uint16_t p, ByteView b) { sent.push_back({d, p, Bytes(b.begin(), b.end())}); };
+    seams.send_home_frame = [this](ByteView f) { frames.emplace_back(f.begin(), f.end()); };
+    seams.clock = &clock;
+    seams.random32 = [this] { return next_random++; };
+    ha = std::make_unique<HomeAgent>(io, test_config(dir.file("ha.db")), seams, std::move(*store));
+    auto started = ha->start();
+    ASSERT_TRUE(started) << started.error().to_string();
+  }
+  api::Response call(api::Method m, const std::string& path, const std::string& body = {}) {
+    api::Request r;
+    r.method = m;
+    r.path = path;
+    r.body = body;
+    auto reply = ha->handle_api(r);
+    return std::get<api::Response>(reply);
+  }
+  void add_vm(const std::string& extra = "") {
+    auto r = call(api::Method::post, "/v1/vms",
+                  R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56")" + extra + "}");
+    ASSERT_EQ(r.status, 201) << r.body_text();
+  }
+  Bytes request_from(Ipv4 fa, std::uint16_t lifetime, std::uint64_t id_offset = 0) {
+    wire::RegistrationRequest r;
+    r.flags = mip::request_flag::T;
+    r.lifetime = lifetime;
+    r.home_address = kHoa;
+    r.home_agent = kHa;
+    r.care_of_address = fa;
+    r.identification = auth::ntp_from_wall(clock.wall_now()) + id_offset;
+    r.append(wire::PmipPerNodeAuth{}.to_extension());
+    r.append(*wire::PmipDeviceId::ethernet(kVmMac).to_extension());
+    r.append(wire::RevocationSupport{}.to_extension());
+    if (!auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(fa))) std::abort();
+    return wire::encode(r);
+  }
+  wire::RegistrationReply last_reply() {
+    EXPECT_FALSE(sent.empty());
+    auto r = wire::parse_registration_reply(sent.back().payload);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return *r;
+  }
+  store::Snapshot stored() {
+    auto s = store::Store::open(dir.file("ha.db"));
+    EXPECT_TRUE(s);
+    return *s->load();
+  }
+};
+
+TEST_F(HomeAgentTest, AcceptedRegistrationIsDurableAndInTheKernelBeforeTheReply) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 600), kFa1, 434);
+  EXPECT_TRUE(sent.empty()) << "nothing is answered before the batch is flushed";
+  ha->flush();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].dst, kFa1);
+  EXPECT_EQ(sent[0].port, 434);
+  auto reply = last_reply();
+  EXPECT_EQ(reply.code, 0);
+  EXPECT_EQ(reply.lifetime, 300) << "clamped to max_lifetime_s";
+  EXPECT_TRUE(auth::verify(sent[0].payload, reply.extensions, mip::ext::fa_ha_auth, fa_key(kFa1)));
+  // Durable.
+  auto snap = stored();
+  ASSERT_EQ(snap.bindings.size(), 1u);
+  EXPECT_EQ(snap.bindings[0].care_of_address, kFa1);
+  ASSERT_EQ(snap.replay.size(), 1u);
+  // Kernel: tunnel endpoint and route, proxy ARP on the home link, gratuitous ARP with our MAC.
+  EXPECT_EQ(driver.routes.at(kHoa), kFa1);
+  EXPECT_TRUE(driver.endpoints.contains(kFa1));
+  ASSERT_EQ(netlink.proxies.size(), 1u);
+  EXPECT_EQ(netlink.proxies[0].address, kHoa);
+  EXPECT_EQ(netlink.proxies[0].ifindex, 3);
+  ASSERT_EQ(frames.size(), 1u);
+  auto eth = wire::parse_ethernet(frames[0]);
+  ASSERT_TRUE(eth);
+  auto arp = wire::parse_arp(eth->payload);
+  ASSERT_TRUE(arp);
+  EXPECT_EQ(arp->sender_ip, kHoa);
+  EXPECT_EQ(arp->sender_mac, kHomeMac);
+}
+
+TEST_F(HomeAgentTest, OneCommitForAWholeBurst) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->on_datagram(request_from(kFa1, 300, 2), kFa1, 434);
+  ha->on_datagram(request_from(kFa1, 300, 3), kFa1, 434);
+  ha->flush();
+  ASSERT_EQ(sent.size(), 3u);
+  for (const auto& s : sent) EXPECT_EQ(wire::parse_registration_reply(s.payload)->code, 0);
+  auto text = ha->metrics().render();
+  EXPECT_NE(text.find("vmroam_store_commit_seconds_count 2"), std::string::npos)
+      << "one commit for the VM, one for the burst:\n" << text;
+}
+
+TEST_F(HomeAgentTest, ReplayedRequestIsDeniedAndChangesNothing) {
+  add_vm();
+  const Bytes req = request_from(kFa1, 300);
+  ha->on_datagram(req, kFa1, 434);
+  ha->flush();
+  ha->on_datagram(req, kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(last_reply().code, 133);
+  EXPECT_EQ(ha->bindings().size(), 1u);
+}
+
+TEST_F(HomeAgentTest, DeregistrationRemovesKernelStateAndGivesTheHomeLinkTheVmsMac) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  frames.clear();
+  ha->on_datagram(request_from(kFa1, 0, 2), kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(last_reply().code, 0);
+  EXPECT_EQ(ha->bindings().size(), 0u);
+  EXPECT_TRUE(driver.routes.empty());
+  EXPECT_TRUE(driver.endpoints.empty());
+  EXPECT_TRUE(netlink.proxies.empty());
+  ASSERT_EQ(frames.size(), 1u);
+  auto arp = wire::parse_arp(wire::parse_ethernet(frames[0])->payload);
+  EXPECT_EQ(arp->sender_mac, kVmMac);
+  EXPECT_TRUE(stored().bindings.empty());
+}
+
+TEST_F(HomeAgentTest, MoveToAnotherForeignAgentRevokesTheOldOne) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  ha->flush();
+  // Reply to FA2, then the revocation to FA1.
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(wire::parse_registration_reply(sent[1].payload)->code, 0);
+  EXPECT_EQ(sent[2].dst, kFa1);
+  auto rev = wire::parse_revocation(sent[2].payload);
+  ASSERT_TRUE(rev) << rev.error().to_string();
+  EXPECT_EQ(rev->home_address, kHoa);
+  EXPECT_EQ(rev->foreign_domain_address, kFa1);
+  EXPECT_TRUE(rev->from_home_agent());
+  EXPECT_TRUE(auth::verify(sent[2].payload, rev->extensions, mip::ext::fa_ha_auth, fa_key(kFa1)));
+  EXPECT_EQ(driver.routes.at(kHoa), kFa2);
+  EXPECT_FALSE(driver.endpoints.contains(kFa1)) << "the old endpoint is released";
+  EXPECT_EQ(ha->pending_revocations(), 1u);
+  // FA1 acknowledges: the retransmission stops.
+  wire::RevocationAck ack;
+  ack.home_address = kHoa;
+  ack.revocation_id = rev->revocation_id;
+  ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa1)));
+  ha->on_datagram(wire::encode(ack), kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(ha->pending_revocations(), 0u);
+}
+
+TEST_F(HomeAgentTest, ForgedRevocationAckIsIgnored) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  ha->flush();
+  auto rev = wire::parse_revocation(sent.back().payload);
+  wire::RevocationAck ack;
+  ack.home_address = kHoa;
+  ack.revocation_id = rev->revocation_id;
+  ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa2)));  // wrong key
+  ha->on_datagram(wire::encode(ack), kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(ha->pending_revocations(), 1u);
+}
+
+TEST_F(HomeAgentTest, ExpiryRemovesTheBindingEverywhere) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
+  ha->flush();
+  clock.advance(299s);
+  ha->on_expiry();
+  EXPECT_EQ(ha->bindings().size(), 1u);
+  clock.advance(2s);
+  ha->on_expiry();
+  EXPECT_EQ(ha->bindings().size(), 0u);
+  EXPECT_TRUE(driver.routes.empty());
+  EXPECT_TRUE(netlink.proxies.empty());
+  EXPECT_TRUE(stored().bindings.empty());
+}
+
+TEST_F(HomeAgentTest, RestartRestoresBindingsAndKernelState) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
+  ha->flush();
+  // A crash: the process dies without cleaning up; the proxy entry stays in the kernel, the
+  // TUN (and with it the driver's state) goes.
+  ha.reset();
+  driver = dataplane::FakeTunnelDriver{};
+  netlink.proxies.push_back({*Ipv4::parse("10.1.0.99"), 3});  // stale: no binding explains it
+  netlink.proxies.push_back({kHoa, 3});
+  clock.advance(10s);
+  start();
+  ASSERT_EQ(ha->bindings().size(), 1u);
+  const auto* b = ha->bindings().lookup(kHoa);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->care_of_address, kFa1);
+  EXPECT_NEAR(std::chrono::duration_cast<std::chrono::seconds>(b->remaining(clock.now())).count(), 290, 1);
+  EXPECT_EQ(driver.routes.at(kHoa), kFa1);
+  ASSERT_EQ(netlink.proxies.size(), 1u) << "stale entry removed, ours kept";
+  EXPECT_EQ(netlink.proxies[0].address, kHoa);
+  // The VM and its replay state survived too: the same request again is a replay.
+  EXPECT_NE(ha->vms().by_id("vm1"), nullptr);
+}
+
+TEST_F(HomeAgentTest, RestartAfterTheLifetimeRanOutDropsTheBinding) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
+  ha->flush();
+  ha.reset();
+  clock.advance(400s);
+  start();
+  EXPECT_EQ(ha->bindings().size(), 0u);
+  EXPECT_TRUE(stored().bindings.empty());
+}
+
+TEST_F(HomeAgentTest, CleanStopRemovesKernelStateButKeepsTheBinding) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
+  ha->flush();
+  ha->stop();
+  EXPECT_TRUE(netlink.proxies.empty());
+  EXPECT_TRUE(driver.routes.empty());
+  EXPECT_EQ(stored().bindings.size(), 1u);
+}
+
+TEST_F(HomeAgentTest, TunnelDataGoesToTheDataPlane) {
+  Bytes payload{4, 4, 0, 0, 0x45};
+  ha->on_datagram(payload, kFa1, 434);
+  EXPECT_EQ(ha->queued(), 0u);
+  ASSERT_EQ(driver.udp_payloads.size(), 1u);
+  EXPECT_EQ(driver.udp_payloads[0].src, kFa1);
+}
+
+TEST_F(HomeAgentTest, MalformedRequestGets134) {
+  add_vm();
+  Bytes req = request_from(kFa1, 300);
+  req.push_back(5);  // a non-skippable extension header with no length
+  ha->on_datagram(req, kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(last_reply().code, 134);
+  EXPECT_EQ(ha->bindings().size(), 0u);
+}
+
+TEST_F(HomeAgentTest, ApiRejectsBadInputAndChangesNothing) {
+  struct Bad {
+    std::string body;
+    int status;
+    std::string field;
+  };
+  const Bad cases[] = {
+      {"{", 400, ""},
+      {R"({"id":"vm1","home_address":"10.1.0","mac":"52:54:00:12:34:56"})", 400, "home_address"},
+      {R"({"id":"vm1","home_address":"10.9.0.1","mac":"52:54:00:12:34:56"})", 400, "home_address"},
+      {R"({"id":"vm1","home_address":"10.1.0.10","mac":"nope"})", 400, "mac"},
+      {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","colour":"red"})", 400, "colour"},
+      {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","spi":300})", 400, "key"},
+      {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["192.0.2.99"]})", 400,
+       "allowed_fas"},
+      {R"({"id":"a b","home_address":"10.1.0.10","mac":"52:54:00:12:34:56"})", 400, "id"},
+  };
+  for (const auto& c : cases) {
+    auto r = call(api::Method::post, "/v1/vms", c.body);
+    EXPECT_EQ(r.status, c.status) << c.body;
+    if (!c.field.empty()) {
+      EXPECT_EQ(r.json["error"]["field"], c.field) << c.body << " → " << r.body_text();
+    }
+  }
+  EXPECT_EQ(ha->vms().size(), 0u);
+  EXPECT_TRUE(stored().vms.empty());
+  add_vm();
+  EXPECT_EQ(call(api::Method::post, "/v1/vms", R"({"id":"vm1","home_address":"10.1.0.11","mac":"52:54:00:12:34:57"})")
+                .status,
+            409);
+  EXPECT_EQ(call(api::Method::post, "/v1/vms", R"({"id":"vm2","home_address":"10.1.0.10","mac":"52:54:00:12:34:57"})")
+                .status,
+            409);
+  EXPECT_EQ(call(api::Method::get, "/v1/vms/nope").status, 404);
+  EXPECT_EQ(call(api::Method::delete_, "/v1/vms/nope").status, 404);
+  EXPECT_EQ(call(api::Method::get, "/v1/bindings/10.1.0.10").status, 404);
+  EXPECT_EQ(call(api::Method::get, "/v1/bindings/ten").status, 400);
+}
+
+TEST_F(HomeAgentTest, ApiListsBindingsAndDeletingAVmRemovesItsBinding) {
+  add_vm(R"(,"spi":500,"algorithm":"hmac-md5","key":"00112233445566778899aabbccddeeff")");
+  auto vm = call(api::Method::get, "/v1/vms/vm1");
+  EXPECT_EQ(vm.json["algorithm"], "hmac-md5");
+  EXPECT_FALSE(vm.json.contains("key")) << "keys are never returned";
+  // vm1 has an MN-HA key now, so a plain (non-proxy) request must carry MN-HA; a proxy one is fine.
+  ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
+  ha->flush();
+  ASSERT_EQ(last_reply().code, 0);
+  auto list = call(api::Method::get, "/v1/bindings");
+  ASSERT_EQ(list.status, 200);
+  ASSERT_EQ(list.json["bindings"].size(), 1u);
+  const Json& b = list.json["bindings"][0];
+  EXPECT_EQ(b["home_address"], "10.1.0.10");
+  EXPECT_EQ(b["care_of_address"], "192.0.2.2");
+  EXPECT_EQ(b["vm"], "vm1");
+  EXPECT_EQ(b["remaining_s"], 300);
+  EXPECT_EQ(b["flags"], Json::array({"T"}));
+  EXPECT_EQ(b["tunnel"]["peer"], "192.0.2.2");
+  auto del = call(api::Method::delete_, "/v1/vms/vm1");
+  EXPECT_EQ(del.status, 200);
+  EXPECT_EQ(ha->bindings().size(), 0u);
+  EXPECT_TRUE(driver.routes.empty());
+  auto snap = stored();
+  EXPECT_TRUE(snap.vms.empty());
+  EXPECT_TRUE(snap.bindings.empty());
+}
+
+TEST_F(HomeAgentTest, HealthAndMetrics) {
+  auto h = call(api::Method::get, "/v1/health");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.json["role"], "home-agent");
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
+  ha->flush();
+  auto m = call(api::Method::get, "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.text.find("vmroam_bindings 1"), std::string::npos) << m.text;
+  EXPECT_NE(m.text.find(R"(vmroam_registration_messages_total{code="0",result="accepted"} 1)"), std::string::npos)
+      << m.text;
+}
+
+TEST_F(HomeAgentTest, ReloadTakesPolicyAndNamesWhatNeedsARestart) {
+  HaConfig next = ha->config();
+  next.max_lifetime_s = 60;
+  next.home_interface = "eth9";
+  auto r = ha->reload(next);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::vector<std::string>{"home_interface"});
+  EXPECT_EQ(ha->config().max_lifetime_s, 60u);
+  EXPECT_EQ(ha->config().home_interface, "br-home");
+}
+
+}  // namespace
+}  // namespace vmroam::ha
