@@ -1,0 +1,75 @@
+#!/bin/sh
+# Sourced helpers to run the test guest under QEMU 7.2 with the invocation from TESTBED.md.
+#
+#   . tests/vm/qemu.sh
+#   vm_accel CACHE                         → prints "tcg" or "kvm" (probe: a short KVM boot)
+#   vm_start NAME NETNS TAP DIR ACCEL CACHE [INCOMING_URI] [APPEND_EXTRA]
+#       starts QEMU inside NETNS on the persistent tap TAP; files in DIR:
+#       NAME.qmp (QMP socket), NAME.serial (ttyS0), NAME.log (QEMU's stderr), NAME.pid
+#   vm_wait_file PATH SECONDS             polls for a file/socket to appear
+#   vm_wait_serial DIR NAME TEXT SECONDS  polls the serial log for TEXT
+#   vm_stop DIR NAME                       kills that QEMU (by its recorded pid)
+#
+# Memory 128 MiB, 1 vCPU, virtio-net with a fixed MAC (both sides must match for migration).
+
+VM_MAC=${VM_MAC:-52:54:00:12:34:56}
+VM_MEM=${VM_MEM:-128}
+
+vm_wait_file() {
+  _n=0
+  while [ ! -e "$1" ]; do
+    _n=$((_n + 1))
+    [ "$_n" -gt $(($2 * 10)) ] && return 1
+    sleep 0.1
+  done
+}
+
+vm_wait_serial() {
+  _n=0
+  while ! grep -q "$3" "$1/$2.serial" 2>/dev/null; do
+    _n=$((_n + 1))
+    [ "$_n" -gt $(($4 * 10)) ] && return 1
+    sleep 0.1
+  done
+}
+
+# $1 name $2 netns $3 tap $4 dir $5 accel $6 cache [$7 incoming uri] [$8 extra kernel args]
+vm_start() {
+  _accel="-accel tcg -cpu max"
+  [ "$5" = kvm ] && _accel="-accel kvm -cpu host"
+  _incoming=""
+  [ -n "${7:-}" ] && _incoming="-incoming $7"
+  rm -f "$4/$1.qmp" "$4/$1.serial"
+  # shellcheck disable=SC2086
+  ip netns exec "$2" qemu-system-x86_64 -machine pc-i440fx-7.2 $_accel -smp 1 -m "$VM_MEM" \
+    -nodefaults -no-user-config -display none -vga none \
+    -kernel "$6/vmlinuz" -initrd "$6/initrd.gz" -append "console=ttyS0 quiet panic=-1 ${8:-}" \
+    -serial "file:$4/$1.serial" -qmp "unix:$4/$1.qmp,server=on,wait=off" \
+    -netdev "tap,id=n0,ifname=$3,script=no,downscript=no,vhost=off" \
+    -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" $_incoming \
+    </dev/null >"$4/$1.log" 2>&1 &
+  echo $! > "$4/$1.pid"
+}
+
+vm_stop() {
+  [ -f "$1/$2.pid" ] || return 0
+  _pid=$(cat "$1/$2.pid")
+  kill "$_pid" 2>/dev/null || true
+  _n=0
+  while kill -0 "$_pid" 2>/dev/null && [ "$_n" -lt 50 ]; do sleep 0.1; _n=$((_n + 1)); done
+  kill -9 "$_pid" 2>/dev/null || true
+  rm -f "$1/$2.pid"
+}
+
+# KVM here may be PVM nested virtualisation that never finishes booting a stock kernel
+# (TESTBED.md "Accelerator"), so "KVM enabled" proves nothing: boot the guest briefly and
+# use KVM only if it prints its first line in time. VMROAM_ACCEL=tcg|kvm skips the probe.
+# $1 cache $2 netns $3 tap $4 dir
+vm_accel() {
+  if [ -n "${VMROAM_ACCEL:-}" ]; then echo "$VMROAM_ACCEL"; return; fi
+  if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then echo tcg; return; fi
+  vm_start probe "$2" "$3" "$4" kvm "$1"
+  if vm_wait_serial "$4" probe "vmroam-guest up" "${VMROAM_KVM_PROBE_S:-8}"; then _a=kvm; else _a=tcg; fi
+  vm_stop "$4" probe
+  echo "$_a"
+}

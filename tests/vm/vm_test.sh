@@ -1,0 +1,115 @@
+#!/bin/sh
+# The real guest, live-migrated twice between two QEMUs by vmroam-migrate (no agents):
+#
+#   netns vmq-<pid>
+#   ┌──────────────────────────────────────────────────────────┐
+#   │  br0 10.1.0.1/24 ── vmrqS (tap) ── QEMU A  ┐ guest       │
+#   │        │         └─ vmrqD (tap) ── QEMU B  ┘ 10.1.0.10   │
+#   │  migration stream over lo: tcp:127.0.0.1:4444 / :4445    │
+#   └──────────────────────────────────────────────────────────┘
+#
+# 1. build the guest (tests/vm/build-guest.sh), pick the accelerator (KVM probe → TCG),
+#    boot A, ping the guest and talk to its echo port;
+# 2. migrate A → B with --tuning none, then B → A' with --tuning socket, each with --fa none;
+#    each run must show pre-switchover, migrate-continue, completed and RESUME, and a real
+#    pause (STOP → RESUME); the guest answers after each move.
+# Prints the measured pauses. Needs root, qemu-system-x86_64, busybox; exit 77 if missing.
+set -eu
+migrate=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/qemu.sh"
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, taps)"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
+[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
+
+ns=vmq-$$
+dir=$(mktemp -d /tmp/vmroam-vm.XXXXXX)
+cleanup() {
+  for v in probe a b a2; do vm_stop "$dir" "$v"; done
+  ip netns del "$ns" 2>/dev/null || true
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT INT TERM
+
+step() { echo "== $*"; }
+die() { echo "FAIL: $*"; for f in "$dir"/*.log "$dir"/*.serial; do [ -f "$f" ] && { echo "--- $f"; tail -n 5 "$f"; }; done; exit 1; }
+
+step "build guest"
+cache=$("$here/build-guest.sh")
+
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add br0 type bridge
+ip -n "$ns" addr add 10.1.0.1/24 dev br0
+ip -n "$ns" link set br0 up
+for t in vmrqS vmrqD; do
+  ip -n "$ns" tuntap add dev "$t" mode tap
+  ip -n "$ns" link set "$t" master br0 up
+done
+
+accel=$(vm_accel "$cache" "$ns" vmrqS "$dir")
+step "accelerator: $accel"
+
+ping_guest() {  # $1 seconds: poll until one ping answers
+  _n=0
+  until ip netns exec "$ns" ping -c 1 -W 1 10.1.0.10 >/dev/null 2>&1; do
+    _n=$((_n + 1))
+    [ "$_n" -ge "$1" ] && return 1
+  done
+}
+echo_guest() {  # a few tries: the guest's `nc -l` restarts between connections
+  for _try in 1 2 3 4 5; do
+    _got=$(echo "vmroam-echo-$1" | ip netns exec "$ns" timeout 3 busybox nc -w 2 10.1.0.10 7 2>/dev/null || true)
+    [ "$_got" = "vmroam-echo-$1" ] && return 0
+  done
+  return 1
+}
+
+step "boot A"
+vm_start a "$ns" vmrqS "$dir" "$accel" "$cache"
+vm_wait_serial "$dir" a "vmroam-guest up" 60 || die "guest did not come up"
+ping_guest 30 || die "no ping answer from the guest"
+echo_guest boot || die "echo port 7 did not echo"
+step "guest answers ping and echo"
+
+check_run() {  # $1 summary json $2 label
+  /usr/bin/python3 - "$1" "$2" <<'PY' || die "summary check failed for $2"
+import json, sys
+s = json.load(open(sys.argv[1]))
+what = [e["side"] + " " + e["what"] for e in s["timeline"]]
+need = ["source MIGRATION pre-switchover", "driver migrate-continue sent",
+        "source MIGRATION completed", "destination RESUME"]
+missing = [n for n in need if n not in what]
+assert s["outcome"] == "completed", s
+assert not missing, ("missing", missing, what)
+order = [what.index(n) for n in need[:3]]
+assert order == sorted(order), what
+assert s["real_pause_ms"] is not None and s["real_pause_ms"] > 0, s
+print("%s: real pause %.1f ms, QEMU downtime %s ms, continue %.2f ms after pre-switchover, "
+      "total %.0f ms, %d bytes, %d passes, accelerator %s, tuning %s" % (
+      sys.argv[2], s["real_pause_ms"], s["qemu_downtime_ms"], s["continue_after_pre_switchover_ms"],
+      s["total_time_ms"], s["bytes_transferred"], s["passes"], s["accelerator"], s["tuning"]))
+PY
+}
+
+step "migrate A -> B (--tuning none)"
+vm_start b "$ns" vmrqD "$dir" "$accel" "$cache" tcp:127.0.0.1:4444
+vm_wait_file "$dir/b.qmp" 10 || die "destination QMP socket missing"
+ip netns exec "$ns" "$migrate" --source "$dir/a.qmp" --dest "$dir/b.qmp" --uri tcp:127.0.0.1:4444 \
+  --fa none --tuning none --quiet --json "$dir/run1.json" || die "vmroam-migrate A -> B failed"
+check_run "$dir/run1.json" "A->B tuning none"
+vm_stop "$dir" a
+ping_guest 10 || die "guest unreachable after the first migration"
+echo_guest moved || die "echo after the first migration"
+
+step "migrate B -> A' (--tuning socket)"
+vm_start a2 "$ns" vmrqS "$dir" "$accel" "$cache" tcp:127.0.0.1:4445
+vm_wait_file "$dir/a2.qmp" 10 || die "destination QMP socket missing"
+ip netns exec "$ns" "$migrate" --source "$dir/b.qmp" --dest "$dir/a2.qmp" --uri tcp:127.0.0.1:4445 \
+  --fa none --tuning socket --quiet --json "$dir/run2.json" || die "vmroam-migrate B -> A' failed"
+check_run "$dir/run2.json" "B->A' tuning socket"
+vm_stop "$dir" b
+ping_guest 10 || die "guest unreachable after the second migration"
+echo_guest back || die "echo after the second migration"
+step "PASS"
