@@ -1,0 +1,148 @@
+// Proxy registration: request building, reply judging, retransmission timing (see the header).
+#include "foreign-agent/proxy_registration.hpp"
+
+#include <algorithm>
+
+#include "common/auth/authenticator.hpp"
+#include "common/auth/replay.hpp"
+#include "common/wire/extension.hpp"
+
+namespace vmroam::fa {
+
+Result<wire::RegistrationRequest> build_proxy_request(const ProxyRequestParams& p) {
+  if (!p.mn_ha && !p.fa_ha) return fail("no_authentication", "neither an MN-HA nor an FA-HA key for " + p.home_agent.to_string());
+  wire::RegistrationRequest r;
+  // RFC 3024 §4.1: T asks for the reverse tunnel; nothing with a home source leaves untunnelled.
+  r.set_flag(mip::request_flag::T, true);
+  r.lifetime = p.lifetime;
+  r.home_address = p.home_address;
+  r.home_agent = p.home_agent;
+  r.care_of_address = p.care_of_address;
+  r.identification = p.identification;
+  // RFC 5563 §3.2: who the registration is for (the VM's MAC) and over what link.
+  VMROAM_TRY(wire::Extension device, wire::PmipDeviceId::ethernet(p.mac).to_extension());
+  r.append(std::move(device));
+  r.append(wire::PmipAccessTechnology{mip::pmip::access_802_3}.to_extension());
+  // RFC 5563 §3.1: the proxy authenticates per node with FA-HA when it has that key.
+  if (p.fa_ha) r.append(wire::PmipPerNodeAuth{mip::pmip::auth_fa_ha}.to_extension());
+  if (p.udp_tunnel) {
+    wire::UdpTunnelRequest u;
+    u.encapsulation = mip::kIpProtoIpip;
+    r.append(u.to_extension());
+  }
+  if (p.revocation_support) r.append(wire::RevocationSupport{}.to_extension());
+  if (p.mn_ha) VMROAM_TRY_VOID(auth::append_auth(r, mip::ext::mn_ha_auth, *p.mn_ha));
+  if (p.fa_ha) VMROAM_TRY_VOID(auth::append_auth(r, mip::ext::fa_ha_auth, *p.fa_ha));
+  return r;
+}
+
+ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw, const PendingRequest& p, WallTime now) {
+  ReplyVerdict v;
+  v.code = reply.code;
+  if (reply.home_address != p.home_address || reply.home_agent != p.home_agent) {
+    v.reason = "unmatched_address";
+    return v;
+  }
+  // RFC 5944 §5.7: the reply copies the low 32 bits of our Identification.
+  if (!auth::reply_matches_request(p.identification, reply.identification)) {
+    v.reason = "unmatched_identification";
+    return v;
+  }
+  // A reply we cannot authenticate is not acted upon (RFC 5944 §3.6.2.2 for the MN; the same
+  // holds for the proxy): it could be a forged denial.
+  if (p.fa_ha && !auth::verify(raw, reply.extensions, mip::ext::fa_ha_auth, *p.fa_ha)) {
+    v.reason = "fa_ha_auth_failed";
+    return v;
+  }
+  if (p.mn_ha && wire::find_extension(reply.extensions, mip::ext::mn_ha_auth) &&
+      !auth::verify(raw, reply.extensions, mip::ext::mn_ha_auth, *p.mn_ha)) {
+    v.reason = "mn_ha_auth_failed";
+    return v;
+  }
+  if (!p.fa_ha && !p.mn_ha) {
+    v.reason = "no_key";
+    return v;
+  }
+  if (mip::code::is_accepted(reply.code)) {
+    v.outcome = ReplyOutcome::accepted;
+    v.reason = "accepted";
+    v.lifetime = reply.lifetime;
+    if (p.udp_tunnel) {
+      if (const auto* e = wire::find_extension(reply.extensions, mip::ext::udp_tunnel_reply)) {
+        auto u = wire::UdpTunnelReply::from(*e);
+        v.udp_tunnel = u && u->code == mip::udp_tunnel::reply_code_accepted;
+      }
+    }
+    return v;
+  }
+  if (reply.code == mip::code::ha_identification_mismatch) {
+    v.outcome = ReplyOutcome::resync;
+    v.reason = reply_code_name(reply.code);
+    v.clock_offset_s = auth::clock_offset_seconds(reply.identification, now);
+    return v;
+  }
+  v.outcome = ReplyOutcome::denied;
+  v.reason = reply_code_name(reply.code);
+  return v;
+}
+
+std::string_view reply_code_name(std::uint8_t code) {
+  namespace c = mip::code;
+  switch (code) {
+    case c::accepted: return "accepted";
+    case c::accepted_no_simultaneous: return "accepted_no_simultaneous";
+    case c::fa_unspecified: return "fa_unspecified";
+    case c::fa_prohibited: return "fa_prohibited";
+    case c::fa_insufficient_resources: return "fa_insufficient_resources";
+    case c::fa_mn_auth_failed: return "fa_mn_auth_failed";
+    case c::fa_ha_auth_failed: return "fa_ha_auth_failed";
+    case c::fa_lifetime_too_long: return "fa_lifetime_too_long";
+    case c::fa_poorly_formed_request: return "fa_poorly_formed_request";
+    case c::fa_poorly_formed_reply: return "fa_poorly_formed_reply";
+    case c::fa_encapsulation_unavailable: return "fa_encapsulation_unavailable";
+    case c::fa_reverse_tunnel_unavailable: return "fa_reverse_tunnel_unavailable";
+    case c::fa_reverse_tunnel_mandatory: return "fa_reverse_tunnel_mandatory";
+    case c::fa_invalid_care_of: return "fa_invalid_care_of";
+    case c::fa_registration_timeout: return "fa_registration_timeout";
+    case c::fa_delivery_style_unsupported: return "fa_delivery_style_unsupported";
+    case c::fa_home_network_unreachable: return "fa_home_network_unreachable";
+    case c::fa_ha_host_unreachable: return "fa_ha_host_unreachable";
+    case c::fa_ha_port_unreachable: return "fa_ha_port_unreachable";
+    case c::fa_ha_unreachable: return "fa_ha_unreachable";
+    case c::ha_unspecified: return "ha_unspecified";
+    case c::ha_prohibited: return "ha_prohibited";
+    case c::ha_insufficient_resources: return "ha_insufficient_resources";
+    case c::ha_mn_auth_failed: return "ha_mn_auth_failed";
+    case c::ha_fa_auth_failed: return "ha_fa_auth_failed";
+    case c::ha_identification_mismatch: return "ha_identification_mismatch";
+    case c::ha_poorly_formed_request: return "ha_poorly_formed_request";
+    case c::ha_too_many_bindings: return "ha_too_many_bindings";
+    case c::ha_unknown_ha_address: return "ha_unknown_ha_address";
+    case c::ha_reverse_tunnel_unavailable: return "ha_reverse_tunnel_unavailable";
+    case c::ha_reverse_tunnel_mandatory: return "ha_reverse_tunnel_mandatory";
+    case c::ha_encapsulation_unavailable: return "ha_encapsulation_unavailable";
+    case c::ha_udp_encapsulation_unavailable: return "ha_udp_encapsulation_unavailable";
+    case c::ha_pmip_unsupported: return "ha_pmip_unsupported";
+    case c::ha_pmip_disallowed: return "ha_pmip_disallowed";
+    default: break;
+  }
+  if (c::is_fa_denial(code)) return "fa_other";
+  if (c::is_ha_denial(code)) return "ha_other";
+  return "unknown_code";
+}
+
+std::optional<std::chrono::milliseconds> RetransmitSchedule::after(std::uint32_t sent) const {
+  if (sent == 0 || sent >= attempts) return std::nullopt;
+  // initial · 2^(sent-1), capped; the shift is bounded so it cannot overflow.
+  const auto shift = std::min<std::uint32_t>(sent - 1, 20);
+  const auto d = initial * (std::int64_t{1} << shift);
+  return std::min(d, max);
+}
+
+std::optional<std::chrono::milliseconds> renewal_delay(std::uint16_t granted) {
+  if (granted == mip::kLifetimeInfinite || granted == 0) return std::nullopt;
+  const auto ms = std::chrono::milliseconds(std::int64_t{granted} * 2000 / 3);
+  return std::max(ms, std::chrono::milliseconds(1000));
+}
+
+}  // namespace vmroam::fa
