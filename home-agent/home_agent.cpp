@@ -361,7 +361,10 @@ Result<void> HomeAgent::commit(const store::Batch& batch) {
   const auto t0 = std::chrono::steady_clock::now();
   auto r = store_.commit(batch);
   commit_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  if (!r) store_failures_->inc();
+  if (!r) {
+    store_failures_->inc();
+    if (r.error().code == "store_poisoned" && seams_.on_fatal) seams_.on_fatal(r.error());
+  }
   return r;
 }
 

@@ -61,6 +61,9 @@ struct HomeAgentIo {
   std::function<void(ByteView frame)> send_home_frame;
   const Clock* clock = nullptr;
   std::function<std::uint32_t()> random32;
+  // The store can no longer be trusted (an I/O error mid-commit left the outcome unknown):
+  // the daemon must exit and let its restart restore from what is on disk.
+  std::function<void(const Error&)> on_fatal;
 };
 
 class HomeAgent {
