@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# The vmroam demo (`./dev demo`): a VM keeps its home address 10.1.0.10 while it moves
+# home -> foreign -> foreign2 -> home, and a correspondent on the internet never loses it.
+#
+#   demo.sh [--out DIR] [--keep] [--vm namespace|qemu] [--no-agents] [--delay MS] [--rate MBIT]
+#           [--dwell S] [--interval-ms MS] [--fixed-keys] [--encapsulation ipip|udp]
+#
+# On the testbed of tests/netns/lib/topology.sh (drawing: `topology.sh draw`): vmroam-ha runs in
+# the home site router, vmroam-fa in foreign and foreign2 (configs by tests/netns/lib/agents.sh,
+# random keys per run). While the VM moves, the correspondent pings it every 10 ms and holds a
+# TCP stream to it (tools/probe/vmroam-probe), the VM prints the date every second, and the
+# home router's WAN side is captured. At the end: a summary table, DIR/demo-result.json,
+# DIR/timeline.svg (RTT over time, moves marked), the capture checked with tshark.
+#
+# Each move is the coupled sequence vmroam-migrate drives (docs/architecture.md, life of a move):
+# prepare at the destination FA -> activate (the registration; packets for the VM are now
+# tunnelled to the FA, which buffers them) -> the VM's link moves and the VM announces itself
+# (RARP + gratuitous ARP, as a migrated QEMU guest does) -> resumed (the FA flushes its buffer).
+# Back home: depart at the FA (the HA drops the binding) -> the link moves home -> announce.
+#
+# --no-agents: the same moves with no agent running (the baseline: reachability is lost).
+# --vm: the VM is an abstraction (vm_* functions below). `namespace` (the default, and for now
+#   the only one): a network namespace whose veth moves between site bridges; VM pause is null.
+#   `qemu` plugs in the real guest of tests/vm/ once the migration driver is integrated.
+# Exit status: 0 when the VM was reachable at the end and the TCP stream survived (with
+# agents), 1 otherwise, 2 bad usage, 77 missing kernel feature.
+set -uo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=lib/topology.sh
+source "$top/tests/netns/lib/topology.sh"
+# shellcheck source=lib/agents.sh
+source "$top/tests/netns/lib/agents.sh"
+
+out=$top/demo-out
+keep=0 vm_kind=namespace agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip
+usage() { sed -n '5,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out=${2:?}; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --vm) vm_kind=${2:?}; shift 2 ;;
+    --no-agents) agents=0; shift ;;
+    --delay) delay=${2:?}; shift 2 ;;
+    --rate) rate=${2:?}; shift 2 ;;
+    --dwell) dwell=${2:?}; shift 2 ;;
+    --interval-ms) interval=${2:?}; shift 2 ;;
+    --fixed-keys) fixed_keys=1; shift ;;
+    --encapsulation) encap=${2:?}; shift 2 ;;
+    -h | --help) usage ;;
+    *) echo "demo: unknown option '$1'" >&2; usage ;;
+  esac
+done
+
+probe=$top/tools/probe/vmroam-probe
+pcap_tool=${VMR_PCAP:-${VMROAM_BUILD_DIR:-$top/build}/tools/pcap/vmroam-pcap}
+
+# ---- progress display (stderr) -------------------------------------------------------------
+t_start=${EPOCHREALTIME}
+phase() { printf '\r\033[K[%6.2fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$t_start" 'BEGIN{print a-b}')" "$*" >&2; }
+die() { phase "FAILED: $*"; exit 1; }
+marks=
+mark() { echo "$EPOCHREALTIME $*" >>"$marks"; }
+
+# dwell S: let the measurement run for S seconds, showing the probe's live counters and the
+# VM's console (its date line) on one status line.
+dwell() {
+  local until=$(($(date +%s%N) / 1000 + $(awk -v s="$1" 'BEGIN{printf "%d", s*1000000}'))) st con
+  while (($(date +%s%N) / 1000 < until)); do
+    st=$(cat "$run/probe.status" 2>/dev/null)
+    con=$(tail -n 1 "$out/vm-console.log" 2>/dev/null)
+    [ -t 2 ] && printf '\r\033[K    %s | VM@%s: %s' "$st" "$(vm_site)" "$con" >&2
+    sleep 0.25
+  done
+  [ -t 2 ] && printf '\r\033[K' >&2
+  return 0
+}
+
+# ---- the VM abstraction ----------------------------------------------------------------
+# vm_setup, vm_start_workload, vm_migrate FROM TO (prints nothing; records `pause` marks when
+# the VM was really paused), vm_stop_workload. Only the namespace VM exists today.
+case "$vm_kind" in
+  namespace) ;;
+  qemu)
+    echo "demo: --vm qemu is not wired yet: the QEMU guest (tests/vm/) joins the demo when the" \
+      "migration driver is integrated; use --vm namespace" >&2
+    exit 2 ;;
+  *) echo "demo: --vm must be namespace or qemu" >&2; exit 2 ;;
+esac
+
+vm_setup() { :; }  # topo_up built it: eth0 10.1.0.10 at home
+vm_start_workload() {
+  # The guest's services: a TCP echo server and the founding demo's clock on the console.
+  ns_exec vm "$probe" serve --port 7007 >"$run/echo.log" 2>&1 &
+  ns_exec vm bash -c 'while :; do date "+%F %T %Z  (vm 10.1.0.10)"; sleep 1; done' >"$out/vm-console.log" 2>&1 &
+  wait_for "ns_exec vm ss -Hltn 'sport = :7007' | grep -q LISTEN" 5
+}
+vm_migrate() {
+  vm_move "$1" "$2" || return 1
+  mark link
+  # What a migrated guest puts on its new link at once: QEMU's RARP and the guest's GARP.
+  ns_exec vm "$probe" announce --if "$VMR_VM_IF" --ip "$VMR_VM_ADDR" --mac "$VMR_VM_MAC"
+}
+
+# ---- moves ------------------------------------------------------------------------------
+# move_with_agents FROM TO
+move_with_agents() {
+  local from=$1 to=$2 t_act t_done v hms
+  mark move "from=$from" "to=$to"
+  if [ "$to" = home ]; then
+    phase "move $from -> home: depart at the $from FA (deregistration), then the link moves home"
+    t_act=$EPOCHREALTIME
+    fa_depart "$from" >/dev/null || die "depart at $from"
+    wait_for "! ha_binding" 5 || die "the HA kept the binding after depart"
+    t_done=$EPOCHREALTIME
+    vm_migrate "$from" home || die "vm link move"
+    fa_wait_state "$from" departed 5 || phase "warning: the $from visitor is not 'departed'"
+    hms=$(awk -v a="$t_act" -v b="$t_done" 'BEGIN{printf "%.1f", (b-a)*1000}')
+  else
+    phase "move $from -> $to: prepare at the $to FA"
+    fa_prepare "$to" >/dev/null || die "prepare at $to"
+    phase "move $from -> $to: activate (proxy registration with the HA)"
+    t_act=$EPOCHREALTIME
+    fa_activate "$to" >/dev/null || die "activate at $to"
+    fa_wait_state "$to" active 5 || die "registration at $to"
+    t_done=$EPOCHREALTIME
+    phase "move $from -> $to: registered; the VM's link moves"
+    vm_migrate "$from" "$to" || die "vm link move"
+    fa_resumed "$to" >/dev/null || die "resumed at $to"
+    v=$(fa_visitor "$to")
+    hms=$(jq -r '.handover_ms // empty' <<<"$v")
+    [ -n "$hms" ] || hms=$(awk -v a="$t_act" -v b="$t_done" 'BEGIN{printf "%.1f", (b-a)*1000}')
+    if [ "$from" != home ]; then
+      # RFC 3543: the HA revokes the previous FA's registration.
+      if wait_for "[ \"\$(fa_visitor $from | jq -r .state)\" != active ]" 5; then
+        phase "move $from -> $to: the HA revoked the $from FA (visitor $(fa_visitor "$from" | jq -r .state))"
+      else
+        phase "warning: the $from FA still has the visitor active (no revocation seen)"
+      fi
+    fi
+  fi
+  mark handover "ms=$hms"
+  phase "move $from -> $to: done (handover ${hms} ms); binding: $(ha_binding | jq -c '{care_of_address} // empty' 2>/dev/null || echo none)"
+}
+
+move_without_agents() {
+  mark move "from=$1" "to=$2"
+  phase "move $1 -> $2 (no agents): the link moves"
+  vm_migrate "$1" "$2" || die "vm link move"
+}
+
+# Background processes are started with `ip netns exec` itself, never through the ns_exec
+# function, so that $! is the process (ip netns exec execs it) and not a subshell.
+# ---- run -----------------------------------------------------------------------------------
+mkdir -p "$out" || exit 1
+rm -f "$out"/demo-result.json "$out"/timeline.svg "$out"/rtt.dat "$out"/marks "$out"/samples.json
+marks=$out/marks
+: >"$marks"
+phase "vmroam demo: VM '$vm_kind' (the namespace VM; the QEMU guest plugs in with the migration driver)," \
+  "agents $([ $agents = 1 ] && echo on || echo OFF), WAN ${delay} ms each way, ${rate} Mbit/s, out $out"
+
+topo_args=(--delay "$delay" --rate "$rate")
+[ "$keep" = 1 ] && topo_args+=(--keep)
+topo_up "${topo_args[@]}" >/dev/null
+rc=$?
+if [ "$rc" != 0 ]; then
+  [ "$rc" = 77 ] && echo "demo: skipped (missing kernel feature, see above)" >&2
+  exit "$rc"
+fi
+run=$VMR_RUN_DIR
+cleanup() {
+  [ -n "${probe_pid:-}" ] && kill -TERM "$probe_pid" 2>/dev/null
+  [ -n "${tcpdump_pid:-}" ] && kill -TERM "$tcpdump_pid" 2>/dev/null
+  if [ "$keep" = 0 ]; then
+    if [ "$agents" = 1 ]; then
+      agents_stop
+      for f in "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && cp "$f" "$out/agent-$(basename "$f")"; done
+    fi
+    topo_down
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+phase "topology up: cn, wan, home, foreign, foreign2, vm (suffix $VMR_SUFFIX)"
+
+if [ "$agents" = 1 ]; then
+  setup_args=(--encapsulation "$encap")
+  [ "$fixed_keys" = 1 ] && setup_args+=(--fixed-keys)
+  agents_setup "${setup_args[@]}" || die "agent configs"
+  agent_start home || die "vmroam-ha"
+  agent_start foreign || die "vmroam-fa (foreign)"
+  agent_start foreign2 || die "vmroam-fa (foreign2)"
+  ha_register_vm >/dev/null || die "registering the VM at the HA"
+  phase "agents up: vmroam-ha in home, vmroam-fa in foreign and foreign2; VM $VMR_VM_ID registered at the HA"
+fi
+
+# The capture: the home router's WAN side (registrations, tunnel, revocations).
+ip netns exec "$VMR_NS_HOME" tcpdump -i "$VMR_WAN_IF" -U -s 256 -w "$out/wan-home.pcap" \
+  'udp port 434 or ip proto 4 or arp or icmp' >"$run/tcpdump.log" 2>&1 &
+tcpdump_pid=$!
+wait_for "grep -q 'listening on' '$run/tcpdump.log'" 5 || die "tcpdump did not start: $(cat "$run/tcpdump.log")"
+
+vm_setup
+vm_start_workload || die "the VM's echo server did not start"
+ip netns exec "$VMR_NS_CN" "$probe" run --target "$VMR_VM_ADDR" --port 7007 --interval-ms "$interval" \
+  --out "$out/samples.json" --status "$run/probe.status" 2>"$run/probe.err" &
+probe_pid=$!
+wait_for "[ -s '$run/probe.status' ] || ! kill -0 $probe_pid" 5
+kill -0 "$probe_pid" 2>/dev/null || die "the probe did not start: $(cat "$run/probe.err")"
+phase "measuring: ping every ${interval} ms + a TCP echo stream from cn to $VMR_VM_ADDR; the VM prints the date every second"
+dwell 2
+
+for m in "home foreign" "foreign foreign2" "foreign2 home"; do
+  # shellcheck disable=SC2086
+  if [ "$agents" = 1 ]; then move_with_agents $m; else move_without_agents $m; fi
+  dwell "$dwell"
+done
+
+phase "stopping the probe (waiting for late replies)"
+kill -TERM "$probe_pid"
+wait "$probe_pid"
+probe_pid=
+kill -TERM "$tcpdump_pid" 2>/dev/null
+wait "$tcpdump_pid" 2>/dev/null
+tcpdump_pid=
+
+echo >&2
+analyse_args=(--samples "$out/samples.json" --marks "$marks" --out "$out" --vm "$vm_kind")
+[ "$agents" = 1 ] || analyse_args+=(--title "WITHOUT agents: RTT from the correspondent to the VM")
+"$probe" analyse "${analyse_args[@]}"
+status=$?
+
+# The capture: every Mobile IP packet well-formed (Wireshark's dissector is the oracle).
+if [ "$agents" = 1 ]; then
+  nmip=$(tshark -r "$out/wan-home.pcap" -Y mip 2>/dev/null | wc -l)
+  nbad=$(tshark -r "$out/wan-home.pcap" -Y 'mip && (_ws.malformed || _ws.expert.severity >= error)' 2>/dev/null | wc -l)
+  echo "capture:  $out/wan-home.pcap ($nmip Mobile IP messages, $nbad malformed)"
+  if [ "$nmip" = 0 ] || [ "$nbad" != 0 ]; then
+    echo "demo: the capture has $nmip Mobile IP messages, $nbad malformed or with errors" >&2
+    status=1
+  fi
+  echo "agent logs: $([ "$keep" = 1 ] && echo "$VMR_AGENTS_DIR/*.log" || echo "$out/agent-*.log")"
+fi
+echo "VM console: $out/vm-console.log"
+if [ "$keep" = 1 ]; then topo_keep; fi
+exit "$status"
