@@ -4,6 +4,7 @@
 #
 #   demo.sh [--out DIR] [--keep] [--vm namespace|qemu] [--no-agents] [--delay MS] [--rate MBIT]
 #           [--dwell S] [--interval-ms MS] [--fixed-keys] [--encapsulation ipip|udp]
+#           [--fixture DIR]
 #
 # On the testbed of tests/netns/lib/topology.sh (drawing: `topology.sh draw`): vmroam-ha runs in
 # the home site router, vmroam-fa in foreign and foreign2 (configs by tests/netns/lib/agents.sh,
@@ -18,6 +19,9 @@
 # (RARP + gratuitous ARP, as a migrated QEMU guest does) -> resumed (the FA flushes its buffer).
 # Back home: depart at the FA (the HA drops the binding) -> the link moves home -> announce.
 #
+# --fixture DIR (implies --fixed-keys): also write DIR/demo-registration.pcap (every UDP 434
+#   message of the run: the three registrations and replies, the revocation and its ack, the
+#   deregistration) and DIR/demo-registration.ok (`vmroam-pcap decode` with the fixed keys).
 # --no-agents: the same moves with no agent running (the baseline: reachability is lost).
 # --vm: the VM is an abstraction (vm_* functions below). `namespace` (the default, and for now
 #   the only one): a network namespace whose veth moves between site bridges; VM pause is null.
@@ -32,7 +36,7 @@ source "$top/tests/netns/lib/topology.sh"
 source "$top/tests/netns/lib/agents.sh"
 
 out=$top/demo-out
-keep=0 vm_kind=namespace agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip
+keep=0 vm_kind=namespace agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip fixture=
 usage() { sed -n '5,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
     --interval-ms) interval=${2:?}; shift 2 ;;
     --fixed-keys) fixed_keys=1; shift ;;
     --encapsulation) encap=${2:?}; shift 2 ;;
+    --fixture) fixture=${2:?}; fixed_keys=1; shift 2 ;;
     -h | --help) usage ;;
     *) echo "demo: unknown option '$1'" >&2; usage ;;
   esac
@@ -110,7 +115,12 @@ move_with_agents() {
     phase "move $from -> home: depart at the $from FA (deregistration), then the link moves home"
     t_act=$EPOCHREALTIME
     fa_depart "$from" >/dev/null || die "depart at $from"
-    wait_for "! ha_binding" 5 || die "the HA kept the binding after depart"
+    # Poll without pause: every millisecond between the HA dropping the binding and the link
+    # arriving home is a millisecond in which packets for the VM meet an empty home port.
+    local limit=$((${EPOCHREALTIME//[.,]/} + 5000000))
+    while ha_binding >/dev/null; do
+      ((${EPOCHREALTIME//[.,]/} < limit)) || die "the HA kept the binding after depart"
+    done
     t_done=$EPOCHREALTIME
     vm_migrate "$from" home || die "vm link move"
     fa_wait_state "$from" departed 5 || phase "warning: the $from visitor is not 'departed'"
@@ -238,6 +248,17 @@ if [ "$agents" = 1 ]; then
   if [ "$nmip" = 0 ] || [ "$nbad" != 0 ]; then
     echo "demo: the capture has $nmip Mobile IP messages, $nbad malformed or with errors" >&2
     status=1
+  fi
+  if [ -n "$fixture" ]; then
+    mkdir -p "$fixture"
+    tshark -r "$out/wan-home.pcap" -Y 'udp.port == 434' -w "$fixture/demo-registration.pcap" 2>/dev/null ||
+      { echo "demo: could not cut the fixture" >&2; status=1; }
+    "$pcap_tool" decode "$fixture/demo-registration.pcap" \
+      --key "$VMR_FA_HA_SPI_FOREIGN:$VMR_ALGORITHM:$VMR_FIXED_FA_HA_KEY_FOREIGN" \
+      --key "$VMR_FA_HA_SPI_FOREIGN2:$VMR_ALGORITHM:$VMR_FIXED_FA_HA_KEY_FOREIGN2" \
+      --key "$VMR_MN_HA_SPI:$VMR_ALGORITHM:$VMR_FIXED_MN_HA_KEY" >"$fixture/demo-registration.ok" ||
+      { echo "demo: vmroam-pcap decode failed on the fixture" >&2; status=1; }
+    echo "fixture:  $fixture/demo-registration.pcap (+ .ok, $(wc -l <"$fixture/demo-registration.ok") messages)"
   fi
   echo "agent logs: $([ "$keep" = 1 ] && echo "$VMR_AGENTS_DIR/*.log" || echo "$out/agent-*.log")"
 fi
