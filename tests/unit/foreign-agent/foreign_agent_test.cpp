@@ -1,0 +1,330 @@
+// ForeignAgent with fakes for the OS: prepare installs the delivery state, activate sends an
+// authenticated proxy request, a verified reply makes the visitor active, revocation drops it,
+// the buffer is bounded and flushed in order, and bad API input changes nothing.
+#include <gtest/gtest.h>
+
+#include "common/auth/authenticator.hpp"
+#include "common/core/hex.hpp"
+#include "common/wire/ethernet.hpp"
+#include "common/wire/message.hpp"
+#include "foreign-agent/foreign_agent.hpp"
+#include "tests/fakes/fake_clock.hpp"
+#include "tests/fakes/fake_netlink.hpp"
+#include "tests/fakes/fake_tunnel_driver.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
+namespace vmroam::fa {
+namespace {
+
+using namespace std::chrono_literals;
+using api::Json;
+
+const Ipv4 kHa = *Ipv4::parse("192.0.2.1");
+const Ipv4 kHoa = *Ipv4::parse("10.1.0.10");
+const Ipv4 kGw = *Ipv4::parse("10.1.0.1");
+const MacAddress kVmMac = *MacAddress::parse("52:54:00:12:34:56");
+const MacAddress kVmLinkMac = *MacAddress::parse("02:00:00:00:02:02");
+const char* kKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+constexpr int kVmIfindex = 5;
+constexpr int kBufferIfindex = 9;
+
+const char* kPrepare = R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56",
+  "home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1"})";
+
+auth::SecurityAssociation ha_key() { return {1000, auth::Algorithm::hmac_sha256, *from_hex(kKey)}; }
+
+struct Sent {
+  Ipv4 dst;
+  std::uint16_t port;
+  Bytes payload;
+};
+
+Bytes ip_packet(std::uint8_t tag, std::size_t size = 40) {
+  Bytes p(size, 0);
+  p[0] = 0x45;
+  p[12] = 198, p[13] = 51, p[14] = 100, p[15] = 7;  // source: a correspondent
+  p[16] = 10, p[17] = 1, p[18] = 0, p[19] = 10;     // destination: the HoA
+  p[20] = tag;
+  return p;
+}
+
+class ForeignAgentTest : public ::testing::Test {
+ protected:
+  boost::asio::io_context io;
+  test::TempDir dir;
+  test::FakeClock clock;
+  dataplane::FakeNetlink netlink;
+  dataplane::FakeTunnelDriver driver;
+  std::vector<Sent> sent;
+  std::vector<Bytes> frames;
+  std::vector<Bytes> reinjected;
+  std::vector<std::string> gateway_links;
+  std::unique_ptr<ForeignAgent> fa;
+  std::string gateway_mode = "anycast";
+  std::uint64_t buffer_bytes = 4096;
+
+  void SetUp() override { netlink.links.push_back(dataplane::LinkInfo{kVmIfindex, "br-vm", kVmLinkMac, 1500, true, {}}); }
+  void start() {
+    auto store = store::Store::open(dir.file("fa.db"));
+    ASSERT_TRUE(store) << store.error().to_string();
+    auto c = parse_config_text(R"({"address":"192.0.2.2","vm_interface":"br-vm",
+      "home_agents":[{"address":"192.0.2.1","fa_ha":{"spi":1000,"key":")" + std::string(kKey) + R"("}}],
+      "registration":{"retransmit_initial_ms":100,"retransmit_max_ms":400,"retransmit_attempts":3},
+      "delivery":{"gateway_mode":")" + gateway_mode + R"(","buffer_bytes":)" + std::to_string(buffer_bytes) +
+                                R"(,"buffer_ms":1000,"garp_schedule_ms":[0,50]}})");
+    ASSERT_TRUE(c) << c.error().to_string();
+    ForeignAgentIo seams;
+    seams.netlink = &netlink;
+    seams.driver = &driver;
+    seams.send_udp = [this](Ipv4 d, std::uint16_t p, ByteView b) { sent.push_back({d, p, Bytes(b.begin(), b.end())}); };
+    seams.send_vm_frame = [this](ByteView f) { frames.emplace_back(f.begin(), f.end()); };
+    seams.reinject = [this](ByteView p) { reinjected.emplace_back(p.begin(), p.end()); };
+    seams.buffer_ifindex = kBufferIfindex;
+    seams.add_gateway_link = [this](const MacAddress& m) -> Result<std::string> {
+      gateway_links.push_back(m.to_string());
+      return std::string("vmr-gw0");
+    };
+    seams.remove_gateway_link = [this](const std::string&) { gateway_links.pop_back(); };
+    seams.clock = &clock;
+    fa = std::make_unique<ForeignAgent>(io, *c, seams, std::move(*store));
+    auto started = fa->start();
+    ASSERT_TRUE(started) << started.error().to_string();
+  }
+  api::Response call(api::Method m, const std::string& path, const std::string& body = {}) {
+    api::Request r;
+    r.method = m;
+    r.path = path;
+    r.body = body;
+    return std::get<api::Response>(fa->handle_api(r));
+  }
+  wire::RegistrationRequest last_request() {
+    EXPECT_FALSE(sent.empty());
+    auto r = wire::parse_registration_request(sent.back().payload);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return *r;
+  }
+  void reply(std::uint8_t code, std::uint16_t lifetime = 300, const auth::SecurityAssociation& key = ha_key()) {
+    const auto req = last_request();
+    wire::RegistrationReply r;
+    r.code = code;
+    r.lifetime = lifetime;
+    r.home_address = req.home_address;
+    r.home_agent = req.home_agent;
+    r.identification = req.identification;
+    if (!auth::append_auth(r, mip::ext::fa_ha_auth, key)) std::abort();
+    fa->on_datagram(wire::encode(r), kHa, 434);
+    fa->flush();
+  }
+  std::string state() { return std::string(binding::to_string(fa->visitors().find("vm1")->state)); }
+};
+
+TEST_F(ForeignAgentTest, PrepareInstallsDeliveryStateAndBuffers) {
+  start();
+  auto r = call(api::Method::post, "/v1/visitors", kPrepare);
+  ASSERT_EQ(r.status, 201) << r.body_text();
+  EXPECT_EQ(r.json["state"], "prepared");
+  // While buffering, the HoA routes to the buffer TUN, not the VM link.
+  EXPECT_EQ(netlink.routes, (std::vector<dataplane::Route>{{{kHoa, 32}, kBufferIfindex, dataplane::kMainTable}}));
+  EXPECT_EQ(netlink.proxies, (std::vector<dataplane::ProxyNeighbour>{{kGw, kVmIfindex}}));
+  ASSERT_EQ(netlink.rules.size(), 1u);
+  EXPECT_EQ(netlink.rules[0].iif, "vmr-gw0");
+  EXPECT_EQ(gateway_links, std::vector<std::string>{"02:00:00:00:01:01"});
+  EXPECT_TRUE(driver.endpoints.contains(kHa));
+  EXPECT_EQ(driver.routes.at(kHoa), kHa);
+}
+
+TEST_F(ForeignAgentTest, ActivateRegistersAndAcceptedReplyMakesItActive) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  auto a = call(api::Method::post, "/v1/visitors/vm1/activate");
+  EXPECT_EQ(a.status, 202);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].dst, kHa);
+  EXPECT_EQ(sent[0].port, 434);
+  const auto req = last_request();
+  EXPECT_TRUE(auth::verify(sent[0].payload, req.extensions, mip::ext::fa_ha_auth, ha_key()));
+  EXPECT_TRUE(req.reverse_tunnel());
+  EXPECT_EQ(state(), "registering");
+  clock.advance(12ms);
+  reply(mip::code::accepted, 300);
+  EXPECT_EQ(state(), "active");
+  ASSERT_TRUE(fa->handover_ms("vm1"));
+  EXPECT_NEAR(*fa->handover_ms("vm1"), 12.0, 0.5);
+  auto show = call(api::Method::get, "/v1/visitors/vm1");
+  EXPECT_EQ(show.json["lifetime_granted"], 300);
+  EXPECT_EQ(show.json["reply_code"], 0);
+}
+
+TEST_F(ForeignAgentTest, RepliesThatDoNotVerifyAreIgnoredDenialFails) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  auth::SecurityAssociation wrong = ha_key();
+  wrong.key[0] ^= 1;
+  reply(mip::code::ha_prohibited, 0, wrong);
+  EXPECT_EQ(state(), "registering") << "a forged denial must not fail the move";
+  reply(mip::code::ha_prohibited, 0);
+  EXPECT_EQ(state(), "failed");
+  auto show = call(api::Method::get, "/v1/visitors/vm1");
+  EXPECT_EQ(show.json["reply_code"], 129);
+  EXPECT_EQ(show.json["reason"], "ha_prohibited");
+}
+
+TEST_F(ForeignAgentTest, RetransmitsThenTimesOut) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (state() == "registering" && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+  EXPECT_EQ(sent.size(), 3u);
+  EXPECT_EQ(state(), "failed");
+  EXPECT_EQ(call(api::Method::get, "/v1/visitors/vm1").json["reply_code"], 78);
+}
+
+TEST_F(ForeignAgentTest, BufferIsBoundedAndFlushedInOrder) {
+  buffer_bytes = 100;
+  gateway_mode = "garp";
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  fa->on_buffered_packet(ip_packet(1));
+  fa->on_buffered_packet(ip_packet(2));
+  fa->on_buffered_packet(ip_packet(3));  // 120 > 100 bytes: dropped and counted
+  EXPECT_EQ(fa->buffered_packets("vm1"), 2u);
+  EXPECT_EQ(fa->buffer_overflows("vm1"), 1u);
+  EXPECT_TRUE(reinjected.empty());
+  auto r = call(api::Method::post, "/v1/visitors/vm1/resumed");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_EQ(reinjected.size(), 2u);
+  EXPECT_EQ(reinjected[0][20], 1);
+  EXPECT_EQ(reinjected[1][20], 2);
+  EXPECT_EQ(netlink.routes, (std::vector<dataplane::Route>{{{kHoa, 32}, kVmIfindex, dataplane::kMainTable}}));
+  // garp mode: an announcement for the gateway with the VM link's MAC at once.
+  ASSERT_FALSE(frames.empty());
+  auto eth = wire::parse_ethernet(frames[0]);
+  ASSERT_TRUE(eth);
+  auto arp = wire::parse_arp(eth->payload);
+  ASSERT_TRUE(arp);
+  EXPECT_EQ(arp->sender_ip, kGw);
+  EXPECT_EQ(arp->sender_mac, kVmLinkMac);
+}
+
+TEST_F(ForeignAgentTest, OldPacketsLeaveTheBuffer) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  fa->on_buffered_packet(ip_packet(1));
+  clock.advance(1500ms);  // buffer_ms is 1000
+  fa->on_buffered_packet(ip_packet(2));
+  EXPECT_EQ(fa->buffered_packets("vm1"), 1u);
+  EXPECT_EQ(fa->buffer_overflows("vm1"), 1u);
+}
+
+TEST_F(ForeignAgentTest, RarpFromTheVmActivatesAndFlushes) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  fa->on_buffered_packet(ip_packet(7));
+  fa->on_vm_frame(wire::build_rarp_announce(kVmMac));
+  EXPECT_EQ(state(), "registering");
+  EXPECT_EQ(sent.size(), 1u);
+  ASSERT_EQ(reinjected.size(), 1u);
+  fa->on_vm_frame(wire::build_rarp_announce(*MacAddress::parse("52:54:00:00:00:99")));
+  EXPECT_EQ(sent.size(), 1u) << "another MAC is not our visitor";
+}
+
+TEST_F(ForeignAgentTest, RevocationDropsStateAndIsAcknowledged) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  reply(mip::code::accepted);
+  wire::Revocation rev;
+  rev.flags = mip::revocation::flag_A;
+  rev.home_address = kHoa;
+  rev.home_domain_address = kHa;
+  rev.foreign_domain_address = *Ipv4::parse("192.0.2.2");
+  rev.revocation_id = 77;
+  ASSERT_TRUE(auth::append_auth(rev, mip::ext::fa_ha_auth, ha_key()));
+  fa->on_datagram(wire::encode(rev), kHa, 434);
+  fa->flush();
+  EXPECT_EQ(fa->visitors().find("vm1"), nullptr);
+  EXPECT_TRUE(netlink.routes.empty());
+  EXPECT_TRUE(netlink.proxies.empty());
+  EXPECT_TRUE(netlink.rules.empty());
+  EXPECT_TRUE(driver.routes.empty());
+  auto ack = wire::parse_revocation_ack(sent.back().payload);
+  ASSERT_TRUE(ack) << ack.error().to_string();
+  EXPECT_EQ(ack->revocation_id, 77u);
+  EXPECT_TRUE(auth::verify(sent.back().payload, ack->extensions, mip::ext::fa_ha_auth, ha_key()));
+}
+
+TEST_F(ForeignAgentTest, BadInputChangesNothing) {
+  start();
+  struct Case {
+    const char* description;
+    std::string body;
+    int status;
+    std::string field;
+  };
+  const Case cases[] = {
+      {"not JSON", "{", 400, ""},
+      {"bad home address", R"({"id":"vm1","home_address":"10.1.0","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1"})",
+       400, "home_address"},
+      {"unknown home agent", R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.9"})",
+       400, "home_agent"},
+      {"spi without key", R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1","spi":300})",
+       400, "key"},
+      {"typo", R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1","lifetme":5})",
+       400, "lifetme"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    auto r = call(api::Method::post, "/v1/visitors", c.body);
+    EXPECT_EQ(r.status, c.status) << r.body_text();
+    if (!c.field.empty()) {
+      EXPECT_EQ(r.json["error"]["field"], c.field);
+    }
+    EXPECT_EQ(fa->visitors().size(), 0u);
+    EXPECT_TRUE(netlink.routes.empty());
+    EXPECT_TRUE(netlink.proxies.empty());
+    EXPECT_TRUE(driver.endpoints.empty());
+  }
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  EXPECT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 409);
+  EXPECT_EQ(call(api::Method::post, "/v1/visitors/nope/activate").status, 404);
+  EXPECT_EQ(call(api::Method::post, "/v1/visitors/vm1/depart").status, 409) << "not active yet";
+}
+
+TEST_F(ForeignAgentTest, AbortUndoesPrepareButNotAfterActive) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  EXPECT_EQ(call(api::Method::post, "/v1/visitors/vm1/abort").status, 200);
+  EXPECT_TRUE(netlink.routes.empty());
+  EXPECT_TRUE(netlink.rules.empty());
+  EXPECT_TRUE(gateway_links.empty());
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  reply(mip::code::accepted);
+  EXPECT_EQ(call(api::Method::post, "/v1/visitors/vm1/abort").status, 409);
+  EXPECT_EQ(call(api::Method::post, "/v1/visitors/vm1/depart").status, 200);
+  auto dereg = last_request();
+  EXPECT_EQ(dereg.lifetime, 0);
+  EXPECT_TRUE(netlink.routes.empty());
+}
+
+TEST_F(ForeignAgentTest, RestartRestoresVisitorsAndState) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  reply(mip::code::accepted);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/resumed").status, 200);
+  // A crash: the kernel keeps what we made; a stale proxy from long ago is there too.
+  fa.reset();
+  netlink.proxies.push_back({*Ipv4::parse("10.9.9.1"), kVmIfindex});
+  netlink.routes.push_back({{kHoa, 32}, kVmIfindex, dataplane::kMainTable});
+  sent.clear();
+  start();
+  EXPECT_EQ(state(), "active");
+  EXPECT_EQ(netlink.proxies, (std::vector<dataplane::ProxyNeighbour>{{kGw, kVmIfindex}}));
+  EXPECT_EQ(sent.size(), 1u) << "an active visitor re-registers at start-up";
+}
+
+}  // namespace
+}  // namespace vmroam::fa
