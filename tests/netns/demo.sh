@@ -123,7 +123,8 @@ move_with_agents() {
     done
     t_done=$EPOCHREALTIME
     vm_migrate "$from" home || die "vm link move"
-    fa_wait_state "$from" departed 5 || phase "warning: the $from visitor is not 'departed'"
+    # depart removes the visitor at once (the FA answers 404 for it afterwards).
+    if fa_visitor "$from" >/dev/null 2>&1; then phase "warning: the $from FA still lists the visitor"; fi
     hms=$(awk -v a="$t_act" -v b="$t_done" 'BEGIN{printf "%.1f", (b-a)*1000}')
   else
     phase "move $from -> $to: prepare at the $to FA"
@@ -142,7 +143,7 @@ move_with_agents() {
     if [ "$from" != home ]; then
       # RFC 3543: the HA revokes the previous FA's registration.
       if wait_for "[ \"\$(fa_visitor $from | jq -r .state)\" != active ]" 5; then
-        phase "move $from -> $to: the HA revoked the $from FA (visitor $(fa_visitor "$from" | jq -r .state))"
+        phase "move $from -> $to: the HA revoked the $from FA (visitor $(fa_visitor "$from" 2>/dev/null | jq -r .state || echo removed))"
       else
         phase "warning: the $from FA still has the visitor active (no revocation seen)"
       fi
