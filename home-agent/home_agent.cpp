@@ -18,9 +18,6 @@ constexpr int kRevocationAttempts = 3;          // RFC 3543 §4: retransmit, the
 constexpr milliseconds kRevocationInitial{1000};
 constexpr std::size_t kMaxBatch = 1024;          // datagrams handled per flush
 
-binding::Encapsulation to_binding(dataplane::Encapsulation e) {
-  return e == dataplane::Encapsulation::udp ? binding::Encapsulation::udp : binding::Encapsulation::ipip;
-}
 dataplane::Encapsulation to_dataplane(binding::Encapsulation e) {
   return e == binding::Encapsulation::udp ? dataplane::Encapsulation::udp : dataplane::Encapsulation::ipip;
 }
