@@ -100,10 +100,16 @@ vm_start_workload() {
   wait_for "ns_exec vm ss -Hltn 'sport = :7007' | grep -q LISTEN" 5
 }
 vm_migrate() {
-  vm_move "$1" "$2" || return 1
+  local from=$1 to=$2
+  [ "$(vm_site)" = "$from" ] || { echo "demo: the VM is not on $from" >&2; return 1; }
+  # vm_move's effect in two ip calls instead of its seven: every millisecond here is time the
+  # FA holds the VM's packets in its buffer (the namespace VM's "pause").
+  ip -n "$(topo_ns "$from")" link set "$VMR_VM_PORT" netns "$(topo_ns "$to")" || return 1
+  ip -n "$(topo_ns "$to")" link set "$VMR_VM_PORT" master "$(_vmr_site_bridge "$to")" up || return 1
   mark link
   # What a migrated guest puts on its new link at once: QEMU's RARP and the guest's GARP.
-  ns_exec vm "$probe" announce --if "$VMR_VM_IF" --ip "$VMR_VM_ADDR" --mac "$VMR_VM_MAC"
+  # In the background: the caller's next step (resumed) must not wait for Python to start.
+  ip netns exec "$VMR_NS_VM" "$probe" announce --if "$VMR_VM_IF" --ip "$VMR_VM_ADDR" --mac "$VMR_VM_MAC" &
 }
 
 # ---- moves ------------------------------------------------------------------------------
@@ -181,6 +187,10 @@ run=$VMR_RUN_DIR
 cleanup() {
   [ -n "${probe_pid:-}" ] && kill -TERM "$probe_pid" 2>/dev/null
   [ -n "${tcpdump_pid:-}" ] && kill -TERM "$tcpdump_pid" 2>/dev/null
+  if [ "$agents" = 1 ]; then
+    # The agents' counters (drops by reason, buffer, handover histogram) for the post-mortem.
+    for r in home foreign foreign2; do agent_api "$r" GET /metrics >"$out/metrics-$r.txt" 2>/dev/null; done
+  fi
   if [ "$keep" = 0 ]; then
     if [ "$agents" = 1 ]; then
       agents_stop
