@@ -6,7 +6,7 @@
 // order, to a HomeAgent built on fakes with the same config, keys and VMs as that test, with
 // the clock set to each frame's capture time. Every datagram the HA sends back is rendered
 // with vmroam-pcap's FrameDecoder (authenticators verified with the FA keys) and the lines are
-// diffed against the golden ha-exchange.ok. Each reply is also compared with the reply the
+// diffed against the golden ha-exchange.replies.ok. Each reply is also compared with the reply the
 // real daemon sent in the capture: same bytes, except that a code 133 reply carries the HA's
 // clock in its high 32 bits (RFC 5944 §5.7), which may differ by a second.
 //
