@@ -215,6 +215,14 @@ if [ "$agents" = 1 ]; then
   phase "agents up: vmroam-ha in home, vmroam-fa in foreign and foreign2; VM $VMR_VM_ID registered at the HA"
 fi
 
+if [ -n "$fixture" ]; then
+  # A fixture is a wire reference: let the senders compute UDP checksums (veth would leave
+  # them partial, and the capture would show them as bad).
+  for r in home foreign foreign2; do
+    ns_exec "$r" ethtool -K "$VMR_WAN_IF" tx off >/dev/null 2>&1 || die "ethtool -K $VMR_WAN_IF tx off in $r"
+  done
+fi
+
 # The capture: the home router's WAN side (registrations, tunnel, revocations).
 ip netns exec "$VMR_NS_HOME" tcpdump -i "$VMR_WAN_IF" -U -s 256 -w "$out/wan-home.pcap" \
   'udp port 434 or ip proto 4 or arp or icmp' >"$run/tcpdump.log" 2>&1 &
