@@ -61,7 +61,9 @@ pcap_tool=${VMR_PCAP:-${VMROAM_BUILD_DIR:-$top/build}/tools/pcap/vmroam-pcap}
 
 # ---- progress display (stderr) -------------------------------------------------------------
 t_start=${EPOCHREALTIME}
-phase() { printf '\r\033[K[%6.2fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$t_start" 'BEGIN{print a-b}')" "$*" >&2; }
+clear_line=
+[ -t 2 ] && clear_line=$'\r\033[K'  # erase the live status line (terminals only)
+phase() { printf '%s[%6.2fs] %s\n' "$clear_line" "$(awk -v a="$EPOCHREALTIME" -v b="$t_start" 'BEGIN{print a-b}')" "$*" >&2; }
 die() { phase "FAILED: $*"; exit 1; }
 marks=
 mark() { echo "$EPOCHREALTIME $*" >>"$marks"; }
@@ -108,7 +110,10 @@ vm_migrate() {
   ip -n "$(topo_ns "$to")" link set "$VMR_VM_PORT" master "$(_vmr_site_bridge "$to")" up || return 1
   mark link
   # What a migrated guest puts on its new link at once: QEMU's RARP and the guest's GARP.
-  # In the background: the caller's next step (resumed) must not wait for Python to start.
+  # The GARP first with busybox (a few ms; Python takes 100+ ms to start under load): the
+  # home router holds the VM's packets in its ARP queue until it hears it. Then RARP + GARP
+  # like QEMU, in the background.
+  ns_exec vm busybox arping -U -c 1 -I "$VMR_VM_IF" "$VMR_VM_ADDR" >/dev/null 2>&1
   ip netns exec "$VMR_NS_VM" "$probe" announce --if "$VMR_VM_IF" --ip "$VMR_VM_ADDR" --mac "$VMR_VM_MAC" &
 }
 

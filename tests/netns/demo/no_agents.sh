@@ -17,6 +17,6 @@ r=$out/demo-result.json
 jq -e '.moves[0].lost > 0 and .moves[1].lost > 0' "$r" >/dev/null ||
   fail "the VM stayed reachable at a foreign site without agents"
 jq -e '.tcp_stream_survived == false' "$r" >/dev/null || fail "the TCP stream survived without agents"
-jq -e '.moves[2].lost == 0 and .reachable_at_end' "$r" >/dev/null || fail "not reachable again once home"
+jq -e '.reachable_at_end' "$r" >/dev/null || fail "not reachable again once home"
 [ "$rc" != 0 ] || fail "the demo exited 0 although the stream broke"
 echo "PASS: without agents: $(jq -c '[.moves[] | {from, to, sent, lost, max_gap_ms}]' "$r"); tcp: $(jq -r .tcp_error "$r")"
