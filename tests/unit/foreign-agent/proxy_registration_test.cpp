@@ -82,7 +82,9 @@ TEST(ProxyRequest, FieldsAndExtensions) {
     EXPECT_EQ(method->method, mip::pmip::auth_fa_ha);
     EXPECT_TRUE(auth::verify(bytes, parsed->extensions, mip::ext::fa_ha_auth, *p.fa_ha));
     EXPECT_FALSE(auth::verify(bytes, parsed->extensions, mip::ext::fa_ha_auth, sa(1000, 0x12)));
-    if (c.mn_ha) EXPECT_TRUE(auth::verify(bytes, parsed->extensions, mip::ext::mn_ha_auth, *p.mn_ha));
+    if (c.mn_ha) {
+      EXPECT_TRUE(auth::verify(bytes, parsed->extensions, mip::ext::mn_ha_auth, *p.mn_ha));
+    }
     if (c.udp) {
       auto u = wire::UdpTunnelRequest::from(*wire::find_extension(parsed->extensions, mip::ext::udp_tunnel_request));
       ASSERT_TRUE(u);
