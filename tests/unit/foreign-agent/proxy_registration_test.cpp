@@ -172,7 +172,9 @@ TEST(ProxyReply, Judge) {
     auto v = judge_reply(*reply, raw, p, now);
     EXPECT_EQ(v.outcome, c.outcome);
     EXPECT_EQ(v.reason, c.reason);
-    if (v.outcome == ReplyOutcome::accepted) EXPECT_EQ(v.lifetime, 300);
+    if (v.outcome == ReplyOutcome::accepted) {
+      EXPECT_EQ(v.lifetime, 300);
+    }
   }
 }
 
