@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Unit test (suite 'unit') for `vmroam-probe analyse`: per-move windows, losses, the longest
+silence, handover marks and the verdict, on synthetic samples with known answers.
+
+Table-driven: each case is {description, pings (sent, received-or-None, relative), marks,
+tcp error, expected per-move (sent, lost, max_gap_ms), expected exit status}."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+PROBE = sys.argv[1]
+T0 = 1_700_000_000.0
+
+
+def pings(n, interval=0.01, rtt=0.008, lost=()):
+    return [[T0 + i * interval, None if i in lost else T0 + i * interval + rtt] for i in range(n)]
+
+
+CASES = [
+    {"description": "no loss: 100 pings per move, silence = one interval",
+     "pings": pings(300), "marks": [(0.0, "home", "foreign", 12.5), (1.0, "foreign", "foreign2", 20.0),
+                                    (2.0, "foreign2", "home", None)],
+     "tcp_error": None,
+     "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 0, 10.0)], "status": 0},
+    {"description": "5 pings lost in the second move: silence 60 ms there, nowhere else",
+     "pings": pings(300, lost=range(150, 155)), "marks": [(0.0, "home", "foreign", None),
+                                                          (1.0, "foreign", "foreign2", None),
+                                                          (2.0, "foreign2", "home", None)],
+     "tcp_error": None,
+     "expected": [(100, 0, 10.0), (100, 5, 60.0), (100, 0, 10.0)], "status": 0},
+    # Boundary at the move mark (1 ms before the 100th ping): last reply before the loss at
+    # 0.948 s -> 51 ms in the first window; next reply (ping 105) at 1.058 s -> 59 ms in the second.
+    {"description": "a silence across a window boundary is split between the two moves",
+     "pings": pings(300, lost=range(95, 105)), "marks": [(0.0, "home", "foreign", None),
+                                                         (1.0, "foreign", "foreign2", None),
+                                                         (2.0, "foreign2", "home", None)],
+     "tcp_error": None,
+     "expected": [(100, 5, 51.0), (100, 5, 59.0), (100, 0, 10.0)], "status": 0},
+    # Last reply at 2.498 s, last ping sent at 2.990 s: a silence of 492 ms up to the end.
+    {"description": "unreachable at the end: exit 1",
+     "pings": pings(300, lost=range(250, 300)), "marks": [(0.0, "home", "foreign", None),
+                                                          (1.0, "foreign", "foreign2", None),
+                                                          (2.0, "foreign2", "home", None)],
+     "tcp_error": None,
+     "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 50, 492.0)], "status": 1},
+    {"description": "TCP stream broken: exit 1 although every ping came back",
+     "pings": pings(300), "marks": [(0.0, "home", "foreign", None), (1.0, "foreign", "foreign2", None),
+                                    (2.0, "foreign2", "home", None)],
+     "tcp_error": "stalled: message 3 not echoed after 2.0 s",
+     "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 0, 10.0)], "status": 1},
+]
+
+failures = 0
+for case in CASES:
+    with tempfile.TemporaryDirectory() as d:
+        samples = {"target": "10.1.0.10", "interval_ms": 10.0, "pings": case["pings"],
+                   "tcp": {"sent": [T0], "echoed": [T0 + 0.01] if not case["tcp_error"] else [],
+                           "error": case["tcp_error"], "survived": case["tcp_error"] is None}}
+        with open(os.path.join(d, "samples.json"), "w") as f:
+            json.dump(samples, f)
+        with open(os.path.join(d, "marks"), "w") as f:
+            for off, frm, to, ho in case["marks"]:
+                f.write("%.6f move from=%s to=%s\n" % (T0 + off - 0.001, frm, to))
+                f.write("%.6f link\n" % (T0 + off + 0.1))
+                if ho is not None:
+                    f.write("%.6f handover ms=%s\n" % (T0 + off + 0.2, ho))
+        r = subprocess.run([PROBE, "analyse", "--samples", os.path.join(d, "samples.json"),
+                            "--marks", os.path.join(d, "marks"), "--out", d],
+                           capture_output=True, text=True)
+        res = json.load(open(os.path.join(d, "demo-result.json")))
+        got = [(m["sent"], m["lost"], round(m["max_gap_ms"])) for m in res["moves"]]
+        want = [(s, l, round(g)) for s, l, g in case["expected"]]
+        handovers = [m["handover_ms"] for m in res["moves"]]
+        want_ho = [c[3] for c in case["marks"]]
+        ok = (got == want and r.returncode == case["status"] and handovers == want_ho
+              and res["tcp_stream_survived"] == (case["tcp_error"] is None)
+              and all(m["vm_pause_ms"] is None for m in res["moves"]) and res["vm"] == "namespace")
+        print("%s: %s" % ("ok  " if ok else "FAIL", case["description"]))
+        if not ok:
+            failures += 1
+            print("   got %s status %d handovers %s; want %s status %d handovers %s\n%s" % (
+                got, r.returncode, handovers, want, case["status"], want_ho, r.stderr))
+sys.exit(1 if failures else 0)
