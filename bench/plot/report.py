@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""Benchmark results: check one run's JSON, aggregate repeated runs, print the table, draw the
+plot (gnuplot, bench/plot/bars.gp) and keep the table in docs/performance.md. Used by
+bench/run.sh; the JSON conventions it checks are in bench/README.md.
+
+  report.py check RUN.json                       exit 0 if the run follows the conventions
+  report.py aggregate NAME OUTDIR RUN.json...    OUTDIR/NAME.json (+ .dat, .png/.svg), table on stdout
+  report.py docs DOC OUTDIR MACHINE              rewrite the generated block of DOC from OUTDIR/*.json
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BEGIN = "<!-- bench/run.sh: begin generated results -->"
+END = "<!-- bench/run.sh: end generated results -->"
+
+
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def problems(doc):
+    """What is wrong with one run's output (empty list: nothing)."""
+    if not isinstance(doc, dict):
+        return ["top level is not a JSON object"]
+    out = []
+    if not isinstance(doc.get("benchmark"), str) or not doc["benchmark"]:
+        out.append('"benchmark" must be a non-empty string')
+    rows = doc.get("results")
+    if not isinstance(rows, list) or not rows:
+        out.append('"results" must be a non-empty list')
+    else:
+        for i, r in enumerate(rows):
+            if not isinstance(r, dict) or not any(is_number(v) for v in r.values()):
+                out.append(f"results[{i}] must be an object with at least one number")
+    return out
+
+
+def load(path):
+    with open(path) as f:
+        text = f.read()
+    return json.loads(text)
+
+
+def key_of(doc):
+    rows = doc["results"]
+    return doc.get("key") or next(iter(rows[0]))
+
+
+def summary_fields(doc, key):
+    wanted = doc.get("summary")
+    numeric = []
+    for r in doc["results"]:
+        for k, v in r.items():
+            if k != key and is_number(v) and k not in numeric:
+                numeric.append(k)
+    if isinstance(wanted, list):
+        return [f for f in wanted if f in numeric]
+    return numeric
+
+
+def aggregate(name, outdir, paths):
+    runs = []
+    for p in paths:
+        try:
+            d = load(p)
+        except (OSError, ValueError):
+            continue
+        if not problems(d):
+            runs.append(d)
+    if not runs:
+        return None
+    first = runs[-1]
+    key = key_of(first)
+    rows = []
+    for i, proto in enumerate(first["results"]):
+        row = {}
+        for k, v in proto.items():
+            if not is_number(v) or k == key:
+                row[k] = v
+                continue
+            vals = [r["results"][i][k] for r in runs
+                    if i < len(r["results"]) and is_number(r["results"][i].get(k))]
+            med = statistics.median(vals)
+            row[k] = {"median": med, "min": min(vals), "max": max(vals), "n": len(vals),
+                      "spread_pct": (max(vals) - min(vals)) / abs(med) * 100 if med else 0.0}
+        rows.append(row)
+    agg = {"benchmark": name, "date": first.get("date"), "machine": first.get("machine"),
+           "runs": len(runs), "key": key, "summary": summary_fields(first, key),
+           "targets": first.get("targets"), "rows": rows, "last_run": first}
+    with open(os.path.join(outdir, name + ".json"), "w") as f:
+        json.dump(agg, f, indent=1)
+        f.write("\n")
+    plot(agg, outdir, first.get("plot") or {})
+    return agg
+
+
+def fmt(v):
+    if isinstance(v, dict):
+        m = v["median"]
+        s = f"{m:.3g}" if abs(m) < 1000 else f"{m:.0f}"
+        return f"{s} ±{v['spread_pct'] / 2:.0f}%" if v["n"] > 1 else s
+    if is_number(v):
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+    return str(v)
+
+
+def table(agg, markdown):
+    key = agg["key"]
+    cols = [key] + agg["summary"]
+    lines = [[fmt(r.get(c, "")) for c in cols] for r in agg["rows"]]
+    if markdown:
+        out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        out += ["| " + " | ".join(l) + " |" for l in lines]
+        return "\n".join(out)
+    widths = [max(len(c), *(len(l[i]) for l in lines)) for i, c in enumerate(cols)]
+    out = ["  ".join(c.rjust(w) for c, w in zip(cols, widths))]
+    out += ["  ".join(x.rjust(w) for x, w in zip(l, widths)) for l in lines]
+    return "\n".join(out)
+
+
+def plot(agg, outdir, hint):
+    """One panel per plotted field: median as a bar, min..max as the error bar."""
+    if not shutil.which("gnuplot"):
+        return
+    key = agg["key"]
+    ys = [y for y in hint.get("y", agg["summary"][:2]) if any(isinstance(r.get(y), dict) for r in agg["rows"])]
+    if not ys:
+        return
+    dat = os.path.join(outdir, agg["benchmark"] + ".dat")
+    with open(dat, "w") as f:
+        f.write("# " + key + " " + " ".join(f"{y}_median {y}_min {y}_max" for y in ys) + "\n")
+        for r in agg["rows"]:
+            label = str(r.get(key, "")).replace(" ", "_")
+            vals = []
+            for y in ys:
+                v = r.get(y)
+                vals += [v["median"], v["min"], v["max"]] if isinstance(v, dict) else ["NaN"] * 3
+            f.write(label + " " + " ".join(str(x) for x in vals) + "\n")
+    terminals = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True)
+    ext = "png" if "pngcairo" in terminals.stdout + terminals.stderr else "svg"
+    out = os.path.join(outdir, agg["benchmark"] + "." + ext)
+    title = f"{agg['benchmark']} (median of {agg['runs']}, bars min..max)"
+    args = ["gnuplot", "-e", f"datafile='{dat}'; outfile='{out}'; term='{ext}'; "
+            f"ynames='{' '.join(ys)}'; xname='{key}'; plottitle='{title}'",
+            os.path.join(HERE, "bars.gp")]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(f"gnuplot failed for {agg['benchmark']}: {r.stderr}\n")
+
+
+def docs(doc_path, outdir, machine):
+    sections = []
+    names = sorted(f[:-5] for f in os.listdir(outdir) if f.endswith(".json"))
+    for n in names:
+        try:
+            agg = load(os.path.join(outdir, n + ".json"))
+        except (OSError, ValueError):
+            continue
+        if "rows" not in agg:
+            continue
+        img = next((n + e for e in (".png", ".svg") if os.path.exists(os.path.join(outdir, n + e))), None)
+        rel = os.path.relpath(outdir, os.path.dirname(os.path.abspath(doc_path)))
+        s = f"### {n}\n\n{agg.get('date') or ''}, {agg['runs']} runs; median ±half the min..max spread.\n\n"
+        if agg.get("targets"):
+            s += "Targets: " + ", ".join(f"{k} {v}" for k, v in agg["targets"].items()) + ".\n\n"
+        s += table(agg, markdown=True) + "\n"
+        if img:
+            s += f"\n![{n}]({rel}/{img})\n"
+        sections.append(s)
+    block = (f"{BEGIN}\n\nMachine: {machine}.\n\n" + "\n".join(sections) + f"\n{END}")
+    text = ""
+    if os.path.exists(doc_path):
+        with open(doc_path) as f:
+            text = f.read()
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        if not text:
+            text = ("# Performance\n\nMeasured by `./dev bench` (bench/run.sh; conventions in "
+                    "bench/README.md). Everything between the markers below is rewritten by each run.\n\n")
+        text = text.rstrip("\n") + "\n\n## Latest results\n\n" + block + "\n"
+    with open(doc_path, "w") as f:
+        f.write(text)
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == "check":
+        try:
+            doc = load(argv[1])
+        except (OSError, ValueError) as e:
+            print(f"not JSON: {e}", file=sys.stderr)
+            return 1
+        p = problems(doc)
+        for x in p:
+            print(x, file=sys.stderr)
+        return 1 if p else 0
+    if len(argv) >= 3 and argv[0] == "aggregate":
+        agg = aggregate(argv[1], argv[2], argv[3:])
+        if agg is None:
+            print(f"{argv[1]}: no valid run")
+            return 1
+        print(f"{argv[1]} ({agg['runs']} runs)")
+        print(table(agg, markdown=False))
+        return 0
+    if len(argv) == 4 and argv[0] == "docs":
+        docs(argv[1], argv[2], argv[3])
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
