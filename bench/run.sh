@@ -96,7 +96,7 @@ while IFS=$'\t' read -r name path; do
   for ((i = 1; i <= runs; i++)); do
     echo "== $name run $i/$runs: $path ${args[*]}" >>"$log"
     start=$(date +%s%N)
-    "$path" "${args[@]}" >"$runs_dir/run$i.json" 2>>"$log"
+    "$path" "${args[@]}" </dev/null >"$runs_dir/run$i.json" 2>>"$log"
     rc=$?
     ms=$((($(date +%s%N) - start) / 1000000))
     secs=$((ms / 1000)).$(printf %03d $((ms % 1000)))
@@ -110,7 +110,7 @@ while IFS=$'\t' read -r name path; do
   done
   if [ "$status" != skipped ]; then
     echo
-    if ! "$py" "$report" aggregate "$name" "$out" "$runs_dir"/run*.json; then status="failed (no valid run, see $log)"; fi
+    if ! "$py" "$report" aggregate "$name" "$out" "$runs_dir"/run*.json </dev/null; then status="failed (no valid run, see $log)"; fi
   fi
   summary+=("$name: $status")
   rm -rf "$runs_dir"

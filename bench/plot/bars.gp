@@ -4,9 +4,9 @@
 # X.dat: a comment line, then per row: label, then median min max for each field of ynames.
 n = words(ynames)
 if (term eq 'png') {
-  set terminal pngcairo size 480*n+160, 420 font 'sans,10'
+  set terminal pngcairo size 480*n+160, 420 font 'sans,10' noenhanced
 } else {
-  set terminal svg size 480*n+160, 420 font 'sans,10'
+  set terminal svg size 480*n+160, 420 font 'sans,10' noenhanced
 }
 set output outfile
 set multiplot layout 1, n title plottitle
@@ -16,6 +16,7 @@ set grid ytics
 set xlabel xname
 set yrange [0:*]
 set offsets 0.5, 0.5, 0, 0
+set xtics rotate by -30 left
 do for [i=1:n] {
   set title word(ynames, i)
   plot datafile using 0:(column(3*i-1)):xticlabels(1) with boxes notitle, \

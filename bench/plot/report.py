@@ -13,6 +13,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BEGIN = "<!-- bench/run.sh: begin generated results -->"
@@ -89,7 +90,8 @@ def aggregate(name, outdir, paths):
             row[k] = {"median": med, "min": min(vals), "max": max(vals), "n": len(vals),
                       "spread_pct": (max(vals) - min(vals)) / abs(med) * 100 if med else 0.0}
         rows.append(row)
-    agg = {"benchmark": name, "date": first.get("date"), "machine": first.get("machine"),
+    date = first.get("date") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    agg = {"benchmark": name, "date": date, "machine": first.get("machine"),
            "runs": len(runs), "key": key, "summary": summary_fields(first, key),
            "targets": first.get("targets"), "rows": rows, "last_run": first}
     with open(os.path.join(outdir, name + ".json"), "w") as f:
@@ -165,7 +167,8 @@ def docs(doc_path, outdir, machine):
             continue
         img = next((n + e for e in (".png", ".svg") if os.path.exists(os.path.join(outdir, n + e))), None)
         rel = os.path.relpath(outdir, os.path.dirname(os.path.abspath(doc_path)))
-        s = f"### {n}\n\n{agg.get('date') or ''}, {agg['runs']} runs; median ±half the min..max spread.\n\n"
+        when = f"{agg['date']}, " if agg.get("date") else ""
+        s = f"### {n}\n\n{when}{agg['runs']} runs; median ±half the min..max spread.\n\n"
         if agg.get("targets"):
             s += "Targets: " + ", ".join(f"{k} {v}" for k, v in agg["targets"].items()) + ".\n\n"
         s += table(agg, markdown=True) + "\n"
