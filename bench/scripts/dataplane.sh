@@ -1,0 +1,1 @@
+../dataplane/dataplane.sh
