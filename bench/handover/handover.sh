@@ -5,7 +5,8 @@
 # Testbed: tests/netns/lib/topology.sh with the delay line at D ms per direction on every
 # access link (D = 4 and 40: FA<->HA RTT 2D), no tbf; vmroam-ha at home, vmroam-fa at the
 # foreign site (tests/netns/lib/agents.sh, IP-in-IP). The correspondent pings the VM every
-# 1 ms (ping -D -i 0.001) through the whole measurement.
+# 1 ms through the whole measurement (pinger.py: a fixed schedule; iputils ping slows down
+# while nothing answers).
 #
 # One repetition (the namespace VM; the moment the migration driver calls `activate` at QEMU's
 # pre-switchover is reproduced by calling it ourselves):
@@ -15,7 +16,7 @@
 #   2. activate (t_act) -> the FA's Registration Request (t_rrq, on the FA's WAN capture) ->
 #      the HA commits, switches its tunnel and replies (t_rrp, same capture) -> the first
 #      echo request that reaches the VM's eth0 (t_vm, capture in the VM) -> the first echo
-#      reply back at the correspondent (t_cn, ping -D);
+#      reply back at the correspondent (t_cn, pinger.py);
 #   3. back home: depart at the FA (deregistration), the link moves home, the VM's GARP.
 # t_act is the FA's own clock reading: t_act = t_rrp - the visitor's handover_ms (activate ->
 # accepted reply, measured inside vmroam-fa), so curl's start-up does not count.
@@ -27,6 +28,9 @@
 #   over_rtt_ms         first_delivered_ms - nominal RTT (target <= 2)
 #   first_reply_ms      t_cn - t_act (+ the way back through the reverse tunnel)
 #   rtt_measured_ms     ping FA -> HA before the repetitions (the delay line's real RTT)
+#   ha_commit_ms        request in -> reply out on the HA's WAN capture (commit + processing)
+#   ha_first_tunnelled_ms  reply out -> first IP-in-IP packet out of the HA (same capture)
+#   fa_deliver_ms       first IP-in-IP packet in at the FA's WAN -> first echo at the VM
 #
 #   handover.sh [--quick] [--reps N] [--rtts 8,80]
 # Prints one JSON object (bench/README.md); logs on stderr. Exit 77: not root / no netns.
@@ -47,7 +51,7 @@ while [ $# -gt 0 ]; do
 done
 log() { echo "handover: $*" >&2; }
 [ "$(id -u)" = 0 ] || { log "skipped: needs root (network namespaces)"; exit 77; }
-for tool in tcpdump jq curl ping; do
+for tool in tcpdump jq curl; do
   command -v "$tool" >/dev/null || { log "skipped: $tool not installed (./dev setup)"; exit 77; }
 done
 
@@ -81,10 +85,11 @@ bg_stop_all() {
 # One repetition; prints a JSON sample or returns 1.
 one_rep() {
   local t_call v hms
-  bg_start fa-cap foreign tcpdump -i "$VMR_WAN_IF" -n -tt -l -U 'udp port 434'
+  bg_start fa-cap foreign tcpdump -i "$VMR_WAN_IF" -n -tt -l -U 'udp port 434 or ip proto 4'
   bg_start vm-cap vm tcpdump -i "$VMR_VM_IF" -n -tt -l -U 'icmp[icmptype] = icmp-echo'
-  wait_for "grep -q 'listening on' '$run/fa-cap.err' && grep -q 'listening on' '$run/vm-cap.err'" 5 || return 1
-  bg_start ping cn ping -D -n -i 0.001 -W 1 "$VMR_VM_ADDR"
+  bg_start ha-cap home tcpdump -i "$VMR_WAN_IF" -n -tt -l -U 'udp port 434 or ip proto 4'
+  wait_for "grep -q 'listening on' '$run/fa-cap.err' && grep -q 'listening on' '$run/vm-cap.err' && grep -q 'listening on' '$run/ha-cap.err'" 5 || return 1
+  bg_start ping cn /usr/bin/python3 "$here/pinger.py" "$VMR_VM_ADDR" 1
 
   fa_prepare foreign >/dev/null || return 1
   vm_attach foreign || return 1
@@ -103,7 +108,7 @@ one_rep() {
   # Until the VM has seen a packet and the correspondent a reply after the call.
   local after=$((t_call / 1000000)).$(printf %06d $((t_call % 1000000)))
   wait_for "awk -v t=$after '\$1 + 0 > t { f = 1 } END { exit !f }' '$run/vm-cap.out' &&
-    grep -q 'bytes from' '$run/ping.out' && awk -v t=$after -F'[][]' '/bytes from/ && \$2 + 0 > t { f = 1 } END { exit !f }' '$run/ping.out'" 5 || return 1
+    awk -v t=$after '\$1 + 0 > t { f = 1 } END { exit !f }' '$run/ping.out'" 5 || return 1
   bg_stop_all
 
   # Back home for the next repetition.
@@ -118,15 +123,25 @@ one_rep() {
       if ($1 + 0 < after) next
       if (!rrq && $3 == fa ".434" && $5 == ha ".434:") rrq = $1
       else if (rrq && !rrp && $3 == ha ".434" && $5 == fa ".434:") rrp = $1
+      else if (rrq && !fa_tun && $3 == ha && $5 == fa ":") fa_tun = $1
+      next }
+    FILENAME ~ /ha-cap/ {
+      if ($1 + 0 < after) next
+      if (!ha_in && $3 == fa ".434" && $5 == ha ".434:") ha_in = $1
+      else if (ha_in && !ha_out && $3 == ha ".434" && $5 == fa ".434:") ha_out = $1
+      else if (ha_in && !ha_tun && $3 == ha && $5 == fa ":") ha_tun = $1
       next }
     FILENAME ~ /vm-cap/ { if (rrq && !vm && $1 + 0 > rrq) vm = $1; next }
-    /bytes from/ { split($0, a, /[][]/); if (rrq && !cn && a[2] + 0 > rrq) cn = a[2] }
+    FILENAME ~ /ping/ { if (rrq && !cn && $1 + 0 > rrq) cn = $1 }
     END {
       if (!rrq || !rrp || !vm || !cn) { print "incomplete rrq=" rrq " rrp=" rrp " vm=" vm " cn=" cn > "/dev/stderr"; exit 1 }
       act = rrp - hms / 1000
-      printf "{\"reply_ms\": %.3f, \"wire_ms\": %.3f, \"first_delivered_ms\": %.3f, \"first_reply_ms\": %.3f, \"act_to_rrq_ms\": %.3f}\n",
-        hms, (rrp - rrq) * 1000, (vm - act) * 1000, (cn - act) * 1000, (rrq - act) * 1000
-    }' "$run/fa-cap.out" "$run/vm-cap.out" "$run/ping.out"
+      printf "{\"reply_ms\": %.3f, \"wire_ms\": %.3f, \"first_delivered_ms\": %.3f, \"first_reply_ms\": %.3f, \"act_to_rrq_ms\": %.3f, \"ha_commit_ms\": %s, \"ha_first_tunnelled_ms\": %s, \"fa_deliver_ms\": %s}\n",
+        hms, (rrp - rrq) * 1000, (vm - act) * 1000, (cn - act) * 1000, (rrq - act) * 1000,
+        (ha_in && ha_out) ? sprintf("%.3f", (ha_out - ha_in) * 1000) : "null",
+        (ha_out && ha_tun) ? sprintf("%.3f", (ha_tun - ha_out) * 1000) : "null",
+        (fa_tun && vm > fa_tun) ? sprintf("%.3f", (vm - fa_tun) * 1000) : "null"
+    }' "$run/fa-cap.out" "$run/ha-cap.out" "$run/vm-cap.out" "$run/ping.out"
 }
 
 # ---- run -----------------------------------------------------------------------------------
@@ -174,6 +189,9 @@ for rtt in "${rtts[@]}"; do
      over_rtt_ms: ((map(.first_delivered_ms) | median) - $rtt),
      reply_ms: (map(.reply_ms) | median), wire_ms: (map(.wire_ms) | median),
      first_reply_ms: (map(.first_reply_ms) | median), act_to_rrq_ms: (map(.act_to_rrq_ms) | median),
+     ha_commit_ms: (map(.ha_commit_ms // empty) | if length > 0 then median else null end),
+     ha_first_tunnelled_ms: (map(.ha_first_tunnelled_ms // empty) | if length > 0 then median else null end),
+     fa_deliver_ms: (map(.fa_deliver_ms // empty) | if length > 0 then median else null end),
      rtt_measured_ms: ($meas | tonumber? // null), repetitions: length, samples: .}')")
 done
 
@@ -182,7 +200,8 @@ printf '%s\n' "${rows[@]}" | jq -s --argjson reps "$reps" --argjson quick "$quic
   --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" --arg kernel "$(uname -r)" '
   {benchmark: "handover",
    key: "rtt",
-   summary: ["first_delivered_ms", "over_rtt_ms", "reply_ms", "wire_ms", "first_reply_ms", "rtt_measured_ms"],
+   summary: ["first_delivered_ms", "over_rtt_ms", "reply_ms", "wire_ms", "ha_commit_ms", "ha_first_tunnelled_ms",
+             "fa_deliver_ms", "rtt_measured_ms"],
    plot: {y: ["first_delivered_ms", "over_rtt_ms"]},
    targets: {over_rtt_ms: "<= 2"},
    results: map(del(.samples)),
