@@ -185,9 +185,9 @@ move_link() {
   ip -n "$(topo_ns "$2")" link set "$VMR_VM_PORT" master "$(_vmr_site_bridge "$2")" up
 }
 
-# ip_json ROLE ARGS...: `ip -j ARGS` in ROLE's namespace.
+# ip_json ROLE ARGS...: `ip -N -j ARGS` (numeric protocols) in ROLE's namespace.
 ip_json() {
   local role=$1
   shift
-  ip -j -n "$(topo_ns "$role")" "$@"
+  ip -N -j -n "$(topo_ns "$role")" "$@"
 }
