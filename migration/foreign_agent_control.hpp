@@ -50,8 +50,14 @@ class ForeignAgentControl {
                                Done<RegistrationOutcome> done) = 0;
   // POST /v1/visitors/{id}/resumed: the VM runs at the destination; flush the buffer.
   virtual void resumed(const std::string& id, Done<Json> done) = 0;
-  // POST /v1/visitors/{id}/abort: undo the prepare; the binding stays as it was.
+  // POST /v1/visitors/{id}/abort: undo the prepare; the binding stays as it was. The FA
+  // refuses it (409) once the visitor is active: then the binding points at the FA, and only
+  // depart (a deregistration) gives it back.
   virtual void abort(const std::string& id, Done<Json> done) = 0;
+  // POST /v1/visitors/{id}/depart: the VM left an active visitor; the FA deregisters it
+  // (lifetime 0, RFC 5944 §3.6.1.1 — the HA ignores it if the binding moved on) and removes
+  // its state. Used when the VM comes home, and to undo an activation after the switch failed.
+  virtual void depart(const std::string& id, Done<Json> done) = 0;
   // For logs and the summary: "http unix:/run/vmroam/fa.sock".
   [[nodiscard]] virtual std::string describe() const = 0;
 };

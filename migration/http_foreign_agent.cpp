@@ -55,6 +55,10 @@ void HttpForeignAgent::abort(const std::string& id, Done<Json> done) {
   post(visitor_path(id) + "/abort", Json::object(), std::move(done));
 }
 
+void HttpForeignAgent::depart(const std::string& id, Done<Json> done) {
+  post(visitor_path(id) + "/depart", Json::object(), std::move(done));
+}
+
 void HttpForeignAgent::wait_registered(const std::string& id, std::chrono::milliseconds timeout,
                                        Done<RegistrationOutcome> done) {
   auto target = visitor_path(id) + "?wait_ms=" + std::to_string(timeout.count());

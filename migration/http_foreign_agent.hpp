@@ -21,6 +21,7 @@ class HttpForeignAgent final : public ForeignAgentControl {
                        Done<RegistrationOutcome> done) override;
   void resumed(const std::string& id, Done<Json> done) override;
   void abort(const std::string& id, Done<Json> done) override;
+  void depart(const std::string& id, Done<Json> done) override;
   [[nodiscard]] std::string describe() const override;
 
  private:

@@ -35,11 +35,18 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
   --fa-token TOKEN       bearer token for a TCP FA API
   --vm-json FILE         the visitor to prepare (POST /v1/visitors body; must have "id")
   --vm ID                visitor id only (the FA already knows the VM)
+  --depart-fa ENDPOINT   the FA the VM leaves (coming home, usually with --fa none): it is
+                         told to depart (deregister) at the switchover
   --json OUT             write the summary as JSON to OUT
   --tuning socket|none   socket (default): the driver opens the TCP connection with
                          TCP_NOTSENT_LOWAT and a small SO_SNDBUF and passes it with getfd;
                          none: QEMU connects to tcp:HOST:PORT itself
-  --downtime-limit MS    QEMU downtime-limit
+  --handover early|switchover
+                         early (default): hold QEMU short of convergence, activate at the FA
+                         when the last pass is small, release once the HA switched: no packet
+                         meets the paused source; switchover: activate at pre-switchover
+                         (packets reaching the home link before the HA's switch are lost)
+  --downtime-limit MS    QEMU downtime-limit (300 if unset; with early, set after the switch)
   --max-bandwidth BPS    QEMU max-bandwidth in bytes/s (QEMU's default is 128 MiB/s)
   --capability NAME      enable another migration capability on both sides (repeatable)
   --incoming-defer       the destination runs with -incoming defer: send migrate-incoming
@@ -52,7 +59,7 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
 )";
 
 struct Args {
-  std::string source, dest, uri, fa, fa_token, vm_json, vm_id, json_out, listen;
+  std::string source, dest, uri, fa, fa_token, vm_json, vm_id, json_out, listen, depart_fa;
   SwitchoverOptions opt;
   bool quiet = false;
 };
@@ -69,6 +76,7 @@ bool parse_u64(const char* s, std::uint64_t& out) {
 // Returns 0 to run, or an exit code.
 int parse(int argc, char** argv, Args& a) {
   a.opt.tuning = Tuning::socket;
+  a.opt.handover = Handover::early;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
     auto need = [&](const char* what) -> const char* {
@@ -94,7 +102,7 @@ int parse(int argc, char** argv, Args& a) {
       a.opt.incoming_defer = true;
     } else if (k == "--source" || k == "--dest" || k == "--uri" || k == "--fa" || k == "--fa-token" ||
                k == "--vm-json" || k == "--vm" || k == "--json" || k == "--listen" || k == "--capability" ||
-               k == "--tuning") {
+               k == "--tuning" || k == "--depart-fa" || k == "--handover") {
       if (!(v = need("a value"))) return 64;
       if (k == "--source") a.source = v;
       if (k == "--dest") a.dest = v;
@@ -105,7 +113,18 @@ int parse(int argc, char** argv, Args& a) {
       if (k == "--vm") a.vm_id = v;
       if (k == "--json") a.json_out = v;
       if (k == "--listen") a.listen = v;
+      if (k == "--depart-fa") a.depart_fa = v;
       if (k == "--capability") a.opt.extra_capabilities.emplace_back(v);
+      if (k == "--handover") {
+        if (std::strcmp(v, "early") == 0) {
+          a.opt.handover = Handover::early;
+        } else if (std::strcmp(v, "switchover") == 0) {
+          a.opt.handover = Handover::switchover;
+        } else {
+          std::fprintf(stderr, "vmroam-migrate: --handover: expected early or switchover, got %s\n", v);
+          return 64;
+        }
+      }
       if (k == "--tuning") {
         if (std::strcmp(v, "socket") == 0) {
           a.opt.tuning = Tuning::socket;
@@ -146,9 +165,9 @@ int parse(int argc, char** argv, Args& a) {
   }
   a.opt.uri = a.uri;
   a.opt.listen_uri = a.listen;
-  if (a.fa != "none") {
+  if (a.fa != "none" || !a.depart_fa.empty()) {
     if (a.vm_json.empty() == a.vm_id.empty()) {
-      std::fprintf(stderr, "vmroam-migrate: exactly one of --vm-json and --vm is required with an FA\n");
+      std::fprintf(stderr, "vmroam-migrate: exactly one of --vm-json and --vm is required with an FA or --depart-fa\n");
       return 64;
     }
     if (!a.vm_json.empty()) {
@@ -190,6 +209,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vmroam-migrate: --fa none: no foreign agent, plain QEMU migration (FA steps skipped)\n");
   }
 
+  std::unique_ptr<ForeignAgentControl> previous_fa;
+  if (!a.depart_fa.empty()) {
+    auto ep = api::Endpoint::parse(a.depart_fa);
+    if (!ep) {
+      std::fprintf(stderr, "vmroam-migrate: --depart-fa: %s\n", ep.error().to_string().c_str());
+      return 64;
+    }
+    previous_fa = std::make_unique<HttpForeignAgent>(io, *ep, a.fa_token);
+  }
+
   auto st = qmp::connect_unix(io, a.source);
   auto dt = qmp::connect_unix(io, a.dest);
   if (!st || !dt) {
@@ -215,6 +244,7 @@ int main(int argc, char** argv) {
 
   SystemClock clock;
   Switchover sw(io, src, dst, fa.get(), a.opt, clock);
+  sw.set_previous_fa(previous_fa.get());
   bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!a.quiet) {
     sw.set_progress_handler([tty](const Progress& p) {
@@ -249,17 +279,17 @@ int main(int argc, char** argv) {
   };
   std::fprintf(stderr,
                "vmroam-migrate: %s%s%s\n"
-               "  accelerator %s, tuning %s, fa %s\n"
+               "  accelerator %s, tuning %s, handover %s, fa %s\n"
                "  total %.0f ms (QEMU %lld ms), %llu bytes, %lld passes\n"
                "  real pause (STOP→RESUME) %s, QEMU downtime %s, continue after pre-switchover %s\n"
-               "  registration %s (attempts %d, handover %s)\n",
+               "  registration %s (attempts %d, handover %s), previous FA depart %s\n",
                s.outcome.c_str(), s.error.empty() ? "" : ": ", s.error.c_str(), s.accelerator.c_str(),
-               s.tuning.c_str(), s.fa.c_str(), s.total_time_ms, static_cast<long long>(s.qemu_total_time_ms),
+               s.tuning.c_str(), s.handover_mode.c_str(), s.fa.c_str(), s.total_time_ms, static_cast<long long>(s.qemu_total_time_ms),
                static_cast<unsigned long long>(s.bytes_transferred), static_cast<long long>(s.passes),
                opt_ms(s.real_pause_ms).c_str(),
                s.qemu_downtime_ms ? (std::to_string(*s.qemu_downtime_ms) + " ms").c_str() : "n/a",
                opt_ms(s.continue_after_pre_switchover_ms).c_str(), s.registration.c_str(), s.activate_attempts,
-               opt_ms(s.handover_ms).c_str());
+               opt_ms(s.handover_ms).c_str(), s.depart.c_str());
   if (!a.json_out.empty()) {
     std::ofstream out(a.json_out);
     out << s.to_json().dump(2) << "\n";

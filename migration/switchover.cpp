@@ -23,6 +23,13 @@ constexpr const char* kMigrationFdName = "vmroam-migration";
 // A completed migration can report total-time 0 at first (TESTBED.md): query again.
 constexpr int kFinalQueryAttempts = 10;
 constexpr milliseconds kFinalQueryGap{50};
+// Handover::early: QEMU's downtime-limit while the driver holds it short of convergence. Not
+// 0: a 0 threshold lets QEMU complete after the first pass without a final bitmap sync check.
+constexpr std::uint64_t kHoldDowntimeMs = 1;
+// QEMU 7.2's default downtime-limit, the target when the user sets none.
+constexpr std::uint64_t kQemuDefaultDowntimeMs = 300;
+// Progress is polled this often while an early handover waits for convergence.
+constexpr milliseconds kEarlyPollInterval{100};
 
 double ms_between(TimePoint a, TimePoint b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -89,6 +96,9 @@ Json Summary::to_json() const {
               {"handover_ms", opt(handover_ms)},
               {"activate_to_outcome_ms", opt(activate_to_outcome_ms)},
               {"registration", registration},
+              {"depart", depart},
+              {"handover_mode", handover_mode},
+              {"activate_before_stop_ms", opt(activate_before_stop_ms)},
               {"reply_code", reply_code},
               {"activate_attempts", activate_attempts},
               {"timeline", tl}};
@@ -186,6 +196,11 @@ void Switchover::configure() {
   steps->push_back(cmd(dst_, "migrate-set-capabilities", Json{{"capabilities", capability_list(dst_caps)}}));
   Json params = Json::object();
   if (opt_.downtime_limit_ms) params["downtime-limit"] = *opt_.downtime_limit_ms;
+  sum_.handover_mode = fa_ && opt_.handover == Handover::early ? "early" : "switchover";
+  if (fa_ && opt_.handover == Handover::early) {
+    early_ = Early::holding;
+    params["downtime-limit"] = kHoldDowntimeMs;
+  }
   if (opt_.max_bandwidth) params["max-bandwidth"] = *opt_.max_bandwidth;
   if (!params.empty()) steps->push_back(cmd(src_, "migrate-set-parameters", params));
   if (opt_.incoming_defer) steps->push_back(cmd(dst_, "migrate-incoming", Json{{"uri", opt_.listen_uri}}));
@@ -238,14 +253,66 @@ void Switchover::poll_progress() {
   if (phase_ != Phase::migrating && phase_ != Phase::switching) return;
   src_.execute("query-migrate", Json(), [this, alive = alive_](Result<Json> r) {
     if (!*alive || phase_ == Phase::done) return;
-    if (r && on_progress_) {
+    if (r) {
       auto info = qmp::parse_migration_info(*r);
-      if (info) on_progress_(Progress{*info, passes_, ms_between(migrate_at_, clock_.now()) / 1000.0});
+      if (info && on_progress_) on_progress_(Progress{*info, passes_, ms_between(migrate_at_, clock_.now()) / 1000.0});
+      if (info) maybe_activate_early(*info);
     }
-    progress_timer_.expires_after(opt_.progress_interval);
+    progress_timer_.expires_after(early_ == Early::holding ? std::min(opt_.progress_interval, kEarlyPollInterval)
+                                                           : opt_.progress_interval);
     progress_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
       if (!ec && *alive) poll_progress();
     });
+  });
+}
+
+// Handover::early: one full pass done and what is left fits the real downtime-limit — the
+// next cycle after the release stops the VM. Switch the binding now, while the VM still runs
+// at the source: the FA buffers what the HA tunnels until the VM runs at the destination.
+void Switchover::maybe_activate_early(const qmp::MigrationInfo& info) {
+  if (early_ != Early::holding || phase_ != Phase::migrating || info.status != "active") return;
+  const auto target = opt_.downtime_limit_ms.value_or(kQemuDefaultDowntimeMs);
+  if (info.dirty_sync_count < 2 || !info.expected_downtime_ms ||
+      static_cast<std::uint64_t>(std::max<std::int64_t>(*info.expected_downtime_ms, 0)) > target) {
+    return;
+  }
+  early_ = Early::activating;
+  early_activate_at_ = clock_.now();
+  activate_at_ = *early_activate_at_;
+  ++sum_.activate_attempts;
+  note("driver", "converging (expected downtime " + std::to_string(*info.expected_downtime_ms) +
+                     " ms): early activate");
+  fa_->activate(opt_.visitor_id, [this, alive = alive_](Result<Json> r) {
+    if (!*alive || phase_ == Phase::done) return;
+    note("fa", r ? "activate accepted" : "activate failed: " + r.error().to_string());
+    fa_->wait_registered(opt_.visitor_id, opt_.registration_wait, [this, alive](Result<RegistrationOutcome> o) {
+      if (!*alive || phase_ == Phase::done) return;
+      if (o && o->state == RegistrationOutcome::State::active) {
+        sum_.registration = "active";
+        sum_.handover_ms = o->handover_ms;
+        sum_.activate_to_outcome_ms = ms_between(activate_at_, clock_.now());
+        note("fa", "registration active (before the stop)");
+        return release_hold();
+      }
+      std::string why = !o ? o.error().to_string()
+                           : "registration " + o->visitor_state + " code " + std::to_string(o->reply_code) + " " +
+                                 o->reason;
+      log_error("early_registration_not_active", {{"visitor", opt_.visitor_id}, {"why", why}});
+      // Nothing moved yet: cancel, the VM runs on at the source and keeps its binding.
+      if (phase_ == Phase::migrating) begin_cancel("registration_failed_before_switch", why);
+    });
+  });
+}
+
+void Switchover::release_hold() {
+  if (early_ != Early::activating) return;
+  early_ = Early::released;
+  if (phase_ != Phase::migrating) return;  // QEMU stopped on its own meanwhile
+  const auto target = opt_.downtime_limit_ms.value_or(kQemuDefaultDowntimeMs);
+  note("driver", "release downtime-limit " + std::to_string(target));
+  src_.execute("migrate-set-parameters", Json{{"downtime-limit", target}}, [this, alive = alive_](Result<Json> r) {
+    if (!*alive || phase_ == Phase::done) return;
+    if (!r && phase_ == Phase::migrating) begin_cancel("migration_failed", "release downtime-limit: " + r.error().to_string());
   });
 }
 
@@ -279,10 +346,10 @@ void Switchover::on_source_event(const Event& e) {
     if (sum_.switched) {
       // After migrate-continue the FA was told to activate, yet the VM stays at the source.
       log_error("migration_failed_after_switch",
-                {{"status", status}, {"action", "aborting the visitor; check the home agent's binding"}});
+                {{"status", status}, {"action", "undoing the activation (depart or abort); check the home agent's binding"}});
       sum_.outcome = "failed_after_switch";
       sum_.error = "source reported " + status + " after migrate-continue";
-      return fa_abort_then_finish();
+      return undo_after_switch();
     }
     return fail_before_switch(status == "failed" ? "migration_failed" : "cancelled",
                               "source reported MIGRATION " + status, /*migration_over=*/true);
@@ -315,7 +382,13 @@ void Switchover::on_pre_switchover() {
   auto seen = clock_.now();
   deadline_timer_.cancel();
   phase_ = Phase::switching;
-  if (fa_) {
+  if (early_ == Early::activating || early_ == Early::released) {
+    // Activated before the stop (Handover::early); nothing to do at the FA now.
+    if (stop_ts_ && early_activate_at_) {
+      sum_.activate_before_stop_ms = ms_between(*early_activate_at_, seen);
+    }
+  } else if (fa_) {
+    if (early_ == Early::holding) sum_.handover_mode = "switchover (QEMU converged while held)";
     activate_at_ = seen;
     ++sum_.activate_attempts;
     fa_->activate(opt_.visitor_id, [this, alive = alive_](Result<Json> r) {
@@ -327,6 +400,23 @@ void Switchover::on_pre_switchover() {
       } else {
         note("fa", "activate accepted");
       }
+    });
+  }
+  if (previous_fa_) {
+    depart_pending_ = true;
+    previous_fa_->depart(opt_.visitor_id, [this, alive = alive_](Result<Json> r) {
+      if (!*alive) return;
+      depart_pending_ = false;
+      if (r) {
+        sum_.depart = "departed";
+        note("previous-fa", "departed");
+      } else {
+        sum_.depart = "failed: " + r.error().to_string();
+        // Loud: the HA may still tunnel the VM's traffic to the FA it left.
+        log_error("previous_fa_depart_failed", {{"visitor", opt_.visitor_id}, {"error", r.error().to_string()}});
+        note("previous-fa", "depart failed: " + r.error().to_string());
+      }
+      if (phase_ == Phase::registering && !fa_) after_completion();
     });
   }
   src_.execute("migrate-continue", Json{{"state", "pre-switchover"}}, [this, alive = alive_](Result<Json> r) {
@@ -393,7 +483,15 @@ void Switchover::final_query(int attempt) {
 
 void Switchover::after_completion() {
   if (!fa_) {
+    if (depart_pending_) return;  // the depart's answer calls us again
     sum_.registration = "skipped";
+    if (previous_fa_) {
+      sum_.registration = sum_.depart == "departed" ? "departed" : "failed";
+      if (sum_.depart != "departed") {
+        sum_.outcome = "registration_failed";
+        sum_.error = "the previous FA did not depart (" + sum_.depart + ")";
+      }
+    }
     return finish();
   }
   fa_->resumed(opt_.visitor_id, [this, alive = alive_](Result<Json> r) {
@@ -514,6 +612,8 @@ void Switchover::begin_cancel(std::string outcome, std::string error) {
 
 void Switchover::finish_cancel() {
   deadline_timer_.cancel();
+  // migrate-continue refused after the FA was told to activate: that needs undoing too.
+  if (sum_.activate_attempts > 0) return undo_after_switch();
   fa_abort_then_finish();
 }
 
@@ -526,6 +626,37 @@ void Switchover::fa_abort_then_finish() {
     if (!*alive) return;
     note("fa", r ? "aborted" : "abort failed: " + r.error().to_string());
     finish();
+  });
+}
+
+// The source failed after migrate-continue: the VM stays where it was, but the FA was told to
+// activate. Wait for that registration's outcome (a reply may still be on its way), then give
+// the binding back: depart if it became active (abort is refused then), abort otherwise.
+void Switchover::undo_after_switch() {
+  progress_timer_.cancel();
+  deadline_timer_.cancel();
+  if (!fa_ || !fa_prepared_) return finish();
+  phase_ = Phase::aborting;
+  fa_->wait_registered(opt_.visitor_id, opt_.registration_wait, [this, alive = alive_](Result<RegistrationOutcome> r) {
+    if (!*alive) return;
+    const bool active = r && r->state == RegistrationOutcome::State::active;
+    auto undone = [this, alive, active](Result<Json> u) {
+      if (!*alive) return;
+      const std::string how = active ? "departed" : "aborted";
+      if (u) {
+        note("fa", how + " (undoing the activation)");
+      } else {
+        log_error("vm_unreachable_undo_failed",
+                  {{"visitor", opt_.visitor_id}, {"how", how}, {"error", u.error().to_string()}});
+        note("fa", how + " failed: " + u.error().to_string());
+      }
+      finish();
+    };
+    if (active) {
+      fa_->depart(opt_.visitor_id, undone);
+    } else {
+      fa_->abort(opt_.visitor_id, undone);
+    }
   });
 }
 

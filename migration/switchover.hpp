@@ -12,7 +12,12 @@
 //                  waiting for its reply, migrate-continue {"state":"pre-switchover"}
 //                  src MIGRATION failed/cancelled → FA abort     (binding untouched)
 //                cancel()/timeout → migrate_cancel, wait for cancelled, FA abort
-//   switching    after continue: wait for src MIGRATION completed and dst RESUME
+//                  with a previous FA (set_previous_fa: the VM leaves a foreign site, e.g.
+//                  coming home), depart there in the same turn (its deregistration returns
+//                  the binding to the HA's home link)
+//   switching    after continue: wait for src MIGRATION completed and dst RESUME;
+//                src failed after continue → undo the activation: wait for its outcome, then
+//                depart if it became active (the FA refuses abort then: 409), else abort
 //   registering  final query-migrate; FA resumed; wait for the registration outcome; if it
 //                failed, say so loudly and re-activate with exponential backoff until it
 //                succeeds or retry_deadline passes — never leave the VM unreachable silently
@@ -44,11 +49,24 @@ using std::chrono::milliseconds;
 
 enum class Tuning { none, socket };
 
+// When the FA activates (the HA switches the binding):
+//  switchover  at MIGRATION pre-switchover, the source already paused: packets that reach
+//              the home link between the STOP and the HA's switch meet the paused source and
+//              are lost (≈ one FA→HA round trip plus the HA's commit);
+//  early       the driver holds QEMU short of convergence (downtime-limit 1 ms) until the
+//              last pass is small (expected downtime ≤ the real limit after ≥ 1 full pass),
+//              activates, waits for the HA's reply, then releases the real downtime-limit:
+//              from the switch on, the FA buffers the VM's packets until it runs there, so
+//              none is lost (they wait ≤ reply + one 100 ms QEMU cycle + the pause). If QEMU
+//              converges on its own first, the switchover path runs instead.
+enum class Handover { switchover, early };
+
 struct SwitchoverOptions {
   std::string uri;         // tcp:HOST:PORT — where the destination listens
   bool incoming_defer = false;  // destination started with -incoming defer
   std::string listen_uri;  // for migrate-incoming; defaults to `uri`
   Tuning tuning = Tuning::none;
+  Handover handover = Handover::switchover;
   std::optional<std::uint64_t> downtime_limit_ms;
   std::optional<std::uint64_t> max_bandwidth;  // bytes/s
   std::vector<std::string> extra_capabilities;  // set on both sides
@@ -74,6 +92,7 @@ struct TimelineEntry {
 
 struct Summary {
   // completed | prepare_failed | setup_failed | migration_failed | cancelled | timeout |
+  // registration_failed_before_switch (early handover refused: migration cancelled) |
   // registration_failed | failed_after_switch
   std::string outcome = "completed";
   std::string error;
@@ -89,7 +108,11 @@ struct Summary {
   std::optional<double> continue_after_pre_switchover_ms;  // event seen → continue sent
   std::optional<double> handover_ms;        // FA-reported activate → HA reply
   std::optional<double> activate_to_outcome_ms;  // driver-measured upper bound
-  std::string registration = "skipped";     // active | failed | pending | skipped (--fa none)
+  // active | failed | pending | departed (no FA, previous FA departed) | skipped (--fa none)
+  std::string registration = "skipped";
+  std::string depart = "skipped";
+  std::string handover_mode;  // early | switchover (what ran: early falls back)
+  std::optional<double> activate_before_stop_ms;  // early: activate → pre-switchover seen  // the previous FA's depart: skipped | departed | failed: …
   int reply_code = 0;
   int activate_attempts = 0;
   bool switched = false;  // migrate-continue was sent: the VM is (or will be) at the destination
@@ -115,6 +138,8 @@ class Switchover {
 
   void set_progress_handler(ProgressHandler h) { on_progress_ = std::move(h); }
   void set_socket_opener(SocketOpener o) { open_socket_ = std::move(o); }
+  // The FA the VM leaves (it has an active visitor for it): told to depart at the switch.
+  void set_previous_fa(ForeignAgentControl* previous) { previous_fa_ = previous; }
 
   // Runs the whole move; `done` is called once with the summary.
   void start(std::function<void(const Summary&)> done);
@@ -137,11 +162,14 @@ class Switchover {
   void wait_registration();
   void retry_activate();
   void poll_progress();
+  void maybe_activate_early(const qmp::MigrationInfo& info);
+  void release_hold();
   // `migration_over`: QEMU already reported failed/cancelled, so no migrate_cancel is needed.
   void fail_before_switch(std::string outcome, std::string error, bool migration_over = false);
   void begin_cancel(std::string outcome, std::string error);
   void finish_cancel();
   void fa_abort_then_finish();
+  void undo_after_switch();
   void finish();
   [[nodiscard]] double since_start_ms() const;
 
@@ -149,6 +177,10 @@ class Switchover {
   qmp::QmpClient& src_;
   qmp::QmpClient& dst_;
   ForeignAgentControl* fa_;
+  ForeignAgentControl* previous_fa_ = nullptr;
+  bool depart_pending_ = false;
+  enum class Early { off, holding, activating, released } early_ = Early::off;
+  std::optional<TimePoint> early_activate_at_;
   SwitchoverOptions opt_;
   const Clock& clock_;
   ProgressHandler on_progress_;

@@ -61,8 +61,17 @@ class FakeFa final : public ForeignAgentControl {
   }
   void abort(const std::string& id, Done<Json> done) override {
     record("abort " + id);
+    // As the real FA: abort undoes a prepare only; an active visitor must depart.
+    if (active_) return later(milliseconds(1), [done] { done(fail("fa_refused", "409 conflict: use depart")); });
     later(milliseconds(1), [done] { done(Json::object()); });
   }
+  void depart(const std::string& id, Done<Json> done) override {
+    record("depart " + id);
+    if (depart_error) return later(milliseconds(1), [done, e = *depart_error] { done(fail(e)); });
+    later(milliseconds(1), [done] { done(Json{{"state", "departed"}}); });
+  }
+  std::optional<Error> depart_error;
+  bool active_ = false;  // abort is refused (409) when set
   [[nodiscard]] std::string describe() const override { return "fake"; }
 
   static RegistrationOutcome active() {
@@ -93,7 +102,9 @@ class FakeFa final : public ForeignAgentControl {
 
 // Two fake QEMUs that play a 7.2 migration with pause-before-switchover.
 struct Rig {
-  enum class Script { normal, fail_after_first_pass, stay_active };
+  // hold_until_release: stays active until migrate-set-parameters raises downtime-limit
+  // above 1 ms (Handover::early), then stops and reaches pre-switchover.
+  enum class Script { normal, fail_after_first_pass, stay_active, fail_after_continue, hold_until_release };
   boost::asio::io_context io;
   FakeQemu src{io, "source"};
   FakeQemu dst{io, "destination"};
@@ -142,18 +153,29 @@ struct Rig {
           src.event("RESUME");
           return;
         }
-        if (script == Script::stay_active) return;
-        src.event("MIGRATION_PASS", Json{{"pass", 2}});
-        src.event_at("STOP", Json(), 1000, 100000);
-        state = "pre-switchover";
-        pre_switchover_sent_at = Clock_::now();
-        src.event("MIGRATION", Json{{"status", "pre-switchover"}});
+        if (script == Script::stay_active || script == Script::hold_until_release) return;
+        stop_and_pre_switchover();
       });
+      return;
+    }
+    if (r.name == "migrate-set-parameters") {
+      src.reply(r.id, Json::object());
+      if (script == Script::hold_until_release && state == "active" && r.args.value("downtime-limit", 0) > 1) {
+        after(milliseconds(5), [this] { stop_and_pre_switchover(); });
+      }
       return;
     }
     if (r.name == "migrate-continue") {
       if (r.args.value("state", "") != state) {
         return src.error(r.id, "GenericError", "Migration not in expected state: " + state);
+      }
+      if (script == Script::fail_after_continue) {
+        // The device state could not be sent: the source gives up and runs on.
+        state = "failed";
+        src.reply(r.id, Json::object());
+        src.event("MIGRATION", Json{{"status", "failed"}});
+        src.event("RESUME");
+        return;
       }
       // As 7.2 does: the events come before the reply to migrate-continue.
       state = "completed";
@@ -178,6 +200,14 @@ struct Rig {
       return;
     }
     src.reply(r.id, Json::object());
+  }
+
+  void stop_and_pre_switchover() {
+    src.event("MIGRATION_PASS", Json{{"pass", 2}});
+    src.event_at("STOP", Json(), 1000, 100000);
+    state = "pre-switchover";
+    pre_switchover_sent_at = Clock_::now();
+    src.event("MIGRATION", Json{{"status", "pre-switchover"}});
   }
 
   Json query_migrate() const {
@@ -371,6 +401,108 @@ TEST(Switchover, RegistrationNeverSucceedsEndsLoudlyAtTheDeadline) {
   EXPECT_GE(s.activate_attempts, 3);
   EXPECT_TRUE(s.switched);
   EXPECT_FALSE(rig.fa.called("abort"));  // never undo a switch that happened
+}
+
+// Issue 6 step 4: after the switch the FA may already be active (abort → 409); the driver
+// waits for the registration's outcome and then departs (active) or aborts (not active).
+TEST(Switchover, FailureAfterSwitchUndoesTheActivation) {
+  struct Case {
+    const char* description;
+    Result<RegistrationOutcome> outcome;
+    bool fa_active;
+    const char* undo;
+  };
+  const std::vector<Case> cases = {
+      {"registration became active: depart", FakeFa::active(), true, "depart vm1"},
+      {"registration failed: abort", FakeFa::failed(129), false, "abort vm1"},
+      {"FA unreachable for the outcome: abort", Result<RegistrationOutcome>(fail("timeout", "no answer")), false,
+       "abort vm1"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    Rig rig;
+    rig.script = Rig::Script::fail_after_continue;
+    rig.fa.outcomes = {c.outcome};
+    rig.fa.active_ = c.fa_active;
+    rig.run(rig.options());
+    const auto& s = *rig.summary;
+    EXPECT_EQ(s.outcome, "failed_after_switch");
+    EXPECT_TRUE(rig.fa.called("activate"));
+    EXPECT_EQ(rig.fa.whats().back(), c.undo);
+    EXPECT_FALSE(rig.fa.called(std::string(c.undo).starts_with("depart") ? "abort" : "depart"));
+    EXPECT_FALSE(rig.fa.called("resumed"));
+  }
+}
+
+// Coming home: no FA at the destination; the FA the VM leaves departs at the switch.
+TEST(Switchover, PreviousFaDepartsAtTheSwitch) {
+  struct Case {
+    const char* description;
+    std::optional<Error> depart_error;
+    const char* outcome;
+    const char* registration;
+  };
+  const std::vector<Case> cases = {
+      {"depart accepted", std::nullopt, "completed", "departed"},
+      {"depart refused: loud failure", Error{"fa_refused", "409"}, "registration_failed", "failed"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    Rig rig;
+    FakeFa previous(rig.io);
+    previous.depart_error = c.depart_error;
+    rig.sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, nullptr, rig.options(), rig.clock);
+    rig.sw->set_previous_fa(&previous);
+    rig.sw->start([&](const Summary& s) { rig.summary = s; });
+    ASSERT_TRUE(run_until(rig.io, [&] { return rig.summary.has_value(); }));
+    EXPECT_EQ(rig.summary->outcome, c.outcome);
+    EXPECT_EQ(rig.summary->registration, c.registration);
+    EXPECT_EQ(previous.whats(), std::vector<std::string>{"depart vm1"});
+    // The depart went out at the switch, before QEMU was told to continue.
+    const auto* cont = rig.src.find("migrate-continue");
+    ASSERT_NE(cont, nullptr);
+    EXPECT_LE(previous.calls[0].at, cont->at);
+  }
+}
+
+// Handover::early: QEMU is held at downtime-limit 1 ms, the FA activates while the VM still
+// runs at the source, and only once the HA accepted is the real limit released; nothing is
+// asked of the FA at pre-switchover.
+TEST(Switchover, EarlyHandoverActivatesBeforeTheStop) {
+  Rig rig;
+  rig.script = Rig::Script::hold_until_release;
+  auto o = rig.options();
+  o.handover = Handover::early;
+  rig.run(o);
+  const auto& s = *rig.summary;
+  EXPECT_EQ(s.outcome, "completed") << s.error;
+  EXPECT_EQ(s.handover_mode, "early");
+  EXPECT_EQ(s.registration, "active");
+  EXPECT_EQ(s.activate_attempts, 1);
+  EXPECT_TRUE(s.activate_before_stop_ms.has_value());
+  std::vector<Json> limits;
+  for (const auto& c : rig.src.received)
+    if (c.name == "migrate-set-parameters") limits.push_back(c.args);
+  EXPECT_EQ(limits, (std::vector<Json>{Json{{"downtime-limit", 1}}, Json{{"downtime-limit", 300}}}));
+  EXPECT_EQ(rig.fa.whats(),
+            (std::vector<std::string>{"prepare vm1", "activate vm1", "wait vm1", "resumed vm1", "wait vm1"}));
+  ASSERT_TRUE(rig.pre_switchover_sent_at);
+  EXPECT_LT(rig.fa.calls[1].at, *rig.pre_switchover_sent_at);
+}
+
+TEST(Switchover, EarlyHandoverRefusedCancelsWithTheVmAtTheSource) {
+  Rig rig;
+  rig.script = Rig::Script::hold_until_release;
+  rig.fa.outcomes = {FakeFa::failed(129)};
+  auto o = rig.options();
+  o.handover = Handover::early;
+  rig.run(o);
+  const auto& s = *rig.summary;
+  EXPECT_EQ(s.outcome, "registration_failed_before_switch");
+  EXPECT_FALSE(s.switched);
+  EXPECT_NE(rig.src.find("migrate_cancel"), nullptr);
+  EXPECT_EQ(rig.src.find("migrate-continue"), nullptr);
+  EXPECT_EQ(rig.fa.whats().back(), "abort vm1");
 }
 
 TEST(Switchover, WithoutFaTheStepsAreSkipped) {
