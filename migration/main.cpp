@@ -41,11 +41,12 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
   --tuning socket|none   socket (default): the driver opens the TCP connection with
                          TCP_NOTSENT_LOWAT and a small SO_SNDBUF and passes it with getfd;
                          none: QEMU connects to tcp:HOST:PORT itself
-  --handover early|switchover
-                         early (default): hold QEMU short of convergence, activate at the FA
-                         when the last pass is small, release once the HA switched: no packet
-                         meets the paused source; switchover: activate at pre-switchover
-                         (packets reaching the home link before the HA's switch are lost)
+  --handover switchover|early
+                         switchover (default): activate at pre-switchover (packets reaching
+                         the home link before the HA's switch are lost with the paused source);
+                         early (experimental, see docs/migration.md): hold QEMU short of
+                         convergence, activate when the last pass is small, release once the
+                         HA switched
   --downtime-limit MS    QEMU downtime-limit (300 if unset; with early, set after the switch)
   --max-bandwidth BPS    QEMU max-bandwidth in bytes/s (QEMU's default is 128 MiB/s)
   --capability NAME      enable another migration capability on both sides (repeatable)
@@ -76,7 +77,7 @@ bool parse_u64(const char* s, std::uint64_t& out) {
 // Returns 0 to run, or an exit code.
 int parse(int argc, char** argv, Args& a) {
   a.opt.tuning = Tuning::socket;
-  a.opt.handover = Handover::early;
+  a.opt.handover = Handover::switchover;
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
     auto need = [&](const char* what) -> const char* {

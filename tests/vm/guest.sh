@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# The real QEMU guest on the netns testbed (tests/netns/lib/topology.sh), moved between sites
+# by vmroam-migrate with the agents of tests/netns/lib/agents.sh. Used by the vm suite
+# (tests/vm/vm_agents_test.sh) and by the demo (tests/netns/demo.sh --vm qemu).
+#
+# Source after topology.sh (and agents.sh when the agents run), after topo_up:
+#
+#   guest_setup                  build/cache the guest (tests/vm/build-guest.sh), take the
+#                                topology's namespace VM off the home bridge (the guest owns
+#                                10.1.0.10 / 52:54:00:12:34:56 now), pick the accelerator
+#                                (KVM probe, then TCG; $VMROAM_ACCEL overrides) → $VMR_GUEST_ACCEL
+#   guest_start_source SITE      boot the guest in a QEMU running in SITE's router namespace,
+#                                its tap vmrg-SITE on SITE's VM-facing bridge; returns when the
+#                                guest prints "vmroam-guest up" (its echo service on port 7 runs)
+#   guest_start_dest SITE        a QEMU with the same machine in SITE's namespace, -incoming on
+#                                SITE's WAN address (tcp:WAN:$VMR_GUEST_PORT), so that the
+#                                migration stream crosses the emulated WAN
+#   guest_migrate FROM TO [ARGS] vmroam-migrate from the QEMU at FROM to the one at TO, run in
+#                                FROM's namespace; TO != home: the FA at TO is prepared and
+#                                activated at the switchover (--fa TO's API socket, --vm-json);
+#                                TO = home: no FA at home, the FA at FROM is told to depart at
+#                                the switchover (--depart-fa). ARGS go to vmroam-migrate (e.g.
+#                                --tuning none). Prints the path of the driver's JSON summary
+#                                and sets $VMR_GUEST_JSON to it; returns the driver's exit code.
+#                                Once the guest switched the old QEMU is stopped. Call it
+#                                directly, not in $(…): it updates this library's state.
+#   guest_stop                   stop every QEMU of this run and remove the taps
+#
+#   guest_site                   where the guest runs now
+#   guest_serial                 the guest's serial console across all its QEMUs, in order
+#   guest_qemu_name              the current QEMU's name (files $VMR_GUEST_DIR/NAME.*)
+#
+# Variables: $VMR_GUEST_DIR (QMP sockets, serial logs, summaries; default $VMR_RUN_DIR/guest),
+# $VMR_GUEST_PORT (migration port, default 4444), $VMR_MIGRATE (the vmroam-migrate binary;
+# default: $VMROAM_BUILD_DIR, then build/ next to the sources), $VMR_GUEST_APPEND (extra guest
+# kernel arguments, e.g. vmroam.fill=16).
+
+VMR_GUEST_DIR=${VMR_GUEST_DIR:-$VMR_RUN_DIR/guest}
+VMR_GUEST_PORT=${VMR_GUEST_PORT:-4444}
+VMR_GUEST_APPEND=${VMR_GUEST_APPEND:-}
+VMR_GUEST_GEN=0        # QEMUs started so far (names g1, g2, …)
+VMR_GUEST_CUR=         # the QEMU the guest runs in
+VMR_GUEST_CUR_SITE=
+VMR_GUEST_NEXT=        # the waiting -incoming QEMU
+VMR_GUEST_NEXT_SITE=
+
+_vmr_guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=qemu.sh
+. "$_vmr_guest_here/qemu.sh"
+
+_vmr_guest_err() { echo "guest: $*" >&2; }
+
+_vmr_guest_find_migrate() {
+  if [ -n "${VMR_MIGRATE:-}" ] && [ -x "$VMR_MIGRATE" ]; then echo "$VMR_MIGRATE"; return 0; fi
+  local top d
+  top=$(cd "$_vmr_guest_here/../.." && pwd)
+  for d in "${VMROAM_BUILD_DIR:-}" "$top/build"; do
+    if [ -n "$d" ] && [ -x "$d/migration/vmroam-migrate" ]; then echo "$d/migration/vmroam-migrate"; return 0; fi
+  done
+  command -v vmroam-migrate && return 0
+  _vmr_guest_err "vmroam-migrate not found: build it (ninja -C build migration/vmroam-migrate) or set VMR_MIGRATE"
+  return 1
+}
+
+_vmr_guest_tap() { echo "vmrg-$1"; }
+
+# _vmr_guest_tap_up SITE: the persistent tap of SITE on its VM-facing bridge.
+_vmr_guest_tap_up() {
+  local site=$1 ns tap bridge
+  ns=$(topo_ns "$site") || return 1
+  bridge=$(_vmr_site_bridge "$site") || return 1
+  tap=$(_vmr_guest_tap "$site")
+  if ! ip -n "$ns" link show "$tap" >/dev/null 2>&1; then
+    _vmr_do ip -n "$ns" tuntap add dev "$tap" mode tap || return 1
+  fi
+  _vmr_do ip -n "$ns" link set "$tap" master "$bridge" up
+}
+
+guest_setup() {
+  [ -c /dev/net/tun ] || { _vmr_guest_err "no /dev/net/tun (TUN/TAP)"; return 77; }
+  command -v qemu-system-x86_64 >/dev/null || { _vmr_guest_err "no qemu-system-x86_64"; return 77; }
+  mkdir -p "$VMR_GUEST_DIR" || return 1
+  VMR_GUEST_MIGRATE=$(_vmr_guest_find_migrate) || return 1
+  VMR_GUEST_CACHE=$("$_vmr_guest_here/build-guest.sh") || { _vmr_guest_err "build-guest.sh failed"; return 1; }
+  # The namespace VM of the topology answers for 10.1.0.10 with the same MAC: unplug it.
+  local site
+  for site in "${VMR_SITES[@]}"; do
+    ip -n "$(topo_ns "$site")" link del "$VMR_VM_PORT" 2>/dev/null || true
+  done
+  _vmr_guest_tap_up home || return 1
+  VMR_GUEST_ACCEL=$(vm_accel "$VMR_GUEST_CACHE" "$(topo_ns home)" "$(_vmr_guest_tap home)" "$VMR_GUEST_DIR")
+}
+
+guest_site() { echo "$VMR_GUEST_CUR_SITE"; }
+guest_qemu_name() { echo "$VMR_GUEST_CUR"; }
+
+guest_start_source() {
+  local site=${1:?guest_start_source needs a site} name
+  [ -z "$VMR_GUEST_CUR" ] || { _vmr_guest_err "the guest runs already (in $VMR_GUEST_CUR at $VMR_GUEST_CUR_SITE)"; return 1; }
+  _vmr_guest_tap_up "$site" || return 1
+  VMR_GUEST_GEN=$((VMR_GUEST_GEN + 1))
+  name=g$VMR_GUEST_GEN
+  vm_start "$name" "$(topo_ns "$site")" "$(_vmr_guest_tap "$site")" "$VMR_GUEST_DIR" "$VMR_GUEST_ACCEL" \
+    "$VMR_GUEST_CACHE" "" "$VMR_GUEST_APPEND"
+  if ! vm_wait_serial "$VMR_GUEST_DIR" "$name" "vmroam-guest up" 90; then
+    _vmr_guest_err "the guest did not come up in $name ($VMR_GUEST_ACCEL); serial and QEMU log:"
+    tail -n 5 "$VMR_GUEST_DIR/$name.serial" "$VMR_GUEST_DIR/$name.log" >&2 2>/dev/null
+    vm_stop "$VMR_GUEST_DIR" "$name"
+    return 1
+  fi
+  VMR_GUEST_CUR=$name
+  VMR_GUEST_CUR_SITE=$site
+}
+
+guest_start_dest() {
+  local site=${1:?guest_start_dest needs a site} name wan
+  [ -z "$VMR_GUEST_NEXT" ] || { _vmr_guest_err "a destination QEMU waits already ($VMR_GUEST_NEXT at $VMR_GUEST_NEXT_SITE)"; return 1; }
+  [ "$site" != "$VMR_GUEST_CUR_SITE" ] || { _vmr_guest_err "the guest is at $site already"; return 1; }
+  wan=$(_vmr_site_wan "$site") || return 1
+  _vmr_guest_tap_up "$site" || return 1
+  VMR_GUEST_GEN=$((VMR_GUEST_GEN + 1))
+  name=g$VMR_GUEST_GEN
+  vm_start "$name" "$(topo_ns "$site")" "$(_vmr_guest_tap "$site")" "$VMR_GUEST_DIR" "$VMR_GUEST_ACCEL" \
+    "$VMR_GUEST_CACHE" "tcp:$wan:$VMR_GUEST_PORT" "$VMR_GUEST_APPEND"
+  # Ready when QMP answers and the migration port listens.
+  if ! wait_for "[ -S '$VMR_GUEST_DIR/$name.qmp' ] && ip netns exec $(topo_ns "$site") ss -Hltn 'sport = :$VMR_GUEST_PORT' | grep -q LISTEN" 10; then
+    _vmr_guest_err "the destination QEMU $name did not listen: $(tail -n 3 "$VMR_GUEST_DIR/$name.log" 2>/dev/null)"
+    vm_stop "$VMR_GUEST_DIR" "$name"
+    return 1
+  fi
+  VMR_GUEST_NEXT=$name
+  VMR_GUEST_NEXT_SITE=$site
+}
+
+# The site's WAN address (agents.sh has the same; defined here too so that the guest works
+# without the agents).
+if ! declare -F _vmr_site_wan >/dev/null; then
+  _vmr_site_wan() {
+    case "$1" in
+      home) echo "$VMR_HOME_WAN" ;; foreign) echo "$VMR_FOREIGN_WAN" ;; foreign2) echo "$VMR_FOREIGN2_WAN" ;;
+      *) _vmr_guest_err "unknown site '$1'"; return 1 ;;
+    esac
+  }
+fi
+
+# _vmr_guest_visitor_json FILE: the prepare body for the FA (the same as agents.sh fa_prepare).
+_vmr_guest_visitor_json() {
+  jq -n --arg id "$VMR_VM_ID" --arg hoa "$VMR_VM_ADDR" \
+    --arg mac "$VMR_VM_MAC" --arg gw "$VMR_VM_GW" --arg gwmac "$VMR_HOME_MAC" --arg ha "$VMR_HOME_WAN" \
+    --argjson spi "$VMR_MN_HA_SPI" --arg alg "$VMR_ALGORITHM" --arg key "$VMR_MN_HA_KEY" \
+    --argjson lifetime "${VMR_LIFETIME:-600}" --arg encap "${VMR_ENCAPSULATION:-ipip}" \
+    '{id: $id, home_address: $hoa, mac: $mac, home_gateway: $gw, home_gateway_mac: $gwmac,
+      home_agent: $ha, spi: $spi, algorithm: $alg, key: $key, lifetime: $lifetime, encapsulation: $encap}' >"$1"
+}
+
+guest_migrate() {
+  local from=${1:?guest_migrate needs FROM} to=${2:?guest_migrate needs TO} wan out vmjson rc
+  shift 2
+  [ "$VMR_GUEST_CUR_SITE" = "$from" ] || { _vmr_guest_err "the guest is at '${VMR_GUEST_CUR_SITE:-nowhere}', not at $from"; return 1; }
+  [ "$VMR_GUEST_NEXT_SITE" = "$to" ] || { _vmr_guest_err "no destination QEMU at $to (guest_start_dest $to)"; return 1; }
+  wan=$(_vmr_site_wan "$to") || return 1
+  out=$VMR_GUEST_DIR/migrate-$VMR_GUEST_CUR-$VMR_GUEST_NEXT.json
+  local args=(--source "$VMR_GUEST_DIR/$VMR_GUEST_CUR.qmp" --dest "$VMR_GUEST_DIR/$VMR_GUEST_NEXT.qmp"
+    --uri "tcp:$wan:$VMR_GUEST_PORT" --json "$out" --quiet)
+  if [ -n "${VMR_AGENTS_DIR:-}" ] && [ -S "$VMR_AGENTS_DIR/home.sock" ]; then
+    if [ "$to" = home ]; then
+      args+=(--fa none --vm "$VMR_VM_ID" --depart-fa "$VMR_AGENTS_DIR/$from.sock")
+    else
+      vmjson=$VMR_GUEST_DIR/visitor-$to.json
+      _vmr_guest_visitor_json "$vmjson" || return 1
+      args+=(--fa "$VMR_AGENTS_DIR/$to.sock" --vm-json "$vmjson")
+      [ "$from" = home ] || true  # the HA revokes the previous FA (RFC 3543)
+    fi
+  else
+    args+=(--fa none)
+  fi
+  ip netns exec "$(topo_ns "$from")" "$VMR_GUEST_MIGRATE" "${args[@]}" "$@" >"$out.log" 2>&1
+  rc=$?
+  VMR_GUEST_JSON=$out
+  echo "$out"
+  if [ -f "$out" ] && jq -e '.switched' "$out" >/dev/null 2>&1; then
+    # The guest runs at the destination (even if its registration is not active: rc 2).
+    vm_stop "$VMR_GUEST_DIR" "$VMR_GUEST_CUR"
+    VMR_GUEST_CUR=$VMR_GUEST_NEXT
+    VMR_GUEST_CUR_SITE=$VMR_GUEST_NEXT_SITE
+  else
+    vm_stop "$VMR_GUEST_DIR" "$VMR_GUEST_NEXT"
+  fi
+  VMR_GUEST_NEXT=
+  VMR_GUEST_NEXT_SITE=
+  [ "$rc" = 0 ] || _vmr_guest_err "vmroam-migrate $from -> $to exited $rc: $(tail -n 8 "$out.log")"
+  return "$rc"
+}
+
+guest_serial() {
+  local i
+  for ((i = 1; i <= VMR_GUEST_GEN; i++)); do
+    [ -f "$VMR_GUEST_DIR/g$i.serial" ] && cat "$VMR_GUEST_DIR/g$i.serial"
+  done
+  return 0
+}
+
+guest_stop() {
+  local i site
+  for ((i = 1; i <= VMR_GUEST_GEN; i++)); do vm_stop "$VMR_GUEST_DIR" "g$i"; done
+  vm_stop "$VMR_GUEST_DIR" probe
+  for site in "${VMR_SITES[@]}"; do
+    ip -n "$(topo_ns "$site")" link del "$(_vmr_guest_tap "$site")" 2>/dev/null || true
+  done
+  VMR_GUEST_CUR= VMR_GUEST_CUR_SITE= VMR_GUEST_NEXT= VMR_GUEST_NEXT_SITE=
+  return 0
+}
