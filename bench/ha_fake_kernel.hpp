@@ -83,6 +83,7 @@ class LeanTunnelDriver final : public dataplane::TunnelDriver {
   }
   [[nodiscard]] dataplane::TunnelStats stats() const override { return {}; }
   void set_decapsulated_hook(dataplane::DecapsulatedHook) override {}
+  void end_grace(Ipv4) override {}
   void handle_udp_tunnel_payload(Ipv4, std::uint16_t, ByteView) override {}
   [[nodiscard]] std::string_view name() const override { return "fake"; }
   [[nodiscard]] std::size_t route_count() const { return routes_.size(); }

@@ -18,10 +18,6 @@ constexpr int kRevocationAttempts = 3;          // RFC 3543 §4: retransmit, the
 constexpr milliseconds kRevocationInitial{1000};
 constexpr std::size_t kMaxBatch = 1024;          // datagrams handled per flush
 
-dataplane::Encapsulation to_dataplane(binding::Encapsulation e) {
-  return e == binding::Encapsulation::udp ? dataplane::Encapsulation::udp : dataplane::Encapsulation::ipip;
-}
-
 std::optional<auth::SecurityAssociation> to_sa(const std::optional<SecurityAssociationConfig>& c) {
   if (!c) return std::nullopt;
   auto alg = auth::parse_algorithm(c->algorithm);
@@ -76,7 +72,7 @@ std::unordered_map<Ipv4, ForeignAgent> HomeAgent::foreign_agents_from(const HaCo
 
 // ---- Time in the store is wall-clock; in memory it is monotonic ---------------------------
 
-store::BindingRecord HomeAgent::to_record(const binding::Binding& b) const {
+store::BindingRecord HomeAgent::to_record(const binding::Binding& b, const dataplane::TunnelEndpoint& ep) const {
   const TimePoint mono = seams_.clock->now();
   const WallTime wall = seams_.clock->wall_now();
   auto to_wall_ms = [&](TimePoint t) {
@@ -98,7 +94,22 @@ store::BindingRecord HomeAgent::to_record(const binding::Binding& b) const {
   r.bytes_in = b.counters.bytes_in;
   r.packets_out = b.counters.packets_out;
   r.bytes_out = b.counters.bytes_out;
+  if (ep.peer != b.care_of_address || ep.udp_port != mip::kRegistrationPort)
+    r.params = api::Json{{"tunnel_peer", ep.peer.to_string()}, {"tunnel_port", ep.udp_port}}.dump();
   return r;
+}
+
+dataplane::TunnelEndpoint HomeAgent::endpoint_from_record(const store::BindingRecord& r, const binding::Binding& b) {
+  dataplane::TunnelEndpoint ep{b.care_of_address, b.encapsulation, mip::kRegistrationPort};
+  const auto params = api::Json::parse(r.params, nullptr, /*allow_exceptions=*/false);
+  if (params.is_object()) {
+    if (auto it = params.find("tunnel_peer"); it != params.end() && it->is_string())
+      if (auto peer = Ipv4::parse(it->get<std::string>())) ep.peer = *peer;
+    if (auto it = params.find("tunnel_port"); it != params.end() && it->is_number_unsigned() &&
+                                               it->get<std::uint64_t>() > 0 && it->get<std::uint64_t>() < 65536)
+      ep.udp_port = static_cast<std::uint16_t>(it->get<std::uint64_t>());
+  }
+  return ep;
 }
 
 binding::Binding HomeAgent::from_record(const store::BindingRecord& r) const {
@@ -146,8 +157,10 @@ Result<void> HomeAgent::start() {
   // Restore bindings; expired ones (the HA was down past their lifetime) go from the store.
   store::Batch drop;
   const TimePoint now = seams_.clock->now();
+  std::unordered_map<Ipv4, dataplane::TunnelEndpoint> endpoints;
   for (const auto& r : snap.bindings) {
     binding::Binding b = from_record(r);
+    endpoints[b.home_address] = endpoint_from_record(r, b);
     if (!b.infinite() && b.expires_at <= now) {
       drop.delete_binding(b.home_address);
       continue;
@@ -176,8 +189,7 @@ Result<void> HomeAgent::start() {
   }
   std::size_t restored = 0;
   cache_.for_each([&](const binding::Binding& b) {
-    dataplane::TunnelEndpoint ep{b.care_of_address, to_dataplane(b.encapsulation), mip::kRegistrationPort};
-    bind_kernel_state(b, ep);
+    bind_kernel_state(b, endpoints.at(b.home_address));
     ++restored;
   });
   arm_expiry();
@@ -195,6 +207,8 @@ void HomeAgent::stop() {
   for (auto& [id, r] : revocations_)
     if (r.timer) r.timer->cancel();
   revocations_.clear();
+  for (auto& [id, t] : grace_timers_) t->cancel();
+  grace_timers_.clear();
   // Kernel state goes; the bindings stay in the store for the next start.
   if (seams_.driver) {
     for (const auto& [hoa, ep] : endpoint_of_) (void)seams_.driver->unroute(hoa);
@@ -339,7 +353,8 @@ void HomeAgent::handle_one(const Pending& p, store::Batch& batch, std::vector<Un
     case VerdictKind::bind: {
       auto outcome = cache_.upsert(v.registration, now);
       if (!outcome) std::abort();  // the registrar never grants lifetime 0 or zero addresses
-      batch.put_binding(to_record(outcome->binding));
+      batch.put_binding(
+          to_record(outcome->binding, {v.tunnel_peer, outcome->binding.encapsulation, v.tunnel_port}));
       e.upsert = std::move(*outcome);
       break;
     }
@@ -369,7 +384,7 @@ void HomeAgent::apply(const Effect& e) {
   const Verdict& v = e.verdict;
   if (e.upsert) {
     const auto& b = e.upsert->binding;
-    dataplane::TunnelEndpoint ep{v.tunnel_peer, to_dataplane(b.encapsulation), v.tunnel_port};
+    dataplane::TunnelEndpoint ep{v.tunnel_peer, b.encapsulation, v.tunnel_port};
     bind_kernel_state(b, ep);
     log_info("registration_accepted", {{"hoa", b.home_address.to_string()},
                                        {"coa", b.care_of_address.to_string()},
@@ -413,8 +428,24 @@ void HomeAgent::release_endpoint(Ipv4 hoa) {
   if (it == endpoint_of_.end()) return;
   const Ipv4 peer = it->second.peer;
   endpoint_of_.erase(it);
-  if (--endpoint_refs_[peer] <= 0) {
-    endpoint_refs_.erase(peer);
+  // The FA the VM just left may still be reverse-tunnelling replies it had in flight: keep
+  // its endpoint (and the driver's grace for this HoA) a little longer, then let go.
+  const std::uint64_t id = next_grace_id_++;
+  auto timer = std::make_unique<boost::asio::steady_timer>(io_, seams_.previous_peer_grace);
+  timer->async_wait([this, id, hoa, peer](const boost::system::error_code& ec) {
+    if (ec) return;
+    grace_timers_.erase(id);
+    seams_.driver->end_grace(hoa);  // the current route (if any) is unaffected
+    drop_endpoint_ref(peer);
+  });
+  grace_timers_.emplace(id, std::move(timer));
+}
+
+void HomeAgent::drop_endpoint_ref(Ipv4 peer) {
+  auto it = endpoint_refs_.find(peer);
+  if (it == endpoint_refs_.end()) return;
+  if (--it->second <= 0) {
+    endpoint_refs_.erase(it);
     (void)seams_.driver->remove_tunnel_endpoint(peer);
   }
 }

@@ -64,6 +64,10 @@ struct HomeAgentIo {
   // The store can no longer be trusted (an I/O error mid-commit left the outcome unknown):
   // the daemon must exit and let its restart restore from what is on disk.
   std::function<void(const Error&)> on_fatal;
+  // How long the FA a VM just left may still deliver its in-flight reverse-tunnelled packets
+  // (and how long packets already queued for a deregistered HoA are given back to the
+  // kernel): a few WAN round trips. Tests set 0.
+  Duration previous_peer_grace = std::chrono::seconds(2);
 };
 
 class HomeAgent {
@@ -137,12 +141,18 @@ class HomeAgent {
   void unbind_kernel_state(const binding::Binding& b, bool announce_home);
   void acquire_endpoint(Ipv4 hoa, const dataplane::TunnelEndpoint& ep);
   void release_endpoint(Ipv4 hoa);
+  void drop_endpoint_ref(Ipv4 peer);
   void send_revocation(const binding::Binding& previous);
   void retransmit_revocation(std::uint32_t id);
   void announce(Ipv4 hoa, const MacAddress& mac);
   void arm_expiry();
   [[nodiscard]] Result<void> commit(const store::Batch& batch);
-  [[nodiscard]] store::BindingRecord to_record(const binding::Binding& b) const;
+  // The record carries the tunnel endpoint in its params when it differs from the care-of
+  // address on port 434 (RFC 3519 through a NAT: the NAT's address and port), so that a
+  // restart rebuilds the tunnel where it really goes.
+  [[nodiscard]] store::BindingRecord to_record(const binding::Binding& b, const dataplane::TunnelEndpoint& ep) const;
+  [[nodiscard]] static dataplane::TunnelEndpoint endpoint_from_record(const store::BindingRecord& r,
+                                                                      const binding::Binding& b);
   [[nodiscard]] binding::Binding from_record(const store::BindingRecord& r) const;
   [[nodiscard]] RegistrarSettings settings_from(const HaConfig& c) const;
   [[nodiscard]] std::unordered_map<Ipv4, ForeignAgent> foreign_agents_from(const HaConfig& c) const;
@@ -179,6 +189,9 @@ class HomeAgent {
   std::unordered_map<Ipv4, dataplane::TunnelEndpoint> endpoint_of_;  // HoA → its endpoint
   std::unordered_map<Ipv4, int> endpoint_refs_;                      // peer → bindings using it
   std::unordered_map<std::uint32_t, PendingRevocation> revocations_;
+  // Endpoint references held through a handover grace (see HomeAgentIo::previous_peer_grace).
+  std::unordered_map<std::uint64_t, std::unique_ptr<boost::asio::steady_timer>> grace_timers_;
+  std::uint64_t next_grace_id_ = 0;
   std::vector<Pending> pending_;
   boost::asio::steady_timer expiry_timer_;
   TimePoint started_at_;

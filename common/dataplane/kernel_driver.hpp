@@ -41,6 +41,8 @@ class KernelDriver final : public TunnelDriver {
     ++stats_.drops[static_cast<std::size_t>(DropReason::unknown_peer)];
   }
   [[nodiscard]] std::string_view name() const override { return "kernel"; }
+  // The kernel's ipip devices accept any inner address from their peer: nothing to end.
+  void end_grace(Ipv4) override {}
 
   // "vmr" + 8 hex digits of the peer.
   [[nodiscard]] static std::string link_name(Ipv4 peer);

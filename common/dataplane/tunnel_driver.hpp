@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/binding/tunnel.hpp"
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/result.hpp"
@@ -33,13 +34,10 @@
 
 namespace vmroam::dataplane {
 
-enum class Encapsulation : std::uint8_t {
-  ipip,  // RFC 2003 IP-in-IP, IP protocol 4
-  udp,   // RFC 3519 UDP tunnelling: UDP (to port 434 by default) + type-4 header + inner IP
-};
-[[nodiscard]] constexpr std::string_view to_string(Encapsulation e) {
-  return e == Encapsulation::ipip ? "ipip" : "udp";
-}
+// A tunnel uses the encapsulation its binding negotiated (RFC 2003 IP-in-IP, or RFC 3519 UDP
+// to port 434 by default): one type for the binding cache, the visitor list and the drivers.
+using binding::Encapsulation;
+using binding::to_string;
 
 // Which inner address picks the peer an outbound packet is tunnelled to.
 enum class LookupKey : std::uint8_t {
@@ -121,6 +119,13 @@ class TunnelDriver {
   // dropped and counted.
   virtual void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) = 0;
   [[nodiscard]] virtual std::string_view name() const = 0;
+  // Handover grace. After route() moved a HoA to another peer, or unroute() removed it, the
+  // previous peer may still deliver packets that were in flight across the handover (the
+  // reverse tunnel of RFC 3024 from the FA the VM just left). Until end_grace(hoa) the driver
+  // keeps accepting the HoA from that previous peer, and (destination lookup, at the HA) hands
+  // packets the kernel had already queued for an unrouted HoA back to the kernel, which now
+  // delivers them on the home link, instead of dropping them.
+  virtual void end_grace(Ipv4 hoa) = 0;
 };
 
 }  // namespace vmroam::dataplane

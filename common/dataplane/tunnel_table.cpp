@@ -20,17 +20,25 @@ Result<void> TunnelTable::add_endpoint(const TunnelEndpoint& e) {
 Result<void> TunnelTable::remove_endpoint(Ipv4 peer) {
   if (!peers_.erase(peer)) return fail("unknown_peer", peer.to_string());
   std::erase_if(routes_, [&](const auto& kv) { return kv.second == peer; });
+  std::erase_if(previous_, [&](const auto& kv) { return kv.second == peer; });
   return ok();
 }
 
 Result<void> TunnelTable::route(Ipv4 hoa, Ipv4 peer) {
   if (!peers_.contains(peer)) return fail("unknown_peer", peer.to_string());
-  routes_[hoa] = peer;
+  auto [it, created] = routes_.try_emplace(hoa, peer);
+  if (!created && it->second != peer) {
+    previous_[hoa] = it->second;  // a move: the old peer's in-flight packets stay welcome
+    it->second = peer;
+  }
   return ok();
 }
 
 Result<void> TunnelTable::unroute(Ipv4 hoa) {
-  if (!routes_.erase(hoa)) return fail("no_route", hoa.to_string());
+  auto it = routes_.find(hoa);
+  if (it == routes_.end()) return fail("no_route", hoa.to_string());
+  previous_[hoa] = it->second;
+  routes_.erase(it);
   return ok();
 }
 
@@ -56,7 +64,10 @@ Result<Outbound> TunnelTable::encapsulate(ByteView inner, std::span<std::uint8_t
   if (!h) return drop(DropReason::malformed);
   const Ipv4 key = key_ == LookupKey::destination ? h->dst : h->src;
   auto r = routes_.find(key);
-  if (r == routes_.end()) return drop(DropReason::no_route);
+  if (r == routes_.end()) {
+    if (key_ == LookupKey::destination && previous_.contains(key)) return fail("in_grace");
+    return drop(DropReason::no_route);
+  }
   auto p = peers_.find(r->second);
   if (p == peers_.end()) return drop(DropReason::no_endpoint);  // can't happen: routes follow peers
   const TunnelEndpoint& ep = p->second.endpoint;
@@ -76,7 +87,10 @@ Result<Inbound> TunnelTable::check_inner(Ipv4 peer, ByteView inner) {
   // The inner address that names the binding is the mirror of the outbound lookup key.
   const Ipv4 hoa = key_ == LookupKey::destination ? h->src : h->dst;
   auto r = routes_.find(hoa);
-  if (r == routes_.end() || r->second != peer) return drop(DropReason::peer_mismatch);
+  const bool current = r != routes_.end() && r->second == peer;
+  auto prev = previous_.find(hoa);
+  const bool previous = prev != previous_.end() && prev->second == peer;
+  if (!current && !previous) return drop(DropReason::peer_mismatch);
   return Inbound{DecapsulatedPacket{peer, h->src, h->dst, inner.size()}, inner};
 }
 

@@ -43,11 +43,16 @@ class TunnelTable {
   Result<void> remove_endpoint(Ipv4 peer);  // and its routes
   Result<void> route(Ipv4 hoa, Ipv4 peer);
   Result<void> unroute(Ipv4 hoa);
+  // Handover grace (see TunnelDriver::end_grace): the peer a HoA was routed to before.
+  [[nodiscard]] bool in_grace(Ipv4 hoa) const { return previous_.contains(hoa); }
+  void end_grace(Ipv4 hoa) { previous_.erase(hoa); }
   [[nodiscard]] bool has_endpoint(Ipv4 peer) const { return peers_.contains(peer); }
   [[nodiscard]] const TunnelEndpoint* endpoint(Ipv4 peer) const;
   [[nodiscard]] std::vector<Ipv4> hoas_of(Ipv4 peer) const;  // control plane only
 
-  // Errors carry a DropReason name as code and are already counted.
+  // Errors carry a DropReason name as code and are already counted — except "in_grace": a
+  // destination-keyed packet for a HoA unrouted moments ago, which the driver gives back to
+  // the kernel (not a drop).
   Result<Outbound> encapsulate(ByteView inner, std::span<std::uint8_t> out);
   Result<Inbound> accept_ipip(ByteView outer_packet);
   Result<Inbound> accept_udp(Ipv4 src, ByteView udp_payload);
@@ -71,7 +76,8 @@ class TunnelTable {
   Ipv4 local_;
   std::uint8_t ttl_;
   std::unordered_map<Ipv4, Peer> peers_;
-  std::unordered_map<Ipv4, Ipv4> routes_;  // HoA → peer
+  std::unordered_map<Ipv4, Ipv4> routes_;    // HoA → peer
+  std::unordered_map<Ipv4, Ipv4> previous_;  // HoA → the peer it was routed to before (grace)
   std::array<std::uint64_t, kDropReasonCount> drops_{};
 };
 

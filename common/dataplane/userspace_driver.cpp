@@ -127,7 +127,12 @@ void UserspaceDriver::on_tun_readable() {
     const ByteView inner(tun_buf_.data(), static_cast<std::size_t>(got));
     std::span<std::uint8_t> slot(tx_buf_.data() + batched * kSlot, kSlot);
     auto out = table_.encapsulate(inner, slot);
-    if (!out) continue;  // counted by the table
+    if (!out) {
+      // Queued by the kernel just before the HoA was unrouted: give it back, the kernel now
+      // delivers it on the home link (the route into the TUN is gone, so it cannot loop).
+      if (out.error().code == "in_grace") (void)!::write(tun_.fd(), inner.data(), inner.size());
+      continue;  // anything else was counted by the table
+    }
     const TunnelEndpoint& ep = out->endpoint;
     if (ep.encapsulation == Encapsulation::udp) {
       if (config_.udp_send(ep.peer, ep.udp_port, ByteView(slot.data(), out->size)))

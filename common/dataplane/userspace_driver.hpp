@@ -63,6 +63,7 @@ class UserspaceDriver final : public TunnelDriver {
   void set_decapsulated_hook(DecapsulatedHook hook) override { hook_ = std::move(hook); }
   void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) override;
   [[nodiscard]] std::string_view name() const override { return "userspace"; }
+  void end_grace(Ipv4 hoa) override { table_.end_grace(hoa); }
 
   [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }
   [[nodiscard]] const std::string& tun_name() const { return tun_.name(); }

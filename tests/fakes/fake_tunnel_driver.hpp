@@ -57,6 +57,7 @@ class FakeTunnelDriver final : public TunnelDriver {
   }
   [[nodiscard]] TunnelStats stats() const override { return canned_stats; }
   void set_decapsulated_hook(DecapsulatedHook h) override { hook = std::move(h); }
+  void end_grace(Ipv4 hoa) override { calls.push_back("end_grace " + hoa.to_string()); }
   void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t port, ByteView payload) override {
     udp_payloads.push_back({src, port, Bytes(payload.begin(), payload.end())});
   }

@@ -186,6 +186,46 @@ TEST(TunnelTable, UdpPayloadsAreCheckedLikeIpip) {
   EXPECT_EQ(t.stats().dropped(DropReason::malformed), 1u);
 }
 
+TEST(TunnelTable, AfterAMoveThePreviousPeerIsAcceptedUntilTheGraceEnds) {
+  TunnelTable t = ha_table();
+  ASSERT_TRUE(t.route(kHoa, kOtherCoa));  // the VM moved on
+  EXPECT_TRUE(t.in_grace(kHoa));
+  // A reply the old FA had in flight is still welcome; a stranger's is not.
+  EXPECT_TRUE(t.accept_ipip(ipip(kCoa, kLocal, packet(kHoa, kCorrespondent))));
+  EXPECT_TRUE(t.accept_udp(kOtherCoa, udp_payload(packet(kHoa, kCorrespondent))));
+  t.end_grace(kHoa);
+  auto r = t.accept_ipip(ipip(kCoa, kLocal, packet(kHoa, kCorrespondent)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "peer_mismatch");
+}
+
+TEST(TunnelTable, PacketsForAnUnroutedHoaAreGivenBackDuringTheGraceOnly) {
+  TunnelTable t = ha_table();
+  ASSERT_TRUE(t.unroute(kHoa));  // the VM came home
+  std::array<std::uint8_t, 2048> out{};
+  auto r = t.encapsulate(packet(kCorrespondent, kHoa), out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "in_grace");
+  EXPECT_EQ(t.stats().dropped(DropReason::no_route), 0u) << "not a drop: the driver re-injects it";
+  t.end_grace(kHoa);
+  r = t.encapsulate(packet(kCorrespondent, kHoa), out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "no_route");
+}
+
+TEST(TunnelTable, ReverseTunnelNeverReinjects) {
+  // At the FA a packet from an unrouted visitor must never go back to the kernel: it would
+  // leave untunnelled with a home source address (RFC 3024).
+  TunnelTable t(LookupKey::source, kLocal, 64);
+  ASSERT_TRUE(t.add_endpoint({kCoa, Encapsulation::ipip, 434}));
+  ASSERT_TRUE(t.route(kHoa, kCoa));
+  ASSERT_TRUE(t.unroute(kHoa));
+  std::array<std::uint8_t, 2048> out{};
+  auto r = t.encapsulate(packet(kHoa, kCorrespondent), out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "no_route");
+}
+
 TEST(TunnelTable, RemovingAnEndpointRemovesItsRoutesAndCountsAreKept) {
   TunnelTable t = ha_table();
   t.count_sent(kCoa, 100);

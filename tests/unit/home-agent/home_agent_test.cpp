@@ -3,6 +3,8 @@
 // input. The registrar's individual rules are covered in registrar_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/auth/authenticator.hpp"
 #include "common/core/hex.hpp"
 #include "common/wire/ethernet.hpp"
@@ -77,9 +79,15 @@ class HomeAgentTest : public ::testing::Test {
     seams.send_home_frame = [this](ByteView f) { frames.emplace_back(f.begin(), f.end()); };
     seams.clock = &clock;
     seams.random32 = [this] { return next_random++; };
+    seams.previous_peer_grace = Duration::zero();
     ha = std::make_unique<HomeAgent>(io, test_config(dir.file("ha.db")), seams, std::move(*store));
     auto started = ha->start();
     ASSERT_TRUE(started) << started.error().to_string();
+  }
+  // Lets due timers (the handover grace, 0 here) fire.
+  void settle() {
+    io.poll();
+    io.restart();
   }
   api::Response call(api::Method m, const std::string& path, const std::string& body = {}) {
     api::Request r;
@@ -94,7 +102,7 @@ class HomeAgentTest : public ::testing::Test {
                   R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56")" + extra + "}");
     ASSERT_EQ(r.status, 201) << r.body_text();
   }
-  Bytes request_from(Ipv4 fa, std::uint16_t lifetime, std::uint64_t id_offset = 0) {
+  Bytes request_from(Ipv4 fa, std::uint16_t lifetime, std::uint64_t id_offset = 0, bool udp_tunnel = false) {
     wire::RegistrationRequest r;
     r.flags = mip::request_flag::T;
     r.lifetime = lifetime;
@@ -105,6 +113,7 @@ class HomeAgentTest : public ::testing::Test {
     r.append(wire::PmipPerNodeAuth{}.to_extension());
     r.append(*wire::PmipDeviceId::ethernet(kVmMac).to_extension());
     r.append(wire::RevocationSupport{}.to_extension());
+    if (udp_tunnel) r.append(wire::UdpTunnelRequest{}.to_extension());
     if (!auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(fa))) std::abort();
     return wire::encode(r);
   }
@@ -187,7 +196,10 @@ TEST_F(HomeAgentTest, DeregistrationRemovesKernelStateAndGivesTheHomeLinkTheVmsM
   EXPECT_EQ(last_reply().code, 0);
   EXPECT_EQ(ha->bindings().size(), 0u);
   EXPECT_TRUE(driver.routes.empty());
+  EXPECT_TRUE(driver.endpoints.contains(kFa1)) << "FA1 may still deliver in-flight packets (grace)";
+  settle();
   EXPECT_TRUE(driver.endpoints.empty());
+  EXPECT_NE(std::find(driver.calls.begin(), driver.calls.end(), "end_grace 10.1.0.10"), driver.calls.end());
   EXPECT_TRUE(netlink.proxies.empty());
   ASSERT_EQ(frames.size(), 1u);
   auto arp = wire::parse_arp(wire::parse_ethernet(frames[0])->payload);
@@ -212,7 +224,9 @@ TEST_F(HomeAgentTest, MoveToAnotherForeignAgentRevokesTheOldOne) {
   EXPECT_TRUE(rev->from_home_agent());
   EXPECT_TRUE(auth::verify(sent[2].payload, rev->extensions, mip::ext::fa_ha_auth, fa_key(kFa1)));
   EXPECT_EQ(driver.routes.at(kHoa), kFa2);
-  EXPECT_FALSE(driver.endpoints.contains(kFa1)) << "the old endpoint is released";
+  EXPECT_TRUE(driver.endpoints.contains(kFa1)) << "held through the handover grace";
+  settle();
+  EXPECT_FALSE(driver.endpoints.contains(kFa1)) << "the old endpoint is released after the grace";
   EXPECT_EQ(ha->pending_revocations(), 1u);
   // FA1 acknowledges: the retransmission stops.
   wire::RevocationAck ack;
@@ -277,6 +291,23 @@ TEST_F(HomeAgentTest, RestartRestoresBindingsAndKernelState) {
   EXPECT_EQ(netlink.proxies[0].address, kHoa);
   // The VM and its replay state survived too: the same request again is a replay.
   EXPECT_NE(ha->vms().by_id("vm1"), nullptr);
+}
+
+TEST_F(HomeAgentTest, RestartKeepsANattedUdpTunnelPointingAtTheNat) {
+  add_vm();
+  const Ipv4 nat = *Ipv4::parse("198.51.100.7");
+  ha->on_datagram(request_from(kFa1, 300, 0, /*udp_tunnel=*/true), nat, 40000);
+  ha->flush();
+  ASSERT_EQ(last_reply().code, 0);
+  ASSERT_EQ(driver.routes.at(kHoa), nat);
+  EXPECT_EQ(driver.endpoints.at(nat).udp_port, 40000);
+  ha.reset();
+  driver = dataplane::FakeTunnelDriver{};
+  start();
+  ASSERT_TRUE(driver.endpoints.contains(nat)) << "rebuilt towards the NAT, not the care-of address";
+  EXPECT_EQ(driver.endpoints.at(nat).udp_port, 40000);
+  EXPECT_EQ(driver.endpoints.at(nat).encapsulation, dataplane::Encapsulation::udp);
+  EXPECT_EQ(driver.routes.at(kHoa), nat);
 }
 
 TEST_F(HomeAgentTest, RestartAfterTheLifetimeRanOutDropsTheBinding) {

@@ -231,7 +231,7 @@ const Case kCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Rules, RegistrarTable, ::testing::ValuesIn(kCases),
-                         [](const auto& info) { return "case_" + std::to_string(info.index); });
+                         [](const auto& param_info) { return "case_" + std::to_string(param_info.index); });
 
 struct Fixture : ::testing::Test {
   Env env;
