@@ -122,6 +122,8 @@ int run_daemon(const FaConfig& config, const DaemonOptions& options) {
     (void)idx;
     (void)sysctl.set("net/ipv4/conf/" + name + "/rp_filter", "0");
     (void)sysctl.set("net/ipv4/conf/" + name + "/forwarding", "1");
+    // It answers ARP for the home gateway (its proxy entry): at once, like the VM link.
+    (void)sysctl.set("net/ipv4/neigh/" + name + "/proxy_delay", "0");
     return name;
   };
   seams.remove_gateway_link = [sock](const std::string& name) { delete_link_by_name(sock, name); };

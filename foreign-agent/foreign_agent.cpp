@@ -20,6 +20,7 @@ using binding::Visitor;
 using binding::VisitorState;
 
 constexpr std::size_t kMaxBatch = 1024;       // datagrams handled per flush
+constexpr std::chrono::milliseconds kDepartLinger{2000};  // > one WAN RTT + the HA's commit
 constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr std::uint16_t kEtherTypeArp = 0x0806;
 constexpr std::uint16_t kEtherTypeRarp = 0x8035;
@@ -277,14 +278,6 @@ void ForeignAgent::release_endpoint(Runtime& rt) {
 
 void ForeignAgent::install_delivery(const Visitor& v, Runtime& rt, bool buffering) {
   const Ipv4 hoa = v.home_address;
-  // Answer ARP for the home gateway on the VM link (per address, shared by its visitors).
-  if (auto it = proxies_.find(v.home_gateway); it != proxies_.end()) {
-    ++it->second.refs;
-  } else {
-    auto p = dataplane::OwnedProxyNeighbour::create(*seams_.netlink, {v.home_gateway, vm_ifindex_});
-    if (p) proxies_.emplace(v.home_gateway, SharedProxy{std::move(*p), 1});
-    else log_error("proxy_arp_failed", {{"gateway", v.home_gateway.to_string()}, {"reason", p.error().to_string()}});
-  }
   // Anycast gateway: a link with the home gateway's MAC, and its reverse-tunnel rule.
   if (anycast_ && !v.home_gateway_mac.is_zero()) {
     auto it = gateway_links_.find(v.home_gateway_mac);
@@ -302,6 +295,21 @@ void ForeignAgent::install_delivery(const Visitor& v, Runtime& rt, bool bufferin
       if (r) rt.anycast_rule.emplace(std::move(*r));
       else log_error("anycast_rule_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
     }
+  }
+  // Answer ARP for the home gateway on the VM link (per address, shared by its visitors). The
+  // kernel answers a proxy entry with the MAC of the device it sits on: in anycast mode that
+  // must be the gateway link, so that the VM's refreshed ARP entry keeps the home gateway's
+  // MAC. On the VM link itself the VM would learn this FA's own MAC, which is dead at the next
+  // FA (a move FA1 -> FA2 then loses every packet the VM sends).
+  int proxy_ifindex = vm_ifindex_;
+  if (!rt.gateway_link.empty())
+    if (auto l = seams_.netlink->link(rt.gateway_link)) proxy_ifindex = l->ifindex;
+  if (auto it = proxies_.find(v.home_gateway); it != proxies_.end()) {
+    ++it->second.refs;
+  } else {
+    auto p = dataplane::OwnedProxyNeighbour::create(*seams_.netlink, {v.home_gateway, proxy_ifindex});
+    if (p) proxies_.emplace(v.home_gateway, SharedProxy{std::move(*p), 1});
+    else log_error("proxy_arp_failed", {{"gateway", v.home_gateway.to_string()}, {"reason", p.error().to_string()}});
   }
   // Reverse tunnel (RFC 3024): everything from the HoA goes to its HA.
   acquire_endpoint(rt, {v.home_agent, to_dataplane(v.encapsulation), mip::kRegistrationPort});
@@ -604,11 +612,32 @@ void ForeignAgent::complete_waiters(const std::string& id) {
   for (auto& w : waiters) (void)w.send(api::Response::make_json(200, visitor_json(*v)));
 }
 
-void ForeignAgent::send_deregistration(const Visitor& v) {
-  auto bytes = build_request(v, mip::kLifetimeDeregister, fresh_identification(v));
-  if (!bytes) return;
+std::optional<std::uint64_t> ForeignAgent::send_deregistration(const Visitor& v) {
+  const std::uint64_t ident = fresh_identification(v);
+  auto bytes = build_request(v, mip::kLifetimeDeregister, ident);
+  if (!bytes) return std::nullopt;
   seams_.send_udp(v.home_agent, mip::kRegistrationPort, *bytes);
   count_message("deregistration_sent");
+  return ident;
+}
+
+void ForeignAgent::depart(const std::string& id) {
+  const Visitor* v = visitors_.find(id);
+  if (!v) return;
+  Runtime& rt = runtime_[id];
+  rt.in_flight = false;
+  if (rt.timer) rt.timer->cancel();
+  rt.deregistration_id = send_deregistration(*v);
+  (void)visitors_.transition(id, VisitorState::departed);
+  // Gone from the store at once: a restart must not bring a departed visitor back.
+  store::Batch b;
+  b.delete_visitor(id);
+  if (auto r = commit(b); !r) log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
+  if (!rt.timer) rt.timer = std::make_unique<boost::asio::steady_timer>(io_);
+  rt.timer->expires_after(kDepartLinger);
+  rt.timer->async_wait([this, id](const boost::system::error_code& ec) {
+    if (!ec) drop_visitor(id, "departed (no deregistration reply)");
+  });
 }
 
 // ---- UDP 434: queue, then handle the batch --------------------------------------------
@@ -661,6 +690,21 @@ void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView r
   }
   const std::string id = v->id;
   Runtime& rt = runtime_[id];
+  if (v->state == VisitorState::departed) {
+    // The answer to our deregistration: the HA no longer tunnels here, delivery can go.
+    if (rt.deregistration_id) {
+      PendingRequest p{v->home_address, v->home_agent, *rt.deregistration_id,
+                       v->encapsulation == binding::Encapsulation::udp, mn_ha_of(*v), fa_ha_for(v->home_agent)};
+      const ReplyVerdict verdict = judge_reply(reply, raw, p, seams_.clock->wall_now());
+      if (verdict.outcome != ReplyOutcome::ignore) {
+        count_message("deregistration_answered");
+        drop_visitor(id, "departed");
+        return;
+      }
+    }
+    count_message("reply_ignored_departed");
+    return;
+  }
   if (!rt.in_flight) {
     count_message("reply_unexpected");
     return;

@@ -158,6 +158,10 @@ class ForeignAgent {
     std::optional<double> handover_ms;
     std::uint16_t granted = 0;
     std::vector<api::Responder> waiters;
+    // Departure: the deregistration in flight (RFC 5944 §3.6.1.1). Delivery stays in place
+    // until its reply or kDepartLinger, because the HA keeps tunnelling here until it has
+    // committed the deregistration.
+    std::optional<std::uint64_t> deregistration_id;
     // Gratuitous ARP schedule (gateway_mode garp).
     std::unique_ptr<boost::asio::steady_timer> garp_timer;
     std::size_t garp_next = 0;
@@ -192,7 +196,10 @@ class ForeignAgent {
   void handle_revocation(const wire::Revocation& rev, ByteView raw, Ipv4 src, std::uint16_t port);
   void fail_registration(const std::string& id, std::uint8_t code, std::string reason);
   void complete_waiters(const std::string& id);
-  void send_deregistration(const binding::Visitor& v);
+  // Returns the Identification sent (nullopt if the request could not be built).
+  std::optional<std::uint64_t> send_deregistration(const binding::Visitor& v);
+  // Depart: deregister, keep delivering until the HA has answered (or kDepartLinger), then drop.
+  void depart(const std::string& id);
   [[nodiscard]] std::optional<auth::SecurityAssociation> fa_ha_for(Ipv4 ha) const;
   [[nodiscard]] std::optional<auth::SecurityAssociation> mn_ha_of(const binding::Visitor& v) const;
   [[nodiscard]] Result<Bytes> build_request(const binding::Visitor& v, std::uint16_t lifetime,

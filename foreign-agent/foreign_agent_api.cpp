@@ -241,8 +241,8 @@ api::Reply ForeignAgent::api_depart(const api::Request& req, const api::PathPara
     return api::conflict("visitor " + id + " is " + std::string(binding::to_string(v->state)) +
                          ": only an active visitor departs; use abort");
   // RFC 5944 §3.6.1.1: lifetime 0 deregisters; the HA ignores it if the binding moved on.
-  send_deregistration(*v);
-  drop_visitor(id, "departed");
+  // Delivery lingers until the HA has answered (packets it sent before are still coming).
+  depart(id);
   return Response::make_json(200, Json{{"id", id}, {"state", "departed"}});
 }
 
