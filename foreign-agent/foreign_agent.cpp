@@ -451,18 +451,38 @@ void ForeignAgent::send_garp(const std::string& id) {
 }
 
 void ForeignAgent::on_vm_frame(ByteView frame) {
-  if (!config_.detect_arrival) return;
   auto eth = wire::parse_ethernet(frame);
   if (!eth) return;
   if (eth->ethertype != kEtherTypeRarp && eth->ethertype != kEtherTypeArp && eth->ethertype != kEtherTypeIpv4) return;
   const Visitor* v = visitors_.find_by_mac(eth->src);
   if (!v) return;
+  if (eth->ethertype == kEtherTypeArp) answer_home_arp(*v, eth->payload);
+  if (!config_.detect_arrival) return;
   const std::string id = v->id;
   auto it = runtime_.find(id);
   if (it == runtime_.end() || it->second.resumed) return;
   if (v->state == VisitorState::prepared || v->state == VisitorState::failed) (void)begin_registration(id);
   const char* how = eth->ethertype == kEtherTypeRarp ? "rarp" : eth->ethertype == kEtherTypeArp ? "arp" : "ip";
   mark_resumed(id, how);
+}
+
+// The VM still believes it sits on its home subnet, so it ARPs for its neighbours there (other
+// VMs, servers) as if they were on its link. Answer for them with the gateway MAC it already
+// uses — the anycast home gateway MAC, or this FA's own in garp mode — so that their traffic
+// enters the reverse tunnel like everything else (RFC 3024) and the HA delivers it at home.
+// The home gateway itself is answered by the kernel's proxy entry; the VM's own address (its
+// gratuitous ARP, duplicate address detection) never is.
+void ForeignAgent::answer_home_arp(const Visitor& v, ByteView arp_payload) {
+  if (!seams_.send_vm_frame) return;
+  if (v.state != VisitorState::active && v.state != VisitorState::registering) return;
+  auto arp = wire::parse_arp(arp_payload);
+  if (!arp || arp->op != mip::kArpOpRequest) return;
+  if (arp->target_ip == v.home_address || arp->target_ip == v.home_gateway || arp->target_ip.is_zero()) return;
+  if (arp->sender_ip != v.home_address) return;  // only for the VM itself, at its home address
+  const MacAddress answer = anycast_ && !v.home_gateway_mac.is_zero() ? v.home_gateway_mac : vm_mac_;
+  wire::ArpPacket reply{mip::kArpOpReply, answer, arp->target_ip, v.mac, v.home_address};
+  seams_.send_vm_frame(wire::build_arp_frame(v.mac, answer, mip::kEtherTypeArp, reply));
+  count_message("home_arp_answered");
 }
 
 void ForeignAgent::drop_visitor(const std::string& id, std::string_view why) {

@@ -200,6 +200,7 @@ class ForeignAgent {
   std::optional<std::uint64_t> send_deregistration(const binding::Visitor& v);
   // Depart: deregister, keep delivering until the HA has answered (or kDepartLinger), then drop.
   void depart(const std::string& id);
+  void answer_home_arp(const binding::Visitor& v, ByteView arp_payload);
   [[nodiscard]] std::optional<auth::SecurityAssociation> fa_ha_for(Ipv4 ha) const;
   [[nodiscard]] std::optional<auth::SecurityAssociation> mn_ha_of(const binding::Visitor& v) const;
   [[nodiscard]] Result<Bytes> build_request(const binding::Visitor& v, std::uint16_t lifetime,

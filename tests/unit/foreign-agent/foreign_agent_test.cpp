@@ -306,7 +306,55 @@ TEST_F(ForeignAgentTest, AbortUndoesPrepareButNotAfterActive) {
   EXPECT_EQ(call(api::Method::post, "/v1/visitors/vm1/depart").status, 200);
   auto dereg = last_request();
   EXPECT_EQ(dereg.lifetime, 0);
+  // Delivery lingers until the HA has answered: it still tunnels here until then.
+  EXPECT_EQ(state(), "departed");
+  EXPECT_FALSE(netlink.routes.empty());
+  reply(mip::code::accepted, 0);
+  EXPECT_EQ(fa->visitors().find("vm1"), nullptr);
   EXPECT_TRUE(netlink.routes.empty());
+}
+
+TEST_F(ForeignAgentTest, DepartWithoutAReplyLetsGoAfterTheLinger) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  reply(mip::code::accepted);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/depart").status, 200);
+  EXPECT_NE(fa->visitors().find("vm1"), nullptr);
+  io.run_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(fa->visitors().find("vm1"), nullptr);
+  EXPECT_TRUE(netlink.routes.empty());
+}
+
+TEST_F(ForeignAgentTest, ArpForOtherHomeAddressesIsAnsweredWithTheGatewayMac) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  reply(mip::code::accepted);
+  frames.clear();
+  const Ipv4 neighbour = *Ipv4::parse("10.1.0.20");
+  auto who_has = [&](Ipv4 sender, Ipv4 target) {
+    wire::ArpPacket q{mip::kArpOpRequest, kVmMac, sender, MacAddress{}, target};
+    return wire::build_arp_frame(*MacAddress::parse("ff:ff:ff:ff:ff:ff"), kVmMac, mip::kEtherTypeArp, q);
+  };
+  fa->on_vm_frame(who_has(kHoa, neighbour));
+  ASSERT_EQ(frames.size(), 1u);
+  auto eth = wire::parse_ethernet(frames[0]);
+  ASSERT_TRUE(eth);
+  EXPECT_EQ(eth->dst, kVmMac);
+  auto arp = wire::parse_arp(eth->payload);
+  ASSERT_TRUE(arp);
+  EXPECT_EQ(arp->op, mip::kArpOpReply);
+  EXPECT_EQ(arp->sender_ip, neighbour);
+  EXPECT_EQ(arp->sender_mac, *MacAddress::parse("02:00:00:00:01:01")) << "the anycast home gateway MAC";
+  EXPECT_EQ(arp->target_ip, kHoa);
+  // Never for the VM's own address (its duplicate-address probe or gratuitous ARP), never for
+  // the gateway (the kernel's proxy entry answers), never for someone else's request.
+  fa->on_vm_frame(who_has(kHoa, kHoa));
+  fa->on_vm_frame(who_has(Ipv4{}, kHoa));
+  fa->on_vm_frame(who_has(kHoa, kGw));
+  fa->on_vm_frame(who_has(*Ipv4::parse("10.1.0.99"), neighbour));
+  EXPECT_EQ(frames.size(), 1u);
 }
 
 TEST_F(ForeignAgentTest, RestartRestoresVisitorsAndState) {
