@@ -50,8 +50,8 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < n; ++i) {
       auto hoa = Ipv4(0x0a000000u + static_cast<std::uint32_t>(i) + 1);
       auto coa = Ipv4(0xc0000200u + static_cast<std::uint32_t>(i % 200) + 1);
-      binding::Registration r{hoa, coa, coa, static_cast<std::uint16_t>(60 + i % 1000), 0x02,
-                              binding::Encapsulation::ipip, i};
+      binding::Registration r{
+          hoa, coa, coa, static_cast<std::uint16_t>(60 + i % 1000), 0x02, binding::Encapsulation::ipip, i};
       auto out = cache->upsert(r, t0 + std::chrono::milliseconds(i));
       if (!out) {
         std::fprintf(stderr, "upsert failed: %s\n", out.error().to_string().c_str());

@@ -127,7 +127,7 @@ Result<ha::HaConfig> bench_config(const std::string& store_path) {
     "address": "192.0.2.1", "home_prefix": "10.0.0.0/8", "home_interface": "br-home",
     "registration": { "max_lifetime_s": 600 },
     "foreign_agents": [ { "address": "127.0.0.1", "fa_ha": { "spi": 1000, "key": ")" +
-                                  std::string(kFaHaKey) + R"(" } } ] })");
+                                 std::string(kFaHaKey) + R"(" } } ] })");
   if (c) c->store_path = store_path;
   return c;
 }
@@ -176,8 +176,8 @@ class LoadGenerator {
     Outcome o;
     o.latency_ms.reserve(std::min<std::size_t>(max_requests, 4'000'000));
     const auto start = SteadyClock::now();
-    const auto deadline = start + std::chrono::duration_cast<SteadyClock::duration>(
-                                      std::chrono::duration<double>(max_seconds));
+    const auto deadline =
+        start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(max_seconds));
     std::size_t outstanding = 0;
     bool sending = true;
     std::array<std::uint8_t, 2048> buf{};
@@ -210,8 +210,10 @@ class LoadGenerator {
         s.used = false;
         --outstanding;
         o.latency_ms.push_back(std::chrono::duration<double, std::milli>(now - s.sent).count());
-        if (mip::code::is_accepted(reply->code)) ++o.accepted;
-        else ++o.denied;
+        if (mip::code::is_accepted(reply->code))
+          ++o.accepted;
+        else
+          ++o.denied;
       }
     }
     o.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -324,14 +326,16 @@ Result<SizeResult> run_size(std::size_t n, const Options& opt) {
     VMROAM_TRY(store::Store s, store::Store::open(db));
     store::Batch vms;
     for (std::size_t i = 0; i < n; ++i)
-      vms.put_vm(store::VmRecord{"vm" + std::to_string(i), hoa_of(i), mac_of(i), {}, 0, {}, {}, std::nullopt, "{}"});
+      vms.put_vm(
+          store::VmRecord{"vm" + std::to_string(i), hoa_of(i), mac_of(i), {}, 0, {}, {}, std::nullopt, "{}"});
     VMROAM_TRY_VOID(s.commit(vms));
   }
 
   VMROAM_TRY(ha::HaConfig config, bench_config(db));
   VMROAM_TRY(store::Store store, store::Store::open(db));
   boost::asio::io_context io;
-  bench::LeanNetlink netlink(dataplane::LinkInfo{3, "br-home", *MacAddress::parse("02:00:00:00:01:01"), 1500, true, {}});
+  bench::LeanNetlink netlink(
+      dataplane::LinkInfo{3, "br-home", *MacAddress::parse("02:00:00:00:01:01"), 1500, true, {}});
   bench::LeanTunnelDriver driver;
   SystemClock clock;
   VMROAM_TRY(auto udp, daemon::UdpPort::open(io, kLoopback, 0));
@@ -457,17 +461,27 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     const bool has_value = i + 1 < argc;
-    if (a == "--quick") opt.quick = true;
-    else if (a == "--sizes" && has_value) opt.sizes = parse_sizes(argv[++i]), sizes_given = true;
-    else if (a == "--seconds" && has_value) opt.seconds = std::strtod(argv[++i], nullptr), seconds_given = true;
-    else if (a == "--window" && has_value) opt.window = std::strtoull(argv[++i], nullptr, 10);
-    else if (a == "--latency-sizes" && has_value) opt.latency_sizes = parse_sizes(argv[++i]), lat_given = true;
-    else if (a == "--latency-windows" && has_value) opt.latency_windows = parse_sizes(argv[++i]);
-    else if (a == "--dir" && has_value) opt.dir = argv[++i];
-    else if (a == "--log-level" && has_value) opt.log_level = argv[++i];
+    if (a == "--quick")
+      opt.quick = true;
+    else if (a == "--sizes" && has_value)
+      opt.sizes = parse_sizes(argv[++i]), sizes_given = true;
+    else if (a == "--seconds" && has_value)
+      opt.seconds = std::strtod(argv[++i], nullptr), seconds_given = true;
+    else if (a == "--window" && has_value)
+      opt.window = std::strtoull(argv[++i], nullptr, 10);
+    else if (a == "--latency-sizes" && has_value)
+      opt.latency_sizes = parse_sizes(argv[++i]), lat_given = true;
+    else if (a == "--latency-windows" && has_value)
+      opt.latency_windows = parse_sizes(argv[++i]);
+    else if (a == "--dir" && has_value)
+      opt.dir = argv[++i];
+    else if (a == "--log-level" && has_value)
+      opt.log_level = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--sizes 1,10000,100000] [--seconds S] [--window W] [--dir D] "
-                           "[--latency-sizes 10000] [--latency-windows 1,16] [--log-level L]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--quick] [--sizes 1,10000,100000] [--seconds S] [--window W] [--dir D] "
+                   "[--latency-sizes 10000] [--latency-windows 1,16] [--log-level L]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -483,7 +497,8 @@ int main(int argc, char** argv) {
   }
   set_log_level(level);
   if (opt.window == 0 || opt.window > 16384 ||
-      std::any_of(opt.latency_windows.begin(), opt.latency_windows.end(), [](auto w) { return w == 0 || w > 16384; })) {
+      std::any_of(opt.latency_windows.begin(), opt.latency_windows.end(),
+                  [](auto w) { return w == 0 || w > 16384; })) {
     std::fprintf(stderr, "--window: 1..16384\n");
     return 2;
   }
@@ -508,14 +523,15 @@ int main(int argc, char** argv) {
   out["date"] = utc_now();
   out["machine"] = machine();
   out["kernel"] = "fake";
-  out["setup"] = Json{{"home_agent", "ha::HomeAgent, real registrar/binding cache/replay/metrics"},
-                      {"store", "SQLite WAL synchronous=FULL on disk under " + opt.dir},
-                      {"transport", "UDP 127.0.0.1, daemon::UdpPort (drain per event, one commit per flush)"},
-                      {"requests", "RFC 5563 proxy registration, FA-HA HMAC-SHA-256, refreshing existing bindings"},
-                      {"kernel_seams", "bench/ha_fake_kernel.hpp (no tunnels, routes or proxy ARP are made)"},
-                      {"window", opt.window},
-                      {"log_level", opt.log_level},
-                      {"quick", opt.quick}};
+  out["setup"] =
+      Json{{"home_agent", "ha::HomeAgent, real registrar/binding cache/replay/metrics"},
+           {"store", "SQLite WAL synchronous=FULL on disk under " + opt.dir},
+           {"transport", "UDP 127.0.0.1, daemon::UdpPort (drain per event, one commit per flush)"},
+           {"requests", "RFC 5563 proxy registration, FA-HA HMAC-SHA-256, refreshing existing bindings"},
+           {"kernel_seams", "bench/ha_fake_kernel.hpp (no tunnels, routes or proxy ARP are made)"},
+           {"window", opt.window},
+           {"log_level", opt.log_level},
+           {"quick", opt.quick}};
   out["targets"] = Json{{"per_second", 20000}, {"p99_ms", 5}, {"bytes_per_binding", 512}};
   out["key"] = "point";  // "<bindings>@w<window>"
   out["summary"] = Json::array({"per_second", "p50_ms", "p99_ms", "mean_batch", "commit_ms_mean",

@@ -49,10 +49,14 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes = {1, 16, 256};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view a = argv[i];
-    if (a == "--dir") base = argv[i + 1];
-    else if (a == "--seconds") seconds = std::strtod(argv[i + 1], nullptr);
-    else if (a == "--max-commits") max_commits = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (a == "--sizes") sizes = parse_sizes(argv[i + 1]);
+    if (a == "--dir")
+      base = argv[i + 1];
+    else if (a == "--seconds")
+      seconds = std::strtod(argv[i + 1], nullptr);
+    else if (a == "--max-commits")
+      max_commits = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (a == "--sizes")
+      sizes = parse_sizes(argv[i + 1]);
   }
   std::string dir = base + "/vmroam-bench-XXXXXX";
   if (!mkdtemp(dir.data())) {
@@ -65,8 +69,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::printf("{\"benchmark\":\"store_commit\",\"dir\":\"%s\",\"durability\":\"wal+synchronous=full\",\"results\":[",
-              base.c_str());
+  std::printf(
+      "{\"benchmark\":\"store_commit\",\"dir\":\"%s\",\"durability\":\"wal+synchronous=full\",\"results\":[",
+      base.c_str());
   std::uint64_t next = 0;
   bool first = true;
   int rc = 0;
@@ -74,7 +79,8 @@ int main(int argc, char** argv) {
     if (size == 0) continue;
     std::vector<double> lat_ms;
     auto start = Clock::now();
-    auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    auto deadline =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     while (lat_ms.size() < max_commits && Clock::now() < deadline) {
       store::Batch b;
       for (std::size_t i = 0; i < size; ++i, ++next) {
@@ -100,10 +106,11 @@ int main(int argc, char** argv) {
     }
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     double cps = static_cast<double>(lat_ms.size()) / elapsed;
-    std::printf("%s{\"batch\":%zu,\"commits\":%zu,\"commits_per_s\":%.1f,\"upserts_per_s\":%.1f,"
-                "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}",
-                first ? "" : ",", size, lat_ms.size(), cps, cps * static_cast<double>(size),
-                percentile(lat_ms, 0.50), percentile(lat_ms, 0.99), percentile(lat_ms, 1.0));
+    std::printf(
+        "%s{\"batch\":%zu,\"commits\":%zu,\"commits_per_s\":%.1f,\"upserts_per_s\":%.1f,"
+        "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}",
+        first ? "" : ",", size, lat_ms.size(), cps, cps * static_cast<double>(size), percentile(lat_ms, 0.50),
+        percentile(lat_ms, 0.99), percentile(lat_ms, 1.0));
     first = false;
   }
   std::printf("]}\n");

@@ -21,7 +21,7 @@ Result<FaConfig> parse_config(const Json& doc) {
       HomeAgentPeer peer;
       peer.address = h.required_ipv4("address");
       if (const Json* sa = h.optional_object("fa_ha")) {
-        auto parsed = ha::parse_security_association(*sa, path + ".fa_ha");
+        auto parsed = config::parse_security_association(*sa, path + ".fa_ha");
         if (!parsed) return fail(parsed.error());
         peer.fa_ha = std::move(*parsed);
       }
@@ -36,8 +36,10 @@ Result<FaConfig> parse_config(const Json& doc) {
     ObjectReader d(*dp, "dataplane");
     c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel"});
     c.tun_name = d.optional_string("tun_name", c.tun_name);
-    c.route_protocol = static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));
-    c.reverse_table = static_cast<std::uint32_t>(d.optional_uint("reverse_table", c.reverse_table, 1, 0xffffffffu));
+    c.route_protocol =
+        static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));
+    c.reverse_table =
+        static_cast<std::uint32_t>(d.optional_uint("reverse_table", c.reverse_table, 1, 0xffffffffu));
     c.rule_priority = static_cast<std::uint32_t>(d.optional_uint("rule_priority", c.rule_priority, 1, 32765));
     if (d.ok() && (c.tun_name.size() > 15 || !c.tun_name.starts_with("vmr")))
       d.add_error("bad_field", "dataplane.tun_name: must start with \"vmr\" and be at most 15 characters");
@@ -48,8 +50,8 @@ Result<FaConfig> parse_config(const Json& doc) {
   if (const Json* reg = r.optional_object("registration")) {
     ObjectReader g(*reg, "registration");
     c.lifetime_s = static_cast<std::uint32_t>(g.optional_uint("lifetime_s", c.lifetime_s, 1, 65534));
-    c.retransmit_initial_ms =
-        static_cast<std::uint32_t>(g.optional_uint("retransmit_initial_ms", c.retransmit_initial_ms, 10, 60000));
+    c.retransmit_initial_ms = static_cast<std::uint32_t>(
+        g.optional_uint("retransmit_initial_ms", c.retransmit_initial_ms, 10, 60000));
     c.retransmit_max_ms =
         static_cast<std::uint32_t>(g.optional_uint("retransmit_max_ms", c.retransmit_max_ms, 10, 600000));
     c.retransmit_attempts =
@@ -83,15 +85,11 @@ Result<FaConfig> parse_config(const Json& doc) {
     c.store_path = s.optional_string("path", c.store_path);
     if (auto e = s.finish()) return fail(*e);
   }
-  if (const Json* api = r.optional_object("api")) {
-    ObjectReader a(*api, "api");
-    c.api_socket = a.optional_string("unix_socket", c.api_socket);
-    if (a.has("tcp")) c.api_tcp = a.required_string("tcp");
-    if (a.has("token_file")) c.api_token_file = a.required_string("token_file");
-    if (a.ok() && c.api_tcp && !c.api_token_file)
-      a.add_error("missing_field", "api.token_file: required when api.tcp is set");
-    if (auto e = a.finish()) return fail(*e);
-  }
+  config::ApiSection api{c.api_socket, c.api_tcp, c.api_token_file};
+  config::read_api_section(r, api);
+  c.api_socket = api.unix_socket;
+  c.api_tcp = api.tcp;
+  c.api_token_file = api.token_file;
   if (auto e = r.finish()) return fail(*e);
   return c;
 }
@@ -106,12 +104,10 @@ Json to_json(const FaConfig& c) {
   Json has = Json::array();
   for (const auto& h : c.home_agents) {
     Json j{{"address", h.address.to_string()}};
-    if (h.fa_ha) j["fa_ha"] = Json{{"spi", h.fa_ha->spi}, {"algorithm", h.fa_ha->algorithm}, {"key", "(redacted)"}};
+    if (h.fa_ha) j["fa_ha"] = config::to_json_redacted(*h.fa_ha);
     has.push_back(std::move(j));
   }
-  Json api{{"unix_socket", c.api_socket}};
-  if (c.api_tcp) api["tcp"] = *c.api_tcp;
-  if (c.api_token_file) api["token_file"] = *c.api_token_file;
+  const Json api = config::to_json(config::ApiSection{c.api_socket, c.api_tcp, c.api_token_file});
   return Json{
       {"address", c.address.to_string()},
       {"listen_address", c.listen_address.to_string()},

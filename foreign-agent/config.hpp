@@ -10,11 +10,10 @@
 #include "common/config/json_reader.hpp"
 #include "common/core/address.hpp"
 #include "common/core/result.hpp"
-#include "home-agent/config.hpp"  // SecurityAssociationConfig, parse_security_association
 
 namespace vmroam::fa {
 
-using ha::SecurityAssociationConfig;
+using config::SecurityAssociationConfig;
 
 // A home agent this FA registers visitors with, and the FA-HA key shared with it.
 struct HomeAgentPeer {
@@ -23,27 +22,27 @@ struct HomeAgentPeer {
 };
 
 struct FaConfig {
-  Ipv4 address;                 // our address: the care-of address; the tunnel's local end
-  Ipv4 listen_address;          // UDP 434 bind address
+  Ipv4 address;         // our address: the care-of address; the tunnel's local end
+  Ipv4 listen_address;  // UDP 434 bind address
   std::uint16_t port = 434;
-  std::string vm_interface;     // the VM-facing link (bridge or port)
+  std::string vm_interface;  // the VM-facing link (bridge or port)
   std::vector<HomeAgentPeer> home_agents;
   // Data plane and kernel objects.
   std::string dataplane_driver = "userspace";
   std::string tun_name = "vmr-fa0";
   std::uint32_t route_protocol = 186;
-  std::uint32_t reverse_table = 186;       // policy table: default dev <tun> (RFC 3024)
+  std::uint32_t reverse_table = 186;  // policy table: default dev <tun> (RFC 3024)
   std::uint32_t rule_priority = 1860;
   // Registration (RFC 5944 §3.6.3 retransmission, with a faster start: this is a handover).
   std::uint32_t lifetime_s = 600;
   std::uint32_t retransmit_initial_ms = 200;
   std::uint32_t retransmit_max_ms = 3200;
   std::uint32_t retransmit_attempts = 8;
-  std::string encapsulation = "ipip";      // "ipip" | "udp" (RFC 3519)
+  std::string encapsulation = "ipip";  // "ipip" | "udp" (RFC 3519)
   // Delivery to the unmodified VM.
-  std::string gateway_mode = "anycast";    // "anycast" | "garp"
+  std::string gateway_mode = "anycast";                               // "anycast" | "garp"
   std::vector<std::uint32_t> garp_schedule_ms{0, 50, 200, 450, 800};  // QEMU's announce timing
-  bool detect_arrival = true;              // watch the VM link for RARP/ARP/IP (libpcap)
+  bool detect_arrival = true;                    // watch the VM link for RARP/ARP/IP (libpcap)
   std::uint64_t buffer_bytes = 4 * 1024 * 1024;  // per visitor, while prepared
   std::uint32_t buffer_ms = 5000;                // oldest packet kept at most this long
   std::string store_path = "/var/lib/vmroam/fa.db";

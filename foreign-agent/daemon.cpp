@@ -45,12 +45,11 @@ int run_daemon(const FaConfig& config, const DaemonOptions& options) {
   // A router forwards; proxy ARP answers at once; decapsulated packets and the VM's own arrive
   // with sources the reverse path does not lead back to (REFERENCE §5).
   dataplane::Sysctl sysctl;
-  for (const auto& [key, value] :
-       {std::pair<std::string, std::string>{"net/ipv4/ip_forward", "1"},
-        {"net/ipv4/conf/" + config.vm_interface + "/forwarding", "1"},
-        {"net/ipv4/conf/" + config.vm_interface + "/rp_filter", "0"},
-        {"net/ipv4/conf/all/rp_filter", "0"},
-        {"net/ipv4/neigh/" + config.vm_interface + "/proxy_delay", "0"}}) {
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"net/ipv4/ip_forward", "1"},
+                                   {"net/ipv4/conf/" + config.vm_interface + "/forwarding", "1"},
+                                   {"net/ipv4/conf/" + config.vm_interface + "/rp_filter", "0"},
+                                   {"net/ipv4/conf/all/rp_filter", "0"},
+                                   {"net/ipv4/neigh/" + config.vm_interface + "/proxy_delay", "0"}}) {
     if (auto r = sysctl.set(key, value); !r) return fail_start("sysctl", r.error());
   }
 
@@ -85,7 +84,8 @@ int run_daemon(const FaConfig& config, const DaemonOptions& options) {
   if (!buffer_tun) return fail_start("buffer_tun", buffer_tun.error());
   auto buffer_link = (*netlink)->link(kBufferTun);
   if (!buffer_link) return fail_start("buffer_tun", buffer_link.error());
-  if (auto r = (*netlink)->set_link(buffer_link->ifindex, true, 0); !r) return fail_start("buffer_tun", r.error());
+  if (auto r = (*netlink)->set_link(buffer_link->ifindex, true, 0); !r)
+    return fail_start("buffer_tun", r.error());
   (void)sysctl.set(std::string("net/ipv4/conf/") + kBufferTun + "/rp_filter", "0");
   (void)sysctl.set(std::string("net/ipv4/conf/") + kBufferTun + "/forwarding", "1");
   boost::asio::posix::stream_descriptor buffer_sd(io, ::dup(buffer_tun->fd()));
@@ -106,7 +106,8 @@ int run_daemon(const FaConfig& config, const DaemonOptions& options) {
     if (!port->send(dst, p, payload)) log_warn("udp_send_failed", {{"to", dst.to_string()}});
   };
   seams.send_vm_frame = [&vm_link](ByteView frame) {
-    if (auto r = (*vm_link)->send(frame); !r) log_warn("frame_send_failed", {{"reason", r.error().to_string()}});
+    if (auto r = (*vm_link)->send(frame); !r)
+      log_warn("frame_send_failed", {{"reason", r.error().to_string()}});
   };
   const int tun_fd = buffer_tun->fd();
   seams.reinject = [tun_fd](ByteView packet) {
@@ -116,7 +117,8 @@ int run_daemon(const FaConfig& config, const DaemonOptions& options) {
   ::nl_sock* sock = (*netlink)->socket();
   const int vm_ifindex = vm->ifindex;
   int next_gateway = 0;
-  seams.add_gateway_link = [sock, vm_ifindex, &next_gateway, &sysctl](const MacAddress& mac) -> Result<std::string> {
+  seams.add_gateway_link = [sock, vm_ifindex, &next_gateway,
+                            &sysctl](const MacAddress& mac) -> Result<std::string> {
     const std::string name = "vmr-gw" + std::to_string(next_gateway++);
     VMROAM_TRY(int idx, add_macvlan(sock, name, vm_ifindex, mac));
     (void)idx;
@@ -135,15 +137,16 @@ int run_daemon(const FaConfig& config, const DaemonOptions& options) {
   // Packets for buffering visitors: read until EAGAIN per readiness event.
   std::vector<std::uint8_t> buf(65536);
   std::function<void()> arm_buffer = [&] {
-    buffer_sd.async_wait(boost::asio::posix::stream_descriptor::wait_read, [&](const boost::system::error_code& ec) {
-      if (ec) return;
-      for (int i = 0; i < 256; ++i) {
-        const ssize_t n = ::read(buffer_tun->fd(), buf.data(), buf.size());
-        if (n <= 0) break;
-        agent->on_buffered_packet(ByteView(buf.data(), static_cast<std::size_t>(n)));
-      }
-      arm_buffer();
-    });
+    buffer_sd.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                         [&](const boost::system::error_code& ec) {
+                           if (ec) return;
+                           for (int i = 0; i < 256; ++i) {
+                             const ssize_t n = ::read(buffer_tun->fd(), buf.data(), buf.size());
+                             if (n <= 0) break;
+                             agent->on_buffered_packet(ByteView(buf.data(), static_cast<std::size_t>(n)));
+                           }
+                           arm_buffer();
+                         });
   };
   {
     const int fl = ::fcntl(buffer_tun->fd(), F_GETFL);
@@ -195,10 +198,11 @@ int run_daemon(const FaConfig& config, const DaemonOptions& options) {
 
   (*udp)->start([&agent](ByteView p, Ipv4 src, std::uint16_t sport) { agent->on_datagram(p, src, sport); },
                 [&agent] { agent->flush(); });
-  log_info("foreign_agent_ready", {{"udp", config.listen_address.to_string() + ":" + std::to_string((*udp)->local_port())},
-                                   {"api", config.api_socket},
-                                   {"dataplane", std::string((*driver)->name())},
-                                   {"gateway_mode", agent->gateway_mode_anycast() ? "anycast" : "garp"}});
+  log_info("foreign_agent_ready",
+           {{"udp", config.listen_address.to_string() + ":" + std::to_string((*udp)->local_port())},
+            {"api", config.api_socket},
+            {"dataplane", std::string((*driver)->name())},
+            {"gateway_mode", agent->gateway_mode_anycast() ? "anycast" : "garp"}});
   io.run();
   if (!stopping) agent->stop();
   log_info("foreign_agent_stopped", {{"exit_code", std::to_string(exit_code)}});

@@ -14,12 +14,12 @@ namespace vmroam::fa {
 
 namespace {
 
-using std::chrono::duration_cast;
-using std::chrono::milliseconds;
 using binding::Visitor;
 using binding::VisitorState;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
 
-constexpr std::size_t kMaxBatch = 1024;       // datagrams handled per flush
+constexpr std::size_t kMaxBatch = 1024;                   // datagrams handled per flush
 constexpr std::chrono::milliseconds kDepartLinger{2000};  // > one WAN RTT + the HA's commit
 constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 constexpr std::uint16_t kEtherTypeArp = 0x0806;
@@ -42,15 +42,19 @@ bool final_state(VisitorState s) { return s == VisitorState::aborted || s == Vis
 
 }  // namespace
 
-ForeignAgent::ForeignAgent(boost::asio::io_context& io, FaConfig config, ForeignAgentIo seams, store::Store store)
+ForeignAgent::ForeignAgent(boost::asio::io_context& io, FaConfig config, ForeignAgentIo seams,
+                           store::Store store)
     : io_(io), config_(std::move(config)), seams_(std::move(seams)), store_(std::move(store)) {
   started_at_ = seams_.clock->now();
   anycast_ = config_.gateway_mode == "anycast" && seams_.add_gateway_link != nullptr;
   handover_seconds_ = &metrics_.histogram("vmroam_fa_handover_seconds",
                                           "Activate to accepted Registration Reply", api::latency_buckets());
-  overflow_total_ = &metrics_.counter("vmroam_fa_buffer_overflow_total", "Packets dropped: visitor buffer full or too old");
-  buffered_total_ = &metrics_.counter("vmroam_fa_buffered_packets_total", "Packets held for visitors not yet running");
-  flushed_total_ = &metrics_.counter("vmroam_fa_flushed_packets_total", "Buffered packets delivered at resume");
+  overflow_total_ =
+      &metrics_.counter("vmroam_fa_buffer_overflow_total", "Packets dropped: visitor buffer full or too old");
+  buffered_total_ =
+      &metrics_.counter("vmroam_fa_buffered_packets_total", "Packets held for visitors not yet running");
+  flushed_total_ =
+      &metrics_.counter("vmroam_fa_flushed_packets_total", "Buffered packets delivered at resume");
   metrics_.gauge_callback("vmroam_fa_visitors", "Visitors in the list", {},
                           [this] { return static_cast<double>(visitors_.size()); });
   build_router();
@@ -61,12 +65,7 @@ ForeignAgent::~ForeignAgent() { stop(); }
 // ---- Store records: wall-clock time on disk, monotonic in memory --------------------------
 
 store::VisitorRecord ForeignAgent::to_record(const Visitor& v) const {
-  const TimePoint mono = seams_.clock->now();
-  const WallTime wall = seams_.clock->wall_now();
-  auto to_wall_ms = [&](TimePoint t) {
-    const WallTime w = wall + duration_cast<WallTime::duration>(t - mono);
-    return duration_cast<milliseconds>(w.time_since_epoch()).count();
-  };
+  auto to_wall_ms = [this](TimePoint t) { return unix_ms_from(*seams_.clock, t); };
   store::VisitorRecord r;
   r.id = v.id;
   r.home_address = v.home_address;
@@ -93,9 +92,7 @@ store::VisitorRecord ForeignAgent::to_record(const Visitor& v) const {
 }
 
 Visitor ForeignAgent::from_record(const store::VisitorRecord& r) const {
-  const TimePoint mono = seams_.clock->now();
-  const auto wall_ms = duration_cast<milliseconds>(seams_.clock->wall_now().time_since_epoch()).count();
-  auto to_mono = [&](std::int64_t ms) { return mono + milliseconds(ms - wall_ms); };
+  auto to_mono = [this](std::int64_t ms) { return monotonic_from_unix_ms(*seams_.clock, ms); };
   Visitor v;
   v.id = r.id;
   v.home_address = r.home_address;
@@ -125,7 +122,8 @@ void ForeignAgent::persist(const std::string& id) {
   if (!v) return;
   store::Batch b;
   b.put_visitor(to_record(*v));
-  if (auto r = commit(b); !r) log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
+  if (auto r = commit(b); !r)
+    log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
 }
 
 // ---- Start-up and shutdown --------------------------------------------------------------
@@ -135,8 +133,7 @@ Result<void> ForeignAgent::start() {
   if (!link) return fail("vm_interface_missing", config_.vm_interface + ": " + link.error().to_string());
   vm_ifindex_ = link->ifindex;
   vm_mac_ = link->mac;
-  if (config_.gateway_mode == "anycast" && !anycast_)
-    log_warn("anycast_unavailable", {{"fallback", "garp"}});
+  if (config_.gateway_mode == "anycast" && !anycast_) log_warn("anycast_unavailable", {{"fallback", "garp"}});
 
   VMROAM_TRY(std::vector<store::VisitorRecord> records, store_.load_visitors());
   store::Batch drop;
@@ -174,7 +171,8 @@ Result<void> ForeignAgent::start() {
     }
     for (const auto& r : owned->rules) {
       if (r.from.length == 32 && !visitors_.find_by_home_address(r.from.address)) {
-        log_info("stale_rule_removed", {{"from", r.from.to_string()}, {"priority", std::to_string(r.priority)}});
+        log_info("stale_rule_removed",
+                 {{"from", r.from.to_string()}, {"priority", std::to_string(r.priority)}});
         (void)seams_.netlink->remove_rule(r);
       }
     }
@@ -283,17 +281,22 @@ void ForeignAgent::install_delivery(const Visitor& v, Runtime& rt, bool bufferin
     auto it = gateway_links_.find(v.home_gateway_mac);
     if (it == gateway_links_.end()) {
       auto name = seams_.add_gateway_link(v.home_gateway_mac);
-      if (name) it = gateway_links_.emplace(v.home_gateway_mac, GatewayLink{*name, 0}).first;
-      else log_error("gateway_link_failed", {{"mac", v.home_gateway_mac.to_string()}, {"reason", name.error().to_string()}});
+      if (name)
+        it = gateway_links_.emplace(v.home_gateway_mac, GatewayLink{*name, 0}).first;
+      else
+        log_error("gateway_link_failed",
+                  {{"mac", v.home_gateway_mac.to_string()}, {"reason", name.error().to_string()}});
     }
     if (it != gateway_links_.end()) {
       ++it->second.refs;
       rt.gateway_link = it->second.name;
-      dataplane::PolicyRule rule{{hoa, 32}, it->second.name, config_.reverse_table,
-                                 config_.rule_priority + kAnycastRuleOffset};
+      dataplane::PolicyRule rule{
+          {hoa, 32}, it->second.name, config_.reverse_table, config_.rule_priority + kAnycastRuleOffset};
       auto r = dataplane::OwnedRule::create(*seams_.netlink, rule);
-      if (r) rt.anycast_rule.emplace(std::move(*r));
-      else log_error("anycast_rule_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
+      if (r)
+        rt.anycast_rule.emplace(std::move(*r));
+      else
+        log_error("anycast_rule_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
     }
   }
   // Answer ARP for the home gateway on the VM link (per address, shared by its visitors). The
@@ -308,19 +311,27 @@ void ForeignAgent::install_delivery(const Visitor& v, Runtime& rt, bool bufferin
     ++it->second.refs;
   } else {
     auto p = dataplane::OwnedProxyNeighbour::create(*seams_.netlink, {v.home_gateway, proxy_ifindex});
-    if (p) proxies_.emplace(v.home_gateway, SharedProxy{std::move(*p), 1});
-    else log_error("proxy_arp_failed", {{"gateway", v.home_gateway.to_string()}, {"reason", p.error().to_string()}});
+    if (p)
+      proxies_.emplace(v.home_gateway, SharedProxy{std::move(*p), 1});
+    else
+      log_error("proxy_arp_failed",
+                {{"gateway", v.home_gateway.to_string()}, {"reason", p.error().to_string()}});
   }
   // Reverse tunnel (RFC 3024): everything from the HoA goes to its HA.
   acquire_endpoint(rt, {v.home_agent, to_dataplane(v.encapsulation), mip::kRegistrationPort});
-  if (auto r = seams_.driver->route(hoa, v.home_agent); r) rt.tunnel_routed = true;
-  else log_error("reverse_tunnel_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
+  if (auto r = seams_.driver->route(hoa, v.home_agent); r)
+    rt.tunnel_routed = true;
+  else
+    log_error("reverse_tunnel_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
   // Delivery: to the buffer until the VM runs here, else straight to the VM link.
   rt.buffering = buffering && config_.buffer_bytes > 0 && seams_.buffer_ifindex > 0;
   if (rt.buffering) {
-    auto r = dataplane::OwnedRoute::create(*seams_.netlink, {{hoa, 32}, seams_.buffer_ifindex, dataplane::kMainTable});
-    if (r) rt.buffer_route.emplace(std::move(*r));
-    else log_error("buffer_route_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
+    auto r = dataplane::OwnedRoute::create(*seams_.netlink,
+                                           {{hoa, 32}, seams_.buffer_ifindex, dataplane::kMainTable});
+    if (r)
+      rt.buffer_route.emplace(std::move(*r));
+    else
+      log_error("buffer_route_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
   } else {
     route_to_vm_link(v, rt);
   }
@@ -333,9 +344,12 @@ void ForeignAgent::route_to_vm_link(const Visitor& v, Runtime& rt) {
     rt.buffer_route.reset();
   }
   if (rt.host_route) return;
-  auto r = dataplane::OwnedRoute::create(*seams_.netlink, {{v.home_address, 32}, vm_ifindex_, dataplane::kMainTable});
-  if (r) rt.host_route.emplace(std::move(*r));
-  else log_error("host_route_failed", {{"hoa", v.home_address.to_string()}, {"reason", r.error().to_string()}});
+  auto r = dataplane::OwnedRoute::create(*seams_.netlink,
+                                         {{v.home_address, 32}, vm_ifindex_, dataplane::kMainTable});
+  if (r)
+    rt.host_route.emplace(std::move(*r));
+  else
+    log_error("host_route_failed", {{"hoa", v.home_address.to_string()}, {"reason", r.error().to_string()}});
 }
 
 void ForeignAgent::remove_delivery(const Visitor& v, Runtime& rt) {
@@ -347,9 +361,11 @@ void ForeignAgent::remove_delivery(const Visitor& v, Runtime& rt) {
   if (rt.tunnel_routed) (void)seams_.driver->unroute(v.home_address);
   rt.tunnel_routed = false;
   release_endpoint(rt);
-  if (auto it = proxies_.find(v.home_gateway); it != proxies_.end() && --it->second.refs <= 0) proxies_.erase(it);
+  if (auto it = proxies_.find(v.home_gateway); it != proxies_.end() && --it->second.refs <= 0)
+    proxies_.erase(it);
   if (!rt.gateway_link.empty()) {
-    if (auto it = gateway_links_.find(v.home_gateway_mac); it != gateway_links_.end() && --it->second.refs <= 0) {
+    if (auto it = gateway_links_.find(v.home_gateway_mac);
+        it != gateway_links_.end() && --it->second.refs <= 0) {
       if (seams_.remove_gateway_link) seams_.remove_gateway_link(it->second.name);
       gateway_links_.erase(it);
     }
@@ -361,7 +377,8 @@ void ForeignAgent::remove_delivery(const Visitor& v, Runtime& rt) {
 
 void ForeignAgent::on_buffered_packet(ByteView ip) {
   if (ip.size() < 20 || (ip[0] >> 4) != 4) return;
-  const Ipv4 dst((std::uint32_t{ip[16]} << 24) | (std::uint32_t{ip[17]} << 16) | (std::uint32_t{ip[18]} << 8) | ip[19]);
+  const Ipv4 dst((std::uint32_t{ip[16]} << 24) | (std::uint32_t{ip[17]} << 16) |
+                 (std::uint32_t{ip[18]} << 8) | ip[19]);
   const Visitor* v = visitors_.find_by_home_address(dst);
   if (!v) return;
   auto it = runtime_.find(v->id);
@@ -453,7 +470,8 @@ void ForeignAgent::send_garp(const std::string& id) {
 void ForeignAgent::on_vm_frame(ByteView frame) {
   auto eth = wire::parse_ethernet(frame);
   if (!eth) return;
-  if (eth->ethertype != kEtherTypeRarp && eth->ethertype != kEtherTypeArp && eth->ethertype != kEtherTypeIpv4) return;
+  if (eth->ethertype != kEtherTypeRarp && eth->ethertype != kEtherTypeArp && eth->ethertype != kEtherTypeIpv4)
+    return;
   const Visitor* v = visitors_.find_by_mac(eth->src);
   if (!v) return;
   if (eth->ethertype == kEtherTypeArp) answer_home_arp(*v, eth->payload);
@@ -462,7 +480,9 @@ void ForeignAgent::on_vm_frame(ByteView frame) {
   auto it = runtime_.find(id);
   if (it == runtime_.end() || it->second.resumed) return;
   if (v->state == VisitorState::prepared || v->state == VisitorState::failed) (void)begin_registration(id);
-  const char* how = eth->ethertype == kEtherTypeRarp ? "rarp" : eth->ethertype == kEtherTypeArp ? "arp" : "ip";
+  const char* how = eth->ethertype == kEtherTypeRarp  ? "rarp"
+                    : eth->ethertype == kEtherTypeArp ? "arp"
+                                                      : "ip";
   mark_resumed(id, how);
 }
 
@@ -477,7 +497,8 @@ void ForeignAgent::answer_home_arp(const Visitor& v, ByteView arp_payload) {
   if (v.state != VisitorState::active && v.state != VisitorState::registering) return;
   auto arp = wire::parse_arp(arp_payload);
   if (!arp || arp->op != mip::kArpOpRequest) return;
-  if (arp->target_ip == v.home_address || arp->target_ip == v.home_gateway || arp->target_ip.is_zero()) return;
+  if (arp->target_ip == v.home_address || arp->target_ip == v.home_gateway || arp->target_ip.is_zero())
+    return;
   if (arp->sender_ip != v.home_address) return;  // only for the VM itself, at its home address
   const MacAddress answer = anycast_ && !v.home_gateway_mac.is_zero() ? v.home_gateway_mac : vm_mac_;
   wire::ArpPacket reply{mip::kArpOpReply, answer, arp->target_ip, v.mac, v.home_address};
@@ -490,10 +511,12 @@ void ForeignAgent::drop_visitor(const std::string& id, std::string_view why) {
   if (!v) return;
   store::Batch b;
   b.delete_visitor(id);
-  if (auto r = commit(b); !r) log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
+  if (auto r = commit(b); !r)
+    log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
   if (auto it = runtime_.find(id); it != runtime_.end()) {
     remove_delivery(*v, it->second);
-    for (auto& w : it->second.waiters) (void)w.send(api::not_found("visitor " + id + " was removed: " + std::string(why)));
+    for (auto& w : it->second.waiters)
+      (void)w.send(api::not_found("visitor " + id + " was removed: " + std::string(why)));
     runtime_.erase(it);
   }
   log_info("visitor_removed", {{"visitor", id}, {"why", std::string(why)}});
@@ -522,7 +545,8 @@ std::uint64_t ForeignAgent::fresh_identification(const Visitor& v) {
   return auth::next_identification(now, v.identification_sent);
 }
 
-Result<Bytes> ForeignAgent::build_request(const Visitor& v, std::uint16_t lifetime, std::uint64_t identification) const {
+Result<Bytes> ForeignAgent::build_request(const Visitor& v, std::uint16_t lifetime,
+                                          std::uint64_t identification) const {
   ProxyRequestParams p;
   p.home_address = v.home_address;
   p.home_agent = v.home_agent;
@@ -562,11 +586,13 @@ void ForeignAgent::transmit(const std::string& id) {
   if (!v || it == runtime_.end()) return;
   Runtime& rt = it->second;
   const std::uint64_t ident = fresh_identification(*v);
-  const std::uint16_t lifetime = v->lifetime_requested ? v->lifetime_requested
-                                                       : static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.lifetime_s, 0xFFFE));
+  const std::uint16_t lifetime =
+      v->lifetime_requested ? v->lifetime_requested
+                            : static_cast<std::uint16_t>(std::min<std::uint32_t>(config_.lifetime_s, 0xFFFE));
   auto bytes = build_request(*v, lifetime, ident);
   if (!bytes) {
-    fail_registration(id, mip::code::fa_unspecified, "cannot build the request: " + bytes.error().to_string());
+    fail_registration(id, mip::code::fa_unspecified,
+                      "cannot build the request: " + bytes.error().to_string());
     return;
   }
   (void)visitors_.modify(id, [&](Visitor& m) { m.identification_sent = ident; });
@@ -574,8 +600,8 @@ void ForeignAgent::transmit(const std::string& id) {
   ++rt.sent;
   seams_.send_udp(v->home_agent, mip::kRegistrationPort, *bytes);
   count_message(rt.sent == 1 ? "request_sent" : "request_retransmitted");
-  const RetransmitSchedule sched{milliseconds(config_.retransmit_initial_ms), milliseconds(config_.retransmit_max_ms),
-                                 config_.retransmit_attempts};
+  const RetransmitSchedule sched{milliseconds(config_.retransmit_initial_ms),
+                                 milliseconds(config_.retransmit_max_ms), config_.retransmit_attempts};
   // After the last transmission, wait one more (capped) interval for a late reply.
   const auto delay = sched.after(rt.sent).value_or(milliseconds(config_.retransmit_max_ms));
   rt.timer->expires_after(delay);
@@ -652,7 +678,8 @@ void ForeignAgent::depart(const std::string& id) {
   // Gone from the store at once: a restart must not bring a departed visitor back.
   store::Batch b;
   b.delete_visitor(id);
-  if (auto r = commit(b); !r) log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
+  if (auto r = commit(b); !r)
+    log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
   if (!rt.timer) rt.timer = std::make_unique<boost::asio::steady_timer>(io_);
   rt.timer->expires_after(kDepartLinger);
   rt.timer->async_wait([this, id](const boost::system::error_code& ec) {
@@ -713,8 +740,9 @@ void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView r
   if (v->state == VisitorState::departed) {
     // The answer to our deregistration: the HA no longer tunnels here, delivery can go.
     if (rt.deregistration_id) {
-      PendingRequest p{v->home_address, v->home_agent, *rt.deregistration_id,
-                       v->encapsulation == binding::Encapsulation::udp, mn_ha_of(*v), fa_ha_for(v->home_agent)};
+      PendingRequest p{v->home_address,       v->home_agent,
+                       *rt.deregistration_id, v->encapsulation == binding::Encapsulation::udp,
+                       mn_ha_of(*v),          fa_ha_for(v->home_agent)};
       const ReplyVerdict verdict = judge_reply(reply, raw, p, seams_.clock->wall_now());
       if (verdict.outcome != ReplyOutcome::ignore) {
         count_message("deregistration_answered");
@@ -731,13 +759,15 @@ void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView r
   }
   ReplyVerdict verdict;
   for (auto ident : rt.identifications) {
-    PendingRequest p{v->home_address, v->home_agent, ident, v->encapsulation == binding::Encapsulation::udp,
-                     mn_ha_of(*v), fa_ha_for(v->home_agent)};
+    PendingRequest p{v->home_address, v->home_agent,
+                     ident,           v->encapsulation == binding::Encapsulation::udp,
+                     mn_ha_of(*v),    fa_ha_for(v->home_agent)};
     verdict = judge_reply(reply, raw, p, seams_.clock->wall_now());
     if (verdict.outcome != ReplyOutcome::ignore) break;
   }
-  count_message(verdict.outcome == ReplyOutcome::ignore ? std::string("reply_ignored_") + std::string(verdict.reason)
-                                                        : std::string("reply_") + std::string(verdict.reason));
+  count_message(verdict.outcome == ReplyOutcome::ignore
+                    ? std::string("reply_ignored_") + std::string(verdict.reason)
+                    : std::string("reply_") + std::string(verdict.reason));
   switch (verdict.outcome) {
     case ReplyOutcome::ignore:
       return;
@@ -748,7 +778,8 @@ void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView r
         rt.resynced = true;
         rt.sent = 0;
         rt.identifications.clear();
-        log_info("registration_resync", {{"visitor", id}, {"offset_s", std::to_string(verdict.clock_offset_s)}});
+        log_info("registration_resync",
+                 {{"visitor", id}, {"offset_s", std::to_string(verdict.clock_offset_s)}});
         transmit(id);
         return;
       }
@@ -761,8 +792,9 @@ void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView r
         m.last_reply_code = verdict.code;
         m.reason = std::string(verdict.reason);
       });
-      log_warn("registration_denied", {{"visitor", id}, {"code", std::to_string(verdict.code)},
-                                       {"reason", std::string(verdict.reason)}});
+      log_warn(
+          "registration_denied",
+          {{"visitor", id}, {"code", std::to_string(verdict.code)}, {"reason", std::string(verdict.reason)}});
       break;
     }
     case ReplyOutcome::accepted: {
@@ -774,8 +806,9 @@ void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView r
       (void)visitors_.modify(id, [&](Visitor& m) {
         m.last_reply_code = verdict.code;
         m.reason.clear();
-        m.expires_at = verdict.lifetime == mip::kLifetimeInfinite ? TimePoint::max()
-                                                                   : now + std::chrono::seconds(verdict.lifetime);
+        m.expires_at = verdict.lifetime == mip::kLifetimeInfinite
+                           ? TimePoint::max()
+                           : now + std::chrono::seconds(verdict.lifetime);
       });
       if (rt.first_activation) {
         rt.first_activation = false;
@@ -786,11 +819,14 @@ void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView r
       // The HA declined UDP tunnelling (no 44, or code 64): IP-in-IP it is (RFC 3519 §3.2).
       if (v->encapsulation == binding::Encapsulation::udp && !verdict.udp_tunnel) {
         (void)visitors_.modify(id, [&](Visitor& m) { m.encapsulation = binding::Encapsulation::ipip; });
-        (void)seams_.driver->add_tunnel_endpoint({v->home_agent, dataplane::Encapsulation::ipip, mip::kRegistrationPort});
+        (void)seams_.driver->add_tunnel_endpoint(
+            {v->home_agent, dataplane::Encapsulation::ipip, mip::kRegistrationPort});
       }
-      log_info("registration_accepted", {{"visitor", id}, {"hoa", v->home_address.to_string()},
-                                         {"lifetime", std::to_string(verdict.lifetime)},
-                                         {"handover_ms", rt.handover_ms ? std::to_string(*rt.handover_ms) : "-"}});
+      log_info("registration_accepted",
+               {{"visitor", id},
+                {"hoa", v->home_address.to_string()},
+                {"lifetime", std::to_string(verdict.lifetime)},
+                {"handover_ms", rt.handover_ms ? std::to_string(*rt.handover_ms) : "-"}});
       arm_renewal(id);
       break;
     }
@@ -799,7 +835,8 @@ void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView r
   completed.push_back(id);
 }
 
-void ForeignAgent::handle_revocation(const wire::Revocation& rev, ByteView raw, Ipv4 src, std::uint16_t port) {
+void ForeignAgent::handle_revocation(const wire::Revocation& rev, ByteView raw, Ipv4 src,
+                                     std::uint16_t port) {
   // RFC 3543 §3: revocations are FA-HA authenticated; the HA is the one that sent it.
   const Ipv4 ha = rev.home_domain_address.is_zero() ? src : rev.home_domain_address;
   auto sa = fa_ha_for(ha);
@@ -825,8 +862,9 @@ void ForeignAgent::handle_revocation(const wire::Revocation& rev, ByteView raw, 
 }
 
 void ForeignAgent::count_message(std::string_view result) {
-  metrics_.counter("vmroam_fa_registration_messages_total", "UDP 434 control messages by outcome",
-                   {{"result", std::string(result)}})
+  metrics_
+      .counter("vmroam_fa_registration_messages_total", "UDP 434 control messages by outcome",
+               {{"result", std::string(result)}})
       .inc();
 }
 

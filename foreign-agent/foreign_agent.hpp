@@ -139,7 +139,7 @@ class ForeignAgent {
     std::optional<dataplane::OwnedRule> anycast_rule;   // from HoA iif <gateway link>
     std::string gateway_link;                           // its name (anycast)
     bool tunnel_routed = false;
-    Ipv4 endpoint_peer;                                 // the HA we hold an endpoint ref for
+    Ipv4 endpoint_peer;  // the HA we hold an endpoint ref for
     // Buffering.
     bool buffering = false;
     bool resumed = false;
@@ -150,7 +150,7 @@ class ForeignAgent {
     // Registration in flight.
     std::unique_ptr<boost::asio::steady_timer> timer;  // retransmission or renewal
     std::uint32_t sent = 0;
-    std::vector<std::uint64_t> identifications;        // every one sent in this round
+    std::vector<std::uint64_t> identifications;  // every one sent in this round
     bool in_flight = false;
     bool resynced = false;
     bool first_activation = true;
@@ -237,9 +237,9 @@ class ForeignAgent {
   bool anycast_ = false;
   int vm_ifindex_ = 0;
   MacAddress vm_mac_;
-  std::map<Ipv4, SharedProxy> proxies_;             // home gateway → its proxy entry
-  std::map<MacAddress, GatewayLink> gateway_links_; // anycast: gateway MAC → link
-  std::unordered_map<Ipv4, int> endpoint_refs_;     // HA → visitors using its endpoint
+  std::map<Ipv4, SharedProxy> proxies_;                    // home gateway → its proxy entry
+  std::map<MacAddress, GatewayLink> gateway_links_;        // anycast: gateway MAC → link
+  std::unordered_map<Ipv4, int> endpoint_refs_;            // HA → visitors using its endpoint
   std::unordered_map<Ipv4, std::int64_t> clock_offset_s_;  // HA → offset learnt from a 133
   std::vector<Pending> pending_;
   TimePoint started_at_;

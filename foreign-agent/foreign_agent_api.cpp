@@ -85,9 +85,10 @@ Json ForeignAgent::visitor_json(const Visitor& v) const {
   if (v.last_reply_code) j["reply_code"] = *v.last_reply_code;
   if (!v.reason.empty()) j["reason"] = v.reason;
   if (v.state == VisitorState::active && v.expires_at != TimePoint{}) {
-    j["remaining_s"] = v.expires_at == TimePoint::max()
-                           ? Json(nullptr)
-                           : Json(std::chrono::duration_cast<std::chrono::seconds>(v.expires_at - now).count());
+    j["remaining_s"] =
+        v.expires_at == TimePoint::max()
+            ? Json(nullptr)
+            : Json(std::chrono::duration_cast<std::chrono::seconds>(v.expires_at - now).count());
   }
   if (auto it = runtime_.find(v.id); it != runtime_.end()) {
     const Runtime& rt = it->second;
@@ -120,11 +121,13 @@ api::Reply ForeignAgent::api_prepare(const api::Request& req, const api::PathPar
   f.reject_unknown();
   if (f.ok() && v.home_address.is_zero()) f.fail_field("home_address", "must not be 0.0.0.0");
   if (f.ok() && (v.mac.is_zero() || v.mac.is_broadcast())) f.fail_field("mac", "must be a unicast MAC");
-  if (f.ok() && v.home_gateway == v.home_address) f.fail_field("home_gateway", "must differ from home_address");
+  if (f.ok() && v.home_gateway == v.home_address)
+    f.fail_field("home_gateway", "must differ from home_address");
   if (f.ok() && v.home_agent.is_zero()) f.fail_field("home_agent", "must not be 0.0.0.0");
   bool known_ha = false;
   for (const auto& h : config_.home_agents) known_ha |= h.address == v.home_agent;
-  if (f.ok() && !known_ha) f.fail_field("home_agent", v.home_agent.to_string() + " is not a configured home agent");
+  if (f.ok() && !known_ha)
+    f.fail_field("home_agent", v.home_agent.to_string() + " is not a configured home agent");
   if (f.ok() && spi.has_value() != key.has_value())
     f.fail_field(spi ? "key" : "spi", "spi and key come together (the VM's MN-HA association)");
   if (f.ok() && algorithm && !spi) f.fail_field("spi", "required with algorithm");
@@ -155,7 +158,9 @@ api::Reply ForeignAgent::api_prepare(const api::Request& req, const api::PathPar
   if (!added) std::abort();  // checked above
   Runtime& rt = runtime_[v.id];
   install_delivery(**added, rt, /*buffering=*/true);
-  log_info("visitor_prepared", {{"visitor", v.id}, {"hoa", v.home_address.to_string()}, {"mac", v.mac.to_string()},
+  log_info("visitor_prepared", {{"visitor", v.id},
+                                {"hoa", v.home_address.to_string()},
+                                {"mac", v.mac.to_string()},
                                 {"buffering", rt.buffering ? "on" : "off"}});
   return Response::make_json(201, visitor_json(**added));
 }
@@ -183,8 +188,10 @@ api::Reply ForeignAgent::api_show(const api::Request& req, const api::PathParams
   timer->expires_after(std::chrono::milliseconds(*wait_ms));
   timer->async_wait([this, id, responder](const boost::system::error_code& ec) {
     if (ec || !responder.active()) return;
-    if (const Visitor* now = visitors_.find(id)) (void)responder.send(Response::make_json(200, visitor_json(*now)));
-    else (void)responder.send(api::not_found("no visitor " + id));
+    if (const Visitor* now = visitors_.find(id))
+      (void)responder.send(Response::make_json(200, visitor_json(*now)));
+    else
+      (void)responder.send(api::not_found("no visitor " + id));
   });
   responder.on_cancel([timer] { timer->cancel(); });
   runtime_[id].waiters.push_back(responder);

@@ -10,7 +10,8 @@
 namespace vmroam::fa {
 
 Result<wire::RegistrationRequest> build_proxy_request(const ProxyRequestParams& p) {
-  if (!p.mn_ha && !p.fa_ha) return fail("no_authentication", "neither an MN-HA nor an FA-HA key for " + p.home_agent.to_string());
+  if (!p.mn_ha && !p.fa_ha)
+    return fail("no_authentication", "neither an MN-HA nor an FA-HA key for " + p.home_agent.to_string());
   wire::RegistrationRequest r;
   // RFC 3024 §4.1: T asks for the reverse tunnel; nothing with a home source leaves untunnelled.
   r.set_flag(mip::request_flag::T, true);
@@ -36,7 +37,8 @@ Result<wire::RegistrationRequest> build_proxy_request(const ProxyRequestParams& 
   return r;
 }
 
-ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw, const PendingRequest& p, WallTime now) {
+ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw, const PendingRequest& p,
+                         WallTime now) {
   ReplyVerdict v;
   v.code = reply.code;
   if (reply.home_address != p.home_address || reply.home_agent != p.home_agent) {
@@ -89,42 +91,78 @@ ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw, con
 std::string_view reply_code_name(std::uint8_t code) {
   namespace c = mip::code;
   switch (code) {
-    case c::accepted: return "accepted";
-    case c::accepted_no_simultaneous: return "accepted_no_simultaneous";
-    case c::fa_unspecified: return "fa_unspecified";
-    case c::fa_prohibited: return "fa_prohibited";
-    case c::fa_insufficient_resources: return "fa_insufficient_resources";
-    case c::fa_mn_auth_failed: return "fa_mn_auth_failed";
-    case c::fa_ha_auth_failed: return "fa_ha_auth_failed";
-    case c::fa_lifetime_too_long: return "fa_lifetime_too_long";
-    case c::fa_poorly_formed_request: return "fa_poorly_formed_request";
-    case c::fa_poorly_formed_reply: return "fa_poorly_formed_reply";
-    case c::fa_encapsulation_unavailable: return "fa_encapsulation_unavailable";
-    case c::fa_reverse_tunnel_unavailable: return "fa_reverse_tunnel_unavailable";
-    case c::fa_reverse_tunnel_mandatory: return "fa_reverse_tunnel_mandatory";
-    case c::fa_invalid_care_of: return "fa_invalid_care_of";
-    case c::fa_registration_timeout: return "fa_registration_timeout";
-    case c::fa_delivery_style_unsupported: return "fa_delivery_style_unsupported";
-    case c::fa_home_network_unreachable: return "fa_home_network_unreachable";
-    case c::fa_ha_host_unreachable: return "fa_ha_host_unreachable";
-    case c::fa_ha_port_unreachable: return "fa_ha_port_unreachable";
-    case c::fa_ha_unreachable: return "fa_ha_unreachable";
-    case c::ha_unspecified: return "ha_unspecified";
-    case c::ha_prohibited: return "ha_prohibited";
-    case c::ha_insufficient_resources: return "ha_insufficient_resources";
-    case c::ha_mn_auth_failed: return "ha_mn_auth_failed";
-    case c::ha_fa_auth_failed: return "ha_fa_auth_failed";
-    case c::ha_identification_mismatch: return "ha_identification_mismatch";
-    case c::ha_poorly_formed_request: return "ha_poorly_formed_request";
-    case c::ha_too_many_bindings: return "ha_too_many_bindings";
-    case c::ha_unknown_ha_address: return "ha_unknown_ha_address";
-    case c::ha_reverse_tunnel_unavailable: return "ha_reverse_tunnel_unavailable";
-    case c::ha_reverse_tunnel_mandatory: return "ha_reverse_tunnel_mandatory";
-    case c::ha_encapsulation_unavailable: return "ha_encapsulation_unavailable";
-    case c::ha_udp_encapsulation_unavailable: return "ha_udp_encapsulation_unavailable";
-    case c::ha_pmip_unsupported: return "ha_pmip_unsupported";
-    case c::ha_pmip_disallowed: return "ha_pmip_disallowed";
-    default: break;
+    case c::accepted:
+      return "accepted";
+    case c::accepted_no_simultaneous:
+      return "accepted_no_simultaneous";
+    case c::fa_unspecified:
+      return "fa_unspecified";
+    case c::fa_prohibited:
+      return "fa_prohibited";
+    case c::fa_insufficient_resources:
+      return "fa_insufficient_resources";
+    case c::fa_mn_auth_failed:
+      return "fa_mn_auth_failed";
+    case c::fa_ha_auth_failed:
+      return "fa_ha_auth_failed";
+    case c::fa_lifetime_too_long:
+      return "fa_lifetime_too_long";
+    case c::fa_poorly_formed_request:
+      return "fa_poorly_formed_request";
+    case c::fa_poorly_formed_reply:
+      return "fa_poorly_formed_reply";
+    case c::fa_encapsulation_unavailable:
+      return "fa_encapsulation_unavailable";
+    case c::fa_reverse_tunnel_unavailable:
+      return "fa_reverse_tunnel_unavailable";
+    case c::fa_reverse_tunnel_mandatory:
+      return "fa_reverse_tunnel_mandatory";
+    case c::fa_invalid_care_of:
+      return "fa_invalid_care_of";
+    case c::fa_registration_timeout:
+      return "fa_registration_timeout";
+    case c::fa_delivery_style_unsupported:
+      return "fa_delivery_style_unsupported";
+    case c::fa_home_network_unreachable:
+      return "fa_home_network_unreachable";
+    case c::fa_ha_host_unreachable:
+      return "fa_ha_host_unreachable";
+    case c::fa_ha_port_unreachable:
+      return "fa_ha_port_unreachable";
+    case c::fa_ha_unreachable:
+      return "fa_ha_unreachable";
+    case c::ha_unspecified:
+      return "ha_unspecified";
+    case c::ha_prohibited:
+      return "ha_prohibited";
+    case c::ha_insufficient_resources:
+      return "ha_insufficient_resources";
+    case c::ha_mn_auth_failed:
+      return "ha_mn_auth_failed";
+    case c::ha_fa_auth_failed:
+      return "ha_fa_auth_failed";
+    case c::ha_identification_mismatch:
+      return "ha_identification_mismatch";
+    case c::ha_poorly_formed_request:
+      return "ha_poorly_formed_request";
+    case c::ha_too_many_bindings:
+      return "ha_too_many_bindings";
+    case c::ha_unknown_ha_address:
+      return "ha_unknown_ha_address";
+    case c::ha_reverse_tunnel_unavailable:
+      return "ha_reverse_tunnel_unavailable";
+    case c::ha_reverse_tunnel_mandatory:
+      return "ha_reverse_tunnel_mandatory";
+    case c::ha_encapsulation_unavailable:
+      return "ha_encapsulation_unavailable";
+    case c::ha_udp_encapsulation_unavailable:
+      return "ha_udp_encapsulation_unavailable";
+    case c::ha_pmip_unsupported:
+      return "ha_pmip_unsupported";
+    case c::ha_pmip_disallowed:
+      return "ha_pmip_disallowed";
+    default:
+      break;
   }
   if (c::is_fa_denial(code)) return "fa_other";
   if (c::is_ha_denial(code)) return "ha_other";

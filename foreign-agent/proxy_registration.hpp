@@ -39,11 +39,11 @@ namespace vmroam::fa {
 struct ProxyRequestParams {
   Ipv4 home_address;
   Ipv4 home_agent;
-  Ipv4 care_of_address;  // this FA
-  MacAddress mac;        // the VM's MAC: PMIPv4 device ID
+  Ipv4 care_of_address;        // this FA
+  MacAddress mac;              // the VM's MAC: PMIPv4 device ID
   std::uint16_t lifetime = 0;  // 0 deregisters
   std::uint64_t identification = 0;
-  bool udp_tunnel = false;     // ask for RFC 3519 UDP tunnelling (extension 144)
+  bool udp_tunnel = false;  // ask for RFC 3519 UDP tunnelling (extension 144)
   bool revocation_support = true;
   std::optional<auth::SecurityAssociation> mn_ha;  // the visitor's own key, if any
   std::optional<auth::SecurityAssociation> fa_ha;  // the FA-HA key for this HA
@@ -80,8 +80,8 @@ struct ReplyVerdict {
 };
 
 // `raw` are the reply's exact received bytes.
-[[nodiscard]] ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw, const PendingRequest& p,
-                                       WallTime now);
+[[nodiscard]] ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw,
+                                       const PendingRequest& p, WallTime now);
 
 // Name of a reply code for people and metrics ("ha_fa_auth_failed", "fa_registration_timeout"…).
 [[nodiscard]] std::string_view reply_code_name(std::uint8_t code);

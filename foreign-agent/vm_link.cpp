@@ -54,18 +54,19 @@ VmLink::~VmLink() {
 }
 
 void VmLink::arm() {
-  sd_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec) return;
-    // Drain what is there (bounded), then wait again.
-    (void)pcap_dispatch(
-        pcap_, 64,
-        [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
-          auto* self = reinterpret_cast<VmLink*>(user);
-          self->on_frame_(ByteView(bytes, h->caplen));
-        },
-        reinterpret_cast<u_char*>(this));
-    arm();
-  });
+  sd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                 [this](const boost::system::error_code& ec) {
+                   if (ec) return;
+                   // Drain what is there (bounded), then wait again.
+                   (void)pcap_dispatch(
+                       pcap_, 64,
+                       [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
+                         auto* self = reinterpret_cast<VmLink*>(user);
+                         self->on_frame_(ByteView(bytes, h->caplen));
+                       },
+                       reinterpret_cast<u_char*>(this));
+                   arm();
+                 });
 }
 
 Result<void> VmLink::send(ByteView frame) {

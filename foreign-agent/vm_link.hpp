@@ -29,8 +29,8 @@ class VmLink {
  public:
   using FrameHandler = std::function<void(ByteView frame)>;
   // Errors: "pcap_failed" naming the interface and libpcap's reason (needs CAP_NET_RAW).
-  [[nodiscard]] static Result<std::unique_ptr<VmLink>> open(boost::asio::io_context& io, const std::string& ifname,
-                                                            FrameHandler on_frame);
+  [[nodiscard]] static Result<std::unique_ptr<VmLink>> open(boost::asio::io_context& io,
+                                                            const std::string& ifname, FrameHandler on_frame);
   ~VmLink();
   VmLink(const VmLink&) = delete;
   VmLink& operator=(const VmLink&) = delete;
@@ -45,7 +45,8 @@ class VmLink {
 };
 
 // A macvlan named `name` on `lower_ifindex` with MAC `mac`, up. Errors: "gateway_link_failed".
-[[nodiscard]] Result<int> add_macvlan(::nl_sock* sock, const std::string& name, int lower_ifindex, const MacAddress& mac);
+[[nodiscard]] Result<int> add_macvlan(::nl_sock* sock, const std::string& name, int lower_ifindex,
+                                      const MacAddress& mac);
 void delete_link_by_name(::nl_sock* sock, const std::string& name);
 
 }  // namespace vmroam::fa

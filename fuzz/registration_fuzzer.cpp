@@ -22,8 +22,8 @@
 
 namespace {
 
-using vmroam::ByteView;
 using vmroam::Bytes;
+using vmroam::ByteView;
 
 void require(bool condition) {
   if (!condition) std::abort();

@@ -1,33 +1,9 @@
 #include "home-agent/config.hpp"
 
-#include "common/core/hex.hpp"
-
 namespace vmroam::ha {
 
 using config::Json;
 using config::ObjectReader;
-
-Result<SecurityAssociationConfig> parse_security_association(const Json& obj, const std::string& path) {
-  ObjectReader r(obj, path);
-  SecurityAssociationConfig sa;
-  // SPIs 0–255 are reserved (RFC 5944 §1.9).
-  sa.spi = static_cast<std::uint32_t>(r.required_uint("spi", 256, 0xffffffffu));
-  sa.algorithm = r.optional_enum("algorithm", "hmac-sha256", {config::kAlgorithmHmacSha256, config::kAlgorithmHmacMd5});
-  auto key_hex = r.required_string("key");
-  if (r.ok()) {
-    auto key = from_hex(key_hex);
-    if (!key) {
-      r.add_error("bad_field", r.path_of("key") + ": " + key.error().context);
-    } else if (key->size() < 16) {
-      // RFC 5944 §3.5.1: at least 128-bit keys.
-      r.add_error("bad_field", r.path_of("key") + ": at least 16 bytes (32 hex digits) required");
-    } else {
-      sa.key = std::move(*key);
-    }
-  }
-  if (auto e = r.finish()) return fail(*e);
-  return sa;
-}
 
 Result<HaConfig> parse_config(const Json& doc) {
   ObjectReader r(doc, "");
@@ -44,15 +20,18 @@ Result<HaConfig> parse_config(const Json& doc) {
     c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel"});
     c.tun_name = d.optional_string("tun_name", c.tun_name);
     c.route_table = static_cast<std::uint32_t>(d.optional_uint("route_table", c.route_table, 1, 0xffffffffu));
-    c.route_protocol = static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));
+    c.route_protocol =
+        static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));
     if (d.ok() && (c.tun_name.size() > 15 || !c.tun_name.starts_with("vmr")))
       d.add_error("bad_field", "dataplane.tun_name: must start with \"vmr\" and be at most 15 characters");
     if (auto e = d.finish()) return fail(*e);
   }
   if (const Json* reg = r.optional_object("registration")) {
     ObjectReader g(*reg, "registration");
-    c.max_lifetime_s = static_cast<std::uint32_t>(g.optional_uint("max_lifetime_s", c.max_lifetime_s, 1, 65534));
-    c.replay_window_s = static_cast<std::uint32_t>(g.optional_uint("replay_window_s", c.replay_window_s, 1, 3600));
+    c.max_lifetime_s =
+        static_cast<std::uint32_t>(g.optional_uint("max_lifetime_s", c.max_lifetime_s, 1, 65534));
+    c.replay_window_s =
+        static_cast<std::uint32_t>(g.optional_uint("replay_window_s", c.replay_window_s, 1, 3600));
     c.replay = g.optional_enum("replay", c.replay, {"timestamp", "nonce"});
     c.mn_ha_auth = g.optional_enum("mn_ha_auth", c.mn_ha_auth, {"required", "optional"});
     c.fa_ha_auth = g.optional_enum("fa_ha_auth", c.fa_ha_auth, {"required", "optional"});
@@ -83,15 +62,11 @@ Result<HaConfig> parse_config(const Json& doc) {
     c.store_path = s.optional_string("path", c.store_path);
     if (auto e = s.finish()) return fail(*e);
   }
-  if (const Json* api = r.optional_object("api")) {
-    ObjectReader a(*api, "api");
-    c.api_socket = a.optional_string("unix_socket", c.api_socket);
-    if (a.has("tcp")) c.api_tcp = a.required_string("tcp");
-    if (a.has("token_file")) c.api_token_file = a.required_string("token_file");
-    if (a.ok() && c.api_tcp && !c.api_token_file)
-      a.add_error("missing_field", "api.token_file: required when api.tcp is set");
-    if (auto e = a.finish()) return fail(*e);
-  }
+  config::ApiSection api{c.api_socket, c.api_tcp, c.api_token_file};
+  config::read_api_section(r, api);
+  c.api_socket = api.unix_socket;
+  c.api_tcp = api.tcp;
+  c.api_token_file = api.token_file;
   if (auto e = r.finish()) return fail(*e);
 
   // Cross-field rules.
@@ -112,22 +87,14 @@ Result<HaConfig> parse_config_text(std::string_view text) {
   return parse_config(*doc);
 }
 
-namespace {
-Json sa_json(const SecurityAssociationConfig& sa) {
-  return Json{{"spi", sa.spi}, {"algorithm", sa.algorithm}, {"key", "(redacted)"}};
-}
-}  // namespace
-
 Json to_json(const HaConfig& c) {
   Json fas = Json::array();
   for (const auto& f : c.foreign_agents) {
     Json j{{"address", f.address.to_string()}};
-    if (f.fa_ha) j["fa_ha"] = sa_json(*f.fa_ha);
+    if (f.fa_ha) j["fa_ha"] = config::to_json_redacted(*f.fa_ha);
     fas.push_back(std::move(j));
   }
-  Json api{{"unix_socket", c.api_socket}};
-  if (c.api_tcp) api["tcp"] = *c.api_tcp;
-  if (c.api_token_file) api["token_file"] = *c.api_token_file;
+  const Json api = config::to_json(config::ApiSection{c.api_socket, c.api_tcp, c.api_token_file});
   return Json{
       {"address", c.address.to_string()},
       {"listen_address", c.listen_address.to_string()},

@@ -14,12 +14,7 @@
 
 namespace vmroam::ha {
 
-// A security association: the algorithm is bound to the SPI (RFC 5944 §3.5.1).
-struct SecurityAssociationConfig {
-  std::uint32_t spi = 0;
-  std::string algorithm;  // "hmac-sha256" | "hmac-md5"
-  Bytes key;
-};
+using config::SecurityAssociationConfig;
 
 // A foreign agent allowed to register VMs here, with its FA-HA key.
 struct ForeignAgentPeer {
@@ -28,18 +23,18 @@ struct ForeignAgentPeer {
 };
 
 struct HaConfig {
-  Ipv4 address;                  // our address: the Home Agent field; the tunnel's local end
-  Ipv4 listen_address;           // UDP 434 bind address (0.0.0.0 = any)
+  Ipv4 address;         // our address: the Home Agent field; the tunnel's local end
+  Ipv4 listen_address;  // UDP 434 bind address (0.0.0.0 = any)
   std::uint16_t port = 434;
-  Ipv4Prefix home_prefix;        // the home subnet
-  std::string home_interface;    // the home link (proxy ARP, gratuitous ARP)
+  Ipv4Prefix home_prefix;      // the home subnet
+  std::string home_interface;  // the home link (proxy ARP, gratuitous ARP)
   std::string dataplane_driver = "userspace";
   std::string tun_name = "vmr-ha0";
-  std::uint32_t route_table = 254;   // host routes for away VMs (main by default)
+  std::uint32_t route_table = 254;  // host routes for away VMs (main by default)
   std::uint32_t route_protocol = 186;
   std::uint32_t max_lifetime_s = 600;
   std::uint32_t replay_window_s = 7;
-  std::string replay = "timestamp";  // "timestamp" | "nonce"
+  std::string replay = "timestamp";     // "timestamp" | "nonce"
   std::string mn_ha_auth = "optional";  // "required" | "optional": MN-HA (32) extension
   std::string fa_ha_auth = "required";  // "required" | "optional": FA-HA (34) extension
   bool udp_tunnelling = true;           // grant RFC 3519 UDP encapsulation when requested
@@ -47,8 +42,8 @@ struct HaConfig {
   std::vector<ForeignAgentPeer> foreign_agents;
   std::string store_path = "/var/lib/vmroam/ha.db";
   std::string api_socket = "/run/vmroam/ha.sock";
-  std::optional<std::string> api_tcp;        // "127.0.0.1:8434"
-  std::optional<std::string> api_token_file; // required with api_tcp
+  std::optional<std::string> api_tcp;         // "127.0.0.1:8434"
+  std::optional<std::string> api_token_file;  // required with api_tcp
   std::string log_level = "info";
 };
 
@@ -57,8 +52,6 @@ struct HaConfig {
 // Normalised form: every key, defaults filled in, keys redacted.
 [[nodiscard]] config::Json to_json(const HaConfig& config);
 
-// Shared by both agents' configs and APIs.
-[[nodiscard]] Result<SecurityAssociationConfig> parse_security_association(const config::Json& obj,
-                                                                           const std::string& path);
+using config::parse_security_association;
 
 }  // namespace vmroam::ha

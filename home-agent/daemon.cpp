@@ -37,10 +37,9 @@ int run_daemon(const HaConfig& config, const DaemonOptions& options) {
 
   // A router forwards; proxy ARP answers at once (the default proxy_delay waits up to 0.8 s).
   dataplane::Sysctl sysctl;
-  for (const auto& [key, value] :
-       {std::pair<std::string, std::string>{"net/ipv4/ip_forward", "1"},
-        {"net/ipv4/conf/" + config.home_interface + "/forwarding", "1"},
-        {"net/ipv4/neigh/" + config.home_interface + "/proxy_delay", "0"}}) {
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"net/ipv4/ip_forward", "1"},
+                                   {"net/ipv4/conf/" + config.home_interface + "/forwarding", "1"},
+                                   {"net/ipv4/neigh/" + config.home_interface + "/proxy_delay", "0"}}) {
     if (auto r = sysctl.set(key, value); !r) return fail_start("sysctl", r.error());
   }
 
@@ -134,9 +133,10 @@ int run_daemon(const HaConfig& config, const DaemonOptions& options) {
 
   (*udp)->start([&agent](ByteView p, Ipv4 src, std::uint16_t sport) { agent.on_datagram(p, src, sport); },
                 [&agent] { agent.flush(); });
-  log_info("home_agent_ready", {{"udp", config.listen_address.to_string() + ":" + std::to_string((*udp)->local_port())},
-                                {"api", config.api_socket},
-                                {"dataplane", std::string((*driver)->name())}});
+  log_info("home_agent_ready",
+           {{"udp", config.listen_address.to_string() + ":" + std::to_string((*udp)->local_port())},
+            {"api", config.api_socket},
+            {"dataplane", std::string((*driver)->name())}});
   io.run();
   if (!stopping) agent.stop();
   log_info("home_agent_stopped", {{"exit_code", std::to_string(exit_code)}});

@@ -14,9 +14,9 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
-constexpr int kRevocationAttempts = 3;          // RFC 3543 §4: retransmit, then give up
+constexpr int kRevocationAttempts = 3;  // RFC 3543 §4: retransmit, then give up
 constexpr milliseconds kRevocationInitial{1000};
-constexpr std::size_t kMaxBatch = 1024;          // datagrams handled per flush
+constexpr std::size_t kMaxBatch = 1024;  // datagrams handled per flush
 
 std::optional<auth::SecurityAssociation> to_sa(const std::optional<SecurityAssociationConfig>& c) {
   if (!c) return std::nullopt;
@@ -72,13 +72,9 @@ std::unordered_map<Ipv4, ForeignAgent> HomeAgent::foreign_agents_from(const HaCo
 
 // ---- Time in the store is wall-clock; in memory it is monotonic ---------------------------
 
-store::BindingRecord HomeAgent::to_record(const binding::Binding& b, const dataplane::TunnelEndpoint& ep) const {
-  const TimePoint mono = seams_.clock->now();
-  const WallTime wall = seams_.clock->wall_now();
-  auto to_wall_ms = [&](TimePoint t) {
-    const WallTime w = wall + duration_cast<WallTime::duration>(t - mono);
-    return duration_cast<milliseconds>(w.time_since_epoch()).count();
-  };
+store::BindingRecord HomeAgent::to_record(const binding::Binding& b,
+                                          const dataplane::TunnelEndpoint& ep) const {
+  auto to_wall_ms = [this](TimePoint t) { return unix_ms_from(*seams_.clock, t); };
   store::BindingRecord r;
   r.home_address = b.home_address;
   r.care_of_address = b.care_of_address;
@@ -99,23 +95,23 @@ store::BindingRecord HomeAgent::to_record(const binding::Binding& b, const datap
   return r;
 }
 
-dataplane::TunnelEndpoint HomeAgent::endpoint_from_record(const store::BindingRecord& r, const binding::Binding& b) {
+dataplane::TunnelEndpoint HomeAgent::endpoint_from_record(const store::BindingRecord& r,
+                                                          const binding::Binding& b) {
   dataplane::TunnelEndpoint ep{b.care_of_address, b.encapsulation, mip::kRegistrationPort};
   const auto params = api::Json::parse(r.params, nullptr, /*allow_exceptions=*/false);
   if (params.is_object()) {
     if (auto it = params.find("tunnel_peer"); it != params.end() && it->is_string())
       if (auto peer = Ipv4::parse(it->get<std::string>())) ep.peer = *peer;
     if (auto it = params.find("tunnel_port"); it != params.end() && it->is_number_unsigned() &&
-                                               it->get<std::uint64_t>() > 0 && it->get<std::uint64_t>() < 65536)
+                                              it->get<std::uint64_t>() > 0 &&
+                                              it->get<std::uint64_t>() < 65536)
       ep.udp_port = static_cast<std::uint16_t>(it->get<std::uint64_t>());
   }
   return ep;
 }
 
 binding::Binding HomeAgent::from_record(const store::BindingRecord& r) const {
-  const TimePoint mono = seams_.clock->now();
-  const auto wall_ms = duration_cast<milliseconds>(seams_.clock->wall_now().time_since_epoch()).count();
-  auto to_mono = [&](std::int64_t ms) { return mono + milliseconds(ms - wall_ms); };
+  auto to_mono = [this](std::int64_t ms) { return monotonic_from_unix_ms(*seams_.clock, ms); };
   binding::Binding b;
   b.home_address = r.home_address;
   b.care_of_address = r.care_of_address;
@@ -143,7 +139,8 @@ Result<void> HomeAgent::start() {
   for (const auto& r : snap.vms) {
     Vm vm{r.id, r.home_address, r.mac, r.allowed_fas, std::nullopt};
     if (!r.key.empty()) {
-      if (auto alg = auth::parse_algorithm(r.algorithm)) vm.mn_ha = auth::SecurityAssociation{r.spi, *alg, r.key};
+      if (auto alg = auth::parse_algorithm(r.algorithm))
+        vm.mn_ha = auth::SecurityAssociation{r.spi, *alg, r.key};
     }
     vms_.put(std::move(vm));
   }
@@ -166,7 +163,8 @@ Result<void> HomeAgent::start() {
       continue;
     }
     if (auto ok = cache_.restore(b); !ok) {
-      log_warn("binding_not_restored", {{"hoa", b.home_address.to_string()}, {"reason", ok.error().to_string()}});
+      log_warn("binding_not_restored",
+               {{"hoa", b.home_address.to_string()}, {"reason", ok.error().to_string()}});
       drop.delete_binding(b.home_address);
     }
   }
@@ -282,12 +280,15 @@ void HomeAgent::flush() {
   if (!batch.empty()) {
     if (auto ok = commit(batch); !ok) {
       // Nothing of this batch is durable: forget it in memory too, and say so to every sender.
-      log_error("store_commit_failed", {{"reason", ok.error().to_string()}, {"requests", std::to_string(effects.size())}});
+      log_error("store_commit_failed",
+                {{"reason", ok.error().to_string()}, {"requests", std::to_string(effects.size())}});
       for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
         cache_.remove(it->hoa);
         if (it->binding) (void)cache_.restore(*it->binding);
-        if (it->replay) replay_[it->hoa] = *it->replay;
-        else replay_.erase(it->hoa);
+        if (it->replay)
+          replay_[it->hoa] = *it->replay;
+        else
+          replay_.erase(it->hoa);
       }
       for (auto& e : effects) {
         if (e.verdict.kind == VerdictKind::deny) {
@@ -343,7 +344,8 @@ void HomeAgent::handle_one(const Pending& p, store::Batch& batch, std::vector<Un
   count_message(v.reason, v.code);
 
   if (v.kind != VerdictKind::deny || v.replay != replay) {
-    Undo u{req->home_address, current ? std::optional<binding::Binding>(*current) : std::nullopt, std::nullopt};
+    Undo u{req->home_address, current ? std::optional<binding::Binding>(*current) : std::nullopt,
+           std::nullopt};
     if (auto it = replay_.find(req->home_address); it != replay_.end()) u.replay = it->second;
     undo.push_back(std::move(u));
     replay_[req->home_address] = v.replay;
@@ -563,7 +565,8 @@ void HomeAgent::on_expiry() {
     } else {
       for (const auto& b : expired) {
         unbind_kernel_state(b, false);
-        log_info("binding_expired", {{"hoa", b.home_address.to_string()}, {"coa", b.care_of_address.to_string()}});
+        log_info("binding_expired",
+                 {{"hoa", b.home_address.to_string()}, {"coa", b.care_of_address.to_string()}});
         metrics_.counter("vmroam_bindings_expired_total", "Bindings whose lifetime ran out").inc();
       }
     }
@@ -574,7 +577,8 @@ void HomeAgent::on_expiry() {
 void HomeAgent::count_message(std::string_view result, int code) {
   api::Labels labels{{"result", std::string(result)}};
   if (code >= 0) labels.emplace_back("code", std::to_string(code));
-  metrics_.counter("vmroam_registration_messages_total", "UDP 434 control messages by outcome", std::move(labels))
+  metrics_
+      .counter("vmroam_registration_messages_total", "UDP 434 control messages by outcome", std::move(labels))
       .inc();
 }
 

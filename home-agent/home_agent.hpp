@@ -134,7 +134,8 @@ class HomeAgent {
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
 
-  void handle_one(const Pending& p, store::Batch& batch, std::vector<Undo>& undo, std::vector<Effect>& effects);
+  void handle_one(const Pending& p, store::Batch& batch, std::vector<Undo>& undo,
+                  std::vector<Effect>& effects);
   void handle_revocation_ack(const wire::RevocationAck& ack, ByteView raw, Ipv4 src);
   void apply(const Effect& e);
   void bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep);
@@ -150,7 +151,8 @@ class HomeAgent {
   // The record carries the tunnel endpoint in its params when it differs from the care-of
   // address on port 434 (RFC 3519 through a NAT: the NAT's address and port), so that a
   // restart rebuilds the tunnel where it really goes.
-  [[nodiscard]] store::BindingRecord to_record(const binding::Binding& b, const dataplane::TunnelEndpoint& ep) const;
+  [[nodiscard]] store::BindingRecord to_record(const binding::Binding& b,
+                                               const dataplane::TunnelEndpoint& ep) const;
   [[nodiscard]] static dataplane::TunnelEndpoint endpoint_from_record(const store::BindingRecord& r,
                                                                       const binding::Binding& b);
   [[nodiscard]] binding::Binding from_record(const store::BindingRecord& r) const;

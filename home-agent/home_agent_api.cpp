@@ -86,14 +86,14 @@ void HomeAgent::sync_tunnel_metrics() {
   };
   for (const auto& [peer, c] : st.peers) {
     const std::string p = peer.to_string();
-    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction", {{"peer", p}, {"direction", "tx"}},
-         c.tx_packets);
-    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction", {{"peer", p}, {"direction", "rx"}},
-         c.rx_packets);
-    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction", {{"peer", p}, {"direction", "tx"}},
-         c.tx_bytes);
-    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction", {{"peer", p}, {"direction", "rx"}},
-         c.rx_bytes);
+    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction",
+         {{"peer", p}, {"direction", "tx"}}, c.tx_packets);
+    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction",
+         {{"peer", p}, {"direction", "rx"}}, c.rx_packets);
+    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction",
+         {{"peer", p}, {"direction", "tx"}}, c.tx_bytes);
+    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction",
+         {{"peer", p}, {"direction", "rx"}}, c.rx_bytes);
   }
   for (std::size_t i = 0; i < dataplane::kDropReasonCount; ++i) {
     const auto reason = static_cast<dataplane::DropReason>(i);
@@ -123,8 +123,9 @@ Json HomeAgent::binding_json(const binding::Binding& b) const {
          {"care_of_address", b.care_of_address.to_string()},
          {"foreign_agent", b.foreign_agent.to_string()},
          {"lifetime_granted", b.lifetime_granted},
-         {"remaining_s", b.infinite() ? Json(nullptr)
-                                      : Json(std::chrono::duration_cast<std::chrono::seconds>(b.remaining(now)).count())},
+         {"remaining_s",
+          b.infinite() ? Json(nullptr)
+                       : Json(std::chrono::duration_cast<std::chrono::seconds>(b.remaining(now)).count())},
          {"flags", flag_names(b.flags)},
          {"encapsulation", std::string(binding::to_string(b.encapsulation))},
          {"identification", hex64(b.identification)},
@@ -144,7 +145,9 @@ Json HomeAgent::binding_json(const binding::Binding& b) const {
   return j;
 }
 
-api::Reply HomeAgent::api_vm_create(const api::Request& r, const api::PathParams&) { return put_vm(r, {}, true); }
+api::Reply HomeAgent::api_vm_create(const api::Request& r, const api::PathParams&) {
+  return put_vm(r, {}, true);
+}
 api::Reply HomeAgent::api_vm_replace(const api::Request& r, const api::PathParams& p) {
   return put_vm(r, p.at("id"), false);
 }

@@ -67,7 +67,8 @@ Verdict Registrar::decide(const wire::RegistrationRequest& req, ByteView raw, co
 
   // 1. Addressed to us (RFC 5944 §3.8.2.2).
   if (req.home_agent != s.ha_address)
-    return deny(code::ha_unknown_ha_address, "unknown_ha_address", "home agent field " + req.home_agent.to_string());
+    return deny(code::ha_unknown_ha_address, "unknown_ha_address",
+                "home agent field " + req.home_agent.to_string());
 
   // 2. A VM we serve, in our home prefix.
   vm = vms.by_home_address(req.home_address);
@@ -83,7 +84,8 @@ Verdict Registrar::decide(const wire::RegistrationRequest& req, ByteView raw, co
     return deny(code::ha_prohibited, "unknown_fa",
                 "care-of " + req.care_of_address.to_string() + " from " + ctx.source.to_string());
   if (fa && !deregistration && !vm->allows(fa->address))
-    return deny(code::ha_prohibited, "fa_not_allowed", "VM " + vm->id + " may not use " + fa->address.to_string());
+    return deny(code::ha_prohibited, "fa_not_allowed",
+                "VM " + vm->id + " may not use " + fa->address.to_string());
 
   // 4. PMIPv4 per-node authentication method (RFC 5563 §3.1): FA-HA is the one we support.
   bool proxy = false;
@@ -111,7 +113,8 @@ Verdict Registrar::decide(const wire::RegistrationRequest& req, ByteView raw, co
 
   // 6. FA-HA (RFC 5944 §3.5.4).
   if (wire::find_extension(req.extensions, mip::ext::fa_ha_auth)) {
-    if (!fa || !fa->fa_ha) return deny(code::ha_fa_auth_failed, "fa_auth_no_key", "no FA-HA key for the sender");
+    if (!fa || !fa->fa_ha)
+      return deny(code::ha_fa_auth_failed, "fa_auth_no_key", "no FA-HA key for the sender");
     if (auto r = auth::verify(raw, req.extensions, mip::ext::fa_ha_auth, *fa->fa_ha); !r)
       return deny(code::ha_fa_auth_failed, "fa_auth_failed", r.error().to_string());
     authenticated = true;
@@ -148,7 +151,8 @@ Verdict Registrar::decide(const wire::RegistrationRequest& req, ByteView raw, co
     // RFC 3519 §3.2.1: a NAT is detected when the source is not the care-of address.
     const bool nat = ctx.source != req.care_of_address;
     if (!s.udp_tunnelling) {
-      if (utr->force()) return deny(code::ha_udp_encapsulation_unavailable, "udp_tunnelling_unavailable", "disabled");
+      if (utr->force())
+        return deny(code::ha_udp_encapsulation_unavailable, "udp_tunnelling_unavailable", "disabled");
       // Not forced: the extension is skippable and we carry on with IP-in-IP.
     } else if (utr->encapsulation != mip::kIpProtoIpip) {
       return deny(code::ha_udp_encapsulation_unavailable, "udp_tunnelling_unavailable",
@@ -187,8 +191,9 @@ Verdict Registrar::decide(const wire::RegistrationRequest& req, ByteView raw, co
     }
   }
   const std::uint16_t granted = std::min<std::uint16_t>(req.lifetime, s.max_lifetime_s);
-  v.registration = binding::Registration{req.home_address, req.care_of_address, fa ? fa->address : ctx.source,
-                                         granted, req.flags, encapsulation, req.identification};
+  v.registration = binding::Registration{
+      req.home_address, req.care_of_address, fa ? fa->address : ctx.source, granted, req.flags,
+      encapsulation,    req.identification};
   // S set: we keep one binding per home address (RFC 5944 §3.4 code 1).
   const std::uint8_t c = req.simultaneous_bindings() ? code::accepted_no_simultaneous : code::accepted;
   return finish(VerdictKind::bind, c, "accepted", {}, granted);

@@ -57,7 +57,7 @@ struct ForeignAgent {
 };
 
 struct RequestContext {
-  Ipv4 source;                // UDP source address (the FA, or a NAT in front of it)
+  Ipv4 source;  // UDP source address (the FA, or a NAT in front of it)
   std::uint16_t source_port = 0;
   WallTime wall_now{};
   std::uint32_t fresh_nonce = 0;  // nonce replay style: the HA nonce this reply will carry
@@ -101,9 +101,9 @@ class Registrar {
 
   // `raw` are the exact bytes `request` was parsed from (authenticators cover them).
   // `current` is the VM's binding, if any; `replay` its replay state (default when none).
-  [[nodiscard]] Verdict decide(const wire::RegistrationRequest& request, ByteView raw, const RequestContext& ctx,
-                               const VmDirectory& vms, const binding::Binding* current,
-                               const auth::ReplayState& replay) const;
+  [[nodiscard]] Verdict decide(const wire::RegistrationRequest& request, ByteView raw,
+                               const RequestContext& ctx, const VmDirectory& vms,
+                               const binding::Binding* current, const auth::ReplayState& replay) const;
 
   // A 134 (poorly formed) reply for a request that could not be parsed past its fixed part;
   // nullopt when not even the fixed part is there (nothing to answer to).

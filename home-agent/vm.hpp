@@ -17,8 +17,8 @@ struct Vm {
   std::string id;
   Ipv4 home_address;
   MacAddress mac;
-  std::vector<Ipv4> allowed_fas;                  // empty: any configured foreign agent
-  std::optional<auth::SecurityAssociation> mn_ha; // MN-HA key (RFC 5944 §3.5.2), used by proxies too
+  std::vector<Ipv4> allowed_fas;                   // empty: any configured foreign agent
+  std::optional<auth::SecurityAssociation> mn_ha;  // MN-HA key (RFC 5944 §3.5.2), used by proxies too
   friend bool operator==(const Vm&, const Vm&) = default;
 
   [[nodiscard]] bool allows(Ipv4 fa) const {

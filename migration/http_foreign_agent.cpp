@@ -14,8 +14,8 @@ constexpr std::chrono::milliseconds kLongPollSlack{5'000};
 std::string visitor_path(const std::string& id) {
   std::string out = "/v1/visitors/";
   for (unsigned char c : id) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~';
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~';
     if (unreserved) {
       out += static_cast<char>(c);
     } else {
@@ -36,12 +36,15 @@ void HttpForeignAgent::post(std::string target, std::optional<Json> body, Done<J
   client_.async_request(io_, api::Method::post, target, std::move(body), kCallTimeout,
                         [done = std::move(done), target](Result<api::ClientResponse> r) {
                           if (!r) return done(fail(r.error()));
-                          if (r->status / 100 != 2) return done(fail("fa_refused", target + ": " + api::describe_error(*r)));
+                          if (r->status / 100 != 2)
+                            return done(fail("fa_refused", target + ": " + api::describe_error(*r)));
                           done(r->json);
                         });
 }
 
-void HttpForeignAgent::prepare(const Json& visitor, Done<Json> done) { post("/v1/visitors", visitor, std::move(done)); }
+void HttpForeignAgent::prepare(const Json& visitor, Done<Json> done) {
+  post("/v1/visitors", visitor, std::move(done));
+}
 
 void HttpForeignAgent::activate(const std::string& id, Done<Json> done) {
   post(visitor_path(id) + "/activate", Json::object(), std::move(done));
@@ -65,7 +68,8 @@ void HttpForeignAgent::wait_registered(const std::string& id, std::chrono::milli
   client_.async_request(io_, api::Method::get, target, std::nullopt, timeout + kLongPollSlack,
                         [done = std::move(done), target](Result<api::ClientResponse> r) {
                           if (!r) return done(fail(r.error()));
-                          if (r->status != 200) return done(fail("fa_refused", target + ": " + api::describe_error(*r)));
+                          if (r->status != 200)
+                            return done(fail("fa_refused", target + ": " + api::describe_error(*r)));
                           done(outcome_from_visitor(r->json));
                         });
 }

@@ -136,7 +136,8 @@ int parse(int argc, char** argv, Args& a) {
           return 64;
         }
       }
-    } else if (k == "--downtime-limit" || k == "--max-bandwidth" || k == "--timeout" || k == "--retry-deadline") {
+    } else if (k == "--downtime-limit" || k == "--max-bandwidth" || k == "--timeout" ||
+               k == "--retry-deadline") {
       if (!(v = need("a number"))) return 64;
       if (!parse_u64(v, n)) {
         std::fprintf(stderr, "vmroam-migrate: %s: not a non-negative integer: %s\n", k.c_str(), v);
@@ -168,7 +169,9 @@ int parse(int argc, char** argv, Args& a) {
   a.opt.listen_uri = a.listen;
   if (a.fa != "none" || !a.depart_fa.empty()) {
     if (a.vm_json.empty() == a.vm_id.empty()) {
-      std::fprintf(stderr, "vmroam-migrate: exactly one of --vm-json and --vm is required with an FA or --depart-fa\n");
+      std::fprintf(
+          stderr,
+          "vmroam-migrate: exactly one of --vm-json and --vm is required with an FA or --depart-fa\n");
       return 64;
     }
     if (!a.vm_json.empty()) {
@@ -207,7 +210,8 @@ int main(int argc, char** argv) {
     }
     fa = std::make_unique<HttpForeignAgent>(io, *ep, a.fa_token);
   } else {
-    std::fprintf(stderr, "vmroam-migrate: --fa none: no foreign agent, plain QEMU migration (FA steps skipped)\n");
+    std::fprintf(stderr,
+                 "vmroam-migrate: --fa none: no foreign agent, plain QEMU migration (FA steps skipped)\n");
   }
 
   std::unique_ptr<ForeignAgentControl> previous_fa;
@@ -239,7 +243,8 @@ int main(int argc, char** argv) {
   while (ready < 2 && io.run_one()) {
   }
   if (connect_error || ready < 2) {
-    std::fprintf(stderr, "vmroam-migrate: QMP: %s\n", connect_error ? connect_error->to_string().c_str() : "no greeting");
+    std::fprintf(stderr, "vmroam-migrate: QMP: %s\n",
+                 connect_error ? connect_error->to_string().c_str() : "no greeting");
     return 69;
   }
 
@@ -285,12 +290,13 @@ int main(int argc, char** argv) {
                "  real pause (STOP→RESUME) %s, QEMU downtime %s, continue after pre-switchover %s\n"
                "  registration %s (attempts %d, handover %s), previous FA depart %s\n",
                s.outcome.c_str(), s.error.empty() ? "" : ": ", s.error.c_str(), s.accelerator.c_str(),
-               s.tuning.c_str(), s.handover_mode.c_str(), s.fa.c_str(), s.total_time_ms, static_cast<long long>(s.qemu_total_time_ms),
+               s.tuning.c_str(), s.handover_mode.c_str(), s.fa.c_str(), s.total_time_ms,
+               static_cast<long long>(s.qemu_total_time_ms),
                static_cast<unsigned long long>(s.bytes_transferred), static_cast<long long>(s.passes),
                opt_ms(s.real_pause_ms).c_str(),
                s.qemu_downtime_ms ? (std::to_string(*s.qemu_downtime_ms) + " ms").c_str() : "n/a",
-               opt_ms(s.continue_after_pre_switchover_ms).c_str(), s.registration.c_str(), s.activate_attempts,
-               opt_ms(s.handover_ms).c_str(), s.depart.c_str());
+               opt_ms(s.continue_after_pre_switchover_ms).c_str(), s.registration.c_str(),
+               s.activate_attempts, opt_ms(s.handover_ms).c_str(), s.depart.c_str());
   if (!a.json_out.empty()) {
     std::ofstream out(a.json_out);
     out << s.to_json().dump(2) << "\n";
@@ -298,7 +304,9 @@ int main(int argc, char** argv) {
   }
   if (s.ok()) return 0;
   if (s.outcome == "registration_failed") {
-    std::fprintf(stderr, "vmroam-migrate: THE VM MOVED BUT ITS REGISTRATION IS NOT ACTIVE: it is unreachable at its home address\n");
+    std::fprintf(stderr,
+                 "vmroam-migrate: THE VM MOVED BUT ITS REGISTRATION IS NOT ACTIVE: it is unreachable at its "
+                 "home address\n");
     return 2;
   }
   return s.switched ? 2 : 1;

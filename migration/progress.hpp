@@ -12,8 +12,8 @@ namespace vmroam::migration {
 
 struct Progress {
   qmp::MigrationInfo info;
-  std::int64_t passes = 0;   // MIGRATION_PASS events seen
-  double elapsed_s = 0;      // since `migrate` was sent
+  std::int64_t passes = 0;  // MIGRATION_PASS events seen
+  double elapsed_s = 0;     // since `migrate` was sent
 };
 
 // "[#########.........]  45%  120.0/268.0 MiB sent  remaining 140.2 MiB  94.1 Mbit/s

@@ -192,9 +192,8 @@ void QmpClient::complete(std::optional<std::uint64_t> id, Result<Json> r) {
 
 void QmpClient::execute(const std::string& name, const Json& args, ReplyHandler done, int fd) {
   if (closed_) {
-    asio::post(transport_->get_executor(), [done = std::move(done), n = name_] {
-      done(fail("qmp_closed", n + ": connection closed"));
-    });
+    asio::post(transport_->get_executor(),
+               [done = std::move(done), n = name_] { done(fail("qmp_closed", n + ": connection closed")); });
     return;
   }
   auto id = next_id_++;

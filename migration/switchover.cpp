@@ -45,15 +45,24 @@ Json capability_list(const std::vector<std::string>& names) {
 
 const char* to_string(Phase p) {
   switch (p) {
-    case Phase::idle: return "idle";
-    case Phase::preparing: return "preparing";
-    case Phase::configuring: return "configuring";
-    case Phase::migrating: return "migrating";
-    case Phase::cancelling: return "cancelling";
-    case Phase::switching: return "switching";
-    case Phase::registering: return "registering";
-    case Phase::aborting: return "aborting";
-    case Phase::done: return "done";
+    case Phase::idle:
+      return "idle";
+    case Phase::preparing:
+      return "preparing";
+    case Phase::configuring:
+      return "configuring";
+    case Phase::migrating:
+      return "migrating";
+    case Phase::cancelling:
+      return "cancelling";
+    case Phase::switching:
+      return "switching";
+    case Phase::registering:
+      return "registering";
+    case Phase::aborting:
+      return "aborting";
+    case Phase::done:
+      return "done";
   }
   std::abort();
 }
@@ -62,10 +71,13 @@ RegistrationOutcome outcome_from_visitor(const Json& visitor) {
   RegistrationOutcome o;
   o.visitor = visitor;
   if (!visitor.is_object()) return o;
-  if (auto s = visitor.find("state"); s != visitor.end() && s->is_string()) o.visitor_state = s->get<std::string>();
+  if (auto s = visitor.find("state"); s != visitor.end() && s->is_string())
+    o.visitor_state = s->get<std::string>();
   if (o.visitor_state == "active") o.state = RegistrationOutcome::State::active;
-  if (o.visitor_state == "failed" || o.visitor_state == "aborted") o.state = RegistrationOutcome::State::failed;
-  if (auto c = visitor.find("reply_code"); c != visitor.end() && c->is_number_integer()) o.reply_code = c->get<int>();
+  if (o.visitor_state == "failed" || o.visitor_state == "aborted")
+    o.state = RegistrationOutcome::State::failed;
+  if (auto c = visitor.find("reply_code"); c != visitor.end() && c->is_number_integer())
+    o.reply_code = c->get<int>();
   if (auto r = visitor.find("reason"); r != visitor.end() && r->is_string()) o.reason = r->get<std::string>();
   auto handover = [&](const Json& obj) {
     if (!obj.is_object()) return;
@@ -255,11 +267,13 @@ void Switchover::poll_progress() {
     if (!*alive || phase_ == Phase::done) return;
     if (r) {
       auto info = qmp::parse_migration_info(*r);
-      if (info && on_progress_) on_progress_(Progress{*info, passes_, ms_between(migrate_at_, clock_.now()) / 1000.0});
+      if (info && on_progress_)
+        on_progress_(Progress{*info, passes_, ms_between(migrate_at_, clock_.now()) / 1000.0});
       if (info) maybe_activate_early(*info);
     }
-    progress_timer_.expires_after(early_ == Early::holding ? std::min(opt_.progress_interval, kEarlyPollInterval)
-                                                           : opt_.progress_interval);
+    progress_timer_.expires_after(early_ == Early::holding
+                                      ? std::min(opt_.progress_interval, kEarlyPollInterval)
+                                      : opt_.progress_interval);
     progress_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
       if (!ec && *alive) poll_progress();
     });
@@ -285,22 +299,23 @@ void Switchover::maybe_activate_early(const qmp::MigrationInfo& info) {
   fa_->activate(opt_.visitor_id, [this, alive = alive_](Result<Json> r) {
     if (!*alive || phase_ == Phase::done) return;
     note("fa", r ? "activate accepted" : "activate failed: " + r.error().to_string());
-    fa_->wait_registered(opt_.visitor_id, opt_.registration_wait, [this, alive](Result<RegistrationOutcome> o) {
-      if (!*alive || phase_ == Phase::done) return;
-      if (o && o->state == RegistrationOutcome::State::active) {
-        sum_.registration = "active";
-        sum_.handover_ms = o->handover_ms;
-        sum_.activate_to_outcome_ms = ms_between(activate_at_, clock_.now());
-        note("fa", "registration active (before the stop)");
-        return release_hold();
-      }
-      std::string why = !o ? o.error().to_string()
-                           : "registration " + o->visitor_state + " code " + std::to_string(o->reply_code) + " " +
-                                 o->reason;
-      log_error("early_registration_not_active", {{"visitor", opt_.visitor_id}, {"why", why}});
-      // Nothing moved yet: cancel, the VM runs on at the source and keeps its binding.
-      if (phase_ == Phase::migrating) begin_cancel("registration_failed_before_switch", why);
-    });
+    fa_->wait_registered(
+        opt_.visitor_id, opt_.registration_wait, [this, alive](Result<RegistrationOutcome> o) {
+          if (!*alive || phase_ == Phase::done) return;
+          if (o && o->state == RegistrationOutcome::State::active) {
+            sum_.registration = "active";
+            sum_.handover_ms = o->handover_ms;
+            sum_.activate_to_outcome_ms = ms_between(activate_at_, clock_.now());
+            note("fa", "registration active (before the stop)");
+            return release_hold();
+          }
+          std::string why = !o ? o.error().to_string()
+                               : "registration " + o->visitor_state + " code " +
+                                     std::to_string(o->reply_code) + " " + o->reason;
+          log_error("early_registration_not_active", {{"visitor", opt_.visitor_id}, {"why", why}});
+          // Nothing moved yet: cancel, the VM runs on at the source and keeps its binding.
+          if (phase_ == Phase::migrating) begin_cancel("registration_failed_before_switch", why);
+        });
   });
 }
 
@@ -310,10 +325,12 @@ void Switchover::release_hold() {
   if (phase_ != Phase::migrating) return;  // QEMU stopped on its own meanwhile
   const auto target = opt_.downtime_limit_ms.value_or(kQemuDefaultDowntimeMs);
   note("driver", "release downtime-limit " + std::to_string(target));
-  src_.execute("migrate-set-parameters", Json{{"downtime-limit", target}}, [this, alive = alive_](Result<Json> r) {
-    if (!*alive || phase_ == Phase::done) return;
-    if (!r && phase_ == Phase::migrating) begin_cancel("migration_failed", "release downtime-limit: " + r.error().to_string());
-  });
+  src_.execute("migrate-set-parameters", Json{{"downtime-limit", target}},
+               [this, alive = alive_](Result<Json> r) {
+                 if (!*alive || phase_ == Phase::done) return;
+                 if (!r && phase_ == Phase::migrating)
+                   begin_cancel("migration_failed", "release downtime-limit: " + r.error().to_string());
+               });
 }
 
 void Switchover::on_source_event(const Event& e) {
@@ -346,7 +363,8 @@ void Switchover::on_source_event(const Event& e) {
     if (sum_.switched) {
       // After migrate-continue the FA was told to activate, yet the VM stays at the source.
       log_error("migration_failed_after_switch",
-                {{"status", status}, {"action", "undoing the activation (depart or abort); check the home agent's binding"}});
+                {{"status", status},
+                 {"action", "undoing the activation (depart or abort); check the home agent's binding"}});
       sum_.outcome = "failed_after_switch";
       sum_.error = "source reported " + status + " after migrate-continue";
       return undo_after_switch();
@@ -413,7 +431,8 @@ void Switchover::on_pre_switchover() {
       } else {
         sum_.depart = "failed: " + r.error().to_string();
         // Loud: the HA may still tunnel the VM's traffic to the FA it left.
-        log_error("previous_fa_depart_failed", {{"visitor", opt_.visitor_id}, {"error", r.error().to_string()}});
+        log_error("previous_fa_depart_failed",
+                  {{"visitor", opt_.visitor_id}, {"error", r.error().to_string()}});
         note("previous-fa", "depart failed: " + r.error().to_string());
       }
       if (phase_ == Phase::registering && !fa_) after_completion();
@@ -505,41 +524,44 @@ void Switchover::after_completion() {
 }
 
 void Switchover::wait_registration() {
-  fa_->wait_registered(opt_.visitor_id, opt_.registration_wait, [this, alive = alive_](Result<RegistrationOutcome> r) {
-    if (!*alive || phase_ == Phase::done) return;
-    if (r && r->state == RegistrationOutcome::State::active) {
-      sum_.registration = "active";
-      sum_.handover_ms = r->handover_ms;
-      sum_.activate_to_outcome_ms = ms_between(activate_at_, clock_.now());
-      note("fa", "registration active");
-      return finish();
-    }
-    std::string why = !r ? r.error().to_string()
-                         : r->state == RegistrationOutcome::State::failed
-                               ? "registration failed: code " + std::to_string(r->reply_code) + " " + r->reason
-                               : "registration still pending";
-    if (r) {
-      sum_.registration = r->state == RegistrationOutcome::State::failed ? "failed" : "pending";
-      sum_.reply_code = r->reply_code;
-    } else {
-      sum_.registration = "unknown";
-    }
-    // Loud: the VM runs at the destination but its home address may not reach it.
-    log_error("vm_unreachable_registration_not_active",
-              {{"visitor", opt_.visitor_id}, {"why", why}, {"attempt", std::to_string(sum_.activate_attempts)}});
-    note("fa", why);
-    if (ms_between(retry_started_, clock_.now()) + static_cast<double>(backoff_.count()) >
-        static_cast<double>(opt_.retry_deadline.count())) {
-      sum_.outcome = "registration_failed";
-      sum_.error = why + " (gave up after " + std::to_string(sum_.activate_attempts) + " activations)";
-      return finish();
-    }
-    retry_timer_.expires_after(backoff_);
-    backoff_ = std::min(backoff_ * 2, opt_.retry_max);
-    retry_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
-      if (!ec && *alive) retry_activate();
-    });
-  });
+  fa_->wait_registered(
+      opt_.visitor_id, opt_.registration_wait, [this, alive = alive_](Result<RegistrationOutcome> r) {
+        if (!*alive || phase_ == Phase::done) return;
+        if (r && r->state == RegistrationOutcome::State::active) {
+          sum_.registration = "active";
+          sum_.handover_ms = r->handover_ms;
+          sum_.activate_to_outcome_ms = ms_between(activate_at_, clock_.now());
+          note("fa", "registration active");
+          return finish();
+        }
+        std::string why = !r ? r.error().to_string()
+                          : r->state == RegistrationOutcome::State::failed
+                              ? "registration failed: code " + std::to_string(r->reply_code) + " " + r->reason
+                              : "registration still pending";
+        if (r) {
+          sum_.registration = r->state == RegistrationOutcome::State::failed ? "failed" : "pending";
+          sum_.reply_code = r->reply_code;
+        } else {
+          sum_.registration = "unknown";
+        }
+        // Loud: the VM runs at the destination but its home address may not reach it.
+        log_error("vm_unreachable_registration_not_active",
+                  {{"visitor", opt_.visitor_id},
+                   {"why", why},
+                   {"attempt", std::to_string(sum_.activate_attempts)}});
+        note("fa", why);
+        if (ms_between(retry_started_, clock_.now()) + static_cast<double>(backoff_.count()) >
+            static_cast<double>(opt_.retry_deadline.count())) {
+          sum_.outcome = "registration_failed";
+          sum_.error = why + " (gave up after " + std::to_string(sum_.activate_attempts) + " activations)";
+          return finish();
+        }
+        retry_timer_.expires_after(backoff_);
+        backoff_ = std::min(backoff_ * 2, opt_.retry_max);
+        retry_timer_.async_wait([this, alive](const boost::system::error_code& ec) {
+          if (!ec && *alive) retry_activate();
+        });
+      });
 }
 
 void Switchover::retry_activate() {
@@ -571,7 +593,8 @@ void Switchover::cancel(const std::string& why) {
       return;
     case Phase::switching:
     case Phase::registering:
-      log_warn("cancel_too_late", {{"phase", to_string(phase_)}, {"why", "the VM is switching over; finishing"}});
+      log_warn("cancel_too_late",
+               {{"phase", to_string(phase_)}, {"why", "the VM is switching over; finishing"}});
       return;
   }
 }
@@ -637,27 +660,28 @@ void Switchover::undo_after_switch() {
   deadline_timer_.cancel();
   if (!fa_ || !fa_prepared_) return finish();
   phase_ = Phase::aborting;
-  fa_->wait_registered(opt_.visitor_id, opt_.registration_wait, [this, alive = alive_](Result<RegistrationOutcome> r) {
-    if (!*alive) return;
-    const bool active = r && r->state == RegistrationOutcome::State::active;
-    auto undone = [this, alive, active](Result<Json> u) {
-      if (!*alive) return;
-      const std::string how = active ? "departed" : "aborted";
-      if (u) {
-        note("fa", how + " (undoing the activation)");
-      } else {
-        log_error("vm_unreachable_undo_failed",
-                  {{"visitor", opt_.visitor_id}, {"how", how}, {"error", u.error().to_string()}});
-        note("fa", how + " failed: " + u.error().to_string());
-      }
-      finish();
-    };
-    if (active) {
-      fa_->depart(opt_.visitor_id, undone);
-    } else {
-      fa_->abort(opt_.visitor_id, undone);
-    }
-  });
+  fa_->wait_registered(
+      opt_.visitor_id, opt_.registration_wait, [this, alive = alive_](Result<RegistrationOutcome> r) {
+        if (!*alive) return;
+        const bool active = r && r->state == RegistrationOutcome::State::active;
+        auto undone = [this, alive, active](Result<Json> u) {
+          if (!*alive) return;
+          const std::string how = active ? "departed" : "aborted";
+          if (u) {
+            note("fa", how + " (undoing the activation)");
+          } else {
+            log_error("vm_unreachable_undo_failed",
+                      {{"visitor", opt_.visitor_id}, {"how", how}, {"error", u.error().to_string()}});
+            note("fa", how + " failed: " + u.error().to_string());
+          }
+          finish();
+        };
+        if (active) {
+          fa_->depart(opt_.visitor_id, undone);
+        } else {
+          fa_->abort(opt_.visitor_id, undone);
+        }
+      });
 }
 
 void Switchover::finish() {

@@ -62,13 +62,13 @@ enum class Tuning { none, socket };
 enum class Handover { switchover, early };
 
 struct SwitchoverOptions {
-  std::string uri;         // tcp:HOST:PORT — where the destination listens
+  std::string uri;              // tcp:HOST:PORT — where the destination listens
   bool incoming_defer = false;  // destination started with -incoming defer
-  std::string listen_uri;  // for migrate-incoming; defaults to `uri`
+  std::string listen_uri;       // for migrate-incoming; defaults to `uri`
   Tuning tuning = Tuning::none;
   Handover handover = Handover::switchover;
   std::optional<std::uint64_t> downtime_limit_ms;
-  std::optional<std::uint64_t> max_bandwidth;  // bytes/s
+  std::optional<std::uint64_t> max_bandwidth;   // bytes/s
   std::vector<std::string> extra_capabilities;  // set on both sides
   std::string visitor_id;
   Json visitor;  // the prepare body
@@ -81,11 +81,21 @@ struct SwitchoverOptions {
   milliseconds retry_deadline{60'000};
 };
 
-enum class Phase { idle, preparing, configuring, migrating, cancelling, switching, registering, aborting, done };
+enum class Phase {
+  idle,
+  preparing,
+  configuring,
+  migrating,
+  cancelling,
+  switching,
+  registering,
+  aborting,
+  done
+};
 [[nodiscard]] const char* to_string(Phase p);
 
 struct TimelineEntry {
-  double t_ms;  // since start(), driver's monotonic clock
+  double t_ms;       // since start(), driver's monotonic clock
   std::string side;  // source | destination | fa | driver
   std::string what;
 };
@@ -104,15 +114,16 @@ struct Summary {
   std::optional<std::int64_t> qemu_downtime_ms;
   std::uint64_t bytes_transferred = 0;
   std::int64_t passes = 0;
-  std::optional<double> real_pause_ms;      // src STOP → dst RESUME (QMP timestamps)
+  std::optional<double> real_pause_ms;                     // src STOP → dst RESUME (QMP timestamps)
   std::optional<double> continue_after_pre_switchover_ms;  // event seen → continue sent
-  std::optional<double> handover_ms;        // FA-reported activate → HA reply
-  std::optional<double> activate_to_outcome_ms;  // driver-measured upper bound
+  std::optional<double> handover_ms;                       // FA-reported activate → HA reply
+  std::optional<double> activate_to_outcome_ms;            // driver-measured upper bound
   // active | failed | pending | departed (no FA, previous FA departed) | skipped (--fa none)
   std::string registration = "skipped";
   std::string depart = "skipped";
-  std::string handover_mode;  // early | switchover (what ran: early falls back)
-  std::optional<double> activate_before_stop_ms;  // early: activate → pre-switchover seen  // the previous FA's depart: skipped | departed | failed: …
+  std::string handover_mode;                      // early | switchover (what ran: early falls back)
+  std::optional<double> activate_before_stop_ms;  // early: activate → pre-switchover seen  // the previous
+                                                  // FA's depart: skipped | departed | failed: …
   int reply_code = 0;
   int activate_attempts = 0;
   bool switched = false;  // migrate-continue was sent: the VM is (or will be) at the destination

@@ -12,14 +12,20 @@ namespace {
 
 std::string describe(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::string: return "a string";
-    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::boolean:
+      return "a boolean";
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return "a number";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::object: return "an object";
-    default: return "null";
+    case Json::value_t::number_float:
+      return "a number";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    default:
+      return "null";
   }
 }
 
@@ -116,7 +122,8 @@ std::optional<std::string> FieldReader::optional_string(std::string_view name, s
   }
   const auto& s = v->get_ref<const std::string&>();
   if (s.size() < min_len) {
-    fail_field(name, min_len == 1 ? "must not be empty" : "shorter than " + std::to_string(min_len) + " bytes");
+    fail_field(name,
+               min_len == 1 ? "must not be empty" : "shorter than " + std::to_string(min_len) + " bytes");
     return std::nullopt;
   }
   if (s.size() > max_len) {
@@ -135,7 +142,8 @@ std::string FieldReader::require_id(std::string_view name) {
   return s;
 }
 
-std::string FieldReader::require_enum(std::string_view name, std::initializer_list<std::string_view> allowed) {
+std::string FieldReader::require_enum(std::string_view name,
+                                      std::initializer_list<std::string_view> allowed) {
   if (!need(name)) return {};
   return optional_enum(name, allowed).value_or(std::string{});
 }
@@ -182,7 +190,8 @@ std::vector<Ipv4> FieldReader::require_ipv4_list(std::string_view name, std::siz
   return std::move(*list);
 }
 
-std::optional<std::vector<Ipv4>> FieldReader::optional_ipv4_list(std::string_view name, std::size_t max_items) {
+std::optional<std::vector<Ipv4>> FieldReader::optional_ipv4_list(std::string_view name,
+                                                                 std::size_t max_items) {
   const Json* v = find(name);
   if (!v) return std::nullopt;
   if (!v->is_array()) {
@@ -232,7 +241,8 @@ std::optional<std::uint64_t> FieldReader::to_uint(std::string_view name, const J
   std::uint64_t n = 0;
   if (source_ == Source::query && v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
-    if (s.empty() || s.size() > 20 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (s.empty() || s.size() > 20 ||
+        !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       fail_field(name, "not an unsigned integer: " + s);
       return std::nullopt;
     }

@@ -54,11 +54,13 @@ class FieldReader {
   std::string require_id(std::string_view name);
   // One of `allowed`.
   std::string require_enum(std::string_view name, std::initializer_list<std::string_view> allowed);
-  std::optional<std::string> optional_enum(std::string_view name, std::initializer_list<std::string_view> allowed);
+  std::optional<std::string> optional_enum(std::string_view name,
+                                           std::initializer_list<std::string_view> allowed);
 
   Ipv4 require_ipv4(std::string_view name);
   std::optional<Ipv4> optional_ipv4(std::string_view name);
-  std::vector<Ipv4> require_ipv4_list(std::string_view name, std::size_t min_items = 1, std::size_t max_items = 64);
+  std::vector<Ipv4> require_ipv4_list(std::string_view name, std::size_t min_items = 1,
+                                      std::size_t max_items = 64);
   std::optional<std::vector<Ipv4>> optional_ipv4_list(std::string_view name, std::size_t max_items = 64);
   MacAddress require_mac(std::string_view name);
   std::optional<MacAddress> optional_mac(std::string_view name);
@@ -87,7 +89,8 @@ class FieldReader {
   const Json* need(std::string_view name);
   std::string full(std::string_view name) const;
   void set_error(Response r);
-  std::optional<std::uint64_t> to_uint(std::string_view name, const Json& v, std::uint64_t min, std::uint64_t max);
+  std::optional<std::uint64_t> to_uint(std::string_view name, const Json& v, std::uint64_t min,
+                                       std::uint64_t max);
 
   Json object_ = Json::object();
   std::string prefix_;

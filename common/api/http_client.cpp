@@ -26,7 +26,8 @@ Result<Endpoint> Endpoint::parse(std::string_view s) {
     ep.path = std::string(s);
     return ep;
   }
-  if (!s.starts_with("http://")) return fail("bad_endpoint", "expected a socket path or http://host:port: " + std::string(s));
+  if (!s.starts_with("http://"))
+    return fail("bad_endpoint", "expected a socket path or http://host:port: " + std::string(s));
   std::string_view rest = s.substr(7);
   if (rest.ends_with("/")) rest.remove_suffix(1);
   std::string_view host, port;
@@ -42,7 +43,8 @@ Result<Endpoint> Endpoint::parse(std::string_view s) {
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
   }
-  if (host.empty() || host.find('/') != std::string_view::npos) return fail("bad_endpoint", "bad host in " + std::string(s));
+  if (host.empty() || host.find('/') != std::string_view::npos)
+    return fail("bad_endpoint", "bad host in " + std::string(s));
   unsigned long p = 0;
   if (port.empty() || port.size() > 5) return fail("bad_endpoint", "bad port in " + std::string(s));
   for (char c : port) {
@@ -78,7 +80,8 @@ namespace {
 template <class Socket>
 class ClientExchange : public std::enable_shared_from_this<ClientExchange<Socket>> {
  public:
-  ClientExchange(net::io_context& io, HttpClient::Callback done) : socket_(io), timer_(io), done_(std::move(done)) {}
+  ClientExchange(net::io_context& io, HttpClient::Callback done)
+      : socket_(io), timer_(io), done_(std::move(done)) {}
 
   http::request<http::string_body>& request() { return req_; }
   Socket& socket() { return socket_; }
@@ -123,10 +126,11 @@ class ClientExchange : public std::enable_shared_from_this<ClientExchange<Socket
   void read() {
     parser_.emplace();
     parser_->body_limit(HttpClient::kMaxResponse);
-    http::async_read(socket_, buffer_, *parser_, [self = this->shared_from_this()](const error_code& ec, std::size_t) {
-      if (ec) return self->fail_with("bad_response", ec);
-      self->on_response();
-    });
+    http::async_read(socket_, buffer_, *parser_,
+                     [self = this->shared_from_this()](const error_code& ec, std::size_t) {
+                       if (ec) return self->fail_with("bad_response", ec);
+                       self->on_response();
+                     });
   }
 
   void on_response() {
@@ -154,8 +158,8 @@ class ClientExchange : public std::enable_shared_from_this<ClientExchange<Socket
 };
 
 template <class Socket>
-void fill_request(ClientExchange<Socket>& x, Method method, const std::string& target, const std::optional<Json>& body,
-                  const std::string& host, const std::string& token) {
+void fill_request(ClientExchange<Socket>& x, Method method, const std::string& target,
+                  const std::optional<Json>& body, const std::string& host, const std::string& token) {
   auto& req = x.request();
   req.version(11);
   req.method_string(to_string(method));
@@ -174,10 +178,12 @@ void fill_request(ClientExchange<Socket>& x, Method method, const std::string& t
 
 }  // namespace
 
-HttpClient::HttpClient(Endpoint endpoint, std::string token) : endpoint_(std::move(endpoint)), token_(std::move(token)) {}
+HttpClient::HttpClient(Endpoint endpoint, std::string token)
+    : endpoint_(std::move(endpoint)), token_(std::move(token)) {}
 
-void HttpClient::async_request(net::io_context& io, Method method, std::string target, std::optional<Json> body,
-                               std::chrono::milliseconds timeout, Callback done) const {
+void HttpClient::async_request(net::io_context& io, Method method, std::string target,
+                               std::optional<Json> body, std::chrono::milliseconds timeout,
+                               Callback done) const {
   if (endpoint_.kind == Endpoint::Kind::unix_socket) {
     auto x = std::make_shared<ClientExchange<net::local::stream_protocol::socket>>(io, std::move(done));
     fill_request(*x, method, target, body, "localhost", token_);
@@ -189,25 +195,28 @@ void HttpClient::async_request(net::io_context& io, Method method, std::string t
   auto x = std::make_shared<ClientExchange<net::ip::tcp::socket>>(io, std::move(done));
   bool v6 = endpoint_.host.find(':') != std::string::npos;
   fill_request(*x, method, target, body,
-               (v6 ? "[" + endpoint_.host + "]" : endpoint_.host) + ":" + std::to_string(endpoint_.port), token_);
+               (v6 ? "[" + endpoint_.host + "]" : endpoint_.host) + ":" + std::to_string(endpoint_.port),
+               token_);
   auto resolver = std::make_shared<net::ip::tcp::resolver>(io);
   x->on_deadline([resolver] { resolver->cancel(); });
   x->start_deadline(timeout);
-  resolver->async_resolve(endpoint_.host, std::to_string(endpoint_.port),
-                          [x, resolver](const error_code& ec, const net::ip::tcp::resolver::results_type& results) {
-                            if (ec) return x->fail_with("connect_failed", ec);
-                            net::async_connect(x->socket(), results,
-                                               [x](const error_code& cec, const net::ip::tcp::endpoint&) {
-                                                 x->on_connected(cec);
-                                               });
-                          });
+  resolver->async_resolve(
+      endpoint_.host, std::to_string(endpoint_.port),
+      [x, resolver](const error_code& ec, const net::ip::tcp::resolver::results_type& results) {
+        if (ec) return x->fail_with("connect_failed", ec);
+        net::async_connect(x->socket(), results, [x](const error_code& cec, const net::ip::tcp::endpoint&) {
+          x->on_connected(cec);
+        });
+      });
 }
 
-Result<ClientResponse> HttpClient::request(Method method, std::string_view target, const std::optional<Json>& body,
+Result<ClientResponse> HttpClient::request(Method method, std::string_view target,
+                                           const std::optional<Json>& body,
                                            std::chrono::milliseconds timeout) const {
   net::io_context io;
   std::optional<Result<ClientResponse>> out;
-  async_request(io, method, std::string(target), body, timeout, [&out](Result<ClientResponse> r) { out = std::move(r); });
+  async_request(io, method, std::string(target), body, timeout,
+                [&out](Result<ClientResponse> r) { out = std::move(r); });
   io.run();
   if (!out) std::abort();  // every path ends in finish()
   return std::move(*out);

@@ -121,7 +121,11 @@ template <class Socket>
 class Connection final : public ConnectionBase, public std::enable_shared_from_this<Connection<Socket>> {
  public:
   Connection(std::shared_ptr<HttpServer::Impl> server, Socket socket, bool remote, std::uint64_t id)
-      : server_(std::move(server)), socket_(std::move(socket)), timer_(server_->io), remote_(remote), id_(id) {}
+      : server_(std::move(server)),
+        socket_(std::move(socket)),
+        timer_(server_->io),
+        remote_(remote),
+        id_(id) {}
 
   void start() { read_header(); }
 
@@ -169,10 +173,9 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     parser_->body_limit(opts().body_limit);
     keep_alive_ = false;
     arm(buffer_.size() ? opts().request_timeout : opts().idle_timeout);
-    http::async_read_header(socket_, buffer_, *parser_,
-                            [self = this->shared_from_this()](const error_code& ec, std::size_t) {
-                              self->on_header(ec);
-                            });
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = this->shared_from_this()](const error_code& ec, std::size_t) { self->on_header(ec); });
   }
 
   void on_header(const error_code& ec) {
@@ -183,7 +186,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (remote_) {
       auto token = bearer_token(req[http::field::authorization]);
       if (token.empty() || !constant_time_equal(token, server_->options.token)) {
-        respond(unauthorized(token.empty() ? "a bearer token is required on TCP" : "wrong bearer token"), true);
+        respond(unauthorized(token.empty() ? "a bearer token is required on TCP" : "wrong bearer token"),
+                true);
         return;
       }
     }
@@ -191,11 +195,12 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (lower_equals(req[http::field::expect], "100-continue")) {
       // RFC 9110 §10.1.1: tell the client to send the body we are willing to read.
       continue_.emplace(http::status::continue_, 11);
-      http::async_write(socket_, *continue_, [self = this->shared_from_this()](const error_code& wec, std::size_t) {
-        if (self->state_ == State::closed) return;
-        if (wec) return self->close();
-        self->read_body();
-      });
+      http::async_write(socket_, *continue_,
+                        [self = this->shared_from_this()](const error_code& wec, std::size_t) {
+                          if (self->state_ == State::closed) return;
+                          if (wec) return self->close();
+                          self->read_body();
+                        });
       return;
     }
     read_body();
@@ -209,20 +214,23 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   }
 
   void read_body() {
-    http::async_read(socket_, buffer_, *parser_, [self = this->shared_from_this()](const error_code& ec, std::size_t) {
-      if (self->state_ == State::closed) return;
-      if (ec) return self->on_read_error(ec);
-      self->on_request();
-    });
+    http::async_read(socket_, buffer_, *parser_,
+                     [self = this->shared_from_this()](const error_code& ec, std::size_t) {
+                       if (self->state_ == State::closed) return;
+                       if (ec) return self->on_read_error(ec);
+                       self->on_request();
+                     });
   }
 
   void on_read_error(const error_code& ec) {
     if (ec == http::error::body_limit) {
-      respond(too_large(413, "request body larger than " + std::to_string(opts().body_limit) + " bytes"), true);
+      respond(too_large(413, "request body larger than " + std::to_string(opts().body_limit) + " bytes"),
+              true);
     } else if (ec == http::error::header_limit) {
-      respond(too_large(431, "request header larger than " + std::to_string(opts().header_limit) + " bytes"), true);
-    } else if (ec.category() == http::make_error_code(http::error::end_of_stream).category() && ec != http::error::end_of_stream &&
-               ec != http::error::partial_message) {
+      respond(too_large(431, "request header larger than " + std::to_string(opts().header_limit) + " bytes"),
+              true);
+    } else if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+               ec != http::error::end_of_stream && ec != http::error::partial_message) {
       respond(bad_request("malformed HTTP request: " + ec.message()), true);
     } else {
       close();  // the peer went away, or our timer closed the socket
@@ -280,9 +288,9 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   // Keep a read outstanding while the handler works, to notice a client that hangs up.
   void watch() {
     watching_ = true;
-    socket_.async_read_some(buffer_.prepare(1024), [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
-      self->on_watch(ec, n);
-    });
+    socket_.async_read_some(
+        buffer_.prepare(1024),
+        [self = this->shared_from_this()](const error_code& ec, std::size_t n) { self->on_watch(ec, n); });
   }
   void stop_watching() {
     if (!watching_) return;
@@ -352,12 +360,13 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     drain();
   }
   void drain() {
-    socket_.async_read_some(net::buffer(scratch_), [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
-      if (self->state_ != State::lingering) return;
-      self->drained_ += n;
-      if (ec || self->drained_ > kLingerBytes) return self->close();
-      self->drain();
-    });
+    socket_.async_read_some(net::buffer(scratch_),
+                            [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
+                              if (self->state_ != State::lingering) return;
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kLingerBytes) return self->close();
+                              self->drain();
+                            });
   }
 
   void on_timeout() {
@@ -413,7 +422,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
 Result<void> HttpServer::Impl::listen_unix() {
   const std::string& path = options.unix_path;
   net::local::stream_protocol::endpoint ep;
-  if (path.size() >= sizeof(sockaddr_un::sun_path)) return fail("unix_listen_failed", "path too long: " + path);
+  if (path.size() >= sizeof(sockaddr_un::sun_path))
+    return fail("unix_listen_failed", "path too long: " + path);
   ep = net::local::stream_protocol::endpoint(path);
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
@@ -463,7 +473,8 @@ Result<void> HttpServer::Impl::listen_tcp() {
   if (!ec) bound_port = tcp_acceptor->local_endpoint(ec).port();
   if (ec) {
     tcp_acceptor.reset();
-    return fail("tcp_listen_failed", options.tcp_address + ":" + std::to_string(options.tcp_port) + ": " + ec.message());
+    return fail("tcp_listen_failed",
+                options.tcp_address + ":" + std::to_string(options.tcp_port) + ": " + ec.message());
   }
   accept(*tcp_acceptor, true);
   return ok();

@@ -35,10 +35,10 @@ class io_context;
 namespace vmroam::api {
 
 struct HttpServerOptions {
-  std::string unix_path;      // empty: no Unix socket
-  std::string tcp_address;    // empty: no TCP listener; e.g. "127.0.0.1"
-  std::uint16_t tcp_port = 0; // 0: an ephemeral port (see HttpServer::tcp_port())
-  std::string token;          // required when TCP is on
+  std::string unix_path;       // empty: no Unix socket
+  std::string tcp_address;     // empty: no TCP listener; e.g. "127.0.0.1"
+  std::uint16_t tcp_port = 0;  // 0: an ephemeral port (see HttpServer::tcp_port())
+  std::string token;           // required when TCP is on
   std::size_t body_limit = 64 * 1024;
   std::size_t header_limit = 8 * 1024;
   std::chrono::milliseconds idle_timeout{60'000};

@@ -107,8 +107,7 @@ Response Response::make_text(int status, std::string body, std::string_view cont
   return r;
 }
 
-Response error_response(int status, std::string_view code, std::string_view field,
-                        std::string_view message) {
+Response error_response(int status, std::string_view code, std::string_view field, std::string_view message) {
   Json e = Json::object();
   e["code"] = std::string(code);
   if (!field.empty()) e["field"] = std::string(field);

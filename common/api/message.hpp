@@ -75,17 +75,17 @@ struct Response {
                                       std::string_view message);
 
 // One helper per error code of docs/api.md, with its status.
-[[nodiscard]] Response bad_json(std::string_view message);                               // 400
-[[nodiscard]] Response bad_field(std::string_view field, std::string_view message);      // 400
-[[nodiscard]] Response missing_field(std::string_view field);                            // 400
-[[nodiscard]] Response bad_request(std::string_view message);                            // 400
-[[nodiscard]] Response unauthorized(std::string_view message);                           // 401
-[[nodiscard]] Response not_found(std::string_view message);                              // 404
-[[nodiscard]] Response method_not_allowed(std::string_view allow);                       // 405
-[[nodiscard]] Response conflict(std::string_view message);                               // 409
-[[nodiscard]] Response too_large(int status, std::string_view message);                  // 413/431
-[[nodiscard]] Response internal(std::string_view message);                               // 500
-[[nodiscard]] Response unavailable(std::string_view message);                            // 503
+[[nodiscard]] Response bad_json(std::string_view message);                           // 400
+[[nodiscard]] Response bad_field(std::string_view field, std::string_view message);  // 400
+[[nodiscard]] Response missing_field(std::string_view field);                        // 400
+[[nodiscard]] Response bad_request(std::string_view message);                        // 400
+[[nodiscard]] Response unauthorized(std::string_view message);                       // 401
+[[nodiscard]] Response not_found(std::string_view message);                          // 404
+[[nodiscard]] Response method_not_allowed(std::string_view allow);                   // 405
+[[nodiscard]] Response conflict(std::string_view message);                           // 409
+[[nodiscard]] Response too_large(int status, std::string_view message);              // 413/431
+[[nodiscard]] Response internal(std::string_view message);                           // 500
+[[nodiscard]] Response unavailable(std::string_view message);                        // 503
 
 // A library Error (e.g. from the store) as a 500 with its code in the message; use the
 // specific helpers above for anything the client can fix.

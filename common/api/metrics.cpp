@@ -45,7 +45,8 @@ Labels normalise(Labels labels) {
   return labels;
 }
 
-std::string label_text(const Labels& labels, std::string_view extra_name = {}, std::string_view extra_value = {}) {
+std::string label_text(const Labels& labels, std::string_view extra_name = {},
+                       std::string_view extra_value = {}) {
   if (labels.empty() && extra_name.empty()) return {};
   std::string s = "{";
   bool first = true;
@@ -78,10 +79,14 @@ std::string escape_label_value(std::string_view v) {
   std::string s;
   s.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') s += "\\\\";
-    else if (c == '"') s += "\\\"";
-    else if (c == '\n') s += "\\n";
-    else s += c;
+    if (c == '\\')
+      s += "\\\\";
+    else if (c == '"')
+      s += "\\\"";
+    else if (c == '\n')
+      s += "\\n";
+    else
+      s += c;
   }
   return s;
 }
@@ -90,14 +95,18 @@ std::string escape_help(std::string_view v) {
   std::string s;
   s.reserve(v.size());
   for (char c : v) {
-    if (c == '\\') s += "\\\\";
-    else if (c == '\n') s += "\\n";
-    else s += c;
+    if (c == '\\')
+      s += "\\\\";
+    else if (c == '\n')
+      s += "\\n";
+    else
+      s += c;
   }
   return s;
 }
 
-Histogram::Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     if (std::isnan(bounds_[i]) || (i > 0 && !(bounds_[i] > bounds_[i - 1]))) std::abort();
   }
@@ -164,8 +173,8 @@ void MetricsRegistry::gauge_callback(std::string_view name, std::string_view hel
   s.read = std::move(read);
 }
 
-Histogram& MetricsRegistry::histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
-                                      Labels labels) {
+Histogram& MetricsRegistry::histogram(std::string_view name, std::string_view help,
+                                      std::vector<double> bounds, Labels labels) {
   auto& f = family(name, help, kHistogram);
   if (f.series.empty()) f.bounds = bounds;
   if (f.bounds != bounds) std::abort();

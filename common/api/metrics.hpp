@@ -82,7 +82,8 @@ class MetricsRegistry {
   Counter& counter(std::string_view name, std::string_view help, Labels labels = {});
   Gauge& gauge(std::string_view name, std::string_view help, Labels labels = {});
   // A gauge read at render time (cache sizes and the like).
-  void gauge_callback(std::string_view name, std::string_view help, Labels labels, std::function<double()> read);
+  void gauge_callback(std::string_view name, std::string_view help, Labels labels,
+                      std::function<double()> read);
   Histogram& histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
                        Labels labels = {});
 

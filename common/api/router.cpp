@@ -8,10 +8,10 @@ namespace vmroam::api {
 
 namespace detail {
 struct DeferredState {
-  std::optional<Response> pending;            // sent before the transport attached
-  std::function<void(Response)> sink;         // set by the transport
-  std::function<void()> on_cancel;            // set by the handler
-  bool done = false;                          // sent or cancelled
+  std::optional<Response> pending;     // sent before the transport attached
+  std::function<void(Response)> sink;  // set by the transport
+  std::function<void()> on_cancel;     // set by the handler
+  bool done = false;                   // sent or cancelled
 };
 }  // namespace detail
 
@@ -123,7 +123,8 @@ Reply Router::dispatch(const Request& request) const {
     auto params = match(route, segments, bad_escape);
     if (!params) continue;
     if (route.method == request.method) return route.handler(request, *params);
-    if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end()) allowed.push_back(route.method);
+    if (std::find(allowed.begin(), allowed.end(), route.method) == allowed.end())
+      allowed.push_back(route.method);
   }
   if (bad_escape) return bad_request("bad percent escape in path");
   if (!allowed.empty()) return method_not_allowed(allow_header(allowed));

@@ -30,11 +30,13 @@ Result<ByteView> covered_bytes(ByteView message, const wire::Extension& ext) {
   if (ext.raw.size() < ext.header_size() + mip::kSpiSize || ext.offset > message.size() ||
       message.size() - ext.offset < ext.raw.size() ||
       !std::equal(ext.raw.begin(), ext.raw.end(), message.begin() + static_cast<std::ptrdiff_t>(ext.offset)))
-    return fail("bad_extension_offset", describe(ext.type) + " is not at offset " + std::to_string(ext.offset));
+    return fail("bad_extension_offset",
+                describe(ext.type) + " is not at offset " + std::to_string(ext.offset));
   return message.first(end);
 }
 
-Result<wire::Extension> make_auth_extension(ByteView preceding, std::uint8_t type, const SecurityAssociation& sa) {
+Result<wire::Extension> make_auth_extension(ByteView preceding, std::uint8_t type,
+                                            const SecurityAssociation& sa) {
   VMROAM_TRY_VOID(validate(sa));
   const std::size_t auth_size = authenticator_size(sa.algorithm);
   Bytes covered(preceding.begin(), preceding.end());
@@ -56,14 +58,15 @@ Result<void> verify(ByteView message, const wire::ExtensionList& extensions, std
   VMROAM_TRY(const wire::Extension* e, find_auth(extensions, type));
   VMROAM_TRY(wire::AuthExtension a, wire::AuthExtension::from(*e));
   if (a.spi != sa.spi)
-    return fail("spi_mismatch", describe(type) + ": SPI " + std::to_string(a.spi) + ", expected " + std::to_string(sa.spi));
+    return fail("spi_mismatch",
+                describe(type) + ": SPI " + std::to_string(a.spi) + ", expected " + std::to_string(sa.spi));
   VMROAM_TRY(ByteView covered, covered_bytes(message, *e));
   const std::size_t want = authenticator_size(sa.algorithm);
   // A shorter authenticator is a failure, not a prefix compare (and a longer one too).
   if (a.authenticator.size() != want)
     return fail("auth_length_mismatch", describe(type) + ": " + std::to_string(a.authenticator.size()) +
-                                            " bytes, " + std::string(algorithm_name(sa.algorithm)) + " gives " +
-                                            std::to_string(want));
+                                            " bytes, " + std::string(algorithm_name(sa.algorithm)) +
+                                            " gives " + std::to_string(want));
   const Digest d = hmac(sa.algorithm, sa.key, covered);
   if (CRYPTO_memcmp(d.bytes.data(), a.authenticator.data(), want) != 0)
     return fail("auth_mismatch", describe(type) + " with SPI " + std::to_string(sa.spi));
@@ -86,9 +89,9 @@ Result<std::uint32_t> auth_spi(const wire::ExtensionList& extensions, std::uint8
 
 std::span<const std::string_view> failure_reasons() {
   static constexpr std::array<std::string_view, 11> kReasons = {
-      "missing_auth",          "unknown_spi",          "spi_mismatch", "auth_length_mismatch",
-      "auth_mismatch",         "bad_extension_offset", "reserved_spi", "short_key",
-      "long_key",              "unknown_algorithm",    "bad_extension_length",
+      "missing_auth",  "unknown_spi",          "spi_mismatch",         "auth_length_mismatch",
+      "auth_mismatch", "bad_extension_offset", "reserved_spi",         "short_key",
+      "long_key",      "unknown_algorithm",    "bad_extension_length",
   };
   return kReasons;
 }

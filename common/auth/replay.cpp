@@ -27,7 +27,8 @@ std::uint64_t ntp_from_wall(WallTime t) {
     nanos += 1'000'000'000;
     secs -= 1;
   }
-  const auto ntp_secs = static_cast<std::uint32_t>(static_cast<std::uint64_t>(secs + mip::kNtpUnixEpochOffset));
+  const auto ntp_secs =
+      static_cast<std::uint32_t>(static_cast<std::uint64_t>(secs + mip::kNtpUnixEpochOffset));
   const auto frac = static_cast<std::uint32_t>((static_cast<std::uint64_t>(nanos) << 32) / 1'000'000'000u);
   return (std::uint64_t{ntp_secs} << 32) | frac;
 }
@@ -52,7 +53,8 @@ std::int64_t clock_offset_seconds(std::uint64_t reply_id, WallTime now) {
   return static_cast<std::int32_t>(high32(reply_id) - high32(ntp_from_wall(now)));
 }
 
-Result<void> check_timestamp(std::uint64_t id, WallTime now, const ReplayState& s, std::chrono::seconds window) {
+Result<void> check_timestamp(std::uint64_t id, WallTime now, const ReplayState& s,
+                             std::chrono::seconds window) {
   const std::int64_t diff = serial_diff(id, ntp_from_wall(now));
   const std::int64_t limit = static_cast<std::int64_t>(window.count()) << 32;
   if (diff > limit || diff < -limit)
@@ -60,8 +62,9 @@ Result<void> check_timestamp(std::uint64_t id, WallTime now, const ReplayState& 
                 "Identification " + id_hex(id) + " is " + std::to_string(diff / (std::int64_t{1} << 32)) +
                     " s from our clock, window " + std::to_string(window.count()) + " s");
   if (s.has_accepted && serial_diff(id, s.last_accepted) <= 0)
-    return fail("identification_not_increasing",
-                "Identification " + id_hex(id) + " not greater than last accepted " + id_hex(s.last_accepted));
+    return fail(
+        "identification_not_increasing",
+        "Identification " + id_hex(id) + " not greater than last accepted " + id_hex(s.last_accepted));
   return ok();
 }
 
@@ -74,11 +77,13 @@ Result<void> check_nonce(std::uint64_t id, const ReplayState& s) {
     return fail("nonce_mismatch", "request echoes nonce " + std::to_string(high32(id)) + ", expected " +
                                       std::to_string(s.ha_nonce));
   if (s.has_accepted && id == s.last_accepted)
-    return fail("identification_not_increasing", "Identification " + id_hex(id) + " repeats the last accepted");
+    return fail("identification_not_increasing",
+                "Identification " + id_hex(id) + " repeats the last accepted");
   return ok();
 }
 
-Result<void> check_identification(std::uint64_t id, WallTime now, const ReplayState& s, std::chrono::seconds window) {
+Result<void> check_identification(std::uint64_t id, WallTime now, const ReplayState& s,
+                                  std::chrono::seconds window) {
   return s.style == ReplayStyle::nonce ? check_nonce(id, s) : check_timestamp(id, now, s, window);
 }
 

@@ -29,9 +29,9 @@ enum class ReplayStyle : std::uint8_t { timestamp, nonce };
 
 struct ReplayState {
   ReplayStyle style = ReplayStyle::timestamp;
-  bool has_accepted = false;       // false until the first accepted request
-  std::uint64_t last_accepted = 0; // Identification of the last accepted request
-  std::uint32_t ha_nonce = 0;      // nonce style: high 32 bits the next request must carry
+  bool has_accepted = false;        // false until the first accepted request
+  std::uint64_t last_accepted = 0;  // Identification of the last accepted request
+  std::uint32_t ha_nonce = 0;       // nonce style: high 32 bits the next request must carry
   friend bool operator==(const ReplayState&, const ReplayState&) = default;
 };
 
@@ -67,7 +67,8 @@ inline constexpr std::chrono::seconds kDefaultReplayWindow{mip::kDefaultReplayWi
 // (the same request again).
 [[nodiscard]] Result<void> check_nonce(std::uint64_t id, const ReplayState& s);
 // Reply Identification in nonce style (accepted or 133): fresh HA nonce high, MN nonce low.
-[[nodiscard]] constexpr std::uint64_t nonce_reply_identification(std::uint64_t request_id, std::uint32_t new_ha_nonce) {
+[[nodiscard]] constexpr std::uint64_t nonce_reply_identification(std::uint64_t request_id,
+                                                                 std::uint32_t new_ha_nonce) {
   return (std::uint64_t{new_ha_nonce} << 32) | low32(request_id);
 }
 

@@ -13,8 +13,10 @@ namespace vmroam::auth {
 
 std::string_view algorithm_name(Algorithm a) {
   switch (a) {
-    case Algorithm::hmac_md5: return "hmac-md5";
-    case Algorithm::hmac_sha256: return "hmac-sha256";
+    case Algorithm::hmac_md5:
+      return "hmac-md5";
+    case Algorithm::hmac_sha256:
+      return "hmac-sha256";
   }
   std::abort();
 }
@@ -27,8 +29,10 @@ Result<Algorithm> parse_algorithm(std::string_view name) {
 
 std::size_t authenticator_size(Algorithm a) {
   switch (a) {
-    case Algorithm::hmac_md5: return mip::kHmacMd5Size;
-    case Algorithm::hmac_sha256: return mip::kHmacSha256Size;
+    case Algorithm::hmac_md5:
+      return mip::kHmacMd5Size;
+    case Algorithm::hmac_sha256:
+      return mip::kHmacSha256Size;
   }
   std::abort();
 }

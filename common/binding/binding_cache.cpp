@@ -42,8 +42,7 @@ Result<UpsertOutcome> BindingCache::upsert(const Registration& r, TimePoint now)
   if (r.lifetime == mip::kLifetimeDeregister)
     return fail("zero_lifetime", "lifetime 0 is a deregistration for " + r.home_address.to_string());
   if (r.home_address.is_zero()) return fail("zero_home_address");
-  if (r.care_of_address.is_zero())
-    return fail("zero_care_of_address", "for " + r.home_address.to_string());
+  if (r.care_of_address.is_zero()) return fail("zero_care_of_address", "for " + r.home_address.to_string());
 
   auto [it, inserted] = bindings_.try_emplace(r.home_address);
   Binding& b = it->second;

@@ -34,14 +34,14 @@ namespace vmroam::binding {
 struct Binding {
   Ipv4 home_address;
   Ipv4 care_of_address;
-  Ipv4 foreign_agent;              // the registering FA (source of the request), usually == CoA
+  Ipv4 foreign_agent;                  // the registering FA (source of the request), usually == CoA
   std::uint16_t lifetime_granted = 0;  // seconds; 0xFFFF = infinite
   std::uint8_t flags = 0;              // Registration Request flags byte (RFC 5944 §3.3)
   Encapsulation encapsulation = Encapsulation::ipip;
   TimePoint registered_at{};
-  TimePoint expires_at{};          // TimePoint::max() when the lifetime is infinite
-  std::uint64_t identification = 0;    // of the accepted request (RFC 5944 §5.7)
-  std::uint64_t move_seq = 0;          // incremented each time the care-of address changes
+  TimePoint expires_at{};            // TimePoint::max() when the lifetime is infinite
+  std::uint64_t identification = 0;  // of the accepted request (RFC 5944 §5.7)
+  std::uint64_t move_seq = 0;        // incremented each time the care-of address changes
   TrafficCounters counters;
 
   [[nodiscard]] bool infinite() const { return expires_at == TimePoint::max(); }
@@ -71,9 +71,12 @@ enum class UpsertKind : std::uint8_t {
 
 [[nodiscard]] constexpr const char* to_string(UpsertKind k) {
   switch (k) {
-    case UpsertKind::created: return "created";
-    case UpsertKind::refreshed: return "refreshed";
-    case UpsertKind::moved: return "moved";
+    case UpsertKind::created:
+      return "created";
+    case UpsertKind::refreshed:
+      return "refreshed";
+    case UpsertKind::moved:
+      return "moved";
   }
   return "created";  // unreachable
 }

@@ -16,8 +16,10 @@ enum class Encapsulation : std::uint8_t { ipip = 0, udp = 1 };
 
 [[nodiscard]] constexpr std::string_view to_string(Encapsulation e) {
   switch (e) {
-    case Encapsulation::ipip: return "ipip";
-    case Encapsulation::udp: return "udp";
+    case Encapsulation::ipip:
+      return "ipip";
+    case Encapsulation::udp:
+      return "udp";
   }
   return "ipip";  // unreachable: every enumerator is handled above
 }

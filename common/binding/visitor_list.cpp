@@ -9,7 +9,7 @@ namespace vmroam::binding {
 namespace {
 
 constexpr std::array<std::string_view, 6> kStateNames = {"prepared", "registering", "active",
-                                                          "failed",   "aborted",     "departed"};
+                                                         "failed",   "aborted",     "departed"};
 
 // kAllowed[from] is the set of states reachable from `from` (bit per state).
 constexpr unsigned bit(VisitorState s) { return 1u << static_cast<unsigned>(s); }
@@ -41,8 +41,8 @@ Result<const Visitor*> VisitorList::add(Visitor v) {
   if (v.id.empty()) return fail("empty_id");
   if (by_id_.contains(v.id)) return fail("duplicate_id", v.id);
   if (by_home_address_.contains(v.home_address))
-    return fail("duplicate_home_address", v.home_address.to_string() + " already used by " +
-                                              by_home_address_.at(v.home_address)->id);
+    return fail("duplicate_home_address",
+                v.home_address.to_string() + " already used by " + by_home_address_.at(v.home_address)->id);
   if (by_mac_.contains(v.mac))
     return fail("duplicate_mac", v.mac.to_string() + " already used by " + by_mac_.at(v.mac)->id);
   std::string id = v.id;

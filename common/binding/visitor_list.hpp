@@ -51,11 +51,11 @@ struct Visitor {
   std::string id;  // the VM's id in the API
   Ipv4 home_address;
   MacAddress mac;
-  Ipv4 home_gateway;           // the VM's default gateway at home; the FA answers ARP for it
+  Ipv4 home_gateway;  // the VM's default gateway at home; the FA answers ARP for it
   MacAddress home_gateway_mac;
   Ipv4 home_agent;
-  std::uint32_t spi = 0;       // MN-HA (proxy) security association, RFC 5563 §3
-  std::string algorithm;       // "hmac-sha256" | "hmac-md5"
+  std::uint32_t spi = 0;  // MN-HA (proxy) security association, RFC 5563 §3
+  std::string algorithm;  // "hmac-sha256" | "hmac-md5"
   Bytes key;
   std::uint16_t lifetime_requested = 0;  // seconds
   Encapsulation encapsulation = Encapsulation::ipip;

@@ -1,12 +1,15 @@
 #include "common/config/json_reader.hpp"
 
 #include <fstream>
+
 #include <sstream>
+#include "common/core/hex.hpp"
 
 namespace vmroam::config {
 
 ObjectReader::ObjectReader(const Json& object, std::string path) : object_(object), path_(std::move(path)) {
-  if (!object_.is_object()) add_error("bad_field", (path_.empty() ? std::string("document") : path_) + ": expected an object");
+  if (!object_.is_object())
+    add_error("bad_field", (path_.empty() ? std::string("document") : path_) + ": expected an object");
 }
 
 bool ObjectReader::has(std::string_view key) const {
@@ -164,6 +167,51 @@ std::optional<Error> ObjectReader::finish() const {
     }
   }
   return std::nullopt;
+}
+
+Result<SecurityAssociationConfig> parse_security_association(const Json& obj, const std::string& path) {
+  ObjectReader r(obj, path);
+  SecurityAssociationConfig sa;
+  // SPIs 0–255 are reserved (RFC 5944 §1.9).
+  sa.spi = static_cast<std::uint32_t>(r.required_uint("spi", 256, 0xffffffffu));
+  sa.algorithm = r.optional_enum("algorithm", "hmac-sha256", {kAlgorithmHmacSha256, kAlgorithmHmacMd5});
+  auto key_hex = r.required_string("key");
+  if (r.ok()) {
+    auto key = from_hex(key_hex);
+    if (!key) {
+      r.add_error("bad_field", r.path_of("key") + ": " + key.error().context);
+    } else if (key->size() < 16) {
+      // RFC 5944 §3.5.1: at least 128-bit keys.
+      r.add_error("bad_field", r.path_of("key") + ": at least 16 bytes (32 hex digits) required");
+    } else {
+      sa.key = std::move(*key);
+    }
+  }
+  if (auto e = r.finish()) return fail(*e);
+  return sa;
+}
+
+Json to_json_redacted(const SecurityAssociationConfig& sa) {
+  return Json{{"spi", sa.spi}, {"algorithm", sa.algorithm}, {"key", "(redacted)"}};
+}
+
+void read_api_section(ObjectReader& root, ApiSection& api) {
+  const Json* section = root.optional_object("api");
+  if (!section) return;
+  ObjectReader a(*section, root.path_of("api"));
+  api.unix_socket = a.optional_string("unix_socket", api.unix_socket);
+  if (a.has("tcp")) api.tcp = a.required_string("tcp");
+  if (a.has("token_file")) api.token_file = a.required_string("token_file");
+  if (a.ok() && api.tcp && !api.token_file)
+    a.add_error("missing_field", a.path_of("token_file") + ": required when api.tcp is set");
+  if (auto e = a.finish()) root.add_error(e->code, e->context);
+}
+
+Json to_json(const ApiSection& api) {
+  Json j{{"unix_socket", api.unix_socket}};
+  if (api.tcp) j["tcp"] = *api.tcp;
+  if (api.token_file) j["token_file"] = *api.token_file;
+  return j;
 }
 
 Result<Json> parse_json_text(std::string_view text) {

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -68,6 +69,27 @@ class ObjectReader {
 
 // Reads a whole (small) file. Errors name the path.
 [[nodiscard]] Result<std::string> read_text_file(const std::string& path);
+
+// A security association in a config file: the algorithm is bound to the SPI (RFC 5944 §3.5.1).
+struct SecurityAssociationConfig {
+  std::uint32_t spi = 0;
+  std::string algorithm;  // "hmac-sha256" | "hmac-md5"
+  std::vector<std::uint8_t> key;
+};
+// {"spi": 256.., "algorithm": …, "key": hex ≥ 16 bytes}; errors name `path`.
+[[nodiscard]] Result<SecurityAssociationConfig> parse_security_association(const Json& obj,
+                                                                           const std::string& path);
+[[nodiscard]] Json to_json_redacted(const SecurityAssociationConfig& sa);
+
+// The "api" section both agents share: {"unix_socket", "tcp": "addr:port", "token_file"}.
+struct ApiSection {
+  std::string unix_socket;
+  std::optional<std::string> tcp;
+  std::optional<std::string> token_file;
+};
+// Reads root["api"] if present (defaults in `api` otherwise); records errors in `root`.
+void read_api_section(ObjectReader& root, ApiSection& api);
+[[nodiscard]] Json to_json(const ApiSection& api);
 
 // Algorithm names accepted in configs and the API.
 inline constexpr std::string_view kAlgorithmHmacSha256 = "hmac-sha256";

@@ -26,4 +26,17 @@ class SystemClock final : public Clock {
   [[nodiscard]] WallTime wall_now() const override { return std::chrono::system_clock::now(); }
 };
 
+// Durable records keep wall-clock unix milliseconds (monotonic time does not survive a
+// restart); memory keeps monotonic time. Both conversions go through the clock's readings now.
+[[nodiscard]] inline std::int64_t unix_ms_from(const Clock& clock, TimePoint t) {
+  using std::chrono::duration_cast;
+  const WallTime w = clock.wall_now() + duration_cast<WallTime::duration>(t - clock.now());
+  return duration_cast<std::chrono::milliseconds>(w.time_since_epoch()).count();
+}
+[[nodiscard]] inline TimePoint monotonic_from_unix_ms(const Clock& clock, std::int64_t unix_ms) {
+  using std::chrono::duration_cast;
+  const auto now_ms = duration_cast<std::chrono::milliseconds>(clock.wall_now().time_since_epoch()).count();
+  return clock.now() + std::chrono::milliseconds(unix_ms - now_ms);
+}
+
 }  // namespace vmroam

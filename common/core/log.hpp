@@ -25,10 +25,18 @@ using LogSink = void (*)(std::string_view line);
 void set_log_sink(LogSink sink);
 
 void log_event(LogLevel level, std::string_view event, std::initializer_list<LogField> fields = {});
-inline void log_debug(std::string_view e, std::initializer_list<LogField> f = {}) { log_event(LogLevel::debug, e, f); }
-inline void log_info(std::string_view e, std::initializer_list<LogField> f = {}) { log_event(LogLevel::info, e, f); }
-inline void log_warn(std::string_view e, std::initializer_list<LogField> f = {}) { log_event(LogLevel::warn, e, f); }
-inline void log_error(std::string_view e, std::initializer_list<LogField> f = {}) { log_event(LogLevel::error, e, f); }
+inline void log_debug(std::string_view e, std::initializer_list<LogField> f = {}) {
+  log_event(LogLevel::debug, e, f);
+}
+inline void log_info(std::string_view e, std::initializer_list<LogField> f = {}) {
+  log_event(LogLevel::info, e, f);
+}
+inline void log_warn(std::string_view e, std::initializer_list<LogField> f = {}) {
+  log_event(LogLevel::warn, e, f);
+}
+inline void log_error(std::string_view e, std::initializer_list<LogField> f = {}) {
+  log_event(LogLevel::error, e, f);
+}
 
 // Formats one line (exposed for tests): values with spaces, quotes or '=' are quoted.
 [[nodiscard]] std::string format_log_line(LogLevel level, std::string_view event,

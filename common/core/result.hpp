@@ -48,16 +48,25 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   using value_type = T;
-  Result(const T& v) : v_(v) {}             // NOLINT(google-explicit-constructor)
-  Result(T&& v) : v_(std::move(v)) {}       // NOLINT(google-explicit-constructor)
+  Result(const T& v) : v_(v) {}                     // NOLINT(google-explicit-constructor)
+  Result(T&& v) : v_(std::move(v)) {}               // NOLINT(google-explicit-constructor)
   Result(Unexpected u) : v_(std::move(u.error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
 
-  T& value() & { check(); return std::get<0>(v_); }
-  const T& value() const& { check(); return std::get<0>(v_); }
-  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -105,13 +114,13 @@ class [[nodiscard]] Result<void> {
 // Propagate an error: VMROAM_TRY(auto x, parse(...)); or VMROAM_TRY_VOID(check(...));
 #define VMROAM_CONCAT_INNER(a, b) a##b
 #define VMROAM_CONCAT(a, b) VMROAM_CONCAT_INNER(a, b)
-#define VMROAM_TRY_IMPL(tmp, decl, expr)         \
-  auto tmp = (expr);                             \
-  if (!tmp) return ::vmroam::fail(tmp.error());  \
+#define VMROAM_TRY_IMPL(tmp, decl, expr)        \
+  auto tmp = (expr);                            \
+  if (!tmp) return ::vmroam::fail(tmp.error()); \
   decl = std::move(tmp).value()
 #define VMROAM_TRY(decl, expr) VMROAM_TRY_IMPL(VMROAM_CONCAT(vmroam_try_, __LINE__), decl, expr)
-#define VMROAM_TRY_VOID(expr)                                      \
-  do {                                                             \
-    auto vmroam_try_void_ = (expr);                                \
+#define VMROAM_TRY_VOID(expr)                                               \
+  do {                                                                      \
+    auto vmroam_try_void_ = (expr);                                         \
     if (!vmroam_try_void_) return ::vmroam::fail(vmroam_try_void_.error()); \
   } while (0)

@@ -20,10 +20,12 @@ Result<api::HttpServerOptions> api_listener_options(const std::string& unix_sock
   }
   if (tcp) {
     const auto colon = tcp->rfind(':');
-    auto addr = colon == std::string::npos ? Result<Ipv4>(fail("bad_ipv4")) : Ipv4::parse(tcp->substr(0, colon));
+    auto addr =
+        colon == std::string::npos ? Result<Ipv4>(fail("bad_ipv4")) : Ipv4::parse(tcp->substr(0, colon));
     int port = 0;
     if (colon != std::string::npos) {
-      for (char c : tcp->substr(colon + 1)) port = (c >= '0' && c <= '9' && port < 65536) ? port * 10 + (c - '0') : 70000;
+      for (char c : tcp->substr(colon + 1))
+        port = (c >= '0' && c <= '9' && port < 65536) ? port * 10 + (c - '0') : 70000;
     }
     if (!addr || port <= 0 || port > 65535)
       return fail("bad_field", "api.tcp: expected address:port, got \"" + *tcp + "\"");

@@ -12,8 +12,8 @@ namespace vmroam::daemon {
 
 // Errors: "bad_field" (api.tcp not "a.b.c.d:port"), "io_error" (token file unreadable or
 // empty), "mkdir_failed".
-[[nodiscard]] Result<api::HttpServerOptions> api_listener_options(const std::string& unix_socket,
-                                                                  const std::optional<std::string>& tcp,
-                                                                  const std::optional<std::string>& token_file);
+[[nodiscard]] Result<api::HttpServerOptions> api_listener_options(
+    const std::string& unix_socket, const std::optional<std::string>& tcp,
+    const std::optional<std::string>& token_file);
 
 }  // namespace vmroam::daemon

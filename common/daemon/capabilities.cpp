@@ -25,7 +25,8 @@ Result<void> keep_only_network_capabilities() {
   for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c) {
     if (c == CAP_NET_ADMIN || c == CAP_NET_RAW) continue;
     if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0)
-      return fail("capabilities_failed", "PR_CAPBSET_DROP " + std::to_string(c) + ": " + std::strerror(errno));
+      return fail("capabilities_failed",
+                  "PR_CAPBSET_DROP " + std::to_string(c) + ": " + std::strerror(errno));
   }
   // Keep the two across a uid change, should the service manager ever set one.
   prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);

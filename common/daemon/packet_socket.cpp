@@ -26,8 +26,7 @@ Result<PacketSocket> PacketSocket::open(int ifindex, const std::string& ifname) 
   return PacketSocket(fd, ifindex);
 }
 
-PacketSocket::PacketSocket(PacketSocket&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), ifindex_(o.ifindex_) {}
+PacketSocket::PacketSocket(PacketSocket&& o) noexcept : fd_(std::exchange(o.fd_, -1)), ifindex_(o.ifindex_) {}
 
 PacketSocket& PacketSocket::operator=(PacketSocket&& o) noexcept {
   if (this != &o) {

@@ -12,7 +12,8 @@ Result<std::unique_ptr<UdpPort>> UdpPort::open(asio::io_context& io, Ipv4 addres
   p->socket_.open(udp::v4(), ec);
   if (!ec) p->socket_.bind(ep, ec);
   if (!ec) p->socket_.non_blocking(true, ec);
-  if (ec) return fail("udp_bind_failed", address.to_string() + ":" + std::to_string(port) + ": " + ec.message());
+  if (ec)
+    return fail("udp_bind_failed", address.to_string() + ":" + std::to_string(port) + ": " + ec.message());
   return p;
 }
 

@@ -14,7 +14,8 @@ Result<std::unique_ptr<TunnelDriver>> make_tunnel_driver(const DriverConfig& c, 
     VMROAM_TRY(auto d, KernelDriver::create(nl, KernelConfig{c.key, c.local, c.ttl, c.steering}));
     return std::unique_ptr<TunnelDriver>(std::move(d));
   }
-  return fail("unknown_driver", "dataplane driver \"" + std::string(c.name) + "\" (expected \"userspace\" or \"kernel\")");
+  return fail("unknown_driver",
+              "dataplane driver \"" + std::string(c.name) + "\" (expected \"userspace\" or \"kernel\")");
 }
 
 }  // namespace vmroam::dataplane

@@ -17,12 +17,12 @@ struct DriverConfig {
   std::string tun_name = "vmrtun0";  // userspace only
   unsigned mtu = 1468;               // userspace only
   SteeringConfig steering;
-  UdpSender udp_send;                // userspace only
+  UdpSender udp_send;  // userspace only
 };
 
 // Errors: "unknown_driver" naming the bad value; the drivers' own creation errors
 // (e.g. "ipip_unavailable" for "kernel" here).
-Result<std::unique_ptr<TunnelDriver>> make_tunnel_driver(const DriverConfig& config, boost::asio::io_context& io,
-                                                         LibnlNetlink& nl);
+Result<std::unique_ptr<TunnelDriver>> make_tunnel_driver(const DriverConfig& config,
+                                                         boost::asio::io_context& io, LibnlNetlink& nl);
 
 }  // namespace vmroam::dataplane

@@ -44,7 +44,8 @@ KernelDriver::~KernelDriver() {
 
 Result<void> KernelDriver::add_tunnel_endpoint(const TunnelEndpoint& e) {
   if (e.encapsulation != Encapsulation::ipip)
-    return fail("unsupported", "kernel driver does IP-in-IP only; use dataplane driver \"userspace\" for UDP");
+    return fail("unsupported",
+                "kernel driver does IP-in-IP only; use dataplane driver \"userspace\" for UDP");
   if (devices_.contains(e.peer)) return ok();
   VMROAM_TRY(int ifindex, nl_.add_ipip_link(link_name(e.peer), config_.local, e.peer, config_.ttl));
   VMROAM_TRY_VOID(nl_.set_link(ifindex, true, 0));

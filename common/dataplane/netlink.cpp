@@ -176,8 +176,9 @@ Result<void> LibnlNetlink::add_route(const Route& r) {
   int err = rtnl_route_add(sock_, route, NLM_F_EXCL);
   rtnl_route_put(route);
   if (err < 0)
-    return fail(nl_error("add_route_failed", err,
-                         r.dst.to_string() + " dev " + std::to_string(r.ifindex) + " table " + std::to_string(r.table)));
+    return fail(nl_error(
+        "add_route_failed", err,
+        r.dst.to_string() + " dev " + std::to_string(r.ifindex) + " table " + std::to_string(r.table)));
   return ok();
 }
 
@@ -186,7 +187,8 @@ Result<void> LibnlNetlink::remove_route(const Route& r) {
   int err = rtnl_route_delete(sock_, route, 0);
   rtnl_route_put(route);
   if (err < 0)
-    return fail(nl_error("remove_route_failed", err, r.dst.to_string() + " table " + std::to_string(r.table)));
+    return fail(
+        nl_error("remove_route_failed", err, r.dst.to_string() + " table " + std::to_string(r.table)));
   return ok();
 }
 
@@ -203,7 +205,8 @@ Result<void> LibnlNetlink::add_rule(const PolicyRule& r) {
   int err = rtnl_rule_add(sock_, rule, NLM_F_EXCL);
   rtnl_rule_put(rule);
   if (err < 0)
-    return fail(nl_error("add_rule_failed", err, "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
+    return fail(nl_error("add_rule_failed", err,
+                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
   return ok();
 }
 
@@ -212,8 +215,8 @@ Result<void> LibnlNetlink::remove_rule(const PolicyRule& r) {
   int err = rtnl_rule_delete(sock_, rule, 0);
   rtnl_rule_put(rule);
   if (err < 0)
-    return fail(
-        nl_error("remove_rule_failed", err, "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
+    return fail(nl_error("remove_rule_failed", err,
+                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
   return ok();
 }
 
@@ -282,7 +285,8 @@ Result<OwnedObjects> LibnlNetlink::list_owned(const std::vector<int>& our_ifinde
       Route route;
       route.dst = to_prefix(rtnl_route_get_dst(r));
       route.table = rtnl_route_get_table(r);
-      if (rtnl_route_get_nnexthops(r) > 0) route.ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
+      if (rtnl_route_get_nnexthops(r) > 0)
+        route.ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
       out.routes.push_back(route);
     }
   }

@@ -33,7 +33,7 @@ inline constexpr std::uint8_t kRouteProtocol = 186;        // our RTPROT_* tag (
 inline constexpr std::uint32_t kDefaultPolicyTable = 186;  // FA reverse-tunnel table
 inline constexpr std::uint32_t kMainTable = 254;           // RT_TABLE_MAIN
 inline constexpr std::uint32_t kRulePriorityBase = 1860;
-inline constexpr std::uint32_t kRulePriorityRange = 100;   // 1860..1959 are ours
+inline constexpr std::uint32_t kRulePriorityRange = 100;  // 1860..1959 are ours
 inline constexpr std::string_view kLinkPrefix = "vmr";
 
 // dst/len dev ifindex table T proto 186 (scope link: the device is point-to-point or on-link).
@@ -135,7 +135,9 @@ inline constexpr std::string_view kIpipUnavailableMessage =
 
 // Removal for each object kind, so Owned<T> is one template.
 inline Result<void> remove_object(Netlink& nl, const Route& r) { return nl.remove_route(r); }
-inline Result<void> remove_object(Netlink& nl, const ProxyNeighbour& p) { return nl.remove_proxy_neighbour(p); }
+inline Result<void> remove_object(Netlink& nl, const ProxyNeighbour& p) {
+  return nl.remove_proxy_neighbour(p);
+}
 inline Result<void> remove_object(Netlink& nl, const PolicyRule& r) { return nl.remove_rule(r); }
 inline Result<void> add_object(Netlink& nl, const Route& r) { return nl.add_route(r); }
 inline Result<void> add_object(Netlink& nl, const ProxyNeighbour& p) { return nl.add_proxy_neighbour(p); }

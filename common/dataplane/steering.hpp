@@ -20,8 +20,8 @@ namespace vmroam::dataplane {
 
 struct SteeringConfig {
   LookupKey key = LookupKey::destination;
-  std::uint32_t table = kMainTable;            // HA host routes; FA: first policy table
-  std::string reverse_iif;                     // FA: VM-facing link for the rules ("" = any)
+  std::uint32_t table = kMainTable;  // HA host routes; FA: first policy table
+  std::string reverse_iif;           // FA: VM-facing link for the rules ("" = any)
   std::uint32_t rule_priority = kRulePriorityBase;
 };
 
@@ -43,9 +43,9 @@ class Steering {
 
   Netlink& nl_;
   SteeringConfig config_;
-  std::map<Ipv4, OwnedRoute> routes_;  // destination mode
+  std::map<Ipv4, OwnedRoute> routes_;                // destination mode
   std::map<Ipv4, std::pair<int, OwnedRule>> rules_;  // source mode: HoA → (ifindex, rule)
-  std::map<int, OwnedRoute> tables_;   // source mode: ifindex → its default route
+  std::map<int, OwnedRoute> tables_;                 // source mode: ifindex → its default route
 };
 
 }  // namespace vmroam::dataplane

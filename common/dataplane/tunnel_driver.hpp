@@ -46,7 +46,7 @@ enum class LookupKey : std::uint8_t {
 };
 
 struct TunnelEndpoint {
-  Ipv4 peer;                                        // CoA (at the HA) or HA address (at the FA)
+  Ipv4 peer;  // CoA (at the HA) or HA address (at the FA)
   Encapsulation encapsulation = Encapsulation::ipip;
   std::uint16_t udp_port = mip::kRegistrationPort;  // peer's UDP port (NAT may change it)
   friend bool operator==(const TunnelEndpoint&, const TunnelEndpoint&) = default;
@@ -54,20 +54,20 @@ struct TunnelEndpoint {
 
 // Why a packet was not forwarded. Every drop is counted under exactly one reason.
 enum class DropReason : std::uint8_t {
-  unknown_peer,        // outer source is not a registered tunnel endpoint
-  malformed,           // not a valid IPv4 / IP-in-IP / RFC 3519 packet
-  no_route,            // outbound inner address has no route (no binding/visitor)
-  peer_mismatch,       // inbound inner address is not bound to the sending peer (anti-spoof)
-  no_endpoint,         // routed to a peer whose endpoint was removed
-  too_big,             // encapsulated packet exceeds the buffer or path MTU
-  send_failed,         // the outer socket refused the packet
-  deliver_failed,      // writing the inner packet to the kernel (TUN) failed
+  unknown_peer,    // outer source is not a registered tunnel endpoint
+  malformed,       // not a valid IPv4 / IP-in-IP / RFC 3519 packet
+  no_route,        // outbound inner address has no route (no binding/visitor)
+  peer_mismatch,   // inbound inner address is not bound to the sending peer (anti-spoof)
+  no_endpoint,     // routed to a peer whose endpoint was removed
+  too_big,         // encapsulated packet exceeds the buffer or path MTU
+  send_failed,     // the outer socket refused the packet
+  deliver_failed,  // writing the inner packet to the kernel (TUN) failed
   count_,
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
 [[nodiscard]] constexpr std::string_view to_string(DropReason r) {
   constexpr std::array<std::string_view, kDropReasonCount> kNames = {
-      "unknown_peer", "malformed", "no_route", "peer_mismatch",
+      "unknown_peer", "malformed", "no_route",    "peer_mismatch",
       "no_endpoint",  "too_big",   "send_failed", "deliver_failed"};
   return kNames[static_cast<std::size_t>(r)];
 }

@@ -41,12 +41,12 @@ using UdpSender = std::function<bool(Ipv4 dst, std::uint16_t port, ByteView payl
 
 struct UserspaceConfig {
   LookupKey key = LookupKey::destination;
-  Ipv4 local;                      // outer source (this agent's tunnel address); 0 = kernel picks
+  Ipv4 local;  // outer source (this agent's tunnel address); 0 = kernel picks
   std::string tun_name = "vmrtun0";
-  unsigned mtu = 1468;             // 1500 − 20 (IPv4) − 8 (UDP) − 4 (RFC 3519 header)
-  std::uint8_t ttl = 64;           // outer TTL (RFC 2003 §3.1)
-  SteeringConfig steering;         // key is overwritten with `key`
-  UdpSender udp_send;              // required only for UDP endpoints
+  unsigned mtu = 1468;      // 1500 − 20 (IPv4) − 8 (UDP) − 4 (RFC 3519 header)
+  std::uint8_t ttl = 64;    // outer TTL (RFC 2003 §3.1)
+  SteeringConfig steering;  // key is overwritten with `key`
+  UdpSender udp_send;       // required only for UDP endpoints
 };
 
 class UserspaceDriver final : public TunnelDriver {

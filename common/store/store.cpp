@@ -36,15 +36,22 @@ using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
 std::string_view code_for(int rc) {
   switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT: return "store_constraint";
+    case SQLITE_CONSTRAINT:
+      return "store_constraint";
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return "store_busy";
-    case SQLITE_FULL: return "store_full";
-    case SQLITE_IOERR: return "store_io";
+    case SQLITE_LOCKED:
+      return "store_busy";
+    case SQLITE_FULL:
+      return "store_full";
+    case SQLITE_IOERR:
+      return "store_io";
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return "store_corrupt";
-    case SQLITE_CANTOPEN: return "store_open_failed";
-    default: return "store_error";
+    case SQLITE_NOTADB:
+      return "store_corrupt";
+    case SQLITE_CANTOPEN:
+      return "store_open_failed";
+    default:
+      return "store_error";
   }
 }
 
@@ -137,8 +144,10 @@ struct Table {
   std::vector<const char*> columns;  // key first; bind and read in this order
 };
 
-const Table kVms{"ha_vms", "id",
-                 {"id", "home_address", "mac", "allowed_fas", "spi", "algorithm", "key", "fa_ha_spi", "params"}};
+const Table kVms{
+    "ha_vms",
+    "id",
+    {"id", "home_address", "mac", "allowed_fas", "spi", "algorithm", "key", "fa_ha_spi", "params"}};
 const Table kBindings{"ha_bindings",
                       "home_address",
                       {"home_address", "care_of_address", "foreign_agent", "lifetime_granted", "flags",
@@ -147,10 +156,28 @@ const Table kBindings{"ha_bindings",
 const Table kReplay{"ha_replay", "home_address", {"home_address", "last_identification"}};
 const Table kVisitors{"fa_visitors",
                       "id",
-                      {"id", "home_address", "mac", "home_gateway", "home_gateway_mac", "home_agent", "spi",
-                       "algorithm", "key", "lifetime_requested", "encapsulation", "state", "last_reply_code",
-                       "reason", "identification_sent", "expires_at_ms", "created_at_ms", "packets_in",
-                       "bytes_in", "packets_out", "bytes_out", "params"}};
+                      {"id",
+                       "home_address",
+                       "mac",
+                       "home_gateway",
+                       "home_gateway_mac",
+                       "home_agent",
+                       "spi",
+                       "algorithm",
+                       "key",
+                       "lifetime_requested",
+                       "encapsulation",
+                       "state",
+                       "last_reply_code",
+                       "reason",
+                       "identification_sent",
+                       "expires_at_ms",
+                       "created_at_ms",
+                       "packets_in",
+                       "bytes_in",
+                       "packets_out",
+                       "bytes_out",
+                       "params"}};
 
 std::string column_list(const Table& t) {
   std::string s;
@@ -173,7 +200,9 @@ std::string upsert_sql(const Table& t) {
   }
   return s;
 }
-std::string delete_sql(const Table& t) { return "DELETE FROM " + std::string(t.name) + " WHERE " + t.key + " = ?"; }
+std::string delete_sql(const Table& t) {
+  return "DELETE FROM " + std::string(t.name) + " WHERE " + t.key + " = ?";
+}
 std::string select_sql(const Table& t) {
   return "SELECT " + column_list(t) + " FROM " + t.name + " ORDER BY " + t.key;
 }
@@ -306,7 +335,12 @@ void bind(Binder& b, const BindingRecord& r) {
 }
 void bind(Binder& b, const ReplayRecord& r) { b.ipv4(r.home_address).u64(r.last_identification); }
 void bind(Binder& b, const VisitorRecord& r) {
-  b.text(r.id).ipv4(r.home_address).mac(r.mac).ipv4(r.home_gateway).mac(r.home_gateway_mac).ipv4(r.home_agent);
+  b.text(r.id)
+      .ipv4(r.home_address)
+      .mac(r.mac)
+      .ipv4(r.home_gateway)
+      .mac(r.home_gateway_mac)
+      .ipv4(r.home_agent);
   b.i64(r.spi).text(r.algorithm).blob(r.key).i64(r.lifetime_requested).text(r.encapsulation).text(r.state);
   b.opt_i64(r.last_reply_code).text(r.reason).u64(r.identification_sent).opt_i64(r.expires_at_unix_ms);
   b.i64(r.created_at_unix_ms).u64(r.packets_in).u64(r.bytes_in).u64(r.packets_out).u64(r.bytes_out);
@@ -447,8 +481,8 @@ struct Store::Impl {
 
   Result<Stmt> prepare(const std::string& sql) {
     sqlite3_stmt* s = nullptr;
-    int rc = sqlite3_prepare_v3(db.get(), sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                &s, nullptr);
+    int rc = sqlite3_prepare_v3(db.get(), sql.c_str(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) return db_fail(db.get(), rc, "prepare " + sql.substr(0, 40));
     return Stmt(s);
   }
@@ -477,8 +511,9 @@ struct Store::Impl {
   }
 
   Result<void> migrate() {
-    VMROAM_TRY(std::string has_version,
-               query_text("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'"));
+    VMROAM_TRY(
+        std::string has_version,
+        query_text("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'"));
     if (has_version == "0") {
       VMROAM_TRY(std::string others,
                  query_text("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'"));
@@ -554,8 +589,8 @@ Result<Store> Store::open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE,
-                           nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE, nullptr);
   impl->db.reset(raw);  // closed on every path, even when open failed
   if (rc != SQLITE_OK) {
     auto e = db_fail(raw, rc, "open " + path);
@@ -570,7 +605,8 @@ Result<Store> Store::open(const std::string& path) {
   // block the writer, and a torn tail is discarded on recovery (checksummed frames).
   auto mode = impl->query_text("PRAGMA journal_mode = WAL");
   if (!mode) return fail(mode.error().code, path + ": " + mode.error().context);
-  if (*mode != "wal") return fail("store_error", path + ": cannot use WAL journal mode (got '" + *mode + "')");
+  if (*mode != "wal")
+    return fail("store_error", path + ": cannot use WAL journal mode (got '" + *mode + "')");
   VMROAM_TRY_VOID(impl->exec("PRAGMA synchronous = FULL", "synchronous"));
   auto check = impl->query_text("PRAGMA quick_check");
   if (!check) return fail(check.error().code, path + ": " + check.error().context);
@@ -590,7 +626,8 @@ Result<Store> Store::open(const std::string& path) {
 
 Result<void> Store::commit(const Batch& batch) {
   if (!impl_) return fail("store_closed");
-  if (impl_->poisoned) return fail("store_poisoned", impl_->path + ": an earlier commit failed with an I/O error");
+  if (impl_->poisoned)
+    return fail("store_poisoned", impl_->path + ": an earlier commit failed with an I/O error");
   if (batch.empty()) return ok();
   sqlite3* db = impl_->db.get();
 

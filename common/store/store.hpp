@@ -121,10 +121,18 @@ class Batch {
   void clear() { ops_.clear(); }
 
   // The mutation kinds besides the records themselves (public for the store's visitor).
-  struct DeleteVm { std::string id; };
-  struct DeleteBinding { Ipv4 home_address; };
-  struct DeleteReplay { Ipv4 home_address; };
-  struct DeleteVisitor { std::string id; };
+  struct DeleteVm {
+    std::string id;
+  };
+  struct DeleteBinding {
+    Ipv4 home_address;
+  };
+  struct DeleteReplay {
+    Ipv4 home_address;
+  };
+  struct DeleteVisitor {
+    std::string id;
+  };
 
  private:
   friend class Store;

@@ -9,7 +9,7 @@
 namespace vmroam::wire {
 namespace {
 
-constexpr std::size_t kSolicitationBody = 4;       // reserved (RFC 1256 §3)
+constexpr std::size_t kSolicitationBody = 4;  // reserved (RFC 1256 §3)
 
 }  // namespace
 
@@ -21,14 +21,14 @@ Result<Bytes> build_agent_advertisement(const AgentAdvertisement& adv) {
     return fail("too_many_routers", std::to_string(adv.routers.size()) + " router addresses");
   }
   if (adv.care_of_addresses.size() > kMaxCareOfAddresses) {
-    return fail("too_many_care_of", std::to_string(adv.care_of_addresses.size()) +
-                                        " care-of addresses, at most 62 fit");
+    return fail("too_many_care_of",
+                std::to_string(adv.care_of_addresses.size()) + " care-of addresses, at most 62 fit");
   }
   if (adv.prefix_lengths) {
     if (adv.prefix_lengths->size() != adv.routers.size()) {
-      return fail("prefix_count_mismatch",
-                  std::to_string(adv.prefix_lengths->size()) + " prefix lengths for " +
-                      std::to_string(adv.routers.size()) + " router addresses");
+      return fail("prefix_count_mismatch", std::to_string(adv.prefix_lengths->size()) +
+                                               " prefix lengths for " + std::to_string(adv.routers.size()) +
+                                               " router addresses");
     }
     for (auto p : *adv.prefix_lengths) {
       if (p > 32) return fail("bad_prefix_length", "prefix length " + std::to_string(p));
@@ -97,8 +97,8 @@ Result<AgentAdvertisement> parse_agent_advertisement(ByteView icmp) {
     adv.routers.push_back(ra);
   }
   if (!r.ok()) {
-    return fail("truncated", std::to_string(num_addrs) + " router addresses of " +
-                                 std::to_string(entry_words) + " words");
+    return fail("truncated",
+                std::to_string(num_addrs) + " router addresses of " + std::to_string(entry_words) + " words");
   }
 
   bool seen_agent = false;
@@ -109,9 +109,8 @@ Result<AgentAdvertisement> parse_agent_advertisement(ByteView icmp) {
     const std::uint8_t length = r.u8();
     const ByteView data = r.bytes(length);
     if (!r.ok()) {
-      return fail("truncated", "extension " + std::to_string(type) + " at offset " +
-                                   std::to_string(at) + " claims " + std::to_string(length) +
-                                   " bytes");
+      return fail("truncated", "extension " + std::to_string(type) + " at offset " + std::to_string(at) +
+                                   " claims " + std::to_string(length) + " bytes");
     }
     ByteReader e(data);
     switch (type) {
@@ -152,8 +151,8 @@ Result<AgentAdvertisement> parse_agent_advertisement(ByteView icmp) {
         // RFC 5944 §1.9: an unknown extension 0–127 makes the whole message unusable;
         // 128–255 are skipped.
         if (!mip::ext::is_skippable(type)) {
-          return fail("unknown_extension", "extension " + std::to_string(type) + " at offset " +
-                                               std::to_string(at));
+          return fail("unknown_extension",
+                      "extension " + std::to_string(type) + " at offset " + std::to_string(at));
         }
         break;
     }

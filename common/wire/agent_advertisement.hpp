@@ -27,10 +27,10 @@
 namespace vmroam::wire {
 
 // Not in mobile_ip.hpp (defined here, owned by this file):
-inline constexpr std::uint8_t kAdvertisementTtl = 1;          // RFC 5944 §2.1: IP TTL MUST be 1
-inline constexpr std::uint8_t kRouterAddrEntryWords = 2;       // RFC 1256 §3: address + preference
-inline constexpr std::uint8_t kExtChallenge = 24;              // RFC 3012/4721 (REFERENCE.md 4.4)
-inline constexpr std::size_t kAgentExtFixedLength = 6;         // RFC 5944 §2.1.1: length = 6 + 4N
+inline constexpr std::uint8_t kAdvertisementTtl = 1;      // RFC 5944 §2.1: IP TTL MUST be 1
+inline constexpr std::uint8_t kRouterAddrEntryWords = 2;  // RFC 1256 §3: address + preference
+inline constexpr std::uint8_t kExtChallenge = 24;         // RFC 3012/4721 (REFERENCE.md 4.4)
+inline constexpr std::size_t kAgentExtFixedLength = 6;    // RFC 5944 §2.1.1: length = 6 + 4N
 inline constexpr std::size_t kMaxCareOfAddresses = (255 - kAgentExtFixedLength) / 4;  // 62
 inline constexpr std::uint16_t kAdvertFlagsReservedMask = 0x001f;  // RFC 5944 §2.1.1: sent 0
 
@@ -41,10 +41,10 @@ struct RouterAddress {
 };
 
 struct AgentAdvertisement {
-  std::uint8_t code = 0;             // mip::advert::kCodeNormal or kCodeNotRouter
-  std::uint16_t router_lifetime = 0;  // RFC 1256 Lifetime: seconds this advertisement is valid
-  std::vector<RouterAddress> routers;  // RFC 5944 §2.1: may be empty
-  std::uint16_t sequence = 0;          // §2.1.1: 0 at start, +1 per advertisement (wraps to 256)
+  std::uint8_t code = 0;                    // mip::advert::kCodeNormal or kCodeNotRouter
+  std::uint16_t router_lifetime = 0;        // RFC 1256 Lifetime: seconds this advertisement is valid
+  std::vector<RouterAddress> routers;       // RFC 5944 §2.1: may be empty
+  std::uint16_t sequence = 0;               // §2.1.1: 0 at start, +1 per advertisement (wraps to 256)
   std::uint16_t registration_lifetime = 0;  // §2.1.1: longest lifetime accepted; 0xFFFF infinite
   std::uint16_t flags = 0;                  // mip::advert::flag_*
   std::vector<Ipv4> care_of_addresses;

@@ -57,8 +57,7 @@ Result<std::size_t> write_ethernet_frame(MacAddress dst, MacAddress src, std::ui
   return total;
 }
 
-Bytes build_ethernet_frame(MacAddress dst, MacAddress src, std::uint16_t ethertype,
-                           ByteView payload) {
+Bytes build_ethernet_frame(MacAddress dst, MacAddress src, std::uint16_t ethertype, ByteView payload) {
   Bytes out(std::max(kEthernetHeaderSize + payload.size(), kEthernetMinFrameSize));
   if (!write_ethernet_frame(dst, src, ethertype, payload, out)) std::abort();  // sized above
   return out;
@@ -86,8 +85,7 @@ Result<ArpPacket> parse_arp(ByteView arp_payload) {
     return fail("bad_protocol_type", "protocol type " + std::to_string(ptype));
   }
   if (hlen != kMacSize || plen != kIpv4Size) {
-    return fail("bad_address_length",
-                "hlen " + std::to_string(hlen) + ", plen " + std::to_string(plen));
+    return fail("bad_address_length", "hlen " + std::to_string(hlen) + ", plen " + std::to_string(plen));
   }
   if (a.op < mip::kArpOpRequest || a.op > mip::kRarpOpReply) {
     return fail("unsupported_arp_op", "op " + std::to_string(a.op));
@@ -111,8 +109,7 @@ Bytes build_arp(const ArpPacket& arp) {
   return out;
 }
 
-Bytes build_arp_frame(MacAddress eth_dst, MacAddress eth_src, std::uint16_t ethertype,
-                      const ArpPacket& arp) {
+Bytes build_arp_frame(MacAddress eth_dst, MacAddress eth_src, std::uint16_t ethertype, const ArpPacket& arp) {
   return build_ethernet_frame(eth_dst, eth_src, ethertype, build_arp(arp));
 }
 

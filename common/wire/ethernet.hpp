@@ -63,8 +63,8 @@ struct ArpPacket {
 [[nodiscard]] Bytes build_arp(const ArpPacket& arp);
 
 // A whole frame, padded to 60 bytes.
-[[nodiscard]] Bytes build_arp_frame(MacAddress eth_dst, MacAddress eth_src,
-                                    std::uint16_t ethertype, const ArpPacket& arp);
+[[nodiscard]] Bytes build_arp_frame(MacAddress eth_dst, MacAddress eth_src, std::uint16_t ethertype,
+                                    const ArpPacket& arp);
 
 // A broadcast gratuitous ARP saying "ip is at mac": an ARP *request* with sender and target
 // protocol address both `ip`, sender hardware `mac`, target hardware zero. RFC 5944 §4.6

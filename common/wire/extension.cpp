@@ -19,10 +19,10 @@ Result<void> want_type(const Extension& e, std::uint8_t type) {
 
 Result<void> want_length(const Extension& e, std::size_t min, std::size_t max) {
   if (e.length() < min || e.length() > max)
-    return fail("bad_extension_length", at(e) + ": length " + std::to_string(e.length()) +
-                                            (min == max ? ", want " + std::to_string(min)
-                                                        : ", want " + std::to_string(min) + ".." +
-                                                              std::to_string(max)));
+    return fail("bad_extension_length",
+                at(e) + ": length " + std::to_string(e.length()) +
+                    (min == max ? ", want " + std::to_string(min)
+                                : ", want " + std::to_string(min) + ".." + std::to_string(max)));
   return ok();
 }
 
@@ -78,8 +78,7 @@ Result<void> check_one(const Extension& e) {
       }
     }
     default:
-      if (!e.skippable() && !known_nonskippable(e.type))
-        return fail("unknown_nonskippable_extension", at(e));
+      if (!e.skippable() && !known_nonskippable(e.type)) return fail("unknown_nonskippable_extension", at(e));
       return ok();
   }
 }
@@ -87,9 +86,11 @@ Result<void> check_one(const Extension& e) {
 }  // namespace
 
 Result<Extension> Extension::make(std::uint8_t type, ByteView data) {
-  if (mip::ext::has_long_header(type)) return fail("extension_too_long", "type " + std::to_string(type) + " needs a long header");
+  if (mip::ext::has_long_header(type))
+    return fail("extension_too_long", "type " + std::to_string(type) + " needs a long header");
   if (data.size() > 255)
-    return fail("extension_too_long", "type " + std::to_string(type) + ": " + std::to_string(data.size()) + " bytes");
+    return fail("extension_too_long",
+                "type " + std::to_string(type) + ": " + std::to_string(data.size()) + " bytes");
   Extension e;
   e.type = type;
   e.raw.reserve(2 + data.size());
@@ -104,7 +105,8 @@ Result<Extension> Extension::make_long(std::uint8_t type, std::uint8_t sub_type,
   if (!mip::ext::has_long_header(type))
     return fail("extension_too_long", "type " + std::to_string(type) + " has a short header");
   if (data.size() > 0xFFFF)
-    return fail("extension_too_long", "type " + std::to_string(type) + ": " + std::to_string(data.size()) + " bytes");
+    return fail("extension_too_long",
+                "type " + std::to_string(type) + ": " + std::to_string(data.size()) + " bytes");
   Extension e;
   e.type = type;
   e.raw.reserve(4 + data.size());
@@ -136,9 +138,9 @@ Result<ExtensionList> split_extensions(ByteView message, std::size_t start) {
       return fail("extension_overrun", "header of type " + std::to_string(type) + " at offset " +
                                            std::to_string(offset) + " runs past the end");
     if (r.remaining() < length)
-      return fail("extension_overrun", "type " + std::to_string(type) + " at offset " + std::to_string(offset) +
-                                           ": length " + std::to_string(length) + ", " +
-                                           std::to_string(r.remaining()) + " bytes left");
+      return fail("extension_overrun", "type " + std::to_string(type) + " at offset " +
+                                           std::to_string(offset) + ": length " + std::to_string(length) +
+                                           ", " + std::to_string(r.remaining()) + " bytes left");
     r.skip(length);
     Extension e;
     e.type = type;
@@ -208,20 +210,34 @@ const Extension* find_pmip_skippable(const ExtensionList& list, std::uint8_t sub
 
 std::string_view extension_name(std::uint8_t type) {
   switch (type) {
-    case mip::ext::mn_ha_auth: return "mn_ha_auth";
-    case mip::ext::mn_fa_auth: return "mn_fa_auth";
-    case mip::ext::fa_ha_auth: return "fa_ha_auth";
-    case mip::ext::generalized_auth: return "generalized_auth";
-    case mip::ext::cvse: return "cvse";
-    case mip::ext::udp_tunnel_reply: return "udp_tunnel_reply";
-    case mip::ext::pmipv4_nonskip: return "pmipv4_nonskippable";
-    case mip::ext::encapsulating_delivery: return "encapsulating_delivery";
-    case mip::ext::mn_nai: return "mn_nai";
-    case mip::ext::nvse: return "nvse";
-    case mip::ext::revocation_support: return "revocation_support";
-    case mip::ext::udp_tunnel_request: return "udp_tunnel_request";
-    case mip::ext::pmipv4_skip: return "pmipv4_skippable";
-    default: return "unknown";
+    case mip::ext::mn_ha_auth:
+      return "mn_ha_auth";
+    case mip::ext::mn_fa_auth:
+      return "mn_fa_auth";
+    case mip::ext::fa_ha_auth:
+      return "fa_ha_auth";
+    case mip::ext::generalized_auth:
+      return "generalized_auth";
+    case mip::ext::cvse:
+      return "cvse";
+    case mip::ext::udp_tunnel_reply:
+      return "udp_tunnel_reply";
+    case mip::ext::pmipv4_nonskip:
+      return "pmipv4_nonskippable";
+    case mip::ext::encapsulating_delivery:
+      return "encapsulating_delivery";
+    case mip::ext::mn_nai:
+      return "mn_nai";
+    case mip::ext::nvse:
+      return "nvse";
+    case mip::ext::revocation_support:
+      return "revocation_support";
+    case mip::ext::udp_tunnel_request:
+      return "udp_tunnel_request";
+    case mip::ext::pmipv4_skip:
+      return "pmipv4_skippable";
+    default:
+      return "unknown";
   }
 }
 
@@ -251,7 +267,8 @@ Result<Extension> AuthExtension::to_extension() const {
 Result<PmipPerNodeAuth> PmipPerNodeAuth::from(const Extension& e) {
   VMROAM_TRY_VOID(want_type(e, mip::ext::pmipv4_nonskip));
   if (e.long_sub_type() != mip::pmip::per_node_auth_method)
-    return fail("unknown_nonskippable_extension", at(e) + ": PMIPv4 sub-type " + std::to_string(e.long_sub_type()));
+    return fail("unknown_nonskippable_extension",
+                at(e) + ": PMIPv4 sub-type " + std::to_string(e.long_sub_type()));
   VMROAM_TRY_VOID(want_length(e, 1, 1));
   return PmipPerNodeAuth{e.data()[0]};
 }
@@ -268,8 +285,8 @@ Result<ByteView> pmip_payload(const Extension& e, std::uint8_t sub_type, std::si
   VMROAM_TRY_VOID(want_type(e, mip::ext::pmipv4_skip));
   VMROAM_TRY_VOID(want_length(e, 1, 255));
   if (e.data()[0] != sub_type)
-    return fail("wrong_extension_type", at(e) + ": PMIPv4 sub-type " + std::to_string(e.data()[0]) + ", want " +
-                                            std::to_string(sub_type));
+    return fail("wrong_extension_type", at(e) + ": PMIPv4 sub-type " + std::to_string(e.data()[0]) +
+                                            ", want " + std::to_string(sub_type));
   VMROAM_TRY_VOID(want_length(e, min_length, 255));
   return e.data().subspan(1);
 }
@@ -297,7 +314,8 @@ PmipDeviceId PmipDeviceId::ethernet(const MacAddress& mac) {
 }
 Result<MacAddress> PmipDeviceId::mac() const {
   if (id_type != mip::pmip::device_id_ethernet_mac || id.size() != 6)
-    return fail("not_a_mac", "device ID type " + std::to_string(id_type) + ", " + std::to_string(id.size()) + " bytes");
+    return fail("not_a_mac",
+                "device ID type " + std::to_string(id_type) + ", " + std::to_string(id.size()) + " bytes");
   std::array<std::uint8_t, 6> b{};
   std::copy(id.begin(), id.end(), b.begin());
   return MacAddress(b);

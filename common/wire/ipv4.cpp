@@ -57,8 +57,8 @@ Result<Ipv4Header> parse_ipv4(ByteView packet) {
     return fail("bad_ihl", "IHL " + std::to_string(version_ihl & 0x0f) + " < 5");
   }
   if (h.header_length > packet.size()) {
-    return fail("truncated", "IPv4 header of " + std::to_string(h.header_length) +
-                                 " bytes, have " + std::to_string(packet.size()));
+    return fail("truncated", "IPv4 header of " + std::to_string(h.header_length) + " bytes, have " +
+                                 std::to_string(packet.size()));
   }
   h.tos = r.u8();
   h.total_length = r.u16();
@@ -73,12 +73,12 @@ Result<Ipv4Header> parse_ipv4(ByteView packet) {
   h.src = Ipv4(r.u32());
   h.dst = Ipv4(r.u32());
   if (h.total_length < h.header_length) {
-    return fail("bad_total_length", "total length " + std::to_string(h.total_length) +
-                                        " < header length " + std::to_string(h.header_length));
+    return fail("bad_total_length", "total length " + std::to_string(h.total_length) + " < header length " +
+                                        std::to_string(h.header_length));
   }
   if (h.total_length > packet.size()) {
-    return fail("total_length_mismatch", "total length " + std::to_string(h.total_length) +
-                                             " > " + std::to_string(packet.size()) + " bytes");
+    return fail("total_length_mismatch", "total length " + std::to_string(h.total_length) + " > " +
+                                             std::to_string(packet.size()) + " bytes");
   }
   if (internet_checksum(packet.first(h.header_length)) != 0) {
     return fail("bad_checksum", "IPv4 header checksum");
@@ -141,8 +141,7 @@ Result<UdpDatagram> parse_udp_datagram(ByteView packet) {
     return fail("wrong_protocol", "IP protocol " + std::to_string(ip.protocol) + ", want 17 (UDP)");
   }
   if (ip.is_fragment()) {
-    return fail("fragment", "UDP in an IPv4 fragment (offset " +
-                                std::to_string(ip.fragment_offset) + ")");
+    return fail("fragment", "UDP in an IPv4 fragment (offset " + std::to_string(ip.fragment_offset) + ")");
   }
   const ByteView l4 = ipv4_payload(packet, ip);
   if (l4.size() < kUdpHeaderSize) {
@@ -156,8 +155,8 @@ Result<UdpDatagram> parse_udp_datagram(ByteView packet) {
   const std::uint16_t length = r.u16();
   const std::uint16_t checksum = r.u16();
   if (length < kUdpHeaderSize || length > l4.size()) {
-    return fail("bad_udp_length", "UDP length " + std::to_string(length) + " in " +
-                                      std::to_string(l4.size()) + " bytes");
+    return fail("bad_udp_length",
+                "UDP length " + std::to_string(length) + " in " + std::to_string(l4.size()) + " bytes");
   }
   const ByteView udp = l4.first(length);
   if (checksum != 0 &&
@@ -187,16 +186,16 @@ Result<std::size_t> write_udp_datagram(const UdpParams& params, ByteView payload
   w.u16(0);
   w.bytes(payload);
   std::uint16_t sum = internet_checksum(
-      w.written(), pseudo_header_sum(params.src, params.dst, mip::kIpProtoUdp,
-                                     static_cast<std::uint16_t>(udp_length)));
+      w.written(),
+      pseudo_header_sum(params.src, params.dst, mip::kIpProtoUdp, static_cast<std::uint16_t>(udp_length)));
   if (sum == 0) sum = 0xffff;  // RFC 768: 0 would mean "no checksum"
   w.patch_u16(6, sum);
   if (!w.ok()) std::abort();  // sizes were checked above
   return total;
 }
 
-Bytes build_udp_datagram(Ipv4 src, std::uint16_t sport, Ipv4 dst, std::uint16_t dport,
-                         ByteView payload, std::uint8_t ttl) {
+Bytes build_udp_datagram(Ipv4 src, std::uint16_t sport, Ipv4 dst, std::uint16_t dport, ByteView payload,
+                         std::uint8_t ttl) {
   Bytes out(kIpv4MinHeaderSize + kUdpHeaderSize + payload.size());
   UdpParams p{src, sport, dst, dport, ttl, 0, 0};
   auto n = write_udp_datagram(p, payload, out);

@@ -21,11 +21,11 @@
 
 namespace vmroam::wire {
 
-inline constexpr std::size_t kIpv4MinHeaderSize = 20;   // RFC 791 §3.1: IHL 5
+inline constexpr std::size_t kIpv4MinHeaderSize = 20;     // RFC 791 §3.1: IHL 5
 inline constexpr std::size_t kIpv4MaxPacketSize = 65535;  // RFC 791 §3.1: 16-bit total length
-inline constexpr std::size_t kUdpHeaderSize = 8;        // RFC 768
-inline constexpr std::size_t kIcmpHeaderSize = 4;       // RFC 792: type, code, checksum
-inline constexpr std::uint8_t kDefaultTtl = 64;         // RFC 1700 / Linux ip_default_ttl
+inline constexpr std::size_t kUdpHeaderSize = 8;          // RFC 768
+inline constexpr std::size_t kIcmpHeaderSize = 4;         // RFC 792: type, code, checksum
+inline constexpr std::uint8_t kDefaultTtl = 64;           // RFC 1700 / Linux ip_default_ttl
 
 // A parsed IPv4 header. header_length counts options; the payload is
 // packet[header_length, total_length).
@@ -83,8 +83,7 @@ struct Ipv4Params {
 
 // Writes a 20-byte header with checksum for a payload of payload_length bytes into out.
 // Fails with buffer_too_small or too_big (total length over 65535).
-[[nodiscard]] Result<std::size_t> write_ipv4_header(const Ipv4Params& params,
-                                                    std::size_t payload_length,
+[[nodiscard]] Result<std::size_t> write_ipv4_header(const Ipv4Params& params, std::size_t payload_length,
                                                     std::span<std::uint8_t> out);
 
 // Header + payload as one packet. Aborts if payload exceeds what IPv4 can carry
@@ -120,9 +119,8 @@ struct UdpParams {
 [[nodiscard]] Result<std::size_t> write_udp_datagram(const UdpParams& params, ByteView payload,
                                                      std::span<std::uint8_t> out);
 
-[[nodiscard]] Bytes build_udp_datagram(Ipv4 src, std::uint16_t sport, Ipv4 dst,
-                                       std::uint16_t dport, ByteView payload,
-                                       std::uint8_t ttl = kDefaultTtl);
+[[nodiscard]] Bytes build_udp_datagram(Ipv4 src, std::uint16_t sport, Ipv4 dst, std::uint16_t dport,
+                                       ByteView payload, std::uint8_t ttl = kDefaultTtl);
 
 // ---- ICMP -----------------------------------------------------------------------------------
 

@@ -34,11 +34,11 @@ enum class MessageType : std::uint8_t {
 };
 
 // ---- Fixed sizes --------------------------------------------------------------------------
-inline constexpr std::size_t kRequestFixedSize = 24;      // RFC 5944 §3.3
-inline constexpr std::size_t kReplyFixedSize = 20;        // RFC 5944 §3.4
-inline constexpr std::size_t kRevocationFixedSize = 20;   // RFC 3543 §3.1: type,res,flags16,HoA,HDA,FDA,revid
-inline constexpr std::size_t kRevocationAckFixedSize = 12;// RFC 3543 §3.2: type,res,flags16,HoA,revid
-inline constexpr std::size_t kTunnelDataHeaderSize = 4;   // RFC 3519 §3.3
+inline constexpr std::size_t kRequestFixedSize = 24;     // RFC 5944 §3.3
+inline constexpr std::size_t kReplyFixedSize = 20;       // RFC 5944 §3.4
+inline constexpr std::size_t kRevocationFixedSize = 20;  // RFC 3543 §3.1: type,res,flags16,HoA,HDA,FDA,revid
+inline constexpr std::size_t kRevocationAckFixedSize = 12;  // RFC 3543 §3.2: type,res,flags16,HoA,revid
+inline constexpr std::size_t kTunnelDataHeaderSize = 4;     // RFC 3519 §3.3
 
 // ---- Registration Request flags (byte 1), RFC 5944 §3.3 --------------------------------------
 namespace request_flag {
@@ -70,11 +70,11 @@ inline constexpr std::uint8_t fa_lifetime_too_long = 69;
 inline constexpr std::uint8_t fa_poorly_formed_request = 70;
 inline constexpr std::uint8_t fa_poorly_formed_reply = 71;
 inline constexpr std::uint8_t fa_encapsulation_unavailable = 72;
-inline constexpr std::uint8_t fa_reverse_tunnel_unavailable = 74;   // RFC 3024 §4.3
-inline constexpr std::uint8_t fa_reverse_tunnel_mandatory = 75;     // RFC 3024 §4.3
+inline constexpr std::uint8_t fa_reverse_tunnel_unavailable = 74;  // RFC 3024 §4.3
+inline constexpr std::uint8_t fa_reverse_tunnel_mandatory = 75;    // RFC 3024 §4.3
 inline constexpr std::uint8_t fa_invalid_care_of = 77;
 inline constexpr std::uint8_t fa_registration_timeout = 78;
-inline constexpr std::uint8_t fa_delivery_style_unsupported = 79;   // RFC 3024 §4.3
+inline constexpr std::uint8_t fa_delivery_style_unsupported = 79;  // RFC 3024 §4.3
 inline constexpr std::uint8_t fa_home_network_unreachable = 80;
 inline constexpr std::uint8_t fa_ha_host_unreachable = 81;
 inline constexpr std::uint8_t fa_ha_port_unreachable = 82;
@@ -93,8 +93,8 @@ inline constexpr std::uint8_t ha_reverse_tunnel_unavailable = 137;  // RFC 3024 
 inline constexpr std::uint8_t ha_reverse_tunnel_mandatory = 138;    // RFC 3024 §4.4
 inline constexpr std::uint8_t ha_encapsulation_unavailable = 139;
 inline constexpr std::uint8_t ha_udp_encapsulation_unavailable = 142;  // RFC 3519 §3.2.3
-inline constexpr std::uint8_t ha_pmip_unsupported = 149;           // RFC 5563 §4
-inline constexpr std::uint8_t ha_pmip_disallowed = 150;            // RFC 5563 §4
+inline constexpr std::uint8_t ha_pmip_unsupported = 149;               // RFC 5563 §4
+inline constexpr std::uint8_t ha_pmip_disallowed = 150;                // RFC 5563 §4
 
 [[nodiscard]] constexpr bool is_accepted(std::uint8_t c) { return c <= 1; }
 [[nodiscard]] constexpr bool is_fa_denial(std::uint8_t c) { return c >= 64 && c <= 127; }
@@ -105,22 +105,22 @@ inline constexpr std::uint8_t ha_pmip_disallowed = 150;            // RFC 5563 �
 // RFC 5944 §1.9: types 0–127 are non-skippable (an unknown one rejects the message),
 // 128–255 skippable (an unknown one is passed over).
 namespace ext {
-inline constexpr std::uint8_t mn_ha_auth = 32;          // RFC 5944 §3.5.2
-inline constexpr std::uint8_t mn_fa_auth = 33;          // RFC 5944 §3.5.3
-inline constexpr std::uint8_t fa_ha_auth = 34;          // RFC 5944 §3.5.4
-inline constexpr std::uint8_t generalized_auth = 36;    // RFC 3012 §5 (long header)
-inline constexpr std::uint8_t cvse = 38;                // RFC 3115 §3.1 (long header)
-inline constexpr std::uint8_t udp_tunnel_reply = 44;    // RFC 3519 §3.2
-inline constexpr std::uint8_t pmipv4_nonskip = 47;      // RFC 5563 §3.1 (long header)
+inline constexpr std::uint8_t mn_ha_auth = 32;               // RFC 5944 §3.5.2
+inline constexpr std::uint8_t mn_fa_auth = 33;               // RFC 5944 §3.5.3
+inline constexpr std::uint8_t fa_ha_auth = 34;               // RFC 5944 §3.5.4
+inline constexpr std::uint8_t generalized_auth = 36;         // RFC 3012 §5 (long header)
+inline constexpr std::uint8_t cvse = 38;                     // RFC 3115 §3.1 (long header)
+inline constexpr std::uint8_t udp_tunnel_reply = 44;         // RFC 3519 §3.2
+inline constexpr std::uint8_t pmipv4_nonskip = 47;           // RFC 5563 §3.1 (long header)
 inline constexpr std::uint8_t encapsulating_delivery = 130;  // RFC 3024 §3.3
-inline constexpr std::uint8_t mn_nai = 131;             // RFC 2794 §2
-inline constexpr std::uint8_t nvse = 134;               // RFC 3115 §3.2
-inline constexpr std::uint8_t revocation_support = 137; // RFC 3543 §3.3
-inline constexpr std::uint8_t udp_tunnel_request = 144; // RFC 3519 §3.1
-inline constexpr std::uint8_t pmipv4_skip = 147;        // RFC 5563 §3.2
-inline constexpr std::uint8_t agent_advertisement = 16; // ICMP extension, RFC 5944 §2.1.1
-inline constexpr std::uint8_t prefix_lengths = 19;      // ICMP extension, RFC 5944 §2.1.2
-inline constexpr std::uint8_t one_byte_padding = 0;     // ICMP extension, RFC 5944 §2.1.3
+inline constexpr std::uint8_t mn_nai = 131;                  // RFC 2794 §2
+inline constexpr std::uint8_t nvse = 134;                    // RFC 3115 §3.2
+inline constexpr std::uint8_t revocation_support = 137;      // RFC 3543 §3.3
+inline constexpr std::uint8_t udp_tunnel_request = 144;      // RFC 3519 §3.1
+inline constexpr std::uint8_t pmipv4_skip = 147;             // RFC 5563 §3.2
+inline constexpr std::uint8_t agent_advertisement = 16;      // ICMP extension, RFC 5944 §2.1.1
+inline constexpr std::uint8_t prefix_lengths = 19;           // ICMP extension, RFC 5944 §2.1.2
+inline constexpr std::uint8_t one_byte_padding = 0;          // ICMP extension, RFC 5944 §2.1.3
 
 [[nodiscard]] constexpr bool is_skippable(std::uint8_t type) { return type >= 128; }
 // Extensions whose header is Type(1) | Sub-type or Reserved(1) | Length(2) (RFC 3012 §5,
@@ -137,7 +137,7 @@ inline constexpr std::size_t kHmacMd5Size = 16;        // RFC 5944 §3.5.1 defau
 inline constexpr std::size_t kHmacSha256Size = 32;
 
 // ---- Replay protection, RFC 5944 §5.7 --------------------------------------------------------
-inline constexpr std::uint32_t kDefaultReplayWindowSeconds = 7;  // RFC 5944 §5.7
+inline constexpr std::uint32_t kDefaultReplayWindowSeconds = 7;    // RFC 5944 §5.7
 inline constexpr std::uint32_t kNtpUnixEpochOffset = 2208988800u;  // 1900-01-01 → 1970-01-01
 
 // ---- PMIPv4, RFC 5563 §3 ---------------------------------------------------------------------
@@ -145,8 +145,8 @@ namespace pmip {
 // Sub-types of the non-skippable extension 47.
 inline constexpr std::uint8_t per_node_auth_method = 1;  // RFC 5563 §3.1.1
 // Per-node authentication methods.
-inline constexpr std::uint8_t auth_fa_ha = 1;     // FA-HA authentication extension
-inline constexpr std::uint8_t auth_ipsec = 2;     // IPsec between proxy and HA
+inline constexpr std::uint8_t auth_fa_ha = 1;  // FA-HA authentication extension
+inline constexpr std::uint8_t auth_ipsec = 2;  // IPsec between proxy and HA
 // Sub-types of the skippable extension 147.
 inline constexpr std::uint8_t interface_id = 1;       // RFC 5563 §3.2.1
 inline constexpr std::uint8_t device_id = 2;          // RFC 5563 §3.2.2
@@ -160,39 +160,40 @@ inline constexpr std::uint8_t access_802_3 = 1;
 
 // ---- UDP tunnelling, RFC 3519 §3.1–3.3 -------------------------------------------------------
 namespace udp_tunnel {
-inline constexpr std::uint8_t request_flag_F = 0x80;      // force UDP tunnelling
-inline constexpr std::uint8_t request_flag_R = 0x40;      // registration through FA required
-inline constexpr std::uint16_t reply_flag_F = 0x8000;     // tunnelling forced
-inline constexpr std::uint8_t reply_code_accepted = 0;    // will do UDP tunnelling
-inline constexpr std::uint8_t reply_code_declined = 64;   // declined, use standard tunnelling
+inline constexpr std::uint8_t request_flag_F = 0x80;            // force UDP tunnelling
+inline constexpr std::uint8_t request_flag_R = 0x40;            // registration through FA required
+inline constexpr std::uint16_t reply_flag_F = 0x8000;           // tunnelling forced
+inline constexpr std::uint8_t reply_code_accepted = 0;          // will do UDP tunnelling
+inline constexpr std::uint8_t reply_code_declined = 64;         // declined, use standard tunnelling
 inline constexpr std::uint16_t kDefaultKeepaliveSeconds = 110;  // RFC 3519 §3.1.1
 }  // namespace udp_tunnel
 
 // ---- Registration revocation, RFC 3543 §3 ----------------------------------------------------
 namespace revocation {
-inline constexpr std::uint16_t flag_A = 0x8000;  // sent by the home domain (the HA)
-inline constexpr std::uint16_t flag_I = 0x4000;  // inform the mobile node
+inline constexpr std::uint16_t flag_A = 0x8000;          // sent by the home domain (the HA)
+inline constexpr std::uint16_t flag_I = 0x4000;          // inform the mobile node
 inline constexpr std::uint16_t support_flag_I = 0x8000;  // extension 137: I bit supported
 }  // namespace revocation
 
 // ---- Agent discovery, RFC 5944 §2.1 ----------------------------------------------------------
 namespace advert {
-inline constexpr std::uint8_t kIcmpRouterAdvertisement = 9;   // RFC 1256
-inline constexpr std::uint8_t kIcmpRouterSolicitation = 10;   // RFC 1256
+inline constexpr std::uint8_t kIcmpRouterAdvertisement = 9;  // RFC 1256
+inline constexpr std::uint8_t kIcmpRouterSolicitation = 10;  // RFC 1256
 inline constexpr std::uint8_t kCodeNormal = 0;
-inline constexpr std::uint8_t kCodeNotRouter = 16;  // mobility agent that does not route common traffic
-inline constexpr std::uint8_t kSolicitationTtl = 1; // RFC 5944 §2.4.1
-inline constexpr std::uint16_t flag_R = 0x8000;  // registration required
-inline constexpr std::uint16_t flag_B = 0x4000;  // busy
-inline constexpr std::uint16_t flag_H = 0x2000;  // home agent
-inline constexpr std::uint16_t flag_F = 0x1000;  // foreign agent
-inline constexpr std::uint16_t flag_M = 0x0800;  // minimal encapsulation
-inline constexpr std::uint16_t flag_G = 0x0400;  // GRE
-inline constexpr std::uint16_t flag_r = 0x0200;  // reserved (formerly V)
-inline constexpr std::uint16_t flag_T = 0x0100;  // reverse tunnelling (RFC 3024 §3.1)
-inline constexpr std::uint16_t flag_U = 0x0080;  // UDP tunnelling (RFC 3519 §3.5)
-inline constexpr std::uint16_t flag_X = 0x0040;  // revocation support (RFC 3543 §3.4)
-inline constexpr std::uint16_t flag_I = 0x0020;  // regional registration (RFC 4857); Wireshark shows it as reserved
+inline constexpr std::uint8_t kCodeNotRouter = 16;   // mobility agent that does not route common traffic
+inline constexpr std::uint8_t kSolicitationTtl = 1;  // RFC 5944 §2.4.1
+inline constexpr std::uint16_t flag_R = 0x8000;      // registration required
+inline constexpr std::uint16_t flag_B = 0x4000;      // busy
+inline constexpr std::uint16_t flag_H = 0x2000;      // home agent
+inline constexpr std::uint16_t flag_F = 0x1000;      // foreign agent
+inline constexpr std::uint16_t flag_M = 0x0800;      // minimal encapsulation
+inline constexpr std::uint16_t flag_G = 0x0400;      // GRE
+inline constexpr std::uint16_t flag_r = 0x0200;      // reserved (formerly V)
+inline constexpr std::uint16_t flag_T = 0x0100;      // reverse tunnelling (RFC 3024 §3.1)
+inline constexpr std::uint16_t flag_U = 0x0080;      // UDP tunnelling (RFC 3519 §3.5)
+inline constexpr std::uint16_t flag_X = 0x0040;      // revocation support (RFC 3543 §3.4)
+inline constexpr std::uint16_t flag_I =
+    0x0020;  // regional registration (RFC 4857); Wireshark shows it as reserved
 }  // namespace advert
 
 // ---- Link layer -----------------------------------------------------------------------------
@@ -201,7 +202,7 @@ inline constexpr std::uint16_t kEtherTypeArp = 0x0806;
 inline constexpr std::uint16_t kEtherTypeRarp = 0x8035;  // QEMU's self-announce
 inline constexpr std::uint16_t kArpOpRequest = 1;
 inline constexpr std::uint16_t kArpOpReply = 2;
-inline constexpr std::uint16_t kRarpOpRequest = 3;       // RFC 903 (QEMU announce uses 3)
+inline constexpr std::uint16_t kRarpOpRequest = 3;  // RFC 903 (QEMU announce uses 3)
 inline constexpr std::uint16_t kRarpOpReply = 4;
 
 }  // namespace vmroam::mip

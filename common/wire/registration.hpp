@@ -23,7 +23,7 @@
 namespace vmroam::wire {
 
 struct RegistrationRequest {
-  std::uint8_t flags = 0;  // mip::request_flag::*
+  std::uint8_t flags = 0;      // mip::request_flag::*
   std::uint16_t lifetime = 0;  // seconds; 0 deregisters, 0xFFFF is infinite
   Ipv4 home_address;
   Ipv4 home_agent;

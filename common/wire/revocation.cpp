@@ -10,7 +10,8 @@ namespace {
 Result<void> check_fixed(ByteView b, mip::MessageType type, std::size_t fixed) {
   if (b.empty()) return fail("truncated", "empty message");
   if (b[0] != static_cast<std::uint8_t>(type))
-    return fail("bad_type", "type " + std::to_string(b[0]) + ", want " + std::to_string(static_cast<int>(type)));
+    return fail("bad_type",
+                "type " + std::to_string(b[0]) + ", want " + std::to_string(static_cast<int>(type)));
   if (b.size() < fixed)
     return fail("truncated", std::to_string(b.size()) + " bytes, fixed part needs " + std::to_string(fixed));
   return ok();
@@ -28,13 +29,17 @@ void Revocation::append(Extension e) {
   e.offset = encoded_size();
   extensions.push_back(std::move(e));
 }
-std::size_t Revocation::encoded_size() const { return mip::kRevocationFixedSize + extensions_size(extensions); }
+std::size_t Revocation::encoded_size() const {
+  return mip::kRevocationFixedSize + extensions_size(extensions);
+}
 
 void RevocationAck::append(Extension e) {
   e.offset = encoded_size();
   extensions.push_back(std::move(e));
 }
-std::size_t RevocationAck::encoded_size() const { return mip::kRevocationAckFixedSize + extensions_size(extensions); }
+std::size_t RevocationAck::encoded_size() const {
+  return mip::kRevocationAckFixedSize + extensions_size(extensions);
+}
 
 Result<Revocation> parse_revocation(ByteView b) {
   VMROAM_TRY_VOID(check_fixed(b, mip::MessageType::revocation, mip::kRevocationFixedSize));

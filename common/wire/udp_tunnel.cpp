@@ -27,8 +27,7 @@ Result<std::size_t> udp_tunnel_encapsulate(ByteView inner, std::span<std::uint8_
 
 Result<ByteView> udp_tunnel_decapsulate(ByteView udp_payload) {
   if (udp_payload.size() < mip::kTunnelDataHeaderSize) {
-    return fail("truncated", "tunnel data header needs 4 bytes, have " +
-                                 std::to_string(udp_payload.size()));
+    return fail("truncated", "tunnel data header needs 4 bytes, have " + std::to_string(udp_payload.size()));
   }
   if (udp_payload[0] != static_cast<std::uint8_t>(mip::MessageType::tunnel_data)) {
     return fail("not_tunnel_data", "message type " + std::to_string(udp_payload[0]));
@@ -40,9 +39,8 @@ Result<ByteView> udp_tunnel_decapsulate(ByteView udp_payload) {
   auto inner = parse_ipv4(payload);
   if (!inner) return fail(as_inner_error(inner.error()));
   if (inner->total_length != payload.size()) {
-    return fail("inner_length_mismatch", "inner total length " +
-                                             std::to_string(inner->total_length) + ", carried " +
-                                             std::to_string(payload.size()));
+    return fail("inner_length_mismatch", "inner total length " + std::to_string(inner->total_length) +
+                                             ", carried " + std::to_string(payload.size()));
   }
   return payload;
 }

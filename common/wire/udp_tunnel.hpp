@@ -21,8 +21,7 @@ namespace vmroam::wire {
 
 // Writes the 4-byte header (Next Header 4) followed by the inner IPv4 packet into `out`.
 // Errors: the inner is not a valid IPv4 packet (parse_ipv4 codes), buffer_too_small.
-[[nodiscard]] Result<std::size_t> udp_tunnel_encapsulate(ByteView inner,
-                                                         std::span<std::uint8_t> out);
+[[nodiscard]] Result<std::size_t> udp_tunnel_encapsulate(ByteView inner, std::span<std::uint8_t> out);
 
 // Returns a view of the inner IPv4 packet. Errors: truncated, not_tunnel_data (type != 4:
 // a registration message on the same port, for the caller to dispatch),

@@ -48,13 +48,15 @@ void run_dir(const std::string& sub, Parse parse, Dump dump) {
 }
 
 TEST(ConfigGolden, HomeAgent) {
-  run_dir("ha", [](const std::string& t) { return ha::parse_config_text(t); },
-          [](const ha::HaConfig& c) { return ha::to_json(c); });
+  run_dir(
+      "ha", [](const std::string& t) { return ha::parse_config_text(t); },
+      [](const ha::HaConfig& c) { return ha::to_json(c); });
 }
 
 TEST(ConfigGolden, ForeignAgent) {
-  run_dir("fa", [](const std::string& t) { return fa::parse_config_text(t); },
-          [](const fa::FaConfig& c) { return fa::to_json(c); });
+  run_dir(
+      "fa", [](const std::string& t) { return fa::parse_config_text(t); },
+      [](const fa::FaConfig& c) { return fa::to_json(c); });
 }
 
 TEST(ConfigGolden, NormalisedFormRoundTrips) {

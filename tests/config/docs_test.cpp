@@ -63,7 +63,8 @@ std::vector<DocRow> doc_rows(const std::string& doc, const std::string& heading)
       cells.push_back(line.substr(pos, bar - pos));
       pos = bar + 1;
     }
-    if (cells.size() < 4 || strip_ticks(cells[0]) == "key" || cells[0].find("---") != std::string::npos) continue;
+    if (cells.size() < 4 || strip_ticks(cells[0]) == "key" || cells[0].find("---") != std::string::npos)
+      continue;
     rows.push_back({strip_ticks(cells[0]), strip_ticks(cells[2])});
   }
   return rows;
@@ -76,7 +77,8 @@ void flatten(const Json& j, const std::string& prefix, std::map<std::string, Jso
       flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
   } else if (j.is_array() && !j.empty() && j[0].is_object()) {
     for (const auto& e : j) flatten(e, prefix + "[]", out);
-  } else if (!(j.is_array() && j.empty() && prefix.find('[') == std::string::npos && out.contains(prefix + "[]"))) {
+  } else if (!(j.is_array() && j.empty() && prefix.find('[') == std::string::npos &&
+               out.contains(prefix + "[]"))) {
     out[prefix] = j;
   }
 }
@@ -106,17 +108,18 @@ std::vector<AgentCase> cases() {
   return {
       {"## vmroam-ha",
        R"({"address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
-           "foreign_agents": [{"address": "192.0.2.2", "fa_ha": {"spi": 1000, )" + kKey + R"(}}],
+           "foreign_agents": [{"address": "192.0.2.2", "fa_ha": {"spi": 1000, )" +
+           kKey + R"(}}],
            "api": {"tcp": "127.0.0.1:8434", "token_file": "/etc/vmroam/token"}})",
        R"({"address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home"})", parse_ha},
       {"## vmroam-fa",
        R"({"address": "192.0.2.2", "vm_interface": "br-vm",
-           "home_agents": [{"address": "192.0.2.1", "fa_ha": {"spi": 1000, )" + kKey + R"(}}],
+           "home_agents": [{"address": "192.0.2.1", "fa_ha": {"spi": 1000, )" +
+           kKey + R"(}}],
            "api": {"tcp": "127.0.0.1:8435", "token_file": "/etc/vmroam/token"}})",
        R"({"address": "192.0.2.2", "vm_interface": "br-vm"})", parse_fa},
   };
 }
-
 
 TEST(ConfigurationDoc, EveryKeyDocumentedAndNoOther) {
   const std::string doc = slurp(std::string(VMROAM_SOURCE_ROOT) + "/docs/configuration.md");

@@ -7,8 +7,9 @@ namespace vmroam::test {
 
 class FakeClock final : public Clock {
  public:
-  FakeClock() : mono_(std::chrono::steady_clock::time_point{} + std::chrono::hours(1000)),
-                wall_(WallTime{} + std::chrono::seconds(1'790'000'000)) {}
+  FakeClock()
+      : mono_(std::chrono::steady_clock::time_point{} + std::chrono::hours(1000)),
+        wall_(WallTime{} + std::chrono::seconds(1'790'000'000)) {}
   [[nodiscard]] TimePoint now() const override { return mono_; }
   [[nodiscard]] WallTime wall_now() const override { return wall_; }
   void advance(Duration d) {

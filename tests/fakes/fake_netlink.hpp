@@ -45,7 +45,8 @@ class FakeNetlink final : public Netlink {
     return remove(rules, r, "remove_rule");
   }
   Result<void> set_link(int ifindex, bool up, unsigned mtu) override {
-    calls.push_back("set_link " + std::to_string(ifindex) + (up ? " up" : " down") + " mtu " + std::to_string(mtu));
+    calls.push_back("set_link " + std::to_string(ifindex) + (up ? " up" : " down") + " mtu " +
+                    std::to_string(mtu));
     if (should_fail("set_link")) return fail("fake_failure", "set_link");
     for (auto& l : links)
       if (l.ifindex == ifindex) {

@@ -29,8 +29,8 @@ class FakeTunnelDriver final : public TunnelDriver {
   std::vector<UdpPayload> udp_payloads;
 
   Result<void> add_tunnel_endpoint(const TunnelEndpoint& e) override {
-    calls.push_back("add_tunnel_endpoint " + e.peer.to_string() + " " + std::string(to_string(e.encapsulation)) +
-                    " " + std::to_string(e.udp_port));
+    calls.push_back("add_tunnel_endpoint " + e.peer.to_string() + " " +
+                    std::string(to_string(e.encapsulation)) + " " + std::to_string(e.udp_port));
     if (should_fail("add_tunnel_endpoint")) return fail("fake_failure", "add_tunnel_endpoint");
     endpoints[e.peer] = e;
     return ok();

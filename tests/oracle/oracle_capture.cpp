@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::unique_ptr<pcap_dumper_t, decltype(&pcap_dump_close)> dumper(pcap_dump_open(dead.get(), argv[1]),
-                                                                     &pcap_dump_close);
+                                                                    &pcap_dump_close);
   if (!dumper) {
     std::fprintf(stderr, "oracle-capture: %s: %s\n", argv[1], pcap_geterr(dead.get()));
     return 1;

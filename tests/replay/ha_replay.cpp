@@ -87,9 +87,9 @@ ha::HaConfig replay_config(const std::string& store) {
     "registration": { "max_lifetime_s": 300, "fa_ha_auth": "required" },
     "foreign_agents": [
       { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "algorithm": "hmac-sha256", "key": ")") +
-                                         kFa1Key + R"(" } },
+                                 kFa1Key + R"(" } },
       { "address": "192.0.2.3", "fa_ha": { "spi": 1001, "algorithm": "hmac-sha256", "key": ")" +
-                                         kFa2Key + R"(" } } ] })");
+                                 kFa2Key + R"(" } } ] })");
   if (!c) std::abort();
   c->store_path = store;
   return *c;
@@ -137,7 +137,8 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
     if (d.payload[0] == static_cast<std::uint8_t>(mip::MessageType::revocation)) {
       if (auto r = wire::parse_revocation(d.payload)) revocation_id = r->revocation_id;
     }
-    if (d.payload[0] != static_cast<std::uint8_t>(mip::MessageType::tunnel_data)) captured_from_ha.push_back(&d);
+    if (d.payload[0] != static_cast<std::uint8_t>(mip::MessageType::tunnel_data))
+      captured_from_ha.push_back(&d);
   }
 
   set_log_level(LogLevel::warn);
@@ -146,7 +147,8 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
   CaptureClock clock;
   clock.set((*datagrams).empty() ? 0 : (*datagrams)[0].sec, 0);
   dataplane::FakeNetlink netlink;
-  netlink.links.push_back(dataplane::LinkInfo{3, "br-home", *MacAddress::parse("02:00:00:00:01:01"), 1500, true, {}});
+  netlink.links.push_back(
+      dataplane::LinkInfo{3, "br-home", *MacAddress::parse("02:00:00:00:01:01"), 1500, true, {}});
   dataplane::FakeTunnelDriver driver;
   struct Sent {
     Ipv4 dst;
@@ -157,9 +159,13 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
   ha::HomeAgentIo seams;
   seams.netlink = &netlink;
   seams.driver = &driver;
-  seams.send_udp = [&](Ipv4 d, std::uint16_t p, ByteView b) { sent.push_back({d, p, Bytes(b.begin(), b.end())}); };
+  seams.send_udp = [&](Ipv4 d, std::uint16_t p, ByteView b) {
+    sent.push_back({d, p, Bytes(b.begin(), b.end())});
+  };
   seams.clock = &clock;
   seams.random32 = [&] { return revocation_id; };
+  // The handover grace ends at once, so every frame's effects are final when recorded.
+  seams.previous_peer_grace = vmroam::Duration::zero();
   auto store = store::Store::open(dir.file("ha.db"));
   if (!store) std::abort();
   ha::HomeAgent agent(io, replay_config(dir.file("ha.db")), seams, std::move(*store));
@@ -167,8 +173,10 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
     std::fprintf(stderr, "ha_replay: start: %s\n", r.error().to_string().c_str());
     return 1;
   }
-  for (const char* vm : {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["192.0.2.2","192.0.2.3"]})",
-                         R"({"id":"vm2","home_address":"10.1.0.11","mac":"52:54:00:12:34:57","allowed_fas":["192.0.2.2","192.0.2.3"]})"}) {
+  for (
+      const char* vm :
+      {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["192.0.2.2","192.0.2.3"]})",
+       R"({"id":"vm2","home_address":"10.1.0.11","mac":"52:54:00:12:34:57","allowed_fas":["192.0.2.2","192.0.2.3"]})"}) {
     api::Request req;
     req.method = api::Method::post;
     req.path = "/v1/vms";
@@ -187,8 +195,10 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
     const std::size_t before = sent.size();
     agent.on_datagram(d.payload, d.src, d.sport);
     agent.flush();
-    out << "# frame " << d.frame << ": " << d.payload.size() << " bytes from " << d.src.to_string() << ":" << d.sport
-        << " -> " << (sent.size() - before) << " sent\n";
+    io.poll();  // due timers: the grace (0 here) releases endpoints
+    io.restart();
+    out << "# frame " << d.frame << ": " << d.payload.size() << " bytes from " << d.src.to_string() << ":"
+        << d.sport << " -> " << (sent.size() - before) << " sent\n";
     for (std::size_t i = before; i < sent.size(); ++i) {
       const Sent& s = sent[i];
       const Bytes packet = wire::build_udp_datagram(kHa, mip::kRegistrationPort, s.dst, s.port, s.payload);
@@ -197,9 +207,11 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
       // The real daemon's message to the same place, in the same order.
       if (compared < captured_from_ha.size()) {
         const Datagram& theirs = *captured_from_ha[compared++];
-        if (theirs.dst == s.dst && same_reply(s.payload, theirs.payload)) ++matched;
+        if (theirs.dst == s.dst && same_reply(s.payload, theirs.payload))
+          ++matched;
         else
-          out << "# differs from the capture's frame " << theirs.frame << ": " << to_hex(theirs.payload) << "\n";
+          out << "# differs from the capture's frame " << theirs.frame << ": " << to_hex(theirs.payload)
+              << "\n";
       }
     }
   }
@@ -214,8 +226,9 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
   for (const auto& p : netlink.proxies) out << " " << p.address.to_string();
   // 0: the FA's revocation ack in the capture was accepted (authenticated, matching id).
   out << "\n# revocations awaiting an ack: " << agent.pending_revocations() << "\n";
-  std::fprintf(stderr, "ha_replay: %zu datagrams fed, %zu messages sent, %zu of %zu identical to the capture's\n", fed,
-               sent.size(), matched, captured_from_ha.size());
+  std::fprintf(stderr,
+               "ha_replay: %zu datagrams fed, %zu messages sent, %zu of %zu identical to the capture's\n",
+               fed, sent.size(), matched, captured_from_ha.size());
 
   if (write) {
     std::ofstream(ok_path) << out.str();
@@ -230,8 +243,8 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
     ok = false;
   }
   if (matched != captured_from_ha.size() || sent.size() != captured_from_ha.size()) {
-    std::fprintf(stderr, "ha_replay: the replayed HA sent %zu messages, the real one %zu, %zu identical\n", sent.size(),
-                 captured_from_ha.size(), matched);
+    std::fprintf(stderr, "ha_replay: the replayed HA sent %zu messages, the real one %zu, %zu identical\n",
+                 sent.size(), captured_from_ha.size(), matched);
     ok = false;
   }
   return ok ? 0 : 1;

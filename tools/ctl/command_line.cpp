@@ -29,13 +29,15 @@ std::string query_of(const Invocation& inv) {
     auto it = inv.values.find(p.name);
     if (it == inv.values.end()) continue;
     q += q.empty() ? "?" : "&";
-    q += std::string(p.name) + "=" + encode_segment(it->second.is_string() ? it->second.get<std::string>()
-                                                                            : it->second.dump());
+    q += std::string(p.name) + "=" +
+         encode_segment(it->second.is_string() ? it->second.get<std::string>() : it->second.dump());
   }
   return q;
 }
 
-std::vector<ApiCall> plan_get(std::string target) { return {ApiCall{Method::get, std::move(target), {}, {}}}; }
+std::vector<ApiCall> plan_get(std::string target) {
+  return {ApiCall{Method::get, std::move(target), {}, {}}};
+}
 
 std::vector<ApiCall> plan_vm_add(const Invocation& inv) {
   return {ApiCall{Method::post, "/v1/vms", body_of(inv, "id"), {}}};
@@ -47,7 +49,9 @@ std::vector<ApiCall> plan_vm_remove(const Invocation& inv) {
   return {ApiCall{Method::delete_, "/v1/vms/" + encode_segment(inv.positional), {}, {}}};
 }
 std::vector<ApiCall> plan_vm_list(const Invocation&) { return plan_get("/v1/vms"); }
-std::vector<ApiCall> plan_vm_show(const Invocation& inv) { return plan_get("/v1/vms/" + encode_segment(inv.positional)); }
+std::vector<ApiCall> plan_vm_show(const Invocation& inv) {
+  return plan_get("/v1/vms/" + encode_segment(inv.positional));
+}
 std::vector<ApiCall> plan_binding_list(const Invocation&) { return plan_get("/v1/bindings"); }
 std::vector<ApiCall> plan_binding_show(const Invocation& inv) {
   return plan_get("/v1/bindings/" + encode_segment(inv.positional));
@@ -61,7 +65,8 @@ std::chrono::milliseconds wait_of(const Invocation& inv) {
 }
 
 std::vector<ApiCall> plan_visitor_show(const Invocation& inv) {
-  return {ApiCall{Method::get, "/v1/visitors/" + encode_segment(inv.positional) + query_of(inv), {}, wait_of(inv)}};
+  return {ApiCall{
+      Method::get, "/v1/visitors/" + encode_segment(inv.positional) + query_of(inv), {}, wait_of(inv)}};
 }
 std::vector<ApiCall> plan_move_prepare(const Invocation& inv) {
   return {ApiCall{Method::post, "/v1/visitors", body_of(inv, "id"), {}}};
@@ -70,12 +75,14 @@ std::vector<ApiCall> plan_move_prepare(const Invocation& inv) {
 std::vector<ApiCall> plan_move_activate(const Invocation& inv) {
   const std::string path = "/v1/visitors/" + encode_segment(inv.positional);
   std::vector<ApiCall> calls{ApiCall{Method::post, path + "/activate", Json::object(), {}}};
-  if (inv.values.contains("wait_ms")) calls.push_back(ApiCall{Method::get, path + query_of(inv), {}, wait_of(inv)});
+  if (inv.values.contains("wait_ms"))
+    calls.push_back(ApiCall{Method::get, path + query_of(inv), {}, wait_of(inv)});
   return calls;
 }
 template <const char* kAction>
 std::vector<ApiCall> plan_visitor_action(const Invocation& inv) {
-  return {ApiCall{Method::post, "/v1/visitors/" + encode_segment(inv.positional) + "/" + kAction, Json::object(), {}}};
+  return {ApiCall{
+      Method::post, "/v1/visitors/" + encode_segment(inv.positional) + "/" + kAction, Json::object(), {}}};
 }
 constexpr char kAbort[] = "abort";
 constexpr char kResumed[] = "resumed";
@@ -96,7 +103,8 @@ std::vector<ParamSpec> vm_params() {
   std::vector<ParamSpec> p{
       {"home_address", ParamType::string, true, false, "the VM's IPv4 address in the home prefix"},
       {"mac", ParamType::string, true, false, "the VM's MAC address"},
-      {"allowed_fas", ParamType::ipv4_list, false, false, "comma-separated foreign agents it may register through"},
+      {"allowed_fas", ParamType::ipv4_list, false, false,
+       "comma-separated foreign agents it may register through"},
   };
   p.insert(p.end(), std::begin(kKeyParams), std::end(kKeyParams));
   return p;
@@ -121,31 +129,103 @@ const ParamSpec kWaitParam{"wait_ms", ParamType::uint, false, true,
 
 std::vector<CommandSpec> build_commands() {
   return {
-      {"vm", "add", "", "ID", vm_params(), Agent::home, View::fields, "register a VM with the home agent", plan_vm_add},
+      {"vm", "add", "", "ID", vm_params(), Agent::home, View::fields, "register a VM with the home agent",
+       plan_vm_add},
       {"vm", "set", "", "ID", vm_params(), Agent::home, View::fields,
        "replace a VM's settings (give all of them)", plan_vm_set},
-      {"vm", "remove", "rm", "ID", {}, Agent::home, View::fields, "remove a VM and its binding", plan_vm_remove},
+      {"vm",
+       "remove",
+       "rm",
+       "ID",
+       {},
+       Agent::home,
+       View::fields,
+       "remove a VM and its binding",
+       plan_vm_remove},
       {"vm", "list", "ls", "", {}, Agent::home, View::vm_table, "list VMs", plan_vm_list},
       {"vm", "show", "", "ID", {}, Agent::home, View::fields, "show a VM and its binding", plan_vm_show},
-      {"binding", "list", "ls", "", {}, Agent::home, View::binding_table, "list bindings (VMs away from home)",
+      {"binding",
+       "list",
+       "ls",
+       "",
+       {},
+       Agent::home,
+       View::binding_table,
+       "list bindings (VMs away from home)",
        plan_binding_list},
-      {"binding", "show", "", "HOME_ADDRESS", {}, Agent::home, View::fields, "show one binding",
+      {"binding",
+       "show",
+       "",
+       "HOME_ADDRESS",
+       {},
+       Agent::home,
+       View::fields,
+       "show one binding",
        plan_binding_show},
-      {"visitor", "list", "ls", "", {}, Agent::foreign, View::visitor_table, "list visitors at this foreign agent",
+      {"visitor",
+       "list",
+       "ls",
+       "",
+       {},
+       Agent::foreign,
+       View::visitor_table,
+       "list visitors at this foreign agent",
        plan_visitor_list},
-      {"visitor", "show", "", "ID", {kWaitParam}, Agent::foreign, View::fields,
-       "show a visitor (wait_ms=N long-polls for the registration outcome)", plan_visitor_show},
+      {"visitor",
+       "show",
+       "",
+       "ID",
+       {kWaitParam},
+       Agent::foreign,
+       View::fields,
+       "show a visitor (wait_ms=N long-polls for the registration outcome)",
+       plan_visitor_show},
       {"move", "prepare", "", "ID", prepare_params(), Agent::foreign, View::fields,
        "prepare a VM's arrival: install delivery state and start buffering", plan_move_prepare},
-      {"move", "activate", "", "ID", {kWaitParam}, Agent::foreign, View::fields,
-       "send the proxy registration; wait_ms=N waits for the outcome (exit 1 if it failed)", plan_move_activate},
-      {"move", "abort", "", "ID", {}, Agent::foreign, View::fields, "undo a prepare (before activation succeeded)",
+      {"move",
+       "activate",
+       "",
+       "ID",
+       {kWaitParam},
+       Agent::foreign,
+       View::fields,
+       "send the proxy registration; wait_ms=N waits for the outcome (exit 1 if it failed)",
+       plan_move_activate},
+      {"move",
+       "abort",
+       "",
+       "ID",
+       {},
+       Agent::foreign,
+       View::fields,
+       "undo a prepare (before activation succeeded)",
        plan_visitor_action<kAbort>},
-      {"move", "resumed", "", "ID", {}, Agent::foreign, View::fields,
-       "the VM runs here now: flush its buffered packets", plan_visitor_action<kResumed>},
-      {"move", "depart", "", "ID", {}, Agent::foreign, View::fields, "deregister a visitor that left",
+      {"move",
+       "resumed",
+       "",
+       "ID",
+       {},
+       Agent::foreign,
+       View::fields,
+       "the VM runs here now: flush its buffered packets",
+       plan_visitor_action<kResumed>},
+      {"move",
+       "depart",
+       "",
+       "ID",
+       {},
+       Agent::foreign,
+       View::fields,
+       "deregister a visitor that left",
        plan_visitor_action<kDepart>},
-      {"status", "", "", "", {}, Agent::home, View::fields, "the agent's health (role, version, uptime, counts)",
+      {"status",
+       "",
+       "",
+       "",
+       {},
+       Agent::home,
+       View::fields,
+       "the agent's health (role, version, uptime, counts)",
        plan_status},
       {"metrics", "", "", "", {}, Agent::home, View::text, "the agent's Prometheus metrics", plan_metrics},
   };
@@ -156,7 +236,8 @@ std::vector<CommandSpec> build_commands() {
 Unexpected usage(std::string message) { return fail("usage", std::move(message)); }
 
 bool is_object_name(std::string_view s) {
-  return std::any_of(commands().begin(), commands().end(), [&](const CommandSpec& c) { return c.object == s; });
+  return std::any_of(commands().begin(), commands().end(),
+                     [&](const CommandSpec& c) { return c.object == s; });
 }
 
 const CommandSpec* find_command(std::string_view object, std::string_view verb) {
@@ -193,8 +274,10 @@ Result<std::chrono::milliseconds> parse_timeout(std::string_view s) {
   bool ok = whole.has_value();
   if (ok && dot != std::string_view::npos) {
     std::string frac(s.substr(dot + 1));
-    if (frac.empty() || frac.size() > 3 || !parse_uint(frac)) ok = false;
-    else ms += *parse_uint(frac + std::string(3 - frac.size(), '0'));
+    if (frac.empty() || frac.size() > 3 || !parse_uint(frac))
+      ok = false;
+    else
+      ms += *parse_uint(frac + std::string(3 - frac.size(), '0'));
   }
   if (!ok || ms == 0) return usage("--timeout: not a duration in seconds: " + std::string(s));
   return std::chrono::milliseconds(ms);
@@ -227,7 +310,9 @@ Result<Json> convert(const ParamSpec& p, const std::string& value, const FileRea
       if (!value.starts_with("@")) return Json(value);
       auto text = read_file(value.substr(1));
       // Never echo key material; naming the file is enough.
-      if (!text) return usage(std::string(p.name) + ": cannot read " + value.substr(1) + ": " + text.error().to_string());
+      if (!text)
+        return usage(std::string(p.name) + ": cannot read " + value.substr(1) + ": " +
+                     text.error().to_string());
       return Json(trim(*text));
     }
   }
@@ -267,10 +352,18 @@ std::string usage_line(const CommandSpec& c) {
     if (!p.required) s += "[";
     s += std::string(p.name) + "=";
     switch (p.type) {
-      case ParamType::string: s += "VALUE"; break;
-      case ParamType::uint: s += "N"; break;
-      case ParamType::ipv4_list: s += "A,B,…"; break;
-      case ParamType::key: s += "HEX|@FILE"; break;
+      case ParamType::string:
+        s += "VALUE";
+        break;
+      case ParamType::uint:
+        s += "N";
+        break;
+      case ParamType::ipv4_list:
+        s += "A,B,…";
+        break;
+      case ParamType::key:
+        s += "HEX|@FILE";
+        break;
     }
     if (!p.required) s += "]";
   }
@@ -297,11 +390,13 @@ Exit status: 0 ok, 1 the agent answered with an error (or a waited-for move fail
 }  // namespace
 
 std::string general_help() {
-  std::string s = "usage: vmroamctl [OPTIONS] OBJECT VERB [ARGS]\n\n"
-                  "Controls a vmroam home agent or foreign agent over its JSON API.\n\nCommands:\n";
+  std::string s =
+      "usage: vmroamctl [OPTIONS] OBJECT VERB [ARGS]\n\n"
+      "Controls a vmroam home agent or foreign agent over its JSON API.\n\nCommands:\n";
   std::size_t width = 0;
   for (const auto& c : commands())
-    width = std::max(width, c.object.size() + (c.verb.empty() ? 0 : c.verb.size() + 1) + c.positional.size() + 1);
+    width =
+        std::max(width, c.object.size() + (c.verb.empty() ? 0 : c.verb.size() + 1) + c.positional.size() + 1);
   for (const auto& c : commands()) {
     std::string name = std::string(c.object) + (c.verb.empty() ? "" : " " + std::string(c.verb));
     if (!c.positional.empty()) name += " " + std::string(c.positional);
@@ -322,8 +417,9 @@ std::string object_help(std::string_view object) {
 
 std::string command_help(const CommandSpec& c) {
   std::string s = "usage: " + usage_line(c) + "\n\n" + std::string(c.help) + ".\n";
-  s += std::string("Talks to the ") + (c.agent == Agent::foreign ? "foreign" : "home") + " agent by default (" +
-       std::string(c.agent == Agent::foreign ? kDefaultFaSocket : kDefaultHaSocket) + ").\n";
+  s += std::string("Talks to the ") + (c.agent == Agent::foreign ? "foreign" : "home") +
+       " agent by default (" + std::string(c.agent == Agent::foreign ? kDefaultFaSocket : kDefaultHaSocket) +
+       ").\n";
   if (!c.params.empty()) {
     s += "\nArguments:\n";
     std::size_t width = 0;
@@ -422,7 +518,8 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const F
       return inv;
     }
     spec = find_command(words[0], words[1]);
-    if (!spec) return usage("unknown verb '" + words[1] + "' for '" + words[0] + "':\n" + object_help(words[0]));
+    if (!spec)
+      return usage("unknown verb '" + words[1] + "' for '" + words[0] + "':\n" + object_help(words[0]));
     next = 2;
   }
   if (help) {
@@ -431,7 +528,8 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const F
     return inv;
   }
   inv.command = spec;
-  const std::string name = std::string(spec->object) + (spec->verb.empty() ? "" : " " + std::string(spec->verb));
+  const std::string name =
+      std::string(spec->object) + (spec->verb.empty() ? "" : " " + std::string(spec->verb));
 
   for (std::size_t i = next; i < words.size(); ++i) {
     const std::string& w = words[i];
@@ -443,7 +541,8 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const F
       continue;
     }
     const std::string key = w.substr(0, eq);
-    auto p = std::find_if(spec->params.begin(), spec->params.end(), [&](const ParamSpec& s) { return s.name == key; });
+    auto p = std::find_if(spec->params.begin(), spec->params.end(),
+                          [&](const ParamSpec& s) { return s.name == key; });
     if (p == spec->params.end()) {
       std::string known;
       for (const auto& s : spec->params) known += (known.empty() ? "" : ", ") + std::string(s.name);
@@ -461,8 +560,9 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const F
     if (p.required && !inv.values.contains(p.name))
       return usage(name + ": " + std::string(p.name) + " is required\nusage: " + usage_line(*spec));
 
-  inv.endpoint = inv.global.api ? *inv.global.api
-                                : std::string(spec->agent == Agent::foreign ? kDefaultFaSocket : kDefaultHaSocket);
+  inv.endpoint = inv.global.api
+                     ? *inv.global.api
+                     : std::string(spec->agent == Agent::foreign ? kDefaultFaSocket : kDefaultHaSocket);
   inv.calls = spec->plan(inv);
   return inv;
 }

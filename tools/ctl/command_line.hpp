@@ -62,7 +62,7 @@ enum class View {
   vm_table,  // {"vms":[…]} as aligned columns
   binding_table,
   visitor_table,
-  text,      // the body as is (metrics)
+  text,  // the body as is (metrics)
 };
 
 struct ApiCall {
@@ -93,9 +93,9 @@ struct CommandSpec {
 [[nodiscard]] const std::vector<CommandSpec>& commands();
 
 struct GlobalOptions {
-  std::optional<std::string> api;         // --api
-  std::optional<std::string> token;       // --token (or read from --token-file)
-  bool json = false;                      // --json
+  std::optional<std::string> api;    // --api
+  std::optional<std::string> token;  // --token (or read from --token-file)
+  bool json = false;                 // --json
   std::chrono::milliseconds timeout = kDefaultTimeout;
 };
 
@@ -117,7 +117,8 @@ using FileReader = std::function<Result<std::string>(const std::string& path)>;
 
 // argv without the program name. Errors: code "usage", context says what is wrong and names
 // the argument or key.
-[[nodiscard]] Result<Invocation> parse_command_line(std::span<const std::string> args, const FileReader& read_file);
+[[nodiscard]] Result<Invocation> parse_command_line(std::span<const std::string> args,
+                                                    const FileReader& read_file);
 
 [[nodiscard]] std::string general_help();
 [[nodiscard]] std::string object_help(std::string_view object);

@@ -22,21 +22,23 @@ const Json* at_path(const Json& item, std::string_view path) {
   return cur;
 }
 
-void flatten(const Json& j, const std::string& prefix, std::vector<std::pair<std::string, std::string>>& out) {
+void flatten(const Json& j, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>& out) {
   if (j.is_object() && !j.empty()) {
     for (auto it = j.begin(); it != j.end(); ++it)
       flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
     return;
   }
-  if (j.is_array() && !j.empty() && std::any_of(j.begin(), j.end(), [](const Json& e) { return e.is_structured(); })) {
+  if (j.is_array() && !j.empty() &&
+      std::any_of(j.begin(), j.end(), [](const Json& e) { return e.is_structured(); })) {
     for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], prefix + "[" + std::to_string(i) + "]", out);
     return;
   }
   out.emplace_back(prefix, cell_text(j));
 }
 
-constexpr Column kVmColumns[] = {{"ID", "id"},          {"HOME_ADDRESS", "home_address"}, {"MAC", "mac"},
-                                 {"AWAY", "away"},      {"ALLOWED_FAS", "allowed_fas"},   {"SPI", "spi"}};
+constexpr Column kVmColumns[] = {{"ID", "id"},     {"HOME_ADDRESS", "home_address"}, {"MAC", "mac"},
+                                 {"AWAY", "away"}, {"ALLOWED_FAS", "allowed_fas"},   {"SPI", "spi"}};
 constexpr Column kBindingColumns[] = {{"HOME_ADDRESS", "home_address"},
                                       {"VM", "vm"},
                                       {"CARE_OF", "care_of_address"},
@@ -45,12 +47,9 @@ constexpr Column kBindingColumns[] = {{"HOME_ADDRESS", "home_address"},
                                       {"REMAINING_S", "remaining_s"},
                                       {"FLAGS", "flags"},
                                       {"MOVE_SEQ", "move_seq"}};
-constexpr Column kVisitorColumns[] = {{"ID", "id"},
-                                      {"HOME_ADDRESS", "home_address"},
-                                      {"MAC", "mac"},
-                                      {"STATE", "state"},
-                                      {"HOME_AGENT", "home_agent"},
-                                      {"ENCAP", "encapsulation"}};
+constexpr Column kVisitorColumns[] = {
+    {"ID", "id"},       {"HOME_ADDRESS", "home_address"}, {"MAC", "mac"},
+    {"STATE", "state"}, {"HOME_AGENT", "home_agent"},     {"ENCAP", "encapsulation"}};
 
 }  // namespace
 
@@ -173,7 +172,8 @@ Json metrics_to_json(std::string_view text) {
 std::string move_failure(const Json& visitor) {
   const std::string state = visitor.is_object() ? visitor.value("state", "") : "";
   if (state == "active") return {};
-  if (state != "failed") return "registration not complete after waiting (state " + cell_text(Json(state)) + ")";
+  if (state != "failed")
+    return "registration not complete after waiting (state " + cell_text(Json(state)) + ")";
   std::string s = "registration failed";
   if (visitor.contains("reply_code")) s += ": reply_code " + cell_text(visitor["reply_code"]);
   if (visitor.contains("reason")) s += " (" + cell_text(visitor["reason"]) + ")";

@@ -10,8 +10,7 @@ namespace vmroam::pcap {
 Result<std::uint64_t> read_capture(const std::string& path,
                                    const std::function<void(const Frame&)>& on_frame) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
-  std::unique_ptr<pcap_t, decltype(&pcap_close)> handle(pcap_open_offline(path.c_str(), errbuf),
-                                                        &pcap_close);
+  std::unique_ptr<pcap_t, decltype(&pcap_close)> handle(pcap_open_offline(path.c_str(), errbuf), &pcap_close);
   if (!handle) return fail("capture_open", path + ": " + errbuf);
 
   const int link_type = pcap_datalink(handle.get());
@@ -22,8 +21,8 @@ Result<std::uint64_t> read_capture(const std::string& path,
     int rc = pcap_next_ex(handle.get(), &header, &data);
     if (rc == PCAP_ERROR_BREAK) break;  // end of file
     if (rc != 1) {
-      return fail("capture_read", path + ": after frame " + std::to_string(count) + ": " +
-                                      pcap_geterr(handle.get()));
+      return fail("capture_read",
+                  path + ": after frame " + std::to_string(count) + ": " + pcap_geterr(handle.get()));
     }
     ++count;
     Frame f;

@@ -18,12 +18,12 @@ namespace vmroam::pcap {
 // Link-layer header types (LINKTYPE_* values of the pcap file format; libpcap reports the
 // DLT_* values, which are the same except for raw IP, see link_layer.hpp).
 struct Frame {
-  std::uint64_t number = 0;          // 1-based position in the file
-  std::int64_t ts_sec = 0;           // capture time, seconds since the Unix epoch
-  std::uint32_t ts_usec = 0;         // and microseconds
-  int link_type = 0;                 // pcap_datalink() of the file
-  std::uint32_t original_length = 0; // length on the wire (may exceed data.size())
-  ByteView data;                     // captured bytes (caplen)
+  std::uint64_t number = 0;           // 1-based position in the file
+  std::int64_t ts_sec = 0;            // capture time, seconds since the Unix epoch
+  std::uint32_t ts_usec = 0;          // and microseconds
+  int link_type = 0;                  // pcap_datalink() of the file
+  std::uint32_t original_length = 0;  // length on the wire (may exceed data.size())
+  ByteView data;                      // captured bytes (caplen)
 };
 
 // Calls on_frame for every frame in `path`. Fails ("capture_open" / "capture_read") with

@@ -24,9 +24,9 @@ namespace vmroam::pcap {
 namespace {
 
 // Linux cooked capture headers (tcpdump.org/linktypes/LINKTYPE_LINUX_SLL*.html).
-constexpr std::size_t kSllHeaderSize = 16;   // pkttype 2, ARPHRD 2, addr len 2, addr 8, protocol 2
-constexpr std::size_t kSll2HeaderSize = 20;  // protocol 2, reserved 2, ifindex 4, ARPHRD 2,
-                                             // pkttype 1, addr len 1, addr 8
+constexpr std::size_t kSllHeaderSize = 16;        // pkttype 2, ARPHRD 2, addr len 2, addr 8, protocol 2
+constexpr std::size_t kSll2HeaderSize = 20;       // protocol 2, reserved 2, ifindex 4, ARPHRD 2,
+                                                  // pkttype 1, addr len 1, addr 8
 constexpr std::uint16_t kEtherTypeVlan = 0x8100;  // IEEE 802.1Q
 constexpr std::size_t kVlanTagSize = 4;
 
@@ -153,26 +153,40 @@ Json flag_names(std::uint32_t flags, const std::array<std::pair<std::uint32_t, c
 
 // RFC 5944 §3.3, most significant bit first.
 constexpr std::array<std::pair<std::uint32_t, const char*>, 8> kRequestFlags{{
-    {mip::request_flag::S, "S"}, {mip::request_flag::B, "B"}, {mip::request_flag::D, "D"},
-    {mip::request_flag::M, "M"}, {mip::request_flag::G, "G"}, {mip::request_flag::r, "r"},
-    {mip::request_flag::T, "T"}, {mip::request_flag::x, "x"},
+    {mip::request_flag::S, "S"},
+    {mip::request_flag::B, "B"},
+    {mip::request_flag::D, "D"},
+    {mip::request_flag::M, "M"},
+    {mip::request_flag::G, "G"},
+    {mip::request_flag::r, "r"},
+    {mip::request_flag::T, "T"},
+    {mip::request_flag::x, "x"},
 }};
 // RFC 5944 §2.1.1 (I: RFC 4857).
 constexpr std::array<std::pair<std::uint32_t, const char*>, 11> kAdvertFlags{{
-    {mip::advert::flag_R, "R"}, {mip::advert::flag_B, "B"}, {mip::advert::flag_H, "H"},
-    {mip::advert::flag_F, "F"}, {mip::advert::flag_M, "M"}, {mip::advert::flag_G, "G"},
-    {mip::advert::flag_r, "r"}, {mip::advert::flag_T, "T"}, {mip::advert::flag_U, "U"},
-    {mip::advert::flag_X, "X"}, {mip::advert::flag_I, "I"},
+    {mip::advert::flag_R, "R"},
+    {mip::advert::flag_B, "B"},
+    {mip::advert::flag_H, "H"},
+    {mip::advert::flag_F, "F"},
+    {mip::advert::flag_M, "M"},
+    {mip::advert::flag_G, "G"},
+    {mip::advert::flag_r, "r"},
+    {mip::advert::flag_T, "T"},
+    {mip::advert::flag_U, "U"},
+    {mip::advert::flag_X, "X"},
+    {mip::advert::flag_I, "I"},
 }};
 // RFC 3543 §3.1.
 constexpr std::array<std::pair<std::uint32_t, const char*>, 2> kRevocationFlags{{
-    {mip::revocation::flag_A, "A"}, {mip::revocation::flag_I, "I"},
+    {mip::revocation::flag_A, "A"},
+    {mip::revocation::flag_I, "I"},
 }};
 // RFC 3543 §3.2 and §3.3: the I bit is the top bit of the ack's and the extension's flags.
 constexpr std::array<std::pair<std::uint32_t, const char*>, 1> kTopIFlag{{{0x8000, "I"}}};
 // RFC 3519 §3.1 and §3.2.
 constexpr std::array<std::pair<std::uint32_t, const char*>, 2> kUdpTunnelRequestFlags{{
-    {mip::udp_tunnel::request_flag_F, "F"}, {mip::udp_tunnel::request_flag_R, "R"},
+    {mip::udp_tunnel::request_flag_F, "F"},
+    {mip::udp_tunnel::request_flag_R, "R"},
 }};
 constexpr std::array<std::pair<std::uint32_t, const char*>, 1> kUdpTunnelReplyFlags{{
     {mip::udp_tunnel::reply_flag_F, "F"},
@@ -186,28 +200,40 @@ std::string hex_u64(std::uint64_t v) {
 
 std::string_view auth_ext_short_name(std::uint8_t type) {
   switch (type) {
-    case mip::ext::mn_ha_auth: return "mn-ha";
-    case mip::ext::mn_fa_auth: return "mn-fa";
-    case mip::ext::fa_ha_auth: return "fa-ha";
-    default: return "unknown";
+    case mip::ext::mn_ha_auth:
+      return "mn-ha";
+    case mip::ext::mn_fa_auth:
+      return "mn-fa";
+    case mip::ext::fa_ha_auth:
+      return "fa-ha";
+    default:
+      return "unknown";
   }
 }
 
 std::string_view pmip_sub_type_name(std::uint8_t s) {
   switch (s) {
-    case mip::pmip::interface_id: return "interface_id";
-    case mip::pmip::device_id: return "device_id";
-    case mip::pmip::subscriber_id: return "subscriber_id";
-    case mip::pmip::access_technology: return "access_technology";
-    default: return "unknown";
+    case mip::pmip::interface_id:
+      return "interface_id";
+    case mip::pmip::device_id:
+      return "device_id";
+    case mip::pmip::subscriber_id:
+      return "subscriber_id";
+    case mip::pmip::access_technology:
+      return "access_technology";
+    default:
+      return "unknown";
   }
 }
 
 std::string_view per_node_auth_name(std::uint8_t m) {
   switch (m) {
-    case mip::pmip::auth_fa_ha: return "fa-ha";
-    case mip::pmip::auth_ipsec: return "ipsec";
-    default: return "unknown";
+    case mip::pmip::auth_fa_ha:
+      return "fa-ha";
+    case mip::pmip::auth_ipsec:
+      return "ipsec";
+    default:
+      return "unknown";
   }
 }
 
@@ -346,8 +372,7 @@ void render_extensions(Json& r, ByteView payload, const wire::ExtensionList& lis
   if (keys.size() == 0) return;
   Json results = Json::array();
   for (const auto& e : list) {
-    if (e.type != mip::ext::mn_ha_auth && e.type != mip::ext::mn_fa_auth &&
-        e.type != mip::ext::fa_ha_auth) {
+    if (e.type != mip::ext::mn_ha_auth && e.type != mip::ext::mn_fa_auth && e.type != mip::ext::fa_ha_auth) {
       continue;
     }
     auto a = wire::AuthExtension::from(e);
@@ -429,9 +454,8 @@ void render_inner(Json& r, ByteView inner) {
 }
 
 // A UDP datagram whose header parsed; port 434 on either side is ours.
-void decode_port_434(Records& out, const wire::Ipv4Header& ip, std::uint16_t sport,
-                     std::uint16_t dport, ByteView payload, bool bad_checksum,
-                     const auth::Keyring& keys) {
+void decode_port_434(Records& out, const wire::Ipv4Header& ip, std::uint16_t sport, std::uint16_t dport,
+                     ByteView payload, bool bad_checksum, const auth::Keyring& keys) {
   if (sport != mip::kRegistrationPort && dport != mip::kRegistrationPort) return;
   auto start = [&]() -> Json& {
     Json& r = out.add_ip(ip.src, ip.dst);
@@ -482,8 +506,7 @@ void decode_udp(Records& out, ByteView packet, const wire::Ipv4Header& ip, const
   const std::uint16_t length = r.u16();
   const bool ours = r.ok() && (sport == mip::kRegistrationPort || dport == mip::kRegistrationPort);
   if (!ours || ip.fragment_offset != 0) return;  // later fragments carry no ports
-  if (udp.error().code == "bad_checksum" && length >= wire::kUdpHeaderSize &&
-      length <= r.remaining() + 6) {
+  if (udp.error().code == "bad_checksum" && length >= wire::kUdpHeaderSize && length <= r.remaining() + 6) {
     // A capture taken on the sending host of an interface with checksum offload holds a
     // partial checksum (the NIC would have finished it). Like Wireshark, decode the message
     // anyway and say the checksum was wrong.
@@ -608,8 +631,8 @@ void decode_arp(Records& out, const LinkLayer& l) {
   if (l.vlan) r["vlan"] = *l.vlan;
   r["kind"] = rarp ? "rarp" : "arp";
   r["operation"] = arp->op;
-  static constexpr std::array<const char*, 5> kOps = {"unknown", "request", "reply",
-                                                      "rarp_request", "rarp_reply"};
+  static constexpr std::array<const char*, 5> kOps = {"unknown", "request", "reply", "rarp_request",
+                                                      "rarp_reply"};
   r["operation_name"] = arp->op < kOps.size() ? kOps[arp->op] : "unknown";
   r["sender_mac"] = arp->sender_mac.to_string();
   r["sender_ip"] = arp->sender_ip.to_string();
@@ -625,9 +648,8 @@ std::vector<Json> FrameDecoder::decode(const FrameInfo& info, ByteView frame) co
   Records out(info);
   if (info.original_length > frame.size()) {
     // Cut short by the capture's snap length: parsing would only report truncation.
-    out.error(make_error("truncated_capture", "captured " + std::to_string(frame.size()) +
-                                                  " of " + std::to_string(info.original_length) +
-                                                  " bytes"),
+    out.error(make_error("truncated_capture", "captured " + std::to_string(frame.size()) + " of " +
+                                                  std::to_string(info.original_length) + " bytes"),
               "capture");
     return out.take();
   }
@@ -692,55 +714,104 @@ Result<auth::SecurityAssociation> parse_key_spec(std::string_view spec) {
 
 std::string_view reply_code_name(std::uint8_t code) {
   switch (code) {
-    case 0: return "accepted";
-    case 1: return "accepted_no_simultaneous";
-    case 64: return "fa_unspecified";
-    case 65: return "fa_prohibited";
-    case 66: return "fa_insufficient_resources";
-    case 67: return "fa_mn_auth_failed";
-    case 68: return "fa_ha_auth_failed";
-    case 69: return "fa_lifetime_too_long";
-    case 70: return "fa_poorly_formed_request";
-    case 71: return "fa_poorly_formed_reply";
-    case 72: return "fa_encapsulation_unavailable";
-    case 73: return "fa_vj_compression_unavailable";
-    case 74: return "fa_reverse_tunnel_unavailable";
-    case 75: return "fa_reverse_tunnel_mandatory";
-    case 76: return "fa_mn_too_distant";
-    case 77: return "fa_invalid_care_of";
-    case 78: return "fa_registration_timeout";
-    case 79: return "fa_delivery_style_unsupported";
-    case 80: return "fa_home_network_unreachable";
-    case 81: return "fa_ha_host_unreachable";
-    case 82: return "fa_ha_port_unreachable";
-    case 88: return "fa_ha_unreachable";
-    case 89: return "fa_vendor_specific";
-    case 90: return "fa_nonzero_ha_required";
-    case 96: return "fa_nonzero_home_address_required";
-    case 97: return "fa_missing_nai";
-    case 98: return "fa_missing_home_agent";
-    case 99: return "fa_missing_home_address";
-    case 100: return "fa_unknown_cvse_from_mn";
-    case 101: return "fa_unknown_cvse_from_ha";
-    case 128: return "ha_unspecified";
-    case 129: return "ha_prohibited";
-    case 130: return "ha_insufficient_resources";
-    case 131: return "ha_mn_auth_failed";
-    case 132: return "ha_fa_auth_failed";
-    case 133: return "ha_identification_mismatch";
-    case 134: return "ha_poorly_formed_request";
-    case 135: return "ha_too_many_bindings";
-    case 136: return "ha_unknown_ha_address";
-    case 137: return "ha_reverse_tunnel_unavailable";
-    case 138: return "ha_reverse_tunnel_mandatory";
-    case 139: return "ha_encapsulation_unavailable";
-    case 140: return "ha_unknown_cvse_from_mn";
-    case 141: return "ha_unknown_cvse_from_fa";
-    case 142: return "ha_udp_encapsulation_unavailable";
-    case 143: return "ha_redirected";
-    case 144: return "ha_mn_aaa_auth_failed";
-    case 149: return "ha_pmip_unsupported";
-    case 150: return "ha_pmip_disallowed";
+    case 0:
+      return "accepted";
+    case 1:
+      return "accepted_no_simultaneous";
+    case 64:
+      return "fa_unspecified";
+    case 65:
+      return "fa_prohibited";
+    case 66:
+      return "fa_insufficient_resources";
+    case 67:
+      return "fa_mn_auth_failed";
+    case 68:
+      return "fa_ha_auth_failed";
+    case 69:
+      return "fa_lifetime_too_long";
+    case 70:
+      return "fa_poorly_formed_request";
+    case 71:
+      return "fa_poorly_formed_reply";
+    case 72:
+      return "fa_encapsulation_unavailable";
+    case 73:
+      return "fa_vj_compression_unavailable";
+    case 74:
+      return "fa_reverse_tunnel_unavailable";
+    case 75:
+      return "fa_reverse_tunnel_mandatory";
+    case 76:
+      return "fa_mn_too_distant";
+    case 77:
+      return "fa_invalid_care_of";
+    case 78:
+      return "fa_registration_timeout";
+    case 79:
+      return "fa_delivery_style_unsupported";
+    case 80:
+      return "fa_home_network_unreachable";
+    case 81:
+      return "fa_ha_host_unreachable";
+    case 82:
+      return "fa_ha_port_unreachable";
+    case 88:
+      return "fa_ha_unreachable";
+    case 89:
+      return "fa_vendor_specific";
+    case 90:
+      return "fa_nonzero_ha_required";
+    case 96:
+      return "fa_nonzero_home_address_required";
+    case 97:
+      return "fa_missing_nai";
+    case 98:
+      return "fa_missing_home_agent";
+    case 99:
+      return "fa_missing_home_address";
+    case 100:
+      return "fa_unknown_cvse_from_mn";
+    case 101:
+      return "fa_unknown_cvse_from_ha";
+    case 128:
+      return "ha_unspecified";
+    case 129:
+      return "ha_prohibited";
+    case 130:
+      return "ha_insufficient_resources";
+    case 131:
+      return "ha_mn_auth_failed";
+    case 132:
+      return "ha_fa_auth_failed";
+    case 133:
+      return "ha_identification_mismatch";
+    case 134:
+      return "ha_poorly_formed_request";
+    case 135:
+      return "ha_too_many_bindings";
+    case 136:
+      return "ha_unknown_ha_address";
+    case 137:
+      return "ha_reverse_tunnel_unavailable";
+    case 138:
+      return "ha_reverse_tunnel_mandatory";
+    case 139:
+      return "ha_encapsulation_unavailable";
+    case 140:
+      return "ha_unknown_cvse_from_mn";
+    case 141:
+      return "ha_unknown_cvse_from_fa";
+    case 142:
+      return "ha_udp_encapsulation_unavailable";
+    case 143:
+      return "ha_redirected";
+    case 144:
+      return "ha_mn_aaa_auth_failed";
+    case 149:
+      return "ha_pmip_unsupported";
+    case 150:
+      return "ha_pmip_disallowed";
     default:
       if (mip::code::is_fa_denial(code)) return "fa_denied";
       if (mip::code::is_ha_denial(code)) return "ha_denied";

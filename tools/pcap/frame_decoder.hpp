@@ -38,17 +38,17 @@ using Json = nlohmann::ordered_json;
 // LINKTYPE_* numbers of raw IP that a file may carry; defined here so this file needs no
 // libpcap header (tcpdump.org/linktypes.html).
 namespace link_type {
-inline constexpr int kEthernet = 1;         // DLT_EN10MB
-inline constexpr int kRaw = 12;             // DLT_RAW on Linux (LINKTYPE_RAW = 101)
-inline constexpr int kRawOpenBsd = 14;      // DLT_RAW on OpenBSD
-inline constexpr int kLinktypeRaw = 101;    // LINKTYPE_RAW as stored in files
-inline constexpr int kLinuxSll = 113;       // DLT_LINUX_SLL, "Linux cooked" v1
-inline constexpr int kIpv4 = 228;           // DLT_IPV4 / LINKTYPE_IPV4
-inline constexpr int kLinuxSll2 = 276;      // DLT_LINUX_SLL2
+inline constexpr int kEthernet = 1;       // DLT_EN10MB
+inline constexpr int kRaw = 12;           // DLT_RAW on Linux (LINKTYPE_RAW = 101)
+inline constexpr int kRawOpenBsd = 14;    // DLT_RAW on OpenBSD
+inline constexpr int kLinktypeRaw = 101;  // LINKTYPE_RAW as stored in files
+inline constexpr int kLinuxSll = 113;     // DLT_LINUX_SLL, "Linux cooked" v1
+inline constexpr int kIpv4 = 228;         // DLT_IPV4 / LINKTYPE_IPV4
+inline constexpr int kLinuxSll2 = 276;    // DLT_LINUX_SLL2
 }  // namespace link_type
 
 struct FrameInfo {
-  std::uint64_t number = 0;          // 1-based, as Wireshark counts
+  std::uint64_t number = 0;  // 1-based, as Wireshark counts
   std::int64_t ts_sec = 0;
   std::uint32_t ts_usec = 0;
   int link_type = link_type::kEthernet;

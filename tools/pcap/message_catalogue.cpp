@@ -87,8 +87,7 @@ void expect_extensions(Json& t, const wire::ExtensionList& list) {
   Json types = Json::array(), spis = Json::array(), auths = Json::array();
   for (const auto& e : list) {
     types.push_back(e.type);
-    if (e.type == mip::ext::mn_ha_auth || e.type == mip::ext::mn_fa_auth ||
-        e.type == mip::ext::fa_ha_auth) {
+    if (e.type == mip::ext::mn_ha_auth || e.type == mip::ext::mn_fa_auth || e.type == mip::ext::fa_ha_auth) {
       auto a = must(wire::AuthExtension::from(e));
       spis.push_back(a.spi);
       auths.push_back(to_hex(a.authenticator));
@@ -186,8 +185,8 @@ void add_requests(std::vector<SampleFrame>& out) {
     auto m = base_request(c.flags, c.lifetime, kIdentBase + n);
     must(auth::append_auth(m, mip::ext::mn_ha_auth, n % 2 ? md5_sa() : sha256_sa()));
     const Bytes payload = wire::encode(m);
-    out.push_back({c.description, udp_frame(kFaMac, kHaMac, kForeignAgent, kHomeAgent, payload),
-                   request_expected(m)});
+    out.push_back(
+        {c.description, udp_frame(kFaMac, kHaMac, kForeignAgent, kHomeAgent, payload), request_expected(m)});
     ++n;
   }
 
@@ -225,10 +224,14 @@ void add_requests(std::vector<SampleFrame>& out) {
 
 void add_replies(std::vector<SampleFrame>& out) {
   const std::uint8_t codes[] = {
-      mip::code::accepted,           mip::code::accepted_no_simultaneous,
-      mip::code::fa_mn_auth_failed,  mip::code::fa_reverse_tunnel_unavailable,
-      mip::code::ha_mn_auth_failed,  mip::code::ha_identification_mismatch,
-      mip::code::ha_pmip_unsupported, mip::code::ha_pmip_disallowed,
+      mip::code::accepted,
+      mip::code::accepted_no_simultaneous,
+      mip::code::fa_mn_auth_failed,
+      mip::code::fa_reverse_tunnel_unavailable,
+      mip::code::ha_mn_auth_failed,
+      mip::code::ha_identification_mismatch,
+      mip::code::ha_pmip_unsupported,
+      mip::code::ha_pmip_disallowed,
   };
   std::uint64_t n = 1;
   for (auto code : codes) {
@@ -240,8 +243,7 @@ void add_replies(std::vector<SampleFrame>& out) {
     m.identification = kIdentBase + 0x200 + n;
     must(auth::append_auth(m, mip::ext::mn_ha_auth, n % 2 ? md5_sa() : sha256_sa()));
     out.push_back({"reply, code " + std::to_string(code),
-                   udp_frame(kHaMac, kFaMac, kHomeAgent, kForeignAgent, wire::encode(m)),
-                   reply_expected(m)});
+                   udp_frame(kHaMac, kFaMac, kHomeAgent, kForeignAgent, wire::encode(m)), reply_expected(m)});
     ++n;
   }
 
@@ -291,8 +293,8 @@ void add_revocations(std::vector<SampleFrame>& out) {
   t["mip.revid"] = r.revocation_id;
   expect_extensions(t, r.extensions);
   j["tshark"] = std::move(t);
-  out.push_back({"revocation A I, FA-HA",
-                 udp_frame(kHaMac, kFaMac, kHomeAgent, kOldForeignAgent, wire::encode(r)), j});
+  out.push_back(
+      {"revocation A I, FA-HA", udp_frame(kHaMac, kFaMac, kHomeAgent, kOldForeignAgent, wire::encode(r)), j});
 
   wire::RevocationAck a;
   a.flags = wire::RevocationAck::kFlagI;
@@ -368,8 +370,8 @@ void add_discovery(std::vector<SampleFrame>& out) {
   adv.flags = a::flag_R | a::flag_F | a::flag_T | a::flag_U | a::flag_X;
   adv.care_of_addresses = {kForeignAgent};
   adv.prefix_lengths = std::vector<std::uint8_t>{24};
-  const Bytes packet = must(wire::build_agent_advertisement_packet(
-      kForeignAgent, Ipv4::from_octets(224, 0, 0, 1), adv));
+  const Bytes packet =
+      must(wire::build_agent_advertisement_packet(kForeignAgent, Ipv4::from_octets(224, 0, 0, 1), adv));
   Json j;
   j["kind"] = "agent_advertisement";
   Json t;
@@ -416,7 +418,8 @@ void add_link_layer(std::vector<SampleFrame>& out) {
   t["arp.src.proto_ipv4"] = kHomeAddress.to_string();
   t["arp.dst.proto_ipv4"] = kHomeAddress.to_string();
   j["tshark"] = std::move(t);
-  out.push_back({"gratuitous ARP: the HA claims the home address", wire::build_gratuitous_arp(kHaMac, kHomeAddress), j});
+  out.push_back({"gratuitous ARP: the HA claims the home address",
+                 wire::build_gratuitous_arp(kHaMac, kHomeAddress), j});
 
   Json jr;
   jr["kind"] = "rarp";

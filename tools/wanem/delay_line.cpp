@@ -59,14 +59,18 @@ DelayLine::DelayLine(const Options& options, PacketPort a, PacketPort b, std::ui
       buffer_(kBufferBytes),
       started_(std::chrono::steady_clock::now()) {
   paths_.reserve(2);
-  paths_.push_back(Path{&a_, &b_,
+  paths_.push_back(Path{&a_,
+                        &b_,
                         Direction(options_.ab, options_.allow_reorder, options_.queue_limit_bytes,
                                   options_.queue_limit_packets, PacketPort::kVnetHeaderBytes, random_),
-                        {}, {}});
-  paths_.push_back(Path{&b_, &a_,
+                        {},
+                        {}});
+  paths_.push_back(Path{&b_,
+                        &a_,
                         Direction(options_.ba, options_.allow_reorder, options_.queue_limit_bytes,
                                   options_.queue_limit_packets, PacketPort::kVnetHeaderBytes, random_),
-                        {}, {}});
+                        {},
+                        {}});
 }
 
 Result<std::unique_ptr<DelayLine>> DelayLine::open(const Options& options) {
@@ -151,10 +155,18 @@ Result<void> DelayLine::run() {
     }
     for (int i = 0; i < n; ++i) {
       switch (events[i].data.u64) {
-        case kPortA: VMROAM_TRY_VOID(drain(paths_[0])); break;
-        case kPortB: VMROAM_TRY_VOID(drain(paths_[1])); break;
-        case kTimerAb: consume(paths_[0].timer.get()); break;
-        case kTimerBa: consume(paths_[1].timer.get()); break;
+        case kPortA:
+          VMROAM_TRY_VOID(drain(paths_[0]));
+          break;
+        case kPortB:
+          VMROAM_TRY_VOID(drain(paths_[1]));
+          break;
+        case kTimerAb:
+          consume(paths_[0].timer.get());
+          break;
+        case kTimerBa:
+          consume(paths_[1].timer.get());
+          break;
         case kStatsTimer:
           consume(stats_timer_.get());
           write_stats(true);
@@ -164,7 +176,8 @@ Result<void> DelayLine::run() {
           [[maybe_unused]] auto r = ::read(signals_.get(), &si, sizeof si);
           return ok();
         }
-        default: std::abort();
+        default:
+          std::abort();
       }
     }
     for (auto& path : paths_) service(path);

@@ -29,7 +29,9 @@ class Random {
 class SeededRandom final : public Random {
  public:
   explicit SeededRandom(std::uint64_t seed) : engine_(seed) {}
-  [[nodiscard]] double uniform() override { return std::uniform_real_distribution<double>(0.0, 1.0)(engine_); }
+  [[nodiscard]] double uniform() override {
+    return std::uniform_real_distribution<double>(0.0, 1.0)(engine_);
+  }
 
  private:
   std::mt19937_64 engine_;

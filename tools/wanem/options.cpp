@@ -45,8 +45,7 @@ Result<Duration> parse_duration(std::string_view text) {
   std::string_view suffix;
   if (!split_number(text, v, suffix))
     return fail("bad_duration", quoted(text) + " is not a duration (e.g. 4ms, 500us, 1.5s)");
-  if (suffix.empty() && v != 0)
-    return fail("bad_duration", quoted(text) + " needs a unit (ns, us, ms, s)");
+  if (suffix.empty() && v != 0) return fail("bad_duration", quoted(text) + " needs a unit (ns, us, ms, s)");
   const auto factor = suffix.empty() ? std::optional<double>(1) : find_factor(suffix, kUnits);
   if (!factor) return fail("bad_duration", quoted(text) + " has an unknown unit (ns, us, ms, s)");
   const double ns = v * *factor;
@@ -64,16 +63,9 @@ Result<double> parse_percent(std::string_view text) {
 }
 
 Result<std::uint64_t> parse_size(std::string_view text) {
-  static constexpr Unit kUnits[] = {{"", 1},
-                                    {"k", 1024.0},
-                                    {"K", 1024.0},
-                                    {"kb", 1024.0},
-                                    {"m", 1048576.0},
-                                    {"M", 1048576.0},
-                                    {"mb", 1048576.0},
-                                    {"g", 1073741824.0},
-                                    {"G", 1073741824.0},
-                                    {"gb", 1073741824.0}};
+  static constexpr Unit kUnits[] = {
+      {"", 1},          {"k", 1024.0},     {"K", 1024.0},       {"kb", 1024.0},      {"m", 1048576.0},
+      {"M", 1048576.0}, {"mb", 1048576.0}, {"g", 1073741824.0}, {"G", 1073741824.0}, {"gb", 1073741824.0}};
   double v = 0;
   std::string_view suffix;
   if (!split_number(text, v, suffix)) return fail("bad_size", quoted(text) + " is not a size (e.g. 4m)");
@@ -85,8 +77,8 @@ Result<std::uint64_t> parse_size(std::string_view text) {
 }
 
 Result<std::uint64_t> parse_rate(std::string_view text) {
-  static constexpr Unit kUnits[] = {
-      {"", 1}, {"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6}, {"gbit", 1e9}, {"k", 1e3}, {"m", 1e6}, {"g", 1e9}};
+  static constexpr Unit kUnits[] = {{"", 1},       {"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6},
+                                    {"gbit", 1e9}, {"k", 1e3}, {"m", 1e6},    {"g", 1e9}};
   double v = 0;
   std::string_view suffix;
   if (!split_number(text, v, suffix)) return fail("bad_rate", quoted(text) + " is not a rate (e.g. 100mbit)");
@@ -141,7 +133,10 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
     } else if (name == "--delay" || name == "--delay-ba" || name == "--jitter" || name == "--jitter-ba") {
       auto d = parse_duration(*value);
       if (!d) return wrap(d.error());
-      (name == "--delay" ? delay : name == "--delay-ba" ? delay_ba : name == "--jitter" ? jitter : jitter_ba) = *d;
+      (name == "--delay"      ? delay
+       : name == "--delay-ba" ? delay_ba
+       : name == "--jitter"   ? jitter
+                              : jitter_ba) = *d;
     } else if (name == "--loss" || name == "--loss-ba") {
       auto p = parse_percent(*value);
       if (!p) return wrap(p.error());
@@ -186,8 +181,8 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
   if (o.a == o.b) return fail("bad_interface", "--a and --b must name different interfaces");
   if (!delay) return fail("missing_argument", "--delay is required (use 0 for none)");
   o.ab = DirectionConfig{*delay, jitter.value_or(Duration{0}), loss.value_or(0.0), rate.value_or(0)};
-  o.ba = DirectionConfig{delay_ba.value_or(o.ab.delay), jitter_ba.value_or(o.ab.jitter), loss_ba.value_or(o.ab.loss),
-                         rate_ba.value_or(o.ab.rate_bps)};
+  o.ba = DirectionConfig{delay_ba.value_or(o.ab.delay), jitter_ba.value_or(o.ab.jitter),
+                         loss_ba.value_or(o.ab.loss), rate_ba.value_or(o.ab.rate_bps)};
   for (const auto* d : {&o.ab, &o.ba})
     if (d->jitter > d->delay)
       return fail("bad_duration", std::string(d == &o.ab ? "--jitter" : "--jitter-ba") +

@@ -19,7 +19,8 @@ struct QueuedFrame {
 
 class TimedQueue {
  public:
-  TimedQueue(std::uint64_t max_bytes, std::uint64_t max_packets) : max_bytes_(max_bytes), max_packets_(max_packets) {}
+  TimedQueue(std::uint64_t max_bytes, std::uint64_t max_packets)
+      : max_bytes_(max_bytes), max_packets_(max_packets) {}
 
   [[nodiscard]] bool has_room(std::size_t bytes) const {
     return heap_.size() < max_packets_ && bytes_ + bytes <= max_bytes_;

@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
       auto s = drv.stats();
       std::cout << "{\"drops\":{";
       for (std::size_t i = 0; i < dp::kDropReasonCount; ++i)
-        std::cout << (i ? "," : "") << '"' << dp::to_string(static_cast<dp::DropReason>(i)) << "\":" << s.drops[i];
+        std::cout << (i ? "," : "") << '"' << dp::to_string(static_cast<dp::DropReason>(i))
+                  << "\":" << s.drops[i];
       std::cout << "},\"peers\":{";
       for (std::size_t i = 0; i < s.peers.size(); ++i) {
         const auto& [a, pc] = s.peers[i];

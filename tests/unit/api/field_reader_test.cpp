@@ -20,8 +20,14 @@ Response validate_vm(std::string_view body) {
   auto note = f.optional_string("note", 0, 8);
   f.reject_unknown();
   if (!f.ok()) return f.error();
-  Json out{{"id", id},   {"home_address", hoa.to_string()}, {"mac", mac.to_string()}, {"fas", fas.size()},
-           {"spi", spi}, {"algorithm", alg},                {"key_len", key.size()}, {"lifetime", lifetime},
+  Json out{{"id", id},
+           {"home_address", hoa.to_string()},
+           {"mac", mac.to_string()},
+           {"fas", fas.size()},
+           {"spi", spi},
+           {"algorithm", alg},
+           {"key_len", key.size()},
+           {"lifetime", lifetime},
            {"note", note.value_or("-")}};
   return Response::make_json(201, out);
 }
@@ -71,7 +77,8 @@ TEST(FieldReader, ErrorTable) {
       {"ipv4 truncated", with("home_address", R"("10.1.0")"), "bad_field", "home_address",
        "not an IPv4 address: 10.1.0"},
       {"mac bad", with("mac", R"("52:54:00:12:34")"), "bad_field", "mac", "not a MAC address"},
-      {"list not array", with("allowed_fas", R"("10.2.0.1")"), "bad_field", "allowed_fas", "must be an array"},
+      {"list not array", with("allowed_fas", R"("10.2.0.1")"), "bad_field", "allowed_fas",
+       "must be an array"},
       {"list item bad", with("allowed_fas", R"(["10.2.0.1","x"])"), "bad_field", "allowed_fas[1]",
        "not an IPv4 address: x"},
       {"list empty", with("allowed_fas", "[]"), "bad_field", "allowed_fas", "at least 1"},

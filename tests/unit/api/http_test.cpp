@@ -79,7 +79,8 @@ class HttpTest : public ::testing::Test {
   }
 
   void start(HttpServerOptions o) {
-    server_ = std::make_unique<HttpServer>(io_, std::move(o), [this](const Request& r) { return router_.dispatch(r); });
+    server_ = std::make_unique<HttpServer>(io_, std::move(o),
+                                           [this](const Request& r) { return router_.dispatch(r); });
     auto r = server_->start();
     ASSERT_TRUE(r) << r.error().to_string();
     guard_.emplace(io_.get_executor());
@@ -249,7 +250,8 @@ TEST_F(HttpTest, OversizeBodyIs413AndLimitIsExact) {
 TEST_F(HttpTest, ExpectContinueAndOversizeHeader) {
   start(unix_options());
   int fd = connect_unix();
-  std::string got = exchange(fd, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+  std::string got =
+      exchange(fd, "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
   EXPECT_TRUE(got.starts_with("HTTP/1.1 100 Continue")) << got;
   got = exchange(fd, "{}");
   EXPECT_TRUE(got.starts_with("HTTP/1.1 200")) << got;
@@ -368,7 +370,8 @@ TEST_F(HttpTest, GracefulStopAnswersInFlightAndClosesIdle) {
   start(unix_options());
   int idle = connect_unix();
   ASSERT_TRUE(exchange(idle, "GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n").starts_with("HTTP/1.1 200"));
-  auto future = std::async(std::launch::async, [this] { return unix_client().request(Method::get, "/v1/visitors/x"); });
+  auto future =
+      std::async(std::launch::async, [this] { return unix_client().request(Method::get, "/v1/visitors/x"); });
   bool seen = false;
   ASSERT_TRUE(poll_until([&] {
     on_loop([&] { seen = pending_.has_value(); });
@@ -395,7 +398,8 @@ TEST(HttpClient, ConnectFailedAndTcpRefused) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "connect_failed");
   // Port 1 on loopback: nothing listens (and we are not allowed to).
-  auto t = HttpClient(*Endpoint::parse("http://127.0.0.1:1")).request(Method::get, "/v1/health", std::nullopt, 2000ms);
+  auto t = HttpClient(*Endpoint::parse("http://127.0.0.1:1"))
+               .request(Method::get, "/v1/health", std::nullopt, 2000ms);
   ASSERT_FALSE(t);
   EXPECT_EQ(t.error().code, "connect_failed");
 }
@@ -410,7 +414,8 @@ TEST(Endpoint, ParseTable) {
     const char* canonical;
   };
   const Case cases[] = {
-      {"/run/vmroam/ha.sock", true, Endpoint::Kind::unix_socket, "/run/vmroam/ha.sock", 0, "/run/vmroam/ha.sock"},
+      {"/run/vmroam/ha.sock", true, Endpoint::Kind::unix_socket, "/run/vmroam/ha.sock", 0,
+       "/run/vmroam/ha.sock"},
       {"unix:/run/x.sock", true, Endpoint::Kind::unix_socket, "/run/x.sock", 0, "/run/x.sock"},
       {"./x.sock", true, Endpoint::Kind::unix_socket, "./x.sock", 0, "./x.sock"},
       {"http://10.0.0.2:8186", true, Endpoint::Kind::tcp, "10.0.0.2", 8186, "http://10.0.0.2:8186"},
@@ -443,8 +448,12 @@ TEST(BearerToken, ParseAndCompare) {
     const char* token;
   };
   const Case cases[] = {
-      {"Bearer abc", "abc"}, {"bearer abc", "abc"}, {"BEARER  abc ", "abc"},
-      {"Basic abc", ""},     {"Bearer", ""},        {"Bearerabc", ""},
+      {"Bearer abc", "abc"},
+      {"bearer abc", "abc"},
+      {"BEARER  abc ", "abc"},
+      {"Basic abc", ""},
+      {"Bearer", ""},
+      {"Bearerabc", ""},
       {"", ""},
   };
   for (const auto& c : cases) EXPECT_EQ(bearer_token(c.header), c.token) << c.header;

@@ -12,7 +12,8 @@ namespace {
 TEST(Metrics, GoldenText) {
   MetricsRegistry m;
   m.counter("vmroam_registrations_total", "Registration Requests handled", {{"result", "accepted"}}).inc(3);
-  m.counter("vmroam_registrations_total", "Registration Requests handled", {{"result", "denied"}, {"code", "133"}})
+  m.counter("vmroam_registrations_total", "Registration Requests handled",
+            {{"result", "denied"}, {"code", "133"}})
       .inc();
   // Same name and labels: the same series.
   m.counter("vmroam_registrations_total", "Registration Requests handled", {{"result", "accepted"}}).inc();
@@ -21,8 +22,8 @@ TEST(Metrics, GoldenText) {
   g.inc(0.5);
   m.gauge_callback("vmroam_buffered_packets", "Packets held\nwhile \\ preparing", {{"vm", "a\"b\\c\nd"}},
                    [] { return 7.0; });
-  Histogram& h = m.histogram("vmroam_api_request_seconds", "API request latency", {0.01, 0.1, 1},
-                             {{"method", "GET"}});
+  Histogram& h =
+      m.histogram("vmroam_api_request_seconds", "API request latency", {0.01, 0.1, 1}, {{"method", "GET"}});
   h.observe(0.005);
   h.observe(0.01);  // le is inclusive
   h.observe(0.5);
@@ -81,8 +82,9 @@ TEST(Metrics, CounterIgnoresNegative) {
 TEST(Metrics, EmptyHistogramRendersZeros) {
   MetricsRegistry m;
   (void)m.histogram("h", "x", {1});
-  EXPECT_EQ(m.render(),
-            "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 0\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\n");
+  EXPECT_EQ(
+      m.render(),
+      "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 0\nh_bucket{le=\"+Inf\"} 0\nh_sum 0\nh_count 0\n");
 }
 
 TEST(MetricsDeath, MisuseAborts) {

@@ -28,10 +28,12 @@ TEST(Hmac, KnownAnswers) {
   };
   const Case cases[] = {
       // RFC 2104 appendix test vectors (HMAC-MD5).
-      {"RFC 2104 #1", Algorithm::hmac_md5, Bytes(16, 0x0b), text("Hi There"), "9294727a3638bb1c13f48ef8158bfc9d"},
+      {"RFC 2104 #1", Algorithm::hmac_md5, Bytes(16, 0x0b), text("Hi There"),
+       "9294727a3638bb1c13f48ef8158bfc9d"},
       {"RFC 2104 #2", Algorithm::hmac_md5, text("Jefe"), text("what do ya want for nothing?"),
        "750c783e6ab0b503eaa86e310a5db738"},
-      {"RFC 2104 #3", Algorithm::hmac_md5, Bytes(16, 0xaa), Bytes(50, 0xdd), "56be34521d144c88dbb8c733f0e8b3f6"},
+      {"RFC 2104 #3", Algorithm::hmac_md5, Bytes(16, 0xaa), Bytes(50, 0xdd),
+       "56be34521d144c88dbb8c733f0e8b3f6"},
       // RFC 4231 §4.2, 4.3, 4.4, 4.7 (HMAC-SHA-256).
       {"RFC 4231 case 1", Algorithm::hmac_sha256, Bytes(20, 0x0b), text("Hi There"),
        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
@@ -52,7 +54,8 @@ TEST(Hmac, KnownAnswers) {
 }
 
 TEST(Algorithm, NamesRoundTrip) {
-  for (auto a : {Algorithm::hmac_md5, Algorithm::hmac_sha256}) EXPECT_EQ(*parse_algorithm(algorithm_name(a)), a);
+  for (auto a : {Algorithm::hmac_md5, Algorithm::hmac_sha256})
+    EXPECT_EQ(*parse_algorithm(algorithm_name(a)), a);
   EXPECT_EQ(parse_algorithm("md5").error().code, "unknown_algorithm");
   EXPECT_EQ(authenticator_size(Algorithm::hmac_md5), 16u);
   EXPECT_EQ(authenticator_size(Algorithm::hmac_sha256), 32u);
@@ -96,10 +99,16 @@ TEST(Authenticator, KnownAnswerOverOurMessages) {
   EXPECT_EQ(mn_ha_covered->size(), mn_ha.offset + 6);
   EXPECT_EQ(fa_ha_covered->size(), fa_ha.offset + 6);
   EXPECT_EQ(to_hex(*mn_ha_covered),
-            "01020708" "0a01000a" "0a010001" "0a020001" "e9d2a4b000000001"
-            "930802015254001234562f01000101" "202400000101");
+            "01020708"
+            "0a01000a"
+            "0a010001"
+            "0a020001"
+            "e9d2a4b000000001"
+            "930802015254001234562f01000101"
+            "202400000101");
   EXPECT_EQ(to_hex(*fa_ha_covered), to_hex(ByteView(b).first(fa_ha.offset)) + "221400001000");
-  EXPECT_EQ(to_hex(wire::AuthExtension::from(mn_ha)->authenticator), "9a83924cd7bc5faab4670bce6de914c87e61988f2fd87d62b1c92c81e0b940d3");
+  EXPECT_EQ(to_hex(wire::AuthExtension::from(mn_ha)->authenticator),
+            "9a83924cd7bc5faab4670bce6de914c87e61988f2fd87d62b1c92c81e0b940d3");
   EXPECT_EQ(to_hex(wire::AuthExtension::from(fa_ha)->authenticator), "91f0bb56466ac8780e75f27238bc0d8f");
 }
 

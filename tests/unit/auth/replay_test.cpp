@@ -44,7 +44,8 @@ TEST(Timestamp, WindowAndOrdering) {
       {"zero", 0, {}, "identification_out_of_window"},
       {"newer than last accepted", kNowNtp, accepted, ""},
       {"equal to last accepted", accepted.last_accepted, accepted, "identification_not_increasing"},
-      {"older than last, inside window", accepted.last_accepted - 1, accepted, "identification_not_increasing"},
+      {"older than last, inside window", accepted.last_accepted - 1, accepted,
+       "identification_not_increasing"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);
@@ -96,7 +97,7 @@ TEST(Timestamp, OrderingSurvivesTheEraRollover) {
   const std::uint64_t old_id = ntp_from_wall(before);
   accept_identification(s, old_id);
   const std::uint64_t new_id = ntp_from_wall(after);
-  EXPECT_LT(new_id, old_id);  // numerically smaller after the wrap…
+  EXPECT_LT(new_id, old_id);                            // numerically smaller after the wrap…
   EXPECT_TRUE(check_identification(new_id, after, s));  // …but newer
 }
 

@@ -49,7 +49,9 @@ TEST(BindingCache, UpsertReportsCreatedRefreshedMoved) {
     EXPECT_EQ(out->binding.care_of_address, s.coa);
     EXPECT_EQ(out->binding.expires_at, now + seconds(100));
     ASSERT_EQ(out->previous.has_value(), s.expected_previous_fa.has_value());
-    if (out->previous) { EXPECT_EQ(out->previous->foreign_agent, *s.expected_previous_fa); }
+    if (out->previous) {
+      EXPECT_EQ(out->previous->foreign_agent, *s.expected_previous_fa);
+    }
     now += seconds(10);
   }
   EXPECT_EQ(cache.size(), 1u);
@@ -63,7 +65,8 @@ TEST(BindingCache, RejectsBadRegistrations) {
   };
   const Case cases[] = {
       {"lifetime 0 is a deregistration", reg(kFa1, 0), "zero_lifetime"},
-      {"no home address", Registration{Ipv4{}, kFa1, kFa1, 10, 0, Encapsulation::ipip, 1}, "zero_home_address"},
+      {"no home address", Registration{Ipv4{}, kFa1, kFa1, 10, 0, Encapsulation::ipip, 1},
+       "zero_home_address"},
       {"no care-of address", reg(Ipv4{}, 10), "zero_care_of_address"},
   };
   for (const auto& c : cases) {
@@ -163,14 +166,22 @@ TEST(BindingCache, MatchesNaiveModelUnderRandomOperations) {
     TimePoint now = kT0;
     std::uint64_t ident = 0;
     for (int op = 0; op < 12000; ++op) {
-      Ipv4 hoa = Ipv4::from_octets(10, 1, static_cast<std::uint8_t>(pick(2)), static_cast<std::uint8_t>(pick(40)));
+      Ipv4 hoa =
+          Ipv4::from_octets(10, 1, static_cast<std::uint8_t>(pick(2)), static_cast<std::uint8_t>(pick(40)));
       switch (pick(10)) {
-        case 0: case 1: case 2: case 3: {  // upsert
+        case 0:
+        case 1:
+        case 2:
+        case 3: {  // upsert
           Ipv4 coa = Ipv4::from_octets(192, 0, 2, static_cast<std::uint8_t>(1 + pick(4)));
           int l = pick(20);
           std::uint16_t lifetime = l == 0 ? 0 : l == 1 ? 0xFFFF : static_cast<std::uint16_t>(pick(120) + 1);
-          Registration r{hoa, coa, pick(5) == 0 ? Ipv4::from_octets(198, 51, 100, 1) : coa, lifetime,
-                         static_cast<std::uint8_t>(rng()), pick(3) == 0 ? Encapsulation::udp : Encapsulation::ipip,
+          Registration r{hoa,
+                         coa,
+                         pick(5) == 0 ? Ipv4::from_octets(198, 51, 100, 1) : coa,
+                         lifetime,
+                         static_cast<std::uint8_t>(rng()),
+                         pick(3) == 0 ? Encapsulation::udp : Encapsulation::ipip,
                          ++ident};
           auto out = cache.upsert(r, now);
           if (lifetime == 0) {
@@ -214,7 +225,8 @@ TEST(BindingCache, MatchesNaiveModelUnderRandomOperations) {
           }
           break;
         }
-        case 5: case 6: {  // time passes, timer fires
+        case 5:
+        case 6: {  // time passes, timer fires
           // Whole seconds half the time, so that `now` often lands exactly on an expiry.
           now += pick(2) ? Duration(seconds(pick(15))) : Duration(std::chrono::milliseconds(pick(15000)));
           auto got = cache.expire(now);
@@ -223,7 +235,8 @@ TEST(BindingCache, MatchesNaiveModelUnderRandomOperations) {
           break;
         }
         case 7: {  // data plane counts traffic
-          TrafficCounters d{static_cast<std::uint64_t>(pick(5)), static_cast<std::uint64_t>(pick(9000)), 1, 60};
+          TrafficCounters d{static_cast<std::uint64_t>(pick(5)), static_cast<std::uint64_t>(pick(9000)), 1,
+                            60};
           bool known = model.m.contains(hoa);
           EXPECT_EQ(cache.add_traffic(hoa, d), known);
           if (known) {
@@ -239,7 +252,9 @@ TEST(BindingCache, MatchesNaiveModelUnderRandomOperations) {
           const Binding* b = cache.lookup(hoa);
           auto it = model.m.find(hoa);
           ASSERT_EQ(b != nullptr, it != model.m.end());
-          if (b) { EXPECT_EQ(*b, it->second); }
+          if (b) {
+            EXPECT_EQ(*b, it->second);
+          }
         }
       }
       ASSERT_EQ(cache.size(), model.m.size());

@@ -117,7 +117,10 @@ TEST(VisitorList, FindsByEveryIndexAndTransitions) {
   EXPECT_EQ(bad.error().code, "illegal_transition");
   EXPECT_EQ(list.find("vm-a")->state, S::active);
   EXPECT_EQ(list.transition("nope", S::active).error().code, "not_found");
-  auto m = list.modify("vm-a", [](Visitor& x) { x.last_reply_code = 0; x.identification_sent = 9; });
+  auto m = list.modify("vm-a", [](Visitor& x) {
+    x.last_reply_code = 0;
+    x.identification_sent = 9;
+  });
   ASSERT_TRUE(m);
   EXPECT_EQ((*m)->identification_sent, 9u);
   EXPECT_EQ(list.count_in(S::active), 1u);
@@ -142,7 +145,8 @@ TEST(VisitorList, IndexesMatchNaiveModelUnderRandomOperations) {
       Ipv4 hoa = Ipv4::from_octets(10, 1, 0, pick(40));
       MacAddress mac({0x52, 0x54, 0, 0, 0, pick(40)});
       switch (pick(8)) {
-        case 0: case 1: {  // add
+        case 0:
+        case 1: {  // add
           Visitor v = make(id, 0);
           v.home_address = hoa;
           v.mac = mac;
@@ -174,7 +178,8 @@ TEST(VisitorList, IndexesMatchNaiveModelUnderRandomOperations) {
           }
           break;
         }
-        case 3: case 4: {  // transition
+        case 3:
+        case 4: {  // transition
           S to = all[pick(6)];
           auto r = list.transition(id, to);
           auto it = model.find(id);
@@ -189,7 +194,10 @@ TEST(VisitorList, IndexesMatchNaiveModelUnderRandomOperations) {
         }
         case 5: {  // modify non-indexed fields
           std::uint64_t ident = rng();
-          auto r = list.modify(id, [&](Visitor& v) { v.identification_sent = ident; v.counters.packets_in++; });
+          auto r = list.modify(id, [&](Visitor& v) {
+            v.identification_sent = ident;
+            v.counters.packets_in++;
+          });
           auto it = model.find(id);
           ASSERT_EQ(r.has_value(), it != model.end());
           if (r) {
@@ -202,7 +210,9 @@ TEST(VisitorList, IndexesMatchNaiveModelUnderRandomOperations) {
           const Visitor* by_id = list.find(id);
           auto it = model.find(id);
           ASSERT_EQ(by_id != nullptr, it != model.end());
-          if (by_id) { EXPECT_EQ(*by_id, it->second); }
+          if (by_id) {
+            EXPECT_EQ(*by_id, it->second);
+          }
           const Visitor* want_hoa = nullptr;
           const Visitor* want_mac = nullptr;
           for (const auto& [k, m] : model) {
@@ -213,8 +223,12 @@ TEST(VisitorList, IndexesMatchNaiveModelUnderRandomOperations) {
           const Visitor* got_mac = list.find_by_mac(mac);
           ASSERT_EQ(got_hoa != nullptr, want_hoa != nullptr);
           ASSERT_EQ(got_mac != nullptr, want_mac != nullptr);
-          if (got_hoa) { EXPECT_EQ(*got_hoa, *want_hoa); }
-          if (got_mac) { EXPECT_EQ(*got_mac, *want_mac); }
+          if (got_hoa) {
+            EXPECT_EQ(*got_hoa, *want_hoa);
+          }
+          if (got_mac) {
+            EXPECT_EQ(*got_mac, *want_mac);
+          }
         }
       }
       ASSERT_EQ(list.size(), model.size());

@@ -63,20 +63,26 @@ class ForeignAgentTest : public ::testing::Test {
   std::string gateway_mode = "anycast";
   std::uint64_t buffer_bytes = 4096;
 
-  void SetUp() override { netlink.links.push_back(dataplane::LinkInfo{kVmIfindex, "br-vm", kVmLinkMac, 1500, true, {}}); }
+  void SetUp() override {
+    netlink.links.push_back(dataplane::LinkInfo{kVmIfindex, "br-vm", kVmLinkMac, 1500, true, {}});
+  }
   void start() {
     auto store = store::Store::open(dir.file("fa.db"));
     ASSERT_TRUE(store) << store.error().to_string();
     auto c = parse_config_text(R"({"address":"192.0.2.2","vm_interface":"br-vm",
-      "home_agents":[{"address":"192.0.2.1","fa_ha":{"spi":1000,"key":")" + std::string(kKey) + R"("}}],
+      "home_agents":[{"address":"192.0.2.1","fa_ha":{"spi":1000,"key":")" +
+                               std::string(kKey) + R"("}}],
       "registration":{"retransmit_initial_ms":100,"retransmit_max_ms":400,"retransmit_attempts":3},
-      "delivery":{"gateway_mode":")" + gateway_mode + R"(","buffer_bytes":)" + std::to_string(buffer_bytes) +
-                                R"(,"buffer_ms":1000,"garp_schedule_ms":[0,50]}})");
+      "delivery":{"gateway_mode":")" +
+                               gateway_mode + R"(","buffer_bytes":)" + std::to_string(buffer_bytes) +
+                               R"(,"buffer_ms":1000,"garp_schedule_ms":[0,50]}})");
     ASSERT_TRUE(c) << c.error().to_string();
     ForeignAgentIo seams;
     seams.netlink = &netlink;
     seams.driver = &driver;
-    seams.send_udp = [this](Ipv4 d, std::uint16_t p, ByteView b) { sent.push_back({d, p, Bytes(b.begin(), b.end())}); };
+    seams.send_udp = [this](Ipv4 d, std::uint16_t p, ByteView b) {
+      sent.push_back({d, p, Bytes(b.begin(), b.end())});
+    };
     seams.send_vm_frame = [this](ByteView f) { frames.emplace_back(f.begin(), f.end()); };
     seams.reinject = [this](ByteView p) { reinjected.emplace_back(p.begin(), p.end()); };
     seams.buffer_ifindex = kBufferIfindex;
@@ -103,7 +109,8 @@ class ForeignAgentTest : public ::testing::Test {
     EXPECT_TRUE(r) << r.error().to_string();
     return *r;
   }
-  void reply(std::uint8_t code, std::uint16_t lifetime = 300, const auth::SecurityAssociation& key = ha_key()) {
+  void reply(std::uint8_t code, std::uint16_t lifetime = 300,
+             const auth::SecurityAssociation& key = ha_key()) {
     const auto req = last_request();
     wire::RegistrationReply r;
     r.code = code;
@@ -124,7 +131,8 @@ TEST_F(ForeignAgentTest, PrepareInstallsDeliveryStateAndBuffers) {
   ASSERT_EQ(r.status, 201) << r.body_text();
   EXPECT_EQ(r.json["state"], "prepared");
   // While buffering, the HoA routes to the buffer TUN, not the VM link.
-  EXPECT_EQ(netlink.routes, (std::vector<dataplane::Route>{{{kHoa, 32}, kBufferIfindex, dataplane::kMainTable}}));
+  EXPECT_EQ(netlink.routes,
+            (std::vector<dataplane::Route>{{{kHoa, 32}, kBufferIfindex, dataplane::kMainTable}}));
   EXPECT_EQ(netlink.proxies, (std::vector<dataplane::ProxyNeighbour>{{kGw, kVmIfindex}}));
   ASSERT_EQ(netlink.rules.size(), 1u);
   EXPECT_EQ(netlink.rules[0].iif, "vmr-gw0");
@@ -265,13 +273,17 @@ TEST_F(ForeignAgentTest, BadInputChangesNothing) {
   };
   const Case cases[] = {
       {"not JSON", "{", 400, ""},
-      {"bad home address", R"({"id":"vm1","home_address":"10.1.0","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1"})",
+      {"bad home address",
+       R"({"id":"vm1","home_address":"10.1.0","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1"})",
        400, "home_address"},
-      {"unknown home agent", R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.9"})",
+      {"unknown home agent",
+       R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.9"})",
        400, "home_agent"},
-      {"spi without key", R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1","spi":300})",
+      {"spi without key",
+       R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1","spi":300})",
        400, "key"},
-      {"typo", R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1","lifetme":5})",
+      {"typo",
+       R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1","lifetme":5})",
        400, "lifetme"},
   };
   for (const auto& c : cases) {

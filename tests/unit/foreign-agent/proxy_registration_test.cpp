@@ -20,7 +20,8 @@ const Ipv4 kHa = Ipv4::from_octets(192, 0, 2, 1);
 const Ipv4 kFa = Ipv4::from_octets(192, 0, 2, 2);
 const MacAddress kMac = *MacAddress::parse("52:54:00:12:34:56");
 
-auth::SecurityAssociation sa(std::uint32_t spi, std::uint8_t fill, auth::Algorithm a = auth::Algorithm::hmac_sha256) {
+auth::SecurityAssociation sa(std::uint32_t spi, std::uint8_t fill,
+                             auth::Algorithm a = auth::Algorithm::hmac_sha256) {
   return auth::SecurityAssociation{spi, a, Bytes(32, fill)};
 }
 
@@ -77,7 +78,8 @@ TEST(ProxyRequest, FieldsAndExtensions) {
     const auto* tech = wire::find_pmip_skippable(parsed->extensions, mip::pmip::access_technology);
     ASSERT_NE(tech, nullptr);
     EXPECT_EQ(wire::PmipAccessTechnology::from(*tech)->technology, mip::pmip::access_802_3);
-    auto method = wire::PmipPerNodeAuth::from(*wire::find_extension(parsed->extensions, mip::ext::pmipv4_nonskip));
+    auto method =
+        wire::PmipPerNodeAuth::from(*wire::find_extension(parsed->extensions, mip::ext::pmipv4_nonskip));
     ASSERT_TRUE(method);
     EXPECT_EQ(method->method, mip::pmip::auth_fa_ha);
     EXPECT_TRUE(auth::verify(bytes, parsed->extensions, mip::ext::fa_ha_auth, *p.fa_ha));
@@ -86,7 +88,8 @@ TEST(ProxyRequest, FieldsAndExtensions) {
       EXPECT_TRUE(auth::verify(bytes, parsed->extensions, mip::ext::mn_ha_auth, *p.mn_ha));
     }
     if (c.udp) {
-      auto u = wire::UdpTunnelRequest::from(*wire::find_extension(parsed->extensions, mip::ext::udp_tunnel_request));
+      auto u = wire::UdpTunnelRequest::from(
+          *wire::find_extension(parsed->extensions, mip::ext::udp_tunnel_request));
       ASSERT_TRUE(u);
       EXPECT_EQ(u->encapsulation, mip::kIpProtoIpip);
     }
@@ -150,17 +153,38 @@ TEST(ProxyReply, Judge) {
   const Case cases[] = {
       {"accepted", {}, false, ReplyOutcome::accepted, "accepted"},
       {"accepted without simultaneous bindings", {.code = 1}, false, ReplyOutcome::accepted, "accepted"},
-      {"denied by the HA: FA failed authentication", {.code = 132}, false, ReplyOutcome::denied, "ha_fa_auth_failed"},
+      {"denied by the HA: FA failed authentication",
+       {.code = 132},
+       false,
+       ReplyOutcome::denied,
+       "ha_fa_auth_failed"},
       {"denied: PMIP disallowed", {.code = 150}, false, ReplyOutcome::denied, "ha_pmip_disallowed"},
       {"denied with an unnamed HA code", {.code = 160}, false, ReplyOutcome::denied, "ha_other"},
-      {"identification mismatch: resync", {.code = 133}, false, ReplyOutcome::resync, "ha_identification_mismatch"},
-      {"another request's identification", {.identification = 0x12345679ull}, false, ReplyOutcome::ignore,
+      {"identification mismatch: resync",
+       {.code = 133},
+       false,
+       ReplyOutcome::resync,
+       "ha_identification_mismatch"},
+      {"another request's identification",
+       {.identification = 0x12345679ull},
+       false,
+       ReplyOutcome::ignore,
        "unmatched_identification"},
-      {"another home address", {.hoa = Ipv4::from_octets(10, 1, 0, 11)}, false, ReplyOutcome::ignore,
+      {"another home address",
+       {.hoa = Ipv4::from_octets(10, 1, 0, 11)},
+       false,
+       ReplyOutcome::ignore,
        "unmatched_address"},
-      {"another home agent", {.ha = Ipv4::from_octets(192, 0, 2, 9)}, false, ReplyOutcome::ignore, "unmatched_address"},
+      {"another home agent",
+       {.ha = Ipv4::from_octets(192, 0, 2, 9)},
+       false,
+       ReplyOutcome::ignore,
+       "unmatched_address"},
       {"no FA-HA authenticator", {.fa_ha = std::nullopt}, false, ReplyOutcome::ignore, "fa_ha_auth_failed"},
-      {"forged denial (wrong key)", {.code = 129, .fa_ha = sa(1000, 0x99)}, false, ReplyOutcome::ignore,
+      {"forged denial (wrong key)",
+       {.code = 129, .fa_ha = sa(1000, 0x99)},
+       false,
+       ReplyOutcome::ignore,
        "fa_ha_auth_failed"},
   };
   for (const auto& c : cases) {
@@ -194,7 +218,8 @@ TEST(ProxyReply, UdpTunnelAndClockOffset) {
   }
   {
     // The HA's clock is 100 s ahead.
-    const std::uint64_t ha_id = auth::timestamp_mismatch_identification(p.identification, now + std::chrono::seconds(100));
+    const std::uint64_t ha_id =
+        auth::timestamp_mismatch_identification(p.identification, now + std::chrono::seconds(100));
     const Bytes raw = make_reply({.code = 133, .identification = ha_id});
     auto v = judge_reply(*wire::parse_registration_reply(raw), raw, p, now);
     EXPECT_EQ(v.outcome, ReplyOutcome::resync);
@@ -208,8 +233,8 @@ TEST(RetransmitSchedule, BackoffCappedAndBounded) {
     std::uint32_t sent;
     std::optional<milliseconds> expected;
   };
-  const Case cases[] = {{0, std::nullopt},       {1, milliseconds(200)}, {2, milliseconds(400)},
-                        {3, milliseconds(800)},  {4, milliseconds(1000)}, {5, std::nullopt},
+  const Case cases[] = {{0, std::nullopt},      {1, milliseconds(200)},  {2, milliseconds(400)},
+                        {3, milliseconds(800)}, {4, milliseconds(1000)}, {5, std::nullopt},
                         {50, std::nullopt}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.sent);

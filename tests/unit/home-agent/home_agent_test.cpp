@@ -35,8 +35,10 @@ HaConfig test_config(const std::string& store_path) {
     "address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
     "registration": { "max_lifetime_s": 300 },
     "foreign_agents": [
-      { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": ")" + std::string(kKey1) + R"(" } },
-      { "address": "192.0.2.3", "fa_ha": { "spi": 1001, "key": ")" + std::string(kKey2) + R"(" } } ] })");
+      { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": ")" +
+                             std::string(kKey1) + R"(" } },
+      { "address": "192.0.2.3", "fa_ha": { "spi": 1001, "key": ")" +
+                             std::string(kKey2) + R"(" } } ] })");
   if (!c) std::abort();
   c->store_path = store_path;
   return *c;
@@ -75,7 +77,9 @@ class HomeAgentTest : public ::testing::Test {
     HomeAgentIo seams;
     seams.netlink = &netlink;
     seams.driver = &driver;
-    seams.send_udp = [this](Ipv4 d, std::uint16_t p, ByteView b) { sent.push_back({d, p, Bytes(b.begin(), b.end())}); };
+    seams.send_udp = [this](Ipv4 d, std::uint16_t p, ByteView b) {
+      sent.push_back({d, p, Bytes(b.begin(), b.end())});
+    };
     seams.send_home_frame = [this](ByteView f) { frames.emplace_back(f.begin(), f.end()); };
     seams.clock = &clock;
     seams.random32 = [this] { return next_random++; };
@@ -172,7 +176,8 @@ TEST_F(HomeAgentTest, OneCommitForAWholeBurst) {
   for (const auto& s : sent) EXPECT_EQ(wire::parse_registration_reply(s.payload)->code, 0);
   auto text = ha->metrics().render();
   EXPECT_NE(text.find("vmroam_store_commit_seconds_count 2"), std::string::npos)
-      << "one commit for the VM, one for the burst:\n" << text;
+      << "one commit for the VM, one for the burst:\n"
+      << text;
 }
 
 TEST_F(HomeAgentTest, ReplayedRequestIsDeniedAndChangesNothing) {
@@ -362,8 +367,8 @@ TEST_F(HomeAgentTest, ApiRejectsBadInputAndChangesNothing) {
       {R"({"id":"vm1","home_address":"10.1.0.10","mac":"nope"})", 400, "mac"},
       {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","colour":"red"})", 400, "colour"},
       {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","spi":300})", 400, "key"},
-      {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["192.0.2.99"]})", 400,
-       "allowed_fas"},
+      {R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["192.0.2.99"]})",
+       400, "allowed_fas"},
       {R"({"id":"a b","home_address":"10.1.0.10","mac":"52:54:00:12:34:56"})", 400, "id"},
   };
   for (const auto& c : cases) {
@@ -376,10 +381,12 @@ TEST_F(HomeAgentTest, ApiRejectsBadInputAndChangesNothing) {
   EXPECT_EQ(ha->vms().size(), 0u);
   EXPECT_TRUE(stored().vms.empty());
   add_vm();
-  EXPECT_EQ(call(api::Method::post, "/v1/vms", R"({"id":"vm1","home_address":"10.1.0.11","mac":"52:54:00:12:34:57"})")
+  EXPECT_EQ(call(api::Method::post, "/v1/vms",
+                 R"({"id":"vm1","home_address":"10.1.0.11","mac":"52:54:00:12:34:57"})")
                 .status,
             409);
-  EXPECT_EQ(call(api::Method::post, "/v1/vms", R"({"id":"vm2","home_address":"10.1.0.10","mac":"52:54:00:12:34:57"})")
+  EXPECT_EQ(call(api::Method::post, "/v1/vms",
+                 R"({"id":"vm2","home_address":"10.1.0.10","mac":"52:54:00:12:34:57"})")
                 .status,
             409);
   EXPECT_EQ(call(api::Method::get, "/v1/vms/nope").status, 404);
@@ -426,7 +433,8 @@ TEST_F(HomeAgentTest, HealthAndMetrics) {
   auto m = call(api::Method::get, "/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.text.find("vmroam_bindings 1"), std::string::npos) << m.text;
-  EXPECT_NE(m.text.find(R"(vmroam_registration_messages_total{code="0",result="accepted"} 1)"), std::string::npos)
+  EXPECT_NE(m.text.find(R"(vmroam_registration_messages_total{code="0",result="accepted"} 1)"),
+            std::string::npos)
       << m.text;
 }
 

@@ -23,7 +23,8 @@ const Ipv4 kHoa2 = *Ipv4::parse("10.1.0.11");
 const MacAddress kMac = *MacAddress::parse("52:54:00:12:34:56");
 const WallTime kNow = WallTime{} + std::chrono::seconds(1'790'000'000);
 
-auth::SecurityAssociation sa(std::uint32_t spi, std::uint8_t fill, auth::Algorithm alg = auth::Algorithm::hmac_sha256) {
+auth::SecurityAssociation sa(std::uint32_t spi, std::uint8_t fill,
+                             auth::Algorithm alg = auth::Algorithm::hmac_sha256) {
   return {spi, alg, Bytes(32, fill)};
 }
 
@@ -33,7 +34,8 @@ struct Env {
   std::unordered_map<Ipv4, ForeignAgent> fas;
   Env() {
     vms.put(Vm{"vm1", kHoa, kMac, {kFa}, std::nullopt});
-    vms.put(Vm{"vm2", kHoa2, *MacAddress::parse("52:54:00:00:00:02"), {}, sa(500, 0x22, auth::Algorithm::hmac_md5)});
+    vms.put(Vm{
+        "vm2", kHoa2, *MacAddress::parse("52:54:00:00:00:02"), {}, sa(500, 0x22, auth::Algorithm::hmac_md5)});
     fas[kFa] = ForeignAgent{kFa, sa(1000, 0xaa)};
     fas[kFa2] = ForeignAgent{kFa2, sa(1001, 0xbb)};
   }
@@ -101,9 +103,10 @@ TEST_P(RegistrarTable, Decides) {
 }
 
 const Case kCases[] = {
-    {"proxy registration with FA-HA is accepted", [](auto&, auto&, auto&, auto&) {}, VerdictKind::bind, 0, "accepted"},
-    {"Home Agent field is not ours → 136",
-     [](auto&, auto& r, auto&, auto&) { r.home_agent = kStranger; }, VerdictKind::deny, 136, "unknown_ha_address"},
+    {"proxy registration with FA-HA is accepted", [](auto&, auto&, auto&, auto&) {}, VerdictKind::bind, 0,
+     "accepted"},
+    {"Home Agent field is not ours → 136", [](auto&, auto& r, auto&, auto&) { r.home_agent = kStranger; },
+     VerdictKind::deny, 136, "unknown_ha_address"},
     {"home address of no known VM → 129",
      [](auto&, auto& r, auto&, auto&) { r.home_address = *Ipv4::parse("10.1.0.99"); }, VerdictKind::deny, 129,
      "unknown_vm"},
@@ -121,13 +124,13 @@ const Case kCases[] = {
      },
      VerdictKind::deny, 129, "fa_not_allowed"},
     {"FA-HA with the wrong key → 132",
-     [](auto&, auto& r, auto&, auto&) { sign(r, mip::ext::fa_ha_auth, sa(1000, 0x99)); }, VerdictKind::deny, 132,
-     "fa_auth_failed"},
+     [](auto&, auto& r, auto&, auto&) { sign(r, mip::ext::fa_ha_auth, sa(1000, 0x99)); }, VerdictKind::deny,
+     132, "fa_auth_failed"},
     {"FA-HA with an SPI the FA does not have → 132",
-     [](auto&, auto& r, auto&, auto&) { sign(r, mip::ext::fa_ha_auth, sa(4242, 0xaa)); }, VerdictKind::deny, 132,
-     "fa_auth_failed"},
-    {"FA-HA missing on a proxy registration → 132",
-     [](auto&, auto&, auto&, auto&) {}, VerdictKind::deny, 132, "fa_auth_missing", false},
+     [](auto&, auto& r, auto&, auto&) { sign(r, mip::ext::fa_ha_auth, sa(4242, 0xaa)); }, VerdictKind::deny,
+     132, "fa_auth_failed"},
+    {"FA-HA missing on a proxy registration → 132", [](auto&, auto&, auto&, auto&) {}, VerdictKind::deny, 132,
+     "fa_auth_missing", false},
     {"a byte changed after signing → 132",
      [](auto& env, auto& r, auto&, auto&) {
        sign(r, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha);
@@ -161,8 +164,8 @@ const Case kCases[] = {
      },
      VerdictKind::deny, 131, "mn_auth_missing"},
     {"MN-HA for a VM without a key → 131",
-     [](auto&, auto& r, auto&, auto&) { sign(r, mip::ext::mn_ha_auth, sa(500, 0x22)); }, VerdictKind::deny, 131,
-     "mn_auth_no_key"},
+     [](auto&, auto& r, auto&, auto&) { sign(r, mip::ext::mn_ha_auth, sa(500, 0x22)); }, VerdictKind::deny,
+     131, "mn_auth_no_key"},
     {"nothing verified at all → 131",
      [](auto& env, auto& r, auto&, auto&) {
        env.settings.fa_ha_required = false;
@@ -188,8 +191,8 @@ const Case kCases[] = {
      },
      VerdictKind::deny, 149, "pmip_method_unsupported"},
     {"Identification 30 s old → 133",
-     [](auto&, auto& r, auto&, auto&) { r.identification = auth::ntp_from_wall(kNow - 30s); }, VerdictKind::deny,
-     133, "identification_mismatch"},
+     [](auto&, auto& r, auto&, auto&) { r.identification = auth::ntp_from_wall(kNow - 30s); },
+     VerdictKind::deny, 133, "identification_mismatch"},
     {"Identification not above the last accepted → 133",
      [](auto&, auto& r, auto&, auto& replay) {
        replay.has_accepted = true;
@@ -199,9 +202,8 @@ const Case kCases[] = {
     {"minimal encapsulation requested → 139",
      [](auto&, auto& r, auto&, auto&) { r.set_flag(mip::request_flag::M, true); }, VerdictKind::deny, 139,
      "encapsulation_unavailable"},
-    {"GRE requested → 139",
-     [](auto&, auto& r, auto&, auto&) { r.set_flag(mip::request_flag::G, true); }, VerdictKind::deny, 139,
-     "encapsulation_unavailable"},
+    {"GRE requested → 139", [](auto&, auto& r, auto&, auto&) { r.set_flag(mip::request_flag::G, true); },
+     VerdictKind::deny, 139, "encapsulation_unavailable"},
     {"UDP tunnelling forced while disabled → 142",
      [](auto& env, auto& r, auto&, auto&) {
        env.settings.udp_tunnelling = false;
@@ -211,7 +213,8 @@ const Case kCases[] = {
      },
      VerdictKind::deny, 142, "udp_tunnelling_unavailable"},
     {"S bit: accepted without simultaneous bindings → 1",
-     [](auto&, auto& r, auto&, auto&) { r.set_flag(mip::request_flag::S, true); }, VerdictKind::bind, 1, "accepted"},
+     [](auto&, auto& r, auto&, auto&) { r.set_flag(mip::request_flag::S, true); }, VerdictKind::bind, 1,
+     "accepted"},
     {"lifetime 0 from the bound FA deregisters",
      [](auto& env, auto& r, auto& ctx, auto&) {
        r = proxy_request(kFa2);
@@ -242,7 +245,8 @@ struct Fixture : ::testing::Test {
     reg.set_foreign_agents(env.fas);
   }
   Verdict decide(wire::RegistrationRequest& r, const auth::ReplayState& replay = {}) {
-    if (!wire::find_extension(r.extensions, mip::ext::fa_ha_auth)) sign(r, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha);
+    if (!wire::find_extension(r.extensions, mip::ext::fa_ha_auth))
+      sign(r, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha);
     return reg.decide(r, wire::encode(r), ctx, env.vms, nullptr, replay);
   }
 };

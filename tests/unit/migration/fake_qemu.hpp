@@ -47,7 +47,9 @@ class FakeQemu {
   }
 
   // Default behaviour: reply {} to everything. Tests replace it.
-  std::function<void(const Received&)> on_command = [this](const Received& r) { reply(r.id, Json::object()); };
+  std::function<void(const Received&)> on_command = [this](const Received& r) {
+    reply(r.id, Json::object());
+  };
 
   void send_line(const std::string& line) { write_all(line + "\r\n"); }
   void send_raw(const std::string& bytes) { write_all(bytes); }
@@ -114,7 +116,8 @@ class FakeQemu {
     if (n < 0) return errno == EAGAIN || errno == EINTR;
     if (n == 0) return false;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) std::memcpy(&pending_fd_, CMSG_DATA(c), sizeof(int));
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+        std::memcpy(&pending_fd_, CMSG_DATA(c), sizeof(int));
     }
     framer_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
     while (true) {

@@ -114,14 +114,16 @@ TEST(QmpClient, ErrorReplies) {
     bool with_id;
     const char* cls;
   };
-  const Case cases[] = {{"error with id", true, "GenericError"}, {"parse error without id", false, "GenericError"}};
+  const Case cases[] = {{"error with id", true, "GenericError"},
+                        {"parse error without id", false, "GenericError"}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);
     f.qemu.on_command = [&](const FakeQemu::Received& r) {
       f.qemu.error(c.with_id ? r.id : Json(), c.cls, "Migration not in expected state: none");
     };
     std::optional<Result<Json>> reply;
-    f.client->execute("migrate-continue", Json{{"state", "pre-switchover"}}, [&](Result<Json> r) { reply = std::move(r); });
+    f.client->execute("migrate-continue", Json{{"state", "pre-switchover"}},
+                      [&](Result<Json> r) { reply = std::move(r); });
     ASSERT_TRUE(run_until(f.io, [&] { return reply.has_value(); }));
     ASSERT_FALSE(*reply);
     EXPECT_EQ(reply->error().code, "qmp_error");
@@ -134,7 +136,8 @@ TEST(QmpClient, PartialAndCoalescedWrites) {
   ASSERT_TRUE(f.start());
   std::optional<Result<Json>> reply;
   f.qemu.on_command = [&](const FakeQemu::Received& r) {
-    std::string ev = Json{{"timestamp", {{"seconds", 1}, {"microseconds", 0}}}, {"event", "STOP"}}.dump() + "\r\n";
+    std::string ev =
+        Json{{"timestamp", {{"seconds", 1}, {"microseconds", 0}}}, {"event", "STOP"}}.dump() + "\r\n";
     std::string rep = Json{{"return", {{"status", "active"}}}, {"id", r.id}}.dump();
     // One write holding an event and the first half of the reply, then the rest.
     f.qemu.send_raw(ev + rep.substr(0, 10));
@@ -153,14 +156,16 @@ TEST(QmpClient, PassesFdWithGetfd) {
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
   std::optional<Result<Json>> reply;
-  f.client->execute("getfd", Json{{"fdname", "vmroam-mig"}}, [&](Result<Json> r) { reply = std::move(r); }, fds[0]);
+  f.client->execute(
+      "getfd", Json{{"fdname", "vmroam-mig"}}, [&](Result<Json> r) { reply = std::move(r); }, fds[0]);
   ASSERT_TRUE(run_until(f.io, [&] { return reply.has_value(); }));
   const auto* got = f.qemu.find("getfd");
   ASSERT_NE(got, nullptr);
   EXPECT_EQ(got->args["fdname"], "vmroam-mig");
   ASSERT_GE(got->fd, 0);
   // The received fd is the same socket: same inode.
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   ASSERT_EQ(::fstat(fds[0], &a), 0);
   ASSERT_EQ(::fstat(got->fd, &b), 0);
   EXPECT_EQ(a.st_ino, b.st_ino);

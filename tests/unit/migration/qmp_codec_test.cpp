@@ -38,9 +38,11 @@ const ClassifyCase kClassify[] = {
      R"({"error": {"class": "CommandNotFound", "desc": "Expecting capabilities negotiation with 'qmp_capabilities'"}})",
      2, "", std::nullopt},
     {"generic error with id",
-     R"({"error": {"class": "GenericError", "desc": "Migration not in expected state: none"}, "id": 7})", 2, "", 7},
+     R"({"error": {"class": "GenericError", "desc": "Migration not in expected state: none"}, "id": 7})", 2,
+     "", 7},
     {"unknown keys are ignored", R"({"return": {}, "id": 3, "x-future": [1,2]})", 1, "", 3},
-    {"event", R"({"timestamp": {"seconds": 1700000000, "microseconds": 5}, "event": "STOP"})", 3, "", std::nullopt},
+    {"event", R"({"timestamp": {"seconds": 1700000000, "microseconds": 5}, "event": "STOP"})", 3, "",
+     std::nullopt},
     {"bad json", R"({"return": )", -1, "bad_json", std::nullopt},
     {"array", R"([1,2])", -1, "not_an_object", std::nullopt},
     {"unknown message", R"({"hello": 1})", -1, "unknown_message", std::nullopt},
@@ -74,7 +76,8 @@ TEST(QmpCodec, ClassifyTable) {
 }
 
 TEST(QmpCodec, ErrorFields) {
-  auto m = decode(R"({"error": {"class": "GenericError", "desc": "Parameter 'capability' does not accept value 'switchover-ack'"}, "id": 4})");
+  auto m = decode(
+      R"({"error": {"class": "GenericError", "desc": "Parameter 'capability' does not accept value 'switchover-ack'"}, "id": 4})");
   ASSERT_TRUE(m);
   auto& e = std::get<ErrorReply>(*m);
   EXPECT_EQ(e.error_class, "GenericError");
@@ -92,7 +95,8 @@ TEST(QmpCodec, EventTimestampAndData) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(ev.timestamp.time_since_epoch()).count();
   EXPECT_EQ(us, 1718000000123456LL);
 
-  auto p = decode(R"({"timestamp": {"seconds": 1, "microseconds": 0}, "event": "MIGRATION_PASS", "data": {"pass": 3}})");
+  auto p = decode(
+      R"({"timestamp": {"seconds": 1, "microseconds": 0}, "event": "MIGRATION_PASS", "data": {"pass": 3}})");
   ASSERT_TRUE(p);
   EXPECT_EQ(std::get<Event>(*p).pass(), 3);
   EXPECT_EQ(std::get<Event>(*p).status(), "");
@@ -108,9 +112,11 @@ TEST(QmpCodec, RealPauseFromTwoTimestamps) {
 
 TEST(QmpCodec, EncodeCommand) {
   EXPECT_EQ(encode_command(1, "qmp_capabilities"), "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n");
-  EXPECT_EQ(encode_command(2, "query-migrate", Json::object()), "{\"execute\":\"query-migrate\",\"id\":2}\r\n");
+  EXPECT_EQ(encode_command(2, "query-migrate", Json::object()),
+            "{\"execute\":\"query-migrate\",\"id\":2}\r\n");
   auto s = encode_command(9, "migrate-continue", Json{{"state", "pre-switchover"}});
-  EXPECT_EQ(s, "{\"arguments\":{\"state\":\"pre-switchover\"},\"execute\":\"migrate-continue\",\"id\":9}\r\n");
+  EXPECT_EQ(s,
+            "{\"arguments\":{\"state\":\"pre-switchover\"},\"execute\":\"migrate-continue\",\"id\":9}\r\n");
   // Round trip through a decoder of our own output shape.
   auto j = Json::parse(s);
   EXPECT_EQ(j["id"], 9);
@@ -182,7 +188,8 @@ TEST(QmpCodec, MigrationInfoEmptyAndOddTypes) {
   auto none = parse_migration_info(Json::object());
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, "none");
-  auto odd = parse_migration_info(Json::parse(R"({"status":"active","total-time":"x","ram":{"remaining":-1},"expected-downtime":300})"));
+  auto odd = parse_migration_info(
+      Json::parse(R"({"status":"active","total-time":"x","ram":{"remaining":-1},"expected-downtime":300})"));
   ASSERT_TRUE(odd);
   EXPECT_EQ(odd->total_time_ms, 0);
   EXPECT_EQ(odd->ram_remaining, 0u);

@@ -62,7 +62,8 @@ class FakeFa final : public ForeignAgentControl {
   void abort(const std::string& id, Done<Json> done) override {
     record("abort " + id);
     // As the real FA: abort undoes a prepare only; an active visitor must depart.
-    if (active_) return later(milliseconds(1), [done] { done(fail("fa_refused", "409 conflict: use depart")); });
+    if (active_)
+      return later(milliseconds(1), [done] { done(fail("fa_refused", "409 conflict: use depart")); });
     later(milliseconds(1), [done] { done(Json::object()); });
   }
   void depart(const std::string& id, Done<Json> done) override {
@@ -78,7 +79,8 @@ class FakeFa final : public ForeignAgentControl {
     return outcome_from_visitor(Json{{"id", "vm1"}, {"state", "active"}, {"handover_ms", 3.5}});
   }
   static RegistrationOutcome failed(int code) {
-    return outcome_from_visitor(Json{{"id", "vm1"}, {"state", "failed"}, {"reply_code", code}, {"reason", "denied"}});
+    return outcome_from_visitor(
+        Json{{"id", "vm1"}, {"state", "failed"}, {"reply_code", code}, {"reason", "denied"}});
   }
   [[nodiscard]] std::vector<std::string> whats() const {
     std::vector<std::string> w;
@@ -160,7 +162,8 @@ struct Rig {
     }
     if (r.name == "migrate-set-parameters") {
       src.reply(r.id, Json::object());
-      if (script == Script::hold_until_release && state == "active" && r.args.value("downtime-limit", 0) > 1) {
+      if (script == Script::hold_until_release && state == "active" &&
+          r.args.value("downtime-limit", 0) > 1) {
         after(milliseconds(5), [this] { stop_and_pre_switchover(); });
       }
       return;
@@ -212,11 +215,18 @@ struct Rig {
 
   Json query_migrate() const {
     if (state == "none") return Json::object();
-    Json ram{{"total", 134217728}, {"transferred", 71000000}, {"remaining", state == "completed" ? 0 : 1000000},
-             {"dirty-pages-rate", 10}, {"page-size", 4096}, {"mbps", 94.1}, {"dirty-sync-count", 3}};
+    Json ram{{"total", 134217728},
+             {"transferred", 71000000},
+             {"remaining", state == "completed" ? 0 : 1000000},
+             {"dirty-pages-rate", 10},
+             {"page-size", 4096},
+             {"mbps", 94.1},
+             {"dirty-sync-count", 3}};
     Json j{{"status", state}, {"total-time", 6200}, {"ram", ram}};
-    if (state == "completed") j["downtime"] = 207;
-    else j["expected-downtime"] = 300;
+    if (state == "completed")
+      j["downtime"] = 207;
+    else
+      j["expected-downtime"] = 300;
     return j;
   }
 
@@ -235,7 +245,8 @@ struct Rig {
   }
 
   void run(SwitchoverOptions o, bool with_fa = true, std::function<void()> on_migrating = {}) {
-    sw = std::make_unique<Switchover>(io, *src_client, *dst_client, with_fa ? &fa : nullptr, std::move(o), clock);
+    sw = std::make_unique<Switchover>(io, *src_client, *dst_client, with_fa ? &fa : nullptr, std::move(o),
+                                      clock);
     sw->start([this](const Summary& s) { summary = s; });
     if (on_migrating) {
       ASSERT_TRUE(run_until(io, [&] { return sw->phase() == Phase::migrating; }));
@@ -267,8 +278,10 @@ TEST(Switchover, HappyPath) {
   // Source: capabilities with events + pause-before-switchover, parameters, migrate, continue.
   const auto* caps = rig.src.find("migrate-set-capabilities");
   ASSERT_NE(caps, nullptr);
-  EXPECT_EQ(caps->args["capabilities"],
-            Json::parse(R"([{"capability":"events","state":true},{"capability":"pause-before-switchover","state":true}])"));
+  EXPECT_EQ(
+      caps->args["capabilities"],
+      Json::parse(
+          R"([{"capability":"events","state":true},{"capability":"pause-before-switchover","state":true}])"));
   const auto* dcaps = rig.dst.find("migrate-set-capabilities");
   ASSERT_NE(dcaps, nullptr);
   EXPECT_EQ(dcaps->args["capabilities"], Json::parse(R"([{"capability":"events","state":true}])"));
@@ -277,7 +290,8 @@ TEST(Switchover, HappyPath) {
   EXPECT_EQ(rig.src.find("migrate-continue")->args["state"], "pre-switchover");
   EXPECT_EQ(rig.src.find("migrate_cancel"), nullptr);
   EXPECT_EQ(rig.dst.find("migrate-incoming"), nullptr);
-  EXPECT_EQ(rig.fa.whats(), (std::vector<std::string>{"prepare vm1", "activate vm1", "resumed vm1", "wait vm1"}));
+  EXPECT_EQ(rig.fa.whats(),
+            (std::vector<std::string>{"prepare vm1", "activate vm1", "resumed vm1", "wait vm1"}));
   auto j = s.to_json();
   EXPECT_EQ(j["outcome"], "completed");
   EXPECT_EQ(j["qemu_downtime_ms"], 207);
@@ -366,7 +380,8 @@ TEST(Switchover, FaRefusesOrIsUnreachableAtPrepare) {
 TEST(Switchover, SetupCommandRefusedAbortsVisitor) {
   Rig rig;
   rig.dst.on_command = [&](const FakeQemu::Received& r) {
-    if (r.name == "migrate-set-capabilities") return rig.dst.error(r.id, "GenericError", "There's a migration process in progress");
+    if (r.name == "migrate-set-capabilities")
+      return rig.dst.error(r.id, "GenericError", "There's a migration process in progress");
     rig.dst.reply(r.id, Json::object());
   };
   rig.run(rig.options());
@@ -415,8 +430,8 @@ TEST(Switchover, FailureAfterSwitchUndoesTheActivation) {
   const std::vector<Case> cases = {
       {"registration became active: depart", FakeFa::active(), true, "depart vm1"},
       {"registration failed: abort", FakeFa::failed(129), false, "abort vm1"},
-      {"FA unreachable for the outcome: abort", Result<RegistrationOutcome>(fail("timeout", "no answer")), false,
-       "abort vm1"},
+      {"FA unreachable for the outcome: abort", Result<RegistrationOutcome>(fail("timeout", "no answer")),
+       false, "abort vm1"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);
@@ -451,7 +466,8 @@ TEST(Switchover, PreviousFaDepartsAtTheSwitch) {
     Rig rig;
     FakeFa previous(rig.io);
     previous.depart_error = c.depart_error;
-    rig.sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, nullptr, rig.options(), rig.clock);
+    rig.sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, nullptr, rig.options(),
+                                          rig.clock);
     rig.sw->set_previous_fa(&previous);
     rig.sw->start([&](const Summary& s) { rig.summary = s; });
     ASSERT_TRUE(run_until(rig.io, [&] { return rig.summary.has_value(); }));
@@ -556,7 +572,8 @@ TEST(Switchover, IncomingDeferSendsMigrateIncoming) {
 TEST(Switchover, ProgressIsReported) {
   Rig rig;
   std::vector<Progress> seen;
-  rig.sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, &rig.fa, rig.options(), rig.clock);
+  rig.sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, &rig.fa, rig.options(),
+                                        rig.clock);
   rig.sw->set_progress_handler([&](const Progress& p) { seen.push_back(p); });
   rig.sw->start([&](const Summary& s) { rig.summary = s; });
   ASSERT_TRUE(run_until(rig.io, [&] { return rig.summary.has_value(); }));
@@ -576,12 +593,16 @@ TEST(RegistrationOutcome, FromVisitorJson) {
     std::optional<double> handover;
   };
   const Case cases[] = {
-      {"active with handover", R"({"state":"active","handover_ms":2.25})", RegistrationOutcome::State::active, 0, 2.25},
-      {"handover nested", R"({"state":"active","registration":{"handover_ms":7}})", RegistrationOutcome::State::active, 0, 7.0},
+      {"active with handover", R"({"state":"active","handover_ms":2.25})", RegistrationOutcome::State::active,
+       0, 2.25},
+      {"handover nested", R"({"state":"active","registration":{"handover_ms":7}})",
+       RegistrationOutcome::State::active, 0, 7.0},
       {"failed with code", R"({"state":"failed","reply_code":133,"reason":"identification mismatch"})",
        RegistrationOutcome::State::failed, 133, std::nullopt},
-      {"aborted counts as failed", R"({"state":"aborted"})", RegistrationOutcome::State::failed, 0, std::nullopt},
-      {"registering is pending", R"({"state":"registering"})", RegistrationOutcome::State::pending, 0, std::nullopt},
+      {"aborted counts as failed", R"({"state":"aborted"})", RegistrationOutcome::State::failed, 0,
+       std::nullopt},
+      {"registering is pending", R"({"state":"registering"})", RegistrationOutcome::State::pending, 0,
+       std::nullopt},
       {"not an object", R"([1])", RegistrationOutcome::State::pending, 0, std::nullopt},
       {"state of wrong type", R"({"state":5})", RegistrationOutcome::State::pending, 0, std::nullopt},
   };

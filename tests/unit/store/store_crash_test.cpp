@@ -29,7 +29,9 @@ namespace {
 constexpr std::uint64_t kWindow = 50;
 const Ipv4 kCounterKey = Ipv4::from_octets(127, 0, 0, 1);
 
-Ipv4 hoa_of(std::uint64_t batch, std::uint32_t k) { return Ipv4(0x0a000000u + static_cast<std::uint32_t>(batch) * 4 + k); }
+Ipv4 hoa_of(std::uint64_t batch, std::uint32_t k) {
+  return Ipv4(0x0a000000u + static_cast<std::uint32_t>(batch) * 4 + k);
+}
 
 BindingRecord binding_of(std::uint64_t batch, std::uint32_t k) {
   BindingRecord r;
@@ -68,7 +70,8 @@ TEST(StoreCrash, EveryReportedBatchSurvivesSigkill) {
   test::TempDir dir;
   const std::string path = dir.file("crash.db");
   unsigned seed = 20240601;
-  if (const char* env = std::getenv("VMROAM_CRASH_SEED")) seed = static_cast<unsigned>(std::strtoul(env, nullptr, 10));
+  if (const char* env = std::getenv("VMROAM_CRASH_SEED"))
+    seed = static_cast<unsigned>(std::strtoul(env, nullptr, 10));
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> delay_us(0, 250'000);
   std::uint64_t last_reported_ever = 0;

@@ -272,7 +272,8 @@ TEST(Store, RefusesDatabasesItCannotUseWithNamedErrors) {
          return d.file("g.db");
        },
        "store_corrupt"},
-      {"directory does not exist", [](const TempDir& d) { return d.file("no/such/dir/a.db"); }, "store_open_failed"},
+      {"directory does not exist", [](const TempDir& d) { return d.file("no/such/dir/a.db"); },
+       "store_open_failed"},
       {"path is a directory", [](const TempDir& d) { return d.file(""); }, "store_open_failed"},
       {"someone else's database",
        [](const TempDir& d) {
@@ -282,7 +283,8 @@ TEST(Store, RefusesDatabasesItCannotUseWithNamedErrors) {
        "store_not_ours"},
       {"schema from a newer build",
        [](const TempDir& d) {
-         raw_sql(d.file("n.db"), "CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (99);");
+         raw_sql(d.file("n.db"),
+                 "CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (99);");
          return d.file("n.db");
        },
        "store_schema_too_new"},

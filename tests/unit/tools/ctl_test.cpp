@@ -33,8 +33,8 @@ struct CallCase {
 TEST(CtlCommandLine, BuildsTheRightCalls) {
   const std::vector<CallCase> cases = {
       {"vm add with key=value and key from a file",
-       {"vm", "add", "vm1", "home_address=10.1.0.10", "mac=52:54:00:12:34:56", "allowed_fas=192.0.2.2,192.0.2.3",
-        "spi=300", "key=@/etc/vmroam/vm1.key"},
+       {"vm", "add", "vm1", "home_address=10.1.0.10", "mac=52:54:00:12:34:56",
+        "allowed_fas=192.0.2.2,192.0.2.3", "spi=300", "key=@/etc/vmroam/vm1.key"},
        "/run/vmroam/ha.sock",
        {{api::Method::post, "/v1/vms"}},
        R"({"allowed_fas":["192.0.2.2","192.0.2.3"],"home_address":"10.1.0.10","id":"vm1","key":"00112233445566778899aabbccddeeff","mac":"52:54:00:12:34:56","spi":300})"},
@@ -48,41 +48,76 @@ TEST(CtlCommandLine, BuildsTheRightCalls) {
        "/run/vmroam/ha.sock",
        {{api::Method::put, "/v1/vms/vm1"}},
        R"({"allowed_fas":[],"home_address":"10.1.0.10","mac":"52:54:00:12:34:56"})"},
-      {"vm rm alias, global option after the command", {"vm", "rm", "vm1", "--json"}, "/run/vmroam/ha.sock",
-       {{api::Method::delete_, "/v1/vms/vm1"}}, ""},
+      {"vm rm alias, global option after the command",
+       {"vm", "rm", "vm1", "--json"},
+       "/run/vmroam/ha.sock",
+       {{api::Method::delete_, "/v1/vms/vm1"}},
+       ""},
       {"vm ls", {"vm", "ls"}, "/run/vmroam/ha.sock", {{api::Method::get, "/v1/vms"}}, ""},
-      {"vm show escapes its id", {"vm", "show", "a/b c"}, "/run/vmroam/ha.sock",
-       {{api::Method::get, "/v1/vms/a%2Fb%20c"}}, ""},
+      {"vm show escapes its id",
+       {"vm", "show", "a/b c"},
+       "/run/vmroam/ha.sock",
+       {{api::Method::get, "/v1/vms/a%2Fb%20c"}},
+       ""},
       {"binding list", {"binding", "list"}, "/run/vmroam/ha.sock", {{api::Method::get, "/v1/bindings"}}, ""},
-      {"binding show", {"binding", "show", "10.1.0.10"}, "/run/vmroam/ha.sock",
-       {{api::Method::get, "/v1/bindings/10.1.0.10"}}, ""},
-      {"visitor commands default to the FA socket", {"visitor", "list"}, "/run/vmroam/fa.sock",
-       {{api::Method::get, "/v1/visitors"}}, ""},
-      {"visitor show with a long-poll", {"visitor", "show", "vm1", "wait_ms=500"}, "/run/vmroam/fa.sock",
-       {{api::Method::get, "/v1/visitors/vm1?wait_ms=500"}}, ""},
+      {"binding show",
+       {"binding", "show", "10.1.0.10"},
+       "/run/vmroam/ha.sock",
+       {{api::Method::get, "/v1/bindings/10.1.0.10"}},
+       ""},
+      {"visitor commands default to the FA socket",
+       {"visitor", "list"},
+       "/run/vmroam/fa.sock",
+       {{api::Method::get, "/v1/visitors"}},
+       ""},
+      {"visitor show with a long-poll",
+       {"visitor", "show", "vm1", "wait_ms=500"},
+       "/run/vmroam/fa.sock",
+       {{api::Method::get, "/v1/visitors/vm1?wait_ms=500"}},
+       ""},
       {"move prepare",
        {"move", "prepare", "vm1", "home_address=10.1.0.10", "mac=52:54:00:12:34:56", "home_gateway=10.1.0.1",
         "home_gateway_mac=02:00:0a:01:00:01", "home_agent=192.0.2.2", "lifetime=300", "encapsulation=udp"},
        "/run/vmroam/fa.sock",
        {{api::Method::post, "/v1/visitors"}},
        R"({"encapsulation":"udp","home_address":"10.1.0.10","home_agent":"192.0.2.2","home_gateway":"10.1.0.1","home_gateway_mac":"02:00:0a:01:00:01","id":"vm1","lifetime":300,"mac":"52:54:00:12:34:56"})"},
-      {"move activate without waiting is one call", {"move", "activate", "vm1"}, "/run/vmroam/fa.sock",
-       {{api::Method::post, "/v1/visitors/vm1/activate"}}, "{}"},
+      {"move activate without waiting is one call",
+       {"move", "activate", "vm1"},
+       "/run/vmroam/fa.sock",
+       {{api::Method::post, "/v1/visitors/vm1/activate"}},
+       "{}"},
       {"move activate waiting long-polls after",
        {"move", "activate", "vm1", "wait_ms=3000"},
        "/run/vmroam/fa.sock",
-       {{api::Method::post, "/v1/visitors/vm1/activate"}, {api::Method::get, "/v1/visitors/vm1?wait_ms=3000"}},
+       {{api::Method::post, "/v1/visitors/vm1/activate"},
+        {api::Method::get, "/v1/visitors/vm1?wait_ms=3000"}},
        "{}"},
-      {"move abort", {"move", "abort", "vm1"}, "/run/vmroam/fa.sock",
-       {{api::Method::post, "/v1/visitors/vm1/abort"}}, "{}"},
-      {"move resumed", {"move", "resumed", "vm1"}, "/run/vmroam/fa.sock",
-       {{api::Method::post, "/v1/visitors/vm1/resumed"}}, "{}"},
-      {"move depart", {"move", "depart", "vm1"}, "/run/vmroam/fa.sock",
-       {{api::Method::post, "/v1/visitors/vm1/depart"}}, "{}"},
+      {"move abort",
+       {"move", "abort", "vm1"},
+       "/run/vmroam/fa.sock",
+       {{api::Method::post, "/v1/visitors/vm1/abort"}},
+       "{}"},
+      {"move resumed",
+       {"move", "resumed", "vm1"},
+       "/run/vmroam/fa.sock",
+       {{api::Method::post, "/v1/visitors/vm1/resumed"}},
+       "{}"},
+      {"move depart",
+       {"move", "depart", "vm1"},
+       "/run/vmroam/fa.sock",
+       {{api::Method::post, "/v1/visitors/vm1/depart"}},
+       "{}"},
       {"status", {"status"}, "/run/vmroam/ha.sock", {{api::Method::get, "/v1/health"}}, ""},
-      {"--api overrides the default", {"--api", "http://192.0.2.2:8434", "move", "abort", "x"},
-       "http://192.0.2.2:8434", {{api::Method::post, "/v1/visitors/x/abort"}}, "{}"},
-      {"metrics with --api=", {"--api=/tmp/fa.sock", "metrics"}, "/tmp/fa.sock", {{api::Method::get, "/metrics"}}, ""},
+      {"--api overrides the default",
+       {"--api", "http://192.0.2.2:8434", "move", "abort", "x"},
+       "http://192.0.2.2:8434",
+       {{api::Method::post, "/v1/visitors/x/abort"}},
+       "{}"},
+      {"metrics with --api=",
+       {"--api=/tmp/fa.sock", "metrics"},
+       "/tmp/fa.sock",
+       {{api::Method::get, "/metrics"}},
+       ""},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);
@@ -132,10 +167,15 @@ TEST(CtlCommandLine, UsageErrorsNameTheProblem) {
       {"unknown key", {"vm", "add", "vm1", "home=1"}, "unknown argument 'home'"},
       {"command without arguments", {"vm", "list", "x=1"}, "takes none"},
       {"second positional", {"vm", "show", "a", "b"}, "unexpected argument 'b'"},
-      {"bad number", {"move", "activate", "vm1", "wait_ms=soon"}, "wait_ms: not a non-negative integer: soon"},
+      {"bad number",
+       {"move", "activate", "vm1", "wait_ms=soon"},
+       "wait_ms: not a non-negative integer: soon"},
       {"bad list", {"vm", "add", "v", "home_address=1", "mac=2", "allowed_fas=1.2.3.4,"}, "empty item"},
-      {"repeated key", {"vm", "add", "v", "home_address=1", "home_address=2", "mac=3"}, "home_address given twice"},
-      {"unreadable key file", {"vm", "add", "v", "home_address=1", "mac=2", "spi=300", "key=@/nope"},
+      {"repeated key",
+       {"vm", "add", "v", "home_address=1", "home_address=2", "mac=3"},
+       "home_address given twice"},
+      {"unreadable key file",
+       {"vm", "add", "v", "home_address=1", "mac=2", "spi=300", "key=@/nope"},
        "key: cannot read /nope"},
       {"option without value", {"status", "--api"}, "--api needs a value"},
       {"flag without value", {"vm", "add", "v", "--mac"}, "--mac needs a value"},
@@ -152,7 +192,8 @@ TEST(CtlCommandLine, UsageErrorsNameTheProblem) {
 }
 
 TEST(CtlCommandLine, KeyMaterialIsNeverInAnError) {
-  auto inv = parse({"vm", "add", "v", "home_address=1", "mac=2", "spi=x", "key=00112233445566778899aabbccddeeff"});
+  auto inv =
+      parse({"vm", "add", "v", "home_address=1", "mac=2", "spi=x", "key=00112233445566778899aabbccddeeff"});
   ASSERT_FALSE(inv);
   EXPECT_EQ(inv.error().context.find("00112233"), std::string::npos);
 }
@@ -202,7 +243,8 @@ TEST(CtlView, EmptyListsKeepTheirHeader) {
 }
 
 TEST(CtlView, FieldsFlattenNestedObjects) {
-  const Json body = Json::parse(R"({"id":"vm1","away":true,"binding":{"care_of_address":"192.0.2.3","flags":["D","T"],
+  const Json body =
+      Json::parse(R"({"id":"vm1","away":true,"binding":{"care_of_address":"192.0.2.3","flags":["D","T"],
     "remaining_s":null}})");
   EXPECT_EQ(render(View::fields, body, ""),
             "away:                     yes\n"
@@ -214,7 +256,7 @@ TEST(CtlView, FieldsFlattenNestedObjects) {
 
 TEST(CtlView, CellText) {
   const std::vector<std::pair<Json, std::string>> cases = {
-      {Json(nullptr), "-"}, {Json(""), "-"}, {Json("x"), "x"},           {Json(true), "yes"},
+      {Json(nullptr), "-"}, {Json(""), "-"},  {Json("x"), "x"},     {Json(true), "yes"},
       {Json(false), "no"},  {Json(42), "42"}, {Json::array(), "-"}, {Json::parse(R"(["a","b"])"), "a,b"},
   };
   for (const auto& [in, want] : cases) EXPECT_EQ(cell_text(in), want) << in.dump();
@@ -236,9 +278,11 @@ TEST(CtlView, MetricsToJson) {
 
 TEST(CtlView, MoveFailure) {
   EXPECT_EQ(move_failure(Json::parse(R"({"state":"active"})")), "");
-  EXPECT_EQ(move_failure(Json::parse(R"({"state":"failed","reply_code":133,"reason":"registration_id_mismatch"})")),
-            "registration failed: reply_code 133 (registration_id_mismatch)");
-  EXPECT_NE(move_failure(Json::parse(R"({"state":"registering"})")).find("state registering"), std::string::npos);
+  EXPECT_EQ(
+      move_failure(Json::parse(R"({"state":"failed","reply_code":133,"reason":"registration_id_mismatch"})")),
+      "registration failed: reply_code 133 (registration_id_mismatch)");
+  EXPECT_NE(move_failure(Json::parse(R"({"state":"registering"})")).find("state registering"),
+            std::string::npos);
 }
 
 }  // namespace

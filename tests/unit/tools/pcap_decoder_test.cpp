@@ -72,8 +72,26 @@ Bytes sll_header(std::uint16_t protocol) {
 }
 
 Bytes sll2_header(std::uint16_t protocol) {
-  Bytes h{static_cast<std::uint8_t>(protocol >> 8), static_cast<std::uint8_t>(protocol), 0, 0,
-          0, 0, 0, 3, 0, 1, 4, 6, 2, 0, 0, 0, 2, 1, 0, 0};
+  Bytes h{static_cast<std::uint8_t>(protocol >> 8),
+          static_cast<std::uint8_t>(protocol),
+          0,
+          0,
+          0,
+          0,
+          0,
+          3,
+          0,
+          1,
+          4,
+          6,
+          2,
+          0,
+          0,
+          0,
+          2,
+          1,
+          0,
+          0};
   return h;
 }
 
@@ -101,8 +119,10 @@ TEST(PcapDecoder, LinkTypes) {
   const std::vector<Case> cases = {
       {"Ethernet", link_type::kEthernet, eth, 0, "registration_request", nullptr},
       {"Ethernet with an 802.1Q tag", link_type::kEthernet, vlan, 0, "registration_request", nullptr},
-      {"Linux cooked v1", link_type::kLinuxSll, with(sll_header(0x0800), ip), 0, "registration_request", nullptr},
-      {"Linux cooked v2", link_type::kLinuxSll2, with(sll2_header(0x0800), ip), 0, "registration_request", nullptr},
+      {"Linux cooked v1", link_type::kLinuxSll, with(sll_header(0x0800), ip), 0, "registration_request",
+       nullptr},
+      {"Linux cooked v2", link_type::kLinuxSll2, with(sll2_header(0x0800), ip), 0, "registration_request",
+       nullptr},
       {"raw IPv4 (DLT_RAW)", link_type::kRaw, ip, 0, "registration_request", nullptr},
       {"raw IPv4 (LINKTYPE_IPV4)", link_type::kIpv4, ip, 0, "registration_request", nullptr},
       {"Linux cooked v1 cut short", link_type::kLinuxSll, Bytes(10, 0), 0, nullptr, "truncated"},

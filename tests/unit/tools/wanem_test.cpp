@@ -83,7 +83,7 @@ TEST(ParsePercentRateSize, Table) {
     const char* input;
     double percent;  // < 0: error expected
   };
-  const Case percents[] = {{"with sign", "10%", 0.10}, {"bare", "10", 0.10},  {"fraction", "0.5%", 0.005},
+  const Case percents[] = {{"with sign", "10%", 0.10}, {"bare", "10", 0.10},     {"fraction", "0.5%", 0.005},
                            {"zero", "0%", 0.0},        {"hundred", "100%", 1.0}, {"over", "101%", -1},
                            {"junk", "x", -1},          {"suffix", "10%%", -1}};
   for (const auto& c : percents) {
@@ -108,9 +108,19 @@ TEST(ParsePercentRateSize, Table) {
 }
 
 TEST(ParseOptions, FullCommandLine) {
-  auto o = parse({"--a", "w0", "--b=q0", "--delay", "4ms", "--delay-ba", "2ms", "--jitter", "1ms", "--loss",
-                  "10%", "--loss-ba", "0", "--seed", "42", "--queue-limit", "1m", "--queue-packets", "100",
-                  "--rate", "100mbit", "--stats-interval", "0.5", "--json-stats", "/tmp/s.json", "--allow-reorder",
+  auto o = parse({"--a",         "w0",
+                  "--b=q0",      "--delay",
+                  "4ms",         "--delay-ba",
+                  "2ms",         "--jitter",
+                  "1ms",         "--loss",
+                  "10%",         "--loss-ba",
+                  "0",           "--seed",
+                  "42",          "--queue-limit",
+                  "1m",          "--queue-packets",
+                  "100",         "--rate",
+                  "100mbit",     "--stats-interval",
+                  "0.5",         "--json-stats",
+                  "/tmp/s.json", "--allow-reorder",
                   "--realtime"});
   ASSERT_TRUE(o) << o.error().to_string();
   EXPECT_EQ(o->action, Options::Action::run);
@@ -156,24 +166,39 @@ TEST(ParseOptions, ErrorsNameTheArgument) {
       {"no --delay", {"--a", "x", "--b", "y"}, "missing_argument", "--delay"},
       {"same interface", {"--a", "x", "--b", "x", "--delay", "1ms"}, "bad_interface", "--a"},
       {"bad delay", {"--a", "x", "--b", "y", "--delay", "4"}, "bad_duration", "--delay"},
-      {"bad delay-ba", {"--a", "x", "--b", "y", "--delay", "1ms", "--delay-ba", "zz"}, "bad_duration", "--delay-ba"},
+      {"bad delay-ba",
+       {"--a", "x", "--b", "y", "--delay", "1ms", "--delay-ba", "zz"},
+       "bad_duration",
+       "--delay-ba"},
       {"bad loss", {"--a", "x", "--b", "y", "--delay", "1ms", "--loss", "200%"}, "bad_percent", "--loss"},
       {"bad seed", {"--a", "x", "--b", "y", "--delay", "1ms", "--seed", "-3"}, "bad_seed", "--seed"},
       {"bad rate", {"--a", "x", "--b", "y", "--delay", "1ms", "--rate", "fast"}, "bad_rate", "--rate"},
-      {"jitter above delay", {"--a", "x", "--b", "y", "--delay", "1ms", "--jitter", "2ms"}, "bad_duration", "--jitter"},
+      {"jitter above delay",
+       {"--a", "x", "--b", "y", "--delay", "1ms", "--jitter", "2ms"},
+       "bad_duration",
+       "--jitter"},
       {"missing value", {"--a", "x", "--b", "y", "--delay"}, "missing_value", "--delay"},
       {"value is an option", {"--a", "--b", "y", "--delay", "1ms"}, "missing_value", "--a"},
-      {"unknown option", {"--a", "x", "--b", "y", "--delay", "1ms", "--bogus", "1"}, "bad_argument", "--bogus"},
+      {"unknown option",
+       {"--a", "x", "--b", "y", "--delay", "1ms", "--bogus", "1"},
+       "bad_argument",
+       "--bogus"},
       {"positional", {"eth0"}, "bad_argument", "eth0"},
-      {"interface name too long", {"--a", "abcdefghijklmnopq", "--b", "y", "--delay", "1ms"}, "bad_interface", "--a"},
-      {"stats interval too short", {"--a", "x", "--b", "y", "--delay", "1ms", "--stats-interval", "0.001"},
-       "bad_duration", "--stats-interval"},
+      {"interface name too long",
+       {"--a", "abcdefghijklmnopq", "--b", "y", "--delay", "1ms"},
+       "bad_interface",
+       "--a"},
+      {"stats interval too short",
+       {"--a", "x", "--b", "y", "--delay", "1ms", "--stats-interval", "0.001"},
+       "bad_duration",
+       "--stats-interval"},
   };
   for (const auto& c : cases) {
     auto r = parse(c.args);
     ASSERT_FALSE(r) << c.description;
     EXPECT_EQ(r.error().code, c.code) << c.description << ": " << r.error().to_string();
-    EXPECT_NE(r.error().context.find(c.names), std::string::npos) << c.description << ": " << r.error().to_string();
+    EXPECT_NE(r.error().context.find(c.names), std::string::npos)
+        << c.description << ": " << r.error().to_string();
   }
 }
 
@@ -193,26 +218,55 @@ TEST(LinkModel, DecisionsTable) {
     int draws;
   };
   const Case cases[] = {
-      {"plain delay draws nothing", {milliseconds(4)}, false, {},
-       {{Duration{0}, 100, false, milliseconds(4)}, {milliseconds(1), 100, false, milliseconds(5)}}, 0},
-      {"loss below the threshold drops, above passes", {milliseconds(4), Duration{0}, 0.10}, false, {0.05, 0.10, 0.99},
-       {{Duration{0}, 100, true, {}}, {Duration{0}, 100, false, milliseconds(4)}, {Duration{0}, 100, false, milliseconds(4)}},
-       3},
-      {"jitter spans ±jitter", {milliseconds(4), milliseconds(1)}, true, {0.0, 1.0, 0.5},
-       {{Duration{0}, 100, false, milliseconds(3)}, {Duration{0}, 100, false, milliseconds(5)},
+      {"plain delay draws nothing",
+       {milliseconds(4)},
+       false,
+       {},
+       {{Duration{0}, 100, false, milliseconds(4)}, {milliseconds(1), 100, false, milliseconds(5)}},
+       0},
+      {"loss below the threshold drops, above passes",
+       {milliseconds(4), Duration{0}, 0.10},
+       false,
+       {0.05, 0.10, 0.99},
+       {{Duration{0}, 100, true, {}},
+        {Duration{0}, 100, false, milliseconds(4)},
         {Duration{0}, 100, false, milliseconds(4)}},
        3},
-      {"jitter keeps order by default", {milliseconds(4), milliseconds(1)}, false, {1.0, 0.0},
-       {{Duration{0}, 100, false, milliseconds(5)}, {microseconds(10), 100, false, milliseconds(5)}}, 2},
-      {"reordering when allowed", {milliseconds(4), milliseconds(1)}, true, {1.0, 0.0},
-       {{Duration{0}, 100, false, milliseconds(5)}, {microseconds(10), 100, false, microseconds(3010)}}, 2},
-      {"rate serialises back to back", {milliseconds(4), Duration{0}, 0.0, 10'000'000}, false, {},
+      {"jitter spans ±jitter",
+       {milliseconds(4), milliseconds(1)},
+       true,
+       {0.0, 1.0, 0.5},
+       {{Duration{0}, 100, false, milliseconds(3)},
+        {Duration{0}, 100, false, milliseconds(5)},
+        {Duration{0}, 100, false, milliseconds(4)}},
+       3},
+      {"jitter keeps order by default",
+       {milliseconds(4), milliseconds(1)},
+       false,
+       {1.0, 0.0},
+       {{Duration{0}, 100, false, milliseconds(5)}, {microseconds(10), 100, false, milliseconds(5)}},
+       2},
+      {"reordering when allowed",
+       {milliseconds(4), milliseconds(1)},
+       true,
+       {1.0, 0.0},
+       {{Duration{0}, 100, false, milliseconds(5)}, {microseconds(10), 100, false, microseconds(3010)}},
+       2},
+      {"rate serialises back to back",
+       {milliseconds(4), Duration{0}, 0.0, 10'000'000},
+       false,
+       {},
        // 1250 bytes at 10 Mbit/s = 1 ms each; the second waits for the first.
-       {{Duration{0}, 1250, false, milliseconds(5)}, {Duration{0}, 1250, false, milliseconds(6)},
+       {{Duration{0}, 1250, false, milliseconds(5)},
+        {Duration{0}, 1250, false, milliseconds(6)},
         {milliseconds(10), 1250, false, milliseconds(15)}},
        0},
-      {"lost frames use no link time", {Duration{0}, Duration{0}, 0.5, 10'000'000}, false, {0.1, 0.9},
-       {{Duration{0}, 1250, true, {}}, {Duration{0}, 1250, false, milliseconds(1)}}, 2},
+      {"lost frames use no link time",
+       {Duration{0}, Duration{0}, 0.5, 10'000'000},
+       false,
+       {0.1, 0.9},
+       {{Duration{0}, 1250, true, {}}, {Duration{0}, 1250, false, milliseconds(1)}},
+       2},
   };
   for (const auto& c : cases) {
     ScriptedRandom random(c.randoms);
@@ -222,8 +276,8 @@ TEST(LinkModel, DecisionsTable) {
       const Verdict v = model.on_frame(kT0 + f.arrival, f.bytes);
       EXPECT_EQ(v.lost, f.lost) << c.description << " frame " << i;
       if (!f.lost) {
-      EXPECT_EQ(v.deadline - kT0, f.deadline) << c.description << " frame " << i;
-    }
+        EXPECT_EQ(v.deadline - kT0, f.deadline) << c.description << " frame " << i;
+      }
     }
     EXPECT_EQ(random.draws, c.draws) << c.description;
   }
@@ -279,10 +333,10 @@ TEST(Direction, CountsEveryFateAndLateness) {
   // Header of 2 bytes: not link bytes; queue holds two 6-byte frames.
   Direction d({milliseconds(4), Duration{0}, 0.05}, false, 12, 100, 2, random);
   const std::vector<std::uint8_t> frame = {0xAA, 0xBB, 1, 2, 3, 4};
-  d.on_frame(kT0, frame);                      // queued
-  d.on_frame(kT0, frame);                      // lost
-  d.on_frame(kT0 + milliseconds(1), frame);    // queued
-  d.on_frame(kT0 + milliseconds(1), frame);    // queue full: overflow (no draw)
+  d.on_frame(kT0, frame);                    // queued
+  d.on_frame(kT0, frame);                    // lost
+  d.on_frame(kT0 + milliseconds(1), frame);  // queued
+  d.on_frame(kT0 + milliseconds(1), frame);  // queue full: overflow (no draw)
   EXPECT_EQ(d.next_deadline(), kT0 + milliseconds(4));
 
   std::vector<std::vector<std::uint8_t>> sent;

@@ -29,10 +29,10 @@ Ipv4 ip(std::string_view s) { return *Ipv4::parse(s); }
 
 // Router advertisement: 1 address 10.2.0.1 preference 0, lifetime 1800; extension 16:
 // length 10, sequence 5, registration lifetime 600, flags F|T, care-of 10.2.0.1.
-const Bytes kAdvert = hex(
-    "09 00 b788 01 02 0708"
-    "0a020001 00000000"
-    "10 0a 0005 0258 1100 0a020001");
+const Bytes kAdvert =
+    hex("09 00 b788 01 02 0708"
+        "0a020001 00000000"
+        "10 0a 0005 0258 1100 0a020001");
 
 AgentAdvertisement fa_advert() {
   AgentAdvertisement a;
@@ -82,15 +82,13 @@ TEST(AgentAdvertisement, RoundTrips) {
   for (std::uint32_t i = 0; i < kMaxCareOfAddresses; ++i) many.push_back(Ipv4(0x0a020000 + i));
   const Case cases[] = {
       {"FA with one care-of", fa_advert()},
-      {"HA: no care-of, no routers, code 16",
-       make([](AgentAdvertisement& a) {
+      {"HA: no care-of, no routers, code 16", make([](AgentAdvertisement& a) {
          a.code = advert::kCodeNotRouter;
          a.routers.clear();
          a.care_of_addresses.clear();
          a.flags = advert::flag_H;
        })},
-      {"three care-of addresses, all flags",
-       make([](AgentAdvertisement& a) {
+      {"three care-of addresses, all flags", make([](AgentAdvertisement& a) {
          a.care_of_addresses = {ip("10.2.0.1"), ip("10.3.0.1"), ip("192.0.2.77")};
          a.flags = 0xffe0;  // R B H F M G r T U X I
          a.sequence = 0xffff;
@@ -98,13 +96,11 @@ TEST(AgentAdvertisement, RoundTrips) {
        })},
       {"62 care-of addresses (the most the length byte allows)",
        make([&](AgentAdvertisement& a) { a.care_of_addresses = many; })},
-      {"two routers with prefix lengths and negative preference",
-       make([](AgentAdvertisement& a) {
+      {"two routers with prefix lengths and negative preference", make([](AgentAdvertisement& a) {
          a.routers = {{ip("10.2.0.1"), -5}, {ip("10.2.1.1"), 0x7fffffff}};
          a.prefix_lengths = std::vector<std::uint8_t>{24, 32};
        })},
-      {"no routers, empty prefix-lengths extension",
-       make([](AgentAdvertisement& a) {
+      {"no routers, empty prefix-lengths extension", make([](AgentAdvertisement& a) {
          a.routers.clear();
          a.prefix_lengths = std::vector<std::uint8_t>{};
        })},
@@ -150,11 +146,11 @@ TEST(AgentAdvertisement, ReservedFlagBitsAreSentZeroAndIgnoredOnReceipt) {
 TEST(AgentAdvertisement, PaddingSkippableExtensionsAndLargerEntries) {
   // Entry size 3 (an extra word per router, skipped), padding bytes around extension 16, a
   // skippable extension 200 after it.
-  Bytes m = hex(
-      "09 00 0000 01 03 0708"
-      "0a020001 00000007 deadbeef"
-      "00 10 0a 0005 0258 1100 0a020001 00"
-      "c8 02 abcd");
+  Bytes m =
+      hex("09 00 0000 01 03 0708"
+          "0a020001 00000007 deadbeef"
+          "00 10 0a 0005 0258 1100 0a020001 00"
+          "c8 02 abcd");
   auto a = parse_agent_advertisement(with_checksum(m));
   ASSERT_TRUE(a) << a.error().to_string();
   ASSERT_EQ(a->routers.size(), 1u);
@@ -194,7 +190,8 @@ TEST(AgentAdvertisement, Rejections) {
       {"three routers claimed, one present", edit(4, "03"), "truncated"},
       {"plain router advertisement", cut(16), "not_agent_advertisement"},
       {"extension 16 length 5", edit(17, "05"), "bad_extension_length"},
-      {"extension 16 length 8 (not 6+4N)", [&] {
+      {"extension 16 length 8 (not 6+4N)",
+       [&] {
          Bytes m = kAdvert;
          m[17] = 8;
          m.resize(16 + 2 + 8);
@@ -233,8 +230,9 @@ TEST(AgentAdvertisement, BuildRejections) {
        make([](AgentAdvertisement& a) { a.care_of_addresses.assign(63, ip("10.2.0.1")); }),
        "too_many_care_of"},
       {"256 routers", make([](AgentAdvertisement& a) { a.routers.resize(256); }), "too_many_routers"},
-      {"prefix lengths without matching routers",
-       make([](AgentAdvertisement& a) { a.prefix_lengths = std::vector<std::uint8_t>{24, 24}; }),
+      {"prefix lengths without matching routers", make([](AgentAdvertisement& a) {
+         a.prefix_lengths = std::vector<std::uint8_t>{24, 24};
+       }),
        "prefix_count_mismatch"},
       {"prefix length 40",
        make([](AgentAdvertisement& a) { a.prefix_lengths = std::vector<std::uint8_t>{40}; }),

@@ -39,9 +39,9 @@ const Bytes kUdp = hex("45000021000000004011aec50a010005c000020101b201b2000d2763
 // scapy: ICMP echo 198.51.100.7 -> 10.1.0.5, TOS 0x10, DF, TTL 63, id 0x4242, "ping".
 const Bytes kInner = hex("45100020424240003f01c54ac63364070a0100050800192d0001000170696e67");
 // scapy: kInner in IP-in-IP 192.0.2.1 -> 203.0.113.9, id 7, TTL 64, TOS and DF copied.
-const Bytes kIpip = hex(
-    "451000340007400040043ca4c0000201cb007109"
-    "45100020424240003f01c54ac63364070a0100050800192d0001000170696e67");
+const Bytes kIpip =
+    hex("451000340007400040043ca4c0000201cb007109"
+        "45100020424240003f01c54ac63364070a0100050800192d0001000170696e67");
 
 // Rewrites the header checksum after a test mutates a header field.
 void fix_ipv4_checksum(Bytes& p, std::size_t at = 0) {
@@ -131,12 +131,29 @@ TEST(Ipv4, Rejections) {
       {"IHL 4", with(0, 0x44), false, "bad_ihl"},
       {"IHL 0", with(0, 0x40), false, "bad_ihl"},
       {"IHL 15 beyond a 33-byte buffer", with(0, 0x4f), false, "truncated"},
-      {"total length 19 < header", [&] { Bytes p = kUdp; p[2] = 0; p[3] = 19; return p; }(), true,
-       "bad_total_length"},
-      {"total length 34 > 33-byte buffer", [&] { Bytes p = kUdp; p[3] = 34; return p; }(), true,
-       "total_length_mismatch"},
-      {"total length 0xffff", [&] { Bytes p = kUdp; p[2] = 0xff; p[3] = 0xff; return p; }(), true,
-       "total_length_mismatch"},
+      {"total length 19 < header",
+       [&] {
+         Bytes p = kUdp;
+         p[2] = 0;
+         p[3] = 19;
+         return p;
+       }(),
+       true, "bad_total_length"},
+      {"total length 34 > 33-byte buffer",
+       [&] {
+         Bytes p = kUdp;
+         p[3] = 34;
+         return p;
+       }(),
+       true, "total_length_mismatch"},
+      {"total length 0xffff",
+       [&] {
+         Bytes p = kUdp;
+         p[2] = 0xff;
+         p[3] = 0xff;
+         return p;
+       }(),
+       true, "total_length_mismatch"},
       {"header checksum off by one", with(11, static_cast<std::uint8_t>(kUdp[11] + 1)), false,
        "bad_checksum"},
       {"TTL changed without checksum", with(8, 63), false, "bad_checksum"},
@@ -242,7 +259,14 @@ TEST(Udp, Rejections) {
       {"IP in IP is not UDP", kIpip, "wrong_protocol"},
       {"fragment (MF)", mutate([](Bytes& p) { p[6] = 0x20; }, true), "fragment"},
       {"fragment (offset)", mutate([](Bytes& p) { p[7] = 0x01; }, true), "fragment"},
-      {"UDP header cut", mutate([](Bytes& p) { p.resize(27); p[3] = 27; }, true), "truncated"},
+      {"UDP header cut",
+       mutate(
+           [](Bytes& p) {
+             p.resize(27);
+             p[3] = 27;
+           },
+           true),
+       "truncated"},
       {"UDP length 7", mutate([](Bytes& p) { p[25] = 7; }), "bad_udp_length"},
       {"UDP length beyond IP payload", mutate([](Bytes& p) { p[25] = 14; }), "bad_udp_length"},
       {"payload byte flipped", mutate([](Bytes& p) { p[30] ^= 0x40; }), "bad_checksum"},
@@ -322,8 +346,8 @@ TEST(Ipip, OuterHeaderFollowsRfc2003) {
       {"tunnel TTL independent of inner TTL 1", 0x00, true, 1, 17},
   };
   for (const auto& c : cases) {
-    Ipv4Params inner_params{ip("10.1.0.5"), ip("198.51.100.7"), mip::kIpProtoUdp, c.inner_ttl,
-                            c.inner_tos, 0x1111, c.inner_df};
+    Ipv4Params inner_params{ip("10.1.0.5"), ip("198.51.100.7"), mip::kIpProtoUdp, c.inner_ttl, c.inner_tos,
+                            0x1111,         c.inner_df};
     Bytes inner = build_ipv4_packet(inner_params, hex("deadbeef"));
     std::uint8_t out[64];
     auto n = ipip_encapsulate(inner, IpipParams{ip("10.2.0.1"), ip("10.0.0.1"), c.tunnel_ttl, 99}, out);
@@ -429,8 +453,8 @@ TEST(Ipip, DecapsulationRejections) {
   fix_ipv4_checksum(fragment);
   Bytes outer_bad = kIpip;
   outer_bad[8] = 1;  // TTL changed, checksum stale
-  Bytes from_self = wrap(build_ipv4_packet(
-      Ipv4Params{ip("10.2.0.1"), ip("10.1.0.5"), mip::kIpProtoUdp}, hex("00")));
+  Bytes from_self =
+      wrap(build_ipv4_packet(Ipv4Params{ip("10.2.0.1"), ip("10.1.0.5"), mip::kIpProtoUdp}, hex("00")));
   const Case cases[] = {
       {"outer truncated", Bytes(kIpip.begin(), kIpip.begin() + 12), "truncated"},
       {"outer bad checksum", outer_bad, "bad_checksum"},
@@ -439,7 +463,13 @@ TEST(Ipip, DecapsulationRejections) {
       {"no inner at all", wrap({}), "inner_too_short"},
       {"inner of 19 bytes", wrap(ByteView(kInner).first(19)), "inner_too_short"},
       {"inner IPv6", wrap(hex("60000000000000000000000000000000000000000000")), "inner_bad_version"},
-      {"inner IHL 3", [&] { Bytes b = kInner; b[0] = 0x43; return wrap(b); }(), "inner_bad_ihl"},
+      {"inner IHL 3",
+       [&] {
+         Bytes b = kInner;
+         b[0] = 0x43;
+         return wrap(b);
+       }(),
+       "inner_bad_ihl"},
       {"inner bad checksum", wrap(inner_bad_checksum), "inner_bad_checksum"},
       {"inner shorter than outer payload", wrap(inner_short_total), "inner_length_mismatch"},
       {"inner longer than outer payload", wrap(inner_long_total), "inner_length_mismatch"},
@@ -472,8 +502,7 @@ TEST(UdpTunnel, RoundTripInsideAUdpDatagram) {
   std::uint8_t payload[64];
   auto n = udp_tunnel_encapsulate(kInner, payload);
   ASSERT_TRUE(n);
-  Bytes datagram = build_udp_datagram(ip("192.0.2.1"), 434, ip("203.0.113.9"), 434,
-                                      ByteView(payload, *n));
+  Bytes datagram = build_udp_datagram(ip("192.0.2.1"), 434, ip("203.0.113.9"), 434, ByteView(payload, *n));
   auto udp = parse_udp_datagram(datagram);
   ASSERT_TRUE(udp) << udp.error().to_string();
   auto inner = udp_tunnel_decapsulate(udp->payload);
@@ -509,11 +538,9 @@ TEST(UdpTunnel, Rejections) {
       {"registration request type 1", with_header("01000000", kInner), "not_tunnel_data"},
       {"registration reply type 3", with_header("03000000", kInner), "not_tunnel_data"},
       {"GRE next header", with_header("042f0000", kInner), "unsupported_next_header"},
-      {"minimal encapsulation next header", with_header("04370000", kInner),
-       "unsupported_next_header"},
+      {"minimal encapsulation next header", with_header("04370000", kInner), "unsupported_next_header"},
       {"header only", hex("04040000"), "inner_too_short"},
-      {"inner cut short", with_header("04040000", ByteView(kInner).first(25)),
-       "inner_length_mismatch"},
+      {"inner cut short", with_header("04040000", ByteView(kInner).first(25)), "inner_length_mismatch"},
       {"trailing byte after inner", with_header("04040000", inner_padded), "inner_length_mismatch"},
       {"inner not IPv4", with_header("04040000", hex("6000000000000000000000000000000000000000")),
        "inner_bad_version"},
@@ -576,23 +603,23 @@ TEST(Ethernet, Rejections) {
 TEST(Rarp, AnnounceIsExactlyQemus) {
   // REFERENCE.md 4.5: broadcast, src VM MAC, 0x8035; htype 1, ptype 0x0800, 6, 4, op 3;
   // sender hw = VM MAC, sender IP 0, target hw = VM MAC, target IP 0; zero padding to 60.
-  const Bytes expected = hex(
-      "ffffffffffff 525400123456 8035"
-      "0001 0800 06 04 0003"
-      "525400123456 00000000"
-      "525400123456 00000000"
-      "000000000000000000000000000000000000");
+  const Bytes expected =
+      hex("ffffffffffff 525400123456 8035"
+          "0001 0800 06 04 0003"
+          "525400123456 00000000"
+          "525400123456 00000000"
+          "000000000000000000000000000000000000");
   ASSERT_EQ(expected.size(), 60u);
   EXPECT_EQ(to_hex(build_rarp_announce(kVmMac)), to_hex(expected));
 }
 
 TEST(Arp, GratuitousArpIsABroadcastRequestForItsOwnAddress) {
-  const Bytes expected = hex(
-      "ffffffffffff 525400123456 0806"
-      "0001 0800 06 04 0001"
-      "525400123456 0a010005"
-      "000000000000 0a010005"
-      "000000000000000000000000000000000000");
+  const Bytes expected =
+      hex("ffffffffffff 525400123456 0806"
+          "0001 0800 06 04 0001"
+          "525400123456 0a010005"
+          "000000000000 0a010005"
+          "000000000000000000000000000000000000");
   Bytes f = build_gratuitous_arp(kVmMac, ip("10.1.0.5"));
   EXPECT_EQ(to_hex(f), to_hex(expected));
   auto e = parse_ethernet(f);
@@ -630,7 +657,10 @@ TEST(Arp, Rejections) {
     Bytes input;
     std::string_view expected;
   };
-  const std::string good = "0001080006040001525400123456" "0a010005000000000000" "0a010001";
+  const std::string good =
+      "0001080006040001525400123456"
+      "0a010005000000000000"
+      "0a010001";
   auto with = [&](std::size_t at, std::string_view repl) {
     std::string s = good;
     s.replace(at * 2, repl.size(), repl);

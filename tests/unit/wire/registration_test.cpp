@@ -33,16 +33,16 @@ const std::string kAck = "0f 00 8000 0a01000a 00000007";
 const std::string kMnHa = "20 14 00000100 000102030405060708090a0b0c0d0e0f";  // SPI 256, 16-byte auth
 const std::string kFaHa = "22 14 00000200 f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";  // SPI 512
 const std::string kMnFa = "21 08 00000300 a1a2a3a4";                          // SPI 768, 4-byte auth
-const std::string kDeviceId = "93 08 02 01 525400123456";  // 147 device ID, Ethernet MAC
-const std::string kInterfaceId = "93 03 01 aabb";          // 147 interface ID
-const std::string kSubscriberId = "93 04 03 01 3132";      // 147 subscriber ID, IMSI "12"
-const std::string kAccessTech = "93 02 04 01";             // 147 access technology 802.3
-const std::string kPerNode = "2f 01 0001 01";              // 47 per-node auth: FA-HA
-const std::string kUdpReq = "90 06 00 00 80 04 0000";      // 144: F, IP-in-IP
-const std::string kUdpRep = "2c 06 00 00 8000 006e";       // 44: accepted, F, keepalive 110
-const std::string kRevSupport = "89 06 8000 00000005";     // 137: I supported, timestamp 5
-const std::string kNai = "83 04 766d4078";                 // 131: "vm@x"
-const std::string kSkipUnknown = "c8 02 abcd";             // 200: unknown skippable
+const std::string kDeviceId = "93 08 02 01 525400123456";                     // 147 device ID, Ethernet MAC
+const std::string kInterfaceId = "93 03 01 aabb";                             // 147 interface ID
+const std::string kSubscriberId = "93 04 03 01 3132";                         // 147 subscriber ID, IMSI "12"
+const std::string kAccessTech = "93 02 04 01";                                // 147 access technology 802.3
+const std::string kPerNode = "2f 01 0001 01";                                 // 47 per-node auth: FA-HA
+const std::string kUdpReq = "90 06 00 00 80 04 0000";                         // 144: F, IP-in-IP
+const std::string kUdpRep = "2c 06 00 00 8000 006e";    // 44: accepted, F, keepalive 110
+const std::string kRevSupport = "89 06 8000 00000005";  // 137: I supported, timestamp 5
+const std::string kNai = "83 04 766d4078";              // 131: "vm@x"
+const std::string kSkipUnknown = "c8 02 abcd";          // 200: unknown skippable
 
 struct Case {
   const char* description;
@@ -54,9 +54,9 @@ const Case kCases[] = {
     // ---- valid --------------------------------------------------------------------------
     {"request, no extensions", kReq, ""},
     {"request with MN-HA", kReq + kMnHa, ""},
-    {"proxy request: 147s, 47, 144, 137, NAI, then FA-HA", kReq + kDeviceId + kInterfaceId + kSubscriberId +
-                                                              kAccessTech + kPerNode + kUdpReq + kRevSupport + kNai +
-                                                              kFaHa,
+    {"proxy request: 147s, 47, 144, 137, NAI, then FA-HA",
+     kReq + kDeviceId + kInterfaceId + kSubscriberId + kAccessTech + kPerNode + kUdpReq + kRevSupport + kNai +
+         kFaHa,
      ""},
     {"request: MN-HA, FA extensions, MN-FA", kReq + kMnHa + kRevSupport + kMnFa, ""},
     {"request: MN-HA then FA-HA", kReq + kMnHa + kFaHa, ""},
@@ -77,7 +77,8 @@ const Case kCases[] = {
     {"type 2", "02 00 0708 0a01000a 0a010001 0a020001 e9d2a4b0 00000001", "bad_type"},
     {"type 255", "ff", "bad_type"},
     {"unknown non-skippable 100", kReq + "64 00" + kMnHa, "unknown_nonskippable_extension"},
-    {"generalized auth 36 is not implemented", kReq + "24 01 0008 00000100 aabbccdd", "unknown_nonskippable_extension"},
+    {"generalized auth 36 is not implemented", kReq + "24 01 0008 00000100 aabbccdd",
+     "unknown_nonskippable_extension"},
     {"PMIPv4 47 unknown sub-type", kReq + "2f 02 0001 01" + kFaHa, "unknown_nonskippable_extension"},
     {"extension header cut (1 byte)", kReq + "20", "extension_overrun"},
     {"long header cut (3 bytes)", kReq + "2f 01 00", "extension_overrun"},
@@ -193,7 +194,8 @@ TEST(RegistrationRequest, EachFlagHasItsBit) {
     EXPECT_EQ(b[1], f.mask);
     auto p = parse_registration_request(b);
     ASSERT_TRUE(p);
-    for (const auto& g : flags) EXPECT_EQ(((*p).*(g.get))(), g.mask == f.mask) << int(f.mask) << " " << int(g.mask);
+    for (const auto& g : flags)
+      EXPECT_EQ(((*p).*(g.get))(), g.mask == f.mask) << int(f.mask) << " " << int(g.mask);
     m.set_flag(f.mask, false);
     EXPECT_EQ(m.flags, 0);
   }
@@ -304,15 +306,19 @@ TEST(Extensions, BuildersProduceTheWireBytes) {
     std::string expected;
   };
   const BuildCase cases[] = {
-      {"MN-HA", AuthExtension{mip::ext::mn_ha_auth, 256, hex("000102030405060708090a0b0c0d0e0f")}.to_extension(), kMnHa},
-      {"device ID", PmipDeviceId::ethernet(*MacAddress::parse("52:54:00:12:34:56")).to_extension(), kDeviceId},
+      {"MN-HA",
+       AuthExtension{mip::ext::mn_ha_auth, 256, hex("000102030405060708090a0b0c0d0e0f")}.to_extension(),
+       kMnHa},
+      {"device ID", PmipDeviceId::ethernet(*MacAddress::parse("52:54:00:12:34:56")).to_extension(),
+       kDeviceId},
       {"interface ID", PmipInterfaceId{hex("aabb")}.to_extension(), kInterfaceId},
       {"subscriber ID", PmipSubscriberId{1, hex("3132")}.to_extension(), kSubscriberId},
       {"access technology", PmipAccessTechnology{}.to_extension(), kAccessTech},
       {"per-node auth", PmipPerNodeAuth{}.to_extension(), kPerNode},
       {"UDP tunnel request", UdpTunnelRequest{0, mip::udp_tunnel::request_flag_F, 4}.to_extension(), kUdpReq},
       {"UDP tunnel reply", UdpTunnelReply{0, 0, mip::udp_tunnel::reply_flag_F, 110}.to_extension(), kUdpRep},
-      {"revocation support", RevocationSupport{mip::revocation::support_flag_I, 5}.to_extension(), kRevSupport},
+      {"revocation support", RevocationSupport{mip::revocation::support_flag_I, 5}.to_extension(),
+       kRevSupport},
       {"NAI", MnNai{hex("766d4078")}.to_extension(), kNai},
   };
   for (const auto& c : cases) {
@@ -370,7 +376,8 @@ TEST(RoundTrip, BuiltMessagesParseBackEqual) {
   auto p = parse_registration_request(b);
   ASSERT_TRUE(p) << p.error().to_string();
   EXPECT_EQ(*p, q);
-  for (std::size_t i = 0; i < q.extensions.size(); ++i) EXPECT_EQ(p->extensions[i].offset, q.extensions[i].offset);
+  for (std::size_t i = 0; i < q.extensions.size(); ++i)
+    EXPECT_EQ(p->extensions[i].offset, q.extensions[i].offset);
 
   RegistrationReply y;
   y.code = mip::code::accepted;
