@@ -29,6 +29,8 @@ Result<wire::RegistrationRequest> build_proxy_request(const ProxyRequestParams& 
   if (p.udp_tunnel) {
     wire::UdpTunnelRequest u;
     u.encapsulation = mip::kIpProtoIpip;
+    // The operator chose UDP: ask for it whether or not the HA sees a NAT (RFC 3519 §3.1 F).
+    u.flags = mip::udp_tunnel::request_flag_F;
     r.append(u.to_extension());
   }
   if (p.revocation_support) r.append(wire::RevocationSupport{}.to_extension());

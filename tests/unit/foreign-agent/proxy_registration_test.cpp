@@ -92,6 +92,7 @@ TEST(ProxyRequest, FieldsAndExtensions) {
           *wire::find_extension(parsed->extensions, mip::ext::udp_tunnel_request));
       ASSERT_TRUE(u);
       EXPECT_EQ(u->encapsulation, mip::kIpProtoIpip);
+      EXPECT_TRUE(u->force()) << "configured UDP is asked for with or without a NAT";
     }
   }
 }
