@@ -43,8 +43,10 @@ gw=$(ip_json foreign -d link show | jq -r --arg m "$VMR_HOME_MAC" --arg b "$VMR_
 [ -n "$gw" ] || fail "no macvlan with the home gateway's MAC $VMR_HOME_MAC on $VMR_FOREIGN_BRIDGE: $(ip -n "$fns" -d link)"
 ip_json foreign rule show | jq -e --arg h "$hoa" --arg i "$gw" 'map(select(.src == $h and .iif == $i)) | length == 1' \
   >/dev/null || fail "no rule 'from $hoa iif $gw': $(ip -n "$fns" rule)"
-ip -n "$fns" neigh show proxy | grep -q "^$VMR_VM_GW dev $VMR_FOREIGN_BRIDGE" ||
-  fail "no proxy entry for $VMR_VM_GW on $VMR_FOREIGN_BRIDGE: $(ip -n "$fns" neigh show proxy)"
+# Anycast: the gateway's proxy entry sits on the macvlan carrying the home gateway's MAC, so
+# the VM's ARP refresh keeps that MAC (on the bridge it would learn this FA's own, dead at FA2).
+ip -n "$fns" neigh show proxy | grep -q "^$VMR_VM_GW dev $gw " ||
+  fail "no proxy entry for $VMR_VM_GW on $gw: $(ip -n "$fns" neigh show proxy)"
 note "prepared: $hoa/32 dev vmr-fab0, rules iif $VMR_FOREIGN_BRIDGE and iif $gw -> 186, anycast $gw $VMR_HOME_MAC"
 
 # ---- 1. registration round trip ------------------------------------------------------------
