@@ -42,9 +42,9 @@ struct FaConfig {
   // Delivery to the unmodified VM.
   std::string gateway_mode = "anycast";                               // "anycast" | "garp"
   std::vector<std::uint32_t> garp_schedule_ms{0, 50, 200, 450, 800};  // QEMU's announce timing
-  bool detect_arrival = true;                    // watch the VM link for RARP/ARP/IP (libpcap)
-  std::uint64_t buffer_bytes = 4 * 1024 * 1024;  // per visitor, while prepared
-  std::uint32_t buffer_ms = 5000;                // oldest packet kept at most this long
+  bool detect_arrival = true;                                   // watch the VM link for RARP/ARP/IP (libpcap)
+  std::uint64_t buffer_bytes = std::uint64_t{4} * 1024 * 1024;  // per visitor, while prepared
+  std::uint32_t buffer_ms = 5000;                               // oldest packet kept at most this long
   std::string store_path = "/var/lib/vmroam/fa.db";
   std::string api_socket = "/run/vmroam/fa.sock";
   std::optional<std::string> api_tcp;

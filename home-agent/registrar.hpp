@@ -89,9 +89,9 @@ struct Verdict {
 
 class Registrar {
  public:
-  explicit Registrar(RegistrarSettings settings) : settings_(std::move(settings)) {}
+  explicit Registrar(RegistrarSettings settings) : settings_(settings) {}
 
-  void set_settings(RegistrarSettings s) { settings_ = std::move(s); }
+  void set_settings(RegistrarSettings s) { settings_ = s; }
   [[nodiscard]] const RegistrarSettings& settings() const { return settings_; }
   void set_foreign_agents(std::unordered_map<Ipv4, ForeignAgent> fas) { fas_ = std::move(fas); }
   [[nodiscard]] const ForeignAgent* foreign_agent(Ipv4 a) const {

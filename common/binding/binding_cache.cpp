@@ -85,7 +85,7 @@ Result<void> BindingCache::restore(const Binding& b) {
 std::optional<Binding> BindingCache::remove(Ipv4 home_address) {
   auto it = bindings_.find(home_address);
   if (it == bindings_.end()) return std::nullopt;
-  Binding b = std::move(it->second);
+  Binding b = it->second;
   bindings_.erase(it);
   unindex_expiry(b);
   count(b, -1);
@@ -98,7 +98,7 @@ std::vector<Binding> BindingCache::expire(TimePoint now) {
     Ipv4 hoa = expiry_.begin()->second;
     auto it = bindings_.find(hoa);
     if (it == bindings_.end()) std::abort();  // the index only names live bindings
-    out.push_back(std::move(it->second));
+    out.push_back(it->second);
     bindings_.erase(it);
     expiry_.erase(expiry_.begin());
     count(out.back(), -1);

@@ -51,6 +51,7 @@ class Ipv4 {
     std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", v_ >> 24, (v_ >> 16) & 0xff, (v_ >> 8) & 0xff, v_ & 0xff);
     return buf;
   }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
   friend constexpr auto operator<=>(Ipv4, Ipv4) = default;
 
  private:
@@ -98,7 +99,7 @@ class MacAddress {
       return -1;
     };
     for (int i = 0; i < 6; ++i) {
-      auto o = static_cast<std::size_t>(i * 3);
+      const std::size_t o = static_cast<std::size_t>(i) * 3;
       int h = hex(s[o]), l = hex(s[o + 1]);
       if (h < 0 || l < 0 || (i < 5 && s[o + 2] != ':')) return fail("bad_mac", std::string(s));
       b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(h * 16 + l);
@@ -115,6 +116,7 @@ class MacAddress {
     std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b_[0], b_[1], b_[2], b_[3], b_[4], b_[5]);
     return buf;
   }
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 false positive on defaulted <=>
   friend constexpr auto operator<=>(const MacAddress&, const MacAddress&) = default;
 
  private:

@@ -112,6 +112,8 @@ class [[nodiscard]] Result<void> {
 }  // namespace vmroam
 
 // Propagate an error: VMROAM_TRY(auto x, parse(...)); or VMROAM_TRY_VOID(check(...));
+// `decl` is a declaration and `tmp` a name, so they cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define VMROAM_CONCAT_INNER(a, b) a##b
 #define VMROAM_CONCAT(a, b) VMROAM_CONCAT_INNER(a, b)
 #define VMROAM_TRY_IMPL(tmp, decl, expr)        \
@@ -124,3 +126,4 @@ class [[nodiscard]] Result<void> {
     auto vmroam_try_void_ = (expr);                                         \
     if (!vmroam_try_void_) return ::vmroam::fail(vmroam_try_void_.error()); \
   } while (0)
+// NOLINTEND(bugprone-macro-parentheses)
