@@ -35,9 +35,13 @@ def problems(doc):
     if not isinstance(rows, list) or not rows:
         out.append('"results" must be a non-empty list')
     else:
+        # A row may have no number at all (e.g. a mode that failed in this run: its fields
+        # are null and the report shows "n/a"), but the run as a whole must measure something.
         for i, r in enumerate(rows):
-            if not isinstance(r, dict) or not any(is_number(v) for v in r.values()):
-                out.append(f"results[{i}] must be an object with at least one number")
+            if not isinstance(r, dict) or not r:
+                out.append(f"results[{i}] must be a non-empty object")
+        if not out and not any(is_number(v) for r in rows for v in r.values()):
+            out.append('"results" must hold at least one number')
     return out
 
 
@@ -52,15 +56,22 @@ def key_of(doc):
     return doc.get("key") or next(iter(rows[0]))
 
 
-def summary_fields(doc, key):
+def summary_fields(doc, key, runs=None):
+    """The table's columns: `summary` if given, else every field that is a number in some row
+    of some run. A field that is null in every run stays in (its cells read "n/a")."""
     wanted = doc.get("summary")
-    numeric = []
-    for r in doc["results"]:
-        for k, v in r.items():
-            if k != key and is_number(v) and k not in numeric:
-                numeric.append(k)
+    numeric, present = [], set()
+    for d in runs or [doc]:
+        for r in d["results"]:
+            for k, v in r.items():
+                if k == key:
+                    continue
+                if is_number(v) or v is None:
+                    present.add(k)
+                if is_number(v) and k not in numeric:
+                    numeric.append(k)
     if isinstance(wanted, list):
-        return [f for f in wanted if f in numeric]
+        return [f for f in wanted if f in present]
     return numeric
 
 
@@ -78,21 +89,27 @@ def aggregate(name, outdir, paths):
     first = runs[-1]
     key = key_of(first)
     rows = []
-    for i, proto in enumerate(first["results"]):
+    for i in range(max(len(r["results"]) for r in runs)):
+        # Row i of every run that has one, the latest first (its labels win).
+        mine = [r["results"][i] for r in reversed(runs) if i < len(r["results"])]
+        fields = []
+        for r in mine:
+            fields += [k for k in r if k not in fields]
         row = {}
-        for k, v in proto.items():
-            if not is_number(v) or k == key:
-                row[k] = v
+        for k in fields:
+            # Only the runs that have a number for this field count: a null (or a missing
+            # field) in one run must not break the median of the others.
+            vals = [r[k] for r in mine if is_number(r.get(k))]
+            if k == key or not vals:
+                row[k] = next((r[k] for r in mine if r.get(k) is not None), None)
                 continue
-            vals = [r["results"][i][k] for r in runs
-                    if i < len(r["results"]) and is_number(r["results"][i].get(k))]
             med = statistics.median(vals)
             row[k] = {"median": med, "min": min(vals), "max": max(vals), "n": len(vals),
                       "spread_pct": (max(vals) - min(vals)) / abs(med) * 100 if med else 0.0}
         rows.append(row)
     date = first.get("date") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     agg = {"benchmark": name, "date": date, "machine": first.get("machine"),
-           "runs": len(runs), "key": key, "summary": summary_fields(first, key),
+           "runs": len(runs), "key": key, "summary": summary_fields(first, key, runs),
            "targets": first.get("targets"), "rows": rows, "last_run": first}
     with open(os.path.join(outdir, name + ".json"), "w") as f:
         json.dump(agg, f, indent=1)
@@ -102,6 +119,10 @@ def aggregate(name, outdir, paths):
 
 
 def fmt(v):
+    """A cell: median ±half the spread; "n/a" when no run had a number (null); "" when the
+    row does not have the field at all (not applicable)."""
+    if v is None:
+        return "n/a"
     if isinstance(v, dict):
         m = v["median"]
         s = f"{m:.3g}" if abs(m) < 1000 else f"{m:.0f}"
@@ -114,7 +135,7 @@ def fmt(v):
 def table(agg, markdown):
     key = agg["key"]
     cols = [key] + agg["summary"]
-    lines = [[fmt(r.get(c, "")) for c in cols] for r in agg["rows"]]
+    lines = [[fmt(r[c]) if c in r else "" for c in cols] for r in agg["rows"]]
     if markdown:
         out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         out += ["| " + " | ".join(l) + " |" for l in lines]
