@@ -43,6 +43,12 @@ class KernelDriver final : public TunnelDriver {
   [[nodiscard]] std::string_view name() const override { return "kernel"; }
   // The kernel's ipip devices accept any inner address from their peer: nothing to end.
   void end_grace(Ipv4) override {}
+  // The kernel forwards packets without showing them to us: no copies to keep, no queue.
+  void record(Ipv4, bool) override {}
+  Result<std::size_t> hold(Ipv4, std::optional<WallTime>, std::vector<Bytes>) override {
+    return fail("not_supported", "the handover hold needs the userspace data plane (dataplane.driver)");
+  }
+  Result<std::size_t> release(Ipv4 hoa) override { return fail("not_holding", hoa.to_string()); }
 
   // "vmr" + 8 hex digits of the peer.
   [[nodiscard]] static std::string link_name(Ipv4 peer);

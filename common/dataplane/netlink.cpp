@@ -1,6 +1,6 @@
 // LibnlNetlink: Netlink over libnl-3 / libnl-route-3. Routes, rules and links use libnl's
-// object API; proxy-neighbour entries are built by hand because libnl's neighbour object
-// can neither carry NDA_PROTOCOL nor dump NTF_PROXY entries.
+// object API; neighbour and proxy-neighbour entries are built by hand because libnl's
+// rtnl_neigh (3.7) can neither carry nor report NDA_PROTOCOL, nor dump NTF_PROXY entries.
 #include "common/dataplane/netlink.hpp"
 
 #include <arpa/inet.h>
@@ -120,6 +120,59 @@ Result<void> send_neigh(nl_sock* sk, int type, int flags, const ProxyNeighbour& 
   return ok();
 }
 
+// A plain neighbour entry (`ip neigh replace A lladdr M dev X nud stale protocol 186`).
+Result<void> send_plain_neigh(nl_sock* sk, int type, int flags, const Neighbour& n) {
+  nl_msg* msg = nlmsg_alloc_simple(type, flags);
+  if (!msg) std::abort();
+  ndmsg ndm{};
+  ndm.ndm_family = AF_INET;
+  ndm.ndm_ifindex = n.ifindex;
+  ndm.ndm_state = NUD_STALE;  // usable at once, verified by the kernel (netlink.hpp)
+  std::uint32_t be = htonl(n.address.value());
+  bool built = nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) >= 0 && nla_put(msg, NDA_DST, 4, &be) >= 0;
+  if (built && type == RTM_NEWNEIGH)
+    built = nla_put(msg, NDA_LLADDR, 6, n.mac.bytes().data()) >= 0 &&
+            nla_put_u8(msg, NDA_PROTOCOL, kRouteProtocol) >= 0;
+  if (!built) {
+    nlmsg_free(msg);
+    std::abort();  // a fixed-size message cannot overflow
+  }
+  int err = nl_send_sync(sk, msg);  // frees msg, waits for the ACK
+  if (err < 0) {
+    auto what = n.address.to_string() + " lladdr " + n.mac.to_string() + " dev " + std::to_string(n.ifindex);
+    return fail(nl_error(type == RTM_NEWNEIGH ? "add_neighbour_failed" : "remove_neighbour_failed", err, what));
+  }
+  return ok();
+}
+
+struct NeighbourDump {
+  const std::vector<int>* ours;
+  std::vector<Neighbour>* out;
+};
+
+int on_neighbour_message(nl_msg* msg, void* arg) {
+  auto* dump = static_cast<NeighbourDump*>(arg);
+  nlmsghdr* hdr = nlmsg_hdr(msg);
+  if (hdr->nlmsg_type != RTM_NEWNEIGH || !nlmsg_valid_hdr(hdr, sizeof(ndmsg))) return NL_SKIP;
+  auto* ndm = static_cast<ndmsg*>(nlmsg_data(hdr));
+  if (ndm->ndm_family != AF_INET || (ndm->ndm_flags & NTF_PROXY)) return NL_SKIP;
+  if (std::find(dump->ours->begin(), dump->ours->end(), ndm->ndm_ifindex) == dump->ours->end()) return NL_SKIP;
+  nlattr* tb[NDA_MAX + 1] = {};
+  if (nlmsg_parse(hdr, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] || nla_len(tb[NDA_DST]) != 4)
+    return NL_SKIP;
+  if (!tb[NDA_PROTOCOL] || nla_get_u8(tb[NDA_PROTOCOL]) != kRouteProtocol) return NL_SKIP;
+  std::uint32_t be = 0;
+  std::memcpy(&be, nla_data(tb[NDA_DST]), 4);
+  Neighbour n{Ipv4(ntohl(be)), MacAddress{}, ndm->ndm_ifindex};
+  if (tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == 6) {
+    std::array<std::uint8_t, 6> b{};
+    std::memcpy(b.data(), nla_data(tb[NDA_LLADDR]), 6);
+    n.mac = MacAddress(b);
+  }
+  dump->out->push_back(n);
+  return NL_OK;
+}
+
 struct ProxyDump {
   const std::vector<int>* ours;
   std::vector<ProxyNeighbour>* out;
@@ -198,6 +251,16 @@ Result<void> LibnlNetlink::add_proxy_neighbour(const ProxyNeighbour& p) {
 
 Result<void> LibnlNetlink::remove_proxy_neighbour(const ProxyNeighbour& p) {
   return send_neigh(sock_, RTM_DELNEIGH, 0, p);
+}
+
+Result<void> LibnlNetlink::add_neighbour(const Neighbour& n) {
+  // REPLACE, not EXCL: the kernel may already hold an entry it learnt (or a FAILED one from an
+  // ARP that went unanswered while the VM was not here yet); ours supersedes it.
+  return send_plain_neigh(sock_, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, n);
+}
+
+Result<void> LibnlNetlink::remove_neighbour(const Neighbour& n) {
+  return send_plain_neigh(sock_, RTM_DELNEIGH, 0, n);
 }
 
 Result<void> LibnlNetlink::add_rule(const PolicyRule& r) {
@@ -305,6 +368,21 @@ Result<OwnedObjects> LibnlNetlink::list_owned(const std::vector<int>& our_ifinde
     err = nl_recvmsgs(sock_, cb);
     nl_cb_put(cb);
     if (err < 0) return fail(nl_error("netlink_failed", err, "proxy dump"));
+  }
+  if (!our_ifindexes.empty()) {
+    nl_msg* msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
+    ndmsg ndm{};
+    ndm.ndm_family = AF_INET;
+    if (!msg || nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0) std::abort();
+    int err = nl_send_auto(sock_, msg);
+    nlmsg_free(msg);
+    if (err < 0) return fail(nl_error("netlink_failed", err, "neighbour dump"));
+    NeighbourDump dump{&our_ifindexes, &out.neighbours};
+    nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
+    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_neighbour_message, &dump);
+    err = nl_recvmsgs(sock_, cb);
+    nl_cb_put(cb);
+    if (err < 0) return fail(nl_error("netlink_failed", err, "neighbour dump"));
   }
   {
     CachePtr rules;

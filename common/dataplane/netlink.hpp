@@ -5,6 +5,7 @@
 // a crashed predecessor left behind (list_owned) and reconcile it against its binding store:
 //   * routes: protocol kRouteProtocol (186, "vmroam"), in a table from config;
 //   * proxy-neighbour entries: NDA_PROTOCOL 186 as well (kernel ≥ 5.2 keeps it for pneigh);
+//   * neighbour entries (the FA's pre-seeded HoA → VM MAC): NDA_PROTOCOL 186, NUD_STALE;
 //   * policy rules: priority in [kRulePriorityBase, kRulePriorityBase + kRulePriorityRange)
 //     and FRA_PROTOCOL 186;
 //   * links: names prefixed "vmr".
@@ -51,6 +52,18 @@ struct ProxyNeighbour {
   friend bool operator==(const ProxyNeighbour&, const ProxyNeighbour&) = default;
 };
 
+// `ip neigh replace <address> lladdr <mac> dev <ifindex> nud stale protocol 186`: a neighbour
+// entry we seed because we already know the MAC (the FA's visitor), so the kernel's first
+// packet does not wait for ARP. NUD_STALE, not REACHABLE or PERMANENT: STALE is usable at once
+// (the first packet goes out and the entry enters DELAY), and the kernel then confirms it with
+// its own unicast probe (RFC 1122 §2.3.2.1 cache validation) instead of trusting us forever.
+struct Neighbour {
+  Ipv4 address;
+  MacAddress mac;
+  int ifindex = 0;
+  friend bool operator==(const Neighbour&, const Neighbour&) = default;
+};
+
 // `ip rule add from <from>/32 [iif <iif>] lookup <table> priority <priority>`
 struct PolicyRule {
   Ipv4Prefix from;
@@ -75,6 +88,7 @@ struct OwnedObjects {
   std::vector<ProxyNeighbour> proxies;
   std::vector<PolicyRule> rules;
   std::vector<LinkInfo> links;
+  std::vector<Neighbour> neighbours;  // NDA_PROTOCOL 186 (not proxy) on one of our_ifindexes
 };
 
 class Netlink {
@@ -87,13 +101,22 @@ class Netlink {
   virtual Result<void> remove_proxy_neighbour(const ProxyNeighbour& p) = 0;
   virtual Result<void> add_rule(const PolicyRule& r) = 0;
   virtual Result<void> remove_rule(const PolicyRule& r) = 0;
+  // Creates or replaces (NLM_F_REPLACE: the kernel may have learnt the address already) the
+  // entry, tagged and NUD_STALE; remove deletes it by address and device. Not pure: only the
+  // FA seeds neighbours, and seams that never do (the HA's benchmark kernel) need not care.
+  virtual Result<void> add_neighbour(const Neighbour& n) {
+    return fail("unsupported", "add_neighbour " + n.address.to_string());
+  }
+  virtual Result<void> remove_neighbour(const Neighbour& n) {
+    return fail("unsupported", "remove_neighbour " + n.address.to_string());
+  }
   // Up/down and MTU (0 = leave as is).
   virtual Result<void> set_link(int ifindex, bool up, unsigned mtu) = 0;
   virtual Result<void> delete_link(int ifindex) = 0;
   virtual Result<LinkInfo> link(std::string_view name) = 0;
   virtual Result<LinkInfo> link(int ifindex) = 0;
   // Routes with protocol 186 (any table), proxy entries with protocol 186 or on one of
-  // `our_ifindexes`, rules whose priority is in our range, links named vmr*.
+  // `our_ifindexes`, neighbour entries with protocol 186 on one of `our_ifindexes`, rules whose priority is in our range, links named vmr*.
   virtual Result<OwnedObjects> list_owned(const std::vector<int>& our_ifindexes) = 0;
 };
 
@@ -112,6 +135,8 @@ class LibnlNetlink final : public Netlink {
   Result<void> remove_proxy_neighbour(const ProxyNeighbour& p) override;
   Result<void> add_rule(const PolicyRule& r) override;
   Result<void> remove_rule(const PolicyRule& r) override;
+  Result<void> add_neighbour(const Neighbour& n) override;
+  Result<void> remove_neighbour(const Neighbour& n) override;
   Result<void> set_link(int ifindex, bool up, unsigned mtu) override;
   Result<void> delete_link(int ifindex) override;
   Result<LinkInfo> link(std::string_view name) override;
@@ -139,9 +164,11 @@ inline Result<void> remove_object(Netlink& nl, const ProxyNeighbour& p) {
   return nl.remove_proxy_neighbour(p);
 }
 inline Result<void> remove_object(Netlink& nl, const PolicyRule& r) { return nl.remove_rule(r); }
+inline Result<void> remove_object(Netlink& nl, const Neighbour& n) { return nl.remove_neighbour(n); }
 inline Result<void> add_object(Netlink& nl, const Route& r) { return nl.add_route(r); }
 inline Result<void> add_object(Netlink& nl, const ProxyNeighbour& p) { return nl.add_proxy_neighbour(p); }
 inline Result<void> add_object(Netlink& nl, const PolicyRule& r) { return nl.add_rule(r); }
+inline Result<void> add_object(Netlink& nl, const Neighbour& n) { return nl.add_neighbour(n); }
 
 // RAII owner of one kernel object we created. Move-only. The Netlink must outlive it.
 template <typename T>
@@ -193,5 +220,6 @@ class Owned {
 using OwnedRoute = Owned<Route>;
 using OwnedProxyNeighbour = Owned<ProxyNeighbour>;
 using OwnedRule = Owned<PolicyRule>;
+using OwnedNeighbour = Owned<Neighbour>;
 
 }  // namespace vmroam::dataplane

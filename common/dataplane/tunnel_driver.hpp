@@ -21,12 +21,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/binding/tunnel.hpp"
+#include "common/dataplane/handover_hold.hpp"
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/result.hpp"
@@ -62,13 +64,14 @@ enum class DropReason : std::uint8_t {
   too_big,         // encapsulated packet exceeds the buffer or path MTU
   send_failed,     // the outer socket refused the packet
   deliver_failed,  // writing the inner packet to the kernel (TUN) failed
+  hold_full,       // a handover hold's queue was full (tail drop)
   count_,
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
 [[nodiscard]] constexpr std::string_view to_string(DropReason r) {
   constexpr std::array<std::string_view, kDropReasonCount> kNames = {
       "unknown_peer", "malformed", "no_route",    "peer_mismatch",
-      "no_endpoint",  "too_big",   "send_failed", "deliver_failed"};
+      "no_endpoint",  "too_big",   "send_failed", "deliver_failed", "hold_full"};
   return kNames[static_cast<std::size_t>(r)];
 }
 
@@ -126,6 +129,20 @@ class TunnelDriver {
   // packets the kernel had already queued for an unrouted HoA back to the kernel, which now
   // delivers them on the home link, instead of dropping them.
   virtual void end_grace(Ipv4 hoa) = 0;
+
+  // Handover hold (handover_hold.hpp, docs/dataplane.md "Handover hold"); destination lookup
+  // (the HA) only.
+  // record(hoa, true): from now on keep time-stamped copies of what is tunnelled to the HoA.
+  virtual void record(Ipv4 hoa, bool on) = 0;
+  // Stop sending the HoA's packets anywhere and queue them (the HoA is steered to the driver
+  // if it was not routed). With `recover_since`, the recorded copies tunnelled at or after that
+  // moment join the queue first, then `recovered` (copies taken elsewhere, e.g. on the home
+  // link). Returns how many recovered packets were queued. Errors: "not_supported".
+  virtual Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since, std::vector<Bytes> recovered) = 0;
+  // Ends a hold: the queued packets go, in order, to the HoA's peer if it is routed now, or
+  // back to the kernel (which delivers them on the home link) if it is not. Returns how many
+  // were released. Errors: "not_holding".
+  virtual Result<std::size_t> release(Ipv4 hoa) = 0;
 };
 
 }  // namespace vmroam::dataplane

@@ -47,6 +47,7 @@ class TunnelTable {
   [[nodiscard]] bool in_grace(Ipv4 hoa) const { return previous_.contains(hoa); }
   void end_grace(Ipv4 hoa) { previous_.erase(hoa); }
   [[nodiscard]] bool has_endpoint(Ipv4 peer) const { return peers_.contains(peer); }
+  [[nodiscard]] bool routed(Ipv4 hoa) const { return routes_.contains(hoa); }
   [[nodiscard]] const TunnelEndpoint* endpoint(Ipv4 peer) const;
   [[nodiscard]] std::vector<Ipv4> hoas_of(Ipv4 peer) const;  // control plane only
 

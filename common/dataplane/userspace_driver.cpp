@@ -114,12 +114,91 @@ Result<void> UserspaceDriver::remove_tunnel_endpoint(Ipv4 peer) {
 Result<void> UserspaceDriver::route(Ipv4 hoa, Ipv4 peer) {
   if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
   VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
+  steered_for_hold_.erase(hoa);  // the route owns the steering now
   return table_.route(hoa, peer);
 }
 
 Result<void> UserspaceDriver::unroute(Ipv4 hoa) {
   VMROAM_TRY_VOID(table_.unroute(hoa));
+  steered_for_hold_.erase(hoa);
   return steering_.unsteer(hoa);
+}
+
+void UserspaceDriver::record(Ipv4 hoa, bool on) {
+  if (on)
+    recorder_.watch(hoa);
+  else
+    recorder_.unwatch(hoa);
+}
+
+Result<std::size_t> UserspaceDriver::hold(Ipv4 hoa, std::optional<WallTime> recover_since,
+                                          std::vector<Bytes> recovered) {
+  if (config_.key != LookupKey::destination) return fail("not_supported", "hold: destination lookup only");
+  if (!held_.holding(hoa)) {
+    // A VM at home has no route into the TUN yet: steer it here so the kernel hands us its
+    // packets (the route is removed again on release unless a binding took it over).
+    if (!table_.routed(hoa)) {
+      VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
+      steered_for_hold_.insert(hoa);
+    }
+    held_.hold(hoa);
+  }
+  std::vector<Bytes> recorded;
+  if (recover_since) recorded = recorder_.take_since(hoa, *recover_since);
+  recorder_.unwatch(hoa);
+  std::size_t queued = 0;
+  for (auto* batch : {&recorded, &recovered})
+    for (const Bytes& p : *batch) {
+      if (held_.push(hoa, p))
+        ++queued;
+      else
+        (void)table_.drop(DropReason::hold_full);
+    }
+  return queued;
+}
+
+Result<std::size_t> UserspaceDriver::release(Ipv4 hoa) {
+  if (!held_.holding(hoa)) return fail("not_holding", hoa.to_string());
+  std::vector<Bytes> packets = held_.release(hoa);
+  if (table_.routed(hoa)) {
+    for (const Bytes& p : packets) send_one(p);
+    return packets.size();
+  }
+  // Not routed: the VM is at home (or the move was cancelled there). Drop our steering
+  // first, then give the packets back: the kernel now delivers them on the home link.
+  if (steered_for_hold_.erase(hoa)) (void)steering_.unsteer(hoa);
+  for (const Bytes& p : packets)
+    if (::write(tun_.fd(), p.data(), p.size()) != static_cast<ssize_t>(p.size()))
+      (void)table_.drop(DropReason::deliver_failed);
+  return packets.size();
+}
+
+Ipv4 UserspaceDriver::key_address(ByteView inner) const {
+  if (inner.size() < 20) return Ipv4();
+  const std::size_t at = config_.key == LookupKey::destination ? 16 : 12;
+  return Ipv4((std::uint32_t{inner[at]} << 24) | (std::uint32_t{inner[at + 1]} << 16) |
+              (std::uint32_t{inner[at + 2]} << 8) | std::uint32_t{inner[at + 3]});
+}
+
+void UserspaceDriver::send_one(ByteView inner) {
+  std::span<std::uint8_t> slot(tx_buf_.data() + (kBatch - 1) * kSlot, kSlot);
+  auto out = table_.encapsulate(inner, slot);
+  if (!out) return;  // counted by the table
+  const TunnelEndpoint& ep = out->endpoint;
+  bool sent = false;
+  if (ep.encapsulation == Encapsulation::udp) {
+    sent = config_.udp_send(ep.peer, ep.udp_port, ByteView(slot.data(), out->size));
+  } else {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(ep.peer.value());
+    sent = ::sendto(raw_sd_.native_handle(), slot.data(), out->size, 0, reinterpret_cast<const sockaddr*>(&to),
+                    sizeof to) == static_cast<ssize_t>(out->size);
+  }
+  if (sent)
+    table_.count_sent(ep.peer, out->size);
+  else
+    (void)table_.drop(DropReason::send_failed);
 }
 
 void UserspaceDriver::arm_tun() {
@@ -144,6 +223,14 @@ void UserspaceDriver::on_tun_readable() {
     ssize_t got = ::read(tun_.fd(), tun_buf_.data(), tun_buf_.size());
     if (got <= 0) break;  // EAGAIN: drained
     const ByteView inner(tun_buf_.data(), static_cast<std::size_t>(got));
+    // Handover hold: a held HoA's packets wait here instead of going anywhere.
+    if (!held_.empty()) {
+      const Ipv4 key = key_address(inner);
+      if (held_.holding(key)) {
+        if (!held_.push(key, inner)) (void)table_.drop(DropReason::hold_full);
+        continue;
+      }
+    }
     std::span<std::uint8_t> slot(tx_buf_.data() + batched * kSlot, kSlot);
     auto out = table_.encapsulate(inner, slot);
     if (!out) {
@@ -152,6 +239,7 @@ void UserspaceDriver::on_tun_readable() {
       if (out.error().code == "in_grace") (void)!::write(tun_.fd(), inner.data(), inner.size());
       continue;  // anything else was counted by the table
     }
+    if (!recorder_.empty()) recorder_.record(key_address(inner), std::chrono::system_clock::now(), inner);
     const TunnelEndpoint& ep = out->endpoint;
     if (ep.encapsulation == Encapsulation::udp) {
       if (config_.udp_send(ep.peer, ep.udp_port, ByteView(slot.data(), out->size)))

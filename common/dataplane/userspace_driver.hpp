@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 // g++ 12 at -O2 flags Boost 1.74's scheduler (thread_info cast) with -Wnull-dereference;
@@ -27,6 +28,7 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
 #pragma GCC diagnostic pop
+#include "common/dataplane/handover_hold.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/steering.hpp"
 #include "common/dataplane/sysctl.hpp"
@@ -64,6 +66,9 @@ class UserspaceDriver final : public TunnelDriver {
   void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) override;
   [[nodiscard]] std::string_view name() const override { return "userspace"; }
   void end_grace(Ipv4 hoa) override { table_.end_grace(hoa); }
+  void record(Ipv4 hoa, bool on) override;
+  Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since, std::vector<Bytes> recovered) override;
+  Result<std::size_t> release(Ipv4 hoa) override;
 
   [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }
   [[nodiscard]] const std::string& tun_name() const { return tun_.name(); }
@@ -81,6 +86,11 @@ class UserspaceDriver final : public TunnelDriver {
   void on_raw_readable();
   void flush_ipip(std::size_t count);
   void deliver(const Inbound& in);
+  // The inner address the lookup key names (0 when the packet is too short to say).
+  [[nodiscard]] Ipv4 key_address(ByteView inner) const;
+  // Encapsulates one inner packet for its routed peer and sends it at once (control plane:
+  // releasing a hold), using the last tx slot.
+  void send_one(ByteView inner);
 
   UserspaceConfig config_;
   TunDevice tun_;
@@ -89,6 +99,9 @@ class UserspaceDriver final : public TunnelDriver {
   Steering steering_;
   Sysctl sysctl_;
   DecapsulatedHook hook_;
+  PacketRecorder recorder_;
+  HoldQueue held_;
+  std::unordered_set<Ipv4> steered_for_hold_;  // HoAs steered only because they are held
   boost::asio::posix::stream_descriptor tun_sd_;
   boost::asio::posix::stream_descriptor raw_sd_;
   // Preallocated I/O state.
