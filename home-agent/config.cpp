@@ -39,6 +39,14 @@ Result<HaConfig> parse_config(const Json& doc) {
     c.revocation = g.optional_bool("revocation", c.revocation);
     if (auto e = g.finish()) return fail(*e);
   }
+  if (const Json* h = r.optional_object("handover")) {
+    ObjectReader g(*h, "handover");
+    c.hold_timeout_ms =
+        static_cast<std::uint32_t>(g.optional_uint("hold_timeout_ms", c.hold_timeout_ms, 100, 600000));
+    c.recover_margin_ms =
+        static_cast<std::uint32_t>(g.optional_uint("recover_margin_ms", c.recover_margin_ms, 0, 1000));
+    if (auto e = g.finish()) return fail(*e);
+  }
   if (const Json* fas = r.optional_array("foreign_agents")) {
     for (std::size_t i = 0; i < fas->size(); ++i) {
       std::string path = "foreign_agents[" + std::to_string(i) + "]";
@@ -115,6 +123,7 @@ Json to_json(const HaConfig& c) {
         {"fa_ha_auth", c.fa_ha_auth},
         {"udp_tunnelling", c.udp_tunnelling},
         {"revocation", c.revocation}}},
+      {"handover", {{"hold_timeout_ms", c.hold_timeout_ms}, {"recover_margin_ms", c.recover_margin_ms}}},
       {"foreign_agents", fas},
       {"store", {{"path", c.store_path}}},
       {"api", api},

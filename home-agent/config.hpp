@@ -39,6 +39,9 @@ struct HaConfig {
   std::string fa_ha_auth = "required";  // "required" | "optional": FA-HA (34) extension
   bool udp_tunnelling = true;           // grant RFC 3519 UDP encapsulation when requested
   bool revocation = true;               // RFC 3543: tell the old FA when a VM moves on
+  // The handover hold (POST /v1/vms/{id}/handover; docs/home-agent.md "Handover hold").
+  std::uint32_t hold_timeout_ms = 5000;  // a hold no registration ends is released after this
+  std::uint32_t recover_margin_ms = 20;  // recovered copies start this long before the STOP
   std::vector<ForeignAgentPeer> foreign_agents;
   std::string store_path = "/var/lib/vmroam/ha.db";
   std::string api_socket = "/run/vmroam/ha.sock";

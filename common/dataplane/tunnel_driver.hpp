@@ -28,10 +28,10 @@
 #include <vector>
 
 #include "common/binding/tunnel.hpp"
-#include "common/dataplane/handover_hold.hpp"
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/result.hpp"
+#include "common/dataplane/handover_hold.hpp"
 #include "common/wire/mobile_ip.hpp"
 
 namespace vmroam::dataplane {
@@ -70,8 +70,8 @@ enum class DropReason : std::uint8_t {
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
 [[nodiscard]] constexpr std::string_view to_string(DropReason r) {
   constexpr std::array<std::string_view, kDropReasonCount> kNames = {
-      "unknown_peer", "malformed", "no_route",    "peer_mismatch",
-      "no_endpoint",  "too_big",   "send_failed", "deliver_failed", "hold_full"};
+      "unknown_peer", "malformed",   "no_route",       "peer_mismatch", "no_endpoint",
+      "too_big",      "send_failed", "deliver_failed", "hold_full"};
   return kNames[static_cast<std::size_t>(r)];
 }
 
@@ -138,7 +138,8 @@ class TunnelDriver {
   // if it was not routed). With `recover_since`, the recorded copies tunnelled at or after that
   // moment join the queue first, then `recovered` (copies taken elsewhere, e.g. on the home
   // link). Returns how many recovered packets were queued. Errors: "not_supported".
-  virtual Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since, std::vector<Bytes> recovered) = 0;
+  virtual Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since,
+                                   std::vector<Bytes> recovered) = 0;
   // Ends a hold: the queued packets go, in order, to the HoA's peer if it is routed now, or
   // back to the kernel (which delivers them on the home link) if it is not. Returns how many
   // were released. Errors: "not_holding".

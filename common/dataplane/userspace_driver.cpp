@@ -192,8 +192,8 @@ void UserspaceDriver::send_one(ByteView inner) {
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_addr.s_addr = htonl(ep.peer.value());
-    sent = ::sendto(raw_sd_.native_handle(), slot.data(), out->size, 0, reinterpret_cast<const sockaddr*>(&to),
-                    sizeof to) == static_cast<ssize_t>(out->size);
+    sent = ::sendto(raw_sd_.native_handle(), slot.data(), out->size, 0,
+                    reinterpret_cast<const sockaddr*>(&to), sizeof to) == static_cast<ssize_t>(out->size);
   }
   if (sent)
     table_.count_sent(ep.peer, out->size);

@@ -67,7 +67,8 @@ class UserspaceDriver final : public TunnelDriver {
   [[nodiscard]] std::string_view name() const override { return "userspace"; }
   void end_grace(Ipv4 hoa) override { table_.end_grace(hoa); }
   void record(Ipv4 hoa, bool on) override;
-  Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since, std::vector<Bytes> recovered) override;
+  Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since,
+                           std::vector<Bytes> recovered) override;
   Result<std::size_t> release(Ipv4 hoa) override;
 
   [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }

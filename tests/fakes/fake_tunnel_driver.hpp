@@ -77,7 +77,8 @@ class FakeTunnelDriver final : public TunnelDriver {
     return recovered.size();
   }
   Result<std::size_t> release(Ipv4 hoa) override {
-    calls.push_back("release " + hoa.to_string() + (routes.contains(hoa) ? " to " + routes[hoa].to_string() : " to kernel"));
+    calls.push_back("release " + hoa.to_string() +
+                    (routes.contains(hoa) ? " to " + routes[hoa].to_string() : " to kernel"));
     auto it = held.find(hoa);
     if (it == held.end()) return fail("not_holding", hoa.to_string());
     const std::size_t n = it->second;

@@ -109,7 +109,8 @@ TEST(HoldQueue, TailDropsBeyondItsBoundsAndCountsIt) {
     EXPECT_EQ(q.queued(kHoa), c.kept) << c.description;
     EXPECT_EQ(q.overflowed(), 5 - c.kept) << c.description;
     auto out = q.release(kHoa);
-    for (std::size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].at(0), i) << c.description << ": oldest kept";
+    for (std::size_t i = 0; i < out.size(); ++i)
+      EXPECT_EQ(out[i].at(0), i) << c.description << ": oldest kept";
   }
 }
 
