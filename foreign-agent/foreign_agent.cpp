@@ -44,7 +44,7 @@ bool final_state(VisitorState s) { return s == VisitorState::aborted || s == Vis
 
 ForeignAgent::ForeignAgent(boost::asio::io_context& io, FaConfig config, ForeignAgentIo seams,
                            store::Store store)
-    : io_(io), config_(std::move(config)), seams_(std::move(seams)), store_(std::move(store)) {
+    : io_(io), config_(std::move(config)), seams_(std::move(seams)), store_(io, std::move(store)) {
   started_at_ = seams_.clock->now();
   anycast_ = config_.gateway_mode == "anycast" && seams_.add_gateway_link != nullptr;
   handover_seconds_ = &metrics_.histogram("vmroam_fa_handover_seconds",
@@ -117,13 +117,30 @@ Visitor ForeignAgent::from_record(const store::VisitorRecord& r) const {
 
 Result<void> ForeignAgent::commit(const store::Batch& batch) { return store_.commit(batch); }
 
-void ForeignAgent::persist(const std::string& id) {
+void ForeignAgent::commit_async(store::Batch batch, std::string context, StoreWriter::Done on_durable) {
+  store_.commit_async(std::move(batch), [context = std::move(context),
+                                         on_durable = std::move(on_durable)](const Result<void>& r) {
+    if (!r) log_error("store_commit_failed", {{"visitor", context}, {"reason", r.error().to_string()}});
+    if (on_durable) on_durable(r);
+  });
+}
+
+void ForeignAgent::persist(const std::string& id, StoreWriter::Done on_durable) {
   const Visitor* v = visitors_.find(id);
-  if (!v) return;
+  if (!v) {
+    if (on_durable) on_durable(ok());
+    return;
+  }
   store::Batch b;
   b.put_visitor(to_record(*v));
-  if (auto r = commit(b); !r)
-    log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
+  commit_async(std::move(b), id, std::move(on_durable));
+}
+
+std::pair<api::Reply, StoreWriter::Done> ForeignAgent::reply_when_durable(
+    std::function<api::Response(const Result<void>&)> make) {
+  auto [deferred, responder] = api::make_deferred();
+  return {deferred,
+          [responder, make = std::move(make)](const Result<void>& r) { (void)responder.send(make(r)); }};
 }
 
 // ---- Start-up and shutdown --------------------------------------------------------------
@@ -174,6 +191,13 @@ Result<void> ForeignAgent::start() {
         log_info("stale_rule_removed",
                  {{"from", r.from.to_string()}, {"priority", std::to_string(r.priority)}});
         (void)seams_.netlink->remove_rule(r);
+      }
+    }
+    for (const auto& n : owned->neighbours) {
+      const Visitor* v = visitors_.find_by_home_address(n.address);
+      if (n.ifindex == vm_ifindex_ && (!v || v->mac != n.mac)) {
+        log_info("stale_neighbour_removed", {{"address", n.address.to_string()}, {"mac", n.mac.to_string()}});
+        (void)seams_.netlink->remove_neighbour(n);
       }
     }
     for (const auto& l : owned->links) {
@@ -317,6 +341,7 @@ void ForeignAgent::install_delivery(const Visitor& v, Runtime& rt, bool bufferin
       log_error("proxy_arp_failed",
                 {{"gateway", v.home_gateway.to_string()}, {"reason", p.error().to_string()}});
   }
+  seed_neighbour(v, rt);
   // Reverse tunnel (RFC 3024): everything from the HoA goes to its HA.
   acquire_endpoint(rt, {v.home_agent, to_dataplane(v.encapsulation), mip::kRegistrationPort});
   if (auto r = seams_.driver->route(hoa, v.home_agent); r)
@@ -352,12 +377,31 @@ void ForeignAgent::route_to_vm_link(const Visitor& v, Runtime& rt) {
     log_error("host_route_failed", {{"hoa", v.home_address.to_string()}, {"reason", r.error().to_string()}});
 }
 
+// We know the VM's MAC (prepare), so the kernel need not ARP for it: an unanswered first ARP
+// (sent while the VM's link was still moving) costs a 1 s retransmission with every packet held
+// in the neighbour queue meanwhile. NUD_STALE (netlink.hpp says why not REACHABLE/PERMANENT):
+// the first packet goes out at once and the kernel validates the entry with a unicast probe.
+// Called again at resume: the kernel may have aged the entry out, or failed it, while the
+// visitor was only prepared; replacing it makes it fresh at the moment it matters.
+void ForeignAgent::seed_neighbour(const Visitor& v, Runtime& rt) {
+  // The kernel replaces the entry in place: forget the old handle without removing it.
+  if (rt.neighbour) (void)rt.neighbour->release();
+  rt.neighbour.reset();
+  auto n = dataplane::OwnedNeighbour::create(*seams_.netlink, {v.home_address, v.mac, vm_ifindex_});
+  if (n)
+    rt.neighbour.emplace(std::move(*n));
+  else
+    log_warn("neighbour_seed_failed",
+             {{"hoa", v.home_address.to_string()}, {"reason", n.error().to_string()}});
+}
+
 void ForeignAgent::remove_delivery(const Visitor& v, Runtime& rt) {
   if (rt.timer) rt.timer->cancel();
   if (rt.garp_timer) rt.garp_timer->cancel();
   rt.host_route.reset();
   rt.buffer_route.reset();
   rt.anycast_rule.reset();
+  rt.neighbour.reset();
   if (rt.tunnel_routed) (void)seams_.driver->unroute(v.home_address);
   rt.tunnel_routed = false;
   release_endpoint(rt);
@@ -409,6 +453,7 @@ void ForeignAgent::on_buffered_packet(ByteView ip) {
 }
 
 void ForeignAgent::flush_buffer(const Visitor& v, Runtime& rt) {
+  seed_neighbour(v, rt);
   route_to_vm_link(v, rt);
   const bool was_buffering = rt.buffering;
   rt.buffering = false;
@@ -506,13 +551,15 @@ void ForeignAgent::answer_home_arp(const Visitor& v, ByteView arp_payload) {
   count_message("home_arp_answered");
 }
 
-void ForeignAgent::drop_visitor(const std::string& id, std::string_view why) {
+void ForeignAgent::drop_visitor(const std::string& id, std::string_view why, StoreWriter::Done on_durable) {
   const Visitor* v = visitors_.find(id);
-  if (!v) return;
+  if (!v) {
+    if (on_durable) on_durable(ok());
+    return;
+  }
   store::Batch b;
   b.delete_visitor(id);
-  if (auto r = commit(b); !r)
-    log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
+  commit_async(std::move(b), id, std::move(on_durable));
   if (auto it = runtime_.find(id); it != runtime_.end()) {
     remove_delivery(*v, it->second);
     for (auto& w : it->second.waiters)
@@ -561,7 +608,7 @@ Result<Bytes> ForeignAgent::build_request(const Visitor& v, std::uint16_t lifeti
   return wire::encode(req);
 }
 
-Result<void> ForeignAgent::begin_registration(const std::string& id) {
+Result<void> ForeignAgent::begin_registration(const std::string& id, StoreWriter::Done on_durable) {
   const Visitor* v = visitors_.find(id);
   if (!v) return fail("not_found", id);
   Runtime& rt = runtime_[id];
@@ -575,8 +622,9 @@ Result<void> ForeignAgent::begin_registration(const std::string& id) {
   rt.resynced = false;
   rt.in_flight = true;
   if (!rt.timer) rt.timer = std::make_unique<boost::asio::steady_timer>(io_);
+  // The request first: the round trip to the HA runs while the writer thread commits.
   transmit(id);
-  persist(id);
+  persist(id, std::move(on_durable));
   return ok();
 }
 
@@ -632,9 +680,8 @@ void ForeignAgent::fail_registration(const std::string& id, std::uint8_t code, s
     m.last_reply_code = code;
     m.reason = reason;
   });
-  persist(id);
   log_warn("registration_failed", {{"visitor", id}, {"code", std::to_string(code)}, {"reason", reason}});
-  complete_waiters(id);
+  persist(id, [this, id](const Result<void>&) { complete_waiters(id); });
 }
 
 void ForeignAgent::arm_renewal(const std::string& id) {
@@ -667,9 +714,12 @@ std::optional<std::uint64_t> ForeignAgent::send_deregistration(const Visitor& v)
   return ident;
 }
 
-void ForeignAgent::depart(const std::string& id) {
+void ForeignAgent::depart(const std::string& id, StoreWriter::Done on_durable) {
   const Visitor* v = visitors_.find(id);
-  if (!v) return;
+  if (!v) {
+    if (on_durable) on_durable(ok());
+    return;
+  }
   Runtime& rt = runtime_[id];
   rt.in_flight = false;
   if (rt.timer) rt.timer->cancel();
@@ -678,8 +728,7 @@ void ForeignAgent::depart(const std::string& id) {
   // Gone from the store at once: a restart must not bring a departed visitor back.
   store::Batch b;
   b.delete_visitor(id);
-  if (auto r = commit(b); !r)
-    log_error("store_commit_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
+  commit_async(std::move(b), id, std::move(on_durable));
   if (!rt.timer) rt.timer = std::make_unique<boost::asio::steady_timer>(io_);
   rt.timer->expires_after(kDepartLinger);
   rt.timer->async_wait([this, id](const boost::system::error_code& ec) {
@@ -722,10 +771,17 @@ void ForeignAgent::flush() {
       count_message("unexpected_message");
     }
   }
-  // One durable commit for the whole batch, then tell the waiting API clients.
-  if (!batch.empty())
-    if (auto r = commit(batch); !r) log_error("store_commit_failed", {{"reason", r.error().to_string()}});
-  for (const auto& id : completed) complete_waiters(id);
+  // One durable commit for the whole batch, then tell the waiting API clients. It runs on the
+  // writer thread: the loop goes back to delivering at once (the HA tunnels the VM's traffic
+  // here right after its reply, and those first packets must not wait for our fsync).
+  if (batch.empty()) {
+    for (const auto& id : completed) complete_waiters(id);
+    return;
+  }
+  commit_async(std::move(batch), "reply batch",
+               [this, completed = std::move(completed)](const Result<void>&) {
+                 for (const auto& id : completed) complete_waiters(id);
+               });
 }
 
 void ForeignAgent::handle_reply(const wire::RegistrationReply& reply, ByteView raw, store::Batch& batch,
@@ -846,19 +902,23 @@ void ForeignAgent::handle_revocation(const wire::Revocation& rev, ByteView raw, 
     log_warn("revocation_rejected", {{"from", src.to_string()}, {"hoa", rev.home_address.to_string()}});
     return;
   }
-  if (const Visitor* v = visitors_.find_by_home_address(rev.home_address)) {
-    const std::string id = v->id;
-    if (v->state != VisitorState::departed && v->state != VisitorState::aborted) {
-      // The VM moved on: a prepared visitor is no longer coming, an active one has left.
-      drop_visitor(id, "revoked by the home agent");
-    }
-  }
   wire::RevocationAck ack;
   ack.home_address = rev.home_address;
   ack.revocation_id = rev.revocation_id;
   if (auto r = auth::append_auth(ack, mip::ext::fa_ha_auth, *sa); !r) return;
-  seams_.send_udp(src, port, wire::encode(ack));
-  count_message("revocation_acknowledged");
+  // The ack says "gone": only once the deletion is durable (a restart must not bring the
+  // visitor back and re-register it over the FA the VM moved to).
+  StoreWriter::Done send_ack = [this, src, port, bytes = wire::encode(ack)](const Result<void>&) {
+    seams_.send_udp(src, port, bytes);
+    count_message("revocation_acknowledged");
+  };
+  const Visitor* v = visitors_.find_by_home_address(rev.home_address);
+  if (v && v->state != VisitorState::departed && v->state != VisitorState::aborted) {
+    // The VM moved on: a prepared visitor is no longer coming, an active one has left.
+    drop_visitor(v->id, "revoked by the home agent", std::move(send_ack));
+  } else {
+    send_ack(ok());
+  }
 }
 
 void ForeignAgent::count_message(std::string_view result) {

@@ -8,6 +8,9 @@
 //     dev <buffer TUN> proto 186, so that early packets reach us instead of an ARP queue;
 //   * a proxy-ARP entry for the home gateway on the VM link (NTF_PROXY, per address, shared
 //     by the visitors behind the same gateway);
+//   * a neighbour entry HoA → the VM's MAC on the VM link (NUD_STALE, protocol 186), refreshed
+//     at resume: the kernel's first packet to the VM goes out at once instead of waiting for
+//     an ARP exchange that a move can lose (1 s retransmission);
 //   * the reverse tunnel (RFC 3024): the driver's endpoint for the HA (reference counted) and
 //     route(HoA → HA), which adds `from HoA iif <vm link> lookup <reverse table>`;
 //   * gateway_mode "anycast": a macvlan on the VM link carrying the home gateway's MAC (the
@@ -28,6 +31,12 @@
 // → active, re-register at 2/3 of the granted lifetime. Denied → failed (reply_code, reason).
 // Timeout → failed with 78. Replies are queued by on_datagram() and handled by flush() with one
 // store commit for the whole batch (group commit).
+//
+// The store (StoreWriter) commits on a thread of its own: the loop also carries the data path,
+// and an fsync on it held the first packets of a handover. Whatever a client is told (the 202
+// of activate, the long-poll's outcome, depart/abort's 200, the revocation ack) is sent from the
+// commit's completion, so acknowledged still means durable; prepare commits synchronously (its
+// 4xx/5xx must leave nothing behind).
 //
 // Revocation (RFC 3543): an FA-HA-authenticated type 7 drops the visitor and its state and is
 // answered with an authenticated type 15.
@@ -63,6 +72,7 @@
 #include "common/wire/revocation.hpp"
 #include "foreign-agent/config.hpp"
 #include "foreign-agent/proxy_registration.hpp"
+#include "foreign-agent/store_writer.hpp"
 
 namespace vmroam::fa {
 
@@ -134,10 +144,11 @@ class ForeignAgent {
   };
   // Per-visitor run-time state that is not durable.
   struct Runtime {
-    std::optional<dataplane::OwnedRoute> host_route;    // HoA/32 dev <vm link>
-    std::optional<dataplane::OwnedRoute> buffer_route;  // HoA/32 dev <buffer TUN>
-    std::optional<dataplane::OwnedRule> anycast_rule;   // from HoA iif <gateway link>
-    std::string gateway_link;                           // its name (anycast)
+    std::optional<dataplane::OwnedRoute> host_route;     // HoA/32 dev <vm link>
+    std::optional<dataplane::OwnedRoute> buffer_route;   // HoA/32 dev <buffer TUN>
+    std::optional<dataplane::OwnedRule> anycast_rule;    // from HoA iif <gateway link>
+    std::optional<dataplane::OwnedNeighbour> neighbour;  // HoA lladdr <VM MAC> dev <vm link>
+    std::string gateway_link;                            // its name (anycast)
     bool tunnel_routed = false;
     Ipv4 endpoint_peer;  // the HA we hold an endpoint ref for
     // Buffering.
@@ -179,15 +190,19 @@ class ForeignAgent {
   void install_delivery(const binding::Visitor& v, Runtime& rt, bool buffering);
   void remove_delivery(const binding::Visitor& v, Runtime& rt);
   void route_to_vm_link(const binding::Visitor& v, Runtime& rt);
+  void seed_neighbour(const binding::Visitor& v, Runtime& rt);
   void flush_buffer(const binding::Visitor& v, Runtime& rt);
   void mark_resumed(const std::string& id, std::string_view how);
   void send_garp(const std::string& id);
   void acquire_endpoint(Runtime& rt, const dataplane::TunnelEndpoint& ep);
   void release_endpoint(Runtime& rt);
-  void drop_visitor(const std::string& id, std::string_view why);
+  // `on_durable` runs once the deletion is committed (what the caller may then acknowledge).
+  void drop_visitor(const std::string& id, std::string_view why, StoreWriter::Done on_durable = nullptr);
 
   // Registration.
-  [[nodiscard]] Result<void> begin_registration(const std::string& id);
+  // `on_durable` runs on the loop once the `registering` state is committed.
+  [[nodiscard]] Result<void> begin_registration(const std::string& id,
+                                                StoreWriter::Done on_durable = nullptr);
   void transmit(const std::string& id);
   void on_retransmit_timer(const std::string& id);
   void arm_renewal(const std::string& id);
@@ -199,7 +214,7 @@ class ForeignAgent {
   // Returns the Identification sent (nullopt if the request could not be built).
   std::optional<std::uint64_t> send_deregistration(const binding::Visitor& v);
   // Depart: deregister, keep delivering until the HA has answered (or kDepartLinger), then drop.
-  void depart(const std::string& id);
+  void depart(const std::string& id, StoreWriter::Done on_durable = nullptr);
   void answer_home_arp(const binding::Visitor& v, ByteView arp_payload);
   [[nodiscard]] std::optional<auth::SecurityAssociation> fa_ha_for(Ipv4 ha) const;
   [[nodiscard]] std::optional<auth::SecurityAssociation> mn_ha_of(const binding::Visitor& v) const;
@@ -208,10 +223,14 @@ class ForeignAgent {
   [[nodiscard]] std::uint64_t fresh_identification(const binding::Visitor& v);
 
   // Store.
-  [[nodiscard]] Result<void> commit(const store::Batch& batch);
+  [[nodiscard]] Result<void> commit(const store::Batch& batch);  // synchronous (start-up, prepare)
+  void commit_async(store::Batch batch, std::string context, StoreWriter::Done on_durable = nullptr);
   [[nodiscard]] store::VisitorRecord to_record(const binding::Visitor& v) const;
   [[nodiscard]] binding::Visitor from_record(const store::VisitorRecord& r) const;
-  void persist(const std::string& id);
+  void persist(const std::string& id, StoreWriter::Done on_durable = nullptr);  // asynchronous
+  // A reply that is sent once `on_durable` has run (the response it makes is the answer).
+  [[nodiscard]] static std::pair<api::Reply, StoreWriter::Done> reply_when_durable(
+      std::function<api::Response(const Result<void>&)> make);
 
   void count_message(std::string_view result);
   void build_router();
@@ -231,7 +250,7 @@ class ForeignAgent {
   boost::asio::io_context& io_;
   FaConfig config_;
   ForeignAgentIo seams_;
-  store::Store store_;
+  StoreWriter store_;
   binding::VisitorList visitors_;
   std::map<std::string, Runtime, std::less<>> runtime_;
   bool anycast_ = false;

@@ -1,9 +1,11 @@
 // The foreign agent's JSON API (docs/api.md "Foreign agent"): visitors, health, metrics.
 //
-// Every mutating handler validates the whole body first (FieldReader names the wrong field),
-// commits to the store, and only then changes memory and the kernel: a 4xx or a failed commit
-// changes nothing. GET /v1/visitors/{id}?wait_ms=N long-polls (a Deferred reply) until the
-// registration outcome is known (active or failed) or N ms pass.
+// Every mutating handler validates the whole body first (FieldReader names the wrong field): a
+// 4xx changes nothing. prepare commits to the store before it changes memory and the kernel (a
+// failed commit changes nothing); activate, abort and depart act at once (the request must not
+// wait for an fsync) and answer once their commit is durable (a Deferred reply). GET
+// /v1/visitors/{id}?wait_ms=N long-polls (a Deferred reply) until the registration outcome is known (active
+// or failed) or N ms pass.
 #include <cinttypes>
 #include <cstdio>
 
@@ -208,8 +210,12 @@ api::Reply ForeignAgent::api_activate(const api::Request& req, const api::PathPa
   if (v->state == VisitorState::active) return Response::make_json(200, visitor_json(*v));
   if (v->state == VisitorState::registering)
     return Response::make_json(202, Json{{"id", id}, {"state", "registering"}});
-  if (auto r = begin_registration(id); !r) return api::conflict(r.error().to_string());
-  return Response::make_json(202, Json{{"id", id}, {"state", "registering"}});
+  auto [reply, on_durable] = reply_when_durable([id](const Result<void>& r) {
+    return r ? Response::make_json(202, Json{{"id", id}, {"state", "registering"}})
+             : api::internal(r.error());
+  });
+  if (auto r = begin_registration(id, std::move(on_durable)); !r) return api::conflict(r.error().to_string());
+  return reply;
 }
 
 api::Reply ForeignAgent::api_resumed(const api::Request& req, const api::PathParams& p) {
@@ -233,8 +239,11 @@ api::Reply ForeignAgent::api_abort(const api::Request& req, const api::PathParam
   if (auto r = binding::check_transition(v->state, VisitorState::aborted); !r)
     return api::conflict("visitor " + id + " is " + std::string(binding::to_string(v->state)) +
                          ": abort undoes a prepare; use depart");
-  drop_visitor(id, "aborted");
-  return Response::make_json(200, Json{{"id", id}, {"state", "aborted"}});
+  auto [reply, on_durable] = reply_when_durable([id](const Result<void>& r) {
+    return r ? Response::make_json(200, Json{{"id", id}, {"state", "aborted"}}) : api::internal(r.error());
+  });
+  drop_visitor(id, "aborted", std::move(on_durable));
+  return reply;
 }
 
 api::Reply ForeignAgent::api_depart(const api::Request& req, const api::PathParams& p) {
@@ -249,8 +258,11 @@ api::Reply ForeignAgent::api_depart(const api::Request& req, const api::PathPara
                          ": only an active visitor departs; use abort");
   // RFC 5944 §3.6.1.1: lifetime 0 deregisters; the HA ignores it if the binding moved on.
   // Delivery lingers until the HA has answered (packets it sent before are still coming).
-  depart(id);
-  return Response::make_json(200, Json{{"id", id}, {"state", "departed"}});
+  auto [reply, on_durable] = reply_when_durable([id](const Result<void>& r) {
+    return r ? Response::make_json(200, Json{{"id", id}, {"state", "departed"}}) : api::internal(r.error());
+  });
+  depart(id, std::move(on_durable));
+  return reply;
 }
 
 }  // namespace vmroam::fa

@@ -140,7 +140,8 @@ Result<void> send_plain_neigh(nl_sock* sk, int type, int flags, const Neighbour&
   int err = nl_send_sync(sk, msg);  // frees msg, waits for the ACK
   if (err < 0) {
     auto what = n.address.to_string() + " lladdr " + n.mac.to_string() + " dev " + std::to_string(n.ifindex);
-    return fail(nl_error(type == RTM_NEWNEIGH ? "add_neighbour_failed" : "remove_neighbour_failed", err, what));
+    return fail(
+        nl_error(type == RTM_NEWNEIGH ? "add_neighbour_failed" : "remove_neighbour_failed", err, what));
   }
   return ok();
 }
@@ -156,7 +157,8 @@ int on_neighbour_message(nl_msg* msg, void* arg) {
   if (hdr->nlmsg_type != RTM_NEWNEIGH || !nlmsg_valid_hdr(hdr, sizeof(ndmsg))) return NL_SKIP;
   auto* ndm = static_cast<ndmsg*>(nlmsg_data(hdr));
   if (ndm->ndm_family != AF_INET || (ndm->ndm_flags & NTF_PROXY)) return NL_SKIP;
-  if (std::find(dump->ours->begin(), dump->ours->end(), ndm->ndm_ifindex) == dump->ours->end()) return NL_SKIP;
+  if (std::find(dump->ours->begin(), dump->ours->end(), ndm->ndm_ifindex) == dump->ours->end())
+    return NL_SKIP;
   nlattr* tb[NDA_MAX + 1] = {};
   if (nlmsg_parse(hdr, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] || nla_len(tb[NDA_DST]) != 4)
     return NL_SKIP;

@@ -116,7 +116,8 @@ class Netlink {
   virtual Result<LinkInfo> link(std::string_view name) = 0;
   virtual Result<LinkInfo> link(int ifindex) = 0;
   // Routes with protocol 186 (any table), proxy entries with protocol 186 or on one of
-  // `our_ifindexes`, neighbour entries with protocol 186 on one of `our_ifindexes`, rules whose priority is in our range, links named vmr*.
+  // `our_ifindexes`, neighbour entries with protocol 186 on one of `our_ifindexes`, rules
+  // whose priority is in our range, links named vmr*.
   virtual Result<OwnedObjects> list_owned(const std::vector<int>& our_ifindexes) = 0;
 };
 

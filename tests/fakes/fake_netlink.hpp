@@ -1,6 +1,6 @@
-// FakeNetlink: an in-memory kernel for the Netlink seam. Keeps routes, proxy entries, rules
-// and links in vectors with the kernel's add/remove semantics ("exists" on a duplicate,
-// "not_found" on removing what is not there), records each call, and can fail on demand.
+// FakeNetlink: an in-memory kernel for the Netlink seam. Keeps routes, proxy entries,
+// neighbour entries, rules and links in vectors with the kernel's add/remove semantics ("exists" on a
+// duplicate, "not_found" on removing what is not there), records each call, and can fail on demand.
 #pragma once
 
 #include <algorithm>
@@ -17,8 +17,9 @@ class FakeNetlink final : public Netlink {
   std::vector<ProxyNeighbour> proxies;
   std::vector<PolicyRule> rules;
   std::vector<LinkInfo> links;
-  std::vector<std::string> calls;  // "add_route 10.1.0.10/32 dev 7 table 254", …
-  std::string fail_next;           // name of the next call to fail with "fake_failure"
+  std::vector<Neighbour> neighbours;  // plain (not proxy) entries, keyed by address + device
+  std::vector<std::string> calls;     // "add_route 10.1.0.10/32 dev 7 table 254", …
+  std::string fail_next;              // name of the next call to fail with "fake_failure"
 
   Result<void> add_route(const Route& r) override {
     calls.push_back("add_route " + describe(r));
@@ -35,6 +36,20 @@ class FakeNetlink final : public Netlink {
   Result<void> remove_proxy_neighbour(const ProxyNeighbour& p) override {
     calls.push_back("remove_proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
     return remove(proxies, p, "remove_proxy_neighbour");
+  }
+  // Like the kernel with NLM_F_REPLACE: an entry for the same address and device is replaced.
+  Result<void> add_neighbour(const Neighbour& n) override {
+    calls.push_back("add_neighbour " + describe(n));
+    if (should_fail("add_neighbour")) return fail("fake_failure", "add_neighbour");
+    std::erase_if(neighbours, [&](const Neighbour& o) { return same_key(o, n); });
+    neighbours.push_back(n);
+    return ok();
+  }
+  Result<void> remove_neighbour(const Neighbour& n) override {
+    calls.push_back("remove_neighbour " + describe(n));
+    if (should_fail("remove_neighbour")) return fail("fake_failure", "remove_neighbour");
+    auto gone = std::erase_if(neighbours, [&](const Neighbour& o) { return same_key(o, n); });
+    return gone ? ok() : Result<void>(fail("not_found", "remove_neighbour"));
   }
   Result<void> add_rule(const PolicyRule& r) override {
     calls.push_back("add_rule " + describe(r));
@@ -63,6 +78,7 @@ class FakeNetlink final : public Netlink {
     // Like the kernel: objects on a deleted link go with it.
     std::erase_if(routes, [&](const Route& r) { return r.ifindex == ifindex; });
     std::erase_if(proxies, [&](const ProxyNeighbour& p) { return p.ifindex == ifindex; });
+    std::erase_if(neighbours, [&](const Neighbour& x) { return x.ifindex == ifindex; });
     return n ? ok() : Result<void>(fail("not_found", std::to_string(ifindex)));
   }
   Result<LinkInfo> link(std::string_view name) override {
@@ -75,11 +91,13 @@ class FakeNetlink final : public Netlink {
       if (l.ifindex == ifindex) return l;
     return fail("no_such_link", std::to_string(ifindex));
   }
-  Result<OwnedObjects> list_owned(const std::vector<int>&) override {
+  Result<OwnedObjects> list_owned(const std::vector<int>& ours) override {
     OwnedObjects o;
     o.routes = routes;
     o.proxies = proxies;
     o.rules = rules;
+    for (const auto& n : neighbours)  // like the kernel dump: only on the links we name
+      if (std::find(ours.begin(), ours.end(), n.ifindex) != ours.end()) o.neighbours.push_back(n);
     for (const auto& l : links)
       if (l.name.starts_with(kLinkPrefix)) o.links.push_back(l);
     return o;
@@ -88,12 +106,18 @@ class FakeNetlink final : public Netlink {
   static std::string describe(const Route& r) {
     return r.dst.to_string() + " dev " + std::to_string(r.ifindex) + " table " + std::to_string(r.table);
   }
+  static std::string describe(const Neighbour& n) {
+    return n.address.to_string() + " lladdr " + n.mac.to_string() + " dev " + std::to_string(n.ifindex);
+  }
   static std::string describe(const PolicyRule& r) {
     return "from " + r.from.to_string() + (r.iif.empty() ? "" : " iif " + r.iif) + " lookup " +
            std::to_string(r.table) + " prio " + std::to_string(r.priority);
   }
 
  private:
+  static bool same_key(const Neighbour& a, const Neighbour& b) {
+    return a.address == b.address && a.ifindex == b.ifindex;
+  }
   bool should_fail(const std::string& what) {
     if (fail_next != what) return false;
     fail_next.clear();

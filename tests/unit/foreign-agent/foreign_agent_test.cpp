@@ -96,12 +96,28 @@ class ForeignAgentTest : public ::testing::Test {
     auto started = fa->start();
     ASSERT_TRUE(started) << started.error().to_string();
   }
+  // The answer, waiting for a deferred one (activate, abort, depart answer once their commit
+  // is durable; the completion comes back through the io_context).
   api::Response call(api::Method m, const std::string& path, const std::string& body = {}) {
     api::Request r;
     r.method = m;
     r.path = path;
     r.body = body;
-    return std::get<api::Response>(fa->handle_api(r));
+    auto reply = fa->handle_api(r);
+    if (auto* response = std::get_if<api::Response>(&reply)) return *response;
+    std::optional<api::Response> got;
+    std::get<api::Deferred>(reply).attach([&](api::Response x) { got = std::move(x); });
+    run_until([&] { return got.has_value(); });
+    EXPECT_TRUE(got) << "no answer to " << path;
+    return got.value_or(api::Response{});
+  }
+  template <typename F>
+  void run_until(F done) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      if (io.stopped()) io.restart();  // it stops whenever it runs out of work
+      io.run_one_for(20ms);
+    }
   }
   wire::RegistrationRequest last_request() {
     EXPECT_FALSE(sent.empty());
@@ -123,6 +139,15 @@ class ForeignAgentTest : public ::testing::Test {
     fa->flush();
   }
   std::string state() { return std::string(binding::to_string(fa->visitors().find("vm1")->state)); }
+  // What is durable: the store as a second connection sees it.
+  std::vector<store::VisitorRecord> store_visitors() {
+    auto s = store::Store::open(dir.file("fa.db"));
+    EXPECT_TRUE(s) << s.error().to_string();
+    auto v = s ? s->load_visitors() : Result<std::vector<store::VisitorRecord>>(fail("no_store", ""));
+    EXPECT_TRUE(v);
+    return v.value_or(std::vector<store::VisitorRecord>{});
+  }
+  const dataplane::Neighbour kVmNeighbour{kHoa, kVmMac, kVmIfindex};
 };
 
 TEST_F(ForeignAgentTest, PrepareInstallsDeliveryStateAndBuffers) {
@@ -134,6 +159,8 @@ TEST_F(ForeignAgentTest, PrepareInstallsDeliveryStateAndBuffers) {
   EXPECT_EQ(netlink.routes,
             (std::vector<dataplane::Route>{{{kHoa, 32}, kBufferIfindex, dataplane::kMainTable}}));
   EXPECT_EQ(netlink.proxies, (std::vector<dataplane::ProxyNeighbour>{{kGw, kVmIfindex}}));
+  // The VM's neighbour entry is seeded from the MAC we were given: no ARP at the first packet.
+  EXPECT_EQ(netlink.neighbours, std::vector<dataplane::Neighbour>{kVmNeighbour});
   ASSERT_EQ(netlink.rules.size(), 1u);
   EXPECT_EQ(netlink.rules[0].iif, "vmr-gw0");
   EXPECT_EQ(gateway_links, std::vector<std::string>{"02:00:00:00:01:01"});
@@ -250,13 +277,20 @@ TEST_F(ForeignAgentTest, RevocationDropsStateAndIsAcknowledged) {
   rev.foreign_domain_address = *Ipv4::parse("192.0.2.2");
   rev.revocation_id = 77;
   ASSERT_TRUE(auth::append_auth(rev, mip::ext::fa_ha_auth, ha_key()));
+  const std::size_t before = sent.size();
   fa->on_datagram(wire::encode(rev), kHa, 434);
   fa->flush();
   EXPECT_EQ(fa->visitors().find("vm1"), nullptr);
   EXPECT_TRUE(netlink.routes.empty());
   EXPECT_TRUE(netlink.proxies.empty());
   EXPECT_TRUE(netlink.rules.empty());
+  EXPECT_TRUE(netlink.neighbours.empty());
   EXPECT_TRUE(driver.routes.empty());
+  // The ack says "gone": it waits for the durable deletion (the completion on the loop).
+  EXPECT_EQ(sent.size(), before) << "acknowledged before the deletion was durable";
+  run_until([&] { return sent.size() > before; });
+  ASSERT_EQ(sent.size(), before + 1);
+  EXPECT_TRUE(store_visitors().empty());
   auto ack = wire::parse_revocation_ack(sent.back().payload);
   ASSERT_TRUE(ack) << ack.error().to_string();
   EXPECT_EQ(ack->revocation_id, 77u);
@@ -309,6 +343,8 @@ TEST_F(ForeignAgentTest, AbortUndoesPrepareButNotAfterActive) {
   ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
   EXPECT_EQ(call(api::Method::post, "/v1/visitors/vm1/abort").status, 200);
   EXPECT_TRUE(netlink.routes.empty());
+  EXPECT_TRUE(netlink.neighbours.empty());
+  EXPECT_TRUE(store_visitors().empty()) << "abort answered before its deletion was durable";
   EXPECT_TRUE(netlink.rules.empty());
   EXPECT_TRUE(gateway_links.empty());
   ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
@@ -321,9 +357,12 @@ TEST_F(ForeignAgentTest, AbortUndoesPrepareButNotAfterActive) {
   // Delivery lingers until the HA has answered: it still tunnels here until then.
   EXPECT_EQ(state(), "departed");
   EXPECT_FALSE(netlink.routes.empty());
+  EXPECT_FALSE(netlink.neighbours.empty());
+  EXPECT_TRUE(store_visitors().empty()) << "depart answered before its deletion was durable";
   reply(mip::code::accepted, 0);
   EXPECT_EQ(fa->visitors().find("vm1"), nullptr);
   EXPECT_TRUE(netlink.routes.empty());
+  EXPECT_TRUE(netlink.neighbours.empty());
 }
 
 TEST_F(ForeignAgentTest, DepartWithoutAReplyLetsGoAfterTheLinger) {
@@ -336,6 +375,7 @@ TEST_F(ForeignAgentTest, DepartWithoutAReplyLetsGoAfterTheLinger) {
   io.run_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(fa->visitors().find("vm1"), nullptr);
   EXPECT_TRUE(netlink.routes.empty());
+  EXPECT_TRUE(netlink.neighbours.empty());
 }
 
 TEST_F(ForeignAgentTest, ArpForOtherHomeAddressesIsAnsweredWithTheGatewayMac) {
@@ -384,6 +424,75 @@ TEST_F(ForeignAgentTest, RestartRestoresVisitorsAndState) {
   EXPECT_EQ(state(), "active");
   EXPECT_EQ(netlink.proxies, (std::vector<dataplane::ProxyNeighbour>{{kGw, kVmIfindex}}));
   EXPECT_EQ(sent.size(), 1u) << "an active visitor re-registers at start-up";
+}
+
+TEST_F(ForeignAgentTest, NeighbourIsRefreshedAtResumeAndReconciledAtStartUp) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  // The kernel aged the entry out (or failed it) while the VM was not here yet.
+  netlink.neighbours.clear();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/resumed").status, 200);
+  EXPECT_EQ(netlink.neighbours, std::vector<dataplane::Neighbour>{kVmNeighbour});
+  // Replaced in place: the old handle must not remove the new entry.
+  fa->on_vm_frame(wire::build_rarp_announce(kVmMac));
+  EXPECT_EQ(netlink.neighbours, std::vector<dataplane::Neighbour>{kVmNeighbour});
+  // A crash, then a restart: a tagged entry no visitor explains goes (on the VM link only),
+  // the visitor's own is adopted, one on another link is not ours to judge.
+  fa.reset();
+  const dataplane::Neighbour stale{*Ipv4::parse("10.1.0.77"), kVmMac, kVmIfindex};
+  const dataplane::Neighbour wrong_mac{kHoa, *MacAddress::parse("52:54:00:00:00:99"), kVmIfindex};
+  const dataplane::Neighbour elsewhere{*Ipv4::parse("10.1.0.78"), kVmMac, 42};
+  netlink.neighbours = {stale, elsewhere, wrong_mac};
+  start();
+  EXPECT_EQ(netlink.neighbours, (std::vector<dataplane::Neighbour>{elsewhere, kVmNeighbour}));
+  // Gone with the visitor.
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/abort").status, 200);
+  EXPECT_EQ(netlink.neighbours, std::vector<dataplane::Neighbour>{elsewhere});
+}
+
+TEST_F(ForeignAgentTest, ActivateSendsFirstAndAnswersOnceDurable) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  api::Request r;
+  r.method = api::Method::post;
+  r.path = "/v1/visitors/vm1/activate";
+  auto reply = fa->handle_api(r);
+  // The request is on the wire before anything waits for the disk.
+  EXPECT_EQ(sent.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<api::Deferred>(reply));
+  std::optional<api::Response> got;
+  std::get<api::Deferred>(reply).attach([&](api::Response x) { got = std::move(x); });
+  run_until([&] { return got.has_value(); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 202);
+  auto durable = store_visitors();
+  ASSERT_EQ(durable.size(), 1u);
+  EXPECT_EQ(durable[0].state, "registering") << "202 before the state was durable";
+}
+
+TEST_F(ForeignAgentTest, ReplyIsActedOnAtOnceAndWaitersAnsweredOnceDurable) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  api::Request r;
+  r.method = api::Method::get;
+  r.path = "/v1/visitors/vm1";
+  r.query = {{"wait_ms", "5000"}};
+  auto poll = fa->handle_api(r);
+  ASSERT_TRUE(std::holds_alternative<api::Deferred>(poll));
+  std::optional<api::Response> got;
+  std::get<api::Deferred>(poll).attach([&](api::Response x) { got = std::move(x); });
+  reply(mip::code::accepted, 300);
+  // flush() did not wait for the commit: the visitor is active in memory at once...
+  EXPECT_EQ(state(), "active");
+  // ...and the long poll learns it only from the commit's completion on the loop.
+  EXPECT_FALSE(got) << "answered before the outcome was durable";
+  run_until([&] { return got.has_value(); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->json["state"], "active");
+  auto durable = store_visitors();
+  ASSERT_EQ(durable.size(), 1u);
+  EXPECT_EQ(durable[0].state, "active");
 }
 
 }  // namespace
