@@ -164,6 +164,10 @@ one_mode() {
     [ -n "$hms" ] || hms=null
     mb_log "reactive: FA visitor $(fa_visitor foreign 2>/dev/null | jq -c '{state, resumed, handover_ms}')"
   fi
+  if [ "$mode" = vxlan ]; then
+    mb_log "vxlan: the VM's MAC in br-home: $(ns_exec home bridge fdb show br "$VMR_HOME_BRIDGE" | grep -i "$VMR_VM_MAC" | tr '\n' ';')" \
+      "in $kVxBridge: $(ns_exec foreign bridge fdb show br $kVxBridge | grep -i "$VMR_VM_MAC" | tr '\n' ';')"
+  fi
   mb_probe_stop
   report=$(mb_probe_report "$VMR_GUEST_DIR/$probe.json") || { err="probe report"; return 1; }
   mb_log "$mode: probe $report"
