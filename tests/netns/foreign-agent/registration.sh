@@ -47,7 +47,13 @@ ip_json foreign rule show | jq -e --arg h "$hoa" --arg i "$gw" 'map(select(.src 
 # the VM's ARP refresh keeps that MAC (on the bridge it would learn this FA's own, dead at FA2).
 ip -n "$fns" neigh show proxy | grep -q "^$VMR_VM_GW dev $gw " ||
   fail "no proxy entry for $VMR_VM_GW on $gw: $(ip -n "$fns" neigh show proxy)"
-note "prepared: $hoa/32 dev vmr-fab0, rules iif $VMR_FOREIGN_BRIDGE and iif $gw -> 186, anycast $gw $VMR_HOME_MAC"
+# The VM's neighbour entry, seeded from its MAC so that the first packet needs no ARP.
+ip -n "$fns" -N -j neigh show "$hoa" dev "$VMR_FOREIGN_BRIDGE" | jq -e --arg m "$VMR_VM_MAC" \
+  'map(select(.lladdr == $m and (.protocol | tostring) == "186")) | length == 1' >/dev/null ||
+  fail "no neighbour entry $hoa lladdr $VMR_VM_MAC proto 186: $(ip -n "$fns" neigh show dev "$VMR_FOREIGN_BRIDGE")"
+note "prepared: $hoa/32 dev vmr-fab0, rules iif $VMR_FOREIGN_BRIDGE and iif $gw -> 186, anycast $gw $VMR_HOME_MAC," \
+  "neighbour $hoa lladdr $VMR_VM_MAC"
+
 
 # ---- 1. registration round trip ------------------------------------------------------------
 fa_activate foreign >/dev/null || fail "activate"

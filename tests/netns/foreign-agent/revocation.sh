@@ -46,6 +46,8 @@ ha_binding | jq -e --arg c "$VMR_FOREIGN2_WAN" '.care_of_address == $c' >/dev/nu
 ip -n "$f1" rule show | grep -q "from $hoa" && fail "FA1 kept a rule: $(ip -n "$f1" rule show)"
 ip -n "$f1" neigh show proxy | grep -q "^$VMR_VM_GW " && fail "FA1 kept its proxy entry for $VMR_VM_GW"
 ip -n "$f1" link show | grep -q 'vmr-gw' && fail "FA1 kept its anycast gateway link"
+ip -n "$f1" -N -j neigh show "$hoa" | jq -e 'map(select((.protocol | tostring) == "186")) | length == 0' >/dev/null ||
+  fail "FA1 kept its neighbour entry for $hoa: $(ip -n "$f1" neigh show "$hoa")"
 wait_for reach 10 || fail "cn does not reach the VM at FA2"
 pcap=$FA_DIR/fa1.pcap
 wait_for "[ \$(tshark_count $pcap 'mip.type == 15') -ge 1 ]" 10 || true
