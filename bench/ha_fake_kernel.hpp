@@ -85,7 +85,7 @@ class LeanTunnelDriver final : public dataplane::TunnelDriver {
   void set_decapsulated_hook(dataplane::DecapsulatedHook) override {}
   void end_grace(Ipv4) override {}
   void record(Ipv4, bool) override {}
-  Result<std::size_t> hold(Ipv4, std::optional<dataplane::WallTime>, std::vector<Bytes>) override {
+  Result<std::size_t> hold(Ipv4, std::optional<WallTime>, std::vector<Bytes>) override {
     return fail("not_supported", "bench driver");
   }
   Result<std::size_t> release(Ipv4 hoa) override { return fail("not_holding", hoa.to_string()); }

@@ -12,6 +12,7 @@
 #include "common/dataplane/driver_factory.hpp"
 #include "common/dataplane/sysctl.hpp"
 #include "home-agent/home_agent.hpp"
+#include "home-agent/home_link_capture.hpp"
 
 namespace vmroam::ha {
 
@@ -88,7 +89,15 @@ int run_daemon(const HaConfig& config, const DaemonOptions& options) {
     exit_code = 2;
     io.stop();
   };
+  // Handover recovery for VMs leaving home: frames come back to the agent, created below.
+  HomeAgent* agent_ptr = nullptr;
+  HomeLinkCapture capture(io, config.home_interface, [&agent_ptr](WallTime at, ByteView frame) {
+    if (agent_ptr) agent_ptr->on_home_link_frame(at, frame);
+  });
+  seams.watch_home_link = [&capture](Ipv4 hoa, bool on) { return capture.watch(hoa, on); };
+  seams.drain_home_link = [&capture] { capture.drain(); };
   HomeAgent agent(io, config, seams, std::move(*store));
+  agent_ptr = &agent;
   if (auto r = agent.start(); !r) return fail_start("restore", r.error());
 
   auto api_options = daemon::api_listener_options(config.api_socket, config.api_tcp, config.api_token_file);

@@ -5,6 +5,7 @@
 #include "common/auth/authenticator.hpp"
 #include "common/core/log.hpp"
 #include "common/wire/ethernet.hpp"
+#include "common/wire/ipv4.hpp"
 #include "common/wire/message.hpp"
 
 namespace vmroam::ha {
@@ -207,6 +208,7 @@ void HomeAgent::stop() {
   revocations_.clear();
   for (auto& [id, t] : grace_timers_) t->cancel();
   grace_timers_.clear();
+  while (!handovers_.empty()) end_handover(handovers_.begin()->first, "stopping");
   // Kernel state goes; the bindings stay in the store for the next start.
   if (seams_.driver) {
     for (const auto& [hoa, ep] : endpoint_of_) (void)seams_.driver->unroute(hoa);
@@ -242,6 +244,8 @@ Result<std::vector<std::string>> HomeAgent::reload(const HaConfig& next) {
   merged.fa_ha_auth = next.fa_ha_auth;
   merged.udp_tunnelling = next.udp_tunnelling;
   merged.revocation = next.revocation;
+  merged.hold_timeout_ms = next.hold_timeout_ms;
+  merged.recover_margin_ms = next.recover_margin_ms;
   merged.foreign_agents = next.foreign_agents;
   merged.log_level = next.log_level;
   config_ = std::move(merged);
@@ -408,6 +412,12 @@ void HomeAgent::apply(const Effect& e) {
   // The reply goes after the kernel state: when the FA hears "accepted", the tunnel is
   // already in place. The old FA is told after that (RFC 3543 §4): it is not in a hurry.
   seams_.send_udp(e.reply_to, e.reply_port, v.reply_bytes);
+  // A held VM's binding changed: its packets go to the new place now, after the reply so
+  // that the FA knows the binding when they arrive.
+  const Ipv4 changed = e.upsert    ? e.upsert->binding.home_address
+                       : e.removed ? e.removed->home_address
+                                   : Ipv4();
+  if (!changed.is_zero() && holding(changed)) end_handover(changed, e.upsert ? "registered" : "deregistered");
   if (e.upsert && e.upsert->kind == binding::UpsertKind::moved && e.upsert->previous && config_.revocation)
     send_revocation(*e.upsert->previous);
 }
@@ -572,6 +582,122 @@ void HomeAgent::on_expiry() {
     }
   }
   arm_expiry();
+}
+
+// ---- Handover hold ----------------------------------------------------------------------
+
+namespace {
+// How long a prepared handover records before it gives up on the driver: longer than any
+// migration we expect (a large guest over a slow WAN), short enough not to record for ever.
+constexpr auto kHandoverPrepareLimit = std::chrono::hours(1);
+}  // namespace
+
+Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase phase,
+                                                       std::optional<WallTime> stopped_at) {
+  auto& driver = *seams_.driver;
+  auto it = handovers_.find(hoa);
+  const binding::Binding* bound = cache_.lookup(hoa);
+  switch (phase) {
+    case HandoverPhase::prepare: {
+      if (it != handovers_.end() && it->second.holding)
+        return fail("holding", "a hold is in progress for " + hoa.to_string());
+      Handover h;
+      if (bound) h.coa_at_prepare = bound->care_of_address;
+      // Record on both paths: the binding may change before the stop (an early handover).
+      driver.record(hoa, true);
+      home_recorder_.watch(hoa);
+      if (seams_.watch_home_link)
+        if (auto r = seams_.watch_home_link(hoa, true); !r)
+          log_warn("home_link_capture_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
+      // Recording stops by itself if the driver never comes back (a dead driver must not
+      // leave a capture running for ever).
+      h.timer = std::make_unique<boost::asio::steady_timer>(io_, kHandoverPrepareLimit);
+      h.timer->async_wait([this, hoa](const boost::system::error_code& ec) {
+        if (!ec) end_handover(hoa, "prepare_expired");
+      });
+      handovers_[hoa] = std::move(h);
+      log_info("handover_prepared", {{"hoa", hoa.to_string()}, {"at", bound ? "away" : "home"}});
+      return HandoverOutcome{"recording", 0, 0};
+    }
+    case HandoverPhase::stopped: {
+      if (it != handovers_.end() && it->second.holding) return HandoverOutcome{"holding", 0, 0};
+      const bool prepared = it != handovers_.end();
+      const std::optional<Ipv4> coa_at_prepare = prepared ? it->second.coa_at_prepare : std::nullopt;
+      std::vector<Bytes> from_home;
+      std::optional<WallTime> since;
+      if (stopped_at) since = *stopped_at - std::chrono::milliseconds(config_.recover_margin_ms);
+      if (prepared) {
+        if (seams_.drain_home_link) seams_.drain_home_link();
+        if (since) from_home = home_recorder_.take_since(hoa, *since);
+      }
+      auto held = driver.hold(hoa, since, std::move(from_home));
+      if (!held) return fail(held.error());
+      Handover& h = handovers_[hoa];  // a stop without prepare holds too (nothing recorded)
+      const std::optional<Ipv4> coa_now = bound ? std::optional(bound->care_of_address) : std::nullopt;
+      const bool moved_already = prepared && coa_now != coa_at_prepare;
+      h.holding = true;
+      home_recorder_.unwatch(hoa);
+      if (seams_.watch_home_link) (void)seams_.watch_home_link(hoa, false);
+      log_info("handover_holding", {{"hoa", hoa.to_string()}, {"recovered", std::to_string(*held)}});
+      metrics_.counter("vmroam_handover_recovered_packets_total", "Packets recovered at a handover stop")
+          .inc(static_cast<double>(*held));
+      if (moved_already) {
+        // The new binding arrived before the driver's stop: nothing to wait for.
+        const std::size_t released = driver.release(hoa).value_or(0);
+        drop_handover(hoa);
+        return HandoverOutcome{"released", *held, released};
+      }
+      h.timer = std::make_unique<boost::asio::steady_timer>(
+          io_, std::chrono::milliseconds(config_.hold_timeout_ms));
+      h.timer->async_wait([this, hoa](const boost::system::error_code& ec) {
+        if (!ec) end_handover(hoa, "hold_timeout");
+      });
+      return HandoverOutcome{"holding", *held, 0};
+    }
+    case HandoverPhase::cancel: {
+      if (it == handovers_.end()) return HandoverOutcome{"idle", 0, 0};
+      const bool was_holding = it->second.holding;
+      const std::size_t released = was_holding ? driver.release(hoa).value_or(0) : 0;
+      drop_handover(hoa);
+      log_info("handover_cancelled", {{"hoa", hoa.to_string()}, {"released", std::to_string(released)}});
+      return HandoverOutcome{"idle", 0, released};
+    }
+  }
+  std::abort();  // every phase returned above
+}
+
+void HomeAgent::end_handover(Ipv4 hoa, std::string_view why) {
+  auto it = handovers_.find(hoa);
+  if (it == handovers_.end()) return;
+  std::size_t released = 0;
+  if (it->second.holding) {
+    if (auto r = seams_.driver->release(hoa)) released = *r;
+  }
+  drop_handover(hoa);
+  // A hold that no registration ended is worth a warning: the move did not complete as planned.
+  const bool planned = why == "registered" || why == "deregistered";
+  log_event(planned ? LogLevel::info : LogLevel::warn, "handover_released",
+            {{"hoa", hoa.to_string()}, {"why", std::string(why)}, {"released", std::to_string(released)}});
+}
+
+void HomeAgent::drop_handover(Ipv4 hoa) {
+  auto it = handovers_.find(hoa);
+  if (it == handovers_.end()) return;
+  if (it->second.timer) it->second.timer->cancel();
+  seams_.driver->record(hoa, false);
+  home_recorder_.unwatch(hoa);
+  if (seams_.watch_home_link) (void)seams_.watch_home_link(hoa, false);
+  handovers_.erase(it);
+}
+
+void HomeAgent::on_home_link_frame(WallTime at, ByteView frame) {
+  auto eth = wire::parse_ethernet(frame);
+  if (!eth || eth->ethertype != 0x0800) return;
+  auto ip = wire::parse_ipv4(eth->payload);
+  if (!ip) return;
+  // The Ethernet payload may carry padding: keep the IPv4 packet only.
+  const std::size_t len = std::min<std::size_t>(ip->total_length, eth->payload.size());
+  home_recorder_.record(ip->dst, at, eth->payload.first(len));
 }
 
 void HomeAgent::count_message(std::string_view result, int code) {

@@ -41,6 +41,7 @@
 #include "common/auth/replay.hpp"
 #include "common/binding/binding_cache.hpp"
 #include "common/core/clock.hpp"
+#include "common/dataplane/handover_hold.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
 #include "common/store/store.hpp"
@@ -68,6 +69,12 @@ struct HomeAgentIo {
   // (and how long packets already queued for a deregistered HoA are given back to the
   // kernel): a few WAN round trips. Tests set 0.
   Duration previous_peer_grace = std::chrono::seconds(2);
+  // The capture of what the router sends onto the home link for an address (handover
+  // recovery for a VM that leaves home; frames come back through on_home_link_frame). Either
+  // may be empty: then nothing is recovered from the home link.
+  std::function<Result<void>(Ipv4 hoa, bool on)> watch_home_link;
+  // Hands over what the capture has buffered, now (before the stop moment is judged).
+  std::function<void()> drain_home_link;
 };
 
 class HomeAgent {
@@ -95,6 +102,25 @@ class HomeAgent {
   // SIGHUP: takes what can change at run time (registration policy, foreign agents, log
   // level); reports what needs a restart and keeps the old value for it.
   [[nodiscard]] Result<std::vector<std::string>> reload(const HaConfig& next);
+
+  // Handover hold (docs/home-agent.md "Handover hold"): the migration driver tells us a VM is
+  // about to move (prepare: start recording what we send it), that its source has stopped
+  // (stopped: hold its packets, recover what was sent since the stop) or that the move is
+  // off (cancel). The hold ends when the VM's binding changes, or after hold_timeout_ms.
+  enum class HandoverPhase : std::uint8_t { prepare, stopped, cancel };
+  struct HandoverOutcome {
+    std::string state;          // "recording", "holding", "released", "idle"
+    std::size_t recovered = 0;  // copies queued for re-delivery
+    std::size_t released = 0;   // packets released at once
+  };
+  [[nodiscard]] Result<HandoverOutcome> handover(Ipv4 hoa, HandoverPhase phase,
+                                                 std::optional<WallTime> stopped_at);
+  // A frame the router sent onto the home link (the daemon's capture), stamped when it left.
+  void on_home_link_frame(WallTime at, ByteView frame);
+  [[nodiscard]] bool holding(Ipv4 hoa) const {
+    auto it = handovers_.find(hoa);
+    return it != handovers_.end() && it->second.holding;
+  }
 
   // The JSON API (docs/api.md); the daemon puts it behind its HTTP server.
   [[nodiscard]] api::Reply handle_api(const api::Request& request);
@@ -159,6 +185,10 @@ class HomeAgent {
   [[nodiscard]] RegistrarSettings settings_from(const HaConfig& c) const;
   [[nodiscard]] std::unordered_map<Ipv4, ForeignAgent> foreign_agents_from(const HaConfig& c) const;
   void count_message(std::string_view result, int code);
+  // A hold ends (binding changed, timeout, cancel): the held packets go where the binding
+  // points now, or onto the home link.
+  void end_handover(Ipv4 hoa, std::string_view why);
+  void drop_handover(Ipv4 hoa);  // forget it: timer, recording, capture
   void build_router();
   void sync_tunnel_metrics();
 
@@ -172,6 +202,7 @@ class HomeAgent {
   api::Reply api_vm_delete(const api::Request&, const api::PathParams&);
   api::Reply api_binding_list(const api::Request&, const api::PathParams&);
   api::Reply api_binding_show(const api::Request&, const api::PathParams&);
+  api::Reply api_vm_handover(const api::Request&, const api::PathParams&);
   api::Reply put_vm(const api::Request& req, const std::string& path_id, bool create);
   [[nodiscard]] api::Json vm_json(const Vm& vm) const;
   [[nodiscard]] api::Json binding_json(const binding::Binding& b) const;
@@ -194,6 +225,14 @@ class HomeAgent {
   // Endpoint references held through a handover grace (see HomeAgentIo::previous_peer_grace).
   std::unordered_map<std::uint64_t, std::unique_ptr<boost::asio::steady_timer>> grace_timers_;
   std::uint64_t next_grace_id_ = 0;
+  // Handover holds by HoA (see handover()).
+  struct Handover {
+    bool holding = false;
+    std::optional<Ipv4> coa_at_prepare;  // where the binding pointed at prepare (none: home)
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  std::unordered_map<Ipv4, Handover> handovers_;
+  dataplane::PacketRecorder home_recorder_;  // frames sent onto the home link, by HoA
   std::vector<Pending> pending_;
   boost::asio::steady_timer expiry_timer_;
   TimePoint started_at_;

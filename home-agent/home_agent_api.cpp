@@ -51,6 +51,7 @@ void HomeAgent::build_router() {
   router_.add(Method::get, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_show));
   router_.add(Method::put, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_replace));
   router_.add(Method::delete_, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_delete));
+  router_.add(Method::post, "/v1/vms/{id}/handover", bind_handler(this, &HomeAgent::api_vm_handover));
   router_.add(Method::get, "/v1/bindings", bind_handler(this, &HomeAgent::api_binding_list));
   router_.add(Method::get, "/v1/bindings/{home_address}", bind_handler(this, &HomeAgent::api_binding_show));
 }
@@ -250,6 +251,38 @@ api::Reply HomeAgent::api_binding_show(const api::Request&, const api::PathParam
   const auto* b = cache_.lookup(*hoa);
   if (!b) return api::not_found("no binding for " + hoa->to_string());
   return Response::make_json(200, binding_json(*b));
+}
+
+// POST /v1/vms/{id}/handover {"phase": "prepare" | "stopped" | "cancel", "stopped_at_us": N}
+// (docs/api.md): the migration driver's side of the handover hold.
+api::Reply HomeAgent::api_vm_handover(const api::Request& req, const api::PathParams& p) {
+  auto f = api::FieldReader::from_body(req.body);
+  const std::string phase = f.require_enum("phase", {"prepare", "stopped", "cancel"});
+  // Unix microseconds of the source's STOP (QMP event timestamps have microseconds); a year
+  // 2001..2286 bound catches milliseconds or seconds sent by mistake.
+  auto stopped_us = f.optional_uint("stopped_at_us", 1'000'000'000'000'000ull, 9'999'999'999'000'000ull);
+  f.reject_unknown();
+  if (!f.ok()) return f.error();
+  if (stopped_us && phase != "stopped") return api::bad_request("stopped_at_us: only with phase \"stopped\"");
+  const Vm* vm = vms_.by_id(p.at("id"));
+  if (!vm) return api::not_found("no VM " + p.at("id"));
+  std::optional<WallTime> at;
+  if (stopped_us)
+    at = WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::microseconds(*stopped_us)));
+  const HandoverPhase ph = phase == "prepare"   ? HandoverPhase::prepare
+                           : phase == "stopped" ? HandoverPhase::stopped
+                                                : HandoverPhase::cancel;
+  auto r = handover(vm->home_address, ph, at);
+  if (!r) {
+    if (r.error().code == "not_supported" || r.error().code == "holding")
+      return api::conflict(r.error().to_string());
+    return api::internal(r.error());
+  }
+  return Response::make_json(200, Json{{"vm", vm->id},
+                                       {"home_address", vm->home_address.to_string()},
+                                       {"state", r->state},
+                                       {"recovered", r->recovered},
+                                       {"released", r->released}});
 }
 
 }  // namespace vmroam::ha

@@ -11,8 +11,8 @@ constexpr std::chrono::milliseconds kCallTimeout{5'000};
 constexpr std::chrono::milliseconds kLongPollSlack{5'000};
 }  // namespace
 
-std::string visitor_path(const std::string& id) {
-  std::string out = "/v1/visitors/";
+std::string encode_path_segment(const std::string& id) {
+  std::string out;
   for (unsigned char c : id) {
     bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                       c == '-' || c == '.' || c == '_' || c == '~';
@@ -26,6 +26,8 @@ std::string visitor_path(const std::string& id) {
   }
   return out;
 }
+
+std::string visitor_path(const std::string& id) { return "/v1/visitors/" + encode_path_segment(id); }
 
 HttpForeignAgent::HttpForeignAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token)
     : io_(io), client_(std::move(endpoint), std::move(token)) {}

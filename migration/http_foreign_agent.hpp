@@ -30,7 +30,9 @@ class HttpForeignAgent final : public ForeignAgentControl {
   api::HttpClient client_;
 };
 
-// "/v1/visitors/" + id with every byte outside RFC 3986 unreserved percent-encoded.
+// `id` with every byte outside RFC 3986 unreserved percent-encoded (one path segment).
+[[nodiscard]] std::string encode_path_segment(const std::string& id);
+// "/v1/visitors/" + the encoded id.
 [[nodiscard]] std::string visitor_path(const std::string& id);
 
 }  // namespace vmroam::migration

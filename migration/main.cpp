@@ -17,6 +17,7 @@
 #include "common/core/clock.hpp"
 #include "common/core/log.hpp"
 #include "migration/http_foreign_agent.hpp"
+#include "migration/http_home_agent.hpp"
 #include "migration/switchover.hpp"
 
 namespace {
@@ -37,6 +38,12 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
   --vm ID                visitor id only (the FA already knows the VM)
   --depart-fa ENDPOINT   the FA the VM leaves (coming home, usually with --fa none): it is
                          told to depart (deregister) at the switchover
+  --ha ENDPOINT          the VM's home agent API (/path.sock or http://host:port): it
+                         records what it sends the VM from the start, holds the VM's packets
+                         from the source's STOP until the new binding, and re-sends what
+                         reached the paused source (0 lost; docs/migration.md). The VM's id
+                         at the HA is the visitor id
+  --ha-token TOKEN       bearer token for a TCP HA API
   --json OUT             write the summary as JSON to OUT
   --tuning socket|none   socket (default): the driver opens the TCP connection with
                          TCP_NOTSENT_LOWAT and a small SO_SNDBUF and passes it with getfd;
@@ -60,7 +67,7 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
 )";
 
 struct Args {
-  std::string source, dest, uri, fa, fa_token, vm_json, vm_id, json_out, listen, depart_fa;
+  std::string source, dest, uri, fa, fa_token, vm_json, vm_id, json_out, listen, depart_fa, ha, ha_token;
   SwitchoverOptions opt;
   bool quiet = false;
 };
@@ -103,7 +110,8 @@ int parse(int argc, char** argv, Args& a) {
       a.opt.incoming_defer = true;
     } else if (k == "--source" || k == "--dest" || k == "--uri" || k == "--fa" || k == "--fa-token" ||
                k == "--vm-json" || k == "--vm" || k == "--json" || k == "--listen" || k == "--capability" ||
-               k == "--tuning" || k == "--depart-fa" || k == "--handover") {
+               k == "--tuning" || k == "--depart-fa" || k == "--handover" || k == "--ha" ||
+               k == "--ha-token") {
       if (!(v = need("a value"))) return 64;
       if (k == "--source") a.source = v;
       if (k == "--dest") a.dest = v;
@@ -115,6 +123,8 @@ int parse(int argc, char** argv, Args& a) {
       if (k == "--json") a.json_out = v;
       if (k == "--listen") a.listen = v;
       if (k == "--depart-fa") a.depart_fa = v;
+      if (k == "--ha") a.ha = v;
+      if (k == "--ha-token") a.ha_token = v;
       if (k == "--capability") a.opt.extra_capabilities.emplace_back(v);
       if (k == "--handover") {
         if (std::strcmp(v, "early") == 0) {
@@ -163,6 +173,11 @@ int parse(int argc, char** argv, Args& a) {
   }
   if (!a.uri.starts_with("tcp:") && a.opt.tuning == Tuning::socket) {
     std::fprintf(stderr, "vmroam-migrate: --tuning socket needs a tcp: uri (use --tuning none)\n");
+    return 64;
+  }
+  if (!a.ha.empty() && a.fa == "none" && a.depart_fa.empty()) {
+    std::fprintf(stderr,
+                 "vmroam-migrate: --ha needs --fa or --depart-fa (with neither, no binding changes)\n");
     return 64;
   }
   a.opt.uri = a.uri;
@@ -224,6 +239,16 @@ int main(int argc, char** argv) {
     previous_fa = std::make_unique<HttpForeignAgent>(io, *ep, a.fa_token);
   }
 
+  std::unique_ptr<HomeAgentControl> ha;
+  if (!a.ha.empty()) {
+    auto ep = api::Endpoint::parse(a.ha);
+    if (!ep) {
+      std::fprintf(stderr, "vmroam-migrate: --ha: %s\n", ep.error().to_string().c_str());
+      return 64;
+    }
+    ha = std::make_unique<HttpHomeAgent>(io, *ep, a.ha_token);
+  }
+
   auto st = qmp::connect_unix(io, a.source);
   auto dt = qmp::connect_unix(io, a.dest);
   if (!st || !dt) {
@@ -251,6 +276,7 @@ int main(int argc, char** argv) {
   SystemClock clock;
   Switchover sw(io, src, dst, fa.get(), a.opt, clock);
   sw.set_previous_fa(previous_fa.get());
+  if (ha) sw.set_home_agent(ha.get(), a.opt.visitor_id);
   bool tty = ::isatty(STDERR_FILENO) != 0;
   if (!a.quiet) {
     sw.set_progress_handler([tty](const Progress& p) {
@@ -297,6 +323,9 @@ int main(int argc, char** argv) {
                s.qemu_downtime_ms ? (std::to_string(*s.qemu_downtime_ms) + " ms").c_str() : "n/a",
                opt_ms(s.continue_after_pre_switchover_ms).c_str(), s.registration.c_str(),
                s.activate_attempts, opt_ms(s.handover_ms).c_str(), s.depart.c_str());
+  if (ha)
+    std::fprintf(stderr, "  home agent %s: hold %s, recovered %s packets\n", s.ha.c_str(), s.ha_hold.c_str(),
+                 s.recovered_packets ? std::to_string(*s.recovered_packets).c_str() : "n/a");
   if (!a.json_out.empty()) {
     std::ofstream out(a.json_out);
     out << s.to_json().dump(2) << "\n";

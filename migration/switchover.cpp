@@ -113,6 +113,9 @@ Json Summary::to_json() const {
               {"activate_before_stop_ms", opt(activate_before_stop_ms)},
               {"reply_code", reply_code},
               {"activate_attempts", activate_attempts},
+              {"ha", ha},
+              {"ha_hold", ha_hold},
+              {"recovered_packets", opt(recovered_packets)},
               {"timeline", tl}};
 }
 
@@ -152,6 +155,10 @@ void Switchover::start(std::function<void(const Summary&)> done) {
   src_.set_event_handler([this](const Event& e) { on_source_event(e); });
   dst_.set_event_handler([this](const Event& e) { on_destination_event(e); });
   phase_ = Phase::preparing;
+  if (ha_) {
+    sum_.ha = ha_->describe();
+    ha_call(HomeAgentControl::Phase::prepare);  // in parallel: recording starts long before the stop
+  }
   if (!fa_) {
     configure();
     return;
@@ -400,6 +407,9 @@ void Switchover::on_pre_switchover() {
   auto seen = clock_.now();
   deadline_timer_.cancel();
   phase_ = Phase::switching;
+  // The HA first: from its answer on, nothing more is sent to the paused source, and what
+  // reached it since the STOP is re-sent once the binding moves.
+  if (ha_) ha_call(HomeAgentControl::Phase::stopped);
   if (early_ == Early::activating || early_ == Early::released) {
     // Activated before the stop (Handover::early); nothing to do at the FA now.
     if (stop_ts_ && early_activate_at_) {
@@ -640,9 +650,39 @@ void Switchover::finish_cancel() {
   fa_abort_then_finish();
 }
 
+void Switchover::ha_call(HomeAgentControl::Phase phase, std::function<void()> next) {
+  ha_engaged_ = ha_engaged_ || phase != HomeAgentControl::Phase::cancel;
+  std::optional<WallTime> at;
+  if (phase == HomeAgentControl::Phase::stopped) at = stop_ts_;
+  ha_->handover(ha_vm_id_, phase, at, [this, alive = alive_, phase, next = std::move(next)](Result<Json> r) {
+    if (!*alive) return;
+    const std::string what = std::string("handover ") + to_string(phase);
+    if (r) {
+      sum_.ha_hold = r->value("state", "?");
+      if (phase == HomeAgentControl::Phase::stopped && r->contains("recovered"))
+        sum_.recovered_packets = r->value("recovered", std::int64_t{0});
+      note("ha",
+           what + ": " + sum_.ha_hold +
+               (sum_.recovered_packets ? ", recovered " + std::to_string(*sum_.recovered_packets) : ""));
+    } else {
+      sum_.ha_hold = "failed: " + r.error().to_string();
+      log_warn("ha_handover_failed", {{"phase", to_string(phase)}, {"error", r.error().to_string()}});
+      note("ha", what + " failed: " + r.error().to_string());
+    }
+    if (next) next();
+  });
+}
+
+void Switchover::ha_cancel_then(std::function<void()> next) {
+  if (!ha_ || !ha_engaged_) return next();
+  ha_engaged_ = false;
+  ha_call(HomeAgentControl::Phase::cancel, std::move(next));
+}
+
 void Switchover::fa_abort_then_finish() {
   progress_timer_.cancel();
   deadline_timer_.cancel();
+  if (ha_engaged_) return ha_cancel_then([this] { fa_abort_then_finish(); });
   if (!fa_ || !fa_prepared_) return finish();
   phase_ = Phase::aborting;  // waiting on the FA; events are no longer acted on
   fa_->abort(opt_.visitor_id, [this, alive = alive_](Result<Json> r) {
@@ -658,7 +698,7 @@ void Switchover::fa_abort_then_finish() {
 void Switchover::undo_after_switch() {
   progress_timer_.cancel();
   deadline_timer_.cancel();
-  if (!fa_ || !fa_prepared_) return finish();
+  if (!fa_ || !fa_prepared_) return ha_cancel_then([this] { finish(); });
   phase_ = Phase::aborting;
   fa_->wait_registered(
       opt_.visitor_id, opt_.registration_wait, [this, alive = alive_](Result<RegistrationOutcome> r) {
@@ -674,7 +714,8 @@ void Switchover::undo_after_switch() {
                       {{"visitor", opt_.visitor_id}, {"how", how}, {"error", u.error().to_string()}});
             note("fa", how + " failed: " + u.error().to_string());
           }
-          finish();
+          // The VM stays at the source: the HA gives back what it held.
+          ha_cancel_then([this] { finish(); });
         };
         if (active) {
           fa_->depart(opt_.visitor_id, undone);

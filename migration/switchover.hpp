@@ -40,6 +40,7 @@
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
 #include "migration/foreign_agent_control.hpp"
+#include "migration/home_agent_control.hpp"
 #include "migration/progress.hpp"
 #include "migration/qmp_client.hpp"
 
@@ -126,6 +127,9 @@ struct Summary {
                                                   // FA's depart: skipped | departed | failed: …
   int reply_code = 0;
   int activate_attempts = 0;
+  std::string ha = "none";                        // the home agent told about the handover
+  std::string ha_hold = "skipped";                // recording | holding | released | idle | failed: …
+  std::optional<std::int64_t> recovered_packets;  // copies the HA re-sends (sent after STOP)
   bool switched = false;  // migrate-continue was sent: the VM is (or will be) at the destination
   std::vector<TimelineEntry> timeline;
 
@@ -151,6 +155,13 @@ class Switchover {
   void set_socket_opener(SocketOpener o) { open_socket_ = std::move(o); }
   // The FA the VM leaves (it has an active visitor for it): told to depart at the switch.
   void set_previous_fa(ForeignAgentControl* previous) { previous_fa_ = previous; }
+  // The VM's home agent (optional): told prepare at the start, stopped (with the source's
+  // STOP time) at pre-switchover, cancel if the move is undone; it holds the VM's packets
+  // from the stop until the new binding and re-sends what reached the paused source.
+  void set_home_agent(HomeAgentControl* ha, std::string vm_id) {
+    ha_ = ha;
+    ha_vm_id_ = std::move(vm_id);
+  }
 
   // Runs the whole move; `done` is called once with the summary.
   void start(std::function<void(const Summary&)> done);
@@ -182,6 +193,10 @@ class Switchover {
   void fa_abort_then_finish();
   void undo_after_switch();
   void finish();
+  // HA handover calls; failures are noted, never fatal. ha_cancel_then runs `next` after the
+  // HA answered (or at once without an HA, or if it was never prepared).
+  void ha_call(HomeAgentControl::Phase phase, std::function<void()> next = {});
+  void ha_cancel_then(std::function<void()> next);
   [[nodiscard]] double since_start_ms() const;
 
   boost::asio::io_context& io_;
@@ -189,6 +204,9 @@ class Switchover {
   qmp::QmpClient& dst_;
   ForeignAgentControl* fa_;
   ForeignAgentControl* previous_fa_ = nullptr;
+  HomeAgentControl* ha_ = nullptr;
+  std::string ha_vm_id_;
+  bool ha_engaged_ = false;  // prepare or stopped was sent: a cancel must follow an undo
   bool depart_pending_ = false;
   enum class Early { off, holding, activating, released } early_ = Early::off;
   std::optional<TimePoint> early_activate_at_;

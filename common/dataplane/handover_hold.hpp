@@ -7,7 +7,8 @@
 // is lost with it. Two pure pieces close that gap (docs/dataplane.md "Handover hold"):
 //
 //   * PacketRecorder: from the migration's start, copies of the packets sent towards a
-//     watched HoA, with their wall-clock time, for a bounded window. At the stop, the copies
+//     watched HoA, with their wall-clock time (WallTime: QEMU's QMP events carry it, and the
+//     capture of the home link stamps frames with it), for a bounded window. At the stop, the copies
 //     sent at or after the source's STOP (minus a margin for what sat unread in the tap) are
 //     the ones the guest never saw; they are recovered and sent again to the new place.
 //   * HoldQueue: from the stop until the binding changes, the HoA's packets are queued here
@@ -27,12 +28,9 @@
 
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
+#include "common/core/clock.hpp"
 
 namespace vmroam::dataplane {
-
-// Wall-clock time: QEMU's QMP events carry it, and the capture of the home link stamps frames
-// with it, so the stop moment can be compared with what was sent.
-using WallTime = std::chrono::system_clock::time_point;
 
 class PacketRecorder {
  public:
