@@ -5,10 +5,14 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "common/wire/ipip.hpp"
 
 namespace vmroam::dataplane {
 
@@ -16,7 +20,7 @@ namespace asio = boost::asio;
 
 Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_context& io, Netlink& nl,
                                                                  UserspaceConfig config) {
-  VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name));
+  VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name, /*vnet_header=*/true));
   VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
   Sysctl sysctl;
   // IPv4-only tunnel: without this the kernel's IPv6 router solicitations reach the TUN and
@@ -71,15 +75,24 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
                 }()),
       tun_sd_(io),
       raw_sd_(io, raw_fd),
-      tun_buf_(kSlot),
-      tx_buf_(kBatch * kSlot),
-      rx_buf_(kBatch * kSlot) {
+      // A segment is at most the TUN's MTU (the kernel cuts to it or sends ICMP "fragmentation
+      // needed"); room for the outer header (IPv4 20 or RFC 3519 4), rounded to a cache line.
+      stride_(std::max<std::size_t>(2048, (config_.mtu + wire::kIpipOverhead + 63) / 64 * 64)),
+      tun_buf_(kVnetHeaderSize + kSlot),
+      seg_buf_(kMaxGsoSegments * stride_),
+      tx_buf_(kTxBatch * stride_),
+      one_buf_(kSlot),
+      rx_buf_(kBatch * kSlot),
+      gro_buf_(kSlot),
+      coalescer_(gro_buf_) {
   // The TunDevice keeps owning its fd; the descriptor only waits on it (released in the dtor).
   tun_sd_.assign(tun_.fd());
   for (std::size_t i = 0; i < kBatch; ++i) {
     rx_iov_[i] = iovec{rx_buf_.data() + i * kSlot, kSlot};
     rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
     rx_msgs_[i].msg_hdr.msg_iovlen = 1;
+  }
+  for (std::size_t i = 0; i < kTxBatch; ++i) {
     tx_msgs_[i].msg_hdr.msg_iov = &tx_iov_[i];
     tx_msgs_[i].msg_hdr.msg_iovlen = 1;
     tx_msgs_[i].msg_hdr.msg_name = &tx_addr_[i];
@@ -168,8 +181,7 @@ Result<std::size_t> UserspaceDriver::release(Ipv4 hoa) {
   // first, then give the packets back: the kernel now delivers them on the home link.
   if (steered_for_hold_.erase(hoa)) (void)steering_.unsteer(hoa);
   for (const Bytes& p : packets)
-    if (::write(tun_.fd(), p.data(), p.size()) != static_cast<ssize_t>(p.size()))
-      (void)table_.drop(DropReason::deliver_failed);
+    if (!write_tun(p)) (void)table_.drop(DropReason::deliver_failed);
   return packets.size();
 }
 
@@ -181,7 +193,7 @@ Ipv4 UserspaceDriver::key_address(ByteView inner) const {
 }
 
 void UserspaceDriver::send_one(ByteView inner) {
-  std::span<std::uint8_t> slot(tx_buf_.data() + (kBatch - 1) * kSlot, kSlot);
+  std::span<std::uint8_t> slot(one_buf_);
   auto out = table_.encapsulate(inner, slot);
   if (!out) return;  // counted by the table
   const TunnelEndpoint& ep = out->endpoint;
@@ -217,52 +229,94 @@ void UserspaceDriver::arm_raw() {
   });
 }
 
+bool UserspaceDriver::write_tun(ByteView packet, const VnetHeader& header) {
+  if (!tun_.vnet_header())
+    return ::write(tun_.fd(), packet.data(), packet.size()) == static_cast<ssize_t>(packet.size());
+  std::array<std::uint8_t, kVnetHeaderSize> h{};
+  write_vnet_header(header, h);
+  std::array<iovec, 2> iov{iovec{h.data(), h.size()},
+                           iovec{const_cast<std::uint8_t*>(packet.data()), packet.size()}};
+  return ::writev(tun_.fd(), iov.data(), 2) == static_cast<ssize_t>(h.size() + packet.size());
+}
+
 void UserspaceDriver::on_tun_readable() {
   std::size_t batched = 0;
   for (std::size_t n = 0; n < kBudget; ++n) {
     ssize_t got = ::read(tun_.fd(), tun_buf_.data(), tun_buf_.size());
     if (got <= 0) break;  // EAGAIN: drained
-    const ByteView inner(tun_buf_.data(), static_cast<std::size_t>(got));
-    // Handover hold: a held HoA's packets wait here instead of going anywhere.
-    if (!held_.empty()) {
-      const Ipv4 key = key_address(inner);
-      if (held_.holding(key)) {
-        if (!held_.push(key, inner)) (void)table_.drop(DropReason::hold_full);
-        continue;
-      }
-    }
-    std::span<std::uint8_t> slot(tx_buf_.data() + batched * kSlot, kSlot);
-    auto out = table_.encapsulate(inner, slot);
-    if (!out) {
-      // Queued by the kernel just before the HoA was unrouted: give it back, the kernel now
-      // delivers it on the home link (the route into the TUN is gone, so it cannot loop).
-      if (out.error().code == "in_grace") (void)!::write(tun_.fd(), inner.data(), inner.size());
-      continue;  // anything else was counted by the table
-    }
-    if (!recorder_.empty()) recorder_.record(key_address(inner), std::chrono::system_clock::now(), inner);
-    const TunnelEndpoint& ep = out->endpoint;
-    if (ep.encapsulation == Encapsulation::udp) {
-      if (config_.udp_send(ep.peer, ep.udp_port, ByteView(slot.data(), out->size)))
-        table_.count_sent(ep.peer, out->size);
-      else
-        (void)table_.drop(DropReason::send_failed);
+    if (!tun_.vnet_header()) {
+      outbound(ByteView(tun_buf_.data(), static_cast<std::size_t>(got)), batched);
       continue;
     }
-    tx_iov_[batched].iov_len = out->size;
-    tx_addr_[batched] = sockaddr_in{};
-    tx_addr_[batched].sin_family = AF_INET;
-    tx_addr_[batched].sin_addr.s_addr = htonl(ep.peer.value());
-    tx_peer_[batched] = ep.peer;
-    if (++batched == kBatch) {
-      flush_ipip(batched);
-      batched = 0;
+    if (static_cast<std::size_t>(got) < kVnetHeaderSize) {
+      (void)table_.drop(DropReason::malformed);
+      continue;
     }
+    const VnetHeader h = read_vnet_header(ByteView(tun_buf_.data(), kVnetHeaderSize));
+    std::span<std::uint8_t> packet(tun_buf_.data() + kVnetHeaderSize,
+                                   static_cast<std::size_t>(got) - kVnetHeaderSize);
+    if (h.gso_type == kVnetGsoNone) {
+      if (!complete_checksum(h, packet)) {
+        (void)table_.drop(DropReason::malformed);
+        continue;
+      }
+      outbound(packet, batched);
+      continue;
+    }
+    // A super-packet: cut it here (segments are MTU-sized, checksums complete), then every
+    // segment takes the ordinary path.
+    auto count = gso_segment(h, packet, seg_buf_, stride_, seg_len_);
+    if (!count) {
+      (void)table_.drop(count.error().code == "malformed" || count.error().code == "unsupported_gso"
+                            ? DropReason::malformed
+                            : DropReason::too_big);
+      continue;
+    }
+    for (std::size_t i = 0; i < *count; ++i)
+      outbound(ByteView(seg_buf_.data() + i * stride_, seg_len_[i]), batched);
   }
   if (batched) flush_ipip(batched);
 }
 
+void UserspaceDriver::outbound(ByteView inner, std::size_t& batched) {
+  // Handover hold: a held HoA's packets wait here instead of going anywhere.
+  if (!held_.empty()) {
+    const Ipv4 key = key_address(inner);
+    if (held_.holding(key)) {
+      if (!held_.push(key, inner)) (void)table_.drop(DropReason::hold_full);
+      return;
+    }
+  }
+  std::span<std::uint8_t> slot(tx_buf_.data() + batched * stride_, stride_);
+  auto out = table_.encapsulate(inner, slot);
+  if (!out) {
+    // Queued by the kernel just before the HoA was unrouted: give it back, the kernel now
+    // delivers it on the home link (the route into the TUN is gone, so it cannot loop).
+    if (out.error().code == "in_grace") (void)write_tun(inner);
+    return;  // anything else was counted by the table
+  }
+  if (!recorder_.empty()) recorder_.record(key_address(inner), std::chrono::system_clock::now(), inner);
+  const TunnelEndpoint& ep = out->endpoint;
+  if (ep.encapsulation == Encapsulation::udp) {
+    if (config_.udp_send(ep.peer, ep.udp_port, ByteView(slot.data(), out->size)))
+      table_.count_sent(ep.peer, out->size);
+    else
+      (void)table_.drop(DropReason::send_failed);
+    return;
+  }
+  tx_iov_[batched].iov_len = out->size;
+  tx_addr_[batched] = sockaddr_in{};
+  tx_addr_[batched].sin_family = AF_INET;
+  tx_addr_[batched].sin_addr.s_addr = htonl(ep.peer.value());
+  tx_peer_[batched] = ep.peer;
+  if (++batched == kTxBatch) {
+    flush_ipip(batched);
+    batched = 0;
+  }
+}
+
 void UserspaceDriver::flush_ipip(std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) tx_iov_[i].iov_base = tx_buf_.data() + i * kSlot;
+  for (std::size_t i = 0; i < count; ++i) tx_iov_[i].iov_base = tx_buf_.data() + i * stride_;
   std::size_t done = 0;
   while (done < count) {
     int sent =
@@ -298,11 +352,42 @@ void UserspaceDriver::on_raw_readable() {
       }
       auto in = table_.accept_ipip(
           ByteView(static_cast<const std::uint8_t*>(m.msg_hdr.msg_iov->iov_base), m.msg_len));
-      if (in) deliver(*in);
+      if (in) deliver_coalesced(*in);
     }
+    flush_gro();  // the next recvmmsg reuses the buffers the pending views point into
     total += static_cast<std::size_t>(got);
     if (static_cast<std::size_t>(got) < kBatch) return;
   }
+}
+
+void UserspaceDriver::deliver_coalesced(const Inbound& in) {
+  if (!tun_.vnet_header()) {
+    deliver(in);
+    return;
+  }
+  if (!coalescer_.add(in.inner)) {
+    flush_gro();  // keeps the order: what was merged goes first
+    if (!coalescer_.add(in.inner)) {
+      deliver(in);  // not a TCP data segment: as it is
+      return;
+    }
+  }
+  gro_pending_[gro_count_++] = in.packet;
+}
+
+void UserspaceDriver::flush_gro() {
+  if (coalescer_.empty()) return;
+  const TcpCoalescer::Merged m = coalescer_.flush();
+  const bool ok = write_tun(m.packet, m.header);
+  for (std::size_t i = 0; i < gro_count_; ++i) {
+    if (!ok) {
+      (void)table_.drop(DropReason::deliver_failed);
+      continue;
+    }
+    table_.count_delivered(Inbound{gro_pending_[i], ByteView()});
+    if (hook_) hook_(gro_pending_[i]);
+  }
+  gro_count_ = 0;
 }
 
 void UserspaceDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) {
@@ -312,8 +397,7 @@ void UserspaceDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port
 }
 
 void UserspaceDriver::deliver(const Inbound& in) {
-  ssize_t n = ::write(tun_.fd(), in.inner.data(), in.inner.size());
-  if (n != static_cast<ssize_t>(in.inner.size())) {
+  if (!write_tun(in.inner)) {
     (void)table_.drop(DropReason::deliver_failed);
     return;
   }

@@ -7,9 +7,17 @@
 // raw socket (works without the ipip module); UDP tunnel data is handed over by the daemon.
 // Accepted inner packets are written to the TUN device and the kernel routes them on.
 //
-// Per readiness event the TUN is read until EAGAIN (at most kBudget packets, then re-armed
-// for fairness) and the IP-in-IP results go out in one sendmmsg; the raw socket is drained
-// with recvmmsg. All buffers are allocated once at construction.
+// Per readiness event the TUN is read until EAGAIN (at most kBudget reads, then re-armed for
+// fairness) and the IP-in-IP results go out in sendmmsg batches of up to kTxBatch; the raw
+// socket is drained with recvmmsg. All buffers are allocated once at construction.
+//
+// Offloads (gso.hpp, docs/dataplane.md "Performance"): the TUN carries virtio_net_hdr
+// (IFF_VNET_HDR + TUN_F_CSUM | TUN_F_TSO4), so one read brings a whole 64 KiB TCP
+// super-packet; it is cut here into MTU-sized segments with complete checksums (userspace
+// GSO), and each segment then takes the per-packet path (hold, lookup, encapsulation,
+// recording) unchanged. Received IP-in-IP segments of one TCP flow within a recvmmsg batch
+// are merged back into one super-packet (userspace GRO) and written to the TUN in one write;
+// counters and the decapsulated hook still see every inner packet.
 #pragma once
 
 #include <sys/socket.h>
@@ -28,6 +36,7 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
 #pragma GCC diagnostic pop
+#include "common/dataplane/gso.hpp"
 #include "common/dataplane/handover_hold.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/steering.hpp"
@@ -74,9 +83,10 @@ class UserspaceDriver final : public TunnelDriver {
   [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }
   [[nodiscard]] const std::string& tun_name() const { return tun_.name(); }
 
-  static constexpr std::size_t kBatch = 32;
-  static constexpr std::size_t kBudget = 4 * kBatch;
-  static constexpr std::size_t kSlot = 65536;
+  static constexpr std::size_t kBatch = 32;                 // recvmmsg batch
+  static constexpr std::size_t kBudget = 4 * kBatch;        // reads per readiness event
+  static constexpr std::size_t kSlot = 65536;               // one packet of any size
+  static constexpr std::size_t kTxBatch = kMaxGsoSegments;  // sendmmsg batch: a super-packet
 
  private:
   UserspaceDriver(boost::asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun, int raw_fd,
@@ -85,8 +95,16 @@ class UserspaceDriver final : public TunnelDriver {
   void arm_raw();
   void on_tun_readable();
   void on_raw_readable();
+  // The per-packet outbound path for one (already segmented) inner packet: hold, lookup,
+  // encapsulation; IP-in-IP results are queued in tx slot `batched` (flushed when full).
+  void outbound(ByteView inner, std::size_t& batched);
   void flush_ipip(std::size_t count);
   void deliver(const Inbound& in);
+  // Received inner packets through the coalescer; flush_gro() writes what it merged.
+  void deliver_coalesced(const Inbound& in);
+  void flush_gro();
+  // One packet into the kernel, with a virtio_net_hdr when the TUN wants one.
+  bool write_tun(ByteView packet, const VnetHeader& header = {});
   // The inner address the lookup key names (0 when the packet is too short to say).
   [[nodiscard]] Ipv4 key_address(ByteView inner) const;
   // Encapsulates one inner packet for its routed peer and sends it at once (control plane:
@@ -106,13 +124,21 @@ class UserspaceDriver final : public TunnelDriver {
   boost::asio::posix::stream_descriptor tun_sd_;
   boost::asio::posix::stream_descriptor raw_sd_;
   // Preallocated I/O state.
-  std::vector<std::uint8_t> tun_buf_;  // one inner packet read from the TUN
-  std::vector<std::uint8_t> tx_buf_;   // kBatch outer packets
+  std::size_t stride_;                 // one MTU-sized packet + outer header, rounded up
+  std::vector<std::uint8_t> tun_buf_;  // what one TUN read returns (vnet header + packet)
+  std::vector<std::uint8_t> seg_buf_;  // kMaxGsoSegments segments of one super-packet
+  std::array<std::size_t, kMaxGsoSegments> seg_len_{};
+  std::vector<std::uint8_t> tx_buf_;   // kTxBatch outer packets of stride_ bytes
+  std::vector<std::uint8_t> one_buf_;  // send_one's outer packet (any size)
   std::vector<std::uint8_t> rx_buf_;   // kBatch received outer packets
-  std::array<mmsghdr, kBatch> tx_msgs_{};
-  std::array<iovec, kBatch> tx_iov_{};
-  std::array<sockaddr_in, kBatch> tx_addr_{};
-  std::array<Ipv4, kBatch> tx_peer_{};
+  std::vector<std::uint8_t> gro_buf_;  // the super-packet being merged
+  TcpCoalescer coalescer_;
+  std::array<DecapsulatedPacket, kMaxGsoSegments> gro_pending_{};  // counted after the write
+  std::size_t gro_count_ = 0;
+  std::array<mmsghdr, kTxBatch> tx_msgs_{};
+  std::array<iovec, kTxBatch> tx_iov_{};
+  std::array<sockaddr_in, kTxBatch> tx_addr_{};
+  std::array<Ipv4, kTxBatch> tx_peer_{};
   std::array<mmsghdr, kBatch> rx_msgs_{};
   std::array<iovec, kBatch> rx_iov_{};
 };
