@@ -19,7 +19,9 @@
 #                                FROM's namespace; TO != home: the FA at TO is prepared and
 #                                activated at the switchover (--fa TO's API socket, --vm-json);
 #                                TO = home: no FA at home, the FA at FROM is told to depart at
-#                                the switchover (--depart-fa). ARGS go to vmroam-migrate (e.g.
+#                                the switchover (--depart-fa). With agents the HA is told too
+#                                (--ha: the handover hold; VMR_GUEST_NO_HOLD=1 leaves it out).
+#                                ARGS go to vmroam-migrate (e.g.
 #                                --tuning none). Prints the path of the driver's JSON summary
 #                                and sets $VMR_GUEST_JSON to it; returns the driver's exit code.
 #                                Once the guest switched the old QEMU is stopped. Call it
@@ -171,6 +173,9 @@ guest_migrate() {
       args+=(--fa "$VMR_AGENTS_DIR/$to.sock" --vm-json "$vmjson")
       [ "$from" = home ] || true  # the HA revokes the previous FA (RFC 3543)
     fi
+    # The HA holds the VM's packets from the STOP and re-sends what reached the paused source
+    # (VMR_GUEST_NO_HOLD=1: without, to compare).
+    [ "${VMR_GUEST_NO_HOLD:-0}" = 1 ] || args+=(--ha "$VMR_AGENTS_DIR/home.sock")
   else
     args+=(--fa none)
   fi

@@ -34,6 +34,7 @@ HaConfig test_config(const std::string& store_path) {
   auto c = parse_config_text(R"({
     "address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
     "registration": { "max_lifetime_s": 300 },
+    "handover": { "hold_timeout_ms": 100 },
     "foreign_agents": [
       { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": ")" +
                              std::string(kKey1) + R"(" } },
@@ -71,6 +72,12 @@ class HomeAgentTest : public ::testing::Test {
     netlink.links.push_back(dataplane::LinkInfo{3, "br-home", kHomeMac, 1500, true, {}});
     start();
   }
+  // Home-link capture calls the agent made (handover recovery).
+  std::vector<std::string> watch_calls;
+  int drains = 0;
+  [[nodiscard]] bool called(const std::string& call) const {
+    return std::find(driver.calls.begin(), driver.calls.end(), call) != driver.calls.end();
+  }
   void start() {
     auto store = store::Store::open(dir.file("ha.db"));
     ASSERT_TRUE(store) << store.error().to_string();
@@ -84,6 +91,11 @@ class HomeAgentTest : public ::testing::Test {
     seams.clock = &clock;
     seams.random32 = [this] { return next_random++; };
     seams.previous_peer_grace = Duration::zero();
+    seams.watch_home_link = [this](Ipv4 a, bool on) -> Result<void> {
+      watch_calls.push_back(a.to_string() + (on ? " on" : " off"));
+      return ok();
+    };
+    seams.drain_home_link = [this] { ++drains; };
     ha = std::make_unique<HomeAgent>(io, test_config(dir.file("ha.db")), seams, std::move(*store));
     auto started = ha->start();
     ASSERT_TRUE(started) << started.error().to_string();
@@ -447,6 +459,141 @@ TEST_F(HomeAgentTest, ReloadTakesPolicyAndNamesWhatNeedsARestart) {
   EXPECT_EQ(*r, std::vector<std::string>{"home_interface"});
   EXPECT_EQ(ha->config().max_lifetime_s, 60u);
   EXPECT_EQ(ha->config().home_interface, "br-home");
+}
+
+// ---- Handover hold (docs/home-agent.md "Handover hold") ------------------------------------
+
+// A frame the router sent onto the home link towards `dst` (what the capture hands over).
+Bytes frame_to(Ipv4 dst, std::uint8_t tag) {
+  Bytes payload{tag, tag, tag, tag};
+  Bytes ip(20 + payload.size());
+  ip[0] = 0x45;
+  ip[2] = 0;
+  ip[3] = static_cast<std::uint8_t>(ip.size());
+  ip[8] = 64;
+  ip[9] = 17;
+  const std::uint32_t s = 0xc6336401, d = dst.value();  // from 198.51.100.1
+  for (int i = 0; i < 4; ++i) {
+    ip[12 + i] = static_cast<std::uint8_t>(s >> (24 - 8 * i));
+    ip[16 + i] = static_cast<std::uint8_t>(d >> (24 - 8 * i));
+  }
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < 20; i += 2) sum += (ip[i] << 8) | ip[i + 1];
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  ip[10] = static_cast<std::uint8_t>(~sum >> 8);
+  ip[11] = static_cast<std::uint8_t>(~sum);
+  std::copy(payload.begin(), payload.end(), ip.begin() + 20);
+  return wire::build_ethernet_frame(kVmMac, kHomeMac, 0x0800, ip);
+}
+
+TEST_F(HomeAgentTest, HandoverFromHomeRecoversWhatTheHomeLinkSentAfterTheStopAndReleasesToTheNewFa) {
+  add_vm();
+  auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"prepare"})");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  EXPECT_EQ(r.json["state"], "recording");
+  EXPECT_EQ(watch_calls, std::vector<std::string>{"10.1.0.10 on"});
+  EXPECT_TRUE(driver.recording.contains(kHoa));
+  // Three frames towards the VM at t0, t0+30 ms, t0+60 ms; one to another address.
+  const WallTime t0 = clock.wall_now();
+  ha->on_home_link_frame(t0, frame_to(kHoa, 1));
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(30), frame_to(kHoa, 2));
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(30), frame_to(Ipv4(0x0a010063), 9));
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(60), frame_to(kHoa, 3));
+  // The source stopped at t0+45 ms: with the default 20 ms margin, frames from t0+25 ms on.
+  const auto stop_us = std::chrono::duration_cast<std::chrono::microseconds>(
+      (t0 + std::chrono::milliseconds(45)).time_since_epoch());
+  r = call(api::Method::post, "/v1/vms/vm1/handover",
+           R"({"phase":"stopped","stopped_at_us":)" + std::to_string(stop_us.count()) + "}");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  EXPECT_EQ(r.json["state"], "holding");
+  EXPECT_EQ(r.json["recovered"], 2) << "frames 2 and 3; not 1 (before the margin), not the other address";
+  EXPECT_EQ(drains, 1) << "the capture is drained before the stop is judged";
+  EXPECT_TRUE(ha->holding(kHoa));
+  EXPECT_EQ(driver.held.at(kHoa), 2u);
+  EXPECT_EQ(watch_calls.back(), "10.1.0.10 off");
+  // The FA's registration arrives: the reply goes first, then the held packets to the FA.
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(last_reply().code, 0);
+  EXPECT_FALSE(ha->holding(kHoa));
+  EXPECT_TRUE(called("release 10.1.0.10 to 192.0.2.2"));
+  EXPECT_FALSE(driver.recording.contains(kHoa));
+}
+
+TEST_F(HomeAgentTest, HandoverHomeReleasesToTheKernelAtTheDeregistration) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"prepare"})").status, 200);
+  auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  EXPECT_EQ(r.json["state"], "holding");
+  ha->on_datagram(request_from(kFa1, 0, 2), kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(last_reply().code, 0);
+  EXPECT_TRUE(called("release 10.1.0.10 to kernel")) << "unrouted first: the kernel delivers at home";
+}
+
+TEST_F(HomeAgentTest, HandoverStopAfterTheNewBindingReleasesAtOnce) {
+  add_vm();
+  ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"prepare"})").status, 200);
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  EXPECT_EQ(r.json["state"], "released") << "the binding moved before the stop was reported";
+  EXPECT_FALSE(ha->holding(kHoa));
+  EXPECT_TRUE(called("release 10.1.0.10 to 192.0.2.2"));
+}
+
+TEST_F(HomeAgentTest, HandoverCancelAndTimeoutGiveThePacketsBack) {
+  add_vm();
+  ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})").status, 200);
+  auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"cancel"})");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  EXPECT_EQ(r.json["state"], "idle");
+  EXPECT_TRUE(called("release 10.1.0.10 to kernel"));
+  EXPECT_FALSE(ha->holding(kHoa));
+  // A hold nobody ends is released after handover.hold_timeout_ms (100 ms here; a real timer).
+  driver.calls.clear();
+  ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})").status, 200);
+  EXPECT_TRUE(ha->holding(kHoa));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ha->holding(kHoa) && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(ha->holding(kHoa)) << "released by the hold timeout";
+  EXPECT_TRUE(called("release 10.1.0.10 to kernel"));
+}
+
+TEST_F(HomeAgentTest, HandoverRejectsBadInputAndChangesNothing) {
+  add_vm();
+  struct Case {
+    std::string description, path, body;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"unknown phase", "/v1/vms/vm1/handover", R"({"phase":"later"})", 400},
+      {"no phase", "/v1/vms/vm1/handover", R"({})", 400},
+      {"stop time in milliseconds", "/v1/vms/vm1/handover",
+       R"({"phase":"stopped","stopped_at_us":1700000000000})", 400},
+      {"stop time with prepare", "/v1/vms/vm1/handover",
+       R"({"phase":"prepare","stopped_at_us":1700000000000000})", 400},
+      {"unknown field", "/v1/vms/vm1/handover", R"({"phase":"prepare","extra":1})", 400},
+      {"not JSON", "/v1/vms/vm1/handover", "phase=prepare", 400},
+      {"unknown VM", "/v1/vms/nope/handover", R"({"phase":"prepare"})", 404},
+  };
+  for (const auto& c : cases) {
+    auto r = call(api::Method::post, c.path, c.body);
+    EXPECT_EQ(r.status, c.status) << c.description << ": " << r.body_text();
+  }
+  EXPECT_FALSE(ha->holding(kHoa));
+  EXPECT_TRUE(driver.recording.empty());
+  EXPECT_TRUE(watch_calls.empty());
+  // The data plane fails: an error, nothing held.
+  driver.fail_next = "hold";
+  auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
+  EXPECT_EQ(r.status, 500) << r.body_text();
+  EXPECT_FALSE(ha->holding(kHoa));
 }
 
 }  // namespace
