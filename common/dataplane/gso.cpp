@@ -211,6 +211,13 @@ bool TcpCoalescer::add(ByteView p) {
   return true;
 }
 
+bool TcpCoalescer::same_flow(ByteView p) const {
+  if (segments_ == 0) return false;
+  const TcpView v = view_tcp(p);
+  return v.ok && std::memcmp(buf_.data() + 12, p.data() + 12, 8) == 0 &&
+         std::memcmp(buf_.data() + ip_len_, p.data() + v.ip_len, 4) == 0;
+}
+
 TcpCoalescer::Merged TcpCoalescer::flush() {
   Merged m;
   m.packet = ByteView(buf_.data(), size_);

@@ -79,6 +79,9 @@ class TcpCoalescer {
   // True when `packet` was copied in (started or extended the pending super-packet).
   bool add(ByteView packet);
   [[nodiscard]] bool empty() const { return segments_ == 0; }
+  // True when a packet is pending and `packet` is IPv4/TCP of the same flow (addresses and
+  // ports): what it must not overtake.
+  [[nodiscard]] bool same_flow(ByteView packet) const;
   [[nodiscard]] std::size_t segments() const { return segments_; }
 
   struct Merged {

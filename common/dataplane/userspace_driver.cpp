@@ -82,9 +82,8 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
       seg_buf_(kMaxGsoSegments * stride_),
       tx_buf_(kTxBatch * stride_),
       one_buf_(kSlot),
-      rx_buf_(kBatch * kSlot),
-      gro_buf_(kSlot),
-      coalescer_(gro_buf_) {
+      rx_buf_(kBatch * kSlot) {
+  for (auto& f : gro_) f = std::make_unique<GroFlow>();
   // The TunDevice keeps owning its fd; the descriptor only waits on it (released in the dtor).
   tun_sd_.assign(tun_.fd());
   for (std::size_t i = 0; i < kBatch; ++i) {
@@ -354,7 +353,7 @@ void UserspaceDriver::on_raw_readable() {
           ByteView(static_cast<const std::uint8_t*>(m.msg_hdr.msg_iov->iov_base), m.msg_len));
       if (in) deliver_coalesced(*in);
     }
-    flush_gro();  // the next recvmmsg reuses the buffers the pending views point into
+    flush_gro();  // what this batch merged goes now, not after the next wait
     total += static_cast<std::size_t>(got);
     if (static_cast<std::size_t>(got) < kBatch) return;
   }
@@ -365,35 +364,77 @@ void UserspaceDriver::deliver_coalesced(const Inbound& in) {
     deliver(in);
     return;
   }
-  if (!coalescer_.add(in.inner)) {
-    flush_gro();  // keeps the order: what was merged goes first
-    if (!coalescer_.add(in.inner)) {
-      deliver(in);  // not a TCP data segment: as it is
+  GroFlow* f = nullptr;
+  for (auto& g : gro_)
+    if (g->coalescer.same_flow(in.inner)) {
+      f = g.get();
+      break;
+    }
+  if (f) {
+    if (f->coalescer.add(in.inner)) {
+      f->pending[f->count++] = in.packet;
       return;
     }
+    flush_gro(*f);  // the flow's merged segments go first: no reordering within a flow
+  } else {
+    for (auto& g : gro_)
+      if (g->coalescer.empty()) {
+        f = g.get();
+        break;
+      }
+    if (!f) {
+      f = gro_[gro_next_++ % kGroFlows].get();
+      flush_gro(*f);
+    }
   }
-  gro_pending_[gro_count_++] = in.packet;
+  if (f->coalescer.add(in.inner)) {
+    f->pending[f->count++] = in.packet;
+    return;
+  }
+  deliver(in);  // not a TCP data segment: as it is
+}
+
+bool UserspaceDriver::gro_pending() const {
+  for (const auto& g : gro_)
+    if (!g->coalescer.empty()) return true;
+  return false;
 }
 
 void UserspaceDriver::flush_gro() {
-  if (coalescer_.empty()) return;
-  const TcpCoalescer::Merged m = coalescer_.flush();
+  for (auto& g : gro_) flush_gro(*g);
+}
+
+void UserspaceDriver::flush_gro(GroFlow& flow) {
+  if (flow.coalescer.empty()) return;
+  const TcpCoalescer::Merged m = flow.coalescer.flush();
   const bool ok = write_tun(m.packet, m.header);
-  for (std::size_t i = 0; i < gro_count_; ++i) {
+  for (std::size_t i = 0; i < flow.count; ++i) {
     if (!ok) {
       (void)table_.drop(DropReason::deliver_failed);
       continue;
     }
-    table_.count_delivered(Inbound{gro_pending_[i], ByteView()});
-    if (hook_) hook_(gro_pending_[i]);
+    table_.count_delivered(Inbound{flow.pending[i], ByteView()});
+    if (hook_) hook_(flow.pending[i]);
   }
-  gro_count_ = 0;
+  flow.count = 0;
 }
 
 void UserspaceDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) {
   (void)src_port;
   auto in = table_.accept_udp(src, payload);
-  if (in) deliver(*in);
+  if (!in) return;
+  deliver_coalesced(*in);
+  // The daemon hands datagrams over one at a time from its own receive loop: merge what it
+  // drains in one go, write it once that loop yields. The coalescer holds copies, so the
+  // daemon's buffer may be reused meanwhile; `alive_` guards against a driver gone by then.
+  if (!flush_posted_ && gro_pending()) {
+    flush_posted_ = true;
+    asio::post(tun_sd_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
+      if (alive.expired()) return;
+      flush_posted_ = false;
+      flush_gro();
+    });
+  }
 }
 
 void UserspaceDriver::deliver(const Inbound& in) {

@@ -17,7 +17,9 @@
 // GSO), and each segment then takes the per-packet path (hold, lookup, encapsulation,
 // recording) unchanged. Received IP-in-IP segments of one TCP flow within a recvmmsg batch
 // are merged back into one super-packet (userspace GRO) and written to the TUN in one write;
-// counters and the decapsulated hook still see every inner packet.
+// counters and the decapsulated hook still see every inner packet. RFC 3519 UDP payloads
+// arrive one call at a time from the daemon; they are merged the same way and written when
+// the daemon's receive loop yields (a handler posted on the loop).
 #pragma once
 
 #include <sys/socket.h>
@@ -89,6 +91,7 @@ class UserspaceDriver final : public TunnelDriver {
   static constexpr std::size_t kTxBatch = kMaxGsoSegments;  // sendmmsg batch: a super-packet
 
  private:
+  struct GroFlow;
   UserspaceDriver(boost::asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun, int raw_fd,
                   int ifindex);
   void arm_tun();
@@ -103,6 +106,8 @@ class UserspaceDriver final : public TunnelDriver {
   // Received inner packets through the coalescer; flush_gro() writes what it merged.
   void deliver_coalesced(const Inbound& in);
   void flush_gro();
+  void flush_gro(GroFlow& flow);
+  [[nodiscard]] bool gro_pending() const;
   // One packet into the kernel, with a virtio_net_hdr when the TUN wants one.
   bool write_tun(ByteView packet, const VnetHeader& header = {});
   // The inner address the lookup key names (0 when the packet is too short to say).
@@ -131,10 +136,19 @@ class UserspaceDriver final : public TunnelDriver {
   std::vector<std::uint8_t> tx_buf_;   // kTxBatch outer packets of stride_ bytes
   std::vector<std::uint8_t> one_buf_;  // send_one's outer packet (any size)
   std::vector<std::uint8_t> rx_buf_;   // kBatch received outer packets
-  std::vector<std::uint8_t> gro_buf_;  // the super-packet being merged
-  TcpCoalescer coalescer_;
-  std::array<DecapsulatedPacket, kMaxGsoSegments> gro_pending_{};  // counted after the write
-  std::size_t gro_count_ = 0;
+  // One super-packet being merged per TCP flow, for a few flows at once (iperf3 -P 4, or a
+  // VM's several connections, interleave within one batch).
+  struct GroFlow {
+    std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(kSlot);
+    TcpCoalescer coalescer{buf};
+    std::array<DecapsulatedPacket, kMaxGsoSegments> pending{};  // counted after the write
+    std::size_t count = 0;
+  };
+  static constexpr std::size_t kGroFlows = 4;
+  std::array<std::unique_ptr<GroFlow>, kGroFlows> gro_;
+  std::size_t gro_next_ = 0;                               // the flow slot to evict when all are busy
+  bool flush_posted_ = false;                              // a flush_gro() is queued on the loop
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the driver
   std::array<mmsghdr, kTxBatch> tx_msgs_{};
   std::array<iovec, kTxBatch> tx_iov_{};
   std::array<sockaddr_in, kTxBatch> tx_addr_{};

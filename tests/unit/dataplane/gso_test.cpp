@@ -382,6 +382,21 @@ TEST(TcpCoalescer, ShortSegmentEndsTheRun) {
   EXPECT_EQ(co.segments(), 2U);
 }
 
+TEST(TcpCoalescer, SameFlowNamesThePendingFlowOnly) {
+  std::vector<std::uint8_t> buf(65535);
+  TcpCoalescer co(buf);
+  TcpSpec s;
+  EXPECT_FALSE(co.same_flow(tcp_packet(s)));  // nothing pending
+  ASSERT_TRUE(co.add(tcp_packet(s)));
+  TcpSpec fin = s;
+  fin.flags = kAck | kFin;
+  EXPECT_TRUE(co.same_flow(tcp_packet(fin)));  // would not merge, but must not overtake
+  TcpSpec other = s;
+  other.sport = 40001;
+  EXPECT_FALSE(co.same_flow(tcp_packet(other)));
+  EXPECT_FALSE(co.same_flow(wire::build_udp_datagram(kSrc, 40000, kDst, 5201, Bytes(10, 0))));
+}
+
 TEST(TcpCoalescer, NonTcpNeverStarts) {
   std::vector<std::uint8_t> buf(65535);
   TcpCoalescer co(buf);
