@@ -28,7 +28,10 @@
 #             measurement window)
 #
 # The probe runs from before the migration starts until --window seconds (3) after the driver
-# returns. Row per mode (its fields are null when the mode failed in this run; "error" says why):
+# returns. A move in which the guest's virtio-net broke (testbed.sh mb_guest_broken: a QEMU/
+# guest failure, not the network's) keeps its migration figures but not its reachability ones
+# (null, "guest_broken": true). Row per mode (its fields are null when the mode failed in this
+# run; "error" says why):
 #   pings_lost              echo requests without a reply (in the whole measurement)
 #   longest_silence_ms      longest time between two replies at the correspondent (the end
 #                           of the measurement counts as a reply: mode none is silent until then)
@@ -171,7 +174,15 @@ one_mode() {
   mb_probe_stop
   report=$(mb_probe_report "$VMR_GUEST_DIR/$probe.json") || { err="probe report"; return 1; }
   mb_log "$mode: probe $report"
-  row=$(jq -c --arg mode "$mode" --argjson p "$report" --argjson hms "$hms" --argjson rc "$rc" '
+  local broken=
+  if broken=$(mb_guest_broken 1); then
+    err="the guest broke in the move (QEMU/guest, not the network): $broken"
+    mb_log "$mode: $err; its reachability figures are dropped, its pause kept"
+    report=$(jq -c '.pings_lost = null | .longest_silence_ms = null | .max_rtt_ms = null' <<<"$report")
+  else
+    broken=
+  fi
+  row=$(jq -c --arg mode "$mode" --argjson p "$report" --argjson hms "$hms" --argjson rc "$rc" --arg broken "$broken" '
     def num: if type == "number" then . else null end;
     {mode: $mode, pings_lost: $p.pings_lost, longest_silence_ms: $p.longest_silence_ms,
      real_pause_ms: (.real_pause_ms | num),
@@ -181,7 +192,8 @@ one_mode() {
      bytes_transferred: (.bytes_transferred | num),
      handover_ms: (if $mode == "reactive" then $hms else (.handover_ms | num) end),
      pings_sent: $p.pings_sent, max_rtt_ms: $p.max_rtt_ms, tcp_survived: $p.tcp_survived,
-     outcome: .outcome, driver_exit: $rc, registration: .registration}' "$summary")
+     outcome: .outcome, driver_exit: $rc, registration: .registration}
+    + (if $broken != "" then {guest_broken: true, error: "the guest broke in the move: \($broken)"} else {} end)' "$summary")
 }
 
 rows=()
