@@ -109,6 +109,7 @@ Json Summary::to_json() const {
               {"activate_to_outcome_ms", opt(activate_to_outcome_ms)},
               {"registration", registration},
               {"depart", depart},
+              {"depart_ms", opt(depart_ms)},
               {"handover_mode", handover_mode},
               {"activate_before_stop_ms", opt(activate_before_stop_ms)},
               {"reply_code", reply_code},
@@ -432,11 +433,12 @@ void Switchover::on_pre_switchover() {
   }
   if (previous_fa_) {
     depart_pending_ = true;
-    previous_fa_->depart(opt_.visitor_id, [this, alive = alive_](Result<Json> r) {
+    previous_fa_->depart(opt_.visitor_id, [this, alive = alive_, seen](Result<Json> r) {
       if (!*alive) return;
       depart_pending_ = false;
       if (r) {
         sum_.depart = "departed";
+        sum_.depart_ms = ms_between(seen, clock_.now());
         note("previous-fa", "departed");
       } else {
         sum_.depart = "failed: " + r.error().to_string();

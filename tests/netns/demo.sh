@@ -2,7 +2,7 @@
 # The vmroam demo (`./dev demo`): a VM keeps its home address 10.1.0.10 while it moves
 # home -> foreign -> foreign2 -> home, and a correspondent on the internet never loses it.
 #
-#   demo.sh [--out DIR] [--keep] [--vm namespace|qemu] [--no-agents] [--delay MS] [--rate MBIT]
+#   demo.sh [--out DIR] [--keep] [--vm auto|qemu|namespace] [--no-agents] [--delay MS] [--rate MBIT]
 #           [--dwell S] [--interval-ms MS] [--fixed-keys] [--encapsulation ipip|udp]
 #           [--fixture DIR]
 #
@@ -13,19 +13,26 @@
 # home router's WAN side is captured. At the end: a summary table, DIR/demo-result.json,
 # DIR/timeline.svg (RTT over time, moves marked), the capture checked with tshark.
 #
-# Each move is the coupled sequence vmroam-migrate drives (docs/architecture.md, life of a move):
-# prepare at the destination FA -> activate (the registration; packets for the VM are now
-# tunnelled to the FA, which buffers them) -> the VM's link moves and the VM announces itself
-# (RARP + gratuitous ARP, as a migrated QEMU guest does) -> resumed (the FA flushes its buffer).
-# Back home: depart at the FA (the HA drops the binding) -> the link moves home -> announce.
+# With the QEMU guest (tests/vm/guest.sh) each move is a real live migration by vmroam-migrate
+# coupled to the agents (docs/migration.md): the destination QEMU waits at the next site, the
+# migration stream crosses the WAN, at the switchover the FA activates and the HA holds the VM's
+# packets (and recovers what reached the paused source), coming home the FA departs.
+# With the namespace VM each move is the same sequence by hand (docs/architecture.md, life of
+# a move): prepare at the destination FA -> activate (the registration; packets for the VM are
+# now tunnelled to the FA, which buffers them) -> the VM's link moves and the VM announces
+# itself (RARP + gratuitous ARP, as a migrated QEMU guest does) -> resumed (the FA flushes its
+# buffer). Back home: the HA is told the VM is moving (prepare), the link moves home (the
+# "stop"), the HA holds the VM's packets and recovers those tunnelled since the stop
+# (stopped), the FA departs (the HA drops the binding and releases them onto the home link).
 #
 # --fixture DIR (implies --fixed-keys): also write DIR/demo-registration.pcap (every UDP 434
 #   message of the run: the three registrations and replies, the revocation and its ack, the
 #   deregistration) and DIR/demo-registration.ok (`vmroam-pcap decode` with the fixed keys).
 # --no-agents: the same moves with no agent running (the baseline: reachability is lost).
-# --vm: the VM is an abstraction (vm_* functions below). `namespace` (the default, and for now
-#   the only one): a network namespace whose veth moves between site bridges; VM pause is null.
-#   `qemu` plugs in the real guest of tests/vm/ once the migration driver is integrated.
+# --vm: the VM is an abstraction (vm_* functions below). `qemu`: the real guest of tests/vm/
+#   (KVM if it works, else TCG; VM pause = QEMU's STOP -> RESUME). `namespace`: a network
+#   namespace whose veth moves between site bridges (VM pause null). `auto` (the default): qemu,
+#   or the namespace VM when no QEMU guest can run here, saying why.
 # Exit status: 0 when the VM was reachable at the end and the TCP stream survived (with
 # agents), 1 otherwise, 2 bad usage, 77 missing kernel feature.
 set -uo pipefail
@@ -36,7 +43,7 @@ source "$top/tests/netns/lib/topology.sh"
 source "$top/tests/netns/lib/agents.sh"
 
 out=$top/demo-out
-keep=0 vm_kind=namespace agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip fixture=
+keep=0 vm_kind=auto agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip fixture=
 usage() { sed -n '5,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -74,8 +81,8 @@ dwell() {
   local until=$(($(date +%s%N) / 1000 + $(awk -v s="$1" 'BEGIN{printf "%d", s*1000000}'))) st con
   while (($(date +%s%N) / 1000 < until)); do
     st=$(cat "$run/probe.status" 2>/dev/null)
-    con=$(tail -n 1 "$out/vm-console.log" 2>/dev/null)
-    [ -t 2 ] && printf '\r\033[K    %s | VM@%s: %s' "$st" "$(vm_site)" "$con" >&2
+    con=$(vm_console)
+    [ -t 2 ] && printf '\r\033[K    %s | VM@%s: %s' "$st" "$(demo_vm_site)" "$con" >&2
     sleep 0.25
   done
   [ -t 2 ] && printf '\r\033[K' >&2
@@ -83,27 +90,78 @@ dwell() {
 }
 
 # ---- the VM abstraction ----------------------------------------------------------------
-# vm_setup, vm_start_workload, vm_migrate FROM TO (prints nothing; records `pause` marks when
-# the VM was really paused), vm_stop_workload. Only the namespace VM exists today.
+# vm_setup, vm_start_workload, vm_console (its last console line), vm_migrate FROM TO (records
+# a `link` mark when the VM runs at TO, and `pause`/`handover` marks when it knows them),
+# vm_save_console. Chosen after the topology is up (vm_choose): the QEMU guest needs it.
 case "$vm_kind" in
-  namespace) ;;
-  qemu)
-    echo "demo: --vm qemu is not wired yet: the QEMU guest (tests/vm/) joins the demo when the" \
-      "migration driver is integrated; use --vm namespace" >&2
-    exit 2 ;;
-  *) echo "demo: --vm must be namespace or qemu" >&2; exit 2 ;;
+  auto | qemu | namespace) ;;
+  *) echo "demo: --vm must be auto, qemu or namespace" >&2; exit 2 ;;
 esac
+vm_port=7007        # the workload's TCP echo port
+vm_accelerator=     # qemu: kvm or tcg
 
-vm_setup() { :; }  # topo_up built it: eth0 10.1.0.10 at home
+vm_choose() {
+  [ "$vm_kind" != namespace ] || return 0
+  # shellcheck source=../vm/guest.sh
+  source "$top/tests/vm/guest.sh"
+  VMR_GUEST_DIR=$run/guest
+  local rc=0
+  guest_setup 2>"$run/guest-setup.err" || rc=$?
+  if [ "$rc" = 0 ]; then
+    vm_kind=qemu vm_port=7 vm_accelerator=$VMR_GUEST_ACCEL
+    return 0
+  fi
+  [ "$vm_kind" = qemu ] && die "--vm qemu: the QEMU guest cannot run here: $(tail -n 2 "$run/guest-setup.err")"
+  phase "the QEMU guest cannot run here ($(tail -n 1 "$run/guest-setup.err")): falling back to the namespace VM"
+  vm_kind=namespace
+}
+
+vm_setup() {
+  [ "$vm_kind" = qemu ] || return 0  # topo_up built it: eth0 10.1.0.10 at home
+  phase "booting the QEMU guest at home ($vm_accelerator; kernel and busybox from Debian, cached)"
+  guest_start_source home || die "the QEMU guest did not boot: $(tail -n 3 "$run/guest-setup.err" 2>/dev/null)"
+}
 vm_start_workload() {
   # The guest's services: a TCP echo server and the founding demo's clock on the console.
+  if [ "$vm_kind" = qemu ]; then
+    # The guest's init runs both (echo on port 7, "vmroam-guest tick EPOCH DATE" every second).
+    wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR >/dev/null" 30
+    return
+  fi
   ns_exec vm "$probe" serve --port 7007 >"$run/echo.log" 2>&1 &
   ns_exec vm bash -c 'while :; do date "+%F %T %Z  (vm 10.1.0.10)"; sleep 1; done' >"$out/vm-console.log" 2>&1 &
   wait_for "ns_exec vm ss -Hltn 'sport = :7007' | grep -q LISTEN" 5
 }
+vm_console() {
+  if [ "$vm_kind" = qemu ]; then
+    grep 'vmroam-guest tick' "$VMR_GUEST_DIR/$(guest_qemu_name).serial" 2>/dev/null | tail -n 1
+  else
+    tail -n 1 "$out/vm-console.log" 2>/dev/null
+  fi
+}
+demo_vm_site() {
+  if [ "$vm_kind" = qemu ]; then guest_site; else vm_site; fi
+}
+vm_save_console() {
+  [ "$vm_kind" = qemu ] || return 0
+  guest_serial >"$out/vm-console.log"
+}
 vm_migrate() {
   local from=$1 to=$2
-  [ "$(vm_site)" = "$from" ] || { echo "demo: the VM is not on $from" >&2; return 1; }
+  [ "$(demo_vm_site)" = "$from" ] || { echo "demo: the VM is not on $from" >&2; return 1; }
+  if [ "$vm_kind" = qemu ]; then
+    guest_start_dest "$to" || return 1
+    guest_migrate "$from" "$to" >/dev/null
+    local rc=$? j=$VMR_GUEST_JSON v
+    mark link
+    v=$(jq -r '.real_pause_ms // empty' "$j" 2>/dev/null)
+    [ -n "$v" ] && mark pause "ms=$v"
+    # The FA's activate → HA reply; coming home, the switchover → the FA's deregistration sent.
+    v=$(jq -r '.handover_ms // .depart_ms // empty' "$j" 2>/dev/null)
+    [ -n "$v" ] && mark handover "ms=$v"
+    phase "move $from -> $to: $(jq -c '{outcome, real_pause_ms, qemu_downtime_ms, handover_ms, registration, ha_hold, recovered_packets}' "$j" 2>/dev/null)"
+    return $rc
+  fi
   # vm_move's effect in two ip calls instead of its seven: every millisecond here is time the
   # FA holds the VM's packets in its buffer (the namespace VM's "pause").
   ip -n "$(topo_ns "$from")" link set "$VMR_VM_PORT" netns "$(topo_ns "$to")" || return 1
@@ -120,23 +178,38 @@ vm_migrate() {
 # ---- moves ------------------------------------------------------------------------------
 # move_with_agents FROM TO
 move_with_agents() {
-  local from=$1 to=$2 t_act t_done v hms
+  local from=$1 to=$2 t_act t_done t_stop v hms=
   mark move "from=$from" "to=$to"
+  if [ "$vm_kind" = qemu ]; then
+    if [ "$to" = home ]; then
+      phase "move $from -> home: live migration; at the switchover the $from FA departs (deregistration) and the HA holds the VM's packets"
+    else
+      phase "move $from -> $to: live migration coupled to the $to FA (prepare, activate at the switchover) and the HA's hold"
+    fi
+    vm_migrate "$from" "$to" || die "vmroam-migrate $from -> $to"
+    phase "move $from -> $to: done; binding: $(ha_binding | jq -c '{care_of_address} // empty' 2>/dev/null || echo none)"
+    return
+  fi
   if [ "$to" = home ]; then
-    phase "move $from -> home: depart at the $from FA (deregistration), then the link moves home"
+    phase "move $from -> home: the HA records what it sends the VM; the link moves home; the HA holds and recovers; the $from FA departs"
+    agent_api home POST "/v1/vms/$VMR_VM_ID/handover" '{"phase":"prepare"}' >/dev/null || die "handover prepare at the HA"
+    # The link leaving the FA's bridge is this VM's "STOP": what the HA tunnels to the FA from
+    # then on is recovered and delivered at home instead.
+    t_stop=$EPOCHREALTIME
+    vm_migrate "$from" home || die "vm link move"
+    agent_api home POST "/v1/vms/$VMR_VM_ID/handover" \
+      "{\"phase\":\"stopped\",\"stopped_at_us\":${t_stop//[.,]/}}" >"$run/hold.json" || die "handover stopped at the HA"
     t_act=$EPOCHREALTIME
     fa_depart "$from" >/dev/null || die "depart at $from"
-    # Poll without pause: every millisecond between the HA dropping the binding and the link
-    # arriving home is a millisecond in which packets for the VM meet an empty home port.
     local limit=$((${EPOCHREALTIME//[.,]/} + 5000000))
     while ha_binding >/dev/null; do
       ((${EPOCHREALTIME//[.,]/} < limit)) || die "the HA kept the binding after depart"
     done
     t_done=$EPOCHREALTIME
-    vm_migrate "$from" home || die "vm link move"
     # depart removes the visitor at once (the FA answers 404 for it afterwards).
     if fa_visitor "$from" >/dev/null 2>&1; then phase "warning: the $from FA still lists the visitor"; fi
     hms=$(awk -v a="$t_act" -v b="$t_done" 'BEGIN{printf "%.1f", (b-a)*1000}')
+    phase "move $from -> home: the HA recovered $(jq -r .recovered "$run/hold.json") packets sent after the link left"
   else
     phase "move $from -> $to: prepare at the $to FA"
     fa_prepare "$to" >/dev/null || die "prepare at $to"
@@ -177,7 +250,7 @@ mkdir -p "$out" || exit 1
 rm -f "$out"/demo-result.json "$out"/timeline.svg "$out"/rtt.dat "$out"/marks "$out"/samples.json
 marks=$out/marks
 : >"$marks"
-phase "vmroam demo: VM '$vm_kind' (the namespace VM; the QEMU guest plugs in with the migration driver)," \
+phase "vmroam demo: VM '$vm_kind' (auto: the QEMU guest if it can run here, else the namespace VM)," \
   "agents $([ $agents = 1 ] && echo on || echo OFF), WAN ${delay} ms each way, ${rate} Mbit/s, out $out"
 
 topo_args=(--delay "$delay" --rate "$rate")
@@ -191,6 +264,7 @@ fi
 run=$VMR_RUN_DIR
 cleanup() {
   [ -n "${probe_pid:-}" ] && kill -TERM "$probe_pid" 2>/dev/null
+  if [ "$vm_kind" = qemu ] && [ "$keep" = 0 ]; then vm_save_console; guest_stop; fi
   [ -n "${tcpdump_pid:-}" ] && kill -TERM "$tcpdump_pid" 2>/dev/null
   if [ "$agents" = 1 ]; then
     # The agents' counters (drops by reason, buffer, handover histogram) for the post-mortem.
@@ -234,9 +308,10 @@ ip netns exec "$VMR_NS_HOME" tcpdump -i "$VMR_WAN_IF" -U -s 256 -w "$out/wan-hom
 tcpdump_pid=$!
 wait_for "grep -q 'listening on' '$run/tcpdump.log'" 5 || die "tcpdump did not start: $(cat "$run/tcpdump.log")"
 
+vm_choose
 vm_setup
 vm_start_workload || die "the VM's echo server did not start"
-ip netns exec "$VMR_NS_CN" "$probe" run --target "$VMR_VM_ADDR" --port 7007 --interval-ms "$interval" \
+ip netns exec "$VMR_NS_CN" "$probe" run --target "$VMR_VM_ADDR" --port "$vm_port" --interval-ms "$interval" \
   --out "$out/samples.json" --status "$run/probe.status" 2>"$run/probe.err" &
 probe_pid=$!
 wait_for "[ -s '$run/probe.status' ] || ! kill -0 $probe_pid" 5
@@ -259,7 +334,9 @@ wait "$tcpdump_pid" 2>/dev/null
 tcpdump_pid=
 
 echo >&2
+vm_save_console
 analyse_args=(--samples "$out/samples.json" --marks "$marks" --out "$out" --vm "$vm_kind")
+[ -z "$vm_accelerator" ] || analyse_args+=(--accelerator "$vm_accelerator")
 [ "$agents" = 1 ] || analyse_args+=(--title "WITHOUT agents: RTT from the correspondent to the VM")
 "$probe" analyse "${analyse_args[@]}"
 status=$?

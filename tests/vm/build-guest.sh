@@ -12,7 +12,7 @@
 #   vmroam.gw=10.1.0.1       default route (default 10.1.0.1)
 #   vmroam.fill=N            fill a tmpfs with N MiB of /dev/urandom (default 0) so a
 #                            migration has real work to do
-# and then runs a TCP echo on port 7 and prints "vmroam-guest tick <date>" every second on
+# and then runs a TCP echo on port 7 and prints "vmroam-guest tick <epoch> <date>" every second on
 # ttyS0 (the serial log shows the guest is alive and when it paused).
 #
 # Usage: build-guest.sh [CACHE_DIR]   prints the cache dir on stdout when done.
@@ -95,7 +95,7 @@ if [ "$fill" -gt 0 ]; then
 fi
 echo "vmroam-guest up ip=$ip gw=$gw fill=${fill}MiB"
 (while true; do nc -l -p 7 -e cat; done) &
-while true; do echo "vmroam-guest tick $(date +%s)"; sleep 1; done
+while true; do echo "vmroam-guest tick $(date +%s) $(date "+%F %T %Z")"; sleep 1; done
 EOF
   chmod 755 "$root/init"
   log "packing initrd"

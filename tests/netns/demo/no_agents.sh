@@ -9,7 +9,7 @@ out=$(mktemp -d /tmp/vmr-demo-test.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*"; [ -f "$out/demo-result.json" ] && cat "$out/demo-result.json"; exit 1; }
 
-"$here/../demo.sh" --no-agents --out "$out" --dwell "${DEMO_DWELL:-4}" "$@"
+"$here/../demo.sh" --vm namespace --no-agents --out "$out" --dwell "${DEMO_DWELL:-4}" "$@"
 rc=$?
 [ "$rc" = 77 ] && exit 77
 r=$out/demo-result.json
