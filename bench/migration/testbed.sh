@@ -161,8 +161,8 @@ PY
 
 # Under TCG here the guest's virtio-net sometimes breaks in the move ("virtio_net virtio0:
 # output.0:id N is not a head!" on the destination's console, and the guest stops ticking):
-# seen in about 1 of 4 migrations of the 350 MiB guest under the 10 ms probe, none in the small
-# guest. That is QEMU/the guest, not the network, so the benchmarks report such a move as
+# seen in 3 of 13 migrations of the 350 MiB guest under the 10 ms probe, none of the small
+# guest's. That is QEMU/the guest, not the network, so the benchmarks report such a move as
 # broken (its reachability figures would only measure the dead NIC) and keep its pause.
 mb_guest_broken() {
   local f=$VMR_GUEST_DIR/$(guest_qemu_name).serial bad
