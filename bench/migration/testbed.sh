@@ -55,12 +55,15 @@ mb_setup() {
   done
   [ -c /dev/net/tun ] || { mb_log "skipped: no /dev/net/tun (TUN/TAP)"; exit 77; }
   # qemu.sh reads $VM_MEM at each vm_start: both QEMUs of a migration get the same machine.
+  # shellcheck disable=SC2034 # read by qemu.sh
   VM_MEM=$mem
+  # shellcheck disable=SC2034 # read by guest.sh
   VMR_GUEST_APPEND="vmroam.fill=$fill"
   topo_up --delay 4 --rate 100 >&2
   rc=$?
   [ $rc = 77 ] && { mb_log "skipped: missing kernel feature (see above)"; exit 77; }
   [ $rc = 0 ] || { mb_log "the testbed did not come up"; exit 1; }
+  # shellcheck disable=SC2034 # for the benchmark scripts
   run=$VMR_RUN_DIR
   trap mb_cleanup EXIT
   trap 'exit 130' INT
@@ -105,6 +108,7 @@ mb_migrate_plain() {
     --dest "$VMR_GUEST_DIR/$VMR_GUEST_NEXT.qmp" --uri "tcp:$wan:$VMR_GUEST_PORT" --json "$out" --quiet \
     --fa none "$@" >"$out.log" 2>&1
   rc=$?
+  # shellcheck disable=SC2034 # guest.sh's contract: the driver's summary of the last move
   VMR_GUEST_JSON=$out
   if [ -f "$out" ] && jq -e '.switched' "$out" >/dev/null 2>&1; then
     vm_stop "$VMR_GUEST_DIR" "$VMR_GUEST_CUR"
@@ -165,7 +169,8 @@ PY
 # guest's. That is QEMU/the guest, not the network, so the benchmarks report such a move as
 # broken (its reachability figures would only measure the dead NIC) and keep its pause.
 mb_guest_broken() {
-  local f=$VMR_GUEST_DIR/$(guest_qemu_name).serial bad
+  local f bad
+  f=$VMR_GUEST_DIR/$(guest_qemu_name).serial
   wait_for "grep -q 'vmroam-guest tick' '$f'" "${1:-5}" 2>/dev/null
   bad=$(grep -a -m1 -E 'not a head|virtio.*(broken|error)|Kernel panic|BUG:' "$f")
   if [ -n "$bad" ]; then echo "$bad" | tr -d '\r'; return 0; fi
