@@ -122,7 +122,7 @@ struct Summary {
   // active | failed | pending | departed (no FA, previous FA departed) | skipped (--fa none)
   std::string registration = "skipped";
   std::string depart = "skipped";
-  std::optional<double> depart_ms;  // pre-switchover → the previous FA confirmed its depart
+  std::optional<double> depart_ms;                // pre-switchover → the previous FA confirmed its depart
   std::string handover_mode;                      // early | switchover (what ran: early falls back)
   std::optional<double> activate_before_stop_ms;  // early: activate → pre-switchover seen  // the previous
                                                   // FA's depart: skipped | departed | failed: …
