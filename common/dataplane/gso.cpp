@@ -118,7 +118,7 @@ Result<void> complete_checksum(const VnetHeader& h, std::span<std::uint8_t> pack
 }
 
 Result<std::size_t> gso_segment(const VnetHeader& h, ByteView packet, std::span<std::uint8_t> out,
-                                std::size_t stride, std::span<std::size_t> lengths) {
+                                std::size_t stride, std::span<std::size_t> lengths, std::size_t first) {
   if (h.gso_type != kVnetGsoTcpv4) return fail("unsupported_gso");
   if (h.gso_size == 0) return fail("bad_gso_size");
   const TcpView v = view_tcp(packet);
@@ -128,17 +128,20 @@ Result<std::size_t> gso_segment(const VnetHeader& h, ByteView packet, std::span<
   const std::size_t payload = packet.size() - hdr;
   const std::size_t mss = h.gso_size;
   const std::size_t count = payload == 0 ? 1 : (payload + mss - 1) / mss;
-  if (count > lengths.size() || count * stride > out.size()) return fail("too_many_segments");
+  const std::size_t room = std::min(lengths.size(), stride == 0 ? 0 : out.size() / stride);
+  if (room == 0) return fail("no_room");
   if (hdr + std::min(mss, payload) > stride) return fail("segment_too_big");
+  if (first >= count) return std::size_t{0};
+  const std::size_t last = std::min(count, first + room);  // one past
 
   const std::uint8_t* in = packet.data();
   const std::uint16_t id0 = get16(in + 4);
   const std::uint32_t seq0 = get32(in + v.ip_len + 4);
   const std::uint8_t flags0 = in[v.ip_len + 13];
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t i = first; i < last; ++i) {
     const std::size_t off = i * mss;
     const std::size_t len = std::min(mss, payload - std::min(payload, off));
-    std::uint8_t* seg = out.data() + i * stride;
+    std::uint8_t* seg = out.data() + (i - first) * stride;
     std::memcpy(seg, in, hdr);
     std::memcpy(seg + hdr, in + hdr + off, len);
     const std::size_t total = hdr + len;
@@ -155,9 +158,9 @@ Result<std::size_t> gso_segment(const VnetHeader& h, ByteView packet, std::span<
     const std::uint32_t s =
         checksum_add(ByteView(tcp, total - v.ip_len), tcp_pseudo_sum(seg, total - v.ip_len));
     put16(tcp + kTcpChecksumAt, static_cast<std::uint16_t>(~s & 0xffff));
-    lengths[i] = total;
+    lengths[i - first] = total;
   }
-  return count;
+  return last - first;
 }
 
 bool TcpCoalescer::add(ByteView p) {

@@ -60,13 +60,15 @@ void write_vnet_header(const VnetHeader& h, std::span<std::uint8_t> out);
 // Errors: bad_csum_offsets (outside the packet). A header without the flag is a no-op.
 Result<void> complete_checksum(const VnetHeader& h, std::span<std::uint8_t> packet);
 
-// A TCPV4 super-packet cut into segments: segment i is written at out[i * stride] and is
-// lengths[i] bytes long; returns the count. Errors: unsupported_gso (not TCPV4, or ECN),
-// malformed (not IPv4/TCP, headers truncated, bad lengths), bad_gso_size (0),
-// too_many_segments (more than lengths.size() or than fit `out`), segment_too_big (> stride).
+// A TCPV4 super-packet cut into segments: segments first, first + 1, … are written, segment
+// first + i at out[i * stride], lengths[i] bytes long, as many as fit `lengths` and `out`;
+// returns how many (0 once `first` is past the last one, so a caller loops with
+// first += count: a tiny MSS never makes a super-packet undeliverable). Errors:
+// unsupported_gso (not TCPV4, or ECN), malformed (not IPv4/TCP, headers truncated, bad
+// lengths), bad_gso_size (0), no_room (not even one segment fits), segment_too_big (> stride).
 [[nodiscard]] Result<std::size_t> gso_segment(const VnetHeader& h, ByteView packet,
                                               std::span<std::uint8_t> out, std::size_t stride,
-                                              std::span<std::size_t> lengths);
+                                              std::span<std::size_t> lengths, std::size_t first = 0);
 
 // Merges in-order TCP segments of one flow into one packet in a caller buffer (>= 65535
 // bytes). Use: add() each packet; when it returns false the packet did not join: flush()

@@ -264,15 +264,19 @@ void UserspaceDriver::on_tun_readable() {
     }
     // A super-packet: cut it here (segments are MTU-sized, checksums complete), then every
     // segment takes the ordinary path.
-    auto count = gso_segment(h, packet, seg_buf_, stride_, seg_len_);
-    if (!count) {
-      (void)table_.drop(count.error().code == "malformed" || count.error().code == "unsupported_gso"
-                            ? DropReason::malformed
-                            : DropReason::too_big);
-      continue;
+    for (std::size_t first = 0;;) {
+      auto count = gso_segment(h, packet, seg_buf_, stride_, seg_len_, first);
+      if (!count) {
+        (void)table_.drop(count.error().code == "malformed" || count.error().code == "unsupported_gso"
+                              ? DropReason::malformed
+                              : DropReason::too_big);
+        break;
+      }
+      if (*count == 0) break;
+      for (std::size_t i = 0; i < *count; ++i)
+        outbound(ByteView(seg_buf_.data() + i * stride_, seg_len_[i]), batched);
+      first += *count;
     }
-    for (std::size_t i = 0; i < *count; ++i)
-      outbound(ByteView(seg_buf_.data() + i * stride_, seg_len_[i]), batched);
   }
   if (batched) flush_ipip(batched);
 }
