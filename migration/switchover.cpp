@@ -28,6 +28,12 @@ constexpr milliseconds kFinalQueryGap{50};
 constexpr std::uint64_t kHoldDowntimeMs = 1;
 // QEMU 7.2's default downtime-limit, the target when the user sets none.
 constexpr std::uint64_t kQemuDefaultDowntimeMs = 300;
+// Tuning::socket: with the backlog bounded QEMU's bandwidth estimate is honest, so a tight
+// downtime target is reachable: QEMU iterates a little longer and stops with less left to
+// send. A guest that dirties memory faster than the link drains it would never converge: after
+// kRelaxAfterPasses passes the target goes back to QEMU's default.
+constexpr std::uint64_t kTunedDowntimeMs = 50;
+constexpr std::int64_t kRelaxAfterPasses = 10;
 // Progress is polled this often while an early handover waits for convergence.
 constexpr milliseconds kEarlyPollInterval{100};
 
@@ -111,6 +117,7 @@ Json Summary::to_json() const {
               {"depart", depart},
               {"depart_ms", opt(depart_ms)},
               {"handover_mode", handover_mode},
+              {"downtime_limit_ms", opt(downtime_limit_ms)},
               {"activate_before_stop_ms", opt(activate_before_stop_ms)},
               {"reply_code", reply_code},
               {"activate_attempts", activate_attempts},
@@ -221,6 +228,12 @@ void Switchover::configure() {
     early_ = Early::holding;
     params["downtime-limit"] = kHoldDowntimeMs;
   }
+  if (opt_.tuning == Tuning::socket && !opt_.downtime_limit_ms && early_ == Early::off) {
+    params["downtime-limit"] = kTunedDowntimeMs;
+    tuned_downtime_ = true;
+  }
+  if (params.contains("downtime-limit"))
+    sum_.downtime_limit_ms = params["downtime-limit"].get<std::uint64_t>();
   if (opt_.max_bandwidth) params["max-bandwidth"] = *opt_.max_bandwidth;
   if (!params.empty()) steps->push_back(cmd(src_, "migrate-set-parameters", params));
   if (opt_.incoming_defer) steps->push_back(cmd(dst_, "migrate-incoming", Json{{"uri", opt_.listen_uri}}));
@@ -278,6 +291,7 @@ void Switchover::poll_progress() {
       if (info && on_progress_)
         on_progress_(Progress{*info, passes_, ms_between(migrate_at_, clock_.now()) / 1000.0});
       if (info) maybe_activate_early(*info);
+      if (info) maybe_relax_downtime(*info);
     }
     progress_timer_.expires_after(early_ == Early::holding
                                       ? std::min(opt_.progress_interval, kEarlyPollInterval)
@@ -286,6 +300,21 @@ void Switchover::poll_progress() {
       if (!ec && *alive) poll_progress();
     });
   });
+}
+
+void Switchover::maybe_relax_downtime(const qmp::MigrationInfo& info) {
+  if (!tuned_downtime_ || phase_ != Phase::migrating || info.status != "active" ||
+      info.dirty_sync_count < kRelaxAfterPasses)
+    return;
+  tuned_downtime_ = false;
+  sum_.downtime_limit_ms = kQemuDefaultDowntimeMs;
+  note("driver", "no convergence after " + std::to_string(info.dirty_sync_count) +
+                     " passes: downtime-limit back to QEMU's " + std::to_string(kQemuDefaultDowntimeMs) +
+                     " ms");
+  src_.execute("migrate-set-parameters", Json{{"downtime-limit", kQemuDefaultDowntimeMs}},
+               [alive = alive_](Result<Json> r) {
+                 if (*alive && !r) log_warn("downtime_relax_failed", {{"error", r.error().to_string()}});
+               });
 }
 
 // Handover::early: one full pass done and what is left fits the real downtime-limit — the

@@ -122,10 +122,11 @@ struct Summary {
   // active | failed | pending | departed (no FA, previous FA departed) | skipped (--fa none)
   std::string registration = "skipped";
   std::string depart = "skipped";
-  std::optional<double> depart_ms;                // pre-switchover → the previous FA confirmed its depart
-  std::string handover_mode;                      // early | switchover (what ran: early falls back)
-  std::optional<double> activate_before_stop_ms;  // early: activate → pre-switchover seen  // the previous
-                                                  // FA's depart: skipped | departed | failed: …
+  std::optional<double> depart_ms;                 // pre-switchover → the previous FA confirmed its depart
+  std::string handover_mode;                       // early | switchover (what ran: early falls back)
+  std::optional<std::uint64_t> downtime_limit_ms;  // the downtime-limit we set last (none: QEMU's)
+  std::optional<double> activate_before_stop_ms;   // early: activate → pre-switchover seen  // the previous
+                                                   // FA's depart: skipped | departed | failed: …
   int reply_code = 0;
   int activate_attempts = 0;
   std::string ha = "none";                        // the home agent told about the handover
@@ -186,6 +187,7 @@ class Switchover {
   void retry_activate();
   void poll_progress();
   void maybe_activate_early(const qmp::MigrationInfo& info);
+  void maybe_relax_downtime(const qmp::MigrationInfo& info);
   void release_hold();
   // `migration_over`: QEMU already reported failed/cancelled, so no migrate_cancel is needed.
   void fail_before_switch(std::string outcome, std::string error, bool migration_over = false);
@@ -210,6 +212,7 @@ class Switchover {
   bool ha_engaged_ = false;  // prepare or stopped was sent: a cancel must follow an undo
   bool depart_pending_ = false;
   enum class Early { off, holding, activating, released } early_ = Early::off;
+  bool tuned_downtime_ = false;  // Tuning::socket set the tight downtime-limit (not relaxed yet)
   std::optional<TimePoint> early_activate_at_;
   SwitchoverOptions opt_;
   const Clock& clock_;

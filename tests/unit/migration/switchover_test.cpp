@@ -102,6 +102,35 @@ class FakeFa final : public ForeignAgentControl {
   boost::asio::io_context& io_;
 };
 
+// The HA's handover API: records each call (phase, STOP time) and answers like the real one.
+class FakeHa final : public HomeAgentControl {
+ public:
+  struct Call {
+    std::string phase;
+    std::optional<WallTime> stopped_at;
+  };
+  std::vector<Call> calls;
+  explicit FakeHa(boost::asio::io_context& io) : io_(io) {}
+  void handover(const std::string& vm_id, Phase phase, std::optional<WallTime> stopped_at,
+                Done<Json> done) override {
+    EXPECT_EQ(vm_id, "vm1");
+    calls.push_back({to_string(phase), stopped_at});
+    const char* state = phase == Phase::prepare ? "recording" : phase == Phase::stopped ? "holding" : "idle";
+    boost::asio::post(io_, [done, state] {
+      done(Json{{"state", state}, {"recovered", 2}, {"released", 0}});
+    });
+  }
+  [[nodiscard]] std::string describe() const override { return "fake-ha"; }
+  [[nodiscard]] std::vector<std::string> phases() const {
+    std::vector<std::string> out;
+    for (const auto& c : calls) out.push_back(c.phase);
+    return out;
+  }
+
+ private:
+  boost::asio::io_context& io_;
+};
+
 // Two fake QEMUs that play a 7.2 migration with pause-before-switchover.
 struct Rig {
   // hold_until_release: stays active until migrate-set-parameters raises downtime-limit
@@ -115,6 +144,7 @@ struct Rig {
   SystemClock clock;
   Script script = Script::normal;
   std::string state = "none";
+  int dirty_sync = 3;  // what query-migrate reports as passes so far
   std::optional<Clock_::time_point> pre_switchover_sent_at;
   std::optional<Summary> summary;
   std::unique_ptr<Switchover> sw;
@@ -221,7 +251,7 @@ struct Rig {
              {"dirty-pages-rate", 10},
              {"page-size", 4096},
              {"mbps", 94.1},
-             {"dirty-sync-count", 3}};
+             {"dirty-sync-count", dirty_sync}};
     Json j{{"status", state}, {"total-time", 6200}, {"ram", ram}};
     if (state == "completed")
       j["downtime"] = 207;
@@ -555,6 +585,88 @@ TEST(Switchover, TunedSocketIsPassedWithGetfd) {
   EXPECT_EQ(rig.src.find("migrate")->args["uri"], "fd:" + getfd->args["fdname"].get<std::string>());
   ::close(pair[0]);
   ::close(pair[1]);
+}
+
+// Tuning::socket: the honest bandwidth estimate makes a tight downtime target reachable; an
+// explicit --downtime-limit wins; a guest that does not converge gets QEMU's default back.
+TEST(Switchover, TunedSocketSetsATightDowntimeLimitAndRelaxesItWithoutConvergence) {
+  struct Case {
+    const char* description;
+    std::optional<std::uint64_t> user_limit;
+    int passes;
+    bool converges;
+    std::vector<std::uint64_t> limits_sent;
+  };
+  const std::vector<Case> cases = {
+      {"tuned, converges: 50 ms", std::nullopt, 3, true, {50}},
+      {"user limit wins", 120, 3, true, {120}},
+      {"tuned, 12 passes without convergence: back to 300 ms", std::nullopt, 12, false, {50, 300}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    Rig rig;
+    rig.dirty_sync = c.passes;
+    if (!c.converges) rig.script = Rig::Script::stay_active;
+    int pair[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+    auto o = rig.options();
+    o.tuning = Tuning::socket;
+    o.downtime_limit_ms = c.user_limit;
+    o.migration_timeout = milliseconds(200);
+    auto sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, &rig.fa, o, rig.clock);
+    sw->set_socket_opener([&](const std::string&) -> Result<int> { return ::dup(pair[0]); });
+    sw->start([&](const Summary& s) { rig.summary = s; });
+    ASSERT_TRUE(run_until(rig.io, [&] { return rig.summary.has_value(); }));
+    std::vector<std::uint64_t> sent;
+    for (const auto& r : rig.src.received)
+      if (r.name == "migrate-set-parameters" && r.args.contains("downtime-limit"))
+        sent.push_back(r.args["downtime-limit"].get<std::uint64_t>());
+    EXPECT_EQ(sent, c.limits_sent);
+    ASSERT_TRUE(rig.summary->downtime_limit_ms);
+    EXPECT_EQ(*rig.summary->downtime_limit_ms, c.limits_sent.back());
+    EXPECT_EQ(rig.summary->outcome, c.converges ? "completed" : "timeout");
+    ::close(pair[0]);
+    ::close(pair[1]);
+  }
+}
+
+// The HA's handover hold: prepare at the start, stopped with QEMU's STOP time at
+// pre-switchover (before migrate-continue), cancel when the move is undone.
+TEST(Switchover, HomeAgentIsToldPrepareStoppedAndCancel) {
+  {
+    Rig rig;
+    FakeHa ha(rig.io);
+    rig.sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, &rig.fa, rig.options(),
+                                          rig.clock);
+    rig.sw->set_home_agent(&ha, "vm1");
+    rig.sw->start([&](const Summary& s) { rig.summary = s; });
+    ASSERT_TRUE(run_until(rig.io, [&] { return rig.summary.has_value(); }));
+    EXPECT_EQ(rig.summary->outcome, "completed") << rig.summary->error;
+    EXPECT_EQ(ha.phases(), (std::vector<std::string>{"prepare", "stopped"}));
+    ASSERT_TRUE(ha.calls[1].stopped_at);
+    // The fake source's STOP event is stamped 1000.100000 s.
+    EXPECT_EQ(
+        std::chrono::duration_cast<std::chrono::microseconds>(ha.calls[1].stopped_at->time_since_epoch())
+            .count(),
+        1'000'100'000);
+    EXPECT_EQ(rig.summary->ha, "fake-ha");
+    EXPECT_EQ(rig.summary->ha_hold, "holding");
+    ASSERT_TRUE(rig.summary->recovered_packets);
+    EXPECT_EQ(*rig.summary->recovered_packets, 2);
+  }
+  {
+    Rig rig;
+    rig.script = Rig::Script::fail_after_first_pass;
+    FakeHa ha(rig.io);
+    rig.sw = std::make_unique<Switchover>(rig.io, *rig.src_client, *rig.dst_client, &rig.fa, rig.options(),
+                                          rig.clock);
+    rig.sw->set_home_agent(&ha, "vm1");
+    rig.sw->start([&](const Summary& s) { rig.summary = s; });
+    ASSERT_TRUE(run_until(rig.io, [&] { return rig.summary.has_value(); }));
+    EXPECT_EQ(rig.summary->outcome, "migration_failed");
+    EXPECT_EQ(ha.phases(), (std::vector<std::string>{"prepare", "cancel"})) << "the recording is called off";
+    EXPECT_TRUE(rig.fa.called("abort"));
+  }
 }
 
 TEST(Switchover, IncomingDeferSendsMigrateIncoming) {
