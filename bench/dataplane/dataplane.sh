@@ -237,7 +237,11 @@ down_vmroam() {
     # fast enough) and the raw IP-in-IP socket's receive buffer (/proc/net/raw, last column).
     ns_exec $r ip -s link show dev "$( [ $r = home ] && echo vmr-ha0 || echo vmr-fa0)" 2>/dev/null |
       sed "s/^/  $r tun: /" >&2
-    ns_exec $r awk 'NR > 1 { print "  '$r' raw socket: local", $2, "drops", $NF }' /proc/net/raw >&2
+    # shellcheck disable=SC2016  # an awk program: its $2 and $NF are awk's
+    ns_exec $r awk -v r=$r 'NR > 1 { print "  " r " raw socket: local", $2, "drops", $NF }' /proc/net/raw >&2
+    # The daemon's UDP 434 socket (RFC 3519 tunnel data arrives there): receive-buffer drops.
+    # shellcheck disable=SC2016
+    ns_exec $r awk -v r=$r 'NR > 1 && $2 ~ /:01B2$/ { print "  " r " udp 434 socket: local", $2, "drops", $NF }' /proc/net/udp >&2
   done
   agents_stop
   ns_exec foreign nft delete table ip vmrbench 2>/dev/null
