@@ -281,8 +281,36 @@ void HomeAgent::flush() {
   std::vector<Effect> effects;
   for (const auto& p : work) handle_one(p, batch, undo, effects);
 
+  // Forward before durable: the tunnel to a new care-of address is switched now, the reply
+  // still waits for the commit (nothing is acknowledged before it is on disk). Forwarding
+  // early is harmless if we crash; if the commit fails the switch is undone below. Held VMs
+  // (handover hold) are not switched early: their held packets must go first, in order.
+  struct EarlySwitch {
+    Ipv4 hoa;
+    std::optional<dataplane::TunnelEndpoint> previous;
+  };
+  std::vector<EarlySwitch> switched;
+  for (const auto& e : effects) {
+    if (!e.upsert || holding(e.upsert->binding.home_address)) continue;
+    const Ipv4 hoa = e.upsert->binding.home_address;
+    auto prev = endpoint_of_.find(hoa);
+    switched.push_back({hoa, prev == endpoint_of_.end() ? std::nullopt : std::optional(prev->second)});
+    acquire_endpoint(hoa, {e.verdict.tunnel_peer, e.upsert->binding.encapsulation, e.verdict.tunnel_port});
+    if (auto r = seams_.driver->route(hoa, e.verdict.tunnel_peer); !r)
+      log_error("tunnel_route_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
+  }
+
   if (!batch.empty()) {
     if (auto ok = commit(batch); !ok) {
+      for (auto it = switched.rbegin(); it != switched.rend(); ++it) {
+        if (it->previous) {
+          acquire_endpoint(it->hoa, *it->previous);
+          (void)seams_.driver->route(it->hoa, it->previous->peer);
+        } else {
+          (void)seams_.driver->unroute(it->hoa);
+          release_endpoint(it->hoa);
+        }
+      }
       // Nothing of this batch is durable: forget it in memory too, and say so to every sender.
       log_error("store_commit_failed",
                 {{"reason", ok.error().to_string()}, {"requests", std::to_string(effects.size())}});

@@ -2,6 +2,7 @@
 // proxy-ARP table before the reply leaves; restarts restore; the API changes nothing on bad
 // input. The registrar's individual rules are covered in registrar_test.cpp.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 
@@ -176,6 +177,54 @@ TEST_F(HomeAgentTest, AcceptedRegistrationIsDurableAndInTheKernelBeforeTheReply)
   ASSERT_TRUE(arp);
   EXPECT_EQ(arp->sender_ip, kHoa);
   EXPECT_EQ(arp->sender_mac, kHomeMac);
+}
+
+// The tunnel switches before the commit (forward before durable), the reply after it. When
+// the commit fails the switch is undone: the binding, the route and the endpoint are as before,
+// and the FA hears 130 (insufficient resources).
+TEST_F(HomeAgentTest, AFailedCommitUndoesTheEarlyTunnelSwitch) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  ASSERT_EQ(driver.routes.at(kHoa), kFa1);
+  // Another connection holds the write lock: the HA's commit fails (busy, after 1 s).
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("ha.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  driver.calls.clear();
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  ha->flush();
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_EQ(last_reply().code, mip::code::ha_insufficient_resources);
+  EXPECT_TRUE(called("route 10.1.0.10 192.0.2.3")) << "switched before the commit";
+  EXPECT_EQ(driver.routes.at(kHoa), kFa1) << "and switched back when it failed";
+  EXPECT_EQ(ha->bindings().lookup(kHoa)->care_of_address, kFa1);
+  EXPECT_TRUE(driver.endpoints.contains(kFa1));
+  // A VM at home whose first registration fails is not left routed into the tunnel.
+  ASSERT_EQ(call(api::Method::post, "/v1/vms",
+                 R"({"id":"vm2","home_address":"10.1.0.11","mac":"52:54:00:12:34:57"})")
+                .status,
+            201);
+  ASSERT_EQ(sqlite3_open(dir.file("ha.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  wire::RegistrationRequest r;
+  r.flags = mip::request_flag::T;
+  r.lifetime = 300;
+  r.home_address = Ipv4(0x0a01000b);
+  r.home_agent = kHa;
+  r.care_of_address = kFa2;
+  r.identification = auth::ntp_from_wall(clock.wall_now()) + 7;
+  r.append(wire::PmipPerNodeAuth{}.to_extension());
+  r.append(*wire::PmipDeviceId::ethernet(MacAddress({0x52, 0x54, 0x00, 0x12, 0x34, 0x57})).to_extension());
+  ASSERT_TRUE(auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(kFa2)));
+  ha->on_datagram(wire::encode(r), kFa2, 434);
+  ha->flush();
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_EQ(last_reply().code, mip::code::ha_insufficient_resources);
+  EXPECT_FALSE(driver.routes.contains(Ipv4(0x0a01000b)));
+  EXPECT_EQ(ha->bindings().lookup(Ipv4(0x0a01000b)), nullptr);
 }
 
 TEST_F(HomeAgentTest, OneCommitForAWholeBurst) {
