@@ -1,5 +1,9 @@
 #include "common/daemon/udp_port.hpp"
 
+#include <sys/socket.h>
+
+#include <utility>
+
 namespace vmroam::daemon {
 
 namespace asio = boost::asio;
@@ -14,6 +18,16 @@ Result<std::unique_ptr<UdpPort>> UdpPort::open(asio::io_context& io, Ipv4 addres
   if (!ec) p->socket_.non_blocking(true, ec);
   if (ec)
     return fail("udp_bind_failed", address.to_string() + ":" + std::to_string(port) + ": " + ec.message());
+  // The port carries RFC 3519 tunnel data as well as registrations: a TCP sender's bursts
+  // overflowed the default ~208 KiB receive buffer (tens of thousands of drops per iperf3 run,
+  // bench/dataplane). As deep as the data plane's raw socket; *FORCE needs CAP_NET_ADMIN, the
+  // plain option is capped by net.core.[rw]mem_max — still better than the default.
+  constexpr int kSocketBuffer = 4 * 1024 * 1024;
+  const int fd = p->socket_.native_handle();
+  for (auto [force, plain] : {std::pair{SO_RCVBUFFORCE, SO_RCVBUF}, std::pair{SO_SNDBUFFORCE, SO_SNDBUF}}) {
+    if (::setsockopt(fd, SOL_SOCKET, force, &kSocketBuffer, sizeof kSocketBuffer) < 0)
+      (void)::setsockopt(fd, SOL_SOCKET, plain, &kSocketBuffer, sizeof kSocketBuffer);
+  }
   return p;
 }
 
