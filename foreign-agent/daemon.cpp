@@ -75,6 +75,9 @@ int run_daemon(const FaConfig& config, const DaemonOptions& options) {
   dc.steering.reverse_iif = config.vm_interface;
   dc.steering.rule_priority = config.rule_priority;
   dc.udp_send = [port](Ipv4 dst, std::uint16_t p, ByteView payload) { return port->send(dst, p, payload); };
+  dc.udp_send_batch = [port](Ipv4 dst, std::uint16_t p, ByteView payload, std::size_t segment_size) {
+    return port->send_batch(dst, p, payload, segment_size);
+  };
   auto driver = dataplane::make_tunnel_driver(dc, io, **netlink);
   if (!driver) return fail_start("dataplane", driver.error());
   (void)sysctl.set("net/ipv4/conf/" + config.tun_name + "/rp_filter", "0");

@@ -64,6 +64,9 @@ int run_daemon(const HaConfig& config, const DaemonOptions& options) {
   dc.steering.table = config.route_table;
   daemon::UdpPort* port = udp->get();
   dc.udp_send = [port](Ipv4 dst, std::uint16_t p, ByteView payload) { return port->send(dst, p, payload); };
+  dc.udp_send_batch = [port](Ipv4 dst, std::uint16_t p, ByteView payload, std::size_t segment_size) {
+    return port->send_batch(dst, p, payload, segment_size);
+  };
   auto driver = dataplane::make_tunnel_driver(dc, io, **netlink);
   if (!driver) return fail_start("dataplane", driver.error());
 

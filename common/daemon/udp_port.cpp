@@ -1,8 +1,16 @@
 #include "common/daemon/udp_port.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
+#include <cerrno>
+#include <cstring>
 #include <utility>
+
+#include "common/core/log.hpp"
 
 namespace vmroam::daemon {
 
@@ -28,6 +36,9 @@ Result<std::unique_ptr<UdpPort>> UdpPort::open(asio::io_context& io, Ipv4 addres
     if (::setsockopt(fd, SOL_SOCKET, force, &kSocketBuffer, sizeof kSocketBuffer) < 0)
       (void)::setsockopt(fd, SOL_SOCKET, plain, &kSocketBuffer, sizeof kSocketBuffer);
   }
+  // UDP GRO: best effort; a kernel without it (< 5.0) hands over single datagrams as before.
+  const int one = 1;
+  (void)::setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
   return p;
 }
 
@@ -40,14 +51,36 @@ void UdpPort::start(DatagramHandler on_datagram, std::function<void()> on_batch_
 void UdpPort::arm() {
   socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
     if (ec) return;  // closed
-    udp::endpoint from;
+    const int fd = socket_.native_handle();
     for (std::size_t i = 0; i < kBudget; ++i) {
-      boost::system::error_code rec;
-      const std::size_t n = socket_.receive_from(asio::buffer(buffer_), from, 0, rec);
-      if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-      if (rec) continue;  // e.g. ICMP port unreachable reported on the socket: not ours to act on
-      if (!from.address().is_v4()) continue;
-      on_datagram_(ByteView(buffer_.data(), n), Ipv4(from.address().to_v4().to_uint()), from.port());
+      sockaddr_in from{};
+      iovec iov{buffer_.data(), buffer_.size()};
+      alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.data();
+      msg.msg_controllen = control.size();
+      const ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        continue;  // e.g. ICMP port unreachable reported on the socket: not ours to act on
+      }
+      if (from.sin_family != AF_INET || (msg.msg_flags & MSG_TRUNC)) continue;
+      std::size_t segment_size = 0;  // UDP GRO: the size of the datagrams in the buffer
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+          int size = 0;
+          std::memcpy(&size, CMSG_DATA(c), sizeof size);
+          segment_size = size > 0 ? static_cast<std::size_t>(size) : 0;
+        }
+      const ByteView buffer(buffer_.data(), static_cast<std::size_t>(n));
+      if (segment_size != 0 && segment_size < buffer.size()) ++coalesced_receives_;
+      const Ipv4 src(ntohl(from.sin_addr.s_addr));
+      const std::uint16_t sport = ntohs(from.sin_port);
+      split(buffer, segment_size, [&](ByteView datagram) { on_datagram_(datagram, src, sport); });
     }
     if (on_batch_end_) on_batch_end_();
     arm();
@@ -59,6 +92,52 @@ bool UdpPort::send(Ipv4 dst, std::uint16_t port, ByteView payload) {
   socket_.send_to(asio::buffer(payload.data(), payload.size()),
                   udp::endpoint(asio::ip::address_v4(dst.value()), port), 0, ec);
   return !ec;
+}
+
+std::size_t UdpPort::send_batch(Ipv4 dst, std::uint16_t port, ByteView payload, std::size_t segment_size) {
+  if (payload.empty() || segment_size == 0) return 0;
+  const std::size_t count = (payload.size() + segment_size - 1) / segment_size;
+  if (count == 1) return send(dst, port, payload) ? 1 : 0;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(dst.value());
+  to.sin_port = htons(port);
+  const int fd = socket_.native_handle();
+  if (gso_) {
+    iovec iov{const_cast<std::uint8_t*>(payload.data()), payload.size()};
+    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(std::uint16_t))> control{};
+    msghdr msg{};
+    msg.msg_name = &to;
+    msg.msg_namelen = sizeof to;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    const auto size16 = static_cast<std::uint16_t>(segment_size);
+    std::memcpy(CMSG_DATA(c), &size16, sizeof size16);
+    if (::sendmsg(fd, &msg, MSG_DONTWAIT) == static_cast<ssize_t>(payload.size())) {
+      ++segmented_sends_;
+      return count;
+    }
+    // EINVAL/EIO: this kernel or route cannot segment (no UDP_SEGMENT before 4.18; EIO when
+    // the output device cannot checksum). Anything else (ENOBUFS, unreachable) is this send.
+    const int e = errno;
+    if (e != EINVAL && e != EIO) return 0;
+    gso_ = false;
+    log_warn("udp_gso_disabled", {{"to", dst.to_string()}, {"reason", std::strerror(e)}});
+  }
+  std::size_t sent = 0;
+  for (std::size_t at = 0; at < payload.size(); at += segment_size) {
+    const std::size_t n = std::min(segment_size, payload.size() - at);
+    if (::sendto(fd, payload.data() + at, n, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to),
+                 sizeof to) == static_cast<ssize_t>(n))
+      ++sent;
+  }
+  return sent;
 }
 
 void UdpPort::close() {

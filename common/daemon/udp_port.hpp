@@ -3,8 +3,19 @@
 // Per readiness event the socket is drained (non-blocking reads until it would block, at most
 // kBudget datagrams) and each datagram is handed to on_datagram; then on_batch_end runs once.
 // That is the group-commit point: everything that arrived together is committed together.
+//
+// Offloads for the RFC 3519 tunnel data sharing the port (docs/dataplane.md "Performance"):
+// * send_batch(): datagrams of equal size laid end to end go out in one sendmsg with a
+//   UDP_SEGMENT cmsg (UDP GSO, Linux >= 4.18); the kernel (or the NIC) cuts them back into
+//   the same datagrams, so the wire is unchanged. If the kernel refuses it (EINVAL/EIO, e.g.
+//   a route whose device cannot checksum) the port falls back to one send per datagram and
+//   stays there.
+// * UDP_GRO (Linux >= 5.0) is enabled: the kernel may hand over several datagrams of one flow
+//   as one buffer plus a cmsg with their size; split() cuts it, and on_datagram still sees one
+//   datagram per call (registrations and tunnel data alike, RFC 3519 §3.3).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -28,6 +39,27 @@ class UdpPort {
   void start(DatagramHandler on_datagram, std::function<void()> on_batch_end);
   // Non-blocking; false (and counted by the caller) if the kernel refused it.
   bool send(Ipv4 dst, std::uint16_t port, ByteView payload);
+  // `payload` is datagrams of segment_size bytes end to end (the last may be shorter); sends
+  // them with UDP GSO where the kernel allows it. Returns how many datagrams were accepted
+  // (all or none with GSO; after a fallback the first ones that fit, best effort).
+  std::size_t send_batch(Ipv4 dst, std::uint16_t port, ByteView payload, std::size_t segment_size);
+  [[nodiscard]] bool segmentation_offload() const { return gso_; }
+  // Sends that went out as one UDP_SEGMENT call, and receives that carried more than one
+  // datagram (UDP GRO): the offloads at work.
+  [[nodiscard]] std::uint64_t segmented_sends() const { return segmented_sends_; }
+  [[nodiscard]] std::uint64_t coalesced_receives() const { return coalesced_receives_; }
+
+  // Calls f(ByteView) for each datagram of a received buffer: segment_size bytes each, the
+  // last one possibly shorter; segment_size 0 (no UDP_GRO cmsg) = the buffer is one datagram.
+  template <class F>
+  static void split(ByteView buffer, std::size_t segment_size, F&& f) {
+    if (segment_size == 0 || segment_size >= buffer.size()) {
+      f(buffer);
+      return;
+    }
+    for (std::size_t at = 0; at < buffer.size(); at += segment_size)
+      f(buffer.subspan(at, std::min(segment_size, buffer.size() - at)));
+  }
   void close();
   [[nodiscard]] std::uint16_t local_port() const;
 
@@ -37,6 +69,9 @@ class UdpPort {
   boost::asio::ip::udp::socket socket_;
   DatagramHandler on_datagram_;
   std::function<void()> on_batch_end_;
+  bool gso_ = true;  // UDP_SEGMENT not refused yet
+  std::uint64_t segmented_sends_ = 0;
+  std::uint64_t coalesced_receives_ = 0;
   std::array<std::uint8_t, 65536> buffer_{};
 };
 

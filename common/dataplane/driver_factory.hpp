@@ -17,7 +17,8 @@ struct DriverConfig {
   std::string tun_name = "vmrtun0";  // userspace only
   unsigned mtu = 1468;               // userspace only
   SteeringConfig steering;
-  UdpSender udp_send;  // userspace only
+  UdpSender udp_send;             // userspace only
+  UdpBatchSender udp_send_batch;  // userspace only, optional (UDP GSO)
 };
 
 // Errors: "unknown_driver" naming the bad value; the drivers' own creation errors

@@ -2,6 +2,7 @@
 #include "common/dataplane/gso.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace vmroam::dataplane {
@@ -242,6 +243,35 @@ TcpCoalescer::Merged TcpCoalescer::flush() {
   size_ = 0;
   closed_ = false;
   return m;
+}
+
+bool DatagramBatch::add(Ipv4 dst, std::uint16_t port, ByteView datagram) {
+  if (datagram.empty() || datagram.size() > max_bytes_) return false;
+  if (segments_ != 0) {
+    // Joins only what UDP_SEGMENT cuts back into the same datagrams: same destination, not
+    // bigger than the first (a shorter one is the last), within the per-send limits.
+    if (closed_ || dst != dst_ || port != port_ || datagram.size() > segment_size_ ||
+        segments_ == max_segments_ || size_ + datagram.size() > max_bytes_)
+      return false;
+  } else {
+    dst_ = dst;
+    port_ = port;
+    segment_size_ = datagram.size();
+  }
+  std::memcpy(buf_.data() + size_, datagram.data(), datagram.size());
+  size_ += datagram.size();
+  ++segments_;
+  closed_ = datagram.size() < segment_size_;
+  return true;
+}
+
+DatagramBatch::Pending DatagramBatch::take() {
+  if (segments_ == 0) std::abort();  // contract: only when something is pending
+  Pending p{dst_, port_, ByteView(buf_.data(), size_), segment_size_, segments_};
+  segments_ = 0;
+  size_ = 0;
+  closed_ = false;
+  return p;
 }
 
 }  // namespace vmroam::dataplane

@@ -19,13 +19,20 @@
 // headers apart from sequence number, IP ID, lengths and checksums; each segment's TCP
 // checksum is verified first, so a corrupted segment is never hidden inside a valid sum.
 //
+// On the RFC 3519 UDP path, DatagramBatch gathers consecutive tunnel datagrams for one peer
+// into one buffer for a single UDP_SEGMENT send (UDP GSO, Linux >= 4.18): the kernel cuts it
+// at every segment_size bytes, so each datagram on the wire is the ordinary
+// [RFC 3519 header][inner packet] it would have been when sent alone.
+//
 // Pure: bytes in, bytes out, caller-provided buffers, no allocation.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/result.hpp"
 
@@ -103,6 +110,54 @@ class TcpCoalescer {
   std::size_t mss_ = 0;         // payload of the first segment
   std::uint32_t next_seq_ = 0;  // sequence number the next segment must carry
   bool closed_ = false;         // a short or PSH segment ended the run
+};
+
+// UDP GSO limits: the kernel accepts at most UDP_MAX_SEGMENTS datagrams per send (64 before
+// Linux 6.9; we stay within the old limit) and one send is one IPv4/UDP datagram before
+// segmentation, so at most 65535 - 20 (IPv4) - 8 (UDP) payload bytes.
+inline constexpr std::size_t kMaxUdpGsoSegments = 64;
+inline constexpr std::size_t kMaxUdpGsoBytes = 65535 - 20 - 8;
+
+// Consecutive datagrams to one destination, laid end to end: all segment_size bytes (the
+// first one's size) except possibly the last, shorter one, which ends the batch — the only
+// shape UDP_SEGMENT can cut back into the same datagrams. Use: add() each datagram; false
+// means it did not join: take() and send what is pending, then add() again (false on an empty
+// batch too when the datagram is bigger than the buffer: send it alone).
+class DatagramBatch {
+ public:
+  explicit DatagramBatch(std::span<std::uint8_t> buffer, std::size_t max_segments = kMaxUdpGsoSegments,
+                         std::size_t max_bytes = kMaxUdpGsoBytes)
+      : buf_(buffer), max_segments_(max_segments), max_bytes_(std::min(max_bytes, buffer.size())) {}
+
+  // True when `datagram` (not empty) was copied in.
+  bool add(Ipv4 dst, std::uint16_t port, ByteView datagram);
+  [[nodiscard]] bool empty() const { return segments_ == 0; }
+  [[nodiscard]] std::size_t segments() const { return segments_; }
+
+  struct Pending {
+    Ipv4 dst;
+    std::uint16_t port = 0;
+    ByteView payload;  // the datagrams end to end; valid until the next add()
+    std::size_t segment_size = 0;
+    std::size_t segments = 0;
+    // Size of datagram i (< segments): segment_size, except the last one's remainder.
+    [[nodiscard]] std::size_t size_of(std::size_t i) const {
+      return i + 1 < segments ? segment_size : payload.size() - segment_size * (segments - 1);
+    }
+  };
+  // What is pending; empties the batch. Only when !empty().
+  Pending take();
+
+ private:
+  std::span<std::uint8_t> buf_;
+  std::size_t max_segments_;
+  std::size_t max_bytes_;
+  Ipv4 dst_;
+  std::uint16_t port_ = 0;
+  std::size_t size_ = 0;          // bytes in buf_
+  std::size_t segments_ = 0;      // datagrams in buf_
+  std::size_t segment_size_ = 0;  // the first datagram's size
+  bool closed_ = false;           // a shorter datagram ended the batch
 };
 
 }  // namespace vmroam::dataplane

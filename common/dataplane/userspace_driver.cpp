@@ -82,7 +82,9 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
       seg_buf_(kMaxGsoSegments * stride_),
       tx_buf_(kTxBatch * stride_),
       one_buf_(kSlot),
-      rx_buf_(kBatch * kSlot) {
+      rx_buf_(kBatch * kSlot),
+      udp_buf_(kMaxUdpGsoBytes),
+      udp_batch_(udp_buf_) {
   for (auto& f : gro_) f = std::make_unique<GroFlow>();
   // The TunDevice keeps owning its fd; the descriptor only waits on it (released in the dtor).
   tun_sd_.assign(tun_.fd());
@@ -279,6 +281,7 @@ void UserspaceDriver::on_tun_readable() {
     }
   }
   if (batched) flush_ipip(batched);
+  if (!udp_batch_.empty()) flush_udp();
 }
 
 void UserspaceDriver::outbound(ByteView inner, std::size_t& batched) {
@@ -301,7 +304,15 @@ void UserspaceDriver::outbound(ByteView inner, std::size_t& batched) {
   if (!recorder_.empty()) recorder_.record(key_address(inner), std::chrono::system_clock::now(), inner);
   const TunnelEndpoint& ep = out->endpoint;
   if (ep.encapsulation == Encapsulation::udp) {
-    if (config_.udp_send(ep.peer, ep.udp_port, ByteView(slot.data(), out->size)))
+    const ByteView datagram(slot.data(), out->size);
+    if (config_.udp_send_batch) {
+      // Gathered for one UDP GSO send (at the end of this read loop, or when the next one
+      // does not fit: another peer, a bigger datagram, the per-send limits).
+      if (udp_batch_.add(ep.peer, ep.udp_port, datagram)) return;
+      if (!udp_batch_.empty()) flush_udp();
+      if (udp_batch_.add(ep.peer, ep.udp_port, datagram)) return;
+    }
+    if (config_.udp_send(ep.peer, ep.udp_port, datagram))
       table_.count_sent(ep.peer, out->size);
     else
       (void)table_.drop(DropReason::send_failed);
@@ -336,6 +347,17 @@ void UserspaceDriver::flush_ipip(std::size_t count) {
       table_.count_sent(tx_peer_[k], tx_iov_[k].iov_len);
     }
     done += static_cast<std::size_t>(sent);
+  }
+}
+
+void UserspaceDriver::flush_udp() {
+  const DatagramBatch::Pending b = udp_batch_.take();
+  const std::size_t sent = config_.udp_send_batch(b.dst, b.port, b.payload, b.segment_size);
+  for (std::size_t i = 0; i < b.segments; ++i) {
+    if (i < sent)
+      table_.count_sent(b.dst, b.size_of(i));
+    else
+      (void)table_.drop(DropReason::send_failed);
   }
 }
 

@@ -19,7 +19,9 @@
 // are merged back into one super-packet (userspace GRO) and written to the TUN in one write;
 // counters and the decapsulated hook still see every inner packet. RFC 3519 UDP payloads
 // arrive one call at a time from the daemon; they are merged the same way and written when
-// the daemon's receive loop yields (a handler posted on the loop).
+// the daemon's receive loop yields (a handler posted on the loop). Outbound RFC 3519 segments
+// of one peer are gathered (DatagramBatch) and handed to the daemon's udp_send_batch, which
+// sends them with UDP GSO: one sendmsg per ~64 KiB instead of one per segment.
 #pragma once
 
 #include <sys/socket.h>
@@ -52,14 +54,20 @@ namespace vmroam::dataplane {
 // Sends one UDP payload from the daemon's port-434 socket; false if the socket refused it.
 using UdpSender = std::function<bool(Ipv4 dst, std::uint16_t port, ByteView payload)>;
 
+// Sends datagrams of segment_size bytes laid end to end (the last may be shorter) from the
+// same socket in one go (UDP GSO); returns how many of them the socket accepted.
+using UdpBatchSender =
+    std::function<std::size_t(Ipv4 dst, std::uint16_t port, ByteView payload, std::size_t segment_size)>;
+
 struct UserspaceConfig {
   LookupKey key = LookupKey::destination;
   Ipv4 local;  // outer source (this agent's tunnel address); 0 = kernel picks
   std::string tun_name = "vmrtun0";
-  unsigned mtu = 1468;      // 1500 − 20 (IPv4) − 8 (UDP) − 4 (RFC 3519 header)
-  std::uint8_t ttl = 64;    // outer TTL (RFC 2003 §3.1)
-  SteeringConfig steering;  // key is overwritten with `key`
-  UdpSender udp_send;       // required only for UDP endpoints
+  unsigned mtu = 1468;            // 1500 − 20 (IPv4) − 8 (UDP) − 4 (RFC 3519 header)
+  std::uint8_t ttl = 64;          // outer TTL (RFC 2003 §3.1)
+  SteeringConfig steering;        // key is overwritten with `key`
+  UdpSender udp_send;             // required only for UDP endpoints
+  UdpBatchSender udp_send_batch;  // optional: without it every datagram goes through udp_send
 };
 
 class UserspaceDriver final : public TunnelDriver {
@@ -102,6 +110,8 @@ class UserspaceDriver final : public TunnelDriver {
   // encapsulation; IP-in-IP results are queued in tx slot `batched` (flushed when full).
   void outbound(ByteView inner, std::size_t& batched);
   void flush_ipip(std::size_t count);
+  // Sends the gathered RFC 3519 datagrams (one udp_send_batch call), counted per datagram.
+  void flush_udp();
   void deliver(const Inbound& in);
   // Received inner packets through the coalescer; flush_gro() writes what it merged.
   void deliver_coalesced(const Inbound& in);
@@ -136,6 +146,8 @@ class UserspaceDriver final : public TunnelDriver {
   std::vector<std::uint8_t> tx_buf_;   // kTxBatch outer packets of stride_ bytes
   std::vector<std::uint8_t> one_buf_;  // send_one's outer packet (any size)
   std::vector<std::uint8_t> rx_buf_;   // kBatch received outer packets
+  std::vector<std::uint8_t> udp_buf_;  // RFC 3519 datagrams for one UDP GSO send
+  DatagramBatch udp_batch_;
   // One super-packet being merged per TCP flow, for a few flows at once (iperf3 -P 4, or a
   // VM's several connections, interleave within one batch).
   struct GroFlow {

@@ -1,10 +1,12 @@
 // tunnel_endpoint: runs the userspace driver in the current netns for the netns tunnel test,
-// the way a daemon would: one io_context, a UDP 434 socket whose type-4 datagrams go to
-// handle_udp_tunnel_payload, SIGUSR1 prints stats as one JSON line, SIGTERM stops.
+// the way a daemon would: one io_context, the daemons' UDP 434 port (daemon::UdpPort, with UDP
+// GSO on send and UDP GRO on receive) whose type-4 datagrams go to handle_udp_tunnel_payload,
+// SIGUSR1 prints stats as one JSON line (with the port's offload counters), SIGTERM stops.
 //   tunnel_endpoint <destination|source> <local> <peer> <ipip|udp> <hoa> <tun name>
 #include <cstdio>
 #include <iostream>
 
+#include "common/daemon/udp_port.hpp"
 #include "common/dataplane/userspace_driver.hpp"
 
 namespace dp = vmroam::dataplane;
@@ -21,7 +23,9 @@ int main(int argc, char** argv) {
   bool source = std::string_view(argv[1]) == "source";
   bool udp = std::string_view(argv[4]) == "udp";
   asio::io_context io;
-  asio::ip::udp::socket sock(io, asio::ip::udp::endpoint(asio::ip::make_address_v4(argv[2]), 434));
+  auto port = vmroam::daemon::UdpPort::open(io, local, 434);
+  if (!port) return std::fprintf(stderr, "%s\n", port.error().to_string().c_str()), 1;
+  vmroam::daemon::UdpPort& sock = **port;
   auto nl = dp::LibnlNetlink::create();
   if (!nl) return std::fprintf(stderr, "%s\n", nl.error().to_string().c_str()), 1;
   dp::UserspaceConfig c;
@@ -29,12 +33,11 @@ int main(int argc, char** argv) {
   c.local = local;
   c.tun_name = argv[6];
   c.steering.table = source ? dp::kDefaultPolicyTable : dp::kMainTable;
-  c.udp_send = [&](vmroam::Ipv4 dst, std::uint16_t port, vmroam::ByteView payload) {
-    boost::system::error_code ec;
-    sock.send_to(asio::buffer(payload.data(), payload.size()),
-                 asio::ip::udp::endpoint(asio::ip::address_v4(dst.value()), port), 0, ec);
-    return !ec;
+  c.udp_send = [&](vmroam::Ipv4 dst, std::uint16_t p, vmroam::ByteView payload) {
+    return sock.send(dst, p, payload);
   };
+  c.udp_send_batch = [&](vmroam::Ipv4 dst, std::uint16_t p, vmroam::ByteView payload,
+                         std::size_t segment_size) { return sock.send_batch(dst, p, payload, segment_size); };
   auto d = dp::UserspaceDriver::create(io, **nl, c);
   if (!d) return std::fprintf(stderr, "%s\n", d.error().to_string().c_str()), 1;
   auto& drv = **d;
@@ -44,18 +47,11 @@ int main(int argc, char** argv) {
   check(drv.add_tunnel_endpoint({peer, udp ? dp::Encapsulation::udp : dp::Encapsulation::ipip, 434}));
   check(drv.route(hoa, peer));
 
-  std::array<std::uint8_t, 65536> buf{};
-  asio::ip::udp::endpoint from;
-  std::function<void()> receive = [&] {
-    sock.async_receive_from(asio::buffer(buf), from, [&](boost::system::error_code ec, std::size_t n) {
-      if (ec) return;
-      if (n > 0 && buf[0] == 4)
-        drv.handle_udp_tunnel_payload(vmroam::Ipv4(from.address().to_v4().to_uint()), from.port(),
-                                      vmroam::ByteView(buf.data(), n));
-      receive();
-    });
-  };
-  receive();
+  sock.start(
+      [&](vmroam::ByteView p, vmroam::Ipv4 src, std::uint16_t sport) {
+        if (!p.empty() && p[0] == 4) drv.handle_udp_tunnel_payload(src, sport, p);
+      },
+      nullptr);
   asio::signal_set stop(io, SIGTERM, SIGINT);
   stop.async_wait([&](auto, int) { io.stop(); });
   asio::signal_set usr(io, SIGUSR1);
@@ -73,7 +69,9 @@ int main(int argc, char** argv) {
         std::cout << (i ? "," : "") << '"' << a.to_string() << "\":{\"tx_packets\":" << pc.tx_packets
                   << ",\"rx_packets\":" << pc.rx_packets << "}";
       }
-      std::cout << "}}" << std::endl;
+      std::cout << "},\"udp\":{\"gso\":" << (sock.segmentation_offload() ? "true" : "false")
+                << ",\"segmented_sends\":" << sock.segmented_sends()
+                << ",\"coalesced_receives\":" << sock.coalesced_receives() << "}}" << std::endl;
       on_usr();
     });
   };
