@@ -2,6 +2,8 @@
 #include "common/dataplane/gso.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 
@@ -94,10 +96,25 @@ void write_vnet_header(const VnetHeader& h, std::span<std::uint8_t> out) {
 
 std::uint32_t checksum_add(ByteView data, std::uint32_t initial) {
   // Ones' complement addition is byte-order independent in 16-bit lanes (RFC 1071 §2(B)):
-  // sum big-endian 32-bit words into 64 bits, fold at the end.
-  std::uint64_t s = initial;
-  std::size_t i = 0;
+  // the bulk is summed as native-order 32-bit words (64 bytes per step, a loop the compiler
+  // turns into vector adds: this sum ran for every byte twice, once per segment on the way
+  // out and once per segment checked by the coalescer), folded, and swapped into network
+  // order on a little-endian host; the tail as big-endian words. All sums fit 64 bits:
+  // 16 words < 2^36 per step.
   const std::uint8_t* p = data.data();
+  const std::size_t bulk_end = data.size() & ~std::size_t{63};
+  std::uint64_t acc = 0;
+  std::size_t i = 0;
+  for (; i < bulk_end; i += 64) {
+    std::array<std::uint32_t, 16> w;
+    std::memcpy(w.data(), p + i, sizeof w);
+    std::uint64_t step = 0;
+    for (std::uint32_t x : w) step += x;
+    acc += step;
+  }
+  std::uint32_t bulk = fold(acc);
+  if constexpr (std::endian::native == std::endian::little) bulk = ((bulk & 0xffu) << 8) | (bulk >> 8);
+  std::uint64_t s = std::uint64_t{initial} + bulk;
   for (; i + 4 <= data.size(); i += 4) s += get32(p + i);
   if (i + 2 <= data.size()) {
     s += get16(p + i);
