@@ -123,12 +123,18 @@ std::size_t UdpPort::send_batch(Ipv4 dst, std::uint16_t port, ByteView payload, 
       ++segmented_sends_;
       return count;
     }
-    // EINVAL/EIO: this kernel or route cannot segment (no UDP_SEGMENT before 4.18; EIO when
-    // the output device cannot checksum). Anything else (ENOBUFS, unreachable) is this send.
     const int e = errno;
-    if (e != EINVAL && e != EIO) return 0;
-    gso_ = false;
-    log_warn("udp_gso_disabled", {{"to", dst.to_string()}, {"reason", std::strerror(e)}});
+    if (e == EINVAL || e == EIO) {
+      // This kernel or route cannot segment (no UDP_SEGMENT before 4.18; EIO through IPsec,
+      // or where the device cannot checksum on older kernels): one send per datagram from now.
+      gso_ = false;
+      log_warn("udp_gso_disabled", {{"to", dst.to_string()}, {"reason", std::strerror(e)}});
+    } else if (e != EMSGSIZE) {
+      return 0;  // ENOBUFS, unreachable …: this send failed, not the offload
+    }
+    // EMSGSIZE: a datagram is bigger than the route's MTU (a smaller link, a lowered path
+    // MTU); UDP GSO never fragments. Sent one by one below the kernel fragments them, as it
+    // did before; the next batch tries GSO again (the MTU may be back).
   }
   std::size_t sent = 0;
   for (std::size_t at = 0; at < payload.size(); at += segment_size) {

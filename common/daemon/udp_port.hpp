@@ -7,9 +7,9 @@
 // Offloads for the RFC 3519 tunnel data sharing the port (docs/dataplane.md "Performance"):
 // * send_batch(): datagrams of equal size laid end to end go out in one sendmsg with a
 //   UDP_SEGMENT cmsg (UDP GSO, Linux >= 4.18); the kernel (or the NIC) cuts them back into
-//   the same datagrams, so the wire is unchanged. If the kernel refuses it (EINVAL/EIO, e.g.
-//   a route whose device cannot checksum) the port falls back to one send per datagram and
-//   stays there.
+//   the same datagrams, so the wire is unchanged. If the kernel cannot do it (EINVAL/EIO)
+//   the port falls back to one send per datagram and stays there; a datagram bigger than the
+//   route's MTU (EMSGSIZE: GSO does not fragment) sends that batch one by one.
 // * UDP_GRO (Linux >= 5.0) is enabled: the kernel may hand over several datagrams of one flow
 //   as one buffer plus a cmsg with their size; split() cuts it, and on_datagram still sees one
 //   datagram per call (registrations and tunnel data alike, RFC 3519 §3.3).
