@@ -47,17 +47,15 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
   --json OUT             write the summary as JSON to OUT
   --tuning socket|none   socket (default): the driver opens the TCP connection with
                          TCP_NOTSENT_LOWAT and a small SO_SNDBUF and passes it with getfd,
-                         so QEMU's bandwidth estimate is honest, and sets downtime-limit
-                         50 ms (back to QEMU's 300 ms after 10 passes without convergence;
-                         --downtime-limit wins); none: QEMU connects and keeps its defaults
+                         so QEMU's bandwidth estimate is honest; none: QEMU connects itself
   --handover switchover|early
                          switchover (default): activate at pre-switchover (packets reaching
                          the home link before the HA's switch are lost with the paused source);
                          early (experimental, see docs/migration.md): hold QEMU short of
                          convergence, activate when the last pass is small, release once the
                          HA switched
-  --downtime-limit MS    QEMU downtime-limit (unset: 50 with --tuning socket, else QEMU's 300;
-                         with early, set after the switch)
+  --downtime-limit MS    QEMU downtime-limit (300 if unset; with early, set after the switch);
+                         below 300 it goes back to 300 after 10 passes without convergence
   --max-bandwidth BPS    QEMU max-bandwidth in bytes/s (QEMU's default is 128 MiB/s)
   --capability NAME      enable another migration capability on both sides (repeatable)
   --incoming-defer       the destination runs with -incoming defer: send migrate-incoming

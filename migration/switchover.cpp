@@ -28,11 +28,11 @@ constexpr milliseconds kFinalQueryGap{50};
 constexpr std::uint64_t kHoldDowntimeMs = 1;
 // QEMU 7.2's default downtime-limit, the target when the user sets none.
 constexpr std::uint64_t kQemuDefaultDowntimeMs = 300;
-// Tuning::socket: with the backlog bounded QEMU's bandwidth estimate is honest, so a tight
-// downtime target is reachable: QEMU iterates a little longer and stops with less left to
-// send. A guest that dirties memory faster than the link drains it would never converge: after
-// kRelaxAfterPasses passes the target goes back to QEMU's default.
-constexpr std::uint64_t kTunedDowntimeMs = 50;
+// A downtime-limit below QEMU's default (--downtime-limit): with the socket backlog bounded
+// QEMU's bandwidth estimate is honest and a tight target is reachable, but a guest that
+// dirties memory faster than the link drains it would never converge: after kRelaxAfterPasses
+// passes the target goes back to QEMU's default. (Not the default: under TCG, QEMU 7.2 broke
+// every large guest migrated with a 50 ms limit here — docs/migration.md.)
 constexpr std::int64_t kRelaxAfterPasses = 10;
 // Progress is polled this often while an early handover waits for convergence.
 constexpr milliseconds kEarlyPollInterval{100};
@@ -228,10 +228,8 @@ void Switchover::configure() {
     early_ = Early::holding;
     params["downtime-limit"] = kHoldDowntimeMs;
   }
-  if (opt_.tuning == Tuning::socket && !opt_.downtime_limit_ms && early_ == Early::off) {
-    params["downtime-limit"] = kTunedDowntimeMs;
-    tuned_downtime_ = true;
-  }
+  if (opt_.downtime_limit_ms && *opt_.downtime_limit_ms < kQemuDefaultDowntimeMs && early_ == Early::off)
+    tight_downtime_ = true;
   if (params.contains("downtime-limit"))
     sum_.downtime_limit_ms = params["downtime-limit"].get<std::uint64_t>();
   if (opt_.max_bandwidth) params["max-bandwidth"] = *opt_.max_bandwidth;
@@ -303,10 +301,10 @@ void Switchover::poll_progress() {
 }
 
 void Switchover::maybe_relax_downtime(const qmp::MigrationInfo& info) {
-  if (!tuned_downtime_ || phase_ != Phase::migrating || info.status != "active" ||
+  if (!tight_downtime_ || phase_ != Phase::migrating || info.status != "active" ||
       info.dirty_sync_count < kRelaxAfterPasses)
     return;
-  tuned_downtime_ = false;
+  tight_downtime_ = false;
   sum_.downtime_limit_ms = kQemuDefaultDowntimeMs;
   note("driver", "no convergence after " + std::to_string(info.dirty_sync_count) +
                      " passes: downtime-limit back to QEMU's " + std::to_string(kQemuDefaultDowntimeMs) +

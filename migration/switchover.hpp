@@ -212,7 +212,7 @@ class Switchover {
   bool ha_engaged_ = false;  // prepare or stopped was sent: a cancel must follow an undo
   bool depart_pending_ = false;
   enum class Early { off, holding, activating, released } early_ = Early::off;
-  bool tuned_downtime_ = false;  // Tuning::socket set the tight downtime-limit (not relaxed yet)
+  bool tight_downtime_ = false;  // a downtime-limit below QEMU's default is set (not relaxed yet)
   std::optional<TimePoint> early_activate_at_;
   SwitchoverOptions opt_;
   const Clock& clock_;
