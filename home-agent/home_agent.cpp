@@ -290,8 +290,9 @@ void HomeAgent::flush() {
     std::optional<dataplane::TunnelEndpoint> previous;
   };
   std::vector<EarlySwitch> switched;
-  for (const auto& e : effects) {
+  for (auto& e : effects) {
     if (!e.upsert || holding(e.upsert->binding.home_address)) continue;
+    e.routed_early = true;
     const Ipv4 hoa = e.upsert->binding.home_address;
     auto prev = endpoint_of_.find(hoa);
     switched.push_back({hoa, prev == endpoint_of_.end() ? std::nullopt : std::optional(prev->second)});
@@ -419,7 +420,7 @@ void HomeAgent::apply(const Effect& e) {
   if (e.upsert) {
     const auto& b = e.upsert->binding;
     dataplane::TunnelEndpoint ep{v.tunnel_peer, b.encapsulation, v.tunnel_port};
-    bind_kernel_state(b, ep);
+    bind_kernel_state(b, ep, /*route=*/!e.routed_early);
     log_info("registration_accepted", {{"hoa", b.home_address.to_string()},
                                        {"coa", b.care_of_address.to_string()},
                                        {"kind", binding::to_string(e.upsert->kind)},
@@ -490,11 +491,13 @@ void HomeAgent::drop_endpoint_ref(Ipv4 peer) {
   }
 }
 
-void HomeAgent::bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep) {
+void HomeAgent::bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep,
+                                  bool route) {
   const Ipv4 hoa = b.home_address;
   acquire_endpoint(hoa, ep);
-  if (auto r = seams_.driver->route(hoa, ep.peer); !r)
-    log_error("tunnel_route_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
+  if (route)
+    if (auto r = seams_.driver->route(hoa, ep.peer); !r)
+      log_error("tunnel_route_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
   if (!proxies_.contains(hoa) && home_ifindex_ > 0) {
     auto p = dataplane::OwnedProxyNeighbour::create(*seams_.netlink, {hoa, home_ifindex_});
     if (p) {

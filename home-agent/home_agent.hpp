@@ -152,6 +152,7 @@ class HomeAgent {
     std::optional<binding::Binding> removed;       // unbind
     Ipv4 reply_to;
     std::uint16_t reply_port = 0;
+    bool routed_early = false;  // flush() switched the tunnel before the commit
   };
   struct PendingRevocation {
     Bytes message;
@@ -164,7 +165,7 @@ class HomeAgent {
                   std::vector<Effect>& effects);
   void handle_revocation_ack(const wire::RevocationAck& ack, ByteView raw, Ipv4 src);
   void apply(const Effect& e);
-  void bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep);
+  void bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep, bool route = true);
   void unbind_kernel_state(const binding::Binding& b, bool announce_home);
   void acquire_endpoint(Ipv4 hoa, const dataplane::TunnelEndpoint& ep);
   void release_endpoint(Ipv4 hoa);
