@@ -108,17 +108,7 @@ mb_migrate_plain() {
     --dest "$VMR_GUEST_DIR/$VMR_GUEST_NEXT.qmp" --uri "tcp:$wan:$VMR_GUEST_PORT" --json "$out" --quiet \
     --fa none "$@" >"$out.log" 2>&1
   rc=$?
-  # shellcheck disable=SC2034 # guest.sh's contract: the driver's summary of the last move
-  VMR_GUEST_JSON=$out
-  if [ -f "$out" ] && jq -e '.switched' "$out" >/dev/null 2>&1; then
-    vm_stop "$VMR_GUEST_DIR" "$VMR_GUEST_CUR"
-    VMR_GUEST_CUR=$VMR_GUEST_NEXT
-    VMR_GUEST_CUR_SITE=$VMR_GUEST_NEXT_SITE
-  else
-    vm_stop "$VMR_GUEST_DIR" "$VMR_GUEST_NEXT"
-  fi
-  VMR_GUEST_NEXT=
-  VMR_GUEST_NEXT_SITE=
+  guest_migrated "$out"
   [ "$rc" = 0 ] || mb_log "vmroam-migrate $from -> $to exited $rc: $(tail -n 8 "$out.log")"
   return "$rc"
 }

@@ -26,6 +26,8 @@
 #                                and sets $VMR_GUEST_JSON to it; returns the driver's exit code.
 #                                Once the guest switched the old QEMU is stopped. Call it
 #                                directly, not in $(…): it updates this library's state.
+#   guest_migrated SUMMARY       the bookkeeping after a vmroam-migrate run of the caller's own
+#                                (sets $VMR_GUEST_JSON, stops the QEMU that lost the guest)
 #   guest_stop                   stop every QEMU of this run and remove the taps
 #
 #   guest_site                   where the guest runs now
@@ -181,8 +183,18 @@ guest_migrate() {
   fi
   ip netns exec "$(topo_ns "$from")" "$VMR_GUEST_MIGRATE" "${args[@]}" "$@" >"$out.log" 2>&1
   rc=$?
-  VMR_GUEST_JSON=$out
   echo "$out"
+  guest_migrated "$out"
+  [ "$rc" = 0 ] || _vmr_guest_err "vmroam-migrate $from -> $to exited $rc: $(tail -n 8 "$out.log")"
+  return "$rc"
+}
+
+# guest_migrated SUMMARY: this library's bookkeeping after a vmroam-migrate run (guest_migrate's,
+# or a caller's own invocation): $VMR_GUEST_JSON, and the QEMU that no longer holds the guest
+# stopped — the source if the driver's summary says it switched, else the waiting destination.
+guest_migrated() {
+  local out=$1
+  VMR_GUEST_JSON=$out
   if [ -f "$out" ] && jq -e '.switched' "$out" >/dev/null 2>&1; then
     # The guest runs at the destination (even if its registration is not active: rc 2).
     vm_stop "$VMR_GUEST_DIR" "$VMR_GUEST_CUR"
@@ -193,8 +205,7 @@ guest_migrate() {
   fi
   VMR_GUEST_NEXT=
   VMR_GUEST_NEXT_SITE=
-  [ "$rc" = 0 ] || _vmr_guest_err "vmroam-migrate $from -> $to exited $rc: $(tail -n 8 "$out.log")"
-  return "$rc"
+  return 0
 }
 
 guest_serial() {
