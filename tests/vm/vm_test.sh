@@ -58,10 +58,13 @@ ping_guest() {  # $1 seconds: poll until one ping answers
     [ "$_n" -ge "$1" ] && return 1
   done
 }
-echo_guest() {  # a few tries: the guest's `nc -l` restarts between connections
-  for _try in 1 2 3 4 5; do
+echo_guest() {  # poll up to ~10 s: the guest's `nc -l` restarts between connections, and right
+  # after "vmroam-guest up" it may not listen yet (a refused connect fails at once, so the
+  # tries need spacing, not just a count)
+  for _try in $(seq 20); do
     _got=$(echo "vmroam-echo-$1" | ip netns exec "$ns" timeout 3 busybox nc -w 2 10.1.0.10 7 2>/dev/null || true)
     [ "$_got" = "vmroam-echo-$1" ] && return 0
+    sleep 0.5
   done
   return 1
 }
