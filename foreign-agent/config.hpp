@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config/agent_config.hpp"
 #include "common/config/json_reader.hpp"
 #include "common/core/address.hpp"
 #include "common/core/result.hpp"
@@ -16,21 +17,16 @@ namespace vmroam::fa {
 using config::SecurityAssociationConfig;
 
 // A home agent this FA registers visitors with, and the FA-HA key shared with it.
-struct HomeAgentPeer {
-  Ipv4 address;
-  std::optional<SecurityAssociationConfig> fa_ha;
-};
+using HomeAgentPeer = config::PeerConfig;
 
-struct FaConfig {
-  Ipv4 address;         // our address: the care-of address; the tunnel's local end
-  Ipv4 listen_address;  // UDP 434 bind address
-  std::uint16_t port = 434;
+// The shared keys (address = the care-of address, listen_address, port, dataplane
+// driver/tun_name/route_protocol, store, api, log_level) are in config::AgentConfig.
+struct FaConfig : config::AgentConfig {
+  FaConfig() : AgentConfig({"vmr-fa0", "/var/lib/vmroam/fa.db", "/run/vmroam/fa.sock"}) {}
+
   std::string vm_interface;  // the VM-facing link (bridge or port)
   std::vector<HomeAgentPeer> home_agents;
   // Data plane and kernel objects.
-  std::string dataplane_driver = "userspace";
-  std::string tun_name = "vmr-fa0";
-  std::uint32_t route_protocol = 186;
   std::uint32_t reverse_table = 186;  // policy table: default dev <tun> (RFC 3024)
   std::uint32_t rule_priority = 1860;
   // Registration (RFC 5944 §3.6.3 retransmission, with a faster start: this is a handover).
@@ -45,11 +41,6 @@ struct FaConfig {
   bool detect_arrival = true;                                   // watch the VM link for RARP/ARP/IP (libpcap)
   std::uint64_t buffer_bytes = std::uint64_t{4} * 1024 * 1024;  // per visitor, while prepared
   std::uint32_t buffer_ms = 5000;                               // oldest packet kept at most this long
-  std::string store_path = "/var/lib/vmroam/fa.db";
-  std::string api_socket = "/run/vmroam/fa.sock";
-  std::optional<std::string> api_tcp;
-  std::optional<std::string> api_token_file;
-  std::string log_level = "info";
 };
 
 [[nodiscard]] Result<FaConfig> parse_config(const config::Json& doc);

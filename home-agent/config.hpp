@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config/agent_config.hpp"
 #include "common/config/json_reader.hpp"
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
@@ -16,22 +17,18 @@ namespace vmroam::ha {
 
 using config::SecurityAssociationConfig;
 
-// A foreign agent allowed to register VMs here, with its FA-HA key.
-struct ForeignAgentPeer {
-  Ipv4 address;
-  std::optional<SecurityAssociationConfig> fa_ha;  // required when auth.fa_ha is "required"
-};
+// A foreign agent allowed to register VMs here, with its FA-HA key (required when
+// registration.fa_ha_auth is "required").
+using ForeignAgentPeer = config::PeerConfig;
 
-struct HaConfig {
-  Ipv4 address;         // our address: the Home Agent field; the tunnel's local end
-  Ipv4 listen_address;  // UDP 434 bind address (0.0.0.0 = any)
-  std::uint16_t port = 434;
-  Ipv4Prefix home_prefix;      // the home subnet
-  std::string home_interface;  // the home link (proxy ARP, gratuitous ARP)
-  std::string dataplane_driver = "userspace";
-  std::string tun_name = "vmr-ha0";
+// The shared keys (address, listen_address, port, dataplane driver/tun_name/route_protocol,
+// store, api, log_level) are in config::AgentConfig.
+struct HaConfig : config::AgentConfig {
+  HaConfig() : AgentConfig({"vmr-ha0", "/var/lib/vmroam/ha.db", "/run/vmroam/ha.sock"}) {}
+
+  Ipv4Prefix home_prefix;           // the home subnet
+  std::string home_interface;       // the home link (proxy ARP, gratuitous ARP)
   std::uint32_t route_table = 254;  // host routes for away VMs (main by default)
-  std::uint32_t route_protocol = 186;
   std::uint32_t max_lifetime_s = 600;
   std::uint32_t replay_window_s = 7;
   std::string replay = "timestamp";     // "timestamp" | "nonce"
@@ -43,11 +40,6 @@ struct HaConfig {
   std::uint32_t hold_timeout_ms = 5000;  // a hold no registration ends is released after this
   std::uint32_t recover_margin_ms = 20;  // recovered copies start this long before the STOP
   std::vector<ForeignAgentPeer> foreign_agents;
-  std::string store_path = "/var/lib/vmroam/ha.db";
-  std::string api_socket = "/run/vmroam/ha.sock";
-  std::optional<std::string> api_tcp;         // "127.0.0.1:8434"
-  std::optional<std::string> api_token_file;  // required with api_tcp
-  std::string log_level = "info";
 };
 
 [[nodiscard]] Result<HaConfig> parse_config(const config::Json& doc);

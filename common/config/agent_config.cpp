@@ -1,0 +1,90 @@
+#include "common/config/agent_config.hpp"
+
+namespace vmroam::config {
+
+void read_agent_keys(ObjectReader& root, AgentConfig& c) {
+  c.address = root.required_ipv4("address");
+  c.listen_address = root.optional_ipv4("listen_address", Ipv4{});
+  c.port = static_cast<std::uint16_t>(root.optional_uint("port", 434, 1, 65535));
+  c.log_level = root.optional_enum("log_level", "info", {"debug", "info", "warn", "error"});
+}
+
+Result<void> read_dataplane_section(ObjectReader& root, AgentConfig& c,
+                                    const std::function<void(ObjectReader&)>& agent_keys) {
+  const Json* section = root.optional_object("dataplane");
+  if (!section) return ok();
+  ObjectReader d(*section, "dataplane");
+  c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel"});
+  c.tun_name = d.optional_string("tun_name", c.tun_name);
+  c.route_protocol = static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));
+  if (d.ok() && (c.tun_name.size() > 15 || !c.tun_name.starts_with("vmr")))
+    d.add_error("bad_field", "dataplane.tun_name: must start with \"vmr\" and be at most 15 characters");
+  agent_keys(d);
+  if (auto e = d.finish()) return fail(*e);
+  return ok();
+}
+
+Result<void> read_store_and_api(ObjectReader& root, AgentConfig& c) {
+  if (const Json* st = root.optional_object("store")) {
+    ObjectReader s(*st, "store");
+    c.store_path = s.optional_string("path", c.store_path);
+    if (auto e = s.finish()) return fail(*e);
+  }
+  ApiSection api{c.api_socket, c.api_tcp, c.api_token_file};
+  read_api_section(root, api);
+  c.api_socket = api.unix_socket;
+  c.api_tcp = api.tcp;
+  c.api_token_file = api.token_file;
+  return ok();
+}
+
+Result<std::vector<PeerConfig>> read_peers(ObjectReader& root, std::string_view key, std::string_view noun) {
+  std::vector<PeerConfig> peers;
+  const Json* array = root.optional_array(key);
+  if (!array) return peers;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    const std::string path = std::string(key) + "[" + std::to_string(i) + "]";
+    ObjectReader p((*array)[i], path);
+    PeerConfig peer;
+    peer.address = p.required_ipv4("address");
+    if (const Json* sa = p.optional_object("fa_ha")) {
+      auto parsed = parse_security_association(*sa, path + ".fa_ha");
+      if (!parsed) return fail(parsed.error());
+      peer.fa_ha = std::move(*parsed);
+    }
+    if (auto e = p.finish()) return fail(*e);
+    for (const auto& other : peers)
+      if (other.address == peer.address)
+        return fail("bad_field",
+                    path + ".address: duplicate " + std::string(noun) + " " + peer.address.to_string());
+    peers.push_back(std::move(peer));
+  }
+  return peers;
+}
+
+Json to_json(const AgentConfig& c, Json dataplane_extra) {
+  Json dataplane{
+      {"driver", c.dataplane_driver}, {"tun_name", c.tun_name}, {"route_protocol", c.route_protocol}};
+  dataplane.update(dataplane_extra);
+  return Json{
+      {"address", c.address.to_string()},
+      {"listen_address", c.listen_address.to_string()},
+      {"port", c.port},
+      {"log_level", c.log_level},
+      {"dataplane", std::move(dataplane)},
+      {"store", {{"path", c.store_path}}},
+      {"api", to_json(ApiSection{c.api_socket, c.api_tcp, c.api_token_file})},
+  };
+}
+
+Json to_json(const std::vector<PeerConfig>& peers) {
+  Json out = Json::array();
+  for (const auto& p : peers) {
+    Json j{{"address", p.address.to_string()}};
+    if (p.fa_ha) j["fa_ha"] = to_json_redacted(*p.fa_ha);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace vmroam::config
