@@ -49,18 +49,13 @@ class FaDaemon final : public daemon::Service<FaConfig> {
     });
     if (!vm_link) return daemon::fail_at("vm_link", vm_link.error());
     vm_link_ = std::move(*vm_link);
-    agent_ = std::make_unique<ForeignAgent>(context_.io, config_, seams(), host_->take_store());
-    if (auto r = agent_->start(); !r) return daemon::fail_at("restore", r.error());
+    VMROAM_TRY_VOID(host_->start_agent(config_, seams(), agent_, api_));
     arm_buffer();
-    VMROAM_TRY(api_, daemon::open_api(context_.io, config_,
-                                      [this](const api::Request& r) { return agent_->handle_api(r); }));
     return ok();
   }
 
   void serve() override {
-    host_->udp().start(
-        [this](ByteView p, Ipv4 src, std::uint16_t sport) { agent_->on_datagram(p, src, sport); },
-        [this] { agent_->flush(); });
+    host_->serve(*agent_);
     log_info("foreign_agent_ready", {{"udp", host_->udp_endpoint()},
                                      {"api", config_.api_socket},
                                      {"dataplane", std::string(host_->driver().name())},

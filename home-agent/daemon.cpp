@@ -28,17 +28,12 @@ class HaDaemon final : public daemon::Service<HaConfig> {
                                                  [this](WallTime at, ByteView frame) {
                                                    if (agent_) agent_->on_home_link_frame(at, frame);
                                                  });
-    agent_ = std::make_unique<HomeAgent>(context_.io, config_, seams(), host_->take_store());
-    if (auto r = agent_->start(); !r) return daemon::fail_at("restore", r.error());
-    VMROAM_TRY(api_, daemon::open_api(context_.io, config_,
-                                      [this](const api::Request& r) { return agent_->handle_api(r); }));
+    VMROAM_TRY_VOID(host_->start_agent(config_, seams(), agent_, api_));
     return ok();
   }
 
   void serve() override {
-    host_->udp().start(
-        [this](ByteView p, Ipv4 src, std::uint16_t sport) { agent_->on_datagram(p, src, sport); },
-        [this] { agent_->flush(); });
+    host_->serve(*agent_);
     log_info("home_agent_ready", {{"udp", host_->udp_endpoint()},
                                   {"api", config_.api_socket},
                                   {"dataplane", std::string(host_->driver().name())}});

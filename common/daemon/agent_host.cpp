@@ -4,12 +4,12 @@
 
 #include "common/core/log.hpp"
 #include "common/daemon/api_listener.hpp"
-#include "common/daemon/runner.hpp"
 
 namespace vmroam::daemon {
 
-AgentHost::AgentHost(std::unique_ptr<dataplane::LibnlNetlink> netlink, dataplane::LinkInfo link)
-    : netlink_(std::move(netlink)), link_(std::move(link)) {}
+AgentHost::AgentHost(boost::asio::io_context& io, std::unique_ptr<dataplane::LibnlNetlink> netlink,
+                     dataplane::LinkInfo link)
+    : io_(io), netlink_(std::move(netlink)), link_(std::move(link)) {}
 
 Result<std::unique_ptr<AgentHost>> AgentHost::open(boost::asio::io_context& io,
                                                    const config::AgentConfig& config, HostSetup setup) {
@@ -17,7 +17,7 @@ Result<std::unique_ptr<AgentHost>> AgentHost::open(boost::asio::io_context& io,
   if (!netlink) return fail_at("netlink", netlink.error());
   auto link = (*netlink)->link(setup.link);
   if (!link) return fail_at(setup.link_step, link.error());
-  std::unique_ptr<AgentHost> host(new AgentHost(std::move(*netlink), std::move(*link)));
+  std::unique_ptr<AgentHost> host(new AgentHost(io, std::move(*netlink), std::move(*link)));
   VMROAM_TRY_VOID(host->set_sysctls(setup));
   VMROAM_TRY_VOID(host->open_store(config.store_path));
   auto udp = UdpPort::open(io, config.listen_address, config.port);

@@ -19,6 +19,7 @@
 #include "common/config/agent_config.hpp"
 #include "common/core/asio.hpp"
 #include "common/core/clock.hpp"
+#include "common/daemon/runner.hpp"
 #include "common/daemon/udp_port.hpp"
 #include "common/dataplane/driver_factory.hpp"
 #include "common/dataplane/netlink.hpp"
@@ -34,6 +35,11 @@ struct HostSetup {
   // Lookup key and steering; name, local address, TUN name and UDP senders are filled in.
   dataplane::DriverConfig driver;
 };
+
+// The API listener for `config`'s "api" section, started. Errors name the step ("api").
+[[nodiscard]] Result<std::unique_ptr<api::HttpServer>> open_api(boost::asio::io_context& io,
+                                                                const config::AgentConfig& config,
+                                                                api::RequestHandler handler);
 
 class AgentHost {
  public:
@@ -58,6 +64,20 @@ class AgentHost {
   [[nodiscard]] std::function<void(Ipv4, std::uint16_t, ByteView)> udp_sender();
   [[nodiscard]] std::function<std::uint32_t()> random32();
 
+  // The agent on the store: built, started (restore + reconcile: its state back in the
+  // kernel), then the API listener for it. Errors name the step ("restore", "api").
+  template <typename Agent, typename Config, typename Io>
+  [[nodiscard]] Result<void> start_agent(const Config& config, Io seams, std::unique_ptr<Agent>& agent,
+                                         std::unique_ptr<api::HttpServer>& api) {
+    agent = std::make_unique<Agent>(io_, config, std::move(seams), take_store());
+    if (auto r = agent->start(); !r) return fail_at("restore", r.error());
+    Agent* a = agent.get();
+    auto server = open_api(io_, config, [a](const api::Request& r) { return a->handle_api(r); });
+    if (!server) return fail(server.error());
+    api = std::move(*server);
+    return ok();
+  }
+
   // Starts reading UDP 434 into `agent`: on_datagram() per datagram, flush() once per
   // readiness event (the group-commit point, common/daemon/udp_port.hpp).
   template <typename Agent>
@@ -79,12 +99,14 @@ class AgentHost {
   [[nodiscard]] std::string udp_endpoint() const;
 
  private:
-  AgentHost(std::unique_ptr<dataplane::LibnlNetlink> netlink, dataplane::LinkInfo link);
+  AgentHost(boost::asio::io_context& io, std::unique_ptr<dataplane::LibnlNetlink> netlink,
+            dataplane::LinkInfo link);
   [[nodiscard]] Result<void> set_sysctls(const HostSetup& setup);
   [[nodiscard]] Result<void> open_store(const std::string& path);
   [[nodiscard]] Result<void> open_driver(boost::asio::io_context& io, const config::AgentConfig& config,
                                          dataplane::DriverConfig dc);
 
+  boost::asio::io_context& io_;
   std::unique_ptr<dataplane::LibnlNetlink> netlink_;
   dataplane::LinkInfo link_;
   dataplane::Sysctl sysctl_;
@@ -95,10 +117,5 @@ class AgentHost {
   std::mt19937 rng_{std::random_device{}()};
   Ipv4 listen_address_;
 };
-
-// The API listener for `config`'s "api" section, started. Errors name the step ("api").
-[[nodiscard]] Result<std::unique_ptr<api::HttpServer>> open_api(boost::asio::io_context& io,
-                                                                const config::AgentConfig& config,
-                                                                api::RequestHandler handler);
 
 }  // namespace vmroam::daemon
