@@ -79,7 +79,7 @@ api::Reply HomeAgent::api_metrics(const api::Request&, const api::PathParams&) {
 void HomeAgent::sync_tunnel_metrics() {
   dataplane::TunnelStats st = seams_.driver->stats();
   // The handover hold keeps its queue itself; its tail drops are reported with the tunnel's.
-  if (hold_) st.drops[static_cast<std::size_t>(dataplane::DropReason::hold_full)] += hold_->dropped();
+  st.drops[static_cast<std::size_t>(dataplane::DropReason::hold_full)] += handovers_.dropped();
   auto sync = [&](std::string_view name, std::string_view help, api::Labels labels, std::uint64_t value) {
     std::string key(name);
     for (const auto& [k, v] : labels) key += "|" + k + "=" + v;
@@ -135,11 +135,11 @@ Json HomeAgent::binding_json(const binding::Binding& b) const {
          {"move_seq", b.move_seq}};
   if (const Vm* vm = vms_.by_home_address(b.home_address)) j["vm"] = vm->id;
   const auto st = seams_.driver->stats();
-  if (auto it = endpoint_of_.find(b.home_address); it != endpoint_of_.end()) {
-    j["tunnel"] = Json{{"peer", it->second.peer.to_string()},
-                       {"port", it->second.udp_port},
-                       {"encapsulation", std::string(dataplane::to_string(it->second.encapsulation))}};
-    if (const auto* c = st.peer(it->second.peer))
+  if (const auto ep = tunnels_.endpoint_of(b.home_address)) {
+    j["tunnel"] = Json{{"peer", ep->peer.to_string()},
+                       {"port", ep->udp_port},
+                       {"encapsulation", std::string(dataplane::to_string(ep->encapsulation))}};
+    if (const auto* c = st.peer(ep->peer))
       j["tunnel"]["counters"] = Json{{"tx_packets", c->tx_packets},
                                      {"tx_bytes", c->tx_bytes},
                                      {"rx_packets", c->rx_packets},
