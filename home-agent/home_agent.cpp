@@ -74,7 +74,6 @@ HomeAgent::HomeAgent(boost::asio::io_context& io, HaConfig config, HomeAgentIo s
                           [this] { return static_cast<double>(vms_.size()); });
   metrics_.gauge_callback("vmroam_revocations_pending", "Registration revocations awaiting an ack", {},
                           [this] { return static_cast<double>(revocations_.pending()); });
-  build_router();
 }
 
 HomeAgent::~HomeAgent() { stop(); }

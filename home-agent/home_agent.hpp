@@ -12,7 +12,7 @@
 // The parts, each its own unit: Registrar (the pure decision, registrar.hpp), TunnelEndpoints
 // (the driver's endpoint and route per binding, with the handover grace), HomeLink (proxy ARP
 // and gratuitous ARP on the home link), Revocations (RFC 3543), Handovers (the handover hold,
-// handover.hpp), binding records (binding_record.hpp); the JSON API is home_agent_api.cpp.
+// handover.hpp), binding records (binding_record.hpp), the JSON API (home_agent_api.hpp).
 //
 // Timers here: one expiry timer armed at BindingCache::next_expiry(); the units keep theirs.
 //
@@ -48,6 +48,7 @@
 #include "common/store/store.hpp"
 #include "home-agent/config.hpp"
 #include "home-agent/handover.hpp"
+#include "home-agent/home_agent_api.hpp"
 #include "home-agent/home_link.hpp"
 #include "home-agent/registrar.hpp"
 #include "home-agent/revocations.hpp"
@@ -121,7 +122,7 @@ class HomeAgent {
   [[nodiscard]] bool holding(Ipv4 hoa) const { return handovers_.holding(hoa); }
 
   // The JSON API (docs/api.md); the daemon puts it behind its HTTP server.
-  [[nodiscard]] api::Reply handle_api(const api::Request& request);
+  [[nodiscard]] api::Reply handle_api(const api::Request& request) { return api_.handle(request); }
   [[nodiscard]] api::MetricsRegistry& metrics() { return metrics_; }
 
   // For tests and listings.
@@ -177,23 +178,9 @@ class HomeAgent {
   void arm_expiry();
   [[nodiscard]] Result<void> commit(const store::Batch& batch);
   void count_message(std::string_view result, int code);
-  void build_router();
-  void sync_tunnel_metrics();
 
-  // API handlers (home_agent_api.cpp).
-  api::Reply api_health(const api::Request&, const api::PathParams&);
-  api::Reply api_metrics(const api::Request&, const api::PathParams&);
-  api::Reply api_vm_create(const api::Request&, const api::PathParams&);
-  api::Reply api_vm_replace(const api::Request&, const api::PathParams&);
-  api::Reply api_vm_list(const api::Request&, const api::PathParams&);
-  api::Reply api_vm_show(const api::Request&, const api::PathParams&);
-  api::Reply api_vm_delete(const api::Request&, const api::PathParams&);
-  api::Reply api_binding_list(const api::Request&, const api::PathParams&);
-  api::Reply api_binding_show(const api::Request&, const api::PathParams&);
-  api::Reply api_vm_handover(const api::Request&, const api::PathParams&);
-  api::Reply put_vm(const api::Request& req, const std::string& path_id, bool create);
-  [[nodiscard]] api::Json vm_json(const Vm& vm) const;
-  [[nodiscard]] api::Json binding_json(const binding::Binding& b) const;
+  // The JSON API works on the agent's state directly (home_agent_api.hpp).
+  friend class HomeAgentApi;
 
   boost::asio::io_context& io_;
   HaConfig config_;
@@ -212,12 +199,11 @@ class HomeAgent {
   boost::asio::steady_timer expiry_timer_;
   TimePoint started_at_;
   bool stopped_ = false;
-  // API and metrics.
-  api::Router router_;
+  // Metrics and the API (last: it works on everything above).
   api::MetricsRegistry metrics_;
   api::Histogram* commit_seconds_ = nullptr;
   api::Counter* store_failures_ = nullptr;
-  std::map<std::string, double, std::less<>> tunnel_seen_;  // last synced driver counters
+  HomeAgentApi api_{*this};
 };
 
 }  // namespace vmroam::ha
