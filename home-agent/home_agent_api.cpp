@@ -1,4 +1,4 @@
-// The home agent's JSON API (docs/api.md): VMs, bindings, health, metrics.
+// HomeAgentApi: see home_agent_api.hpp.
 //
 // Every mutating handler validates the whole body first (FieldReader names the field that is
 // wrong), then commits to the store, and only then changes memory and the kernel: a 4xx or a
@@ -9,6 +9,8 @@
 #include "common/api/field_reader.hpp"
 #include "common/core/hex.hpp"
 #include "common/core/log.hpp"
+#include "home-agent/home_agent_api.hpp"
+
 #include "home-agent/home_agent.hpp"
 
 namespace vmroam::ha {
@@ -37,52 +39,54 @@ Json flag_names(std::uint8_t flags) {
 }
 
 template <typename F>
-api::Handler bind_handler(HomeAgent* self, F f) {
+api::Handler bind_handler(HomeAgentApi* self, F f) {
   return [self, f](const api::Request& r, const api::PathParams& p) { return (self->*f)(r, p); };
 }
 
 }  // namespace
 
-void HomeAgent::build_router() {
-  router_.add(Method::get, "/v1/health", bind_handler(this, &HomeAgent::api_health));
-  router_.add(Method::get, "/metrics", bind_handler(this, &HomeAgent::api_metrics));
-  router_.add(Method::post, "/v1/vms", bind_handler(this, &HomeAgent::api_vm_create));
-  router_.add(Method::get, "/v1/vms", bind_handler(this, &HomeAgent::api_vm_list));
-  router_.add(Method::get, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_show));
-  router_.add(Method::put, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_replace));
-  router_.add(Method::delete_, "/v1/vms/{id}", bind_handler(this, &HomeAgent::api_vm_delete));
-  router_.add(Method::post, "/v1/vms/{id}/handover", bind_handler(this, &HomeAgent::api_vm_handover));
-  router_.add(Method::get, "/v1/bindings", bind_handler(this, &HomeAgent::api_binding_list));
-  router_.add(Method::get, "/v1/bindings/{home_address}", bind_handler(this, &HomeAgent::api_binding_show));
+HomeAgentApi::HomeAgentApi(HomeAgent& agent) : ha_(agent) {
+  router_.add(Method::get, "/v1/health", bind_handler(this, &HomeAgentApi::api_health));
+  router_.add(Method::get, "/metrics", bind_handler(this, &HomeAgentApi::api_metrics));
+  router_.add(Method::post, "/v1/vms", bind_handler(this, &HomeAgentApi::api_vm_create));
+  router_.add(Method::get, "/v1/vms", bind_handler(this, &HomeAgentApi::api_vm_list));
+  router_.add(Method::get, "/v1/vms/{id}", bind_handler(this, &HomeAgentApi::api_vm_show));
+  router_.add(Method::put, "/v1/vms/{id}", bind_handler(this, &HomeAgentApi::api_vm_replace));
+  router_.add(Method::delete_, "/v1/vms/{id}", bind_handler(this, &HomeAgentApi::api_vm_delete));
+  router_.add(Method::post, "/v1/vms/{id}/handover", bind_handler(this, &HomeAgentApi::api_vm_handover));
+  router_.add(Method::get, "/v1/bindings", bind_handler(this, &HomeAgentApi::api_binding_list));
+  router_.add(Method::get, "/v1/bindings/{home_address}",
+              bind_handler(this, &HomeAgentApi::api_binding_show));
 }
 
-api::Reply HomeAgent::handle_api(const api::Request& request) { return router_.dispatch(request); }
-
-api::Reply HomeAgent::api_health(const api::Request&, const api::PathParams&) {
-  const auto up = std::chrono::duration_cast<std::chrono::seconds>(seams_.clock->now() - started_at_).count();
+api::Reply HomeAgentApi::api_health(const api::Request&, const api::PathParams&) {
+  const auto up =
+      std::chrono::duration_cast<std::chrono::seconds>(ha_.seams_.clock->now() - ha_.started_at_).count();
   return Response::make_json(200, Json{{"status", "ok"},
                                        {"role", "home-agent"},
                                        {"version", VMROAM_VERSION},
-                                       {"address", config_.address.to_string()},
+                                       {"address", ha_.config_.address.to_string()},
                                        {"uptime_s", up},
-                                       {"vms", vms_.size()},
-                                       {"bindings", cache_.size()},
-                                       {"dataplane", std::string(seams_.driver->name())}});
+                                       {"vms", ha_.vms_.size()},
+                                       {"bindings", ha_.cache_.size()},
+                                       {"dataplane", std::string(ha_.seams_.driver->name())}});
 }
 
-api::Reply HomeAgent::api_metrics(const api::Request&, const api::PathParams&) {
+api::Reply HomeAgentApi::api_metrics(const api::Request&, const api::PathParams&) {
   sync_tunnel_metrics();
-  return Response::make_text(200, metrics_.render(), api::kPrometheusType);
+  return Response::make_text(200, ha_.metrics_.render(), api::kPrometheusType);
 }
 
 // Driver counters are cumulative; the registry's counters only go up by deltas.
-void HomeAgent::sync_tunnel_metrics() {
-  const dataplane::TunnelStats st = seams_.driver->stats();
+void HomeAgentApi::sync_tunnel_metrics() {
+  dataplane::TunnelStats st = ha_.seams_.driver->stats();
+  // The handover hold keeps its queue itself; its tail drops are reported with the tunnel's.
+  st.drops[static_cast<std::size_t>(dataplane::DropReason::hold_full)] += ha_.handovers_.dropped();
   auto sync = [&](std::string_view name, std::string_view help, api::Labels labels, std::uint64_t value) {
     std::string key(name);
     for (const auto& [k, v] : labels) key += "|" + k + "=" + v;
     double& seen = tunnel_seen_[key];
-    metrics_.counter(name, help, std::move(labels)).inc(static_cast<double>(value) - seen);
+    ha_.metrics_.counter(name, help, std::move(labels)).inc(static_cast<double>(value) - seen);
     seen = static_cast<double>(value);
   };
   for (const auto& [peer, c] : st.peers) {
@@ -103,14 +107,14 @@ void HomeAgent::sync_tunnel_metrics() {
   }
 }
 
-Json HomeAgent::vm_json(const Vm& vm) const {
+Json HomeAgentApi::vm_json(const Vm& vm) const {
   Json fas = Json::array();
   for (auto a : vm.allowed_fas) fas.push_back(a.to_string());
   Json j{{"id", vm.id},
          {"home_address", vm.home_address.to_string()},
          {"mac", vm.mac.to_string()},
          {"allowed_fas", fas},
-         {"away", cache_.lookup(vm.home_address) != nullptr}};
+         {"away", ha_.cache_.lookup(vm.home_address) != nullptr}};
   if (vm.mn_ha) {
     j["spi"] = vm.mn_ha->spi;
     j["algorithm"] = std::string(auth::algorithm_name(vm.mn_ha->algorithm));
@@ -118,8 +122,8 @@ Json HomeAgent::vm_json(const Vm& vm) const {
   return j;  // keys are never returned
 }
 
-Json HomeAgent::binding_json(const binding::Binding& b) const {
-  const TimePoint now = seams_.clock->now();
+Json HomeAgentApi::binding_json(const binding::Binding& b) const {
+  const TimePoint now = ha_.seams_.clock->now();
   Json j{{"home_address", b.home_address.to_string()},
          {"care_of_address", b.care_of_address.to_string()},
          {"foreign_agent", b.foreign_agent.to_string()},
@@ -131,13 +135,13 @@ Json HomeAgent::binding_json(const binding::Binding& b) const {
          {"encapsulation", std::string(binding::to_string(b.encapsulation))},
          {"identification", hex64(b.identification)},
          {"move_seq", b.move_seq}};
-  if (const Vm* vm = vms_.by_home_address(b.home_address)) j["vm"] = vm->id;
-  const auto st = seams_.driver->stats();
-  if (auto it = endpoint_of_.find(b.home_address); it != endpoint_of_.end()) {
-    j["tunnel"] = Json{{"peer", it->second.peer.to_string()},
-                       {"port", it->second.udp_port},
-                       {"encapsulation", std::string(dataplane::to_string(it->second.encapsulation))}};
-    if (const auto* c = st.peer(it->second.peer))
+  if (const Vm* vm = ha_.vms_.by_home_address(b.home_address)) j["vm"] = vm->id;
+  const auto st = ha_.seams_.driver->stats();
+  if (const auto ep = ha_.tunnels_.endpoint_of(b.home_address)) {
+    j["tunnel"] = Json{{"peer", ep->peer.to_string()},
+                       {"port", ep->udp_port},
+                       {"encapsulation", std::string(dataplane::to_string(ep->encapsulation))}};
+    if (const auto* c = st.peer(ep->peer))
       j["tunnel"]["counters"] = Json{{"tx_packets", c->tx_packets},
                                      {"tx_bytes", c->tx_bytes},
                                      {"rx_packets", c->rx_packets},
@@ -146,14 +150,14 @@ Json HomeAgent::binding_json(const binding::Binding& b) const {
   return j;
 }
 
-api::Reply HomeAgent::api_vm_create(const api::Request& r, const api::PathParams&) {
+api::Reply HomeAgentApi::api_vm_create(const api::Request& r, const api::PathParams&) {
   return put_vm(r, {}, true);
 }
-api::Reply HomeAgent::api_vm_replace(const api::Request& r, const api::PathParams& p) {
+api::Reply HomeAgentApi::api_vm_replace(const api::Request& r, const api::PathParams& p) {
   return put_vm(r, p.at("id"), false);
 }
 
-api::Reply HomeAgent::put_vm(const api::Request& req, const std::string& path_id, bool create) {
+api::Reply HomeAgentApi::put_vm(const api::Request& req, const std::string& path_id, bool create) {
   auto f = api::FieldReader::from_body(req.body);
   Vm vm;
   if (create) {
@@ -170,14 +174,14 @@ api::Reply HomeAgent::put_vm(const api::Request& req, const std::string& path_id
   auto algorithm = f.optional_enum("algorithm", {"hmac-sha256", "hmac-md5"});
   auto key = f.optional_hex_key("key", auth::kMinKeySize, auth::kMaxKeySize);
   f.reject_unknown();
-  if (f.ok() && !config_.home_prefix.contains(vm.home_address))
-    f.fail_field("home_address", "not in the home prefix " + config_.home_prefix.to_string());
+  if (f.ok() && !ha_.config_.home_prefix.contains(vm.home_address))
+    f.fail_field("home_address", "not in the home prefix " + ha_.config_.home_prefix.to_string());
   if (f.ok() && vm.mac.is_zero()) f.fail_field("mac", "must not be 00:00:00:00:00:00");
   if (f.ok() && spi.has_value() != key.has_value())
     f.fail_field(spi ? "key" : "spi", "spi and key come together (the VM's MN-HA association)");
   if (f.ok() && algorithm && !spi) f.fail_field("spi", "required with algorithm");
   for (auto fa : vm.allowed_fas)
-    if (f.ok() && !registrar_.foreign_agent(fa))
+    if (f.ok() && !ha_.registrar_.foreign_agent(fa))
       f.fail_field("allowed_fas", fa.to_string() + " is not a configured foreign agent");
   if (!f.ok()) return f.error();
   if (spi) {
@@ -185,12 +189,12 @@ api::Reply HomeAgent::put_vm(const api::Request& req, const std::string& path_id
     vm.mn_ha = auth::SecurityAssociation{static_cast<std::uint32_t>(*spi), *alg, *key};
   }
 
-  const Vm* existing = vms_.by_id(vm.id);
+  const Vm* existing = ha_.vms_.by_id(vm.id);
   if (create && existing) return api::conflict("VM " + vm.id + " exists; use PUT /v1/vms/" + vm.id);
   if (!create && !existing) return api::not_found("no VM " + vm.id);
-  if (const Vm* other = vms_.by_home_address(vm.home_address); other && other->id != vm.id)
+  if (const Vm* other = ha_.vms_.by_home_address(vm.home_address); other && other->id != vm.id)
     return api::conflict("home address " + vm.home_address.to_string() + " belongs to VM " + other->id);
-  if (existing && existing->home_address != vm.home_address && cache_.lookup(existing->home_address))
+  if (existing && existing->home_address != vm.home_address && ha_.cache_.lookup(existing->home_address))
     return api::conflict("VM " + vm.id + " is away; its home address cannot change until it is home");
 
   store::VmRecord rec{vm.id, vm.home_address, vm.mac, vm.allowed_fas, 0, {}, {}, std::nullopt, "{}"};
@@ -201,61 +205,61 @@ api::Reply HomeAgent::put_vm(const api::Request& req, const std::string& path_id
   }
   store::Batch batch;
   batch.put_vm(std::move(rec));
-  if (auto ok = commit(batch); !ok) return api::internal(ok.error());
-  vms_.put(vm);
+  if (auto ok = ha_.commit(batch); !ok) return api::internal(ok.error());
+  ha_.vms_.put(vm);
   log_info(create ? "vm_added" : "vm_updated", {{"id", vm.id}, {"hoa", vm.home_address.to_string()}});
-  return Response::make_json(create ? 201 : 200, vm_json(*vms_.by_id(vm.id)));
+  return Response::make_json(create ? 201 : 200, vm_json(*ha_.vms_.by_id(vm.id)));
 }
 
-api::Reply HomeAgent::api_vm_list(const api::Request&, const api::PathParams&) {
+api::Reply HomeAgentApi::api_vm_list(const api::Request&, const api::PathParams&) {
   Json out = Json::array();
-  for (const auto& [id, vm] : vms_.all()) out.push_back(vm_json(vm));
+  for (const auto& [id, vm] : ha_.vms_.all()) out.push_back(vm_json(vm));
   return Response::make_json(200, Json{{"vms", out}});
 }
 
-api::Reply HomeAgent::api_vm_show(const api::Request&, const api::PathParams& p) {
-  const Vm* vm = vms_.by_id(p.at("id"));
+api::Reply HomeAgentApi::api_vm_show(const api::Request&, const api::PathParams& p) {
+  const Vm* vm = ha_.vms_.by_id(p.at("id"));
   if (!vm) return api::not_found("no VM " + p.at("id"));
   Json j = vm_json(*vm);
-  if (const auto* b = cache_.lookup(vm->home_address)) j["binding"] = binding_json(*b);
+  if (const auto* b = ha_.cache_.lookup(vm->home_address)) j["binding"] = binding_json(*b);
   return Response::make_json(200, j);
 }
 
-api::Reply HomeAgent::api_vm_delete(const api::Request&, const api::PathParams& p) {
-  const Vm* vm = vms_.by_id(p.at("id"));
+api::Reply HomeAgentApi::api_vm_delete(const api::Request&, const api::PathParams& p) {
+  const Vm* vm = ha_.vms_.by_id(p.at("id"));
   if (!vm) return api::not_found("no VM " + p.at("id"));
   const Ipv4 hoa = vm->home_address;
   store::Batch batch;
   batch.delete_vm(vm->id);
   batch.delete_binding(hoa);
   batch.delete_replay(hoa);
-  if (auto ok = commit(batch); !ok) return api::internal(ok.error());
+  if (auto ok = ha_.commit(batch); !ok) return api::internal(ok.error());
   const std::string id = vm->id;
-  if (auto b = cache_.remove(hoa)) unbind_kernel_state(*b, /*announce_home=*/false);
-  replay_.erase(hoa);
-  vms_.remove(id);
-  arm_expiry();
+  if (auto b = ha_.cache_.remove(hoa)) ha_.unbind_kernel_state(*b, /*announce_home=*/false);
+  ha_.replay_.erase(hoa);
+  ha_.vms_.remove(id);
+  ha_.arm_expiry();
   log_info("vm_removed", {{"id", id}, {"hoa", hoa.to_string()}});
   return Response::make_json(200, Json{{"removed", id}});
 }
 
-api::Reply HomeAgent::api_binding_list(const api::Request&, const api::PathParams&) {
+api::Reply HomeAgentApi::api_binding_list(const api::Request&, const api::PathParams&) {
   Json out = Json::array();
-  for (const auto& b : cache_.snapshot()) out.push_back(binding_json(b));
+  for (const auto& b : ha_.cache_.snapshot()) out.push_back(binding_json(b));
   return Response::make_json(200, Json{{"bindings", out}});
 }
 
-api::Reply HomeAgent::api_binding_show(const api::Request&, const api::PathParams& p) {
+api::Reply HomeAgentApi::api_binding_show(const api::Request&, const api::PathParams& p) {
   auto hoa = Ipv4::parse(p.at("home_address"));
   if (!hoa) return api::bad_field("home_address", "not an IPv4 address: " + p.at("home_address"));
-  const auto* b = cache_.lookup(*hoa);
+  const auto* b = ha_.cache_.lookup(*hoa);
   if (!b) return api::not_found("no binding for " + hoa->to_string());
   return Response::make_json(200, binding_json(*b));
 }
 
 // POST /v1/vms/{id}/handover {"phase": "prepare" | "stopped" | "cancel", "stopped_at_us": N}
 // (docs/api.md): the migration driver's side of the handover hold.
-api::Reply HomeAgent::api_vm_handover(const api::Request& req, const api::PathParams& p) {
+api::Reply HomeAgentApi::api_vm_handover(const api::Request& req, const api::PathParams& p) {
   auto f = api::FieldReader::from_body(req.body);
   const std::string phase = f.require_enum("phase", {"prepare", "stopped", "cancel"});
   // Unix microseconds of the source's STOP (QMP event timestamps have microseconds); a year
@@ -264,7 +268,7 @@ api::Reply HomeAgent::api_vm_handover(const api::Request& req, const api::PathPa
   f.reject_unknown();
   if (!f.ok()) return f.error();
   if (stopped_us && phase != "stopped") return api::bad_request("stopped_at_us: only with phase \"stopped\"");
-  const Vm* vm = vms_.by_id(p.at("id"));
+  const Vm* vm = ha_.vms_.by_id(p.at("id"));
   if (!vm) return api::not_found("no VM " + p.at("id"));
   std::optional<WallTime> at;
   if (stopped_us)
@@ -272,7 +276,7 @@ api::Reply HomeAgent::api_vm_handover(const api::Request& req, const api::PathPa
   const HandoverPhase ph = phase == "prepare"   ? HandoverPhase::prepare
                            : phase == "stopped" ? HandoverPhase::stopped
                                                 : HandoverPhase::cancel;
-  auto r = handover(vm->home_address, ph, at);
+  auto r = ha_.handover(vm->home_address, ph, at);
   if (!r) {
     if (r.error().code == "not_supported" || r.error().code == "holding")
       return api::conflict(r.error().to_string());

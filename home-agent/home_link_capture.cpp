@@ -38,6 +38,7 @@ Result<void> HomeLinkCapture::open() {
     pcap_close(p);
     return fail("pcap_failed", reason);
   };
+  // pcap_set_*() fail only on an activated handle, which this one is not yet.
   (void)pcap_set_snaplen(p, 65535);     // whole packets: they are sent again
   (void)pcap_set_immediate_mode(p, 1);  // the stop is judged on what arrived by then
   (void)pcap_set_buffer_size(p, 4 << 20);
@@ -77,6 +78,8 @@ void HomeLinkCapture::arm() {
 }
 
 void HomeLinkCapture::dispatch(int max) {
+  // A read error leaves the handle as it was: the next readiness event tries again, and what
+  // was not read is only a copy (the original went onto the link).
   (void)pcap_dispatch(
       pcap_, max,
       [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
