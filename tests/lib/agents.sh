@@ -39,7 +39,7 @@ _vmr_find_agent() {
   local name=$1 var=$2 top d sub
   if [ -n "${!var:-}" ] && [ -x "${!var}" ]; then echo "${!var}"; return 0; fi
   case "$name" in vmroam-ha) sub=home-agent ;; *) sub=foreign-agent ;; esac
-  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   for d in "${VMROAM_BUILD_DIR:-}" "$top/build"; do
     if [ -n "$d" ] && [ -x "$d/$sub/$name" ]; then echo "$d/$sub/$name"; return 0; fi
   done

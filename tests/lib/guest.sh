@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The real QEMU guest on the netns testbed (tests/netns/lib/topology.sh), moved between sites
-# by vmroam-migrate with the agents of tests/netns/lib/agents.sh. Used by the vm suite
+# The real QEMU guest on the netns testbed (tests/lib/topology.sh), moved between sites
+# by vmroam-migrate with the agents of tests/lib/agents.sh. Used by the vm suite
 # (tests/vm/vm_agents_test.sh) and by the demo (tests/netns/demo.sh --vm qemu).
 #
 # Source after topology.sh (and agents.sh when the agents run), after topo_up:
@@ -85,7 +85,7 @@ guest_setup() {
   command -v qemu-system-x86_64 >/dev/null || { _vmr_guest_err "no qemu-system-x86_64"; return 77; }
   mkdir -p "$VMR_GUEST_DIR" || return 1
   VMR_GUEST_MIGRATE=$(_vmr_guest_find_migrate) || return 1
-  VMR_GUEST_CACHE=$("$_vmr_guest_here/build-guest.sh") || { _vmr_guest_err "build-guest.sh failed"; return 1; }
+  VMR_GUEST_CACHE=$("$_vmr_guest_here/../vm/build-guest.sh") || { _vmr_guest_err "build-guest.sh failed"; return 1; }
   # The namespace VM of the topology answers for 10.1.0.10 with the same MAC: unplug it.
   local site
   for site in "${VMR_SITES[@]}"; do

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Sourced helpers to run the test guest under QEMU 7.2 with the invocation from TESTBED.md.
 #
-#   . tests/vm/qemu.sh
+#   . tests/lib/qemu.sh
 #   vm_accel CACHE                         → prints "tcg" or "kvm" (probe: a short KVM boot)
 #   vm_start NAME NETNS TAP DIR ACCEL CACHE [INCOMING_URI] [APPEND_EXTRA]
 #       starts QEMU inside NETNS on the persistent tap TAP; files in DIR:

@@ -26,7 +26,7 @@
 #   wan routes: 10.1.0.0/24 via 192.0.2.2, 10.2.0.0/24 via 192.0.2.3, 10.3.0.0/24 via 192.0.2.4
 #
 # Use:
-#   source tests/netns/lib/topology.sh
+#   source tests/lib/topology.sh
 #   topo_up [--delay MS] [--rate MBIT] [--loss PCT] [--jitter MS] [--seed N] [--no-wanem]
 #           [--vm-site SITE] [--keep]    # installs `trap topo_down EXIT INT TERM` unless --keep
 #   ns_exec ROLE cmd...                  # ROLE: cn wan home foreign foreign2 vm
@@ -153,7 +153,7 @@ _vmr_site_bridge() {
 _vmr_find_wanem() {
   if [ -n "${VMR_WANEM:-}" ] && [ -x "$VMR_WANEM" ]; then echo "$VMR_WANEM"; return 0; fi
   local top d
-  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   for d in "${VMROAM_BUILD_DIR:-}" "$top/build"; do
     if [ -n "$d" ] && [ -x "$d/tools/wanem/vmroam-wanem" ]; then echo "$d/tools/wanem/vmroam-wanem"; return 0; fi
   done

@@ -3,7 +3,7 @@
 # namespaces, no run dir; it is idempotent; the EXIT and TERM traps run it; a topology run
 # as a program (`topology.sh up`) stays up until `topology.sh down SUFFIX`.
 set -euo pipefail
-lib="$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)/topology.sh"
+lib="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../lib" && pwd)/topology.sh"
 source "$lib"
 fail=0
 check() { if ! eval "$2"; then echo "FAIL: $1" >&2; fail=1; else echo "ok: $1"; fi; }
