@@ -49,6 +49,8 @@ VMR_GUEST_NEXT=        # the waiting -incoming QEMU
 VMR_GUEST_NEXT_SITE=
 
 _vmr_guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=wait.sh
+. "$_vmr_guest_here/wait.sh"
 # shellcheck source=qemu.sh
 . "$_vmr_guest_here/qemu.sh"
 
@@ -127,7 +129,8 @@ guest_start_dest() {
   vm_start "$name" "$(topo_ns "$site")" "$(_vmr_guest_tap "$site")" "$VMR_GUEST_DIR" "$VMR_GUEST_ACCEL" \
     "$VMR_GUEST_CACHE" "tcp:$wan:$VMR_GUEST_PORT" "$VMR_GUEST_APPEND"
   # Ready when QMP answers and the migration port listens.
-  if ! wait_for "[ -S '$VMR_GUEST_DIR/$name.qmp' ] && ip netns exec $(topo_ns "$site") ss -Hltn 'sport = :$VMR_GUEST_PORT' | grep -q LISTEN" 10; then
+  if ! wait_for "[ -S '$VMR_GUEST_DIR/$name.qmp' ] && ip netns exec $(topo_ns "$site") ss -Hltn 'sport = :$VMR_GUEST_PORT' | grep -q LISTEN" 10 \
+    "the destination QEMU $name to listen on port $VMR_GUEST_PORT"; then
     _vmr_guest_err "the destination QEMU $name did not listen: $(tail -n 3 "$VMR_GUEST_DIR/$name.log" 2>/dev/null)"
     vm_stop "$VMR_GUEST_DIR" "$name"
     return 1

@@ -32,7 +32,7 @@
 #   ns_exec ROLE cmd...                  # ROLE: cn wan home foreign foreign2 vm
 #   vm_attach SITE; vm_move FROM TO; vm_site
 #   topo_set_link HOST vmroam-wanem-args...   # re-run one access link's delay line
-#   wait_for 'shell condition' TIMEOUT_S
+#   wait_for 'CONDITION' TIMEOUT_S [DESCRIPTION]   # from wait.sh, sourced here
 #   ping_stats ROLE ADDR COUNT INTERVAL     # prints: median_ms sent received
 #   draw_topology; topo_down
 # Run directly: topology.sh up [options]  (stays up, prints how to enter it) |
@@ -42,6 +42,8 @@
 # Functions print "topology: ..." and return non-zero on failure (77 = missing kernel feature).
 
 export PATH="$PATH:/usr/sbin:/sbin"
+# shellcheck source=wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 # ---- names and addresses (read-only for users) -------------------------------------------
 VMR_SUFFIX=${VMR_SUFFIX:-$$}
@@ -126,20 +128,6 @@ ns_exec() {
   ip netns exec "$ns" "$@"
 }
 
-# wait_for 'CMD' TIMEOUT_S: poll CMD (eval'd, output discarded) every 50 ms until it succeeds.
-wait_for() {
-  local cmd=${1:?wait_for needs a command} timeout=${2:?wait_for needs a timeout in seconds} limit
-  limit=$((${EPOCHREALTIME//[.,]/} + $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000000 }')))
-  while :; do
-    if eval "$cmd" >/dev/null 2>&1; then return 0; fi
-    if ((${EPOCHREALTIME//[.,]/} >= limit)); then
-      _vmr_err "timed out after ${timeout}s waiting for: $cmd"
-      return 1
-    fi
-    sleep 0.05
-  done
-}
-
 _vmr_site_bridge() {
   case "$1" in
     home) echo "$VMR_HOME_BRIDGE" ;;
@@ -187,7 +175,7 @@ _vmr_start_wanem() {
   pid=$!
   echo "$pid" >"$pidf"
   # Ready once it holds both interfaces in promiscuous mode.
-  if ! wait_for "ip -d -n $VMR_NS_WAN link show w-$host | grep -q 'promiscuity [1-9]' && ip -d -n $VMR_NS_WAN link show q-$host | grep -q 'promiscuity [1-9]'" 5; then
+  if ! wait_for "_vmr_promiscuous w-$host && _vmr_promiscuous q-$host" 5 "vmroam-wanem to open w-$host and q-$host"; then
     _vmr_err "vmroam-wanem for $host did not start: $(cat "$VMR_RUN_DIR/wanem-$host.err" 2>/dev/null)"
     return 1
   fi
@@ -197,6 +185,9 @@ _vmr_start_wanem() {
   fi
 }
 
+# _vmr_promiscuous IF: IF in wan is in promiscuous mode (the delay line holds it).
+_vmr_promiscuous() { ip -d -n "$VMR_NS_WAN" link show "$1" | grep -q 'promiscuity [1-9]'; }
+
 # Stops HOST's delay line (SIGTERM, it prints its counters into wanem-HOST.json).
 _vmr_stop_wanem() {
   local pidf=$VMR_RUN_DIR/wanem-$1.pid pid
@@ -204,7 +195,7 @@ _vmr_stop_wanem() {
   pid=$(cat "$pidf")
   rm -f "$pidf"
   kill -TERM "$pid" 2>/dev/null || return 0
-  wait_for "! kill -0 $pid" 3 || { kill -KILL "$pid" 2>/dev/null; true; }
+  wait_for "! kill -0 $pid" 3 "vmroam-wanem ($pid) to exit" || { kill -KILL "$pid" 2>/dev/null; true; }
   wait "$pid" 2>/dev/null || true
 }
 
@@ -371,7 +362,7 @@ _vmr_up() {
   # which would make this flaky; then wait for the links only).
   local addr
   for addr in "$VMR_HOME_WAN" "$VMR_FOREIGN_WAN" "$VMR_FOREIGN2_WAN"; do
-    wait_for "ip netns exec $VMR_NS_CN ping -c1 -W1 $addr" 10 || return 1
+    wait_for "ip netns exec $VMR_NS_CN ping -c1 -W1 $addr" 10 "cn to reach $addr across the WAN" || return 1
   done
   [ "$VMR_KEEP" = 0 ] || topo_keep
   return $rc

@@ -17,6 +17,7 @@
 set -eu
 migrate=$1
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/wait.sh"
 . "$here/../lib/qemu.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, taps)"; exit 77; }

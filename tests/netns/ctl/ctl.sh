@@ -32,14 +32,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 fail() { echo "FAIL: $*"; failed=1; }
-# wait_for 'CMD' SECONDS: poll every 50 ms.
-wait_for() {
-  local deadline=$((SECONDS + $2))
-  while ! eval "$1" >/dev/null 2>&1; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.05
-  done
-}
+# shellcheck source=../../lib/wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/wait.sh"
 
 [[ -c /dev/net/tun ]] || { echo "SKIP: no /dev/net/tun"; exit 77; }
 ip netns add "$NH" && ip netns add "$NF" || { echo "SKIP: cannot create network namespaces"; exit 77; }
@@ -70,8 +64,8 @@ ip netns exec "$NH" "$HA" -c "$RUN/ha.json" 2>"$RUN/ha.log" &
 ha_pid=$!
 ip netns exec "$NF" "$FA" -c "$RUN/fa.json" 2>"$RUN/fa.log" &
 fa_pid=$!
-wait_for "[[ -S $HA_API ]]" 10 || { fail "vmroam-ha did not start"; exit 1; }
-wait_for "[[ -S $FA_API ]]" 10 || { fail "vmroam-fa did not start"; exit 1; }
+wait_for "[[ -S $HA_API ]]" 10 "the API socket of vmroam-ha" || { fail "vmroam-ha did not start"; exit 1; }
+wait_for "[[ -S $FA_API ]]" 10 "the API socket of vmroam-fa" || { fail "vmroam-fa did not start"; exit 1; }
 
 # ctl WANT_RC ARGS…: run vmroamctl, keep stdout in $out, check the exit code.
 ctl() {

@@ -36,15 +36,17 @@ ip -n "$B" addr add 10.9.0.2/24 dev b0
 ip -n "$A" addr add 10.8.0.1/32 dev lo
 ip -n "$B" addr add 10.1.0.10/32 dev lo
 
-# wait_for FILE PATTERN: poll with a 10 s deadline.
-wait_for() {
-  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timeout waiting for '$2' in $1:"; cat "$1"; return 1
+# shellcheck source=../../lib/wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/wait.sh"
+
+# ready LOGFILE: the endpoint printed "ready" (its log is shown when it does not).
+ready() {
+  wait_for "grep -q '^ready' '$1'" 10 "'ready' in $1" || { cat "$1"; return 1; }
 }
 stats() {  # stats NS PID LOGFILE → last JSON line
   local before; before=$(grep -c '^{' "$3" || true)
   kill -USR1 "$2"
-  for _ in $(seq 100); do [ "$(grep -c '^{' "$3" || true)" -gt "$before" ] && break; sleep 0.1; done
+  wait_for "[ \$(grep -c '^{' '$3') -gt $before ]" 10 "a new statistics line in $3" || return 1
   grep '^{' "$3" | tail -1
 }
 
@@ -53,10 +55,7 @@ bulk() {
   local out=$LOG/recv.$5
   ip netns exec "$3" socat -u "TCP-LISTEN:$5,bind=$4,reuseaddr" "OPEN:$out,creat,trunc" &
   local pr=$!
-  for _ in $(seq 100); do
-    ip netns exec "$3" ss -Hltn "sport = :$5" | grep -q LISTEN && break
-    sleep 0.1
-  done
+  wait_for "ip netns exec $3 ss -Hltn 'sport = :$5' | grep -q LISTEN" 10 "socat to listen on $4:$5"
   timeout 20 ip netns exec "$1" socat -u "OPEN:$LOG/data" "TCP:$4:$5,bind=$2"
   timeout 20 tail --pid="$pr" -f /dev/null
   wait "$pr"
@@ -71,7 +70,7 @@ run_pair() {  # run_pair ENCAP [smallmtu: the veths' MTU is below a datagram, UD
   PA=$!
   ip netns exec "$B" "$EP" source 10.9.0.2 10.9.0.1 "$encap" 10.1.0.10 vmrtunB >"$LOG/b.$encap" 2>&1 &
   PB=$!
-  wait_for "$LOG/a.$encap" '^ready'; wait_for "$LOG/b.$encap" '^ready'
+  ready "$LOG/a.$encap"; ready "$LOG/b.$encap"
   ip -n "$A" -j route show proto 186 | grep -q '"dst":"10.1.0.10"'
   ip -n "$B" -j rule show priority 1860 | grep -q '"src":"10.1.0.10"'
   ip -n "$B" -j route show table 186 proto 186 | grep -q '"dev":"vmrtunB"'
@@ -139,7 +138,7 @@ wire_check() {
     { echo "wire check: cannot turn off tx-udp-segmentation on the veth, skipped"; return 0; }
   ip netns exec "$B" tcpdump -i b0 -U -w "$LOG/wire.pcap" 'udp port 434' 2>"$LOG/tcpdump.log" &
   local pt=$! s0 s1
-  wait_for "$LOG/tcpdump.log" 'listening on'
+  wait_for "grep -q 'listening on' '$LOG/tcpdump.log'" 10 "tcpdump to listen on b0"
   s0=$(stats "$A" "$PA" "$LOG/a.udp" | jq '.udp.segmented_sends')
   bulk "$A" 10.8.0.1 "$B" 10.1.0.10 5003
   s1=$(stats "$A" "$PA" "$LOG/a.udp" | jq '.udp.segmented_sends')
@@ -177,11 +176,8 @@ s.bind(('10.9.0.3', 0))
 for _ in range(3): s.sendto(inner, ('10.9.0.2', 0))
 PY
 SB=""
-for _ in $(seq 50); do
-  SB=$(stats "$B" "$PB" "$LOG/b.ipip")
-  echo "$SB" | grep -q '"unknown_peer":3' && break
-  sleep 0.1
-done
+spoof_counted() { SB=$(stats "$B" "$PB" "$LOG/b.ipip") && echo "$SB" | grep -q '"unknown_peer":3'; }
+wait_for spoof_counted 5 "B to count the 3 spoofed packets as unknown_peer" || true
 echo "after spoof: B $SB"
 echo "$SB" | grep -q '"unknown_peer":3'
 kill "$PA" "$PB"; wait "$PA" "$PB" || true

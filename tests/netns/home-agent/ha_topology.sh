@@ -26,14 +26,8 @@ FA2_KEY=ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; [ -f "$HA_DIR/ha.log" ] && tail -20 "$HA_DIR/ha.log"; exit 1; }
 
-# poll 'CMD' SECONDS: evaluates CMD every 50 ms until it succeeds or the deadline passes.
-poll() {
-  local deadline=$((SECONDS + $2 + 1))
-  until eval "$1" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.05
-  done
-}
+# shellcheck source=../../lib/wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/wait.sh"
 
 ha_down() {
   if [ -n "$HA_PID" ] && kill -0 "$HA_PID" 2>/dev/null; then kill -KILL "$HA_PID" 2>/dev/null; wait "$HA_PID" 2>/dev/null; fi
@@ -107,9 +101,9 @@ ha_start() {
   ip netns exec "$NS_HA" "$HA_BIN" -c "$HA_CONF" >>"$HA_DIR/ha.log" 2>&1 &
   HA_PID=$!
   write_env
-  poll "[ \$(grep -c 'event=home_agent_ready' '$HA_DIR/ha.log') -gt ${before:-0} ]" 10 ||
+  wait_for "[ \$(grep -c 'event=home_agent_ready' '$HA_DIR/ha.log') -gt ${before:-0} ]" 10 "event=home_agent_ready in the log" ||
     die "vmroam-ha did not become ready"
-  poll "curl -sf --unix-socket '$HA_SOCK' http://ha/v1/health" 5 || die "API did not answer"
+  wait_for "curl -sf --unix-socket '$HA_SOCK' http://ha/v1/health" 5 "GET /v1/health to answer" || die "API did not answer"
 }
 
 # peer SUBCOMMAND ARGS...: the scapy foreign agent(s), in the fa namespace.

@@ -23,7 +23,7 @@ hup() {
   local before
   before=$(grep -c "event=$1" "$HA_DIR/ha.log")
   kill -HUP "$HA_PID"
-  poll "[ \$(grep -c 'event=$1' '$HA_DIR/ha.log') -gt $before ]" 5 || die "no $1 logged after SIGHUP"
+  wait_for "[ \$(grep -c 'event=$1' '$HA_DIR/ha.log') -gt $before ]" 5 "event=$1 in the log" || die "no $1 logged after SIGHUP"
   echo "ok   SIGHUP: $(grep "event=$1" "$HA_DIR/ha.log" | tail -1)"
 }
 write_config 120
