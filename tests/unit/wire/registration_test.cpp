@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <variant>
 
 #include "common/core/hex.hpp"
 #include "common/wire/message.hpp"
