@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark 'dataplane' (issue 7, item 3): what a tunnel costs on the data path.
+# Benchmark 'dataplane' (docs/performance.md, "Data plane"): what a tunnel costs on the data path.
 #
 # On the netns testbed (tests/lib/topology.sh) the correspondent (cn) sends to the VM
 # (10.1.0.10), which sits at the FOREIGN site; every path below carries cn -> wan -> home

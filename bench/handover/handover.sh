@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark 'handover' (issue 7, item 5): how long after the switchover moment the VM gets its
-# traffic at the new site, with the home<->foreign RTT at 8 ms and 80 ms.
+# Benchmark 'handover' (docs/performance.md, "Handover latency"): how long after the
+# switchover moment the VM gets its traffic at the new site, with the home<->foreign RTT at
+# 8 ms and 80 ms.
 #
 # Testbed: tests/lib/topology.sh with the delay line at D ms per direction on every
 # access link (D = 4 and 40: FA<->HA RTT 2D), no tbf; vmroam-ha at home, vmroam-fa at the
