@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark 'dataplane' (issue 7, item 3): what a tunnel costs on the data path.
+# Benchmark 'dataplane' (docs/performance.md, "Data plane"): what a tunnel costs on the data path.
 #
-# On the netns testbed (tests/netns/lib/topology.sh) the correspondent (cn) sends to the VM
+# On the netns testbed (tests/lib/topology.sh) the correspondent (cn) sends to the VM
 # (10.1.0.10), which sits at the FOREIGN site; every path below carries cn -> wan -> home
 # router -> (tunnel or plain routing) -> foreign router -> VM, so only the home->foreign leg
 # differs:
@@ -67,10 +67,10 @@ for tool in iperf3 jq; do
 done
 
 export VMROAM_BUILD_DIR=${VMROAM_BUILD_DIR:-$top/build}
-# shellcheck source=../../tests/netns/lib/topology.sh
-source "$top/tests/netns/lib/topology.sh"
-# shellcheck source=../../tests/netns/lib/agents.sh
-source "$top/tests/netns/lib/agents.sh"
+# shellcheck source=../../tests/lib/topology.sh
+source "$top/tests/lib/topology.sh"
+# shellcheck source=../../tests/lib/agents.sh
+source "$top/tests/lib/agents.sh"
 
 kRevTable=187      # reverse-path table for the non-vmroam tunnels (vmroam uses 186)
 kRevPref=1870

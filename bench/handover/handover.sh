@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Benchmark 'handover' (issue 7, item 5): how long after the switchover moment the VM gets its
-# traffic at the new site, with the home<->foreign RTT at 8 ms and 80 ms.
+# Benchmark 'handover' (docs/performance.md, "Handover latency"): how long after the
+# switchover moment the VM gets its traffic at the new site, with the home<->foreign RTT at
+# 8 ms and 80 ms.
 #
-# Testbed: tests/netns/lib/topology.sh with the delay line at D ms per direction on every
+# Testbed: tests/lib/topology.sh with the delay line at D ms per direction on every
 # access link (D = 4 and 40: FA<->HA RTT 2D), no tbf; vmroam-ha at home, vmroam-fa at the
-# foreign site (tests/netns/lib/agents.sh, IP-in-IP). The correspondent pings the VM every
+# foreign site (tests/lib/agents.sh, IP-in-IP). The correspondent pings the VM every
 # 1 ms through the whole measurement (pinger.py: a fixed schedule; iputils ping slows down
 # while nothing answers).
 #
@@ -56,10 +57,10 @@ for tool in tcpdump jq curl; do
 done
 
 export VMROAM_BUILD_DIR=${VMROAM_BUILD_DIR:-$top/build}
-# shellcheck source=../../tests/netns/lib/topology.sh
-source "$top/tests/netns/lib/topology.sh"
-# shellcheck source=../../tests/netns/lib/agents.sh
-source "$top/tests/netns/lib/agents.sh"
+# shellcheck source=../../tests/lib/topology.sh
+source "$top/tests/lib/topology.sh"
+# shellcheck source=../../tests/lib/agents.sh
+source "$top/tests/lib/agents.sh"
 
 now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
 

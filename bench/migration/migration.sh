@@ -11,7 +11,7 @@
 #
 #   coupled   vmroam: vmroam-ha at home, vmroam-fa at foreign, vmroam-migrate couples the
 #             switchover to the FA (prepare, activate at pre-switchover, resumed): guest_migrate
-#             of tests/vm/guest.sh, so whatever it passes to the driver is measured
+#             of tests/lib/guest.sh, so whatever it passes to the driver is measured
 #   reactive  vmroam without driver coupling: the visitor is prepared at the foreign FA through
 #             its API (agents.sh fa_prepare) before the migration, then a plain QEMU migration
 #             (vmroam-migrate --fa none); the FA activates when it sees the guest's RARP

@@ -8,8 +8,8 @@
 #                                                            └── foreign QEMU (-incoming on 192.0.2.3),
 #                                                                       tap vmrg-foreign on br-for
 #
-# tests/netns/lib/topology.sh (topo_up --delay 4 --rate 100, the link of tests/vm) plus the real
-# guest of tests/vm/guest.sh (QEMU in the site routers' namespaces, the migration stream across
+# tests/lib/topology.sh (topo_up --delay 4 --rate 100, the link of tests/vm) plus the real
+# guest of tests/lib/guest.sh (QEMU in the site routers' namespaces, the migration stream across
 # the emulated WAN). The guest's size comes from qemu.sh's $VM_MEM (MiB, both QEMUs) and its
 # filled memory from the guest's vmroam.fill=N kernel argument ($VMR_GUEST_APPEND): N MiB of
 # /dev/urandom in a tmpfs, incompressible pages that QEMU must really copy.
@@ -37,12 +37,12 @@ mb_name=bench
 mb_probe_pid=
 
 export VMROAM_BUILD_DIR=${VMROAM_BUILD_DIR:-$mb_top/build}
-# shellcheck source=../../tests/netns/lib/topology.sh
-source "$mb_top/tests/netns/lib/topology.sh"
-# shellcheck source=../../tests/netns/lib/agents.sh
-source "$mb_top/tests/netns/lib/agents.sh"
-# shellcheck source=../../tests/vm/guest.sh
-source "$mb_top/tests/vm/guest.sh"
+# shellcheck source=../../tests/lib/topology.sh
+source "$mb_top/tests/lib/topology.sh"
+# shellcheck source=../../tests/lib/agents.sh
+source "$mb_top/tests/lib/agents.sh"
+# shellcheck source=../../tests/lib/guest.sh
+source "$mb_top/tests/lib/guest.sh"
 
 mb_log() { echo "$mb_name: $*" >&2; }
 
@@ -94,7 +94,7 @@ mb_boot() {
   mb_log "guest up at $site in $(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f", a - b }') s"
 }
 
-# The same bookkeeping as guest_migrate (tests/vm/guest.sh), but always --fa none: with the
+# The same bookkeeping as guest_migrate (tests/lib/guest.sh), but always --fa none: with the
 # agents running guest_migrate would couple the switchover to the FA, which the reactive mode
 # must not do.
 mb_migrate_plain() {

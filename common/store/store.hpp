@@ -3,7 +3,8 @@
 // The daemon gathers the mutations of one event-loop turn into a Batch and calls
 // commit(batch) once: one transaction, fsync'd before commit() returns (WAL mode,
 // synchronous=FULL). So "acknowledged" means "on disk": the HA sends a Registration Reply
-// only after the binding it grants has been committed (DESIGN.md "Bindings are durable").
+// only after the binding it grants has been committed (docs/home-agent.md,
+// "Forward before durable"; docs/decisions/0001-durable-store.md).
 // A failed commit applies nothing and returns a named error. At start-up load() returns
 // everything for restore.
 //

@@ -29,7 +29,7 @@ namespace vmroam::wire {
 // Not in mobile_ip.hpp (defined here, owned by this file):
 inline constexpr std::uint8_t kAdvertisementTtl = 1;      // RFC 5944 §2.1: IP TTL MUST be 1
 inline constexpr std::uint8_t kRouterAddrEntryWords = 2;  // RFC 1256 §3: address + preference
-inline constexpr std::uint8_t kExtChallenge = 24;         // RFC 3012/4721 (REFERENCE.md 4.4)
+inline constexpr std::uint8_t kExtChallenge = 24;         // RFC 4721 §2 (obsoletes RFC 3012)
 inline constexpr std::size_t kAgentExtFixedLength = 6;    // RFC 5944 §2.1.1: length = 6 + 4N
 inline constexpr std::size_t kMaxCareOfAddresses = (255 - kAgentExtFixedLength) / 4;  // 62
 inline constexpr std::uint16_t kAdvertFlagsReservedMask = 0x001f;  // RFC 5944 §2.1.1: sent 0

@@ -7,9 +7,9 @@
 // RFC 5944 §4.6 gratuitous ARP; RFC 5227 §3 ARP announcement
 //
 // Why: the home agent gratuitously ARPs the home address when a VM leaves and returns; the
-// foreign agent detects a VM's arrival from QEMU's RARP self-announce (REFERENCE.md 4.5)
-// or a guest's gratuitous ARP. 802.1Q tags are not stripped: a tagged frame reports
-// ethertype 0x8100 and the caller ignores it.
+// foreign agent detects a VM's arrival from QEMU's RARP self-announce (docs/protocol.md,
+// "Ethernet, ARP, RARP") or a guest's gratuitous ARP. 802.1Q tags are not stripped: a tagged
+// frame reports ethertype 0x8100 and the caller ignores it.
 #pragma once
 
 #include <cstddef>
@@ -73,7 +73,7 @@ struct ArpPacket {
 // an existing cache entry from a broadcast request, while some ignore unsolicited replies.
 [[nodiscard]] Bytes build_gratuitous_arp(MacAddress mac, Ipv4 ip);
 
-// Exactly QEMU's self-announce (REFERENCE.md 4.5): broadcast, ethertype 0x8035, RARP
+// Exactly QEMU's self-announce (docs/protocol.md): broadcast, ethertype 0x8035, RARP
 // request (op 3), sender and target hardware = mac, both protocol addresses 0.0.0.0,
 // zero-padded to 60 bytes.
 [[nodiscard]] Bytes build_rarp_announce(MacAddress mac);

@@ -6,14 +6,14 @@
 #           [--dwell S] [--interval-ms MS] [--fixed-keys] [--encapsulation ipip|udp]
 #           [--fixture DIR]
 #
-# On the testbed of tests/netns/lib/topology.sh (drawing: `topology.sh draw`): vmroam-ha runs in
-# the home site router, vmroam-fa in foreign and foreign2 (configs by tests/netns/lib/agents.sh,
+# On the testbed of tests/lib/topology.sh (drawing: `topology.sh draw`): vmroam-ha runs in
+# the home site router, vmroam-fa in foreign and foreign2 (configs by tests/lib/agents.sh,
 # random keys per run). While the VM moves, the correspondent pings it every 10 ms and holds a
 # TCP stream to it (tools/probe/vmroam-probe), the VM prints the date every second, and the
 # home router's WAN side is captured. At the end: a summary table, DIR/demo-result.json,
 # DIR/timeline.svg (RTT over time, moves marked), the capture checked with tshark.
 #
-# With the QEMU guest (tests/vm/guest.sh) each move is a real live migration by vmroam-migrate
+# With the QEMU guest (tests/lib/guest.sh) each move is a real live migration by vmroam-migrate
 # coupled to the agents (docs/migration.md): the destination QEMU waits at the next site, the
 # migration stream crosses the WAN, at the switchover the FA activates and the HA holds the VM's
 # packets (and recovers what reached the paused source), coming home the FA departs.
@@ -38,9 +38,9 @@
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=lib/topology.sh
-source "$top/tests/netns/lib/topology.sh"
+source "$top/tests/lib/topology.sh"
 # shellcheck source=lib/agents.sh
-source "$top/tests/netns/lib/agents.sh"
+source "$top/tests/lib/agents.sh"
 
 out=$top/demo-out
 keep=0 vm_kind=auto agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip fixture=
@@ -102,8 +102,8 @@ vm_accelerator=     # qemu: kvm or tcg
 
 vm_choose() {
   [ "$vm_kind" != namespace ] || return 0
-  # shellcheck source=../vm/guest.sh
-  source "$top/tests/vm/guest.sh"
+  # shellcheck source=../lib/guest.sh
+  source "$top/tests/lib/guest.sh"
   VMR_GUEST_DIR=$run/guest
   local rc=0
   guest_setup 2>"$run/guest-setup.err" || rc=$?

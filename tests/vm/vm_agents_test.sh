@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 6 end to end: the real QEMU guest live-migrated across subnets by vmroam-migrate,
-# coupled to the real agents, on the netns testbed (tests/netns/lib/topology.sh):
+# coupled to the real agents, on the netns testbed (tests/lib/topology.sh):
 #
 #   cn ── wan (100 Mbit/s, 4 ms per access link: 8 ms RTT) ──┬── home: vmroam-ha, QEMU g1 (source)
 #                                                            │   tap vmrg-home on br-home
@@ -37,12 +37,12 @@ t0=$EPOCHREALTIME
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
 [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
 
-# shellcheck source=../netns/lib/topology.sh
-source "$top/tests/netns/lib/topology.sh"
-# shellcheck source=../netns/lib/agents.sh
-source "$top/tests/netns/lib/agents.sh"
+# shellcheck source=../lib/topology.sh
+source "$top/tests/lib/topology.sh"
+# shellcheck source=../lib/agents.sh
+source "$top/tests/lib/agents.sh"
 # shellcheck source=guest.sh
-source "$here/guest.sh"
+source "$top/tests/lib/guest.sh"
 
 probe=$top/tools/probe/vmroam-probe
 step() { printf '== [%6.1fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN{print a-b}')" "$*"; }

@@ -17,7 +17,8 @@
 set -eu
 migrate=$1
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/qemu.sh"
+. "$here/../lib/wait.sh"
+. "$here/../lib/qemu.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, taps)"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # vmroamctl against real agents: every subcommand, --json parsed and checked, exit codes.
 #
-#   home (vmr-ctlh-PID)                          foreign (vmr-ctlf-PID)
-#   br-home 10.1.0.1/24                          br-vm 10.2.0.1/24
+#   home (vmr-home-PID)                          foreign (vmr-foreign-PID)
+#   br-home 10.1.0.1/24                          br-for 10.2.0.1/24
 #   vmroam-ha  (API /tmp/vmr-ctl-PID/ha.sock)    vmroam-fa  (API /tmp/vmr-ctl-PID/fa.sock)
-#   wan0 192.0.2.1/24 ----------- veth ----------- wan0 192.0.2.2/24
+#   wan0 192.0.2.2/24 ---------- wan ------------ wan0 192.0.2.3/24
 #
-# The agents' Unix sockets live in the shared file system, so vmroamctl runs outside the
-# namespaces. The move commands drive a real proxy registration FA → HA over the veth.
+# The shared testbed (tests/lib/topology.sh) with the home and foreign sites only, no VM
+# namespace, and layer 2 between the routers (--no-wanem --rate 0). The agents' Unix sockets
+# live in the shared file system, so vmroamctl runs outside the namespaces. The move commands
+# drive a real proxy registration FA → HA across the wan.
 # Usage: ctl.sh VMROAMCTL VMROAM_HA VMROAM_FA SOURCE_ROOT
 set -u
-export PATH="$PATH:/usr/sbin:/sbin"
 CTL=$1 HA=$2 FA=$3 SRC=$4
+# shellcheck source=../../lib/topology.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
 PY=/usr/bin/python3
 S=$$
-NH=vmr-ctlh-$S NF=vmr-ctlf-$S
+NH=$VMR_NS_HOME NF=$VMR_NS_FOREIGN
 RUN=/tmp/vmr-ctl-$S
 HA_API=$RUN/ha.sock FA_API=$RUN/fa.sock
 KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
@@ -24,45 +27,29 @@ ha_pid="" fa_pid=""
 cleanup() {
   [[ -n $ha_pid ]] && kill "$ha_pid" 2>/dev/null && wait "$ha_pid" 2>/dev/null
   [[ -n $fa_pid ]] && kill "$fa_pid" 2>/dev/null && wait "$fa_pid" 2>/dev/null
-  ip netns del "$NH" 2>/dev/null
-  ip netns del "$NF" 2>/dev/null
+  topo_down
   if [[ $failed -ne 0 ]]; then echo "--- ha log"; tail -20 "$RUN/ha.log"; echo "--- fa log"; tail -20 "$RUN/fa.log"; fi
   rm -rf "$RUN"
 }
-trap cleanup EXIT INT TERM
 
 fail() { echo "FAIL: $*"; failed=1; }
-# wait_for 'CMD' SECONDS: poll every 50 ms.
-wait_for() {
-  local deadline=$((SECONDS + $2))
-  while ! eval "$1" >/dev/null 2>&1; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.05
-  done
-}
 
 [[ -c /dev/net/tun ]] || { echo "SKIP: no /dev/net/tun"; exit 77; }
-ip netns add "$NH" && ip netns add "$NF" || { echo "SKIP: cannot create network namespaces"; exit 77; }
+rc=0
+topo_up --sites "home foreign" --vm-site none --no-wanem --rate 0 || rc=$?
+[[ $rc -eq 77 ]] && { echo "SKIP: the testbed needs what the kernel lacks (see above)"; exit 77; }
+[[ $rc -eq 0 ]] || { echo "FAIL: the testbed did not come up"; exit 1; }
+trap cleanup EXIT INT TERM
 mkdir -p "$RUN"
-ip link add wan0 netns "$NH" type veth peer name wan0 netns "$NF" || { echo "SKIP: no veth"; exit 77; }
-ip -n "$NH" link add br-home type bridge || { echo "SKIP: no bridge"; exit 77; }
-ip -n "$NF" link add br-vm type bridge
-ip -n "$NH" addr add 192.0.2.1/24 dev wan0
-ip -n "$NF" addr add 192.0.2.2/24 dev wan0
-ip -n "$NH" addr add 10.1.0.1/24 dev br-home
-ip -n "$NF" addr add 10.2.0.1/24 dev br-vm
-for ns in "$NH" "$NF"; do ip -n "$ns" link set lo up; ip -n "$ns" link set wan0 up; done
-ip -n "$NH" link set br-home up
-ip -n "$NF" link set br-vm up
 
 cat > "$RUN/ha.json" <<JSON
-{ "address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
-  "foreign_agents": [ { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
+{ "address": "192.0.2.2", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
+  "foreign_agents": [ { "address": "192.0.2.3", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
   "store": { "path": "$RUN/ha.db" }, "api": { "unix_socket": "$HA_API" } }
 JSON
 cat > "$RUN/fa.json" <<JSON
-{ "address": "192.0.2.2", "vm_interface": "br-vm",
-  "home_agents": [ { "address": "192.0.2.1", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
+{ "address": "192.0.2.3", "vm_interface": "br-for",
+  "home_agents": [ { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
   "delivery": { "gateway_mode": "garp", "detect_arrival": false },
   "store": { "path": "$RUN/fa.db" }, "api": { "unix_socket": "$FA_API" } }
 JSON
@@ -70,8 +57,8 @@ ip netns exec "$NH" "$HA" -c "$RUN/ha.json" 2>"$RUN/ha.log" &
 ha_pid=$!
 ip netns exec "$NF" "$FA" -c "$RUN/fa.json" 2>"$RUN/fa.log" &
 fa_pid=$!
-wait_for "[[ -S $HA_API ]]" 10 || { fail "vmroam-ha did not start"; exit 1; }
-wait_for "[[ -S $FA_API ]]" 10 || { fail "vmroam-fa did not start"; exit 1; }
+wait_for "[[ -S $HA_API ]]" 10 "the API socket of vmroam-ha" || { fail "vmroam-ha did not start"; exit 1; }
+wait_for "[[ -S $FA_API ]]" 10 "the API socket of vmroam-fa" || { fail "vmroam-fa did not start"; exit 1; }
 
 # ctl WANT_RC ARGS…: run vmroamctl, keep stdout in $out, check the exit code.
 ctl() {
@@ -100,8 +87,8 @@ ctl 0 "${F[@]}" --json status && jcheck 'j["role"]=="foreign-agent"' "FA status"
 ctl 0 "${H[@]}" status && [[ $out == *"role:"*"home-agent"* ]] || fail "status table: $out"
 
 # vm add / list / show / set
-ctl 0 "${H[@]}" --json vm add vm1 home_address=10.1.0.10 mac=52:54:00:12:34:56 allowed_fas=192.0.2.2 spi=300 key=@"$RUN/vm1.key" &&
-  jcheck 'j["id"]=="vm1" and j["allowed_fas"]==["192.0.2.2"] and j["spi"]==300 and "key" not in j' "vm add"
+ctl 0 "${H[@]}" --json vm add vm1 home_address=10.1.0.10 mac=52:54:00:12:34:56 allowed_fas=192.0.2.3 spi=300 key=@"$RUN/vm1.key" &&
+  jcheck 'j["id"]=="vm1" and j["allowed_fas"]==["192.0.2.3"] and j["spi"]==300 and "key" not in j' "vm add"
 ctl 0 "${H[@]}" vm add vm2 --home-address 10.1.0.11 --mac 52:54:00:00:00:02
 ctl 0 "${H[@]}" --json vm list && jcheck '[v["id"] for v in j["vms"]]==["vm1","vm2"]' "vm list"
 ctl 0 "${H[@]}" vm list && [[ $(head -n1 <<<"$out") == ID* && $out == *"vm2  "*"10.1.0.11"* ]] || fail "vm list table: $out"
@@ -121,7 +108,7 @@ ctl 1 "${H[@]}" binding show 10.1.0.10 && [[ $err == *not_found* ]] || fail "bin
 
 # the move at the foreign agent: prepare, activate and wait, list, show
 ctl 0 "${F[@]}" --json move prepare vm1 home_address=10.1.0.10 mac=52:54:00:12:34:56 home_gateway=10.1.0.1 \
-  home_gateway_mac=02:00:0a:01:00:01 home_agent=192.0.2.1 && jcheck 'j["state"]=="prepared"' "move prepare"
+  home_gateway_mac=02:00:0a:01:00:01 home_agent=192.0.2.2 && jcheck 'j["state"]=="prepared"' "move prepare"
 ctl 0 "${F[@]}" --json visitor list && jcheck '[v["id"] for v in j["visitors"]]==["vm1"]' "visitor list"
 ctl 0 "${F[@]}" --json move activate vm1 wait_ms=5000 && jcheck 'j["state"]=="active"' "move activate"
 ctl 0 "${F[@]}" visitor show vm1 && [[ $out == *"state:"*active* ]] || fail "visitor show: $out"
@@ -130,10 +117,10 @@ ctl 1 "${F[@]}" move abort vm1 && [[ $err == *conflict* ]] || fail "abort after 
 
 # the home agent now has the binding
 ctl 0 "${H[@]}" --json binding list &&
-  jcheck 'len(j["bindings"])==1 and j["bindings"][0]["care_of_address"]=="192.0.2.2" and j["bindings"][0]["vm"]=="vm1"' "binding list"
-ctl 0 "${H[@]}" --json binding show 10.1.0.10 && jcheck 'j["foreign_agent"]=="192.0.2.2"' "binding show"
-ctl 0 "${H[@]}" binding list && [[ $out == *"10.1.0.10"*"vm1"*"192.0.2.2"* ]] || fail "binding table: $out"
-ctl 0 "${H[@]}" --json vm show vm1 && jcheck 'j["away"]==True and j["binding"]["care_of_address"]=="192.0.2.2"' "vm show away"
+  jcheck 'len(j["bindings"])==1 and j["bindings"][0]["care_of_address"]=="192.0.2.3" and j["bindings"][0]["vm"]=="vm1"' "binding list"
+ctl 0 "${H[@]}" --json binding show 10.1.0.10 && jcheck 'j["foreign_agent"]=="192.0.2.3"' "binding show"
+ctl 0 "${H[@]}" binding list && [[ $out == *"10.1.0.10"*"vm1"*"192.0.2.3"* ]] || fail "binding table: $out"
+ctl 0 "${H[@]}" --json vm show vm1 && jcheck 'j["away"]==True and j["binding"]["care_of_address"]=="192.0.2.3"' "vm show away"
 
 # metrics: text by default, samples with --json
 ctl 0 "${H[@]}" metrics && [[ $out == *"# TYPE vmroam_bindings"* ]] || fail "metrics text"
@@ -142,7 +129,7 @@ ctl 0 "${H[@]}" --json metrics && jcheck 'any(s["name"]=="vmroam_bindings" and s
 # depart at the FA, a prepare that is aborted, remove at the HA
 ctl 0 "${F[@]}" --json move depart vm1 && jcheck 'j["state"]=="departed"' "move depart"
 ctl 0 "${F[@]}" move prepare vm2 home_address=10.1.0.12 mac=52:54:00:00:00:02 home_gateway=10.1.0.1 \
-  home_gateway_mac=02:00:0a:01:00:01 home_agent=192.0.2.1
+  home_gateway_mac=02:00:0a:01:00:01 home_agent=192.0.2.2
 ctl 0 "${F[@]}" --json move abort vm2 && jcheck 'j["state"]=="aborted"' "move abort"
 ctl 1 "${F[@]}" visitor show vm2
 ctl 0 "${H[@]}" --json vm remove vm2 && jcheck 'j["removed"]=="vm2"' "vm remove"

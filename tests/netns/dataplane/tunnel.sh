@@ -1,50 +1,52 @@
 #!/bin/bash
-# netns test: the userspace driver tunnels ping traffic between two namespaces, over
-# IP-in-IP and over RFC 3519 UDP, and drops (and counts) IP-in-IP from an unregistered peer.
+# netns test: the userspace driver tunnels ping traffic between two site routers of the shared
+# testbed, over IP-in-IP and over RFC 3519 UDP, and drops (and counts) IP-in-IP from an
+# unregistered peer.
 #
-#   ns A = "home agent" (lookup by destination)          ns B = "foreign agent" (by source)
-#   lo 10.8.0.1 (correspondent)                          lo 10.1.0.10 (the HoA, "the VM")
+#   home (vmr-home-PID) = A, "home agent"             foreign (vmr-foreign-PID) = B, "foreign
+#   (lookup by destination)                           agent" (lookup by source)
+#   lo 10.8.0.1 (correspondent)                       lo 10.1.0.10 (the HoA, "the VM")
 #   vmrtunA ── raw IPIP / UDP 434 ──┐          ┌── vmrtunB
-#   veth a0 10.9.0.1/24 (+10.9.0.3) ─┴──────────┴─ veth b0 10.9.0.2/24
-#   route 10.1.0.10/32 dev vmrtunA proto 186             rule from 10.1.0.10 lookup 186
-#                                                        table 186: default dev vmrtunB
+#   wan0 192.0.2.2/24 (+192.0.2.12) ┴── wan ───┴─ wan0 192.0.2.3/24
+#   route 10.1.0.10/32 dev vmrtunA proto 186          rule from 10.1.0.10 lookup 186
+#                                                     table 186: default dev vmrtunB
+# tests/lib/topology.sh with --sites "home foreign" --vm-site none --no-wanem --rate 0: the two
+# routers meet at layer 2 on the wan's transit bridge, no delay line, no shaping, no VM.
 # Then 4 MB of TCP each way (socat; the receiver's sha256 must match): the TUNs hand over 64 KiB
 # super-packets, so this runs the userspace GSO (segments with fresh checksums, which the
 # receiving TCP verifies) and GRO (merged segments written back as one GSO packet) for real.
 # usage: tunnel.sh <path to dataplane_tunnel_endpoint>
 set -eu
 EP=$1
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 [ -c /dev/net/tun ] || { echo "SKIP: /dev/net/tun missing (TUN)"; exit 77; }
-A=vmrA$$ B=vmrB$$
+# shellcheck source=../../lib/topology.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
+A=$VMR_NS_HOME B=$VMR_NS_FOREIGN
+AW=$VMR_HOME_WAN BW=$VMR_FOREIGN_WAN SPOOF=192.0.2.12 IF=$VMR_WAN_IF
 LOG=$(mktemp -d)
 cleanup() {
   for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  ip netns del "$A" 2>/dev/null || true
-  ip netns del "$B" 2>/dev/null || true
+  topo_down
   rm -rf "$LOG"
 }
+rc=0
+topo_up --sites "home foreign" --vm-site none --no-wanem --rate 0 || rc=$?
+[ "$rc" = 77 ] && { echo "SKIP: the testbed needs what the kernel lacks (see above)"; exit 77; }
+[ "$rc" = 0 ] || { echo "FAIL: the testbed did not come up"; exit 1; }
 trap cleanup EXIT
-ip netns add "$A"; ip netns add "$B"
-ip link add a0 netns "$A" type veth peer name b0 netns "$B"
-ip -n "$A" link set lo up; ip -n "$B" link set lo up
-ip -n "$A" link set a0 up; ip -n "$B" link set b0 up
-ip -n "$A" addr add 10.9.0.1/24 dev a0
-ip -n "$A" addr add 10.9.0.3/24 dev a0
-ip -n "$B" addr add 10.9.0.2/24 dev b0
+ip -n "$A" addr add "$SPOOF/24" dev "$IF"
 ip -n "$A" addr add 10.8.0.1/32 dev lo
 ip -n "$B" addr add 10.1.0.10/32 dev lo
 
-# wait_for FILE PATTERN: poll with a 10 s deadline.
-wait_for() {
-  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timeout waiting for '$2' in $1:"; cat "$1"; return 1
+# ready LOGFILE: the endpoint printed "ready" (its log is shown when it does not).
+ready() {
+  wait_for "grep -q '^ready' '$1'" 10 "'ready' in $1" || { cat "$1"; return 1; }
 }
 stats() {  # stats NS PID LOGFILE → last JSON line
   local before; before=$(grep -c '^{' "$3" || true)
   kill -USR1 "$2"
-  for _ in $(seq 100); do [ "$(grep -c '^{' "$3" || true)" -gt "$before" ] && break; sleep 0.1; done
+  wait_for "[ \$(grep -c '^{' '$3') -gt $before ]" 10 "a new statistics line in $3" || return 1
   grep '^{' "$3" | tail -1
 }
 
@@ -53,10 +55,7 @@ bulk() {
   local out=$LOG/recv.$5
   ip netns exec "$3" socat -u "TCP-LISTEN:$5,bind=$4,reuseaddr" "OPEN:$out,creat,trunc" &
   local pr=$!
-  for _ in $(seq 100); do
-    ip netns exec "$3" ss -Hltn "sport = :$5" | grep -q LISTEN && break
-    sleep 0.1
-  done
+  wait_for "ip netns exec $3 ss -Hltn 'sport = :$5' | grep -q LISTEN" 10 "socat to listen on $4:$5"
   timeout 20 ip netns exec "$1" socat -u "OPEN:$LOG/data" "TCP:$4:$5,bind=$2"
   timeout 20 tail --pid="$pr" -f /dev/null
   wait "$pr"
@@ -67,11 +66,11 @@ head -c 4000000 /dev/urandom >"$LOG/data"
 
 run_pair() {  # run_pair ENCAP [smallmtu: the veths' MTU is below a datagram, UDP GSO is refused]
   local encap=$1 mode=${2:-}
-  ip netns exec "$A" "$EP" destination 10.9.0.1 10.9.0.2 "$encap" 10.1.0.10 vmrtunA >"$LOG/a.$encap" 2>&1 &
+  ip netns exec "$A" "$EP" destination "$AW" "$BW" "$encap" 10.1.0.10 vmrtunA >"$LOG/a.$encap" 2>&1 &
   PA=$!
-  ip netns exec "$B" "$EP" source 10.9.0.2 10.9.0.1 "$encap" 10.1.0.10 vmrtunB >"$LOG/b.$encap" 2>&1 &
+  ip netns exec "$B" "$EP" source "$BW" "$AW" "$encap" 10.1.0.10 vmrtunB >"$LOG/b.$encap" 2>&1 &
   PB=$!
-  wait_for "$LOG/a.$encap" '^ready'; wait_for "$LOG/b.$encap" '^ready'
+  ready "$LOG/a.$encap"; ready "$LOG/b.$encap"
   ip -n "$A" -j route show proto 186 | grep -q '"dst":"10.1.0.10"'
   ip -n "$B" -j rule show priority 1860 | grep -q '"src":"10.1.0.10"'
   ip -n "$B" -j route show table 186 proto 186 | grep -q '"dev":"vmrtunB"'
@@ -80,12 +79,12 @@ run_pair() {  # run_pair ENCAP [smallmtu: the veths' MTU is below a datagram, UD
   echo "$encap: $(grep rtt "$LOG/ping.$encap")"
   local sa sb; sa=$(stats "$A" "$PA" "$LOG/a.$encap"); sb=$(stats "$B" "$PB" "$LOG/b.$encap")
   echo "A $sa"; echo "B $sb"
-  echo "$sa" | grep -q '"10.9.0.2":{"tx_packets":5,"rx_packets":5}'
-  echo "$sb" | grep -q '"10.9.0.1":{"tx_packets":5,"rx_packets":5}'
+  echo "$sa" | grep -q "\"$BW\":{\"tx_packets\":5,\"rx_packets\":5}"
+  echo "$sb" | grep -q "\"$AW\":{\"tx_packets\":5,\"rx_packets\":5}"
   echo "$sa$sb" | grep -q -v "\"malformed\":[1-9]"
   local tun0 sent0
   tun0=$(ip -n "$A" -j -s link show vmrtunA | jq '.[0].stats64.tx.packets')
-  sent0=$(echo "$sa" | jq '.peers["10.9.0.2"].tx_packets')
+  sent0=$(echo "$sa" | jq --arg p "$BW" '.peers[$p].tx_packets')
   bulk "$A" 10.8.0.1 "$B" 10.1.0.10 5001
   bulk "$B" 10.1.0.10 "$A" 10.8.0.1 5002
   sa=$(stats "$A" "$PA" "$LOG/a.$encap"); sb=$(stats "$B" "$PB" "$LOG/b.$encap")
@@ -93,7 +92,7 @@ run_pair() {  # run_pair ENCAP [smallmtu: the veths' MTU is below a datagram, UD
   # GSO at work: the kernel handed A's driver far fewer (super-)packets than it tunnelled.
   local tun1 sent1
   tun1=$(ip -n "$A" -j -s link show vmrtunA | jq '.[0].stats64.tx.packets')
-  sent1=$(echo "$sa" | jq '.peers["10.9.0.2"].tx_packets')
+  sent1=$(echo "$sa" | jq --arg p "$BW" '.peers[$p].tx_packets')
   echo "A: kernel -> TUN $((tun1 - tun0)) packets, tunnelled $((sent1 - sent0))"
   [ $(((tun1 - tun0) * 4)) -lt $(((sent1 - sent0) * 3)) ] || { echo "no GSO super-packets from the TUN"; return 1; }
   if [ "$mode" = smallmtu ]; then
@@ -135,18 +134,18 @@ wire_check() {
     echo "wire check: no tshark/tcpdump, skipped"
     return 0
   fi
-  ip netns exec "$A" ethtool -K a0 tx-udp-segmentation off >/dev/null 2>&1 ||
+  ip netns exec "$A" ethtool -K "$IF" tx-udp-segmentation off >/dev/null 2>&1 ||
     { echo "wire check: cannot turn off tx-udp-segmentation on the veth, skipped"; return 0; }
-  ip netns exec "$B" tcpdump -i b0 -U -w "$LOG/wire.pcap" 'udp port 434' 2>"$LOG/tcpdump.log" &
+  ip netns exec "$B" tcpdump -i "$IF" -U -w "$LOG/wire.pcap" 'udp port 434' 2>"$LOG/tcpdump.log" &
   local pt=$! s0 s1
-  wait_for "$LOG/tcpdump.log" 'listening on'
+  wait_for "grep -q 'listening on' '$LOG/tcpdump.log'" 10 "tcpdump to listen on $IF in $B"
   s0=$(stats "$A" "$PA" "$LOG/a.udp" | jq '.udp.segmented_sends')
   bulk "$A" 10.8.0.1 "$B" 10.1.0.10 5003
   s1=$(stats "$A" "$PA" "$LOG/a.udp" | jq '.udp.segmented_sends')
   kill -INT "$pt"; wait "$pt" 2>/dev/null || true  # SIGINT: tcpdump writes what it has, then exits
-  ip netns exec "$A" ethtool -K a0 tx-udp-segmentation on >/dev/null 2>&1 || true
+  ip netns exec "$A" ethtool -K "$IF" tx-udp-segmentation on >/dev/null 2>&1 || true
   # Per datagram: UDP length, RFC 3519 type, next header, outer and inner IPv4 total lengths.
-  tshark -r "$LOG/wire.pcap" -Y 'ip.src == 10.9.0.1 && udp.srcport == 434' -T fields -E separator=' ' \
+  tshark -r "$LOG/wire.pcap" -Y "ip.src == $AW && udp.srcport == 434" -T fields -E separator=' ' \
     -e udp.length -e mip.type -e mip.nattt.nexthdr -e ip.len >"$LOG/wire.txt"
   local bad malformed n
   n=$(wc -l <"$LOG/wire.txt")
@@ -163,9 +162,9 @@ wire_check() {
 }
 
 run_pair ipip
-# An unregistered peer (10.9.0.3) sends IP-in-IP to B: dropped as unknown_peer.
-ip netns exec "$A" /usr/bin/python3 - <<'PY'
-import socket, struct
+# An unregistered peer ($SPOOF) sends IP-in-IP to B: dropped as unknown_peer.
+ip netns exec "$A" /usr/bin/python3 - "$SPOOF" "$BW" <<'PY'
+import socket, struct, sys
 def csum(b):
     s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
     return ~s & 0xffff
@@ -173,15 +172,12 @@ hdr = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 28, 1, 0, 64, 1, 0, socket.inet_aton
 hdr = hdr[:10] + struct.pack('!H', csum(hdr)) + hdr[12:]
 inner = hdr + bytes([8, 0, 0xf7, 0xff, 0, 0, 0, 0])
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)
-s.bind(('10.9.0.3', 0))
-for _ in range(3): s.sendto(inner, ('10.9.0.2', 0))
+s.bind((sys.argv[1], 0))
+for _ in range(3): s.sendto(inner, (sys.argv[2], 0))
 PY
 SB=""
-for _ in $(seq 50); do
-  SB=$(stats "$B" "$PB" "$LOG/b.ipip")
-  echo "$SB" | grep -q '"unknown_peer":3' && break
-  sleep 0.1
-done
+spoof_counted() { SB=$(stats "$B" "$PB" "$LOG/b.ipip") && echo "$SB" | grep -q '"unknown_peer":3'; }
+wait_for spoof_counted 5 "B to count the 3 spoofed packets as unknown_peer" || true
 echo "after spoof: B $SB"
 echo "$SB" | grep -q '"unknown_peer":3'
 kill "$PA" "$PB"; wait "$PA" "$PB" || true
@@ -194,7 +190,7 @@ kill "$PA" "$PB"; wait "$PA" "$PB" || true
 
 # The fallback: with a path MTU below the tunnel datagrams the kernel refuses UDP_SEGMENT
 # (and fragments single datagrams, so the tunnel must still carry everything).
-ip -n "$A" link set a0 mtu 1400; ip -n "$B" link set b0 mtu 1400
+ip -n "$A" link set "$IF" mtu 1400; ip -n "$B" link set "$IF" mtu 1400
 run_pair udp smallmtu
 kill "$PA" "$PB"; wait "$PA" "$PB" || true
 echo "PASS"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The foreign agent's netns tests: a real vmroam-ha (home) and real vmroam-fa (foreign,
-# foreign2) on the standard testbed, with configs from tests/netns/lib/agents.sh (random FA-HA
+# foreign2) on the standard testbed, with configs from tests/lib/agents.sh (random FA-HA
 # and MN-HA keys per run). Sourced by the tests in this directory; what this file adds:
 #
 #   fa_up [--sites "foreign foreign2"] [--no-buffer] [--garp] [--no-detect-arrival]
@@ -26,10 +26,10 @@
 #                  vm: 10.1.0.10/24 gw 10.1.0.1, MAC 52:54:00:12:34:56 (knows no Mobile IP)
 
 here_fa=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../lib/topology.sh
-source "$here_fa/../lib/topology.sh"
-# shellcheck source=../lib/agents.sh
-source "$here_fa/../lib/agents.sh"
+# shellcheck source=../../lib/topology.sh
+source "$here_fa/../../lib/topology.sh"
+# shellcheck source=../../lib/agents.sh
+source "$here_fa/../../lib/agents.sh"
 
 FA_DIR=$VMR_RUN_DIR
 FA_T0=$EPOCHREALTIME

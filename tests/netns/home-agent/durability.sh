@@ -15,7 +15,8 @@ KILLS=${2:-4}
 ha_up
 ha_start
 for i in $(seq 0 49); do
-  body=$(printf '{"id":"s%d","home_address":"10.1.0.%d","mac":"52:54:00:00:01:%02x","allowed_fas":["192.0.2.2","192.0.2.3"]}' "$i" $((100 + i)) "$i")
+  body=$(printf '{"id":"s%d","home_address":"10.1.0.%d","mac":"52:54:00:00:01:%02x","allowed_fas":["%s","%s"]}' \
+    "$i" $((100 + i)) "$i" "$FA1" "$FA2")
   [ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HA_SOCK" -H 'Content-Type: application/json' \
         -d "$body" http://ha/v1/vms)" = 201 ] || die "API: VM s$i not created"
 done

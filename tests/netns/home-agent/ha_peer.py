@@ -324,12 +324,12 @@ def scenario_registration(env):
     ipip = tshark(wan.path, "ip.proto==4 && icmp.type==8", "ip.src", "ip.dst", "ip.proto")
     c.ok("IP-in-IP: echo requests captured at the FA", len(ipip) >= 3, ipip)
     first = ipip[0].split("\t")
-    c.ok("IP-in-IP: outer 192.0.2.1 -> 192.0.2.2 proto 4, inner 10.1.0.20 -> 10.1.0.10",
+    c.ok(f"IP-in-IP: outer {ha} -> {fa1} proto 4, inner 10.1.0.20 -> 10.1.0.10",
          first[0] == f"{ha},10.1.0.20" and first[1] == f"{fa1},{hoa}" and first[2].startswith("4"), first)
     udp = tshark(wan.path, "mip.nattt.nexthdr && icmp.type==8", "ip.src", "ip.dst", "mip.type", "mip.nattt.nexthdr")
     c.ok("UDP tunnel: echo requests as UDP 434 type 4 to FA2", len(udp) >= 3, udp)
     first = udp[0].split("\t")
-    c.ok("UDP tunnel: outer 192.0.2.1 -> 192.0.2.3, type 4, next header 4, inner dst 10.1.0.10",
+    c.ok(f"UDP tunnel: outer {ha} -> {fa2}, type 4, next header 4, inner dst 10.1.0.10",
          first[0] == f"{ha},10.1.0.20" and first[1] == f"{fa2},{hoa}" and first[2] == "4" and first[3] == "4", first)
     mip_count = len(tshark(wan.path, "mip"))
     bad = tshark(wan.path, f"ip.src=={ha} && (_ws.malformed || _ws.expert.severity >= error)")

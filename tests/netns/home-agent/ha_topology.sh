@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# The home agent's netns testbed: sourced by the tests in this directory.
+# The home agent's netns tests: a real vmroam-ha in the home site router of the standard
+# testbed (tests/lib/topology.sh, built with --sites "home foreign" --vm-site none --lan
+# --no-wanem), scapy in the foreign site router playing two foreign agents. Sourced by the
+# tests in this directory.
 #
-#   lan (vmr-hlan-PID)          ha (vmr-ha-PID): vmroam-ha                 fa (vmr-hfa-PID): scapy
-#   eth0 10.1.0.20/24 ─── l-ha ┤ br-home 10.1.0.1/24       wan0 192.0.2.1/24 ──── wan0 192.0.2.2/24 (FA1)
-#   "a host on the             │ (home link: proxy ARP,    vmr-ha0 (TUN): routes            192.0.2.3/24 (FA2)
-#    home link"                │  gratuitous ARP)          10.1.0.x/32 proto 186
+#   lan (vmr-lan-PID)            home (vmr-home-PID): vmroam-ha       foreign (vmr-foreign-PID): scapy
+#   eth0 10.1.0.20/24 ── l-lan ┤ br-home 10.1.0.1/24    wan0 192.0.2.2 ─┐   ┌─ wan0 192.0.2.3 (FA1)
+#   "a host on the             │ (proxy ARP,            vmr-ha0 (TUN):  wan     +192.0.2.4 (FA2)
+#    home link"                │  gratuitous ARP)       10.1.0.x/32     br-transit (layer 2, no delay)
+#                                                       proto 186
 #
-# ha_up: namespaces + links, a config in $HA_DIR/ha.json (FA1 and FA2 with their own FA-HA
-# keys), the env file the scapy peer reads ($HA_DIR/env.json), `trap ha_down EXIT`.
+# ha_up: the testbed (`trap ha_down EXIT`), a config in $HA_DIR/ha.json (FA1 and FA2 with their
+# own FA-HA keys), the env file the scapy peer reads ($HA_DIR/env.json).
 # ha_start: runs vmroam-ha (pid in $HA_PID, log in $HA_DIR/ha.log) and waits until it is ready.
 # Skips (77) only for what the kernel lacks: TUN, veth, bridge.
 
-export PATH="$PATH:/usr/sbin:/sbin"
 HA_BIN=${1:?usage: TEST.sh PATH_TO_vmroam-ha}
+# shellcheck source=../../lib/topology.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
 PY=/usr/bin/python3
 PEER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ha_peer.py
-NS_HA=vmr-ha-$$ NS_LAN=vmr-hlan-$$ NS_FA=vmr-hfa-$$
+NS_HA=$VMR_NS_HOME NS_LAN=$VMR_NS_LAN NS_FA=$VMR_NS_FOREIGN
+HA=$VMR_HOME_WAN FA1=$VMR_FOREIGN_WAN FA2=$VMR_FOREIGN2_WAN
 HA_DIR=$(mktemp -d /tmp/vmr-ha-test.XXXXXX)
 HA_SOCK=$HA_DIR/ha.sock
 HA_CONF=$HA_DIR/ha.json
@@ -26,18 +32,9 @@ FA2_KEY=ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; [ -f "$HA_DIR/ha.log" ] && tail -20 "$HA_DIR/ha.log"; exit 1; }
 
-# poll 'CMD' SECONDS: evaluates CMD every 50 ms until it succeeds or the deadline passes.
-poll() {
-  local deadline=$((SECONDS + $2 + 1))
-  until eval "$1" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.05
-  done
-}
-
 ha_down() {
   if [ -n "$HA_PID" ] && kill -0 "$HA_PID" 2>/dev/null; then kill -KILL "$HA_PID" 2>/dev/null; wait "$HA_PID" 2>/dev/null; fi
-  for ns in "$NS_HA" "$NS_LAN" "$NS_FA"; do ip netns del "$ns" 2>/dev/null; done
+  topo_down
   if [ "${HA_KEEP:-0}" = 1 ]; then echo "kept $HA_DIR"; else rm -rf "$HA_DIR"; fi
 }
 
@@ -45,14 +42,14 @@ ha_down() {
 write_config() {
   cat >"$HA_CONF" <<EOF
 {
-  "address": "192.0.2.1",
+  "address": "$HA",
   "home_prefix": "10.1.0.0/24",
   "home_interface": "br-home",
   "dataplane": { "driver": "userspace", "tun_name": "vmr-ha0" },
   "registration": { "max_lifetime_s": $1, "fa_ha_auth": "required" },
   "foreign_agents": [
-    { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "algorithm": "hmac-sha256", "key": "$FA1_KEY" } },
-    { "address": "192.0.2.3", "fa_ha": { "spi": 1001, "algorithm": "hmac-sha256", "key": "$FA2_KEY" } }
+    { "address": "$FA1", "fa_ha": { "spi": 1000, "algorithm": "hmac-sha256", "key": "$FA1_KEY" } },
+    { "address": "$FA2", "fa_ha": { "spi": 1001, "algorithm": "hmac-sha256", "key": "$FA2_KEY" } }
   ],
   "store": { "path": "$HA_DIR/ha.db" },
   "api": { "unix_socket": "$HA_SOCK" },
@@ -64,38 +61,24 @@ EOF
 write_env() {
   cat >"$HA_DIR/env.json" <<EOF
 { "ha_ns": "$NS_HA", "lan_ns": "$NS_LAN", "fa_ns": "$NS_FA", "ha_pid": ${HA_PID:-0},
-  "socket": "$HA_SOCK", "workdir": "$HA_DIR", "ha": "192.0.2.1", "fa1": "192.0.2.2", "fa2": "192.0.2.3",
+  "socket": "$HA_SOCK", "workdir": "$HA_DIR", "ha": "$HA", "fa1": "$FA1", "fa2": "$FA2",
   "fa1_spi": 1000, "fa1_key": "$FA1_KEY", "fa2_spi": 1001, "fa2_key": "$FA2_KEY",
   "mac": "52:54:00:12:34:56" }
 EOF
 }
 
 ha_up() {
-  [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
   [ -c /dev/net/tun ] || skip "/dev/net/tun missing (TUN)"
   [ -x "$HA_BIN" ] || die "no vmroam-ha at $HA_BIN"
+  local rc=0
+  # Layer 2 between the HA and the peer, as before the shared testbed: no delay line, no tbf.
+  topo_up --sites "home foreign" --vm-site none --lan --no-wanem --rate 0 || rc=$?
+  [ "$rc" = 77 ] && skip "the testbed needs what the kernel lacks (see above)"
+  [ "$rc" = 0 ] || die "the testbed did not come up"
   trap ha_down EXIT
   trap 'exit 1' INT TERM
-  local ns
-  for ns in "$NS_HA" "$NS_LAN" "$NS_FA"; do
-    ip netns add "$ns" || die "ip netns add $ns"
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
-    ip netns exec "$ns" sysctl -q -w net.ipv4.conf.all.rp_filter=0
-  done
-  ip -n "$NS_HA" link add br-home type bridge 2>/dev/null || skip "bridge devices (CONFIG_BRIDGE)"
-  ip link add l-ha netns "$NS_HA" type veth peer name eth0 netns "$NS_LAN" 2>/dev/null || skip "veth devices"
-  ip link add wan0 netns "$NS_HA" type veth peer name wan0 netns "$NS_FA"
-  ip -n "$NS_HA" link set l-ha master br-home
-  ip -n "$NS_HA" addr add 10.1.0.1/24 dev br-home
-  ip -n "$NS_HA" addr add 192.0.2.1/24 dev wan0
-  ip -n "$NS_LAN" addr add 10.1.0.20/24 dev eth0
-  ip -n "$NS_FA" addr add 192.0.2.2/24 dev wan0
-  ip -n "$NS_FA" addr add 192.0.2.3/24 dev wan0
-  for l in br-home l-ha wan0; do ip -n "$NS_HA" link set "$l" up; done
-  ip -n "$NS_LAN" link set eth0 up
-  ip -n "$NS_FA" link set wan0 up
-  ip -n "$NS_LAN" route add default via 10.1.0.1
+  # The peer plays FA2 from the same router (foreign2 is not built).
+  ip -n "$NS_FA" addr add "$FA2/24" dev "$VMR_WAN_IF" || die "ip addr add $FA2"
   write_config 300
   write_env
 }
@@ -107,9 +90,9 @@ ha_start() {
   ip netns exec "$NS_HA" "$HA_BIN" -c "$HA_CONF" >>"$HA_DIR/ha.log" 2>&1 &
   HA_PID=$!
   write_env
-  poll "[ \$(grep -c 'event=home_agent_ready' '$HA_DIR/ha.log') -gt ${before:-0} ]" 10 ||
+  wait_for "[ \$(grep -c 'event=home_agent_ready' '$HA_DIR/ha.log') -gt ${before:-0} ]" 10 "event=home_agent_ready in the log" ||
     die "vmroam-ha did not become ready"
-  poll "curl -sf --unix-socket '$HA_SOCK' http://ha/v1/health" 5 || die "API did not answer"
+  wait_for "curl -sf --unix-socket '$HA_SOCK' http://ha/v1/health" 5 "GET /v1/health to answer" || die "API did not answer"
 }
 
 # peer SUBCOMMAND ARGS...: the scapy foreign agent(s), in the fa namespace.

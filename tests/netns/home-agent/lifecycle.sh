@@ -14,7 +14,7 @@ cap=$(awk '/^CapEff:/ { print $2 }' "/proc/$HA_PID/status")
 echo "ok   CapEff $cap (CAP_NET_ADMIN + CAP_NET_RAW only)"
 
 [ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HA_SOCK" -H 'Content-Type: application/json' \
-      -d '{"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["192.0.2.2"]}' \
+      -d '{"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["'"$FA1"'"]}' \
       http://ha/v1/vms)" = 201 ] || die "API: VM not created"
 peer lifecycle-register 10.1.0.10 600 300 || die "registration capped at 300"
 
@@ -23,13 +23,13 @@ hup() {
   local before
   before=$(grep -c "event=$1" "$HA_DIR/ha.log")
   kill -HUP "$HA_PID"
-  poll "[ \$(grep -c 'event=$1' '$HA_DIR/ha.log') -gt $before ]" 5 || die "no $1 logged after SIGHUP"
+  wait_for "[ \$(grep -c 'event=$1' '$HA_DIR/ha.log') -gt $before ]" 5 "event=$1 in the log" || die "no $1 logged after SIGHUP"
   echo "ok   SIGHUP: $(grep "event=$1" "$HA_DIR/ha.log" | tail -1)"
 }
 write_config 120
 hup reloaded
 peer lifecycle-register 10.1.0.10 600 120 || die "new max_lifetime_s not applied"
-echo '{ "address": "192.0.2.1", "home_prefix": ' >"$HA_CONF"
+echo "{ \"address\": \"$HA\", \"home_prefix\": " >"$HA_CONF"
 hup reload_rejected
 kill -0 "$HA_PID" || die "vmroam-ha died on a broken config"
 peer lifecycle-register 10.1.0.10 600 120 || die "old config not kept"

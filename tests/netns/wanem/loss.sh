@@ -2,7 +2,7 @@
 # Random loss: 10% on the correspondent's access link (towards the WAN only) loses between 5%
 # and 15% of 400 pings, and the delay line's own count agrees with ping's.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
 
 topo_up --delay 4 || exit $?
 topo_set_link cn --delay 4ms --delay-ba 0 --loss 10% --loss-ba 0 --seed 7

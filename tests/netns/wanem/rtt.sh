@@ -3,7 +3,7 @@
 # `ping -c 20 -i 0.05` is within 1 ms of 2·D, correspondent↔home and home↔foreign.
 #   usage: rtt.sh DELAY_MS
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
 delay=${1:?usage: rtt.sh DELAY_MS}
 
 topo_up --delay "$delay" || exit $?

@@ -3,7 +3,7 @@
 # namespaces, no run dir; it is idempotent; the EXIT and TERM traps run it; a topology run
 # as a program (`topology.sh up`) stays up until `topology.sh down SUFFIX`.
 set -euo pipefail
-lib="$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)/topology.sh"
+lib="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../lib" && pwd)/topology.sh"
 source "$lib"
 fail=0
 check() { if ! eval "$2"; then echo "FAIL: $1" >&2; fail=1; else echo "ok: $1"; fi; }
@@ -30,9 +30,10 @@ check "EXIT trap removed the child's namespaces" "[ -z \"$(namespaces_of "$child
 
 # 3. SIGTERM while a test waits.
 ready=$(mktemp)
-VMR_SUFFIX= bash -c "source '$lib'; topo_up --delay 1 >/dev/null || exit 9; echo \$VMR_SUFFIX >'$ready'; wait_for false 50" &
+VMR_SUFFIX= bash -c "source '$lib'; topo_up --delay 1 >/dev/null || exit 9; echo \$VMR_SUFFIX >'$ready'; wait_for false 120" &
 waiter=$!
-wait_for "[ -s '$ready' ]" 20
+# topo_up takes ~30 s on a loaded 2-CPU machine (six namespaces, four delay lines).
+wait_for "[ -s '$ready' ]" 90 "the child's topology to come up"
 suffix=$(cat "$ready")
 rm -f "$ready"
 kill -TERM "$waiter"

@@ -3,7 +3,7 @@
 # 2 s correspondent→home; the median of three runs is within 90–100 Mbit/s. (TCP goodput
 # tops out near 95.7 Mbit/s: tbf counts Ethernet and TCP/IP headers.)
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
 
 topo_up --delay 4 --rate 100 || exit $?
 ns_exec home iperf3 -s -B "$VMR_HOME_WAN" >/dev/null 2>&1 &

@@ -3,7 +3,7 @@
 # Baseline the agents must fix: with plain routing the VM at a foreign site is NOT reachable
 # from the correspondent at its home address; back home it is again.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/topology.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
 fail=0
 check() { if ! eval "$2"; then echo "FAIL: $1" >&2; fail=1; else echo "ok: $1"; fi; }
 master_of_vm_port() { ip -n "$(topo_ns "$1")" -o link show "$VMR_VM_PORT" 2>/dev/null | sed -n 's/.* master \([^ ]*\) .*/\1/p'; }

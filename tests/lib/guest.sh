@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The real QEMU guest on the netns testbed (tests/netns/lib/topology.sh), moved between sites
-# by vmroam-migrate with the agents of tests/netns/lib/agents.sh. Used by the vm suite
+# The real QEMU guest on the netns testbed (tests/lib/topology.sh), moved between sites
+# by vmroam-migrate with the agents of tests/lib/agents.sh. Used by the vm suite
 # (tests/vm/vm_agents_test.sh) and by the demo (tests/netns/demo.sh --vm qemu).
 #
 # Source after topology.sh (and agents.sh when the agents run), after topo_up:
@@ -49,6 +49,8 @@ VMR_GUEST_NEXT=        # the waiting -incoming QEMU
 VMR_GUEST_NEXT_SITE=
 
 _vmr_guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=wait.sh
+. "$_vmr_guest_here/wait.sh"
 # shellcheck source=qemu.sh
 . "$_vmr_guest_here/qemu.sh"
 
@@ -85,7 +87,7 @@ guest_setup() {
   command -v qemu-system-x86_64 >/dev/null || { _vmr_guest_err "no qemu-system-x86_64"; return 77; }
   mkdir -p "$VMR_GUEST_DIR" || return 1
   VMR_GUEST_MIGRATE=$(_vmr_guest_find_migrate) || return 1
-  VMR_GUEST_CACHE=$("$_vmr_guest_here/build-guest.sh") || { _vmr_guest_err "build-guest.sh failed"; return 1; }
+  VMR_GUEST_CACHE=$("$_vmr_guest_here/../vm/build-guest.sh") || { _vmr_guest_err "build-guest.sh failed"; return 1; }
   # The namespace VM of the topology answers for 10.1.0.10 with the same MAC: unplug it.
   local site
   for site in "${VMR_SITES[@]}"; do
@@ -127,7 +129,8 @@ guest_start_dest() {
   vm_start "$name" "$(topo_ns "$site")" "$(_vmr_guest_tap "$site")" "$VMR_GUEST_DIR" "$VMR_GUEST_ACCEL" \
     "$VMR_GUEST_CACHE" "tcp:$wan:$VMR_GUEST_PORT" "$VMR_GUEST_APPEND"
   # Ready when QMP answers and the migration port listens.
-  if ! wait_for "[ -S '$VMR_GUEST_DIR/$name.qmp' ] && ip netns exec $(topo_ns "$site") ss -Hltn 'sport = :$VMR_GUEST_PORT' | grep -q LISTEN" 10; then
+  if ! wait_for "[ -S '$VMR_GUEST_DIR/$name.qmp' ] && ip netns exec $(topo_ns "$site") ss -Hltn 'sport = :$VMR_GUEST_PORT' | grep -q LISTEN" 10 \
+    "the destination QEMU $name to listen on port $VMR_GUEST_PORT"; then
     _vmr_guest_err "the destination QEMU $name did not listen: $(tail -n 3 "$VMR_GUEST_DIR/$name.log" 2>/dev/null)"
     vm_stop "$VMR_GUEST_DIR" "$name"
     return 1

@@ -1,4 +1,4 @@
-// Unit tests for vmroam-pcap's pure parts (tools/pcap/frame_decoder.hpp): key specs, names,
+// tools/pcap/frame_decoder: vmroam-pcap's pure parts: key specs, names,
 // timestamps, and the link layers the fixtures do not cover (Linux cooked v1/v2, raw IPv4,
 // 802.1Q, snap-length truncation). Frames come from the message catalogue, so the bytes are
 // common/wire's.

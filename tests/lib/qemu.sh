@@ -1,7 +1,8 @@
 #!/bin/sh
-# Sourced helpers to run the test guest under QEMU 7.2 with the invocation from TESTBED.md.
+# Sourced helpers to run the test guest under QEMU 7.2 with the invocation of docs/testing.md
+# ("The real guest"). Source tests/lib/wait.sh first (guest.sh does).
 #
-#   . tests/vm/qemu.sh
+#   . tests/lib/qemu.sh
 #   vm_accel CACHE                         → prints "tcg" or "kvm" (probe: a short KVM boot)
 #   vm_start NAME NETNS TAP DIR ACCEL CACHE [INCOMING_URI] [APPEND_EXTRA]
 #       starts QEMU inside NETNS on the persistent tap TAP; files in DIR:
@@ -15,23 +16,9 @@
 VM_MAC=${VM_MAC:-52:54:00:12:34:56}
 VM_MEM=${VM_MEM:-128}
 
-vm_wait_file() {
-  _n=0
-  while [ ! -e "$1" ]; do
-    _n=$((_n + 1))
-    [ "$_n" -gt $(($2 * 10)) ] && return 1
-    sleep 0.1
-  done
-}
+vm_wait_file() { wait_for "[ -e '$1' ]" "$2" "$1 to appear"; }
 
-vm_wait_serial() {
-  _n=0
-  while ! grep -q "$3" "$1/$2.serial" 2>/dev/null; do
-    _n=$((_n + 1))
-    [ "$_n" -gt $(($4 * 10)) ] && return 1
-    sleep 0.1
-  done
-}
+vm_wait_serial() { wait_for "grep -q '$3' '$1/$2.serial'" "$4" "'$3' on the serial console of $2"; }
 
 # $1 name $2 netns $3 tap $4 dir $5 accel $6 cache [$7 incoming uri] [$8 extra kernel args]
 vm_start() {
@@ -55,21 +42,20 @@ vm_stop() {
   [ -f "$1/$2.pid" ] || return 0
   _pid=$(cat "$1/$2.pid")
   kill "$_pid" 2>/dev/null || true
-  _n=0
-  while kill -0 "$_pid" 2>/dev/null && [ "$_n" -lt 50 ]; do sleep 0.1; _n=$((_n + 1)); done
+  wait_for "! kill -0 $_pid" 5 "QEMU $2 ($_pid) to exit" 2>/dev/null || true
   kill -9 "$_pid" 2>/dev/null || true
   rm -f "$1/$2.pid"
 }
 
 # KVM here may be PVM nested virtualisation that never finishes booting a stock kernel
-# (TESTBED.md "Accelerator"), so "KVM enabled" proves nothing: boot the guest briefly and
+# (docs/testing.md, "The real guest"), so "KVM enabled" proves nothing: boot the guest briefly and
 # use KVM only if it prints its first line in time. VMROAM_ACCEL=tcg|kvm skips the probe.
 # $1 cache $2 netns $3 tap $4 dir
 vm_accel() {
   if [ -n "${VMROAM_ACCEL:-}" ]; then echo "$VMROAM_ACCEL"; return; fi
   if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then echo tcg; return; fi
   vm_start probe "$2" "$3" "$4" kvm "$1"
-  if vm_wait_serial "$4" probe "vmroam-guest up" "${VMROAM_KVM_PROBE_S:-8}"; then _a=kvm; else _a=tcg; fi
+  if vm_wait_serial "$4" probe "vmroam-guest up" "${VMROAM_KVM_PROBE_S:-8}" 2>/dev/null; then _a=kvm; else _a=tcg; fi
   vm_stop "$4" probe
   echo "$_a"
 }

@@ -25,14 +25,21 @@
 #
 #   wan routes: 10.1.0.0/24 via 192.0.2.2, 10.2.0.0/24 via 192.0.2.3, 10.3.0.0/24 via 192.0.2.4
 #
+#   lan (vmr-lan-PID, only with --lan): eth0 10.1.0.20/24, MAC 52:54:00:00:00:20, default via
+#   10.1.0.1: a host on the home link (port l-lan of br-home) that talks to the VM's home address
+#
+#   --sites LIST builds only the sites named (the others, their links and routes are absent);
+#   --vm-site none builds no VM namespace (a test that brings its own VM, or none).
+#
 # Use:
-#   source tests/netns/lib/topology.sh
+#   source tests/lib/topology.sh
 #   topo_up [--delay MS] [--rate MBIT] [--loss PCT] [--jitter MS] [--seed N] [--no-wanem]
-#           [--vm-site SITE] [--keep]    # installs `trap topo_down EXIT INT TERM` unless --keep
-#   ns_exec ROLE cmd...                  # ROLE: cn wan home foreign foreign2 vm
+#           [--sites "home foreign foreign2"] [--vm-site SITE|none] [--lan] [--keep]
+#                                        # installs `trap topo_down EXIT INT TERM` unless --keep
+#   ns_exec ROLE cmd...                  # ROLE: cn wan home foreign foreign2 vm lan
 #   vm_attach SITE; vm_move FROM TO; vm_site
 #   topo_set_link HOST vmroam-wanem-args...   # re-run one access link's delay line
-#   wait_for 'shell condition' TIMEOUT_S
+#   wait_for 'CONDITION' TIMEOUT_S [DESCRIPTION]   # from wait.sh, sourced here
 #   ping_stats ROLE ADDR COUNT INTERVAL     # prints: median_ms sent received
 #   draw_topology; topo_down
 # Run directly: topology.sh up [options]  (stays up, prints how to enter it) |
@@ -42,9 +49,12 @@
 # Functions print "topology: ..." and return non-zero on failure (77 = missing kernel feature).
 
 export PATH="$PATH:/usr/sbin:/sbin"
+# shellcheck source=wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 # ---- names and addresses (read-only for users) -------------------------------------------
 VMR_SUFFIX=${VMR_SUFFIX:-$$}
+# What topo_up builds (it narrows these by --sites, --vm-site none and --lan).
 VMR_ROLES=(cn wan home foreign foreign2 vm)
 VMR_SITES=(home foreign foreign2)
 VMR_HOSTS=(cn home foreign foreign2)  # everything with an access link into wan
@@ -55,6 +65,7 @@ VMR_NS_HOME=vmr-home-$VMR_SUFFIX
 VMR_NS_FOREIGN=vmr-foreign-$VMR_SUFFIX
 VMR_NS_FOREIGN2=vmr-foreign2-$VMR_SUFFIX
 VMR_NS_VM=vmr-vm-$VMR_SUFFIX
+VMR_NS_LAN=vmr-lan-$VMR_SUFFIX
 
 VMR_WAN_IF=wan0                 # every host's interface towards the WAN
 VMR_CN_ADDR=198.51.100.10
@@ -83,6 +94,9 @@ VMR_VM_ADDR=10.1.0.10
 VMR_VM_PREFIX=24
 VMR_VM_MAC=52:54:00:12:34:56
 VMR_VM_GW=10.1.0.1
+VMR_LAN_ADDR=10.1.0.20          # the home-link host of --lan
+VMR_LAN_MAC=52:54:00:00:00:20
+VMR_LAN_PORT=l-lan              # its port on br-home
 
 # Per-run state: wanem logs/pids; removed by topo_down unless VMR_KEEP_LOGS=1 or --keep.
 VMR_RUN_DIR=${VMR_RUN_DIR:-/tmp/vmr-topo-$VMR_SUFFIX}
@@ -114,7 +128,8 @@ topo_ns() {
     foreign) echo "$VMR_NS_FOREIGN" ;;
     foreign2) echo "$VMR_NS_FOREIGN2" ;;
     vm) echo "$VMR_NS_VM" ;;
-    *) _vmr_err "unknown role '${1:-}' (cn wan home foreign foreign2 vm)"; return 1 ;;
+    lan) echo "$VMR_NS_LAN" ;;
+    *) _vmr_err "unknown role '${1:-}' (cn wan home foreign foreign2 vm lan)"; return 1 ;;
   esac
 }
 
@@ -124,20 +139,6 @@ ns_exec() {
   ns=$(topo_ns "${1:-}") || return 1
   shift
   ip netns exec "$ns" "$@"
-}
-
-# wait_for 'CMD' TIMEOUT_S: poll CMD (eval'd, output discarded) every 50 ms until it succeeds.
-wait_for() {
-  local cmd=${1:?wait_for needs a command} timeout=${2:?wait_for needs a timeout in seconds} limit
-  limit=$((${EPOCHREALTIME//[.,]/} + $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000000 }')))
-  while :; do
-    if eval "$cmd" >/dev/null 2>&1; then return 0; fi
-    if ((${EPOCHREALTIME//[.,]/} >= limit)); then
-      _vmr_err "timed out after ${timeout}s waiting for: $cmd"
-      return 1
-    fi
-    sleep 0.05
-  done
 }
 
 _vmr_site_bridge() {
@@ -153,7 +154,7 @@ _vmr_site_bridge() {
 _vmr_find_wanem() {
   if [ -n "${VMR_WANEM:-}" ] && [ -x "$VMR_WANEM" ]; then echo "$VMR_WANEM"; return 0; fi
   local top d
-  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   for d in "${VMROAM_BUILD_DIR:-}" "$top/build"; do
     if [ -n "$d" ] && [ -x "$d/tools/wanem/vmroam-wanem" ]; then echo "$d/tools/wanem/vmroam-wanem"; return 0; fi
   done
@@ -187,7 +188,7 @@ _vmr_start_wanem() {
   pid=$!
   echo "$pid" >"$pidf"
   # Ready once it holds both interfaces in promiscuous mode.
-  if ! wait_for "ip -d -n $VMR_NS_WAN link show w-$host | grep -q 'promiscuity [1-9]' && ip -d -n $VMR_NS_WAN link show q-$host | grep -q 'promiscuity [1-9]'" 5; then
+  if ! wait_for "_vmr_promiscuous w-$host && _vmr_promiscuous q-$host" 5 "vmroam-wanem to open w-$host and q-$host"; then
     _vmr_err "vmroam-wanem for $host did not start: $(cat "$VMR_RUN_DIR/wanem-$host.err" 2>/dev/null)"
     return 1
   fi
@@ -197,6 +198,9 @@ _vmr_start_wanem() {
   fi
 }
 
+# _vmr_promiscuous IF: IF in wan is in promiscuous mode (the delay line holds it).
+_vmr_promiscuous() { ip -d -n "$VMR_NS_WAN" link show "$1" | grep -q 'promiscuity [1-9]'; }
+
 # Stops HOST's delay line (SIGTERM, it prints its counters into wanem-HOST.json).
 _vmr_stop_wanem() {
   local pidf=$VMR_RUN_DIR/wanem-$1.pid pid
@@ -204,7 +208,7 @@ _vmr_stop_wanem() {
   pid=$(cat "$pidf")
   rm -f "$pidf"
   kill -TERM "$pid" 2>/dev/null || return 0
-  wait_for "! kill -0 $pid" 3 || { kill -KILL "$pid" 2>/dev/null; true; }
+  wait_for "! kill -0 $pid" 3 "vmroam-wanem ($pid) to exit" || { kill -KILL "$pid" 2>/dev/null; true; }
   wait "$pid" 2>/dev/null || true
 }
 
@@ -263,6 +267,63 @@ _vmr_host_link() {
   fi
 }
 
+# _vmr_select_roles SITES VM_SITE LAN: narrow VMR_SITES/VMR_HOSTS/VMR_ROLES to what is built.
+_vmr_select_roles() {
+  local site vm_site=$2 lan=$3
+  VMR_SITES=()
+  for site in $1; do
+    case "$site" in
+      home | foreign | foreign2) VMR_SITES+=("$site") ;;
+      *) _vmr_err "topo_up: unknown site '$site' in --sites (home foreign foreign2)"; return 1 ;;
+    esac
+  done
+  [ ${#VMR_SITES[@]} -gt 0 ] || { _vmr_err "topo_up: --sites names no site"; return 1; }
+  if [ "$vm_site" != none ] && [[ " ${VMR_SITES[*]} " != *" $vm_site "* ]]; then
+    _vmr_err "topo_up: --vm-site '$vm_site' is not one of the sites built (${VMR_SITES[*]})"
+    return 1
+  fi
+  if [ "$lan" = 1 ] && [[ " ${VMR_SITES[*]} " != *" home "* ]]; then
+    _vmr_err "topo_up: --lan needs the home site"
+    return 1
+  fi
+  VMR_HOSTS=(cn "${VMR_SITES[@]}")
+  VMR_ROLES=(cn wan "${VMR_SITES[@]}")
+  [ "$vm_site" = none ] || VMR_ROLES+=(vm)
+  [ "$lan" = 0 ] || VMR_ROLES+=(lan)
+}
+
+# _vmr_site_addr SITE wan|lan|net|bridge|mac: one of a site's addresses or names.
+_vmr_site_addr() {
+  local v
+  case "$1" in
+    home | foreign | foreign2) ;;
+    *) _vmr_err "unknown site '$1' (home foreign foreign2)"; return 1 ;;
+  esac
+  v=VMR_${1^^}_${2^^}
+  echo "${!v}"
+}
+
+# _vmr_site_up SITE: the site router's access link, its bridge, and the wan's route to it.
+_vmr_site_up() {
+  local site=$1 wan net
+  wan=$(_vmr_site_addr "$site" wan) || return 1
+  net=$(_vmr_site_addr "$site" net) || return 1
+  _vmr_host_link "$site" "$wan/24" "$VMR_TRANSIT_GW" br-transit || return $?
+  _vmr_bridge "$(topo_ns "$site")" "$(_vmr_site_addr "$site" bridge)" "$(_vmr_site_addr "$site" mac)" \
+    "$(_vmr_site_addr "$site" lan)/24" || return 1
+  _vmr_do ip -n "$VMR_NS_WAN" route add "$net" via "$wan"
+}
+
+# _vmr_lan_up: the --lan host on the home link.
+_vmr_lan_up() {
+  _vmr_do ip -n "$VMR_NS_LAN" link add "$VMR_VM_IF" address "$VMR_LAN_MAC" type veth \
+    peer name "$VMR_LAN_PORT" netns "$VMR_NS_HOME" || return 1
+  _vmr_do ip -n "$VMR_NS_HOME" link set "$VMR_LAN_PORT" master "$VMR_HOME_BRIDGE" up || return 1
+  _vmr_do ip -n "$VMR_NS_LAN" addr add "$VMR_LAN_ADDR/24" dev "$VMR_VM_IF" || return 1
+  _vmr_do ip -n "$VMR_NS_LAN" link set "$VMR_VM_IF" up || return 1
+  _vmr_do ip -n "$VMR_NS_LAN" route add default via "$VMR_HOME_LAN"
+}
+
 _vmr_bridge() {
   local ns=$1 name=$2 mac=$3 addr=${4:-}
   _vmr_do ip -n "$ns" link add "$name" address "$mac" type bridge forward_delay 0 stp_state 0 || return 1
@@ -283,6 +344,7 @@ topo_up() {
 }
 
 _vmr_up() {
+  local sites="home foreign foreign2" lan=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --delay) VMR_DELAY_MS=${2:?--delay needs milliseconds}; shift 2 ;;
@@ -290,7 +352,9 @@ _vmr_up() {
       --loss) VMR_LOSS_PCT=${2:?--loss needs a percentage}; shift 2 ;;
       --jitter) VMR_JITTER_MS=${2:?--jitter needs milliseconds}; shift 2 ;;
       --seed) VMR_SEED=${2:?--seed needs a number}; shift 2 ;;
-      --vm-site) VMR_VM_INITIAL_SITE=${2:?--vm-site needs a site}; shift 2 ;;
+      --vm-site) VMR_VM_INITIAL_SITE=${2:?--vm-site needs a site or none}; shift 2 ;;
+      --sites) sites=${2:?--sites needs a list of sites}; shift 2 ;;
+      --lan) lan=1; shift ;;
       --no-wanem) VMR_USE_WANEM=0; shift ;;
       --keep) VMR_KEEP=1; shift ;;
       *) _vmr_err "topo_up: unknown option '$1'"; return 1 ;;
@@ -300,6 +364,7 @@ _vmr_up() {
   for v in VMR_DELAY_MS VMR_RATE_MBIT VMR_LOSS_PCT VMR_JITTER_MS VMR_SEED; do
     [[ ${!v} =~ $num ]] || { _vmr_err "topo_up: ${v} '${!v}' is not a number"; return 1; }
   done
+  _vmr_select_roles "$sites" "${VMR_VM_INITIAL_SITE:-home}" "$lan" || return 1
   if [ "$(id -u)" != 0 ]; then
     _vmr_err "needs root (CAP_NET_ADMIN) for network namespaces"
     return 77
@@ -337,26 +402,21 @@ _vmr_up() {
   _vmr_do ip -n "$VMR_NS_WAN" link set br-inet up || return 1
   _vmr_bridge "$VMR_NS_WAN" br-transit 02:00:c0:00:02:01 "$VMR_TRANSIT_GW/24" || return 1
 
-  # Hosts and their access links.
-  local rc=0
+  # Hosts and their access links, and each site's bridge (its subnet, where a VM lands).
+  local rc=0 site
   _vmr_host_link cn "$VMR_CN_ADDR/24" "$VMR_INET_GW" br-inet || return $?
-  _vmr_host_link home "$VMR_HOME_WAN/24" "$VMR_TRANSIT_GW" br-transit || return $?
-  _vmr_host_link foreign "$VMR_FOREIGN_WAN/24" "$VMR_TRANSIT_GW" br-transit || return $?
-  _vmr_host_link foreign2 "$VMR_FOREIGN2_WAN/24" "$VMR_TRANSIT_GW" br-transit || return $?
-
-  # Sites: a bridge for the site's subnet, which is also where a VM lands.
-  _vmr_bridge "$VMR_NS_HOME" "$VMR_HOME_BRIDGE" "$VMR_HOME_MAC" "$VMR_HOME_LAN/24" || return 1
-  _vmr_bridge "$VMR_NS_FOREIGN" "$VMR_FOREIGN_BRIDGE" "$VMR_FOREIGN_MAC" "$VMR_FOREIGN_LAN/24" || return 1
-  _vmr_bridge "$VMR_NS_FOREIGN2" "$VMR_FOREIGN2_BRIDGE" "$VMR_FOREIGN2_MAC" "$VMR_FOREIGN2_LAN/24" || return 1
-  _vmr_do ip -n "$VMR_NS_WAN" route add "$VMR_HOME_NET" via "$VMR_HOME_WAN" || return 1
-  _vmr_do ip -n "$VMR_NS_WAN" route add "$VMR_FOREIGN_NET" via "$VMR_FOREIGN_WAN" || return 1
-  _vmr_do ip -n "$VMR_NS_WAN" route add "$VMR_FOREIGN2_NET" via "$VMR_FOREIGN2_WAN" || return 1
+  for site in "${VMR_SITES[@]}"; do
+    _vmr_site_up "$site" || return $?
+  done
 
   # The VM: one veth whose site end moves between site bridges.
-  vm_attach "${VMR_VM_INITIAL_SITE:-home}" || return 1
-  _vmr_do ip -n "$VMR_NS_VM" addr add "$VMR_VM_ADDR/$VMR_VM_PREFIX" dev "$VMR_VM_IF" || return 1
-  _vmr_do ip -n "$VMR_NS_VM" link set "$VMR_VM_IF" up || return 1
-  _vmr_do ip -n "$VMR_NS_VM" route add default via "$VMR_VM_GW" || return 1
+  if [ "${VMR_VM_INITIAL_SITE:-home}" != none ]; then
+    vm_attach "${VMR_VM_INITIAL_SITE:-home}" || return 1
+    _vmr_do ip -n "$VMR_NS_VM" addr add "$VMR_VM_ADDR/$VMR_VM_PREFIX" dev "$VMR_VM_IF" || return 1
+    _vmr_do ip -n "$VMR_NS_VM" link set "$VMR_VM_IF" up || return 1
+    _vmr_do ip -n "$VMR_NS_VM" route add default via "$VMR_VM_GW" || return 1
+  fi
+  [ "$lan" = 0 ] || _vmr_lan_up || return 1
 
   # Delay lines last, once every interface exists.
   if [ "$VMR_USE_WANEM" = 1 ]; then
@@ -370,8 +430,9 @@ _vmr_up() {
   # Up when the correspondent reaches every site router across the WAN (unless loss is set,
   # which would make this flaky; then wait for the links only).
   local addr
-  for addr in "$VMR_HOME_WAN" "$VMR_FOREIGN_WAN" "$VMR_FOREIGN2_WAN"; do
-    wait_for "ip netns exec $VMR_NS_CN ping -c1 -W1 $addr" 10 || return 1
+  for site in "${VMR_SITES[@]}"; do
+    addr=$(_vmr_site_addr "$site" wan)
+    wait_for "ip netns exec $VMR_NS_CN ping -c1 -W1 $addr" 10 "cn to reach $addr across the WAN" || return 1
   done
   [ "$VMR_KEEP" = 0 ] || topo_keep
   return $rc

@@ -19,6 +19,9 @@
 # Daemons log to $VMR_AGENTS_DIR/ROLE.log; their API sockets are $VMR_AGENTS_DIR/ROLE.sock.
 # Binaries: $VMR_HA / $VMR_FA, then $VMROAM_BUILD_DIR, then build/ next to the sources.
 
+# shellcheck source=wait.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
+
 VMR_AGENTS_DIR=${VMR_AGENTS_DIR:-$VMR_RUN_DIR/agents}
 VMR_VM_ID=${VMR_VM_ID:-vm1}
 VMR_FA_HA_SPI_FOREIGN=1000
@@ -39,7 +42,7 @@ _vmr_find_agent() {
   local name=$1 var=$2 top d sub
   if [ -n "${!var:-}" ] && [ -x "${!var}" ]; then echo "${!var}"; return 0; fi
   case "$name" in vmroam-ha) sub=home-agent ;; *) sub=foreign-agent ;; esac
-  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+  top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
   for d in "${VMROAM_BUILD_DIR:-}" "$top/build"; do
     if [ -n "$d" ] && [ -x "$d/$sub/$name" ]; then echo "$d/$sub/$name"; return 0; fi
   done
@@ -138,7 +141,8 @@ agent_start() {
   ip netns exec "$(topo_ns "$role")" "$bin" -c "$VMR_AGENTS_DIR/$role.json" >>"$VMR_AGENTS_DIR/$role.log" 2>&1 &
   pid=$!
   echo "$pid" >"$VMR_AGENTS_DIR/$role.pid"
-  if ! wait_for "agent_api $role GET /v1/health || ! kill -0 $pid" 10 || ! kill -0 "$pid" 2>/dev/null; then
+  if ! wait_for "agent_api $role GET /v1/health || ! kill -0 $pid" 10 "GET /v1/health at $role" ||
+    ! kill -0 "$pid" 2>/dev/null; then
     _vmr_agents_err "$(basename "$bin") in $role did not come up; its log:"
     tail -n 20 "$VMR_AGENTS_DIR/$role.log" >&2
     return 1
@@ -152,7 +156,7 @@ agent_stop() {
   pid=$(cat "$pidf")
   rm -f "$pidf"
   kill -TERM "$pid" 2>/dev/null || return 0
-  wait_for "! kill -0 $pid" 6 || kill -KILL "$pid" 2>/dev/null
+  wait_for "! kill -0 $pid" 6 "the $role daemon ($pid) to exit" || kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null || true
 }
 
@@ -206,23 +210,25 @@ fa_visitor() {
   agent_api "${1:?site}" GET "/v1/visitors/$VMR_VM_ID$q"
 }
 
+# _vmr_visitor_settled SITE STATE [WAIT_MS]: the visitor is in STATE or failed (which ends
+# the wait early); the state seen is left in $_vmr_visitor_state.
+_vmr_visitor_settled() {
+  _vmr_visitor_state=$(fa_visitor "$1" ${3:-} 2>/dev/null | jq -r '.state // empty')
+  [ "$_vmr_visitor_state" = "$2" ] || [ "$_vmr_visitor_state" = failed ]
+}
+
 # fa_wait_state SITE STATE TIMEOUT_S: long-polls the visitor until it is in STATE.
 fa_wait_state() {
-  local site=$1 want=$2 timeout=$3 limit state wait=
+  local site=$1 want=$2 timeout=$3 wait=
   # Long-poll only for the registration outcome (the API answers at once when it is known).
   [ "$want" != active ] || wait=1000
-  limit=$((${EPOCHREALTIME//[.,]/} + timeout * 1000000))
-  while :; do
-    state=$(fa_visitor "$site" $wait 2>/dev/null | jq -r '.state // empty')
-    [ "$state" = "$want" ] && return 0
-    if [ "$state" = failed ] && [ "$want" != failed ]; then
-      _vmr_agents_err "visitor $VMR_VM_ID at $site failed: $(fa_visitor "$site" 2>&1)"
-      return 1
-    fi
-    if ((${EPOCHREALTIME//[.,]/} >= limit)); then
-      _vmr_agents_err "visitor $VMR_VM_ID at $site: state '${state:-none}' after ${timeout}s, wanted '$want'"
-      return 1
-    fi
-    sleep 0.02
-  done
+  _vmr_visitor_state=
+  if ! wait_for "_vmr_visitor_settled $site $want $wait" "$timeout" "visitor $VMR_VM_ID at $site in state '$want'"; then
+    _vmr_agents_err "visitor $VMR_VM_ID at $site: state '${_vmr_visitor_state:-none}' after ${timeout}s, wanted '$want'"
+    return 1
+  fi
+  if [ "$_vmr_visitor_state" != "$want" ]; then
+    _vmr_agents_err "visitor $VMR_VM_ID at $site failed: $(fa_visitor "$site" 2>&1)"
+    return 1
+  fi
 }
