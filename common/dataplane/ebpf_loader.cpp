@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -54,8 +55,14 @@ Result<void> prepare_bpffs(const EbpfLoaderConfig& c) {
     if (::mount("bpf", c.bpffs.c_str(), "bpf", 0, "mode=0700") != 0)
       return fail("bpffs", "mount -t bpf " + c.bpffs + ": " + errno_text(errno));
   }
-  if (::mkdir(c.pin_dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return fail("bpffs", "mkdir " + c.pin_dir + ": " + errno_text(errno));
+  // mkdir -p below the bpffs root (a pin directory per agent and network namespace).
+  for (std::size_t at = c.bpffs.size(); at != std::string::npos;) {
+    at = c.pin_dir.find('/', at + 1);
+    const std::string dir = c.pin_dir.substr(0, at);
+    if (dir.size() <= c.bpffs.size()) continue;
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return fail("bpffs", "mkdir " + dir + ": " + errno_text(errno));
+  }
   if (!on_bpffs(c.pin_dir)) return fail("bpffs", c.pin_dir + " is not on a bpffs");
   return ok();
 }
@@ -95,7 +102,7 @@ Result<std::unique_ptr<EbpfObject>> EbpfObject::load(const EbpfLoaderConfig& con
                   "loading BPF programs needs CAP_BPF and CAP_NET_ADMIN: " + errno_text(err));
     return fail("bpf_load", errno_text(err) + "; " + g_libbpf_log);
   }
-  return std::unique_ptr<EbpfObject>(new EbpfObject(skel));
+  return std::unique_ptr<EbpfObject>(new EbpfObject(skel, config.pin_dir));
 }
 
 EbpfObject::~EbpfObject() {
@@ -178,6 +185,7 @@ Result<void> EbpfObject::unpin_maps() {
     if (int err = bpf_map__unpin(map, nullptr); err != 0)
       return fail("bpf_unpin", std::string(bpf_map__name(map)) + ": " + errno_text(err));
   }
+  (void)::rmdir(pin_dir_.c_str());  // ours and empty now; a shared parent stays
   return ok();
 }
 

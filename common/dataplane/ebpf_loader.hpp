@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/core/result.hpp"
@@ -42,7 +43,7 @@ inline constexpr std::size_t kEbpfMapCount = static_cast<std::size_t>(EbpfMap::c
 
 struct EbpfLoaderConfig {
   std::string bpffs = "/sys/fs/bpf";           // mounted (type bpf) here if it is not one yet
-  std::string pin_dir = "/sys/fs/bpf/vmroam";  // maps are pinned here by name; inside bpffs
+  std::string pin_dir = "/sys/fs/bpf/vmroam";  // maps are pinned here by name; inside bpffs (made)
 };
 
 class EbpfObject {
@@ -67,7 +68,8 @@ class EbpfObject {
   Result<void> detach(int ifindex, EbpfProgram p);
   // From now on the destructor leaves the filters in place.
   void keep_attached() { keep_attached_ = true; }
-  // Unpins every map (they live on while a program uses them). Errors: "bpf_unpin".
+  // Unpins every map (they live on while a program uses them) and removes pin_dir if it is
+  // empty then. Errors: "bpf_unpin".
   Result<void> unpin_maps();
 
  private:
@@ -76,10 +78,11 @@ class EbpfObject {
     EbpfProgram program;
     bool created_qdisc;
   };
-  explicit EbpfObject(vmroam_bpf* skel) : skel_(skel) {}
+  EbpfObject(vmroam_bpf* skel, std::string pin_dir) : skel_(skel), pin_dir_(std::move(pin_dir)) {}
   void detach_all();
 
   vmroam_bpf* skel_;
+  std::string pin_dir_;
   std::vector<Attachment> attached_;
   bool keep_attached_ = false;
 };

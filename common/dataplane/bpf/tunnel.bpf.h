@@ -178,8 +178,6 @@ static __always_inline int vmr_tunnel_overhead(struct __sk_buff* skb, const stru
     return VMR_NOT_TUNNEL; /* a registration message (RFC 3519 §3.3): the agent's socket */
   if (vmr_is_fragment(outer))
     *verdict = vmr_drop(VMR_DROP_FRAGMENT);
-  else if (skb->gso_size)
-    *verdict = vmr_pass(VMR_PASS_GRO); /* aggregated datagrams: the agent's socket splits them */
   else if (mip.next_header != IPPROTO_IPIP)
     *verdict = vmr_drop(VMR_DROP_MALFORMED);
   return (int)(ohl + sizeof(udp) + sizeof(mip));
@@ -198,9 +196,15 @@ static __always_inline int vmr_tunnel_in(struct __sk_buff* skb, const struct vmr
   if (overhead == VMR_NOT_TUNNEL || verdict != VMR_NOT_TUNNEL) return verdict;
   __u32 peer = outer.saddr;
   if (!bpf_map_lookup_elem(&vmr_peer_v1, &peer)) return vmr_drop(VMR_DROP_UNKNOWN_PEER);
-  if (!vmr_load_ipv4(skb, ETH_HLEN + (__u32)overhead, &inner) ||
-      bpf_ntohs(inner.tot_len) + (__u32)overhead != bpf_ntohs(outer.tot_len))
+  if (!vmr_load_ipv4(skb, ETH_HLEN + (__u32)overhead, &inner)) return vmr_drop(VMR_DROP_MALFORMED);
+  if (bpf_ntohs(inner.tot_len) + (__u32)overhead != bpf_ntohs(outer.tot_len)) {
+    /* A GSO skb whose outer length covers more than its first inner packet holds several
+     * datagrams that UDP GRO merged: the agent's UDP 434 socket splits them. (A sender's
+     * GSO skb, or an IP-in-IP GRO one, carries one inner packet, lengths consistent, and is
+     * decapsulated whole.) */
+    if (skb->gso_size && outer.protocol == IPPROTO_UDP) return vmr_pass(VMR_PASS_GRO);
     return vmr_drop(VMR_DROP_MALFORMED);
+  }
   __u32 hoa = key == VMR_KEY_SRC ? inner.saddr : inner.daddr;
   const struct vmr_route* route = bpf_map_lookup_elem(&vmr_route_v1, &hoa);
   if (!route || (route->peer != peer && route->grace_peer != peer)) return vmr_drop(VMR_DROP_PEER_MISMATCH);

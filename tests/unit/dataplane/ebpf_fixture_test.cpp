@@ -256,9 +256,14 @@ TEST_F(EbpfFixtureTest, HomeAgentDecapsulation) {
        from_sender(
            ipv4({.src = kCoaUdp, .dst = kLocal, .proto = 17}, udp(434, 434, Packet{1} + Packet(23, 0)))),
        TC_ACT_OK, std::nullopt, std::nullopt},
-      {"aggregated (GRO) RFC 3519 datagrams: left to the agent's socket", EbpfProgram::ha_wan_in,
-       from_sender(udp_tunnel(kCoaUdp, kLocal, kPeerUdpPort, 434, ping(kHoaUdp, kCorrespondent))), TC_ACT_OK,
-       std::nullopt, VMR_PASS_GRO, 1000},
+      {"datagrams merged by UDP GRO (outer length covers more than one): left to the agent's socket",
+       EbpfProgram::ha_wan_in,
+       from_sender(
+           ipv4({.src = kCoaUdp, .dst = kLocal, .proto = 17},
+                udp(kPeerUdpPort, 434,
+                    mip_data_header() + ping(kHoaUdp, kCorrespondent) + udp(kPeerUdpPort, 434, Packet{}) +
+                        mip_data_header() + ping(kHoaUdp, kCorrespondent)))),
+       TC_ACT_OK, std::nullopt, VMR_PASS_GRO, 1000},
       {"IP-in-IP to another address of ours: not our tunnel, untouched", EbpfProgram::ha_wan_in,
        from_sender(ipip(kCoaIpip, ip(192, 0, 2, 77), reverse)), TC_ACT_OK, std::nullopt, std::nullopt},
   };
