@@ -82,13 +82,7 @@ class LeanTunnelDriver final : public dataplane::TunnelDriver {
     return ok();
   }
   [[nodiscard]] dataplane::TunnelStats stats() const override { return {}; }
-  void set_decapsulated_hook(dataplane::DecapsulatedHook) override {}
   void end_grace(Ipv4) override {}
-  void record(Ipv4, bool) override {}
-  Result<std::size_t> hold(Ipv4, std::optional<WallTime>, std::vector<Bytes>) override {
-    return fail("not_supported", "bench driver");
-  }
-  Result<std::size_t> release(Ipv4 hoa) override { return fail("not_holding", hoa.to_string()); }
   void handle_udp_tunnel_payload(Ipv4, std::uint16_t, ByteView) override {}
   [[nodiscard]] std::string_view name() const override { return "fake"; }
   [[nodiscard]] std::size_t route_count() const { return routes_.size(); }

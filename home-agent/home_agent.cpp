@@ -36,6 +36,9 @@ HomeAgent::HomeAgent(boost::asio::io_context& io, HaConfig config, HomeAgentIo s
       registrar_(settings_from(config_)),
       expiry_timer_(io) {
   registrar_.set_foreign_agents(foreign_agents_from(config_));
+  if (seams_.driver)
+    if (dataplane::HoldPort* port = seams_.driver->hold_port())
+      hold_ = std::make_unique<dataplane::HandoverHold>(*port);
   started_at_ = seams_.clock->now();
   commit_seconds_ = &metrics_.histogram("vmroam_store_commit_seconds", "Durable store commit latency",
                                         api::latency_buckets());
@@ -635,7 +638,9 @@ Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase p
       Handover h;
       if (bound) h.coa_at_prepare = bound->care_of_address;
       // Record on both paths: the binding may change before the stop (an early handover).
-      driver.record(hoa, true);
+      if (hold_)
+        if (auto r = hold_->record(hoa); !r)
+          log_warn("handover_record_failed", {{"hoa", hoa.to_string()}, {"reason", r.error().to_string()}});
       home_recorder_.watch(hoa);
       if (seams_.watch_home_link)
         if (auto r = seams_.watch_home_link(hoa, true); !r)
@@ -661,7 +666,11 @@ Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase p
         if (seams_.drain_home_link) seams_.drain_home_link();
         if (since) from_home = home_recorder_.take_since(hoa, *since);
       }
-      auto held = driver.hold(hoa, since, std::move(from_home));
+      if (!hold_)
+        return fail("not_supported",
+                    "the " + std::string(driver.name()) +
+                        " data plane cannot hold packets (dataplane.driver \"userspace\" can)");
+      auto held = hold_->hold(hoa, since, std::move(from_home));
       if (!held) return fail(held.error());
       Handover& h = handovers_[hoa];  // a stop without prepare holds too (nothing recorded)
       const std::optional<Ipv4> coa_now = bound ? std::optional(bound->care_of_address) : std::nullopt;
@@ -674,7 +683,7 @@ Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase p
           .inc(static_cast<double>(*held));
       if (moved_already) {
         // The new binding arrived before the driver's stop: nothing to wait for.
-        const std::size_t released = driver.release(hoa).value_or(0);
+        const std::size_t released = hold_->release(hoa).value_or(0);
         drop_handover(hoa);
         return HandoverOutcome{"released", *held, released};
       }
@@ -688,7 +697,7 @@ Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase p
     case HandoverPhase::cancel: {
       if (it == handovers_.end()) return HandoverOutcome{"idle", 0, 0};
       const bool was_holding = it->second.holding;
-      const std::size_t released = was_holding ? driver.release(hoa).value_or(0) : 0;
+      const std::size_t released = was_holding && hold_ ? hold_->release(hoa).value_or(0) : 0;
       drop_handover(hoa);
       log_info("handover_cancelled", {{"hoa", hoa.to_string()}, {"released", std::to_string(released)}});
       return HandoverOutcome{"idle", 0, released};
@@ -701,8 +710,8 @@ void HomeAgent::end_handover(Ipv4 hoa, std::string_view why) {
   auto it = handovers_.find(hoa);
   if (it == handovers_.end()) return;
   std::size_t released = 0;
-  if (it->second.holding) {
-    if (auto r = seams_.driver->release(hoa)) released = *r;
+  if (it->second.holding && hold_) {
+    if (auto r = hold_->release(hoa)) released = *r;
   }
   drop_handover(hoa);
   // A hold that no registration ended is worth a warning: the move did not complete as planned.
@@ -715,7 +724,10 @@ void HomeAgent::drop_handover(Ipv4 hoa) {
   auto it = handovers_.find(hoa);
   if (it == handovers_.end()) return;
   if (it->second.timer) it->second.timer->cancel();
-  seams_.driver->record(hoa, false);
+  if (hold_) {
+    // A failed untap is harmless: the hold has stopped keeping the copies either way.
+    [[maybe_unused]] const auto untapped = hold_->stop_recording(hoa);
+  }
   home_recorder_.unwatch(hoa);
   if (seams_.watch_home_link) (void)seams_.watch_home_link(hoa, false);
   handovers_.erase(it);

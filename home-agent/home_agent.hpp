@@ -117,10 +117,7 @@ class HomeAgent {
                                                  std::optional<WallTime> stopped_at);
   // A frame the router sent onto the home link (the daemon's capture), stamped when it left.
   void on_home_link_frame(WallTime at, ByteView frame);
-  [[nodiscard]] bool holding(Ipv4 hoa) const {
-    auto it = handovers_.find(hoa);
-    return it != handovers_.end() && it->second.holding;
-  }
+  [[nodiscard]] bool holding(Ipv4 hoa) const { return hold_ && hold_->holding(hoa); }
 
   // The JSON API (docs/api.md); the daemon puts it behind its HTTP server.
   [[nodiscard]] api::Reply handle_api(const api::Request& request);
@@ -233,7 +230,8 @@ class HomeAgent {
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
   std::unordered_map<Ipv4, Handover> handovers_;
-  dataplane::PacketRecorder home_recorder_;  // frames sent onto the home link, by HoA
+  dataplane::PacketRecorder home_recorder_;        // frames sent onto the home link, by HoA
+  std::unique_ptr<dataplane::HandoverHold> hold_;  // null: the driver offers no HoldPort
   std::vector<Pending> pending_;
   boost::asio::steady_timer expiry_timer_;
   TimePoint started_at_;

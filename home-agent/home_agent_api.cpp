@@ -77,7 +77,9 @@ api::Reply HomeAgent::api_metrics(const api::Request&, const api::PathParams&) {
 
 // Driver counters are cumulative; the registry's counters only go up by deltas.
 void HomeAgent::sync_tunnel_metrics() {
-  const dataplane::TunnelStats st = seams_.driver->stats();
+  dataplane::TunnelStats st = seams_.driver->stats();
+  // The handover hold keeps its queue itself; its tail drops are reported with the tunnel's.
+  if (hold_) st.drops[static_cast<std::size_t>(dataplane::DropReason::hold_full)] += hold_->dropped();
   auto sync = [&](std::string_view name, std::string_view help, api::Labels labels, std::uint64_t value) {
     std::string key(name);
     for (const auto& [k, v] : labels) key += "|" + k + "=" + v;

@@ -5,20 +5,29 @@
 // the binding cache should do. The daemon commits the verdict to the store before it sends
 // the reply (a reply is an acknowledgement), then changes kernel state.
 //
-// Checks, in order; the first failure decides the reply code:
-//   1. Home Agent field is ours ...................................... else 136
-//   2. the home address belongs to a known VM in our home prefix ..... else 129
-//   3. the sender is a configured foreign agent, allowed for the VM ... else 129
-//      (a co-located/return-home request from the VM itself is allowed without an FA)
-//   4. MN-HA authentication (32) when present, or when required and the request is not a
-//      PMIPv4 proxy registration that names FA-HA as its per-node method ........ else 131
-//   5. FA-HA authentication (34) when present or required by policy or by ext 47 .. else 132
-//   6. PMIPv4 device ID (147/2), when present, is the VM's MAC ................ else 129
-//   7. Identification: timestamp window + strictly increasing per home address .. else 133
-//   8. encapsulation: M or G requested → 139; UDP tunnelling (144) forced while disabled → 142
-// Then: lifetime 0, or care-of = our own address, deregisters (returns home); otherwise the
-// lifetime granted is min(requested, configured maximum). S (simultaneous bindings) is not
-// supported: accepted with code 1 (RFC 5944 §3.4).
+// Checks, in order, one function each in registrar.cpp; the first denial is the reply code:
+//    1. check_home_agent: the Home Agent field is ours (RFC 5944 §3.8.2.2) ........... else 136
+//    2. check_vm: the home address belongs to a known VM in our home prefix ........... else 129
+//    3. check_foreign_agent: the sender is a configured foreign agent, allowed for the
+//       VM (a deregistration from the VM itself, returning home, needs no FA) ......... else 129
+//    4. check_pmip_method: PMIPv4 per-node method (47), when present, is FA-HA
+//       (RFC 5563 §3.1) ...................................................... else 134 / 149
+//    5. check_mn_ha: MN-HA (32) verified when present; required unless the request is a
+//       PMIPv4 proxy registration with method FA-HA (RFC 5944 §3.5.2, RFC 5563 §4) ... else 131
+//    6. check_fa_ha: FA-HA (34) verified when present; required from an FA by policy or
+//       by extension 47 (RFC 5944 §3.5.4) ............................................ else 132
+//    7. check_authenticated: at least one authenticator verified ...................... else 131
+//    8. check_device_id: PMIPv4 device ID (147/2), when present, is the VM's MAC
+//       (RFC 5563 §3.2.2) .................................................... else 134 / 129
+//    9. check_identification: timestamp window + strictly increasing per home address
+//       (RFC 5944 §5.7) .............................................................. else 133
+//   10. check_encapsulation: M or G requested (RFC 5944 §3.8.2.2) ......................... 139
+//   11. check_udp_tunnelling: RFC 3519 §3.2 extension 144 while disabled and forced, or
+//       with an inner encapsulation other than IP-in-IP ..................... 142 (malformed 134)
+// Then (accept): lifetime 0, or care-of = our own address, deregisters (returns home), and
+// only the binding the request names; otherwise the lifetime granted is min(requested,
+// configured maximum). S (simultaneous bindings) is not supported: accepted with code 1
+// (RFC 5944 §3.4).
 #pragma once
 
 #include <chrono>

@@ -39,7 +39,10 @@ KernelDriver::KernelDriver(LibnlNetlink& nl, KernelConfig config)
 
 KernelDriver::~KernelDriver() {
   steering_.clear();
-  for (const auto& [peer, ifindex] : devices_) (void)nl_.delete_link(ifindex);
+  // Shutting down: a device already gone is what we want; there is no one to tell otherwise.
+  for (const auto& [peer, ifindex] : devices_) {
+    [[maybe_unused]] const auto deleted = nl_.delete_link(ifindex);
+  }
 }
 
 Result<void> KernelDriver::add_tunnel_endpoint(const TunnelEndpoint& e) {
@@ -57,9 +60,10 @@ Result<void> KernelDriver::add_tunnel_endpoint(const TunnelEndpoint& e) {
 Result<void> KernelDriver::remove_tunnel_endpoint(Ipv4 peer) {
   auto it = devices_.find(peer);
   if (it == devices_.end()) return fail("unknown_peer", peer.to_string());
+  // Deleting the device below removes the routes through it anyway: a failed unsteer is moot.
   for (auto r = routes_.begin(); r != routes_.end();) {
     if (r->second == peer) {
-      (void)steering_.unsteer(r->first);
+      [[maybe_unused]] const auto unsteered = steering_.unsteer(r->first);
       r = routes_.erase(r);
     } else {
       ++r;

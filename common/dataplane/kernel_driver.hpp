@@ -4,7 +4,8 @@
 // the userspace driver. IP-in-IP only: RFC 3519 UDP endpoints are refused ("unsupported").
 // Decapsulation happens in the kernel, so per-peer rx counters and the decapsulated hook are
 // not available (stats() reports only what we count: tx is zero too — read the devices'
-// own link statistics for traffic).
+// own link statistics for traffic), and it offers no HoldPort: the handover hold is
+// "not_supported".
 //
 // Without the ipip module (this testbed) creation fails with code "ipip_unavailable" and
 // the message kIpipUnavailableMessage; create() checks up front so a daemon fails at start.
@@ -36,19 +37,14 @@ class KernelDriver final : public TunnelDriver {
   Result<void> route(Ipv4 hoa, Ipv4 peer) override;
   Result<void> unroute(Ipv4 hoa) override;
   [[nodiscard]] TunnelStats stats() const override { return stats_; }
-  void set_decapsulated_hook(DecapsulatedHook) override {}
   void handle_udp_tunnel_payload(Ipv4, std::uint16_t, ByteView) override {
     ++stats_.drops[static_cast<std::size_t>(DropReason::unknown_peer)];
   }
   [[nodiscard]] std::string_view name() const override { return "kernel"; }
   // The kernel's ipip devices accept any inner address from their peer: nothing to end.
   void end_grace(Ipv4) override {}
-  // The kernel forwards packets without showing them to us: no copies to keep, no queue.
-  void record(Ipv4, bool) override {}
-  Result<std::size_t> hold(Ipv4, std::optional<WallTime>, std::vector<Bytes>) override {
-    return fail("not_supported", "the handover hold needs the userspace data plane (dataplane.driver)");
-  }
-  Result<std::size_t> release(Ipv4 hoa) override { return fail("not_holding", hoa.to_string()); }
+  // The kernel forwards packets without showing them to us: no HoldPort, so the handover
+  // hold is "not_supported" with this driver.
 
   // "vmr" + 8 hex digits of the peer.
   [[nodiscard]] static std::string link_name(Ipv4 peer);

@@ -28,7 +28,8 @@ Result<void> Steering::steer(Ipv4 hoa, int ifindex) {
     // One /32 per table: the old route goes first. Only the kernel driver moves a HoA between
     // devices; with the userspace driver every HoA uses the TUN and this is a no-op.
     if (it != routes_.end()) {
-      (void)it->second.reset();
+      // A route that will not go is already gone, or create() below fails and says why.
+      [[maybe_unused]] const auto removed = it->second.reset();
       routes_.erase(it);
     }
     VMROAM_TRY(auto route, OwnedRoute::create(nl_, Route{Ipv4Prefix{hoa, 32}, ifindex, config_.table}));
@@ -39,7 +40,8 @@ Result<void> Steering::steer(Ipv4 hoa, int ifindex) {
   auto it = rules_.find(hoa);
   if (it != rules_.end() && it->second.first == ifindex) return ok();
   if (it != rules_.end()) {
-    (void)it->second.second.reset();
+    // As above: a rule that will not go is gone already, or create() below says why.
+    [[maybe_unused]] const auto removed = it->second.second.reset();
     rules_.erase(it);
   }
   PolicyRule rule{Ipv4Prefix{hoa, 32}, config_.reverse_iif, table, config_.rule_priority};

@@ -11,9 +11,10 @@
 // Which inner address selects the peer is the driver's LookupKey (destination at the HA,
 // source at the FA), fixed at construction.
 //
-// Implementations: "userspace" (TUN + raw IPPROTO_IPIP socket + the daemon's UDP 434 socket)
-// and "kernel" (one libnl ipip device per peer); see docs/dataplane.md. FakeTunnelDriver in
-// tests/fakes records calls for the agents' unit tests.
+// Implementations: "userspace" (TUN + raw IPPROTO_IPIP socket + the daemon's UDP 434 socket;
+// also a HoldPort) and "kernel" (one libnl ipip device per peer; no HoldPort); see
+// docs/dataplane.md "How a driver plugs in". FakeTunnelDriver in tests/fakes records calls for
+// the agents' unit tests.
 #pragma once
 
 #include <array>
@@ -31,7 +32,7 @@
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/result.hpp"
-#include "common/dataplane/handover_hold.hpp"
+#include "common/dataplane/hold_port.hpp"
 #include "common/wire/mobile_ip.hpp"
 
 namespace vmroam::dataplane {
@@ -64,7 +65,7 @@ enum class DropReason : std::uint8_t {
   too_big,         // encapsulated packet exceeds the buffer or path MTU
   send_failed,     // the outer socket refused the packet
   deliver_failed,  // writing the inner packet to the kernel (TUN) failed
-  hold_full,       // a handover hold's queue was full (tail drop)
+  hold_full,       // a handover hold's queue was full (tail drop; counted by HandoverHold)
   count_,
 };
 inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::count_);
@@ -104,6 +105,8 @@ struct DecapsulatedPacket {
 };
 using DecapsulatedHook = std::function<void(const DecapsulatedPacket&)>;
 
+// Eight virtual verbs, the tunnel's own; the handover hold has its own seam (HoldPort), which
+// a driver offers beside this one when it can (hold_port()).
 class TunnelDriver {
  public:
   virtual ~TunnelDriver() = default;
@@ -116,12 +119,10 @@ class TunnelDriver {
   virtual Result<void> route(Ipv4 hoa, Ipv4 peer) = 0;
   virtual Result<void> unroute(Ipv4 hoa) = 0;
   [[nodiscard]] virtual TunnelStats stats() const = 0;
-  virtual void set_decapsulated_hook(DecapsulatedHook hook) = 0;
   // The daemon owns the UDP 434 socket (registrations share it, RFC 3519 §3.3): it calls this
   // for every datagram whose first byte is 4 (tunnel data). Never fails: a bad payload is
   // dropped and counted.
   virtual void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) = 0;
-  [[nodiscard]] virtual std::string_view name() const = 0;
   // Handover grace. After route() moved a HoA to another peer, or unroute() removed it, the
   // previous peer may still deliver packets that were in flight across the handover (the
   // reverse tunnel of RFC 3024 from the FA the VM just left). Until end_grace(hoa) the driver
@@ -129,21 +130,23 @@ class TunnelDriver {
   // packets the kernel had already queued for an unrouted HoA back to the kernel, which now
   // delivers them on the home link, instead of dropping them.
   virtual void end_grace(Ipv4 hoa) = 0;
+  [[nodiscard]] virtual std::string_view name() const = 0;
 
-  // Handover hold (handover_hold.hpp, docs/dataplane.md "Handover hold"); destination lookup
-  // (the HA) only.
-  // record(hoa, true): from now on keep time-stamped copies of what is tunnelled to the HoA.
-  virtual void record(Ipv4 hoa, bool on) = 0;
-  // Stop sending the HoA's packets anywhere and queue them (the HoA is steered to the driver
-  // if it was not routed). With `recover_since`, the recorded copies tunnelled at or after that
-  // moment join the queue first, then `recovered` (copies taken elsewhere, e.g. on the home
-  // link). Returns how many recovered packets were queued. Errors: "not_supported".
-  virtual Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since,
-                                   std::vector<Bytes> recovered) = 0;
-  // Ends a hold: the queued packets go, in order, to the HoA's peer if it is routed now, or
-  // back to the kernel (which delivers them on the home link) if it is not. Returns how many
-  // were released. Errors: "not_holding".
-  virtual Result<std::size_t> release(Ipv4 hoa) = 0;
+  // Called for every decapsulated packet the driver delivers, if the driver sees them (the
+  // kernel driver does not).
+  void set_decapsulated_hook(DecapsulatedHook hook) { hook_ = std::move(hook); }
+  // The handover hold's seam (hold_port.hpp), or null: this driver cannot hold packets.
+  [[nodiscard]] HoldPort* hold_port() const { return hold_port_; }
+
+ protected:
+  void decapsulated(const DecapsulatedPacket& p) const {
+    if (hook_) hook_(p);
+  }
+  void offer_hold_port(HoldPort* port) { hold_port_ = port; }
+
+ private:
+  DecapsulatedHook hook_;
+  HoldPort* hold_port_ = nullptr;
 };
 
 }  // namespace vmroam::dataplane

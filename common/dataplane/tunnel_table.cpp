@@ -55,7 +55,7 @@ std::vector<Ipv4> TunnelTable::hoas_of(Ipv4 peer) const {
 }
 
 Unexpected TunnelTable::drop(DropReason r) {
-  ++drops_[static_cast<std::size_t>(r)];
+  count(r);
   return fail(to_string(r));
 }
 

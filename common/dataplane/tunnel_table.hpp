@@ -61,7 +61,9 @@ class TunnelTable {
   // The driver reports what happened after the I/O.
   void count_sent(Ipv4 peer, std::size_t outer_bytes);
   void count_delivered(const Inbound& in);
+  // drop(): counts and returns the error to pass on; count(): counts only.
   Unexpected drop(DropReason r);
+  void count(DropReason r) { ++drops_[static_cast<std::size_t>(r)]; }
 
   [[nodiscard]] TunnelStats stats() const;
   [[nodiscard]] LookupKey lookup_key() const { return key_; }

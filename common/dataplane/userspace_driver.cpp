@@ -24,15 +24,14 @@ Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_contex
   VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
   Sysctl sysctl;
   // IPv4-only tunnel: without this the kernel's IPv6 router solicitations reach the TUN and
-  // are counted as malformed. Absent IPv6 is fine.
-  (void)sysctl.set("net/ipv6/conf/" + tun.name() + "/disable_ipv6", "1");
+  // are counted as malformed. Absent IPv6 is fine, so a failure here is not one.
+  [[maybe_unused]] const auto ipv6_off = sysctl.set("net/ipv6/conf/" + tun.name() + "/disable_ipv6", "1");
   VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
   // Decapsulated packets enter through the TUN with sources the reverse path may not lead
   // back to (correspondents at the FA, HoAs at the HA): no reverse-path filter, forward them.
-  VMROAM_TRY(auto prev_rp, sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
-  VMROAM_TRY(auto prev_fwd, sysctl.set("net/ipv4/conf/" + tun.name() + "/forwarding", "1"));
-  (void)prev_rp;
-  (void)prev_fwd;
+  // (set() returns the previous value, which we do not need: the TUN goes with its settings.)
+  VMROAM_TRY_VOID(sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
+  VMROAM_TRY_VOID(sysctl.set("net/ipv4/conf/" + tun.name() + "/forwarding", "1"));
   int raw = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
   if (raw < 0) return fail("raw_socket_failed", std::string("IPPROTO_IPIP: ") + std::strerror(errno));
   int one = 1;
@@ -99,6 +98,7 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
     tx_msgs_[i].msg_hdr.msg_name = &tx_addr_[i];
     tx_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
   }
+  if (config_.key == LookupKey::destination) offer_hold_port(this);
   arm_tun();
   arm_raw();
 }
@@ -120,9 +120,13 @@ Result<void> UserspaceDriver::add_tunnel_endpoint(const TunnelEndpoint& endpoint
 
 Result<void> UserspaceDriver::remove_tunnel_endpoint(Ipv4 peer) {
   if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
-  // Unsteer the HoAs routed to this peer before the table forgets them.
-  for (Ipv4 hoa : table_.hoas_of(peer)) (void)steering_.unsteer(hoa);
-  return table_.remove_endpoint(peer);
+  // Unsteer the HoAs routed to this peer before the table forgets them. The table forgets
+  // them whatever the kernel says; the first refusal is reported.
+  Result<void> unsteered = ok();
+  for (Ipv4 hoa : table_.hoas_of(peer))
+    if (auto r = steering_.unsteer(hoa); !r && unsteered) unsteered = fail(r.error());
+  VMROAM_TRY_VOID(table_.remove_endpoint(peer));
+  return unsteered;
 }
 
 Result<void> UserspaceDriver::route(Ipv4 hoa, Ipv4 peer) {
@@ -138,52 +142,42 @@ Result<void> UserspaceDriver::unroute(Ipv4 hoa) {
   return steering_.unsteer(hoa);
 }
 
-void UserspaceDriver::record(Ipv4 hoa, bool on) {
-  if (on)
-    recorder_.watch(hoa);
-  else
-    recorder_.unwatch(hoa);
-}
-
-Result<std::size_t> UserspaceDriver::hold(Ipv4 hoa, std::optional<WallTime> recover_since,
-                                          std::vector<Bytes> recovered) {
-  if (config_.key != LookupKey::destination) return fail("not_supported", "hold: destination lookup only");
-  if (!held_.holding(hoa)) {
+Result<void> UserspaceDriver::divert(Ipv4 hoa, bool on) {
+  if (config_.key != LookupKey::destination) return fail("not_supported", "divert: destination lookup only");
+  if (on) {
+    if (diverted_.contains(hoa)) return ok();
     // A VM at home has no route into the TUN yet: steer it here so the kernel hands us its
-    // packets (the route is removed again on release unless a binding took it over).
+    // packets (the route is removed again when the divert ends, unless a binding took it over).
     if (!table_.routed(hoa)) {
       VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
       steered_for_hold_.insert(hoa);
     }
-    held_.hold(hoa);
+    diverted_.insert(hoa);
+    return ok();
   }
-  std::vector<Bytes> recorded;
-  if (recover_since) recorded = recorder_.take_since(hoa, *recover_since);
-  recorder_.unwatch(hoa);
-  std::size_t queued = 0;
-  for (auto* batch : {&recorded, &recovered})
-    for (const Bytes& p : *batch) {
-      if (held_.push(hoa, p))
-        ++queued;
-      else
-        (void)table_.drop(DropReason::hold_full);
-    }
-  return queued;
+  diverted_.erase(hoa);
+  // Still not routed: the VM is at home (or the move was cancelled there). Our steering goes,
+  // so that what is reinjected now reaches the kernel's home-link route.
+  if (steered_for_hold_.erase(hoa)) return steering_.unsteer(hoa);
+  return ok();
 }
 
-Result<std::size_t> UserspaceDriver::release(Ipv4 hoa) {
-  if (!held_.holding(hoa)) return fail("not_holding", hoa.to_string());
-  std::vector<Bytes> packets = held_.release(hoa);
-  if (table_.routed(hoa)) {
-    for (const Bytes& p : packets) send_one(p);
-    return packets.size();
-  }
-  // Not routed: the VM is at home (or the move was cancelled there). Drop our steering
-  // first, then give the packets back: the kernel now delivers them on the home link.
-  if (steered_for_hold_.erase(hoa)) (void)steering_.unsteer(hoa);
-  for (const Bytes& p : packets)
-    if (!write_tun(p)) (void)table_.drop(DropReason::deliver_failed);
-  return packets.size();
+Result<void> UserspaceDriver::tap(Ipv4 hoa, bool on) {
+  if (config_.key != LookupKey::destination) return fail("not_supported", "tap: destination lookup only");
+  if (on)
+    tapped_.insert(hoa);
+  else
+    tapped_.erase(hoa);
+  return ok();
+}
+
+Result<void> UserspaceDriver::reinject(ByteView packet) {
+  if (config_.key != LookupKey::destination)
+    return fail("not_supported", "reinject: destination lookup only");
+  if (table_.routed(key_address(packet))) return send_one(packet);
+  // Not routed: back to the kernel, which delivers it on the home link.
+  if (!write_tun(packet)) return table_.drop(DropReason::deliver_failed);
+  return ok();
 }
 
 Ipv4 UserspaceDriver::key_address(ByteView inner) const {
@@ -193,10 +187,10 @@ Ipv4 UserspaceDriver::key_address(ByteView inner) const {
               (std::uint32_t{inner[at + 2]} << 8) | std::uint32_t{inner[at + 3]});
 }
 
-void UserspaceDriver::send_one(ByteView inner) {
+Result<void> UserspaceDriver::send_one(ByteView inner) {
   std::span<std::uint8_t> slot(one_buf_);
   auto out = table_.encapsulate(inner, slot);
-  if (!out) return;  // counted by the table
+  if (!out) return fail(out.error());  // counted by the table
   const TunnelEndpoint& ep = out->endpoint;
   bool sent = false;
   if (ep.encapsulation == Encapsulation::udp) {
@@ -208,10 +202,9 @@ void UserspaceDriver::send_one(ByteView inner) {
     sent = ::sendto(raw_sd_.native_handle(), slot.data(), out->size, 0,
                     reinterpret_cast<const sockaddr*>(&to), sizeof to) == static_cast<ssize_t>(out->size);
   }
-  if (sent)
-    table_.count_sent(ep.peer, out->size);
-  else
-    (void)table_.drop(DropReason::send_failed);
+  if (!sent) return table_.drop(DropReason::send_failed);
+  table_.count_sent(ep.peer, out->size);
+  return ok();
 }
 
 void UserspaceDriver::arm_tun() {
@@ -250,7 +243,7 @@ void UserspaceDriver::on_tun_readable() {
       continue;
     }
     if (static_cast<std::size_t>(got) < kVnetHeaderSize) {
-      (void)table_.drop(DropReason::malformed);
+      table_.count(DropReason::malformed);
       continue;
     }
     const VnetHeader h = read_vnet_header(ByteView(tun_buf_.data(), kVnetHeaderSize));
@@ -258,7 +251,7 @@ void UserspaceDriver::on_tun_readable() {
                                    static_cast<std::size_t>(got) - kVnetHeaderSize);
     if (h.gso_type == kVnetGsoNone) {
       if (!complete_checksum(h, packet)) {
-        (void)table_.drop(DropReason::malformed);
+        table_.count(DropReason::malformed);
         continue;
       }
       outbound(packet, batched);
@@ -269,9 +262,9 @@ void UserspaceDriver::on_tun_readable() {
     for (std::size_t first = 0;;) {
       auto count = gso_segment(h, packet, seg_buf_, stride_, seg_len_, first);
       if (!count) {
-        (void)table_.drop(count.error().code == "malformed" || count.error().code == "unsupported_gso"
-                              ? DropReason::malformed
-                              : DropReason::too_big);
+        table_.count(count.error().code == "malformed" || count.error().code == "unsupported_gso"
+                         ? DropReason::malformed
+                         : DropReason::too_big);
         break;
       }
       if (*count == 0) break;
@@ -285,11 +278,11 @@ void UserspaceDriver::on_tun_readable() {
 }
 
 void UserspaceDriver::outbound(ByteView inner, std::size_t& batched) {
-  // Handover hold: a held HoA's packets wait here instead of going anywhere.
-  if (!held_.empty()) {
+  // Handover hold: a diverted HoA's packets go to the hold instead of anywhere else.
+  if (!diverted_.empty()) {
     const Ipv4 key = key_address(inner);
-    if (held_.holding(key)) {
-      if (!held_.push(key, inner)) (void)table_.drop(DropReason::hold_full);
+    if (diverted_.contains(key)) {
+      if (sink_) sink_(Seen::diverted, key, std::chrono::system_clock::now(), inner);
       return;
     }
   }
@@ -298,10 +291,13 @@ void UserspaceDriver::outbound(ByteView inner, std::size_t& batched) {
   if (!out) {
     // Queued by the kernel just before the HoA was unrouted: give it back, the kernel now
     // delivers it on the home link (the route into the TUN is gone, so it cannot loop).
-    if (out.error().code == "in_grace") (void)write_tun(inner);
+    if (out.error().code == "in_grace" && !write_tun(inner)) table_.count(DropReason::deliver_failed);
     return;  // anything else was counted by the table
   }
-  if (!recorder_.empty()) recorder_.record(key_address(inner), std::chrono::system_clock::now(), inner);
+  if (!tapped_.empty() && sink_) {
+    const Ipv4 key = key_address(inner);
+    if (tapped_.contains(key)) sink_(Seen::tapped, key, std::chrono::system_clock::now(), inner);
+  }
   const TunnelEndpoint& ep = out->endpoint;
   if (ep.encapsulation == Encapsulation::udp) {
     const ByteView datagram(slot.data(), out->size);
@@ -315,7 +311,7 @@ void UserspaceDriver::outbound(ByteView inner, std::size_t& batched) {
     if (config_.udp_send(ep.peer, ep.udp_port, datagram))
       table_.count_sent(ep.peer, out->size);
     else
-      (void)table_.drop(DropReason::send_failed);
+      table_.count(DropReason::send_failed);
     return;
   }
   tx_iov_[batched].iov_len = out->size;
@@ -338,7 +334,7 @@ void UserspaceDriver::flush_ipip(std::size_t count) {
     if (sent <= 0) {
       // The message at `done` failed (EMSGSIZE: bigger than the path MTU, and a header we
       // built is never fragmented by the kernel; ENOBUFS; unreachable). Count it, go on.
-      (void)table_.drop(errno == EMSGSIZE ? DropReason::too_big : DropReason::send_failed);
+      table_.count(errno == EMSGSIZE ? DropReason::too_big : DropReason::send_failed);
       ++done;
       continue;
     }
@@ -357,7 +353,7 @@ void UserspaceDriver::flush_udp() {
     if (i < sent)
       table_.count_sent(b.dst, b.size_of(i));
     else
-      (void)table_.drop(DropReason::send_failed);
+      table_.count(DropReason::send_failed);
   }
 }
 
@@ -372,7 +368,7 @@ void UserspaceDriver::on_raw_readable() {
     for (int i = 0; i < got; ++i) {
       auto& m = rx_msgs_[static_cast<std::size_t>(i)];
       if (m.msg_hdr.msg_flags & MSG_TRUNC) {
-        (void)table_.drop(DropReason::too_big);
+        table_.count(DropReason::too_big);
         continue;
       }
       auto in = table_.accept_ipip(
@@ -436,11 +432,11 @@ void UserspaceDriver::flush_gro(GroFlow& flow) {
   const bool ok = write_tun(m.packet, m.header);
   for (std::size_t i = 0; i < flow.count; ++i) {
     if (!ok) {
-      (void)table_.drop(DropReason::deliver_failed);
+      table_.count(DropReason::deliver_failed);
       continue;
     }
     table_.count_delivered(Inbound{flow.pending[i], ByteView()});
-    if (hook_) hook_(flow.pending[i]);
+    decapsulated(flow.pending[i]);
   }
   flow.count = 0;
 }
@@ -465,11 +461,11 @@ void UserspaceDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port
 
 void UserspaceDriver::deliver(const Inbound& in) {
   if (!write_tun(in.inner)) {
-    (void)table_.drop(DropReason::deliver_failed);
+    table_.count(DropReason::deliver_failed);
     return;
   }
   table_.count_delivered(in);
-  if (hook_) hook_(in.packet);
+  decapsulated(in.packet);
 }
 
 }  // namespace vmroam::dataplane

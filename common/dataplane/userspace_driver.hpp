@@ -41,7 +41,7 @@
 #include "common/core/asio.hpp"
 #pragma GCC diagnostic pop
 #include "common/dataplane/gso.hpp"
-#include "common/dataplane/handover_hold.hpp"
+#include "common/dataplane/hold_port.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/steering.hpp"
 #include "common/dataplane/sysctl.hpp"
@@ -70,7 +70,9 @@ struct UserspaceConfig {
   UdpBatchSender udp_send_batch;  // optional: without it every datagram goes through udp_send
 };
 
-class UserspaceDriver final : public TunnelDriver {
+// At the HA (destination lookup) it is also the handover hold's HoldPort: the TUN read path
+// diverts or taps a HoA's packets (docs/dataplane.md "Handover hold").
+class UserspaceDriver final : public TunnelDriver, public HoldPort {
  public:
   static Result<std::unique_ptr<UserspaceDriver>> create(boost::asio::io_context& io, Netlink& nl,
                                                          UserspaceConfig config);
@@ -81,14 +83,15 @@ class UserspaceDriver final : public TunnelDriver {
   Result<void> route(Ipv4 hoa, Ipv4 peer) override;
   Result<void> unroute(Ipv4 hoa) override;
   [[nodiscard]] TunnelStats stats() const override { return table_.stats(); }
-  void set_decapsulated_hook(DecapsulatedHook hook) override { hook_ = std::move(hook); }
   void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) override;
   [[nodiscard]] std::string_view name() const override { return "userspace"; }
   void end_grace(Ipv4 hoa) override { table_.end_grace(hoa); }
-  void record(Ipv4 hoa, bool on) override;
-  Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since,
-                           std::vector<Bytes> recovered) override;
-  Result<std::size_t> release(Ipv4 hoa) override;
+
+  // HoldPort (destination lookup only; "not_supported" at the FA).
+  void set_sink(Sink sink) override { sink_ = std::move(sink); }
+  Result<void> divert(Ipv4 hoa, bool on) override;
+  Result<void> tap(Ipv4 hoa, bool on) override;
+  Result<void> reinject(ByteView packet) override;
 
   [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }
   [[nodiscard]] const std::string& tun_name() const { return tun_.name(); }
@@ -123,8 +126,8 @@ class UserspaceDriver final : public TunnelDriver {
   // The inner address the lookup key names (0 when the packet is too short to say).
   [[nodiscard]] Ipv4 key_address(ByteView inner) const;
   // Encapsulates one inner packet for its routed peer and sends it at once (control plane:
-  // releasing a hold), using the last tx slot.
-  void send_one(ByteView inner);
+  // releasing a hold), through its own buffer.
+  Result<void> send_one(ByteView inner);
 
   UserspaceConfig config_;
   TunDevice tun_;
@@ -132,10 +135,12 @@ class UserspaceDriver final : public TunnelDriver {
   TunnelTable table_;
   Steering steering_;
   Sysctl sysctl_;
-  DecapsulatedHook hook_;
-  PacketRecorder recorder_;
-  HoldQueue held_;
-  std::unordered_set<Ipv4> steered_for_hold_;  // HoAs steered only because they are held
+  // HoldPort state: what the TUN read path hands to the sink instead of sending (diverted_) or
+  // besides sending (tapped_).
+  Sink sink_;
+  std::unordered_set<Ipv4> diverted_;
+  std::unordered_set<Ipv4> tapped_;
+  std::unordered_set<Ipv4> steered_for_hold_;  // HoAs steered only because they are diverted
   boost::asio::posix::stream_descriptor tun_sd_;
   boost::asio::posix::stream_descriptor raw_sd_;
   // Preallocated I/O state.

@@ -1,10 +1,10 @@
 // FakeTunnelDriver: records every call the agents make on the TunnelDriver seam, keeps the
 // endpoint/route tables like a real driver would, and can be told to fail, so the agents'
-// unit tests assert on what they asked of the data plane.
+// unit tests assert on what they asked of the data plane. It offers a HoldPort only when a
+// test gives it one (offer(&port), e.g. a FakeHoldPort), like a driver that can hold.
 #pragma once
 
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -18,12 +18,9 @@ class FakeTunnelDriver final : public TunnelDriver {
   std::vector<std::string> calls;
   std::map<Ipv4, TunnelEndpoint> endpoints;
   std::map<Ipv4, Ipv4> routes;  // HoA → peer
-  std::set<Ipv4> recording;
-  std::map<Ipv4, std::size_t> held;  // HoA → packets queued (recovered ones only)
   // When set, the next call with this name fails with code "fake_failure" (then clears).
   std::string fail_next;
   TunnelStats canned_stats;
-  DecapsulatedHook hook;
   struct UdpPayload {
     Ipv4 src;
     std::uint16_t port;
@@ -59,36 +56,15 @@ class FakeTunnelDriver final : public TunnelDriver {
     return ok();
   }
   [[nodiscard]] TunnelStats stats() const override { return canned_stats; }
-  void set_decapsulated_hook(DecapsulatedHook h) override { hook = std::move(h); }
   void end_grace(Ipv4 hoa) override { calls.push_back("end_grace " + hoa.to_string()); }
-  void record(Ipv4 hoa, bool on) override {
-    calls.push_back("record " + hoa.to_string() + (on ? " on" : " off"));
-    if (on)
-      recording.insert(hoa);
-    else
-      recording.erase(hoa);
-  }
-  Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> since, std::vector<Bytes> recovered) override {
-    calls.push_back("hold " + hoa.to_string() + (since ? " since" : "") + " recovered " +
-                    std::to_string(recovered.size()));
-    if (should_fail("hold")) return fail("fake_failure", "hold");
-    recording.erase(hoa);
-    held[hoa] += recovered.size();
-    return recovered.size();
-  }
-  Result<std::size_t> release(Ipv4 hoa) override {
-    calls.push_back("release " + hoa.to_string() +
-                    (routes.contains(hoa) ? " to " + routes[hoa].to_string() : " to kernel"));
-    auto it = held.find(hoa);
-    if (it == held.end()) return fail("not_holding", hoa.to_string());
-    const std::size_t n = it->second;
-    held.erase(it);
-    return n;
-  }
   void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t port, ByteView payload) override {
     udp_payloads.push_back({src, port, Bytes(payload.begin(), payload.end())});
   }
   [[nodiscard]] std::string_view name() const override { return "fake"; }
+
+  void offer(HoldPort* port) { offer_hold_port(port); }
+  // Plays the data plane delivering a decapsulated packet.
+  void deliver(const DecapsulatedPacket& p) const { decapsulated(p); }
 
  private:
   bool should_fail(const std::string& what) {

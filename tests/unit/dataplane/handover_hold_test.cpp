@@ -1,10 +1,14 @@
-// PacketRecorder and HoldQueue (common/dataplane/handover_hold.hpp): what is recovered at a
-// stop, what is held, the bounds, and the order packets come back in.
+// PacketRecorder, HoldQueue and HandoverHold (common/dataplane/handover_hold.hpp): what is
+// recovered at a stop, what is held, the bounds, the order packets come back in, and what the
+// hold asks of its HoldPort (a FakeHoldPort plays the driver).
 #include "common/dataplane/handover_hold.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+
+#include "tests/fakes/fake_hold_port.hpp"
 
 namespace vmroam::dataplane {
 namespace {
@@ -105,13 +109,140 @@ TEST(HoldQueue, TailDropsBeyondItsBoundsAndCountsIt) {
   for (const auto& c : cases) {
     HoldQueue q(c.limits);
     q.hold(kHoa);
-    for (std::uint8_t i = 0; i < 5; ++i) (void)q.push(kHoa, packet(i, c.size));
+    for (std::uint8_t i = 0; i < 5; ++i)
+      EXPECT_EQ(q.push(kHoa, packet(i, c.size)), i < c.kept) << c.description;
     EXPECT_EQ(q.queued(kHoa), c.kept) << c.description;
     EXPECT_EQ(q.overflowed(), 5 - c.kept) << c.description;
     auto out = q.release(kHoa);
     for (std::size_t i = 0; i < out.size(); ++i)
       EXPECT_EQ(out[i].at(0), i) << c.description << ": oldest kept";
   }
+}
+
+// ---- HandoverHold over a HoldPort ------------------------------------------------------------
+
+// A 21-byte IPv4-ish packet to `dst` (what the fake port reads) ending in `tag`.
+Bytes to(Ipv4 dst, std::uint8_t tag) {
+  Bytes p(21, 0);
+  p[0] = 0x45;
+  for (int i = 0; i < 4; ++i) p[16 + i] = static_cast<std::uint8_t>(dst.value() >> (24 - 8 * i));
+  p[20] = tag;
+  return p;
+}
+
+std::vector<std::uint8_t> tags(const std::vector<Bytes>& packets) {
+  std::vector<std::uint8_t> out;
+  for (const auto& p : packets) out.push_back(p.back());
+  return out;
+}
+
+TEST(HandoverHold, RecordHoldReleaseKeepsEveryPacketInOrder) {
+  FakeHoldPort port;
+  HandoverHold hold(port);
+  ASSERT_TRUE(hold.record(kHoa));
+  EXPECT_TRUE(port.tapped.contains(kHoa));
+  EXPECT_TRUE(hold.recording(kHoa));
+  // Tunnelled before the stop: sent, and copied.
+  port.see(to(kHoa, 1), kT0);
+  port.see(to(kHoa, 2), kT0 + milliseconds(10));
+  port.see(to(kOther, 9), kT0 + milliseconds(10));
+  port.see(to(kHoa, 3), kT0 + milliseconds(20));
+  EXPECT_EQ(tags(port.sent), (std::vector<std::uint8_t>{1, 2, 9, 3}));
+  // The stop at t0+10 ms: copies from then on, then what the home link saw.
+  auto held = hold.hold(kHoa, kT0 + milliseconds(10), {to(kHoa, 4)});
+  ASSERT_TRUE(held) << held.error().to_string();
+  EXPECT_EQ(*held, 3u) << "copies 2 and 3, home-link copy 4";
+  EXPECT_TRUE(port.diverted.contains(kHoa));
+  EXPECT_FALSE(port.tapped.contains(kHoa)) << "recording ends with the hold";
+  EXPECT_TRUE(hold.holding(kHoa));
+  // Meanwhile the kernel routes more to the VM: held behind the copies, nothing sent.
+  port.see(to(kHoa, 5));
+  port.see(to(kOther, 8));
+  EXPECT_EQ(tags(port.sent), (std::vector<std::uint8_t>{1, 2, 9, 3, 8}));
+  EXPECT_EQ(hold.queued(kHoa), 4u);
+  // Release: the divert ends first, then everything goes, in order.
+  auto released = hold.release(kHoa);
+  ASSERT_TRUE(released) << released.error().to_string();
+  EXPECT_EQ(*released, 4u);
+  EXPECT_EQ(tags(port.reinjected), (std::vector<std::uint8_t>{2, 3, 4, 5}));
+  EXPECT_FALSE(port.diverted.contains(kHoa));
+  EXPECT_EQ(port.calls.at(port.calls.size() - 5), "divert 10.1.0.10 off");
+  EXPECT_FALSE(hold.holding(kHoa));
+  EXPECT_EQ(hold.dropped(), 0u);
+}
+
+TEST(HandoverHold, HoldWithoutAStopTimeRecoversOnlyWhatItIsGiven) {
+  FakeHoldPort port;
+  HandoverHold hold(port);
+  ASSERT_TRUE(hold.record(kHoa));
+  port.see(to(kHoa, 1), kT0);
+  auto held = hold.hold(kHoa, std::nullopt, {to(kHoa, 2)});
+  ASSERT_TRUE(held);
+  EXPECT_EQ(*held, 1u);
+  // Holding again adds copies, diverts nothing twice.
+  held = hold.hold(kHoa, std::nullopt, {to(kHoa, 3)});
+  ASSERT_TRUE(held);
+  EXPECT_EQ(std::count(port.calls.begin(), port.calls.end(), "divert 10.1.0.10 on"), 1);
+  ASSERT_TRUE(hold.release(kHoa));
+  EXPECT_EQ(tags(port.reinjected), (std::vector<std::uint8_t>{2, 3}));
+}
+
+TEST(HandoverHold, PortErrorsAreReportedAndHoldNothing) {
+  FakeHoldPort port;
+  HandoverHold hold(port);
+  port.fail_next = "tap";
+  EXPECT_FALSE(hold.record(kHoa));
+  EXPECT_FALSE(hold.recording(kHoa));
+  port.fail_next = "divert";
+  auto held = hold.hold(kHoa, std::nullopt, {to(kHoa, 1)});
+  ASSERT_FALSE(held);
+  EXPECT_EQ(held.error().code, "fake_failure");
+  EXPECT_FALSE(hold.holding(kHoa)) << "a failed divert holds nothing";
+  auto released = hold.release(kHoa);
+  ASSERT_FALSE(released);
+  EXPECT_EQ(released.error().code, "not_holding");
+  // An undivert that fails still lets the packets go, and says so.
+  ASSERT_TRUE(hold.hold(kHoa, std::nullopt, {to(kHoa, 2)}));
+  port.fail_next = "divert";
+  released = hold.release(kHoa);
+  ASSERT_FALSE(released);
+  EXPECT_EQ(tags(port.reinjected), std::vector<std::uint8_t>{2});
+  EXPECT_FALSE(hold.holding(kHoa));
+}
+
+TEST(HandoverHold, AFullQueueDropsTheNewestAndCountsIt) {
+  FakeHoldPort port;
+  HandoverHold hold(port, HandoverHold::Limits{{}, {2, 1000}});
+  ASSERT_TRUE(hold.hold(kHoa, std::nullopt, {to(kHoa, 1)}));
+  port.see(to(kHoa, 2));
+  port.see(to(kHoa, 3));
+  EXPECT_EQ(hold.dropped(), 1u);
+  ASSERT_TRUE(hold.release(kHoa));
+  EXPECT_EQ(tags(port.reinjected), (std::vector<std::uint8_t>{1, 2}));
+}
+
+TEST(HandoverHold, APacketDivertedAfterTheReleaseGoesStraightOn) {
+  FakeHoldPort port;
+  HandoverHold hold(port);
+  ASSERT_TRUE(hold.hold(kHoa, std::nullopt, {to(kHoa, 1)}));
+  ASSERT_TRUE(hold.release(kHoa));
+  // A port that drains its divert queue asynchronously (the eBPF design) may hand one over late.
+  ASSERT_TRUE(port.sink);
+  port.sink(HoldPort::Seen::diverted, kHoa, kT0, to(kHoa, 2));
+  EXPECT_EQ(tags(port.reinjected), (std::vector<std::uint8_t>{1, 2}));
+}
+
+TEST(HandoverHold, DestructionReleasesAndUntapsEverything) {
+  FakeHoldPort port;
+  {
+    HandoverHold hold(port);
+    ASSERT_TRUE(hold.record(kOther));
+    ASSERT_TRUE(hold.hold(kHoa, std::nullopt, {to(kHoa, 1)}));
+  }
+  EXPECT_TRUE(port.diverted.empty());
+  EXPECT_TRUE(port.tapped.empty());
+  EXPECT_EQ(tags(port.reinjected), std::vector<std::uint8_t>{1});
+  EXPECT_FALSE(port.sink) << "the sink is given back";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "common/wire/message.hpp"
 #include "home-agent/home_agent.hpp"
 #include "tests/fakes/fake_clock.hpp"
+#include "tests/fakes/fake_hold_port.hpp"
 #include "tests/fakes/fake_netlink.hpp"
 #include "tests/fakes/fake_tunnel_driver.hpp"
 #include "tests/fakes/temp_dir.hpp"
@@ -64,6 +65,7 @@ class HomeAgentTest : public ::testing::Test {
   test::FakeClock clock;
   dataplane::FakeNetlink netlink;
   dataplane::FakeTunnelDriver driver;
+  dataplane::FakeHoldPort port;  // the driver's HoldPort
   std::vector<Sent> sent;
   std::vector<Bytes> frames;
   std::unique_ptr<HomeAgent> ha;
@@ -71,15 +73,26 @@ class HomeAgentTest : public ::testing::Test {
 
   void SetUp() override {
     netlink.links.push_back(dataplane::LinkInfo{3, "br-home", kHomeMac, 1500, true, {}});
+    port.route_of = [this](Ipv4 hoa) -> std::optional<Ipv4> {
+      auto it = driver.routes.find(hoa);
+      return it == driver.routes.end() ? std::nullopt : std::optional(it->second);
+    };
     start();
   }
+  // The agent goes first: stopping it ends handovers, which calls the seams below.
+  void TearDown() override { ha.reset(); }
   // Home-link capture calls the agent made (handover recovery).
   std::vector<std::string> watch_calls;
   int drains = 0;
   [[nodiscard]] bool called(const std::string& call) const {
     return std::find(driver.calls.begin(), driver.calls.end(), call) != driver.calls.end();
   }
+  [[nodiscard]] bool port_called(const std::string& call) const {
+    return std::find(port.calls.begin(), port.calls.end(), call) != port.calls.end();
+  }
+  bool driver_can_hold = true;
   void start() {
+    driver.offer(driver_can_hold ? &port : nullptr);
     auto store = store::Store::open(dir.file("ha.db"));
     ASSERT_TRUE(store) << store.error().to_string();
     HomeAgentIo seams;
@@ -512,8 +525,8 @@ TEST_F(HomeAgentTest, ReloadTakesPolicyAndNamesWhatNeedsARestart) {
 
 // ---- Handover hold (docs/home-agent.md "Handover hold") ------------------------------------
 
-// A frame the router sent onto the home link towards `dst` (what the capture hands over).
-Bytes frame_to(Ipv4 dst, std::uint8_t tag) {
+// An IPv4 packet from 198.51.100.1 to `dst` whose payload bytes are all `tag`.
+Bytes packet_to(Ipv4 dst, std::uint8_t tag) {
   Bytes payload{tag, tag, tag, tag};
   Bytes ip(20 + payload.size());
   ip[0] = 0x45;
@@ -532,7 +545,12 @@ Bytes frame_to(Ipv4 dst, std::uint8_t tag) {
   ip[10] = static_cast<std::uint8_t>(~sum >> 8);
   ip[11] = static_cast<std::uint8_t>(~sum);
   std::copy(payload.begin(), payload.end(), ip.begin() + 20);
-  return wire::build_ethernet_frame(kVmMac, kHomeMac, 0x0800, ip);
+  return ip;
+}
+
+// A frame the router sent onto the home link towards `dst` (what the capture hands over).
+Bytes frame_to(Ipv4 dst, std::uint8_t tag) {
+  return wire::build_ethernet_frame(kVmMac, kHomeMac, 0x0800, packet_to(dst, tag));
 }
 
 TEST_F(HomeAgentTest, HandoverFromHomeRecoversWhatTheHomeLinkSentAfterTheStopAndReleasesToTheNewFa) {
@@ -541,7 +559,7 @@ TEST_F(HomeAgentTest, HandoverFromHomeRecoversWhatTheHomeLinkSentAfterTheStopAnd
   ASSERT_EQ(r.status, 200) << r.body_text();
   EXPECT_EQ(r.json["state"], "recording");
   EXPECT_EQ(watch_calls, std::vector<std::string>{"10.1.0.10 on"});
-  EXPECT_TRUE(driver.recording.contains(kHoa));
+  EXPECT_TRUE(port.tapped.contains(kHoa)) << "what is tunnelled to it is recorded too";
   // Three frames towards the VM at t0, t0+30 ms, t0+60 ms; one to another address.
   const WallTime t0 = clock.wall_now();
   ha->on_home_link_frame(t0, frame_to(kHoa, 1));
@@ -558,15 +576,24 @@ TEST_F(HomeAgentTest, HandoverFromHomeRecoversWhatTheHomeLinkSentAfterTheStopAnd
   EXPECT_EQ(r.json["recovered"], 2) << "frames 2 and 3; not 1 (before the margin), not the other address";
   EXPECT_EQ(drains, 1) << "the capture is drained before the stop is judged";
   EXPECT_TRUE(ha->holding(kHoa));
-  EXPECT_EQ(driver.held.at(kHoa), 2u);
+  EXPECT_TRUE(port.diverted.contains(kHoa));
+  EXPECT_FALSE(port.tapped.contains(kHoa)) << "recording ends with the stop";
   EXPECT_EQ(watch_calls.back(), "10.1.0.10 off");
+  // A packet the kernel routes to the VM meanwhile waits behind the recovered ones.
+  const Bytes late = packet_to(kHoa, 4);
+  port.see(late);
+  EXPECT_TRUE(port.sent.empty()) << "held, not sent";
   // The FA's registration arrives: the reply goes first, then the held packets to the FA.
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
   ha->flush();
   EXPECT_EQ(last_reply().code, 0);
   EXPECT_FALSE(ha->holding(kHoa));
-  EXPECT_TRUE(called("release 10.1.0.10 to 192.0.2.2"));
-  EXPECT_FALSE(driver.recording.contains(kHoa));
+  EXPECT_FALSE(port.diverted.contains(kHoa));
+  ASSERT_EQ(port.reinjected.size(), 3u);
+  EXPECT_EQ(port.reinjected[0].back(), 2) << "in order: recovered frames 2, 3, then the late one";
+  EXPECT_EQ(port.reinjected[1].back(), 3);
+  EXPECT_EQ(port.reinjected[2], late);
+  EXPECT_EQ(port.reinjected_to, (std::vector<std::string>(3, "to 192.0.2.2")));
 }
 
 TEST_F(HomeAgentTest, HandoverHomeReleasesToTheKernelAtTheDeregistration) {
@@ -577,10 +604,12 @@ TEST_F(HomeAgentTest, HandoverHomeReleasesToTheKernelAtTheDeregistration) {
   auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
   ASSERT_EQ(r.status, 200) << r.body_text();
   EXPECT_EQ(r.json["state"], "holding");
+  port.see(packet_to(kHoa, 1));
   ha->on_datagram(request_from(kFa1, 0, 2), kFa1, 434);
   ha->flush();
   EXPECT_EQ(last_reply().code, 0);
-  EXPECT_TRUE(called("release 10.1.0.10 to kernel")) << "unrouted first: the kernel delivers at home";
+  EXPECT_EQ(port.reinjected_to, std::vector<std::string>{"to kernel"})
+      << "unrouted first: the kernel delivers at home";
 }
 
 TEST_F(HomeAgentTest, HandoverStopAfterTheNewBindingReleasesAtOnce) {
@@ -592,26 +621,32 @@ TEST_F(HomeAgentTest, HandoverStopAfterTheNewBindingReleasesAtOnce) {
   ASSERT_EQ(r.status, 200) << r.body_text();
   EXPECT_EQ(r.json["state"], "released") << "the binding moved before the stop was reported";
   EXPECT_FALSE(ha->holding(kHoa));
-  EXPECT_TRUE(called("release 10.1.0.10 to 192.0.2.2"));
+  EXPECT_TRUE(port_called("divert 10.1.0.10 on"));
+  EXPECT_TRUE(port_called("divert 10.1.0.10 off"));
+  EXPECT_TRUE(port.diverted.empty());
 }
 
 TEST_F(HomeAgentTest, HandoverCancelAndTimeoutGiveThePacketsBack) {
   add_vm();
   ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})").status, 200);
+  const Bytes packet = packet_to(kHoa, 1);
+  port.see(packet);
   auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"cancel"})");
   ASSERT_EQ(r.status, 200) << r.body_text();
   EXPECT_EQ(r.json["state"], "idle");
-  EXPECT_TRUE(called("release 10.1.0.10 to kernel"));
+  EXPECT_EQ(r.json["released"], 1);
+  EXPECT_EQ(port.reinjected_to, std::vector<std::string>{"to kernel"});
   EXPECT_FALSE(ha->holding(kHoa));
   // A hold nobody ends is released after handover.hold_timeout_ms (100 ms here; a real timer).
-  driver.calls.clear();
+  port.reinjected_to.clear();
   ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})").status, 200);
   EXPECT_TRUE(ha->holding(kHoa));
+  port.see(packet);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (ha->holding(kHoa) && std::chrono::steady_clock::now() < deadline)
     io.run_one_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(ha->holding(kHoa)) << "released by the hold timeout";
-  EXPECT_TRUE(called("release 10.1.0.10 to kernel"));
+  EXPECT_EQ(port.reinjected_to, std::vector<std::string>{"to kernel"});
 }
 
 TEST_F(HomeAgentTest, HandoverRejectsBadInputAndChangesNothing) {
@@ -636,13 +671,29 @@ TEST_F(HomeAgentTest, HandoverRejectsBadInputAndChangesNothing) {
     EXPECT_EQ(r.status, c.status) << c.description << ": " << r.body_text();
   }
   EXPECT_FALSE(ha->holding(kHoa));
-  EXPECT_TRUE(driver.recording.empty());
+  EXPECT_TRUE(port.tapped.empty());
   EXPECT_TRUE(watch_calls.empty());
   // The data plane fails: an error, nothing held.
-  driver.fail_next = "hold";
+  port.fail_next = "divert";
   auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
   EXPECT_EQ(r.status, 500) << r.body_text();
   EXPECT_FALSE(ha->holding(kHoa));
+}
+
+// A driver that offers no HoldPort (the kernel driver): recording the home link still works,
+// the stop is refused with 409 and nothing is held.
+TEST_F(HomeAgentTest, HandoverWithADriverThatCannotHoldIsRefused) {
+  ha.reset();
+  driver_can_hold = false;
+  start();
+  add_vm();
+  auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"prepare"})");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
+  EXPECT_EQ(r.status, 409) << r.body_text();
+  EXPECT_NE(r.body_text().find("not_supported"), std::string::npos) << r.body_text();
+  EXPECT_FALSE(ha->holding(kHoa));
+  EXPECT_TRUE(port.calls.empty()) << "the port was never offered";
 }
 
 }  // namespace

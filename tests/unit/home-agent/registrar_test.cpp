@@ -1,5 +1,6 @@
-// Registrar: one row per rule of home-agent/registrar.hpp, each asserting the reply code,
-// the verdict, the reason name, and that the reply itself is well formed and authenticated.
+// Registrar: rows per check of home-agent/registrar.hpp (in that order: each check has the
+// rows that pass it and the rows it denies), each asserting the reply code, the verdict, the
+// reason name, and that the reply itself is well formed and authenticated.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -231,6 +232,82 @@ const Case kCases[] = {
        sign(r, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha);
      },
      VerdictKind::unbind, 0, "deregistered"},
+    {"check_vm: a known VM outside the home prefix → 129",
+     [](auto& env, auto& r, auto&, auto&) {
+       env.vms.put(Vm{"vm9", *Ipv4::parse("10.9.0.9"), kMac, {}, std::nullopt});
+       r.home_address = *Ipv4::parse("10.9.0.9");
+     },
+     VerdictKind::deny, 129, "unknown_vm"},
+    {"check_foreign_agent: behind a NAT the FA is found by its care-of address",
+     [](auto&, auto&, auto& ctx, auto&) { ctx.source = kNat; }, VerdictKind::bind, 0, "accepted"},
+    {"check_foreign_agent: the VM deregisters itself at home, no FA involved",
+     [](auto& env, auto& r, auto& ctx, auto&) {
+       r = proxy_request(kHa);
+       r.extensions.clear();
+       r.home_address = kHoa2;
+       ctx.source = kHoa2;
+       sign(r, mip::ext::mn_ha_auth, *env.vms.by_id("vm2")->mn_ha);
+     },
+     VerdictKind::unbind, 0, "deregistered"},
+    {"check_pmip_method: a per-node extension of an unknown sub-type → 134",
+     [](auto& env, auto& r, auto&, auto&) {
+       r.extensions.clear();
+       wire::Extension e = wire::PmipPerNodeAuth{}.to_extension();
+       e.raw[1] = 99;  // sub-type
+       r.append(e);
+       sign(r, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha);
+     },
+     VerdictKind::deny, 134, "poorly_formed"},
+    {"check_fa_ha: FA-HA from an FA configured without a key → 132",
+     [](auto& env, auto& r, auto&, auto&) {
+       sign(r, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha);
+       env.fas[kFa].fa_ha.reset();
+     },
+     VerdictKind::deny, 132, "fa_auth_no_key"},
+    {"check_fa_ha: not required by policy, a plain registration with MN-HA only is accepted",
+     [](auto& env, auto& r, auto&, auto&) {
+       env.settings.fa_ha_required = false;
+       r = proxy_request();
+       r.extensions.clear();
+       r.home_address = kHoa2;
+       sign(r, mip::ext::mn_ha_auth, *env.vms.by_id("vm2")->mn_ha);
+     },
+     VerdictKind::bind, 0, "accepted"},
+    {"check_udp_tunnelling: inner encapsulation other than IP-in-IP → 142",
+     [](auto&, auto& r, auto&, auto&) {
+       wire::UdpTunnelRequest u;
+       u.encapsulation = 47;
+       r.append(u.to_extension());
+     },
+     VerdictKind::deny, 142, "udp_tunnelling_unavailable"},
+    {"check_udp_tunnelling: asked (not forced) while disabled: accepted with IP-in-IP",
+     [](auto& env, auto& r, auto&, auto&) {
+       env.settings.udp_tunnelling = false;
+       r.append(wire::UdpTunnelRequest{}.to_extension());
+     },
+     VerdictKind::bind, 0, "accepted"},
+    {"check_udp_tunnelling: checked after Identification: a replay is still 133",
+     [](auto& env, auto& r, auto&, auto&) {
+       env.settings.udp_tunnelling = false;
+       wire::UdpTunnelRequest u;
+       u.flags = mip::udp_tunnel::request_flag_F;
+       r.append(u.to_extension());
+       r.identification = auth::ntp_from_wall(kNow - 30s);
+     },
+     VerdictKind::deny, 133, "identification_mismatch"},
+    {"check order: an unknown Home Agent wins over an unknown VM (136, not 129)",
+     [](auto&, auto& r, auto&, auto&) {
+       r.home_agent = kStranger;
+       r.home_address = *Ipv4::parse("10.1.0.99");
+     },
+     VerdictKind::deny, 136, "unknown_ha_address"},
+    {"check order: a bad FA-HA wins over a wrong device ID (132, not 129)",
+     [](auto&, auto& r, auto&, auto&) {
+       r.extensions.pop_back();
+       r.append(*wire::PmipDeviceId::ethernet(*MacAddress::parse("52:54:00:66:66:66")).to_extension());
+       sign(r, mip::ext::fa_ha_auth, sa(1000, 0x99));
+     },
+     VerdictKind::deny, 132, "fa_auth_failed"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Rules, RegistrarTable, ::testing::ValuesIn(kCases),
