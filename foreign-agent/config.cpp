@@ -34,7 +34,7 @@ Result<FaConfig> parse_config(const Json& doc) {
   }
   if (const Json* dp = r.optional_object("dataplane")) {
     ObjectReader d(*dp, "dataplane");
-    c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel"});
+    c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel", "ebpf"});
     c.tun_name = d.optional_string("tun_name", c.tun_name);
     c.route_protocol =
         static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));

@@ -17,7 +17,7 @@ Result<HaConfig> parse_config(const Json& doc) {
 
   if (const Json* dp = r.optional_object("dataplane")) {
     ObjectReader d(*dp, "dataplane");
-    c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel"});
+    c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel", "ebpf"});
     c.tun_name = d.optional_string("tun_name", c.tun_name);
     c.route_table = static_cast<std::uint32_t>(d.optional_uint("route_table", c.route_table, 1, 0xffffffffu));
     c.route_protocol =

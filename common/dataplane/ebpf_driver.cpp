@@ -81,7 +81,9 @@ EbpfDriver::EbpfDriver(asio::io_context& io, Netlink& nl, EbpfDriverConfig confi
                   return s;
                 }()),
       tun_sd_(io, tun_.fd()),
-      buf_(kTunBuffer) {}
+      buf_(kTunBuffer) {
+  if (config_.key == LookupKey::destination) offer_hold_port(this);
+}
 
 EbpfDriver::~EbpfDriver() {
   boost::system::error_code ec;
@@ -165,7 +167,7 @@ void EbpfDriver::end_grace(Ipv4 hoa) {
 }
 
 Result<void> EbpfDriver::sync(Ipv4 hoa) {
-  EbpfRoute r{hoa, {}, {}, held_.holding(hoa)};
+  EbpfRoute r{hoa, {}, {}, diverted_.contains(hoa)};
   if (auto it = routes_.find(hoa); it != routes_.end()) r.peer = it->second;
   if (auto it = grace_.find(hoa); it != grace_.end()) r.grace_peer = it->second;
   if (r.peer.is_zero() && r.grace_peer.is_zero() && !r.hold) return maps_.erase_route(hoa);
@@ -175,7 +177,7 @@ Result<void> EbpfDriver::sync(Ipv4 hoa) {
 void EbpfDriver::reconcile() {
   if (auto routes = maps_.routes()) {
     for (const EbpfRoute& r : *routes) {
-      if (routes_.contains(r.hoa) || grace_.contains(r.hoa) || held_.holding(r.hoa)) continue;
+      if (routes_.contains(r.hoa) || grace_.contains(r.hoa) || diverted_.contains(r.hoa)) continue;
       (void)maps_.erase_route(r.hoa);
       (void)maps_.erase_hoa_traffic(r.hoa);
     }
@@ -218,45 +220,45 @@ void EbpfDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, Byt
     return;
   }
   table_.count_delivered(*in);
-  if (hook_) hook_(in->packet);
+  decapsulated(in->packet);
 }
 
-Result<std::size_t> EbpfDriver::hold(Ipv4 hoa, std::optional<WallTime> recover_since,
-                                     std::vector<Bytes> recovered) {
-  (void)recover_since;  // nothing recorded (record() is a no-op here)
-  if (config_.key != LookupKey::destination) return fail("not_supported", "hold: destination lookup only");
-  if (!held_.holding(hoa)) {
-    // A VM at home has no route into the TUN: steer it there so that the kernel's packets
-    // for it come to us too (the map's hold flag catches the fast path's).
+Result<void> EbpfDriver::divert(Ipv4 hoa, bool on) {
+  if (config_.key != LookupKey::destination) return fail("not_supported", "divert: destination lookup only");
+  if (on) {
+    if (diverted_.contains(hoa)) return ok();
+    // A VM at home has no route into the TUN: steer it there so that the kernel's packets for
+    // it come to us too (the map's hold flag catches the fast path's).
     if (!routes_.contains(hoa)) {
       VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
       steered_for_hold_.insert(hoa);
     }
-    held_.hold(hoa);
-    VMROAM_TRY_VOID(sync(hoa));
+    diverted_.insert(hoa);
+    return sync(hoa);
   }
-  std::size_t queued = 0;
-  for (const Bytes& p : recovered) {
-    if (held_.push(hoa, p))
-      ++queued;
-    else
-      (void)table_.drop(DropReason::hold_full);
-  }
-  return queued;
+  if (!diverted_.contains(hoa)) return ok();
+  drain_tun();  // until EAGAIN: what the programs diverted so far goes to the sink first
+  diverted_.erase(hoa);
+  auto synced = sync(hoa);  // no hold flag: the programs tunnel (or pass) the HoA again
+  // Still not routed: the VM is at home. Our steering goes, so that what is reinjected now
+  // reaches the kernel's home-link route.
+  if (steered_for_hold_.erase(hoa) && !routes_.contains(hoa)) VMROAM_TRY_VOID(steering_.unsteer(hoa));
+  return synced;
 }
 
-Result<std::size_t> EbpfDriver::release(Ipv4 hoa) {
-  if (!held_.holding(hoa)) return fail("not_holding", hoa.to_string());
-  drain_tun();  // until EAGAIN: everything the programs redirected so far is queued
-  std::vector<Bytes> packets = held_.release(hoa);
-  auto synced = sync(hoa);  // no hold flag: the programs tunnel (or pass) the HoA again
-  if (!routes_.contains(hoa) && steered_for_hold_.erase(hoa)) (void)steering_.unsteer(hoa);
-  // Back into the TUN, in order: its ingress program tunnels them to the HoA's peer, or the
-  // kernel delivers them on the home link when the HoA is not routed.
-  for (const Bytes& p : packets)
-    if (!write_tun(p)) (void)table_.drop(DropReason::deliver_failed);
-  if (!synced) return fail(synced.error());
-  return packets.size();
+Result<void> EbpfDriver::tap(Ipv4 hoa, bool on) {
+  (void)hoa;
+  (void)on;
+  return fail("not_supported", "tap: the eBPF programs do not copy what they tunnel");
+}
+
+Result<void> EbpfDriver::reinject(ByteView packet) {
+  if (config_.key != LookupKey::destination)
+    return fail("not_supported", "reinject: destination lookup only");
+  // Into the TUN: its ingress program tunnels the packet per the binding in the map now, or,
+  // with no route, the kernel delivers it on the home link.
+  if (!write_tun(packet)) return table_.drop(DropReason::deliver_failed);
+  return ok();
 }
 
 void EbpfDriver::arm_tun() {
@@ -275,19 +277,19 @@ void EbpfDriver::drain_tun() {
   }
 }
 
-// What reaches the TUN's reader: packets of a held HoA (queued), and packets the programs
-// passed on because their HoA is not routed (any more).
+// What reaches the TUN's reader: packets of a diverted HoA (to the sink), and packets the
+// programs passed on because their HoA is not routed (any more).
 void EbpfDriver::from_tun(ByteView packet) {
   const Ipv4 hoa = key_address(packet);
-  if (held_.holding(hoa)) {
-    if (!held_.push(hoa, packet)) (void)table_.drop(DropReason::hold_full);
+  if (diverted_.contains(hoa)) {
+    if (sink_) sink_(Seen::diverted, hoa, std::chrono::system_clock::now(), packet);
     return;
   }
   if (config_.key == LookupKey::source) {
     (void)table_.drop(DropReason::no_route);  // RFC 3024: a visitor's packet never leaves bare
     return;
   }
-  // HA: a packet for a HoA that just came home or was released: the TUN's ingress program
+  // HA: a packet for a HoA that just came home or was undiverted: the TUN's ingress program
   // tunnels it if the HoA is routed again, otherwise the kernel delivers it on the home link.
   if (!write_tun(packet)) (void)table_.drop(DropReason::deliver_failed);
 }

@@ -7,10 +7,11 @@
 //   * a TUN (`tun_name`, MTU = the tunnel MTU) with the same steering as the userspace
 //     driver: the kernel's slow path (TTL expiry, too big → ICMP or fragments, the host's own
 //     traffic) reaches it, and its egress program tunnels what the kernel sends there;
-//   * the handover hold: a held HoA's route carries the hold flag, its packets are redirected
-//     into the TUN, read here into a HoldQueue, and written back into the TUN on release,
-//     where the TUN's ingress program tunnels them to the new care-of address (or the kernel
-//     delivers them on the home link);
+//   * the handover hold's seam (HoldPort, at the HA): divert sets the route's hold flag, the
+//     programs redirect the HoA's packets into the TUN, and they are read here and handed to
+//     the sink; reinject writes a packet back into the TUN, where the TUN's ingress program
+//     tunnels it to the HoA's care-of address now (or the kernel delivers it on the home
+//     link). tap is not offered: the programs do not copy what they tunnel;
 //   * RFC 3519 datagrams the kernel aggregated (GRO) or fragmented go to the daemon's UDP 434
 //     socket, which hands them here (handle_udp_tunnel_payload): checked by a TunnelTable
 //     like the userspace driver's, then written into the TUN for the kernel to route.
@@ -34,7 +35,7 @@
 #pragma GCC diagnostic pop
 #include "common/dataplane/ebpf_loader.hpp"
 #include "common/dataplane/ebpf_maps.hpp"
-#include "common/dataplane/handover_hold.hpp"
+#include "common/dataplane/hold_port.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/steering.hpp"
 #include "common/dataplane/tun_device.hpp"
@@ -56,7 +57,7 @@ struct EbpfDriverConfig {
   std::vector<std::string> links;
 };
 
-class EbpfDriver final : public TunnelDriver {
+class EbpfDriver final : public TunnelDriver, public HoldPort {
  public:
   // Errors: the loader's ("bpf_unavailable", "bpffs", "bpf_load", "tc_attach"), the TUN's and
   // netlink's, "no_links" when there is nothing to attach to.
@@ -69,19 +70,18 @@ class EbpfDriver final : public TunnelDriver {
   Result<void> route(Ipv4 hoa, Ipv4 peer) override;
   Result<void> unroute(Ipv4 hoa) override;
   [[nodiscard]] TunnelStats stats() const override;
-  void set_decapsulated_hook(DecapsulatedHook hook) override { hook_ = std::move(hook); }
   void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) override;
   [[nodiscard]] std::string_view name() const override { return "ebpf"; }
   void end_grace(Ipv4 hoa) override;
-  // The programs do not copy what they tunnel: nothing is recorded (hold() still queues the
-  // `recovered` packets it is given).
-  void record(Ipv4 hoa, bool on) override {
-    (void)hoa;
-    (void)on;
-  }
-  Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since,
-                           std::vector<Bytes> recovered) override;
-  Result<std::size_t> release(Ipv4 hoa) override;
+
+  // HoldPort (destination lookup only; "not_supported" at the FA).
+  void set_sink(Sink sink) override { sink_ = std::move(sink); }
+  // Off: first reads the TUN until EAGAIN, so that everything the programs diverted so far
+  // reaches the sink, then clears the flag.
+  Result<void> divert(Ipv4 hoa, bool on) override;
+  // "not_supported": the programs do not copy what they tunnel.
+  Result<void> tap(Ipv4 hoa, bool on) override;
+  Result<void> reinject(ByteView packet) override;
 
   [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }
   [[nodiscard]] const EbpfMaps& maps() const { return maps_; }
@@ -90,7 +90,7 @@ class EbpfDriver final : public TunnelDriver {
   EbpfDriver(boost::asio::io_context& io, Netlink& nl, EbpfDriverConfig config,
              std::unique_ptr<EbpfObject> object, TunDevice tun, int tun_ifindex);
   Result<void> attach(Netlink& nl);
-  // Writes the HoA's map entry from what the agent asked for (route, grace, hold), or
+  // Writes the HoA's map entry from what the agent asked for (route, grace, divert), or
   // removes it when none applies.
   Result<void> sync(Ipv4 hoa);
   // Removes map entries the agent did not restore (left by a crashed predecessor).
@@ -108,8 +108,8 @@ class EbpfDriver final : public TunnelDriver {
   int tun_ifindex_;
   TunnelTable table_;  // endpoints, routes and grace as the agent set them; userspace counters
   Steering steering_;
-  DecapsulatedHook hook_;
-  HoldQueue held_;
+  Sink sink_;
+  std::unordered_set<Ipv4> diverted_;
   std::unordered_map<Ipv4, Ipv4> routes_;  // HoA → peer
   std::unordered_map<Ipv4, Ipv4> grace_;   // HoA → the peer it was routed to before
   std::unordered_set<Ipv4> steered_for_hold_;

@@ -2,7 +2,8 @@
 // daemon would: one io_context, the daemons' UDP 434 port (type-4 datagrams the kernel leaves
 // to it go to handle_udp_tunnel_payload), SIGUSR1 prints stats as one JSON line (drops per
 // reason, per-peer counters, the programs' own counters), SIGUSR2 holds the HoA and SIGHUP
-// releases it (printing "held N" / "released N"), SIGTERM stops cleanly.
+// releases it through a HandoverHold over the driver's HoldPort, as the HA does (printing
+// "held N" / "released N"), SIGTERM stops cleanly.
 //   ebpf_endpoint <destination|source> LOCAL PEER ipip|udp HOA TUN PIN_DIR LINK [VM_LINK]
 // (VM_LINK: the FA's VM-facing link, which gets the reverse-tunnel program.)
 #include <cstdio>
@@ -10,6 +11,7 @@
 
 #include "common/daemon/udp_port.hpp"
 #include "common/dataplane/ebpf_driver.hpp"
+#include "common/dataplane/handover_hold.hpp"
 
 namespace dp = vmroam::dataplane;
 namespace asio = boost::asio;
@@ -71,6 +73,8 @@ int main(int argc, char** argv) {
   };
   check(drv.add_tunnel_endpoint({peer, udp ? dp::Encapsulation::udp : dp::Encapsulation::ipip, 434}));
   check(drv.route(hoa, peer));
+  std::unique_ptr<dp::HandoverHold> hold;
+  if (drv.hold_port() != nullptr) hold = std::make_unique<dp::HandoverHold>(*drv.hold_port());
 
   sock.start(
       [&](vmroam::ByteView p, vmroam::Ipv4 src, std::uint16_t sport) {
@@ -84,8 +88,9 @@ int main(int argc, char** argv) {
     sigs.async_wait([&](boost::system::error_code ec, int signo) {
       if (ec) return;
       if (signo == SIGUSR1) print_stats(drv);
-      if (signo == SIGUSR2) std::cout << "held " << drv.hold(hoa, std::nullopt, {}).value_or(0) << std::endl;
-      if (signo == SIGHUP) std::cout << "released " << drv.release(hoa).value_or(0) << std::endl;
+      if (signo == SIGUSR2 && hold)
+        std::cout << "held " << hold->hold(hoa, std::nullopt, {}).value_or(0) << std::endl;
+      if (signo == SIGHUP && hold) std::cout << "released " << hold->release(hoa).value_or(0) << std::endl;
       on_signal();
     });
   };
