@@ -14,7 +14,7 @@ Result<void> read_dataplane_section(ObjectReader& root, AgentConfig& c,
   const Json* section = root.optional_object("dataplane");
   if (!section) return ok();
   ObjectReader d(*section, "dataplane");
-  c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel"});
+  c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel", "ebpf"});
   c.tun_name = d.optional_string("tun_name", c.tun_name);
   c.route_protocol = static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));
   if (d.ok() && (c.tun_name.size() > 15 || !c.tun_name.starts_with("vmr")))

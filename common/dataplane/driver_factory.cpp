@@ -1,7 +1,42 @@
 // make_tunnel_driver: see driver_factory.hpp.
 #include "common/dataplane/driver_factory.hpp"
 
+#include <sys/stat.h>
+
+#ifdef VMROAM_HAVE_BPF
+#include "common/dataplane/ebpf_driver.hpp"
+#endif
+
 namespace vmroam::dataplane {
+namespace {
+
+// The eBPF driver's maps are pinned per network namespace and TUN (two agents on one host,
+// or in namespaces sharing a bpffs, must not share maps); a restarted agent finds its own.
+Result<std::unique_ptr<TunnelDriver>> make_ebpf_driver(const DriverConfig& c, boost::asio::io_context& io,
+                                                       LibnlNetlink& nl) {
+#ifdef VMROAM_HAVE_BPF
+  EbpfDriverConfig e;
+  e.key = c.key;
+  e.local = c.local;
+  e.ttl = c.ttl;
+  e.tun_name = c.tun_name;
+  e.mtu = c.mtu;
+  e.steering = c.steering;
+  struct stat netns {};
+  const auto ns = ::stat("/proc/self/ns/net", &netns) == 0 ? netns.st_ino : 0;
+  e.loader.pin_dir = e.loader.bpffs + "/vmroam/net" + std::to_string(ns) + "-" + c.tun_name;
+  VMROAM_TRY(auto d, EbpfDriver::create(io, nl, std::move(e)));
+  return std::unique_ptr<TunnelDriver>(std::move(d));
+#else
+  (void)c;
+  (void)io;
+  (void)nl;
+  return fail("ebpf_unavailable",
+              "this build has no eBPF data plane (meson feature bpf: clang, bpftool, libbpf)");
+#endif
+}
+
+}  // namespace
 
 Result<std::unique_ptr<TunnelDriver>> make_tunnel_driver(const DriverConfig& c, boost::asio::io_context& io,
                                                          LibnlNetlink& nl) {
@@ -14,8 +49,9 @@ Result<std::unique_ptr<TunnelDriver>> make_tunnel_driver(const DriverConfig& c, 
     VMROAM_TRY(auto d, KernelDriver::create(nl, KernelConfig{c.key, c.local, c.ttl, c.steering}));
     return std::unique_ptr<TunnelDriver>(std::move(d));
   }
-  return fail("unknown_driver",
-              "dataplane driver \"" + std::string(c.name) + "\" (expected \"userspace\" or \"kernel\")");
+  if (c.name == "ebpf") return make_ebpf_driver(c, io, nl);
+  return fail("unknown_driver", "dataplane driver \"" + std::string(c.name) +
+                                    "\" (expected \"userspace\", \"kernel\" or \"ebpf\")");
 }
 
 }  // namespace vmroam::dataplane

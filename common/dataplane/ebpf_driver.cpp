@@ -1,0 +1,308 @@
+// EbpfDriver: see ebpf_driver.hpp.
+#include "common/dataplane/ebpf_driver.hpp"
+
+#include <net/if.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/dataplane/sysctl.hpp"
+
+namespace vmroam::dataplane {
+namespace asio = boost::asio;
+namespace {
+
+constexpr std::size_t kTunBuffer = 65536;  // any packet the kernel hands a TUN without offloads
+constexpr int kArphrdEther = 1;
+
+// Every Ethernet link (veth, bridge, NIC) but ours (the vmr prefix).
+std::vector<std::string> ethernet_links() {
+  std::vector<std::string> out;
+  struct if_nameindex* list = ::if_nameindex();
+  if (list == nullptr) return out;
+  for (struct if_nameindex* i = list; i->if_index != 0; ++i) {
+    std::string name = i->if_name;
+    if (name.rfind("vmr", 0) == 0) continue;
+    std::ifstream type("/sys/class/net/" + name + "/type");
+    int t = 0;
+    if (type >> t && t == kArphrdEther) out.push_back(name);
+  }
+  ::if_freenameindex(list);
+  return out;
+}
+
+EbpfProgram link_program(const EbpfDriverConfig& c, const std::string& link) {
+  if (c.key == LookupKey::destination) return EbpfProgram::ha_wan_in;
+  return link == c.steering.reverse_iif ? EbpfProgram::fa_vm_in : EbpfProgram::fa_wan_in;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EbpfDriver>> EbpfDriver::create(asio::io_context& io, Netlink& nl,
+                                                       EbpfDriverConfig config) {
+  VMROAM_TRY(auto object, EbpfObject::load(config.loader));
+  VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name, /*vnet_header=*/false));
+  VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
+  Sysctl sysctl;
+  (void)sysctl.set("net/ipv6/conf/" + tun.name() + "/disable_ipv6", "1");
+  // The TUN's MTU is the tunnel MTU: the kernel's slow path answers DF packets above it with
+  // Fragmentation Needed carrying it (RFC 2003 §4) and fragments the others.
+  VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
+  VMROAM_TRY(auto prev_rp, sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
+  VMROAM_TRY(auto prev_fwd, sysctl.set("net/ipv4/conf/" + tun.name() + "/forwarding", "1"));
+  (void)prev_rp;
+  (void)prev_fwd;
+  std::unique_ptr<EbpfDriver> d(
+      new EbpfDriver(io, nl, std::move(config), std::move(object), std::move(tun), link.ifindex));
+  const auto mtu = static_cast<std::uint16_t>(d->config_.mtu);
+  VMROAM_TRY_VOID(d->maps_.set_config({d->config_.local, d->tun_ifindex_, mtu, d->config_.ttl}));
+  VMROAM_TRY_VOID(d->attach(nl));
+  d->arm_tun();
+  // The daemon restores its bindings before its loop runs: by the first turn of the loop the
+  // maps hold everything it wants, and what is left over from a predecessor can go.
+  asio::post(io, [raw = d.get(), alive = std::weak_ptr<int>(d->alive_)] {
+    if (!alive.expired()) raw->reconcile();
+  });
+  return d;
+}
+
+EbpfDriver::EbpfDriver(asio::io_context& io, Netlink& nl, EbpfDriverConfig config,
+                       std::unique_ptr<EbpfObject> object, TunDevice tun, int tun_ifindex)
+    : config_(std::move(config)),
+      object_(std::move(object)),
+      maps_(*object_),
+      tun_(std::move(tun)),
+      tun_ifindex_(tun_ifindex),
+      table_(config_.key, config_.local, config_.ttl),
+      steering_(nl,
+                [&] {
+                  SteeringConfig s = config_.steering;
+                  s.key = config_.key;
+                  return s;
+                }()),
+      tun_sd_(io, tun_.fd()),
+      buf_(kTunBuffer) {
+  if (config_.key == LookupKey::destination) offer_hold_port(this);
+}
+
+EbpfDriver::~EbpfDriver() {
+  boost::system::error_code ec;
+  tun_sd_.cancel(ec);
+  (void)tun_sd_.release();      // TunDevice closes it
+  (void)object_->unpin_maps();  // a clean stop hands nothing over
+  object_.reset();              // detaches the programs
+  steering_.clear();
+}
+
+Result<void> EbpfDriver::attach(Netlink& nl) {
+  const std::vector<std::string> links = config_.links.empty() ? ethernet_links() : config_.links;
+  if (links.empty()) return fail("no_links", "no Ethernet link to attach the eBPF programs to");
+  Sysctl sysctl;
+  for (const std::string& name : links) {
+    VMROAM_TRY(LinkInfo l, nl.link(name));
+    // bpf_fib_lookup answers only on forwarding devices (as ip_forward would), and
+    // decapsulated packets enter here with sources whose reverse path is not this link
+    // (HoAs at the HA, correspondents at the FA).
+    (void)sysctl.set("net/ipv4/conf/" + name + "/forwarding", "1");
+    (void)sysctl.set("net/ipv4/conf/" + name + "/rp_filter", "0");
+    VMROAM_TRY_VOID(object_->attach(l.ifindex, link_program(config_, name)));
+  }
+  const bool ha = config_.key == LookupKey::destination;
+  VMROAM_TRY_VOID(object_->attach(tun_ifindex_, ha ? EbpfProgram::ha_tun_out : EbpfProgram::fa_tun_out));
+  if (ha) VMROAM_TRY_VOID(object_->attach(tun_ifindex_, EbpfProgram::ha_tun_in));
+  return ok();
+}
+
+Result<void> EbpfDriver::add_tunnel_endpoint(const TunnelEndpoint& e) {
+  VMROAM_TRY_VOID(table_.add_endpoint(e));
+  const vmr_encap encap = e.encapsulation == Encapsulation::udp ? VMR_ENCAP_UDP : VMR_ENCAP_IPIP;
+  return maps_.put_peer({e.peer, encap, e.udp_port});
+}
+
+Result<void> EbpfDriver::remove_tunnel_endpoint(Ipv4 peer) {
+  if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
+  std::vector<Ipv4> affected = table_.hoas_of(peer);
+  for (Ipv4 hoa : affected) {
+    (void)steering_.unsteer(hoa);
+    routes_.erase(hoa);
+  }
+  for (auto it = grace_.begin(); it != grace_.end();) {
+    if (it->second != peer) {
+      ++it;
+      continue;
+    }
+    affected.push_back(it->first);
+    it = grace_.erase(it);
+  }
+  VMROAM_TRY_VOID(table_.remove_endpoint(peer));
+  for (Ipv4 hoa : affected) VMROAM_TRY_VOID(sync(hoa));
+  return maps_.erase_peer(peer);  // after its routes: no packet finds a route without a peer
+}
+
+Result<void> EbpfDriver::route(Ipv4 hoa, Ipv4 peer) {
+  if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
+  VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));  // the kernel's slow path
+  steered_for_hold_.erase(hoa);                         // the route owns the steering now
+  VMROAM_TRY_VOID(table_.route(hoa, peer));
+  auto [it, created] = routes_.try_emplace(hoa, peer);
+  if (!created && it->second != peer) {
+    grace_[hoa] = it->second;  // a move: the old peer's in-flight packets stay welcome
+    it->second = peer;
+  }
+  return sync(hoa);  // one map update switches the HoA to the new peer
+}
+
+Result<void> EbpfDriver::unroute(Ipv4 hoa) {
+  VMROAM_TRY_VOID(table_.unroute(hoa));
+  grace_[hoa] = routes_[hoa];
+  routes_.erase(hoa);
+  steered_for_hold_.erase(hoa);
+  VMROAM_TRY_VOID(sync(hoa));
+  return steering_.unsteer(hoa);
+}
+
+void EbpfDriver::end_grace(Ipv4 hoa) {
+  table_.end_grace(hoa);
+  if (grace_.erase(hoa)) (void)sync(hoa);
+}
+
+Result<void> EbpfDriver::sync(Ipv4 hoa) {
+  EbpfRoute r{hoa, {}, {}, diverted_.contains(hoa)};
+  if (auto it = routes_.find(hoa); it != routes_.end()) r.peer = it->second;
+  if (auto it = grace_.find(hoa); it != grace_.end()) r.grace_peer = it->second;
+  if (r.peer.is_zero() && r.grace_peer.is_zero() && !r.hold) return maps_.erase_route(hoa);
+  return maps_.put_route(r);
+}
+
+void EbpfDriver::reconcile() {
+  if (auto routes = maps_.routes()) {
+    for (const EbpfRoute& r : *routes) {
+      if (routes_.contains(r.hoa) || grace_.contains(r.hoa) || diverted_.contains(r.hoa)) continue;
+      (void)maps_.erase_route(r.hoa);
+      (void)maps_.erase_hoa_traffic(r.hoa);
+    }
+  }
+  if (auto peers = maps_.peers()) {
+    for (const EbpfPeer& p : *peers)
+      if (!table_.has_endpoint(p.address)) (void)maps_.erase_peer(p.address);
+  }
+}
+
+TunnelStats EbpfDriver::stats() const {
+  TunnelStats s = table_.stats();  // what went through user space
+  for (auto& [peer, c] : s.peers) {
+    const vmr_traffic t = maps_.peer_traffic(peer);
+    c.tx_packets += t.tx_packets;
+    c.tx_bytes += t.tx_bytes;
+    c.rx_packets += t.rx_packets;
+    c.rx_bytes += t.rx_bytes;
+  }
+  const EbpfCounters k = maps_.counters();
+  auto add = [&](DropReason r, vmr_counter c) { s.drops[static_cast<std::size_t>(r)] += k[c]; };
+  add(DropReason::unknown_peer, VMR_DROP_UNKNOWN_PEER);
+  add(DropReason::malformed, VMR_DROP_MALFORMED);
+  add(DropReason::malformed, VMR_DROP_FRAGMENT);
+  add(DropReason::peer_mismatch, VMR_DROP_PEER_MISMATCH);
+  add(DropReason::no_endpoint, VMR_DROP_NO_ENDPOINT);
+  add(DropReason::too_big, VMR_DROP_TOO_BIG);
+  add(DropReason::send_failed, VMR_DROP_NO_ROUTE);
+  add(DropReason::send_failed, VMR_DROP_ENCAP_FAILED);
+  add(DropReason::send_failed, VMR_DROP_NO_TUN);
+  return s;
+}
+
+void EbpfDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) {
+  (void)src_port;
+  auto in = table_.accept_udp(src, payload);  // anti-spoofing and counters as in the programs
+  if (!in) return;
+  if (!write_tun(in->inner)) {
+    (void)table_.drop(DropReason::deliver_failed);
+    return;
+  }
+  table_.count_delivered(*in);
+  decapsulated(in->packet);
+}
+
+Result<void> EbpfDriver::divert(Ipv4 hoa, bool on) {
+  if (config_.key != LookupKey::destination) return fail("not_supported", "divert: destination lookup only");
+  if (on) {
+    if (diverted_.contains(hoa)) return ok();
+    // A VM at home has no route into the TUN: steer it there so that the kernel's packets for
+    // it come to us too (the map's hold flag catches the fast path's).
+    if (!routes_.contains(hoa)) {
+      VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
+      steered_for_hold_.insert(hoa);
+    }
+    diverted_.insert(hoa);
+    return sync(hoa);
+  }
+  if (!diverted_.contains(hoa)) return ok();
+  drain_tun();  // until EAGAIN: what the programs diverted so far goes to the sink first
+  diverted_.erase(hoa);
+  auto synced = sync(hoa);  // no hold flag: the programs tunnel (or pass) the HoA again
+  // Still not routed: the VM is at home. Our steering goes, so that what is reinjected now
+  // reaches the kernel's home-link route.
+  if (steered_for_hold_.erase(hoa) && !routes_.contains(hoa)) VMROAM_TRY_VOID(steering_.unsteer(hoa));
+  return synced;
+}
+
+Result<void> EbpfDriver::tap(Ipv4 hoa, bool on) {
+  (void)hoa;
+  (void)on;
+  return fail("not_supported", "tap: the eBPF programs do not copy what they tunnel");
+}
+
+Result<void> EbpfDriver::reinject(ByteView packet) {
+  if (config_.key != LookupKey::destination)
+    return fail("not_supported", "reinject: destination lookup only");
+  // Into the TUN: its ingress program tunnels the packet per the binding in the map now, or,
+  // with no route, the kernel delivers it on the home link.
+  if (!write_tun(packet)) return table_.drop(DropReason::deliver_failed);
+  return ok();
+}
+
+void EbpfDriver::arm_tun() {
+  tun_sd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;  // driver gone: touch nothing
+    if (!ec) drain_tun();
+    arm_tun();
+  });
+}
+
+void EbpfDriver::drain_tun() {
+  for (;;) {
+    ssize_t got = ::read(tun_.fd(), buf_.data(), buf_.size());
+    if (got <= 0) return;  // EAGAIN: drained
+    from_tun(ByteView(buf_.data(), static_cast<std::size_t>(got)));
+  }
+}
+
+// What reaches the TUN's reader: packets of a diverted HoA (to the sink), and packets the
+// programs passed on because their HoA is not routed (any more).
+void EbpfDriver::from_tun(ByteView packet) {
+  const Ipv4 hoa = key_address(packet);
+  if (diverted_.contains(hoa)) {
+    if (sink_) sink_(Seen::diverted, hoa, std::chrono::system_clock::now(), packet);
+    return;
+  }
+  if (config_.key == LookupKey::source) {
+    (void)table_.drop(DropReason::no_route);  // RFC 3024: a visitor's packet never leaves bare
+    return;
+  }
+  // HA: a packet for a HoA that just came home or was undiverted: the TUN's ingress program
+  // tunnels it if the HoA is routed again, otherwise the kernel delivers it on the home link.
+  if (!write_tun(packet)) (void)table_.drop(DropReason::deliver_failed);
+}
+
+bool EbpfDriver::write_tun(ByteView packet) {
+  return ::write(tun_.fd(), packet.data(), packet.size()) == static_cast<ssize_t>(packet.size());
+}
+
+Ipv4 EbpfDriver::key_address(ByteView packet) const {
+  if (packet.size() < 20) return Ipv4();
+  const std::size_t at = config_.key == LookupKey::destination ? 16 : 12;
+  return Ipv4((std::uint32_t{packet[at]} << 24) | (std::uint32_t{packet[at + 1]} << 16) |
+              (std::uint32_t{packet[at + 2]} << 8) | std::uint32_t{packet[at + 3]});
+}
+
+}  // namespace vmroam::dataplane
