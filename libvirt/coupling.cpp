@@ -90,14 +90,16 @@ std::vector<CouplingAction> DomainCoupling::on(const CouplingEvent& e) {
   return {};
 }
 
+std::vector<CouplingAction> DomainCoupling::start_incoming() {
+  // libvirt's Prepare runs before any memory moves: seconds before the switchover.
+  phase_ = Phase::incoming;
+  std::vector<CouplingAction> out{act(A::ha_prepare)};
+  if (has_local_fa_) out.push_back(act(A::fa_prepare_local));
+  return out;
+}
+
 std::vector<CouplingAction> DomainCoupling::on_idle(const CouplingEvent& e) {
-  if (e.kind == E::incoming_started) {
-    // libvirt's Prepare runs before any memory moves: seconds before the switchover.
-    phase_ = Phase::incoming;
-    std::vector<CouplingAction> out{act(A::ha_prepare)};
-    if (has_local_fa_) out.push_back(act(A::fa_prepare_local));
-    return out;
-  }
+  if (e.kind == E::incoming_started) return start_incoming();
   if (e.kind == E::migration_status && (e.status == "setup" || e.status == "active")) {
     phase_ = Phase::migrating;
     destination_.clear();
@@ -129,6 +131,13 @@ std::vector<CouplingAction> DomainCoupling::on_incoming(const CouplingEvent& e) 
 
 std::vector<CouplingAction> DomainCoupling::on_migrating(const CouplingEvent& e) {
   switch (e.kind) {
+    case E::incoming_started: {
+      // The incoming QEMU reports MIGRATION setup/active before libvirt's STARTED_MIGRATED:
+      // this host is the destination after all.
+      std::vector<CouplingAction> out{act(A::stop_finding)};
+      for (auto& a : start_incoming()) out.push_back(std::move(a));
+      return out;
+    }
     case E::destination_found:
       destination_ = e.site;
       return {act(A::stop_finding)};

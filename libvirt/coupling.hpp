@@ -6,7 +6,9 @@
 // libvirt drives the migration and never waits for us (it pauses before switchover and sends
 // migrate-continue at once), so the coupling reacts to what it sees:
 //
-//   destination  STARTED_MIGRATED (libvirt Prepare)  → HA prepare; local FA prepare
+//   destination  STARTED_MIGRATED (libvirt Prepare)  → HA prepare; local FA prepare (the
+//                                                       incoming QEMU's MIGRATION setup comes
+//                                                       first: that looked like a source)
 //                QEMU RESUME                          → local FA resumed; confirm the
 //                                                       registration (re-activate if needed)
 //                domain gone before RESUME            → local FA abort (or depart); HA cancel
@@ -83,6 +85,7 @@ class DomainCoupling {
   [[nodiscard]] const std::string& switch_step() const { return switch_step_; }
 
  private:
+  std::vector<CouplingAction> start_incoming();
   std::vector<CouplingAction> on_idle(const CouplingEvent& e);
   std::vector<CouplingAction> on_incoming(const CouplingEvent& e);
   std::vector<CouplingAction> on_migrating(const CouplingEvent& e);
