@@ -53,8 +53,10 @@ coupling_start() {
   pid=$!
   echo "$pid" >"$LV_DIR/$site/vmroam-libvirt.pid"
   wait_for "grep -q 'event=libvirt_connected' '$log' || ! kill -0 $pid" 15
-  kill -0 "$pid" 2>/dev/null && grep -q 'event=libvirt_connected' "$log" ||
-    { _lv_err "vmroam-libvirt at $site did not connect: $(tail -n 5 "$log")"; return 1; }
+  if ! kill -0 "$pid" 2>/dev/null || ! grep -q 'event=libvirt_connected' "$log"; then
+    _lv_err "vmroam-libvirt at $site did not connect: $(tail -n 5 "$log")"
+    return 1
+  fi
 }
 
 coupling_stop() {

@@ -116,7 +116,7 @@ stop_probe() {
 
 # check_binding TO: the HA's binding after a move to TO (none when the VM is home).
 check_binding() {
-  local to=$1 coa
+  local to=$1
   if [ "$to" = home ]; then
     wait_for "! ha_binding" 10 || die "the HA still has a binding after the VM came home: $(ha_binding)"
     return 0

@@ -55,7 +55,7 @@ lv_virsh() {
 _lv_prepare_dirs() {
   local d=$LV_DIR/$1
   mkdir -p "$d"/{run,lib,cache,log} || return 1
-  rm -rf "$d/etc"
+  rm -rf "${d:?}/etc"
   cp -a /etc/libvirt "$d/etc" || return 1
   rm -rf "$d/etc/qemu/networks/autostart" "$d/etc/hooks"
   mkdir -p "$d/etc/hooks"
@@ -70,6 +70,7 @@ _lv_prepare_dirs() {
 _lv_launch() {
   local d=$LV_DIR/$1 ns
   ns=$(topo_ns "$1") || return 1
+  # shellcheck disable=SC2016 # $1 expands in the inner shell
   ip netns exec "$ns" unshare --mount --propagation private /bin/sh -c '
     d=$1
     mount --bind "$d/etc" /etc/libvirt && mount --bind "$d/run" /run/libvirt &&
