@@ -11,6 +11,6 @@ while IFS= read -r -d '' f; do
     echo "not formatted: $f"
     bad=1
   fi
-done < <(find common home-agent foreign-agent migration tools tests fuzz bench \( -name '*.cpp' -o -name '*.hpp' \) -print0 | sort -z)
+done < <(find common home-agent foreign-agent migration libvirt tools tests fuzz bench \( -name '*.cpp' -o -name '*.hpp' \) -print0 | sort -z)
 [ "$bad" = 0 ] && echo "all C++ sources formatted"
 exit "$bad"

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# libvirt-managed live migrations coupled to the agents by vmroam-libvirt, end to end: real
+# libvirtd 9 instances (one per site, each in its site router's namespace with its own
+# config/runtime dirs and host_uuid), the real HA and FAs, the test guest (Debian kernel +
+# busybox) as a libvirt domain, moved with plain `virsh migrate --live`:
+#
+#   cn ── wan (100 Mbit/s, 4 ms per access link) ──┬── home:     vmroam-ha, libvirtd, vmroam-libvirt
+#                                                  ├── foreign:  vmroam-fa, libvirtd, vmroam-libvirt
+#                                                  └── foreign2: vmroam-fa, libvirtd, vmroam-libvirt
+#   the domain's <interface type='ethernet'> is the tap vmrl0, made on every site's VM bridge
+#
+# Moves: home → foreign → foreign2 → home, each while the correspondent pings the guest every
+# 10 ms and holds a TCP echo stream (tools/probe/vmroam-probe). The FAs run without arrival
+# detection, so every registration comes from vmroam-libvirt: the source's STOP activates the
+# destination FA (or, coming home, departs the FA the VM leaves), the destination confirms.
+# Asserts per move: 0 pings lost, the TCP stream survived with messages after the move echoed,
+# the HA's binding where it must be; prints one JSON line per move (pause STOP→RESUME,
+# handover, longest silence). Before move 2 foreign2's libvirtd is restarted: its
+# vmroam-libvirt must reconnect and still couple the move.
+# Needs root, libvirtd + virsh, qemu-system-x86_64, /dev/net/tun; exit 77 naming what is missing.
+# Usage: libvirt_test.sh BUILD_DIR   (KEEP=1 keeps the run's files)
+set -uo pipefail
+build=${1:?usage: libvirt_test.sh BUILD_DIR}
+build=$(cd "$build" && pwd)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+# The shared shell libraries (topology.sh, agents.sh): repoint here if they move.
+VMR_SHLIB=${VMR_SHLIB:-$top/tests/lib}
+export VMROAM_BUILD_DIR=$build
+t0=$EPOCHREALTIME
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, mount namespaces, taps)"; exit 77; }
+
+# shellcheck source=../lib/topology.sh
+source "$VMR_SHLIB/topology.sh"
+# shellcheck source=../lib/agents.sh
+source "$VMR_SHLIB/agents.sh"
+# shellcheck source=libvirtd.sh
+source "$here/libvirtd.sh"
+# shellcheck source=coupling.sh
+source "$here/coupling.sh"
+
+missing=$(lv_check) || { echo "SKIP: $missing"; exit 77; }
+
+probe=$top/tools/probe/vmroam-probe
+step() { printf '== [%6.1fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN{print a-b}')" "$*"; }
+failed=0
+die() {
+  echo "FAIL: $*"
+  local f
+  for f in "$LV_DIR"/*/vmroam-libvirt.log "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 25 "$f"; }; done
+  for f in "$LV_DIR"/*/log/libvirtd.log "$LV_DIR"/*/log/qemu/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }; done
+  failed=1
+  exit 1
+}
+
+probe_pid=
+cleanup() {
+  [ -n "$probe_pid" ] && kill -TERM "$probe_pid" 2>/dev/null
+  coupling_stop_all
+  lv_stop_all
+  agents_stop
+  if [ "${KEEP:-0}" = 1 ] || [ "$failed" = 1 ]; then
+    mkdir -p /tmp/vmroam-libvirt-test && cp -r "$VMR_RUN_DIR"/. /tmp/vmroam-libvirt-test/ 2>/dev/null
+    echo "run files kept in /tmp/vmroam-libvirt-test"
+  fi
+  topo_down
+}
+
+step "topology: WAN 100 Mbit/s, 4 ms per access link (8 ms RTT)"
+topo_up --delay 4 --rate 100
+rc=$?
+[ "$rc" = 77 ] && { echo "SKIP: missing kernel feature (see above)"; exit 77; }
+[ "$rc" = 0 ] || { echo "FAIL: topo_up"; exit 1; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step "guest image (cached) and the agents: HA at home, FAs at foreign and foreign2 (no arrival detection)"
+cache=$("$top/tests/vm/build-guest.sh") || die "build-guest.sh"
+for site in "${VMR_SITES[@]}"; do ip -n "$(topo_ns "$site")" link del "$VMR_VM_PORT" 2>/dev/null || true; done
+agents_setup --no-detect-arrival || die "agents_setup"
+agent_start home || die "vmroam-ha"
+agent_start foreign || die "vmroam-fa foreign"
+agent_start foreign2 || die "vmroam-fa foreign2"
+ha_register_vm >/dev/null || die "registering the VM at the HA"
+
+step "libvirtd and vmroam-libvirt at every site"
+for site in "${VMR_SITES[@]}"; do
+  lv_start "$site" || die "libvirtd at $site"
+  lv_tap_up "$site" || die "tap at $site"
+  coupling_start "$site" || die "vmroam-libvirt at $site"
+done
+
+step "define and start the guest at home"
+serial=$LV_DIR/guest.serial
+lv_domain_xml "$cache" "$serial" >"$LV_DIR/guest.xml"
+lv_virsh home define "$LV_DIR/guest.xml" >/dev/null || die "virsh define"
+lv_virsh home start "$LV_DOMAIN" >/dev/null || die "virsh start"
+wait_for "grep -q 'vmroam-guest up' '$serial'" 120 || die "the guest did not come up: $(tail -n 5 "$serial")"
+wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR" 30 || die "the correspondent cannot ping the guest at home"
+
+start_probe() {
+  ip netns exec "$VMR_NS_CN" "$probe" run --target "$VMR_VM_ADDR" --port 7 --interval-ms 10 --drain-s 1 \
+    --out "$LV_DIR/$1.json" --status "$LV_DIR/$1.status" 2>"$LV_DIR/$1.err" &
+  probe_pid=$!
+  wait_for "[ -s '$LV_DIR/$1.status' ] || ! kill -0 $probe_pid" 10
+  kill -0 "$probe_pid" 2>/dev/null || die "the probe did not start: $(cat "$LV_DIR/$1.err")"
+  wait_for "grep -Eq 'tcp ok [1-9]' '$LV_DIR/$1.status'" 5 || die "no TCP echo stream: $(cat "$LV_DIR/$1.status")"
+}
+stop_probe() {
+  kill -TERM "$probe_pid"
+  wait "$probe_pid"
+  probe_pid=
+}
+
+# check_binding TO: the HA's binding after a move to TO (none when the VM is home).
+check_binding() {
+  local to=$1
+  if [ "$to" = home ]; then
+    wait_for "! ha_binding" 10 || die "the HA still has a binding after the VM came home: $(ha_binding)"
+    return 0
+  fi
+  wait_for "ha_binding | jq -e --arg c '$(_vmr_site_wan "$to")' '.care_of_address == \$c'" 10 ||
+    die "the HA's binding does not point at $to: $(ha_binding)"
+}
+
+reports=()
+# move N FROM TO: one live migration with virsh, watched by the probe.
+move() {
+  local n=$1 from=$2 to=$3 ticks lines out report
+  step "move $n: $from -> $to (virsh migrate --live)"
+  start_probe "probe$n"
+  lines=$(wc -l <"$serial")
+  out=$(lv_migrate "$from" "$to") || die "virsh migrate $from -> $to: $out"
+  t_switch=$EPOCHREALTIME
+  lv_virsh "$to" domstate "$LV_DOMAIN" | grep -q running || die "the guest is not running at $to"
+  # Two seconds of the guest running at the destination (its ticks), the probe still going.
+  ticks=$(grep -c 'vmroam-guest tick' "$serial")
+  wait_for "[ \$(grep -c 'vmroam-guest tick' '$serial') -ge $((ticks + 2)) ]" 15 || die "no serial ticks after the move"
+  if [ "$to" != home ]; then
+    wait_for "grep -q 'event=registration_active\\|event=vm_unreachable' '$(coupling_log "$to")'" 10 ||
+      die "no registration outcome at $to"
+  fi
+  stop_probe
+  check_binding "$to"
+  report=$(coupling_move_report "$from" "$to" "$LV_DIR/probe$n.json" "$t_switch")
+  echo "$report"
+  reports+=("$report")
+  # QEMU 7.2 under TCG sometimes corrupts the guest's virtio-net ring across a migration
+  # (docs/migration.md "A tighter downtime-limit"): say so rather than blame the network.
+  if tail -n +"$((lines + 1))" "$serial" | grep -Eq 'Kernel panic|is not a head|Oops'; then
+    die "move $n: the guest kernel broke after the move (QEMU/TCG migration): $(tail -n +"$((lines + 1))" "$serial" |
+      grep -Em 3 'Kernel panic|is not a head|Oops|RIP:')"
+  fi
+}
+
+move 1 home foreign
+# The destination of move 2 restarts its libvirtd first: its vmroam-libvirt must reconnect and
+# register its callbacks again, else foreign2's FA is never prepared and the move loses the VM.
+# (Restarting the libvirtd that runs the guest, then migrating it, broke the guest's kernel
+# under QEMU 7.2/TCG in 2 of 2 runs here: not part of this test.)
+step "restart foreign2's libvirtd: its vmroam-libvirt must reconnect"
+connects=$(grep -c 'event=libvirt_connected' "$(coupling_log foreign2)")
+lv_restart foreign2 || die "libvirtd restart at foreign2"
+wait_for "[ \$(grep -c 'event=libvirt_connected' '$(coupling_log foreign2)') -gt $connects ]" 30 ||
+  die "vmroam-libvirt at foreign2 did not reconnect"
+grep -q 'event=libvirt_disconnected' "$(coupling_log foreign2)" || die "vmroam-libvirt at foreign2 never saw libvirtd go"
+move 2 foreign foreign2
+move 3 foreign2 home
+
+step "verdict"
+bad=$(/usr/bin/python3 - "${reports[@]}" <<'PY'
+import json, sys
+bad = []
+for line in sys.argv[1:]:
+    r = json.loads(line)
+    m = r["move"]
+    if r["pings_lost"] != 0: bad.append("%s: %d of %d pings lost" % (m, r["pings_lost"], r["pings_sent"]))
+    if r["pings_sent"] < 100: bad.append("%s: only %d pings sent" % (m, r["pings_sent"]))
+    if not r["tcp_survived"]: bad.append("%s: TCP stream broke: %s" % (m, r["tcp_error"]))
+    if r["tcp_echoed_after_move"] <= 0: bad.append("%s: nothing sent after the move was echoed" % m)
+    if r["pause_ms"] is None: bad.append("%s: no STOP/RESUME pair in the daemons' logs" % m)
+    want = "fa_depart_local" if m.endswith("->home") else "fa_activate"
+    if r["switch_step"] != want: bad.append("%s: the STOP did %s, not %s" % (m, r["switch_step"], want))
+print("; ".join(bad))
+PY
+)
+[ -z "$bad" ] || die "$bad"
+step "PASS: ${#reports[@]} moves with virsh migrate, 0 pings lost on each"
