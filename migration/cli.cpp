@@ -15,7 +15,9 @@ namespace vmroam::migration {
 namespace {
 
 constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest QMP_SOCK --uri tcp:HOST:PORT
-                      --fa FA_API|none (--vm-json FILE | --vm ID) [options]
+                      --fa FA_API|none (--vm-json FILE | --vm ID)
+                      (--tls-creds-dir-src DIR --tls-creds-dir-dst DIR | --tls-creds ID |
+                       --insecure-migration) [options]
 
   --source PATH          source QEMU's QMP socket (-qmp unix:PATH,server=on)
   --dest PATH            destination QEMU's QMP socket
@@ -33,6 +35,18 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
                          reached the paused source (0 lost; docs/migration.md). The VM's id
                          at the HA is the visitor id
   --ha-token TOKEN       bearer token for a TCP HA API
+  --tls-creds-dir-src DIR, --tls-creds-dir-dst DIR
+                         TLS on the migration stream (the default; docs/security.md): the
+                         driver loads x509 creds into each QEMU (object-add tls-creds-x509,
+                         verify-peer on): DIR-src has ca-cert.pem, client-cert.pem,
+                         client-key.pem; DIR-dst has ca-cert.pem, server-cert.pem,
+                         server-key.pem (paths as the QEMU processes see them)
+  --tls-creds ID         instead: a tls-creds-x509 object with this id exists on both QEMUs
+                         (-object on their command lines; endpoint client at the source,
+                         server at the destination)
+  --tls-hostname NAME    the destination's name in its certificate (default: --uri's host)
+  --insecure-migration   no TLS: the VM's memory crosses the network in clear (said so in
+                         the summary)
   --json OUT             write the summary as JSON to OUT
   --tuning socket|none   socket (default): the driver opens the TCP connection with
                          TCP_NOTSENT_LOWAT and a small SO_SNDBUF and passes it with getfd,
@@ -126,6 +140,10 @@ const std::map<std::string, Setter>& value_options() {
       {"--depart-fa", text(&CliArgs::depart_fa)},
       {"--ha", text(&CliArgs::ha)},
       {"--ha-token", text(&CliArgs::ha_token)},
+      {"--tls-creds-dir-src", text(&CliArgs::tls_dir_src)},
+      {"--tls-creds-dir-dst", text(&CliArgs::tls_dir_dst)},
+      {"--tls-creds", text(&CliArgs::tls_creds)},
+      {"--tls-hostname", text(&CliArgs::tls_hostname)},
       {"--capability",
        [](CliArgs& a, const std::string&, const char* v) -> std::optional<int> {
          a.opt.extra_capabilities.emplace_back(v);
@@ -162,6 +180,39 @@ std::optional<int> load_visitor(CliArgs& a) {
   return std::nullopt;
 }
 
+// The migration stream is encrypted unless the user says otherwise, in so many words.
+std::optional<int> validate_tls(CliArgs& a) {
+  const bool dirs = !a.tls_dir_src.empty() || !a.tls_dir_dst.empty();
+  const bool id = !a.tls_creds.empty();
+  if (a.insecure_migration) {
+    if (dirs || id || !a.tls_hostname.empty())
+      return usage_error("--insecure-migration contradicts --tls-creds-dir-*/--tls-creds/--tls-hostname");
+    a.opt.tls = MigrationTls{.enabled = false};
+    return std::nullopt;
+  }
+  if (!dirs && !id)
+    return usage_error(
+        "the migration stream is TLS-encrypted by default: give --tls-creds-dir-src DIR and "
+        "--tls-creds-dir-dst DIR (or --tls-creds ID), or --insecure-migration to send the VM's memory in "
+        "clear "
+        "(docs/security.md)");
+  if (dirs && id) return usage_error("--tls-creds and --tls-creds-dir-* are alternatives: give one");
+  if (dirs && (a.tls_dir_src.empty() || a.tls_dir_dst.empty()))
+    return usage_error(
+        "--tls-creds-dir-src and --tls-creds-dir-dst go together (the source's client creds, "
+        "the destination's server creds)");
+  MigrationTls tls{.enabled = true,
+                   .creds_dir_src = a.tls_dir_src,
+                   .creds_dir_dst = a.tls_dir_dst,
+                   .creds_id = a.tls_creds,
+                   .hostname = a.tls_hostname.empty() ? uri_host(a.uri) : a.tls_hostname};
+  if (tls.hostname.empty())
+    return usage_error(
+        "--tls-hostname is required when --uri has no host (the destination's certificate name)");
+  a.opt.tls = tls;
+  return std::nullopt;
+}
+
 std::optional<int> validate(CliArgs& a) {
   const char* missing = a.source.empty() ? "--source"
                         : a.dest.empty() ? "--dest"
@@ -175,6 +226,7 @@ std::optional<int> validate(CliArgs& a) {
     return usage_error("--ha needs --fa or --depart-fa (with neither, no binding changes)");
   a.opt.uri = a.uri;
   a.opt.listen_uri = a.listen;
+  if (auto rc = validate_tls(a)) return rc;
   if (a.fa != "none" || !a.depart_fa.empty()) return load_visitor(a);
   return std::nullopt;
 }
@@ -200,6 +252,8 @@ std::optional<int> parse_cli(int argc, const char* const* argv, CliArgs& a) {
       a.quiet = true;
     } else if (k == "--verbose") {
       a.verbose = true;
+    } else if (k == "--insecure-migration") {
+      a.insecure_migration = true;
     } else if (k == "--incoming-defer") {
       a.opt.incoming_defer = true;
     } else if (auto it = value_options().find(k); it != value_options().end()) {

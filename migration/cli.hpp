@@ -11,6 +11,10 @@ namespace vmroam::migration {
 
 struct CliArgs {
   std::string source, dest, uri, fa, fa_token, vm_json, vm_id, json_out, listen, depart_fa, ha, ha_token;
+  // TLS on the migration stream (docs/security.md): the creds directories the driver loads
+  // into each QEMU, or an object id both already have; the destination's certificate name.
+  std::string tls_dir_src, tls_dir_dst, tls_creds, tls_hostname;
+  bool insecure_migration = false;
   SwitchoverOptions opt;
   bool quiet = false;
   bool verbose = false;

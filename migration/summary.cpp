@@ -11,6 +11,7 @@ Json Summary::to_json() const {
               {"accelerator", accelerator},
               {"tuning", tuning},
               {"fa", fa},
+              {"migration_tls", migration_tls},
               {"switched", switched},
               {"total_time_ms", total_time_ms},
               {"qemu_total_time_ms", qemu_total_time_ms},

@@ -28,6 +28,8 @@ struct Summary {
   std::string accelerator = "unknown";
   std::string tuning;
   std::string fa = "none";
+  // The migration stream: "x509, peer verified as HOST" | "off (--insecure-migration)".
+  std::string migration_tls = "unknown";
   double total_time_ms = 0;  // migrate sent → both sides done (driver's clock)
   std::int64_t qemu_total_time_ms = 0;
   std::optional<std::int64_t> qemu_downtime_ms;

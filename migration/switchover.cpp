@@ -157,6 +157,7 @@ void Switchover::start(std::function<void(const Summary&)> done) {
   cfg_.early = fa_ && opt_.handover == Handover::early;
   cfg_.tight = !cfg_.early && opt_.downtime_limit_ms && *opt_.downtime_limit_ms < kQemuDefaultDowntimeMs;
   sum_.handover_mode = cfg_.early ? "early" : "switchover";
+  sum_.migration_tls = opt_.tls ? describe(*opt_.tls) : "as configured by the caller";
   src_.set_event_handler([this](const qmp::Event& e) { on_source_event(e); });
   dst_.set_event_handler([this](const qmp::Event& e) { on_destination_event(e); });
   build_setup_steps();
@@ -306,6 +307,14 @@ void Switchover::build_setup_steps() {
       });
     };
   };
+  // A command whose error is expected at times (object-del of an object that is not there).
+  auto tolerant = [this](qmp::QmpClient& q, std::string name, Json args) -> Step {
+    return [this, &q, name, args](std::function<void(Result<void>)> next) {
+      q.execute(name, args, [next, alive = alive_](Result<Json>) {
+        if (*alive) next(ok());
+      });
+    };
+  };
   setup_.push_back([this](std::function<void(Result<void>)> next) {
     src_.execute("query-kvm", Json(), [this, next, alive = alive_](Result<Json> r) {
       if (!*alive) return;
@@ -329,6 +338,13 @@ void Switchover::build_setup_steps() {
     sum_.downtime_limit_ms = params["downtime-limit"].get<std::uint64_t>();
   if (opt_.max_bandwidth) params["max-bandwidth"] = *opt_.max_bandwidth;
   if (!params.empty()) setup_.push_back(cmd(src_, "migrate-set-parameters", params));
+  if (opt_.tls) {
+    for (const auto& [q, side] :
+         {std::pair<qmp::QmpClient*, MigrationSide>{&src_, MigrationSide::source},
+          std::pair<qmp::QmpClient*, MigrationSide>{&dst_, MigrationSide::destination}})
+      for (const auto& step : tls_setup(*opt_.tls, side))
+        setup_.push_back(step.may_fail ? tolerant(*q, step.name, step.args) : cmd(*q, step.name, step.args));
+  }
   if (opt_.incoming_defer) setup_.push_back(cmd(dst_, "migrate-incoming", Json{{"uri", opt_.listen_uri}}));
   migrate_uri_ = opt_.uri;
   if (opt_.tuning == Tuning::socket) {

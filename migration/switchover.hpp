@@ -43,6 +43,7 @@
 #include "common/core/result.hpp"
 #include "migration/foreign_agent_control.hpp"
 #include "migration/home_agent_control.hpp"
+#include "migration/migration_tls.hpp"
 #include "migration/progress.hpp"
 #include "migration/qmp_client.hpp"
 #include "migration/summary.hpp"
@@ -76,6 +77,9 @@ struct SwitchoverOptions {
   std::optional<std::uint64_t> downtime_limit_ms;
   std::optional<std::uint64_t> max_bandwidth;   // bytes/s
   std::vector<std::string> extra_capabilities;  // set on both sides
+  // TLS on the migration stream: set up (or explicitly off) before migrate. nullopt: QEMU's
+  // TLS parameters are left as the caller configured them (a management layer's own TLS).
+  std::optional<MigrationTls> tls;
   std::string visitor_id;
   Json visitor;  // the prepare body
   milliseconds progress_interval{500};
@@ -146,6 +150,7 @@ class Switchover {
   void send_migrate();
   void on_source_event(const qmp::Event& e);
   void on_destination_event(const qmp::Event& e);
+  void report_source_failure();
   void poll_progress();
   void relax_downtime();
   void early_activate();

@@ -46,8 +46,24 @@ void Switchover::on_source_event(const qmp::Event& e) {
     return dispatch(Ev::src_pre_switchover);
   }
   if (status == "completed") return dispatch(Ev::src_completed);
-  if (status == "failed") return dispatch(Ev::src_failed, status);
-  if (status == "cancelled") return dispatch(Ev::src_cancelled, status);
+  if (status == "failed") return report_source_failure();
+  if (status == "cancelled") return dispatch(Ev::src_cancelled);
+}
+
+// QEMU says why in query-migrate's error-desc (a refused TLS handshake names the certificate
+// problem): fetch it before the table hears of the failure.
+void Switchover::report_source_failure() {
+  src_.execute("query-migrate", Json(), [this, alive = alive_](Result<Json> r) {
+    if (!*alive) return;
+    auto info = r ? qmp::parse_migration_info(*r) : Result<qmp::MigrationInfo>(fail(r.error()));
+    const std::string why = info ? info->error_desc : std::string();
+    // Already undoing (the destination failed first): the source's reason still belongs in
+    // the summary — it is the one that names a refused certificate.
+    const State s = machine_.state;
+    if (!why.empty() && (s == State::cancelling || s == State::cancelling_activated))
+      sum_.error += " (source: " + why + ")";
+    dispatch(Ev::src_failed, why);
+  });
 }
 
 void Switchover::on_destination_event(const qmp::Event& e) {

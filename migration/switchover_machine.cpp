@@ -60,6 +60,11 @@ Transition begin_cancel(Machine m, bool activated, std::string o, std::string e)
             {outcome(std::move(o), std::move(e)), act(Act::stop_timers), act(Act::migrate_cancel)});
 }
 
+// "what: why", or just "what" when QEMU gave no reason.
+std::string with_why(std::string what, const std::string& why) {
+  return why.empty() ? what : what + ": " + why;
+}
+
 bool activated_early(State s) { return s == State::activating_early || s == State::released; }
 
 State running_state(const MachineConfig& cfg) {
@@ -117,8 +122,9 @@ Transition pre_switch(const Machine& m, const MachineConfig& cfg, const Event& e
     case Ev::src_cancelled: {
       // QEMU already gave up (no migrate_cancel needed); the VM runs on at the source.
       const bool failed = e.kind == Ev::src_failed;
-      Acts acts{outcome(failed ? "migration_failed" : "cancelled",
-                        std::string("source reported MIGRATION ") + (failed ? "failed" : "cancelled"))};
+      Acts acts{outcome(
+          failed ? "migration_failed" : "cancelled",
+          with_why(std::string("source reported MIGRATION ") + (failed ? "failed" : "cancelled"), e.detail))};
       return activated ? undo_activation(m, cfg, std::move(acts)) : unwind(m, cfg, true, std::move(acts));
     }
     case Ev::dst_failed:
@@ -167,9 +173,10 @@ Transition switching(const Machine& m, const MachineConfig& cfg, const Event& e)
     case Ev::src_cancelled:
       return undo_activation(
           m, cfg,
-          {outcome("failed_after_switch", std::string("source reported ") +
-                                              (e.kind == Ev::src_failed ? "failed" : "cancelled") +
-                                              " after migrate-continue")});
+          {outcome("failed_after_switch", with_why(std::string("source reported ") +
+                                                       (e.kind == Ev::src_failed ? "failed" : "cancelled") +
+                                                       " after migrate-continue",
+                                                   e.detail))});
     case Ev::continue_refused:
       // QEMU would not continue: the migration is stuck paused or failed; undo.
       if (m.state != State::switching) break;

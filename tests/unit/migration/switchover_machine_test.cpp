@@ -499,13 +499,14 @@ TEST(SwitchoverMachine, Outcomes) {
   const Case cases[] = {
       {S::preparing, Ev::fa_prepare_failed, "prepare_failed", "why"},
       {S::configuring, Ev::setup_failed, "setup_failed", "why"},
-      {S::migrating, Ev::src_failed, "migration_failed", "source reported MIGRATION failed"},
-      {S::migrating, Ev::src_cancelled, "cancelled", "source reported MIGRATION cancelled"},
+      {S::migrating, Ev::src_failed, "migration_failed", "source reported MIGRATION failed: why"},
+      {S::migrating, Ev::src_cancelled, "cancelled", "source reported MIGRATION cancelled: why"},
       {S::migrating, Ev::cancel_requested, "cancelled", "why"},
       {S::migrating, Ev::migration_timeout, "timeout", "migration did not reach pre-switchover in time"},
       {S::migrating, Ev::dst_failed, "migration_failed", "destination reported MIGRATION failed"},
       {S::activating_early, Ev::early_not_registered, "registration_failed_before_switch", "why"},
-      {S::switching, Ev::src_failed, "failed_after_switch", "source reported failed after migrate-continue"},
+      {S::switching, Ev::src_failed, "failed_after_switch",
+       "source reported failed after migrate-continue: why"},
       {S::switching, Ev::continue_refused, "migration_failed", "migrate-continue: why"},
       {S::registering, Ev::gave_up, "registration_failed", "why"},
   };
@@ -545,6 +546,13 @@ TEST(SwitchoverMachine, EveryStateCanFinishAndUnexpectedEventsChangeNothing) {
         }
     }
   }
+}
+
+// Without QEMU's reason the error is the bare fact.
+TEST(SwitchoverMachine, FailureWithoutReason) {
+  auto t = transition(Machine{S::migrating}, kFa, Event{Ev::src_failed, ""});
+  ASSERT_FALSE(t.actions.empty());
+  EXPECT_EQ(t.actions.front().error, "source reported MIGRATION failed");
 }
 
 TEST(SwitchoverMachine, ClassifyProgress) {
