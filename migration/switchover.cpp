@@ -297,73 +297,79 @@ void Switchover::execute_fa(const Action& a) {
 }
 
 // The setup script, as data: each step is one QMP command; the table runs them one by one.
-void Switchover::build_setup_steps() {
-  auto cmd = [this](qmp::QmpClient& q, std::string name, Json args) -> Step {
-    return [this, &q, name, args](std::function<void(Result<void>)> next) {
-      q.execute(name, args, [&q, name, next, alive = alive_](Result<Json> r) {
-        if (!*alive) return;
-        if (!r) return next(fail(r.error().code, q.name() + " " + name + ": " + r.error().context));
-        next(ok());
-      });
-    };
+// A command whose error stops the setup, labelled with the side; `may_fail`: an error is
+// expected at times (object-del of an object that is not there) and ignored.
+Switchover::Step Switchover::command_step(qmp::QmpClient& q, std::string name, Json args, bool may_fail) {
+  return [this, &q, name, args, may_fail](std::function<void(Result<void>)> next) {
+    q.execute(name, args, [&q, name, next, may_fail, alive = alive_](Result<Json> r) {
+      if (!*alive) return;
+      if (!r && !may_fail)
+        return next(fail(r.error().code, q.name() + " " + name + ": " + r.error().context));
+      next(ok());
+    });
   };
-  // A command whose error is expected at times (object-del of an object that is not there).
-  auto tolerant = [this](qmp::QmpClient& q, std::string name, Json args) -> Step {
-    return [this, &q, name, args](std::function<void(Result<void>)> next) {
-      q.execute(name, args, [next, alive = alive_](Result<Json>) {
-        if (*alive) next(ok());
-      });
-    };
-  };
-  setup_.push_back([this](std::function<void(Result<void>)> next) {
+}
+
+// KVM may be unusable on the host: the summary says which accelerator ran.
+Switchover::Step Switchover::accelerator_step() {
+  return [this](std::function<void(Result<void>)> next) {
     src_.execute("query-kvm", Json(), [this, next, alive = alive_](Result<Json> r) {
       if (!*alive) return;
-      // KVM may be unusable on the host: the summary says which accelerator ran.
       if (r && r->is_object()) sum_.accelerator = r->value("enabled", false) ? "kvm" : "tcg";
       next(ok());
     });
-  });
+  };
+}
+
+// Tuning::socket: the driver's own connection, handed to QEMU with getfd.
+Switchover::Step Switchover::tuned_socket_step() {
+  return [this](std::function<void(Result<void>)> next) {
+    auto fd = open_socket_(opt_.uri);
+    if (!fd) return next(fail(fd.error()));
+    const int f = *fd;
+    src_.execute(
+        "getfd", Json{{"fdname", kMigrationFdName}},
+        [this, f, next, alive = alive_](Result<Json> r) {
+          ::close(f);  // QEMU holds its own copy now
+          if (!*alive) return;
+          if (!r) return next(fail(r.error().code, "source getfd: " + r.error().context));
+          migrate_uri_ = std::string("fd:") + kMigrationFdName;
+          next(ok());
+        },
+        f);
+  };
+}
+
+void Switchover::build_setup_steps() {
+  setup_.push_back(accelerator_step());
   std::vector<std::string> src_caps{"events", "pause-before-switchover"};
   std::vector<std::string> dst_caps{"events"};
   for (const auto& c : opt_.extra_capabilities) {
     src_caps.push_back(c);
     dst_caps.push_back(c);
   }
-  setup_.push_back(cmd(src_, "migrate-set-capabilities", Json{{"capabilities", capability_list(src_caps)}}));
-  setup_.push_back(cmd(dst_, "migrate-set-capabilities", Json{{"capabilities", capability_list(dst_caps)}}));
+  setup_.push_back(
+      command_step(src_, "migrate-set-capabilities", Json{{"capabilities", capability_list(src_caps)}}));
+  setup_.push_back(
+      command_step(dst_, "migrate-set-capabilities", Json{{"capabilities", capability_list(dst_caps)}}));
   Json params = Json::object();
   if (opt_.downtime_limit_ms) params["downtime-limit"] = *opt_.downtime_limit_ms;
   if (cfg_.early) params["downtime-limit"] = kHoldDowntimeMs;
   if (params.contains("downtime-limit"))
     sum_.downtime_limit_ms = params["downtime-limit"].get<std::uint64_t>();
   if (opt_.max_bandwidth) params["max-bandwidth"] = *opt_.max_bandwidth;
-  if (!params.empty()) setup_.push_back(cmd(src_, "migrate-set-parameters", params));
+  if (!params.empty()) setup_.push_back(command_step(src_, "migrate-set-parameters", params));
+  // TLS before migrate-incoming and migrate: both sides read the parameters when they connect.
   if (opt_.tls) {
-    for (const auto& [q, side] :
-         {std::pair<qmp::QmpClient*, MigrationSide>{&src_, MigrationSide::source},
-          std::pair<qmp::QmpClient*, MigrationSide>{&dst_, MigrationSide::destination}})
-      for (const auto& step : tls_setup(*opt_.tls, side))
-        setup_.push_back(step.may_fail ? tolerant(*q, step.name, step.args) : cmd(*q, step.name, step.args));
+    for (const auto& step : tls_setup(*opt_.tls, MigrationSide::source))
+      setup_.push_back(command_step(src_, step.name, step.args, step.may_fail));
+    for (const auto& step : tls_setup(*opt_.tls, MigrationSide::destination))
+      setup_.push_back(command_step(dst_, step.name, step.args, step.may_fail));
   }
-  if (opt_.incoming_defer) setup_.push_back(cmd(dst_, "migrate-incoming", Json{{"uri", opt_.listen_uri}}));
+  if (opt_.incoming_defer)
+    setup_.push_back(command_step(dst_, "migrate-incoming", Json{{"uri", opt_.listen_uri}}));
   migrate_uri_ = opt_.uri;
-  if (opt_.tuning == Tuning::socket) {
-    setup_.push_back([this](std::function<void(Result<void>)> next) {
-      auto fd = open_socket_(opt_.uri);
-      if (!fd) return next(fail(fd.error()));
-      const int f = *fd;
-      src_.execute(
-          "getfd", Json{{"fdname", kMigrationFdName}},
-          [this, f, next, alive = alive_](Result<Json> r) {
-            ::close(f);  // QEMU holds its own copy now
-            if (!*alive) return;
-            if (!r) return next(fail(r.error().code, "source getfd: " + r.error().context));
-            migrate_uri_ = std::string("fd:") + kMigrationFdName;
-            next(ok());
-          },
-          f);
-    });
-  }
+  if (opt_.tuning == Tuning::socket) setup_.push_back(tuned_socket_step());
 }
 
 void Switchover::run_setup_step() {

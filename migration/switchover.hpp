@@ -146,6 +146,9 @@ class Switchover {
   void execute_qemu(const Action& a);
   void note(const std::string& side, const std::string& what);
   void build_setup_steps();
+  Step command_step(qmp::QmpClient& q, std::string name, Json args, bool may_fail = false);
+  Step accelerator_step();
+  Step tuned_socket_step();
   void run_setup_step();
   void send_migrate();
   void on_source_event(const qmp::Event& e);
