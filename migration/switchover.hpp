@@ -1,5 +1,7 @@
 // The coupled migration: QEMU's live migration with the network handover at its switchover
-// point (DESIGN.md "Migration driver"; REFERENCE.md §6 3.5–3.6).
+// point (docs/migration.md). Switchover does the I/O; every decision is the state table's
+// (switchover_machine.hpp): QMP events and replies, FA/HA answers and timer expiries become
+// Events, and the Actions that come back are executed here in order.
 //
 //   preparing    FA prepare (POST /v1/visitors)                 fail → nothing started
 //   configuring  query-kvm; capabilities: source events + pause-before-switchover (+ extra),
@@ -41,8 +43,12 @@
 #include "common/core/result.hpp"
 #include "migration/foreign_agent_control.hpp"
 #include "migration/home_agent_control.hpp"
+#include "migration/migration_tls.hpp"
 #include "migration/progress.hpp"
 #include "migration/qmp_client.hpp"
+#include "migration/summary.hpp"
+#include "migration/switchover_machine.hpp"
+#include "migration/tuned_socket.hpp"
 
 namespace vmroam::migration {
 
@@ -71,6 +77,9 @@ struct SwitchoverOptions {
   std::optional<std::uint64_t> downtime_limit_ms;
   std::optional<std::uint64_t> max_bandwidth;   // bytes/s
   std::vector<std::string> extra_capabilities;  // set on both sides
+  // TLS on the migration stream: set up (or explicitly off) before migrate. nullopt: QEMU's
+  // TLS parameters are left as the caller configured them (a management layer's own TLS).
+  std::optional<MigrationTls> tls;
   std::string visitor_id;
   Json visitor;  // the prepare body
   milliseconds progress_interval{500};
@@ -94,50 +103,6 @@ enum class Phase {
   done
 };
 [[nodiscard]] const char* to_string(Phase p);
-
-struct TimelineEntry {
-  double t_ms;       // since start(), driver's monotonic clock
-  std::string side;  // source | destination | fa | driver
-  std::string what;
-};
-
-struct Summary {
-  // completed | prepare_failed | setup_failed | migration_failed | cancelled | timeout |
-  // registration_failed_before_switch (early handover refused: migration cancelled) |
-  // registration_failed | failed_after_switch
-  std::string outcome = "completed";
-  std::string error;
-  std::string accelerator = "unknown";
-  std::string tuning;
-  std::string fa = "none";
-  double total_time_ms = 0;  // migrate sent → both sides done (driver's clock)
-  std::int64_t qemu_total_time_ms = 0;
-  std::optional<std::int64_t> qemu_downtime_ms;
-  std::uint64_t bytes_transferred = 0;
-  std::int64_t passes = 0;
-  std::optional<double> real_pause_ms;                     // src STOP → dst RESUME (QMP timestamps)
-  std::optional<double> continue_after_pre_switchover_ms;  // event seen → continue sent
-  std::optional<double> handover_ms;                       // FA-reported activate → HA reply
-  std::optional<double> activate_to_outcome_ms;            // driver-measured upper bound
-  // active | failed | pending | departed (no FA, previous FA departed) | skipped (--fa none)
-  std::string registration = "skipped";
-  std::string depart = "skipped";
-  std::optional<double> depart_ms;                 // pre-switchover → the previous FA confirmed its depart
-  std::string handover_mode;                       // early | switchover (what ran: early falls back)
-  std::optional<std::uint64_t> downtime_limit_ms;  // the downtime-limit we set last (none: QEMU's)
-  std::optional<double> activate_before_stop_ms;   // early: activate → pre-switchover seen  // the previous
-                                                   // FA's depart: skipped | departed | failed: …
-  int reply_code = 0;
-  int activate_attempts = 0;
-  std::string ha = "none";                        // the home agent told about the handover
-  std::string ha_hold = "skipped";                // recording | holding | released | idle | failed: …
-  std::optional<std::int64_t> recovered_packets;  // copies the HA re-sends (sent after STOP)
-  bool switched = false;  // migrate-continue was sent: the VM is (or will be) at the destination
-  std::vector<TimelineEntry> timeline;
-
-  [[nodiscard]] bool ok() const { return outcome == "completed"; }
-  [[nodiscard]] Json to_json() const;
-};
 
 class Switchover {
  public:
@@ -169,38 +134,45 @@ class Switchover {
   void start(std::function<void(const Summary&)> done);
   // SIGINT/SIGTERM: before the switch, cancel and undo; after it, too late (logged).
   void cancel(const std::string& why = "cancelled");
-  [[nodiscard]] Phase phase() const { return phase_; }
+  [[nodiscard]] Phase phase() const;
+  [[nodiscard]] State state() const { return machine_.state; }
 
  private:
   using Step = std::function<void(std::function<void(Result<void>)>)>;
+  // Feeds the table; events raised while actions run are queued and fed in order after them.
+  void dispatch(Ev kind, std::string detail = {});
+  void execute(const Action& a);
+  void execute_fa(const Action& a);
+  void execute_qemu(const Action& a);
   void note(const std::string& side, const std::string& what);
-  void run_steps(std::shared_ptr<std::vector<Step>> steps, std::size_t i);
-  void configure();
-  void on_migrate_started();
+  void build_setup_steps();
+  Step command_step(qmp::QmpClient& q, std::string name, Json args, bool may_fail = false);
+  Step accelerator_step();
+  Step tuned_socket_step();
+  void run_setup_step();
+  void send_migrate();
   void on_source_event(const qmp::Event& e);
   void on_destination_event(const qmp::Event& e);
-  void on_pre_switchover();
-  void check_switched();
-  void final_query(int attempt);
-  void after_completion();
-  void wait_registration();
-  void retry_activate();
+  void report_source_failure();
   void poll_progress();
-  void maybe_activate_early(const qmp::MigrationInfo& info);
-  void maybe_relax_downtime(const qmp::MigrationInfo& info);
-  void release_hold();
-  // `migration_over`: QEMU already reported failed/cancelled, so no migrate_cancel is needed.
-  void fail_before_switch(std::string outcome, std::string error, bool migration_over = false);
-  void begin_cancel(std::string outcome, std::string error);
-  void finish_cancel();
-  void fa_abort_then_finish();
-  void undo_after_switch();
+  void relax_downtime();
+  void early_activate();
+  void release_downtime();
+  void fa_activate(TimePoint at);
+  void previous_fa_depart();
+  void migrate_continue();
+  void migrate_cancel();
+  void final_query(int attempt);
+  void settle_without_fa();
+  void wait_registration();
+  void fa_resumed();
+  void reactivate();
+  void undo_fa(bool depart);
+  void undo_wait();
   void finish();
-  // HA handover calls; failures are noted, never fatal. ha_cancel_then runs `next` after the
-  // HA answered (or at once without an HA, or if it was never prepared).
-  void ha_call(HomeAgentControl::Phase phase, std::function<void()> next = {});
-  void ha_cancel_then(std::function<void()> next);
+  void ha_call(HomeAgentControl::Phase phase, bool report_answer);
   [[nodiscard]] double since_start_ms() const;
+  [[nodiscard]] bool polling() const;
 
   boost::asio::io_context& io_;
   qmp::QmpClient& src_;
@@ -209,38 +181,32 @@ class Switchover {
   ForeignAgentControl* previous_fa_ = nullptr;
   HomeAgentControl* ha_ = nullptr;
   std::string ha_vm_id_;
-  bool ha_engaged_ = false;  // prepare or stopped was sent: a cancel must follow an undo
-  bool depart_pending_ = false;
-  enum class Early { off, holding, activating, released } early_ = Early::off;
-  bool tight_downtime_ = false;  // a downtime-limit below QEMU's default is set (not relaxed yet)
-  std::optional<TimePoint> early_activate_at_;
   SwitchoverOptions opt_;
   const Clock& clock_;
   ProgressHandler on_progress_;
   SocketOpener open_socket_;
   std::function<void(const Summary&)> done_;
 
-  Phase phase_ = Phase::idle;
+  // The control state: all of it.
+  Machine machine_;
+  MachineConfig cfg_;
+  std::vector<Event> queued_;
+  bool dispatching_ = false;
+
+  // Data the actions read and write (never consulted for a decision).
   Summary sum_;
-  bool cancel_requested_ = false;
-  std::string cancel_why_;
-  bool migrate_sent_ = false;
-  bool fa_prepared_ = false;
-  bool src_completed_ = false;
-  bool dst_resumed_ = false;
+  std::vector<Step> setup_;
+  std::size_t next_setup_ = 0;
+  std::string migrate_uri_;
   std::int64_t passes_ = 0;
   std::optional<WallTime> stop_ts_, resume_ts_;
-  TimePoint started_{}, migrate_at_{}, activate_at_{}, retry_started_{};
+  std::optional<TimePoint> migrate_at_, early_activate_at_;
+  TimePoint started_{}, pre_switchover_at_{}, activate_at_{}, retry_started_{};
   milliseconds backoff_{0};
   boost::asio::steady_timer progress_timer_;
   boost::asio::steady_timer deadline_timer_;
   boost::asio::steady_timer retry_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
-
-// Connects TCP to the destination of a "tcp:HOST:PORT" uri with TCP_NOTSENT_LOWAT and a
-// small SO_SNDBUF, so that QEMU's bandwidth estimate (bytes written per 100 ms, REFERENCE.md
-// §6 3.8) counts bytes that left rather than bytes queued. Errors: "bad_uri", "connect_failed".
-[[nodiscard]] Result<int> open_tuned_migration_socket(const std::string& uri);
 
 }  // namespace vmroam::migration

@@ -19,7 +19,8 @@
 #   mb_boot SITE                     boot the guest at SITE; returns once cn pings it
 #   mb_migrate_plain FROM TO [ARGS]  plain QEMU migration by vmroam-migrate --fa none (no FA,
 #                                    whatever agents run), guest.sh's bookkeeping kept; sets
-#                                    $VMR_GUEST_JSON to the driver's summary
+#                                    $VMR_GUEST_JSON to the driver's summary. TLS as guest.sh
+#                                    does it (guest_tls_args: VMR_GUEST_TLS=0 → plaintext)
 #   mb_probe_start NAME; mb_probe_stop   tools/probe/vmroam-probe in cn: a ping every 10 ms and
 #                                    a 16-byte TCP echo message to the guest's port 7 every 10 ms
 #   mb_probe_report FILE             the probe's result as one JSON line (see below)
@@ -104,9 +105,12 @@ mb_migrate_plain() {
   [ "$VMR_GUEST_NEXT_SITE" = "$to" ] || { mb_log "no destination QEMU at $to"; return 1; }
   wan=$(_vmr_site_wan "$to") || return 1
   out=$VMR_GUEST_DIR/migrate-$VMR_GUEST_CUR-$VMR_GUEST_NEXT.json
+  local tls
+  tls=$(guest_tls_args "$from" "$to") || return 1
+  # shellcheck disable=SC2086  # paths without spaces
   ip netns exec "$(topo_ns "$from")" "$VMR_GUEST_MIGRATE" --source "$VMR_GUEST_DIR/$VMR_GUEST_CUR.qmp" \
     --dest "$VMR_GUEST_DIR/$VMR_GUEST_NEXT.qmp" --uri "tcp:$wan:$VMR_GUEST_PORT" --json "$out" --quiet \
-    --fa none "$@" >"$out.log" 2>&1
+    --fa none $tls "$@" >"$out.log" 2>&1
   rc=$?
   guest_migrated "$out"
   [ "$rc" = 0 ] || mb_log "vmroam-migrate $from -> $to exited $rc: $(tail -n 8 "$out.log")"

@@ -22,13 +22,21 @@
 #                                the switchover (--depart-fa). With agents the HA is told too
 #                                (--ha: the handover hold; VMR_GUEST_NO_HOLD=1 leaves it out).
 #                                ARGS go to vmroam-migrate (e.g.
-#                                --tuning none). Prints the path of the driver's JSON summary
+#                                --tuning none). The migration stream is TLS (x509, mutual,
+#                                the destination's WAN address checked; creds from
+#                                guest_tls_setup); VMR_GUEST_TLS=0: --insecure-migration
+#                                instead. Prints the path of the driver's JSON summary
 #                                and sets $VMR_GUEST_JSON to it; returns the driver's exit code.
 #                                Once the guest switched the old QEMU is stopped. Call it
 #                                directly, not in $(…): it updates this library's state.
 #   guest_migrated SUMMARY       the bookkeeping after a vmroam-migrate run of the caller's own
 #                                (sets $VMR_GUEST_JSON, stops the QEMU that lost the guest)
 #   guest_stop                   stop every QEMU of this run and remove the taps
+#   guest_tls_setup              this run's migration TLS credentials, made once (guest_setup
+#                                calls it): a CA and per site a creds directory
+#                                $VMR_GUEST_DIR/tls/SITE (server cert for the site's WAN
+#                                address, client cert), see tests/lib/tls.sh
+#   guest_tls_args FROM TO       vmroam-migrate's TLS arguments for a move FROM → TO
 #
 #   guest_site                   where the guest runs now
 #   guest_serial                 the guest's serial console across all its QEMUs, in order
@@ -53,6 +61,8 @@ _vmr_guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$_vmr_guest_here/wait.sh"
 # shellcheck source=qemu.sh
 . "$_vmr_guest_here/qemu.sh"
+# shellcheck source=tls.sh
+. "$_vmr_guest_here/tls.sh"
 
 _vmr_guest_err() { echo "guest: $*" >&2; }
 
@@ -94,6 +104,7 @@ guest_setup() {
     ip -n "$(topo_ns "$site")" link del "$VMR_VM_PORT" 2>/dev/null || true
   done
   _vmr_guest_tap_up home || return 1
+  guest_tls_setup || return 1
   VMR_GUEST_ACCEL=$(vm_accel "$VMR_GUEST_CACHE" "$(topo_ns home)" "$(_vmr_guest_tap home)" "$VMR_GUEST_DIR")
 }
 
@@ -160,6 +171,26 @@ _vmr_guest_visitor_json() {
       home_agent: $ha, spi: $spi, algorithm: $alg, key: $key, lifetime: $lifetime, encapsulation: $encap}' >"$1"
 }
 
+# ---- migration TLS (docs/security.md) -----------------------------------------------------
+guest_tls_setup() {
+  local site wan
+  [ -n "${VMR_GUEST_TLS_DIR:-}" ] && [ -d "$VMR_GUEST_TLS_DIR/ca" ] && return 0
+  command -v openssl >/dev/null || { _vmr_guest_err "no openssl (to make the migration TLS credentials)"; return 1; }
+  VMR_GUEST_TLS_DIR=$VMR_GUEST_DIR/tls
+  vm_tls_ca "$VMR_GUEST_TLS_DIR/ca" "vmroam test CA $$" || { _vmr_guest_err "could not make the TLS CA"; return 1; }
+  for site in "${VMR_SITES[@]}"; do
+    wan=$(_vmr_site_wan "$site") || return 1
+    vm_tls_host "$VMR_GUEST_TLS_DIR/ca" "$VMR_GUEST_TLS_DIR/$site" "$wan" "$site.vmroam.test" ||
+      { _vmr_guest_err "could not make the TLS credentials of $site"; return 1; }
+  done
+}
+
+guest_tls_args() {
+  if [ "${VMR_GUEST_TLS:-1}" = 0 ]; then echo "--insecure-migration"; return 0; fi
+  guest_tls_setup || return 1
+  echo "--tls-creds-dir-src $VMR_GUEST_TLS_DIR/$1 --tls-creds-dir-dst $VMR_GUEST_TLS_DIR/$2"
+}
+
 guest_migrate() {
   local from=${1:?guest_migrate needs FROM} to=${2:?guest_migrate needs TO} wan out vmjson rc
   shift 2
@@ -184,7 +215,10 @@ guest_migrate() {
   else
     args+=(--fa none)
   fi
-  ip netns exec "$(topo_ns "$from")" "$VMR_GUEST_MIGRATE" "${args[@]}" "$@" >"$out.log" 2>&1
+  local tls
+  tls=$(guest_tls_args "$from" "$to") || return 1
+  # shellcheck disable=SC2086  # paths without spaces ($VMR_GUEST_DIR)
+  ip netns exec "$(topo_ns "$from")" "$VMR_GUEST_MIGRATE" "${args[@]}" $tls "$@" >"$out.log" 2>&1
   rc=$?
   echo "$out"
   guest_migrated "$out"

@@ -159,7 +159,7 @@ vm_migrate() {
     # The FA's activate → HA reply; coming home, the switchover → the FA's deregistration sent.
     v=$(jq -r '.handover_ms // .depart_ms // empty' "$j" 2>/dev/null)
     [ -n "$v" ] && mark handover "ms=$v"
-    phase "move $from -> $to: $(jq -c '{outcome, real_pause_ms, qemu_downtime_ms, handover_ms, registration, ha_hold, recovered_packets}' "$j" 2>/dev/null)"
+    phase "move $from -> $to: $(jq -c '{outcome, migration_tls, real_pause_ms, qemu_downtime_ms, handover_ms, registration, ha_hold, recovered_packets}' "$j" 2>/dev/null)"
     return $rc
   fi
   # vm_move's effect in two ip calls instead of its seven: every millisecond here is time the

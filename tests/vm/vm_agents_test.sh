@@ -12,7 +12,8 @@
 # 1. the guest (128 MiB, 10.1.0.10/24 via 10.1.0.1, 52:54:00:12:34:56) boots at home; the HA
 #    knows the VM; the correspondent pings it every 10 ms and holds a TCP echo stream to its
 #    port 7 (tools/probe/vmroam-probe);
-# 2. move 1, home → foreign, `--tuning socket`: the migration stream crosses the WAN; asserts
+# 2. move 1, home → foreign, `--tuning socket`: the migration stream crosses the WAN in TLS
+#    (guest.sh's credentials: mutual x509, the destination's WAN address checked); asserts
 #    0 pings lost (the HA holds the VM's packets from the source's STOP and re-sends what
 #    reached the paused source: vmroam-migrate --ha), the TCP stream survived (messages after
 #    the move echoed), the serial log
@@ -153,7 +154,7 @@ ticks_before=$(guest_serial | grep -c 'vmroam-guest tick')
 guest_migrate home foreign --tuning socket ${VMR_TEST_MIGRATE_ARGS:-} >/dev/null || die "vmroam-migrate home -> foreign: $(cat "$json1.log" 2>/dev/null | tail -n 5)"
 json1=$VMR_GUEST_JSON
 t_switch=$EPOCHREALTIME
-step "move 1 done: $(jq -c '{outcome, real_pause_ms, qemu_downtime_ms, handover_ms, registration}' "$json1")"
+step "move 1 done: $(jq -c '{outcome, migration_tls, real_pause_ms, qemu_downtime_ms, handover_ms, registration}' "$json1")"
 # Let the stream run on after the move, then a serial tick from the new QEMU.
 wait_for "[ \$(grep -c 'vmroam-guest tick' $VMR_GUEST_DIR/g2.serial 2>/dev/null || echo 0) -ge 3 ]" 10 ||
   die "no ticks on the destination's serial console after the move"
@@ -180,6 +181,7 @@ for key in ("total_time_ms", "real_pause_ms", "qemu_downtime_ms", "handover_ms",
     need(isinstance(s.get(key), (int, float)) and s[key] > 0, "summary %s = %r" % (key, s.get(key)))
 need(s["registration"] == "active", "registration %s" % s["registration"])
 need(s["accelerator"] in ("tcg", "kvm"), "accelerator %r" % s["accelerator"])
+need(s["migration_tls"].startswith("x509"), "migration stream not TLS: %r" % s["migration_tls"])
 need(s["tuning"] == "socket", "tuning %r" % s["tuning"])
 need(v.get("state") == "active" and v.get("resumed") is True, "visitor %s" % v)
 # The promise: no packet lost. What reached the paused source after its STOP is recovered by

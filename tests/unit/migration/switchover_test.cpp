@@ -740,5 +740,73 @@ TEST(TunedSocket, BadUris) {
   EXPECT_EQ(open_tuned_migration_socket("tcp:127.0.0.1:1").error().code, "connect_failed");
 }
 
+// TLS on the migration stream: each side gets its creds object and the migration parameters
+// before migrate; the summary says how the stream went.
+TEST(Switchover, TlsIsSetUpOnBothSidesBeforeMigrate) {
+  Rig rig;
+  auto o = rig.options();
+  o.tls = MigrationTls{true, "/pki/src", "/pki/dst", "", "10.2.0.2"};
+  rig.run(o);
+  ASSERT_EQ(rig.summary->outcome, "completed") << rig.summary->error;
+  EXPECT_EQ(rig.summary->migration_tls, "x509, peer verified as 10.2.0.2");
+  auto names = [](const FakeQemu& q) {
+    std::vector<std::string> n;
+    for (const auto& r : q.received)
+      if (r.name.starts_with("object-") || r.name == "migrate" ||
+          (r.name == "migrate-set-parameters" && r.args.contains("tls-creds")))
+        n.push_back(r.name);
+    return n;
+  };
+  EXPECT_EQ(names(rig.src),
+            (std::vector<std::string>{"object-del", "object-add", "migrate-set-parameters", "migrate"}));
+  EXPECT_EQ(names(rig.dst), (std::vector<std::string>{"object-del", "object-add", "migrate-set-parameters"}));
+  const auto* add = rig.dst.find("object-add");
+  ASSERT_NE(add, nullptr);
+  EXPECT_EQ(add->args["endpoint"], "server");
+  EXPECT_EQ(add->args["dir"], "/pki/dst");
+}
+
+// A stale object-del failing is fine; a refused object-add (missing files) stops the setup
+// with QEMU's reason, before migrate.
+TEST(Switchover, TlsCredsRefusedStopsBeforeMigrate) {
+  Rig rig;
+  rig.dst.on_command = [&](const FakeQemu::Received& r) {
+    if (r.name == "object-del") return rig.dst.error(r.id, "GenericError", "object 'x' not found");
+    if (r.name == "object-add")
+      return rig.dst.error(r.id, "GenericError", "Unable to access credentials /pki/dst/ca-cert.pem");
+    rig.dst.reply(r.id, Json::object());
+  };
+  auto o = rig.options();
+  o.tls = MigrationTls{true, "/pki/src", "/pki/dst", "", "10.2.0.2"};
+  rig.run(o);
+  EXPECT_EQ(rig.summary->outcome, "setup_failed");
+  EXPECT_NE(rig.summary->error.find("destination object-add: GenericError: Unable to access credentials"),
+            std::string::npos)
+      << rig.summary->error;
+  EXPECT_EQ(rig.src.find("migrate"), nullptr);
+  EXPECT_EQ(rig.fa.whats().back(), "abort vm1");
+}
+
+// A refused TLS handshake fails the migration at the source; QEMU's reason (query-migrate's
+// error-desc) is in the summary.
+TEST(Switchover, SourceFailureCarriesQemusReason) {
+  Rig rig;
+  rig.script = Rig::Script::fail_after_first_pass;
+  auto plain = rig.src.on_command;
+  rig.src.on_command = [&, plain](const FakeQemu::Received& r) {
+    if (r.name == "query-migrate" && rig.state == "failed")
+      return rig.src.reply(
+          r.id, Json{{"status", "failed"},
+                     {"error-desc", "TLS handshake failed: The certificate hasn't got a known issuer."}});
+    plain(r);
+  };
+  rig.run(rig.options());
+  EXPECT_EQ(rig.summary->outcome, "migration_failed");
+  EXPECT_EQ(
+      rig.summary->error,
+      "source reported MIGRATION failed: TLS handshake failed: The certificate hasn't got a known issuer.");
+  EXPECT_FALSE(rig.summary->switched);
+}
+
 }  // namespace
 }  // namespace vmroam::migration

@@ -1,0 +1,52 @@
+#include "migration/migration_tls.hpp"
+
+namespace vmroam::migration {
+
+Json tls_creds_object(const std::string& id, const std::string& dir, MigrationSide side) {
+  return Json{{"qom-type", "tls-creds-x509"},
+              {"id", id},
+              {"dir", dir},
+              {"endpoint", side == MigrationSide::source ? "client" : "server"},
+              {"verify-peer", true}};
+}
+
+std::vector<QmpStep> tls_setup(const MigrationTls& tls, MigrationSide side) {
+  const bool src = side == MigrationSide::source;
+  std::vector<QmpStep> steps;
+  if (!tls.enabled) {
+    Json params{{"tls-creds", ""}};
+    if (src) params["tls-hostname"] = "";
+    steps.push_back({"migrate-set-parameters", params});
+    return steps;
+  }
+  std::string id = tls.creds_id;
+  const std::string& dir = src ? tls.creds_dir_src : tls.creds_dir_dst;
+  if (id.empty()) {
+    id = src ? kTlsCredsSourceId : kTlsCredsDestinationId;
+    // A QEMU that was the destination of an earlier move may hold an object of this id:
+    // replace it, so that the files are read afresh.
+    steps.push_back({"object-del", Json{{"id", id}}, true});
+    steps.push_back({"object-add", tls_creds_object(id, dir, side)});
+  }
+  Json params{{"tls-creds", id}};
+  if (src) params["tls-hostname"] = tls.hostname;
+  steps.push_back({"migrate-set-parameters", params});
+  return steps;
+}
+
+std::string uri_host(const std::string& uri) {
+  if (!uri.starts_with("tcp:")) return {};
+  auto rest = uri.substr(4);
+  const auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0) return {};
+  auto host = rest.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+std::string describe(const MigrationTls& tls) {
+  if (!tls.enabled) return "off (--insecure-migration)";
+  return "x509, peer verified as " + tls.hostname;
+}
+
+}  // namespace vmroam::migration

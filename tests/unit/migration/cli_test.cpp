@@ -1,0 +1,118 @@
+// vmroam-migrate's command line (migration/cli.hpp): what runs, and each usage error.
+#include "migration/cli.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace vmroam::migration {
+namespace {
+
+std::optional<int> parse(std::vector<std::string> words, CliArgs& a) {
+  std::vector<const char*> argv{"vmroam-migrate"};
+  for (const auto& w : words) argv.push_back(w.c_str());
+  return parse_cli(static_cast<int>(argv.size()), argv.data(), a);
+}
+
+const std::vector<std::string> kNoTls{"--source",          "/s",   "--dest", "/d", "--uri",
+                                      "tcp:10.2.0.2:4444", "--fa", "none"};
+
+std::vector<std::string> without_tls(std::vector<std::string> extra) {
+  auto w = kNoTls;
+  w.insert(w.end(), extra.begin(), extra.end());
+  return w;
+}
+
+const std::vector<std::string> kBase = without_tls({"--insecure-migration"});
+
+std::vector<std::string> with(std::vector<std::string> extra) {
+  auto w = kBase;
+  w.insert(w.end(), extra.begin(), extra.end());
+  return w;
+}
+
+TEST(Cli, Minimal) {
+  CliArgs a;
+  EXPECT_EQ(parse(with({}), a), std::nullopt);
+  EXPECT_EQ(a.opt.uri, "tcp:10.2.0.2:4444");
+  EXPECT_EQ(a.opt.tuning, Tuning::socket);
+  EXPECT_EQ(a.opt.handover, Handover::switchover);
+}
+
+TEST(Cli, Values) {
+  CliArgs a;
+  EXPECT_EQ(parse(with({"--downtime-limit", "50", "--timeout", "7", "--handover", "early", "--tuning", "none",
+                        "--capability", "xbzrle", "--quiet"}),
+                  a),
+            std::nullopt);
+  EXPECT_EQ(a.opt.downtime_limit_ms, 50u);
+  EXPECT_EQ(a.opt.migration_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(a.opt.handover, Handover::early);
+  EXPECT_EQ(a.opt.tuning, Tuning::none);
+  EXPECT_EQ(a.opt.extra_capabilities, std::vector<std::string>{"xbzrle"});
+  EXPECT_TRUE(a.quiet);
+}
+
+TEST(Cli, UsageErrors) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--source", "/s"},                 // missing --dest etc.
+      with({"--bogus"}),                  // unknown option
+      with({"--timeout"}),                // no value
+      with({"--timeout", "-1"}),          // not a number
+      with({"--handover", "sometimes"}),  //
+      with({"--tuning", "fast"}),         //
+      {"--source", "/s", "--dest", "/d", "--uri", "unix:/m", "--fa", "none",
+       "--insecure-migration"},    // needs tcp
+      with({"--ha", "/ha.sock"}),  // HA without FA or depart
+      {"--source", "/s", "--dest", "/d", "--uri", "tcp:h:1", "--fa", "/fa.sock",
+       "--insecure-migration"},  // no --vm
+      // TLS: a choice is required, and only one.
+      without_tls({}),
+      without_tls({"--tls-creds-dir-src", "/a"}),
+      without_tls({"--tls-creds-dir-dst", "/b"}),
+      without_tls({"--tls-creds-dir-src", "/a", "--tls-creds-dir-dst", "/b", "--tls-creds", "x"}),
+      with({"--tls-creds", "x"}),
+      with({"--tls-hostname", "dst.example"}),
+      {"--source", "/s", "--dest", "/d", "--uri", "unix:/m", "--fa", "none", "--tuning", "none",
+       "--tls-creds", "x"},
+  };
+  for (const auto& c : cases) {
+    CliArgs a;
+    EXPECT_EQ(parse(c, a), 64) << ::testing::PrintToString(c);
+  }
+}
+
+TEST(Cli, TlsByDefault) {
+  struct Case {
+    const char* description;
+    std::vector<std::string> extra;
+    MigrationTls want;
+  };
+  const std::vector<Case> cases = {
+      {"creds dirs: host name from --uri",
+       {"--tls-creds-dir-src", "/pki/src", "--tls-creds-dir-dst", "/pki/dst"},
+       {true, "/pki/src", "/pki/dst", "", "10.2.0.2"}},
+      {"existing objects and a host name",
+       {"--tls-creds", "tls0", "--tls-hostname", "dst.example"},
+       {true, "", "", "tls0", "dst.example"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    CliArgs a;
+    ASSERT_EQ(parse(without_tls(c.extra), a), std::nullopt);
+    ASSERT_TRUE(a.opt.tls);
+    EXPECT_EQ(a.opt.tls->enabled, c.want.enabled);
+    EXPECT_EQ(a.opt.tls->creds_dir_src, c.want.creds_dir_src);
+    EXPECT_EQ(a.opt.tls->creds_dir_dst, c.want.creds_dir_dst);
+    EXPECT_EQ(a.opt.tls->creds_id, c.want.creds_id);
+    EXPECT_EQ(a.opt.tls->hostname, c.want.hostname);
+  }
+  CliArgs insecure;
+  ASSERT_EQ(parse(kBase, insecure), std::nullopt);
+  ASSERT_TRUE(insecure.opt.tls);
+  EXPECT_FALSE(insecure.opt.tls->enabled);
+}
+
+}  // namespace
+}  // namespace vmroam::migration
