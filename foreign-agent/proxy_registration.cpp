@@ -185,4 +185,36 @@ std::optional<std::chrono::milliseconds> renewal_delay(std::uint16_t granted) {
   return std::max(ms, std::chrono::milliseconds(1000));
 }
 
+std::optional<auth::SecurityAssociation> fa_ha_for(const std::vector<HomeAgentPeer>& has, Ipv4 ha) {
+  for (const auto& h : has) {
+    if (h.address != ha || !h.fa_ha) continue;
+    auto alg = auth::parse_algorithm(h.fa_ha->algorithm);
+    if (!alg) return std::nullopt;  // the config parser only admits known names
+    return auth::SecurityAssociation{h.fa_ha->spi, *alg, h.fa_ha->key};
+  }
+  return std::nullopt;
+}
+
+std::optional<auth::SecurityAssociation> mn_ha_of(const binding::Visitor& v) {
+  if (v.key.empty()) return std::nullopt;
+  auto alg = auth::parse_algorithm(v.algorithm.empty() ? "hmac-sha256" : v.algorithm);
+  if (!alg) return std::nullopt;
+  return auth::SecurityAssociation{v.spi, *alg, v.key};
+}
+
+Result<Bytes> revocation_ack(const wire::Revocation& rev, ByteView raw, Ipv4 src,
+                             const std::vector<HomeAgentPeer>& has) {
+  // RFC 3543 §3: revocations are FA-HA authenticated; the HA is the one that sent it.
+  const Ipv4 ha = rev.home_domain_address.is_zero() ? src : rev.home_domain_address;
+  auto sa = fa_ha_for(has, ha);
+  if (!sa) sa = fa_ha_for(has, src);
+  if (!sa || !auth::verify(raw, rev.extensions, mip::ext::fa_ha_auth, *sa))
+    return fail("revocation_auth_failed", "from " + src.to_string() + " for " + rev.home_address.to_string());
+  wire::RevocationAck ack;
+  ack.home_address = rev.home_address;
+  ack.revocation_id = rev.revocation_id;
+  VMROAM_TRY_VOID(auth::append_auth(ack, mip::ext::fa_ha_auth, *sa));
+  return wire::encode(ack);
+}
+
 }  // namespace vmroam::fa
