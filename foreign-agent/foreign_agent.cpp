@@ -30,6 +30,14 @@ constexpr std::uint16_t kEtherTypeRarp = 0x8035;
 
 bool final_state(VisitorState s) { return s == VisitorState::aborted || s == VisitorState::departed; }
 
+void count_message(api::MetricsRegistry& metrics, std::string_view result) {
+  if (result.empty()) return;
+  metrics
+      .counter("vmroam_fa_registration_messages_total", "UDP 434 control messages by outcome",
+               {{"result", std::string(result)}})
+      .inc();
+}
+
 BufferLimits buffer_limits(const FaConfig& c) { return {c.buffer_bytes, milliseconds(c.buffer_ms)}; }
 
 }  // namespace
@@ -90,7 +98,7 @@ Result<void> ForeignAgent::start() {
   });
   for (const auto& id : reregister) {
     // Cannot fail for a visitor that is registering or active (no state change).
-    if (auto r = begin_registration(id, nullptr); !r)
+    if (auto r = activate(id, nullptr); !r)
       log_error("reregistration_failed", {{"visitor", id}, {"reason", r.error().to_string()}});
   }
   log_info("foreign_agent_started", {{"address", config_.address.to_string()},
@@ -158,7 +166,7 @@ void ForeignAgent::restore(const Visitor& v) {
 
 // Gone from memory and the kernel at once; `on_durable` runs once the deletion is committed.
 // `id` is a copy: callers often pass the visitor's own id, which remove() destroys.
-void ForeignAgent::drop(std::string id, std::string_view why, Done on_durable) {
+void ForeignAgent::remove(std::string id, std::string_view why, Done on_durable) {
   const Visitor* v = visitors_.find(id);
   if (!v) {
     if (on_durable) on_durable(ok());
@@ -198,12 +206,6 @@ Result<void> ForeignAgent::prepare(Visitor v) {
   return ok();
 }
 
-Result<void> ForeignAgent::activate(const std::string& id, Done done) {
-  return begin_registration(id, std::move(done));
-}
-
-void ForeignAgent::abort(const std::string& id, Done done) { drop(id, "aborted", std::move(done)); }
-
 void ForeignAgent::depart(const std::string& id, Done done) {
   const Visitor* v = visitors_.find(id);
   if (!v) {
@@ -214,7 +216,7 @@ void ForeignAgent::depart(const std::string& id, Done done) {
   rt.round = RegistrationRound{};
   if (auto bytes = request(id, mip::kLifetimeDeregister)) {
     seams_.send_udp(v->home_agent, mip::kRegistrationPort, *bytes);
-    count_message("deregistration_sent");
+    count_message(metrics_, "deregistration_sent");
     rt.round.deregistration = v->identification_sent;
   } else {
     log_error("deregistration_not_sent", {{"visitor", id}, {"reason", bytes.error().to_string()}});
@@ -280,7 +282,7 @@ void ForeignAgent::on_vm_frame(ByteView frame) {
   if (eth->ethertype == kEtherTypeArp) {
     if (auto answer = delivery_.home_arp_answer(*v, eth->payload)) {
       seams_.send_vm_frame(*answer);
-      count_message("home_arp_answered");
+      count_message(metrics_, "home_arp_answered");
     }
   }
   if (!config_.detect_arrival) return;
@@ -288,7 +290,7 @@ void ForeignAgent::on_vm_frame(ByteView frame) {
   auto it = runtime_.find(id);
   if (it == runtime_.end() || it->second.resumed) return;
   if (v->state == VisitorState::prepared || v->state == VisitorState::failed) {
-    if (auto r = begin_registration(id, nullptr); !r)
+    if (auto r = activate(id, nullptr); !r)
       log_error("registration_not_started", {{"visitor", id}, {"reason", r.error().to_string()}});
   }
   const char* how = eth->ethertype == kEtherTypeRarp  ? "rarp"
@@ -305,22 +307,13 @@ Result<Bytes> ForeignAgent::request(const std::string& id, std::uint16_t lifetim
   WallTime now = seams_.clock->wall_now();
   if (auto it = clock_offset_s_.find(v->home_agent); it != clock_offset_s_.end())
     now += std::chrono::seconds(it->second);
-  ProxyRequestParams p;
-  p.home_address = v->home_address;
-  p.home_agent = v->home_agent;
-  p.care_of_address = config_.address;
-  p.mac = v->mac;
-  p.lifetime = lifetime;
-  p.identification = auth::next_identification(now, v->identification_sent);
-  p.udp_tunnel = v->encapsulation == binding::Encapsulation::udp;
-  p.mn_ha = mn_ha_of(*v);
-  p.fa_ha = fa_ha_for(config_.home_agents, v->home_agent);
-  VMROAM_TRY(wire::RegistrationRequest req, build_proxy_request(p));
-  VMROAM_TRY_VOID(visitors_.modify(id, [&](Visitor& m) { m.identification_sent = p.identification; }));
-  return wire::encode(req);
+  const std::uint64_t ident = auth::next_identification(now, v->identification_sent);
+  VMROAM_TRY(Bytes bytes, build_visitor_request(*v, config_.address, lifetime, ident, config_.home_agents));
+  VMROAM_TRY_VOID(visitors_.modify(id, [&](Visitor& m) { m.identification_sent = ident; }));
+  return bytes;
 }
 
-Result<void> ForeignAgent::begin_registration(const std::string& id, Done on_durable) {
+Result<void> ForeignAgent::activate(const std::string& id, Done on_durable) {
   const Visitor* v = visitors_.find(id);
   if (!v) return fail("not_found", id);
   Runtime& rt = runtime_[id];
@@ -335,7 +328,7 @@ Result<void> ForeignAgent::begin_registration(const std::string& id, Done on_dur
   transmit(id);
   // Only a new state needs to be durable (a renewal's outcome is committed with its reply).
   if (starts)
-    commit({change(id)}, std::move(on_durable));
+    commit({change_of(visitors_, id, *seams_.clock)}, std::move(on_durable));
   else if (on_durable)
     on_durable(ok());
   return ok();
@@ -363,7 +356,7 @@ void ForeignAgent::transmit(const std::string& id) {
   rt.round.identifications.push_back(v->identification_sent);
   ++rt.round.sent;
   seams_.send_udp(v->home_agent, mip::kRegistrationPort, *bytes);
-  count_message(rt.round.sent == 1 ? "request_sent" : "request_retransmitted");
+  count_message(metrics_, rt.round.sent == 1 ? "request_sent" : "request_retransmitted");
   const RetransmitSchedule sched{milliseconds(config_.retransmit_initial_ms),
                                  milliseconds(config_.retransmit_max_ms), config_.retransmit_attempts};
   // After the last transmission, wait one more (capped) interval for a late reply.
@@ -381,30 +374,16 @@ void ForeignAgent::arm_timer(const std::string& id, milliseconds after) {
     auto it = runtime_.find(id);
     if (ec || !v || it == runtime_.end()) return;
     if (v->state == VisitorState::departed) {
-      drop(id, "departed (no deregistration reply)", nullptr);
+      remove(id, "departed (no deregistration reply)", nullptr);
     } else if (it->second.round.in_flight) {
       Changes changes;
       apply(id, decide_timer(it->second.round, config_.retransmit_attempts), changes);
       commit_outcomes(std::move(changes));
     } else if (v->state == VisitorState::active) {
-      if (auto r = begin_registration(id, nullptr); !r)
+      if (auto r = activate(id, nullptr); !r)
         log_error("renewal_not_started", {{"visitor", id}, {"reason", r.error().to_string()}});
     }
   });
-}
-
-std::optional<ReplyContext> ForeignAgent::reply_context(Ipv4 home_address) const {
-  const Visitor* v = visitors_.find_by_home_address(home_address);
-  if (!v) return std::nullopt;
-  ReplyContext c{v->state,
-                 v->home_address,
-                 v->home_agent,
-                 v->encapsulation == binding::Encapsulation::udp,
-                 mn_ha_of(*v),
-                 fa_ha_for(config_.home_agents, v->home_agent),
-                 {}};
-  if (auto it = runtime_.find(v->id); it != runtime_.end()) c.round = it->second.round;
-  return c;
 }
 
 void ForeignAgent::apply(const std::string& id, const RegistrationOutcome& o, Changes& changes) {
@@ -418,7 +397,7 @@ void ForeignAgent::apply(const std::string& id, const RegistrationOutcome& o, Ch
       transmit(id);
       return;
     case RegistrationStep::release:
-      drop(id, "departed", nullptr);
+      remove(id, "departed", nullptr);
       return;
     case RegistrationStep::resync:
       clock_offset_s_[v->home_agent] = o.clock_offset_s;
@@ -460,14 +439,14 @@ void ForeignAgent::apply(const std::string& id, const RegistrationOutcome& o, Ch
     if (o.step == RegistrationStep::activate) m.expires_at = o.expires_at;
     if (o.fall_back_to_ipip) m.encapsulation = binding::Encapsulation::ipip;
   }));
-  changes.push_back(change(id));
+  changes.push_back(change_of(visitors_, id, *seams_.clock));
 }
 
 // ---- UDP 434: queue, then handle the batch ------------------------------------------------
 
 void ForeignAgent::on_datagram(ByteView payload, Ipv4 src, std::uint16_t src_port) {
   if (payload.empty()) {
-    count_message("empty");
+    count_message(metrics_, "empty");
     return;
   }
   if (payload[0] == static_cast<std::uint8_t>(mip::MessageType::tunnel_data)) {
@@ -486,16 +465,19 @@ void ForeignAgent::flush() {
   for (const auto& p : work) {
     auto msg = wire::parse_message(p.payload);
     if (!msg) {
-      count_message(msg.error().code);
+      count_message(metrics_, msg.error().code);
     } else if (auto* reply = std::get_if<wire::RegistrationReply>(&*msg)) {
-      auto context = reply_context(reply->home_address);
+      const Visitor* v = visitors_.find_by_home_address(reply->home_address);
+      std::optional<ReplyContext> context;
+      if (v)
+        context = reply_context(*v, runtime_[v->id].round, fa_ha_for(config_.home_agents, v->home_agent));
       const auto o = decide_reply(context, *reply, p.payload, seams_.clock->wall_now(), seams_.clock->now());
-      count_message(o.metric);
-      if (context) apply(std::string(visitors_.find_by_home_address(reply->home_address)->id), o, changes);
+      count_message(metrics_, o.metric);
+      if (v) apply(std::string(v->id), o, changes);
     } else if (auto* rev = std::get_if<wire::Revocation>(&*msg)) {
       handle_revocation(*rev, p.payload, p.src, p.port);
     } else {
-      count_message("unexpected_message");
+      count_message(metrics_, "unexpected_message");
     }
   }
   // One durable commit for the whole batch, then the API tells its waiting clients. It runs on
@@ -508,7 +490,7 @@ void ForeignAgent::handle_revocation(const wire::Revocation& rev, ByteView raw, 
                                      std::uint16_t port) {
   auto ack = revocation_ack(rev, raw, src, config_.home_agents);
   if (!ack) {
-    count_message(ack.error().code);
+    count_message(metrics_, ack.error().code);
     log_warn("revocation_rejected", {{"from", src.to_string()}, {"reason", ack.error().to_string()}});
     return;
   }
@@ -518,24 +500,18 @@ void ForeignAgent::handle_revocation(const wire::Revocation& rev, ByteView raw, 
   Done send_ack = [this, src, port, bytes = std::move(*ack)](const Result<void>& r) {
     if (!r) return;
     seams_.send_udp(src, port, bytes);
-    count_message("revocation_acknowledged");
+    count_message(metrics_, "revocation_acknowledged");
   };
   const Visitor* v = visitors_.find_by_home_address(rev.home_address);
   if (v && !final_state(v->state)) {
     // The VM moved on: a prepared visitor is no longer coming, an active one has left.
-    drop(v->id, "revoked by the home agent", std::move(send_ack));
+    remove(v->id, "revoked by the home agent", std::move(send_ack));
   } else {
     send_ack(ok());
   }
 }
 
 // ---- The store ----------------------------------------------------------------------------
-
-ForeignAgent::Change ForeignAgent::change(const std::string& id) const {
-  const Visitor* v = visitors_.find(id);
-  if (!v) return {id, std::nullopt};
-  return {id, to_record(*v, *seams_.clock)};
-}
 
 void ForeignAgent::commit(Changes changes, Done done) {
   store::Batch batch;
@@ -617,14 +593,6 @@ void ForeignAgent::rollback(const Changes& changes) {
     if ((*added)->state == VisitorState::active)
       if (auto renew = renewal_delay(rt.granted)) arm_timer(c.id, *renew);
   }
-}
-
-void ForeignAgent::count_message(std::string_view result) {
-  if (result.empty()) return;
-  metrics_
-      .counter("vmroam_fa_registration_messages_total", "UDP 434 control messages by outcome",
-               {{"result", std::string(result)}})
-      .inc();
 }
 
 }  // namespace vmroam::fa

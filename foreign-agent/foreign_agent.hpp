@@ -57,6 +57,7 @@
 #include "foreign-agent/registration_outcome.hpp"
 #include "foreign-agent/store_writer.hpp"
 #include "foreign-agent/visitor_buffer.hpp"
+#include "foreign-agent/visitor_record.hpp"
 
 namespace vmroam::fa {
 
@@ -116,11 +117,15 @@ class ForeignAgent {
   // prepare commits synchronously: an error ("conflict" naming the visitor that holds the
   // id, home address or MAC; the store's) changes nothing.
   [[nodiscard]] Result<void> prepare(binding::Visitor v);
-  // Errors ("not_found", "illegal_transition") change nothing and do not call `done`.
+  // Registers a prepared or failed visitor (it becomes registering), or renews an active one:
+  // the request goes out at once, `done` runs once the new state is durable. Errors
+  // ("not_found", "illegal_transition") change nothing and do not call `done`.
   [[nodiscard]] Result<void> activate(const std::string& id, Done done);
   void resume(const std::string& id, std::string_view how);
-  // Undoes a prepare: delivery goes, the visitor is deleted (the API checks the state).
-  void abort(const std::string& id, Done done);
+  // Gone from memory and the kernel at once, deleted from the store (abort undoes a prepare:
+  // the API checks the state; a revocation, the end of a departure). `id` is a copy: callers
+  // often pass the visitor's own id, which this destroys.
+  void remove(std::string id, std::string_view why, Done done);
   // RFC 5944 §3.6.1.1: deregisters (lifetime 0) an active visitor that left. Delivery stays
   // until the HA has answered or kDepartLinger passed: it tunnels here until it has
   // committed the deregistration.
@@ -152,33 +157,23 @@ class ForeignAgent {
     std::optional<double> handover_ms;
     std::uint16_t granted = 0;
   };
-  // One visitor's change in a commit: its new record, or nullopt for a deletion.
-  struct Change {
-    std::string id;
-    std::optional<store::VisitorRecord> record;
-  };
-  using Changes = std::vector<Change>;
+  using Changes = std::vector<VisitorChange>;
 
   // Registration.
-  [[nodiscard]] Result<void> begin_registration(const std::string& id, Done on_durable);
   void transmit(const std::string& id);
   void arm_timer(const std::string& id, std::chrono::milliseconds after);
   void apply(const std::string& id, const RegistrationOutcome& o, Changes& changes);
   void handle_revocation(const wire::Revocation& rev, ByteView raw, Ipv4 src, std::uint16_t port);
-  [[nodiscard]] std::optional<ReplyContext> reply_context(Ipv4 home_address) const;
   // The request for `id` with a fresh Identification (recorded in the visitor).
   [[nodiscard]] Result<Bytes> request(const std::string& id, std::uint16_t lifetime);
 
   // Visitors in memory.
   void restore(const binding::Visitor& v);
-  void drop(std::string id, std::string_view why, Done on_durable);
 
   // The store. Commands answer through `done`; outcomes are reported to the API.
-  [[nodiscard]] Change change(const std::string& id) const;
   void commit(Changes changes, Done done);
   void commit_outcomes(Changes changes);
   void rollback(const Changes& changes);
-  void count_message(std::string_view result);
 
   boost::asio::io_context& io_;
   FaConfig config_;

@@ -246,7 +246,7 @@ api::Reply ForeignAgentApi::abort(const api::Request& req, const api::PathParams
   auto [reply, done] = when_durable([id] {
     return Response::make_json(200, Json{{"id", id}, {"state", "aborted"}});
   });
-  agent_.abort(id, std::move(done));
+  agent_.remove(id, "aborted", std::move(done));
   return reply;
 }
 

@@ -185,6 +185,22 @@ std::optional<std::chrono::milliseconds> renewal_delay(std::uint16_t granted) {
   return std::max(ms, std::chrono::milliseconds(1000));
 }
 
+Result<Bytes> build_visitor_request(const binding::Visitor& v, Ipv4 care_of, std::uint16_t lifetime,
+                                    std::uint64_t identification, const std::vector<HomeAgentPeer>& has) {
+  ProxyRequestParams p;
+  p.home_address = v.home_address;
+  p.home_agent = v.home_agent;
+  p.care_of_address = care_of;
+  p.mac = v.mac;
+  p.lifetime = lifetime;
+  p.identification = identification;
+  p.udp_tunnel = v.encapsulation == binding::Encapsulation::udp;
+  p.mn_ha = mn_ha_of(v);
+  p.fa_ha = fa_ha_for(has, v.home_agent);
+  VMROAM_TRY(wire::RegistrationRequest req, build_proxy_request(p));
+  return wire::encode(req);
+}
+
 std::optional<auth::SecurityAssociation> fa_ha_for(const std::vector<HomeAgentPeer>& has, Ipv4 ha) {
   for (const auto& h : has) {
     if (h.address != ha || !h.fa_ha) continue;

@@ -106,6 +106,12 @@ struct RetransmitSchedule {
 // Infinite lifetimes (0xFFFF) are never renewed: nullopt.
 [[nodiscard]] std::optional<std::chrono::milliseconds> renewal_delay(std::uint16_t granted);
 
+// The request for visitor `v` from care-of address `care_of` (its keys: mn_ha_of(v), and the
+// FA-HA key configured for its HA); lifetime 0 deregisters. Errors: build_proxy_request's.
+[[nodiscard]] Result<Bytes> build_visitor_request(const binding::Visitor& v, Ipv4 care_of,
+                                                  std::uint16_t lifetime, std::uint64_t identification,
+                                                  const std::vector<HomeAgentPeer>& has);
+
 // The FA-HA association configured for home agent `ha`, if any.
 [[nodiscard]] std::optional<auth::SecurityAssociation> fa_ha_for(const std::vector<HomeAgentPeer>& has,
                                                                  Ipv4 ha);

@@ -31,6 +31,12 @@ RegistrationOutcome accepted(const ReplyContext& c, const ReplyVerdict& v, TimeP
 
 }  // namespace
 
+ReplyContext reply_context(const binding::Visitor& v, const RegistrationRound& round,
+                           std::optional<auth::SecurityAssociation> fa_ha) {
+  return {v.state,     v.home_address,   v.home_agent, v.encapsulation == binding::Encapsulation::udp,
+          mn_ha_of(v), std::move(fa_ha), round};
+}
+
 RegistrationOutcome decide_reply(const std::optional<ReplyContext>& c, const wire::RegistrationReply& reply,
                                  ByteView raw, WallTime wall, TimePoint now) {
   if (!c) return ignore("reply_unknown_visitor");

@@ -83,6 +83,10 @@ struct RegistrationOutcome {
   friend bool operator==(const RegistrationOutcome&, const RegistrationOutcome&) = default;
 };
 
+// What decide_reply() needs to know about `v` (its keys: the visitor's own and `fa_ha`).
+[[nodiscard]] ReplyContext reply_context(const binding::Visitor& v, const RegistrationRound& round,
+                                         std::optional<auth::SecurityAssociation> fa_ha);
+
 // `c` is nullopt when no visitor has the reply's home address. `raw` are the reply's exact
 // received bytes (the authenticators cover them); `wall` and `now` are the time.
 [[nodiscard]] RegistrationOutcome decide_reply(const std::optional<ReplyContext>& c,

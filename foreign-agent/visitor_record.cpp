@@ -55,4 +55,10 @@ Visitor from_record(const store::VisitorRecord& r, const Clock& clock) {
   return v;
 }
 
+VisitorChange change_of(const binding::VisitorList& visitors, const std::string& id, const Clock& clock) {
+  const Visitor* v = visitors.find(id);
+  if (!v) return {id, std::nullopt};
+  return {id, to_record(*v, clock)};
+}
+
 }  // namespace vmroam::fa

@@ -5,11 +5,23 @@
 // store written by a newer version still loads (and the visitor is re-registered by hand).
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "common/binding/visitor_list.hpp"
 #include "common/core/clock.hpp"
 #include "common/store/store.hpp"
 
 namespace vmroam::fa {
+
+// One visitor's change in a commit: its new record, or nullopt for a deletion.
+struct VisitorChange {
+  std::string id;
+  std::optional<store::VisitorRecord> record;
+};
+// The change that makes the store hold what `visitors` holds for `id`.
+[[nodiscard]] VisitorChange change_of(const binding::VisitorList& visitors, const std::string& id,
+                                      const Clock& clock);
 
 [[nodiscard]] store::VisitorRecord to_record(const binding::Visitor& v, const Clock& clock);
 [[nodiscard]] binding::Visitor from_record(const store::VisitorRecord& r, const Clock& clock);

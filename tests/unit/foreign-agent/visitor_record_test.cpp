@@ -46,5 +46,21 @@ TEST(VisitorRecord, UnknownNamesLoadAsFailedIpip) {
   EXPECT_EQ(v.expires_at, TimePoint{}) << "no expiry recorded, none invented";
 }
 
+TEST(VisitorRecord, ChangeOfIsAPutOrADeletion) {
+  test::FakeClock clock;
+  binding::VisitorList visitors;
+  binding::Visitor v;
+  v.id = "vm1";
+  v.home_address = Ipv4::from_octets(10, 1, 0, 10);
+  v.mac = *MacAddress::parse("52:54:00:12:34:56");
+  ASSERT_TRUE(visitors.add(v));
+  const auto put = change_of(visitors, "vm1", clock);
+  ASSERT_TRUE(put.record);
+  EXPECT_EQ(put.record->home_address, v.home_address);
+  const auto gone = change_of(visitors, "vm2", clock);
+  EXPECT_EQ(gone.id, "vm2");
+  EXPECT_FALSE(gone.record);
+}
+
 }  // namespace
 }  // namespace vmroam::fa
