@@ -406,12 +406,13 @@ void ForeignAgent::apply(const std::string& id, const RegistrationOutcome& o, Ch
       transmit(id);
       return;
     case RegistrationStep::fail:
+      // Only registering and active visitors have a round (both may fail: cannot be refused).
       if (v->state != VisitorState::failed) static_cast<void>(visitors_.transition(id, VisitorState::failed));
       log_warn(o.metric.empty() ? "registration_failed" : "registration_denied",
                {{"visitor", id}, {"code", std::to_string(o.code)}, {"reason", o.reason}});
       break;
     case RegistrationStep::activate:
-      // registering → active; a renewal stays active (the transition is refused, harmlessly).
+      // registering → active is always allowed; a renewal stays active.
       if (v->state == VisitorState::registering)
         static_cast<void>(visitors_.transition(id, VisitorState::active));
       rt.granted = o.lifetime;
