@@ -10,9 +10,9 @@
 #include "common/core/log.hpp"
 #include "common/wire/ethernet.hpp"
 #include "common/wire/message.hpp"
+#include "common/wire/mobile_ip.hpp"
 #include "foreign-agent/foreign_agent_api.hpp"
 #include "foreign-agent/proxy_registration.hpp"
-#include "foreign-agent/visitor_record.hpp"
 
 namespace vmroam::fa {
 
@@ -24,9 +24,6 @@ using std::chrono::milliseconds;
 
 constexpr std::size_t kMaxBatch = 1024;      // datagrams handled per flush
 constexpr milliseconds kDepartLinger{2000};  // > one WAN RTT + the HA's commit
-constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
-constexpr std::uint16_t kEtherTypeArp = 0x0806;
-constexpr std::uint16_t kEtherTypeRarp = 0x8035;
 
 bool final_state(VisitorState s) { return s == VisitorState::aborted || s == VisitorState::departed; }
 
@@ -275,11 +272,12 @@ void ForeignAgent::on_buffered_packet(ByteView ip) {
 void ForeignAgent::on_vm_frame(ByteView frame) {
   auto eth = wire::parse_ethernet(frame);
   if (!eth) return;
-  if (eth->ethertype != kEtherTypeRarp && eth->ethertype != kEtherTypeArp && eth->ethertype != kEtherTypeIpv4)
+  if (eth->ethertype != mip::kEtherTypeRarp && eth->ethertype != mip::kEtherTypeArp &&
+      eth->ethertype != mip::kEtherTypeIpv4)
     return;
   const Visitor* v = visitors_.find_by_mac(eth->src);
   if (!v) return;
-  if (eth->ethertype == kEtherTypeArp) {
+  if (eth->ethertype == mip::kEtherTypeArp) {
     if (auto answer = delivery_.home_arp_answer(*v, eth->payload)) {
       seams_.send_vm_frame(*answer);
       count_message(metrics_, "home_arp_answered");
@@ -293,9 +291,9 @@ void ForeignAgent::on_vm_frame(ByteView frame) {
     if (auto r = activate(id, nullptr); !r)
       log_error("registration_not_started", {{"visitor", id}, {"reason", r.error().to_string()}});
   }
-  const char* how = eth->ethertype == kEtherTypeRarp  ? "rarp"
-                    : eth->ethertype == kEtherTypeArp ? "arp"
-                                                      : "ip";
+  const char* how = eth->ethertype == mip::kEtherTypeRarp  ? "rarp"
+                    : eth->ethertype == mip::kEtherTypeArp ? "arp"
+                                                           : "ip";
   resume(id, how);
 }
 
@@ -514,7 +512,7 @@ void ForeignAgent::handle_revocation(const wire::Revocation& rev, ByteView raw, 
 
 // ---- The store ----------------------------------------------------------------------------
 
-void ForeignAgent::commit(Changes changes, Done done) {
+void ForeignAgent::commit(Changes changes, Done done, bool undo) {
   store::Batch batch;
   for (const auto& c : changes) {
     if (c.record)
@@ -522,23 +520,23 @@ void ForeignAgent::commit(Changes changes, Done done) {
     else
       batch.delete_visitor(c.id);
   }
-  store_.commit_async(
-      std::move(batch), [this, changes = std::move(changes), done = std::move(done)](const Result<void>& r) {
-        if (r) {
-          for (const auto& c : changes) {
-            if (c.record)
-              durable_[c.id] = *c.record;
-            else
-              durable_.erase(c.id);
-          }
-        } else {
-          log_error("store_commit_failed", {{"visitor", changes.empty() ? "" : changes.front().id},
-                                            {"reason", r.error().to_string()}});
-          metrics_.counter("vmroam_store_commit_failures_total", "Store commits that failed").inc();
-          rollback(changes);
-        }
-        if (done) done(r);
-      });
+  store_.commit_async(std::move(batch), [this, changes = std::move(changes), done = std::move(done),
+                                         undo](const Result<void>& r) {
+    if (r) {
+      for (const auto& c : changes) {
+        if (c.record)
+          durable_[c.id] = *c.record;
+        else
+          durable_.erase(c.id);
+      }
+    } else {
+      log_error("store_commit_failed",
+                {{"visitor", changes.empty() ? "" : changes.front().id}, {"reason", r.error().to_string()}});
+      metrics_.counter("vmroam_store_commit_failures_total", "Store commits that failed").inc();
+      if (undo) rollback(changes);
+    }
+    if (done) done(r);
+  });
 }
 
 // Registration outcomes: the API answers the requests waiting on them once they are durable.
@@ -594,6 +592,12 @@ void ForeignAgent::rollback(const Changes& changes) {
     if ((*added)->state == VisitorState::active)
       if (auto renew = renewal_delay(rt.granted)) arm_timer(c.id, *renew);
   }
+  // Commits queued after the failed one may still write what memory no longer holds (a round
+  // that went on meanwhile): this one, queued after them, makes the store match memory again.
+  // Its own failure is only logged (undoing it would loop for as long as the store fails).
+  Changes again;
+  for (const auto& c : changes) again.push_back(change_of(visitors_, c.id, *seams_.clock));
+  commit(std::move(again), nullptr, /*undo=*/false);
 }
 
 }  // namespace vmroam::fa

@@ -171,7 +171,8 @@ class ForeignAgent {
   void restore(const binding::Visitor& v);
 
   // The store. Commands answer through `done`; outcomes are reported to the API.
-  void commit(Changes changes, Done done);
+  // `undo`: a failure rolls memory back to what is durable.
+  void commit(Changes changes, Done done, bool undo = true);
   void commit_outcomes(Changes changes);
   void rollback(const Changes& changes);
 
