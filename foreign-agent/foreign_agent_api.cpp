@@ -1,11 +1,6 @@
-// The foreign agent's JSON API (docs/api.md "Foreign agent"): visitors, health, metrics.
-//
-// Every mutating handler validates the whole body first (FieldReader names the wrong field): a
-// 4xx changes nothing. prepare commits to the store before it changes memory and the kernel (a
-// failed commit changes nothing); activate, abort and depart act at once (the request must not
-// wait for an fsync) and answer once their commit is durable (a Deferred reply). GET
-// /v1/visitors/{id}?wait_ms=N long-polls (a Deferred reply) until the registration outcome is known (active
-// or failed) or N ms pass.
+// The foreign agent's JSON API: validation, answers, long polls (see the header).
+#include "foreign-agent/foreign_agent_api.hpp"
+
 #include <cinttypes>
 #include <cstdio>
 
@@ -32,44 +27,85 @@ std::string hex64(std::uint64_t v) {
 }
 
 template <typename F>
-api::Handler bind_handler(ForeignAgent* self, F f) {
+api::Handler bind_handler(ForeignAgentApi* self, F f) {
   return [self, f](const api::Request& r, const api::PathParams& p) { return (self->*f)(r, p); };
+}
+
+// The store could not record a change: a 500 that names the store's error (docs/api.md).
+Response store_failed(const Error& e) { return api::internal("store commit failed: " + e.to_string()); }
+
+// A reply sent once the command's commit has completed: `ok` if durable, else store_failed.
+std::pair<api::Reply, ForeignAgent::Done> when_durable(std::function<Response()> ok) {
+  auto [deferred, answer] = api::LongPoll::once();
+  return {deferred, [answer = std::move(answer), ok = std::move(ok)](const Result<void>& r) {
+            answer(r ? ok() : store_failed(r.error()));
+          }};
+}
+
+// The body of a POST that takes none (or {}); a 4xx when it has fields.
+std::optional<Response> reject_fields(const api::Request& req) {
+  auto f = api::FieldReader::from_body(req.body, /*empty_is_object=*/true);
+  f.reject_unknown();
+  if (!f.ok()) return f.error();
+  return std::nullopt;
 }
 
 }  // namespace
 
-void ForeignAgent::build_router() {
-  router_.add(Method::get, "/v1/health", bind_handler(this, &ForeignAgent::api_health));
-  router_.add(Method::get, "/metrics", bind_handler(this, &ForeignAgent::api_metrics));
-  router_.add(Method::post, "/v1/visitors", bind_handler(this, &ForeignAgent::api_prepare));
-  router_.add(Method::get, "/v1/visitors", bind_handler(this, &ForeignAgent::api_list));
-  router_.add(Method::get, "/v1/visitors/{id}", bind_handler(this, &ForeignAgent::api_show));
-  router_.add(Method::post, "/v1/visitors/{id}/activate", bind_handler(this, &ForeignAgent::api_activate));
-  router_.add(Method::post, "/v1/visitors/{id}/resumed", bind_handler(this, &ForeignAgent::api_resumed));
-  router_.add(Method::post, "/v1/visitors/{id}/abort", bind_handler(this, &ForeignAgent::api_abort));
-  router_.add(Method::post, "/v1/visitors/{id}/depart", bind_handler(this, &ForeignAgent::api_depart));
+ForeignAgentApi::ForeignAgentApi(boost::asio::io_context& io, ForeignAgent& agent, const Clock& clock,
+                                 std::string dataplane)
+    : agent_(agent), clock_(clock), dataplane_(std::move(dataplane)), started_at_(clock.now()), polls_(io) {
+  router_.add(Method::get, "/v1/health", bind_handler(this, &ForeignAgentApi::health));
+  router_.add(Method::get, "/metrics", bind_handler(this, &ForeignAgentApi::metrics));
+  router_.add(Method::post, "/v1/visitors", bind_handler(this, &ForeignAgentApi::prepare));
+  router_.add(Method::get, "/v1/visitors", bind_handler(this, &ForeignAgentApi::list));
+  router_.add(Method::get, "/v1/visitors/{id}", bind_handler(this, &ForeignAgentApi::show));
+  router_.add(Method::post, "/v1/visitors/{id}/activate", bind_handler(this, &ForeignAgentApi::activate));
+  router_.add(Method::post, "/v1/visitors/{id}/resumed", bind_handler(this, &ForeignAgentApi::resumed));
+  router_.add(Method::post, "/v1/visitors/{id}/abort", bind_handler(this, &ForeignAgentApi::abort));
+  router_.add(Method::post, "/v1/visitors/{id}/depart", bind_handler(this, &ForeignAgentApi::depart));
 }
 
-api::Reply ForeignAgent::handle_api(const api::Request& request) { return router_.dispatch(request); }
+// ---- What the agent reports ---------------------------------------------------------------
 
-api::Reply ForeignAgent::api_health(const api::Request&, const api::PathParams&) {
-  const auto up = std::chrono::duration_cast<std::chrono::seconds>(seams_.clock->now() - started_at_).count();
+void ForeignAgentApi::on_settled(const std::string& id) {
+  polls_.complete(id, [&] {
+    const Visitor* v = agent_.visitors().find(id);
+    return v ? Response::make_json(200, visitor_json(*v)) : api::not_found("no visitor " + id);
+  });
+}
+
+void ForeignAgentApi::on_commit_failed(const std::string& id, const Error& e) {
+  polls_.complete(id, [&] { return store_failed(e); });
+}
+
+void ForeignAgentApi::on_removed(const std::string& id, std::string_view why) {
+  polls_.complete(id, [&] { return api::not_found("visitor " + id + " was removed: " + std::string(why)); });
+}
+
+void ForeignAgentApi::on_stopping() {
+  polls_.complete_all([] { return api::unavailable("the foreign agent is stopping"); });
+}
+
+// ---- Handlers -----------------------------------------------------------------------------
+
+api::Reply ForeignAgentApi::health(const api::Request&, const api::PathParams&) {
+  const auto up = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - started_at_).count();
   return Response::make_json(200, Json{{"status", "ok"},
                                        {"role", "foreign-agent"},
                                        {"version", VMROAM_VERSION},
-                                       {"address", config_.address.to_string()},
+                                       {"address", agent_.config().address.to_string()},
                                        {"uptime_s", up},
-                                       {"visitors", visitors_.size()},
-                                       {"gateway_mode", anycast_ ? "anycast" : "garp"},
-                                       {"dataplane", std::string(seams_.driver->name())}});
+                                       {"visitors", agent_.visitors().size()},
+                                       {"gateway_mode", agent_.gateway_mode_anycast() ? "anycast" : "garp"},
+                                       {"dataplane", dataplane_}});
 }
 
-api::Reply ForeignAgent::api_metrics(const api::Request&, const api::PathParams&) {
-  return Response::make_text(200, metrics_.render(), api::kPrometheusType);
+api::Reply ForeignAgentApi::metrics(const api::Request&, const api::PathParams&) {
+  return Response::make_text(200, agent_.metrics().render(), api::kPrometheusType);
 }
 
-Json ForeignAgent::visitor_json(const Visitor& v) const {
-  const TimePoint now = seams_.clock->now();
+Json ForeignAgentApi::visitor_json(const Visitor& v) const {
   Json j{{"id", v.id},
          {"home_address", v.home_address.to_string()},
          {"mac", v.mac.to_string()},
@@ -90,23 +126,23 @@ Json ForeignAgent::visitor_json(const Visitor& v) const {
     j["remaining_s"] =
         v.expires_at == TimePoint::max()
             ? Json(nullptr)
-            : Json(std::chrono::duration_cast<std::chrono::seconds>(v.expires_at - now).count());
+            : Json(std::chrono::duration_cast<std::chrono::seconds>(v.expires_at - clock_.now()).count());
   }
-  if (auto it = runtime_.find(v.id); it != runtime_.end()) {
-    const Runtime& rt = it->second;
-    if (rt.handover_ms) j["handover_ms"] = *rt.handover_ms;
-    if (rt.granted) j["lifetime_granted"] = rt.granted;
-    j["resumed"] = rt.resumed;
-    j["buffer"] = Json{{"buffering", rt.buffering},
-                       {"packets", rt.queue.size()},
-                       {"bytes", rt.queue_bytes},
-                       {"overflow_packets", rt.overflow_packets},
-                       {"flushed_packets", rt.flushed_packets}};
+  if (auto s = agent_.status(v.id)) {
+    if (s->handover_ms) j["handover_ms"] = *s->handover_ms;
+    if (s->granted) j["lifetime_granted"] = s->granted;
+    j["resumed"] = s->resumed;
+    j["buffer"] = Json{{"buffering", s->buffer.buffering},
+                       {"packets", s->buffer.packets},
+                       {"bytes", s->buffer.bytes},
+                       {"overflow_packets", s->buffer.overflow_packets},
+                       {"flushed_packets", s->buffer.flushed_packets}};
   }
   return j;
 }
 
-api::Reply ForeignAgent::api_prepare(const api::Request& req, const api::PathParams&) {
+api::Reply ForeignAgentApi::prepare(const api::Request& req, const api::PathParams&) {
+  const FaConfig& config = agent_.config();
   auto f = api::FieldReader::from_body(req.body);
   Visitor v;
   v.id = f.require_id("id");
@@ -126,14 +162,14 @@ api::Reply ForeignAgent::api_prepare(const api::Request& req, const api::PathPar
   if (f.ok() && v.home_gateway == v.home_address)
     f.fail_field("home_gateway", "must differ from home_address");
   if (f.ok() && v.home_agent.is_zero()) f.fail_field("home_agent", "must not be 0.0.0.0");
-  bool known_ha = false;
-  for (const auto& h : config_.home_agents) known_ha |= h.address == v.home_agent;
-  if (f.ok() && !known_ha)
-    f.fail_field("home_agent", v.home_agent.to_string() + " is not a configured home agent");
+  const HomeAgentPeer* ha = nullptr;
+  for (const auto& h : config.home_agents)
+    if (h.address == v.home_agent) ha = &h;
+  if (f.ok() && !ha) f.fail_field("home_agent", v.home_agent.to_string() + " is not a configured home agent");
   if (f.ok() && spi.has_value() != key.has_value())
     f.fail_field(spi ? "key" : "spi", "spi and key come together (the VM's MN-HA association)");
   if (f.ok() && algorithm && !spi) f.fail_field("spi", "required with algorithm");
-  if (f.ok() && !key && !fa_ha_for(v.home_agent))
+  if (f.ok() && !key && !ha->fa_ha)
     f.fail_field("key", "required: no FA-HA key is configured for home agent " + v.home_agent.to_string());
   if (!f.ok()) return f.error();
   if (spi) {
@@ -142,126 +178,90 @@ api::Reply ForeignAgent::api_prepare(const api::Request& req, const api::PathPar
     v.key = *key;
   }
   v.lifetime_requested = static_cast<std::uint16_t>(lifetime.value_or(0));
-  v.encapsulation = binding::parse_encapsulation(encapsulation.value_or(config_.encapsulation))
+  v.encapsulation = binding::parse_encapsulation(encapsulation.value_or(config.encapsulation))
                         .value_or(binding::Encapsulation::ipip);
   v.state = VisitorState::prepared;
-  v.created_at = seams_.clock->now();
-
-  if (visitors_.find(v.id)) return api::conflict("visitor " + v.id + " exists");
-  if (const Visitor* o = visitors_.find_by_home_address(v.home_address))
-    return api::conflict("home address " + v.home_address.to_string() + " belongs to visitor " + o->id);
-  if (const Visitor* o = visitors_.find_by_mac(v.mac))
-    return api::conflict("MAC " + v.mac.to_string() + " belongs to visitor " + o->id);
-
-  store::Batch batch;
-  batch.put_visitor(to_record(v));
-  if (auto r = commit(batch); !r) return api::internal(r.error());
-  auto added = visitors_.add(v);
-  if (!added) std::abort();  // checked above
-  Runtime& rt = runtime_[v.id];
-  install_delivery(**added, rt, /*buffering=*/true);
-  log_info("visitor_prepared", {{"visitor", v.id},
-                                {"hoa", v.home_address.to_string()},
-                                {"mac", v.mac.to_string()},
-                                {"buffering", rt.buffering ? "on" : "off"}});
-  return Response::make_json(201, visitor_json(**added));
+  v.created_at = clock_.now();
+  const std::string id = v.id;
+  if (auto r = agent_.prepare(std::move(v)); !r)
+    return r.error().code == "conflict" ? api::conflict(r.error().context) : store_failed(r.error());
+  return Response::make_json(201, visitor_json(*agent_.visitors().find(id)));
 }
 
-api::Reply ForeignAgent::api_list(const api::Request&, const api::PathParams&) {
+api::Reply ForeignAgentApi::list(const api::Request&, const api::PathParams&) {
   Json out = Json::array();
-  visitors_.for_each([&](const Visitor& v) { out.push_back(visitor_json(v)); });
+  agent_.visitors().for_each([&](const Visitor& v) { out.push_back(visitor_json(v)); });
   return Response::make_json(200, Json{{"visitors", out}});
 }
 
-api::Reply ForeignAgent::api_show(const api::Request& req, const api::PathParams& p) {
+api::Reply ForeignAgentApi::show(const api::Request& req, const api::PathParams& p) {
   const std::string& id = p.at("id");
   auto q = api::FieldReader::from_query(req);
   auto wait_ms = q.optional_uint("wait_ms", 0, kMaxWaitMs);
   q.reject_unknown();
   if (!q.ok()) return q.error();
-  const Visitor* v = visitors_.find(id);
+  const Visitor* v = agent_.visitors().find(id);
   if (!v) return api::not_found("no visitor " + id);
   const bool outcome_known = v->state == VisitorState::active || v->state == VisitorState::failed ||
                              v->state == VisitorState::prepared;
   if (!wait_ms || *wait_ms == 0 || outcome_known) return Response::make_json(200, visitor_json(*v));
-  // Long poll: answered by complete_waiters() or when the time is up.
-  auto [deferred, responder] = api::make_deferred();
-  auto timer = std::make_shared<boost::asio::steady_timer>(io_);
-  timer->expires_after(std::chrono::milliseconds(*wait_ms));
-  timer->async_wait([this, id, responder](const boost::system::error_code& ec) {
-    if (ec || !responder.active()) return;
-    if (const Visitor* now = visitors_.find(id))
-      (void)responder.send(Response::make_json(200, visitor_json(*now)));
-    else
-      (void)responder.send(api::not_found("no visitor " + id));
+  // Answered by on_settled() (or another report) or, when the time is up, with what is known.
+  return polls_.wait(id, std::chrono::milliseconds(*wait_ms), [this, id] {
+    const Visitor* now = agent_.visitors().find(id);
+    return now ? Response::make_json(200, visitor_json(*now)) : api::not_found("no visitor " + id);
   });
-  responder.on_cancel([timer] { timer->cancel(); });
-  runtime_[id].waiters.push_back(responder);
-  return deferred;
 }
 
-api::Reply ForeignAgent::api_activate(const api::Request& req, const api::PathParams& p) {
-  auto f = api::FieldReader::from_body(req.body, /*empty_is_object=*/true);
-  f.reject_unknown();
-  if (!f.ok()) return f.error();
+api::Reply ForeignAgentApi::activate(const api::Request& req, const api::PathParams& p) {
+  if (auto bad = reject_fields(req)) return *bad;
   const std::string& id = p.at("id");
-  const Visitor* v = visitors_.find(id);
+  const Visitor* v = agent_.visitors().find(id);
   if (!v) return api::not_found("no visitor " + id);
   if (v->state == VisitorState::active) return Response::make_json(200, visitor_json(*v));
   if (v->state == VisitorState::registering)
     return Response::make_json(202, Json{{"id", id}, {"state", "registering"}});
-  auto [reply, on_durable] = reply_when_durable([id](const Result<void>& r) {
-    return r ? Response::make_json(202, Json{{"id", id}, {"state", "registering"}})
-             : api::internal(r.error());
+  auto [reply, done] = when_durable([id] {
+    return Response::make_json(202, Json{{"id", id}, {"state", "registering"}});
   });
-  if (auto r = begin_registration(id, std::move(on_durable)); !r) return api::conflict(r.error().to_string());
+  if (auto r = agent_.activate(id, std::move(done)); !r) return api::conflict(r.error().to_string());
   return reply;
 }
 
-api::Reply ForeignAgent::api_resumed(const api::Request& req, const api::PathParams& p) {
-  auto f = api::FieldReader::from_body(req.body, /*empty_is_object=*/true);
-  f.reject_unknown();
-  if (!f.ok()) return f.error();
+api::Reply ForeignAgentApi::resumed(const api::Request& req, const api::PathParams& p) {
+  if (auto bad = reject_fields(req)) return *bad;
   const std::string& id = p.at("id");
-  const Visitor* v = visitors_.find(id);
-  if (!v) return api::not_found("no visitor " + id);
-  mark_resumed(id, "api");
-  return Response::make_json(200, visitor_json(*visitors_.find(id)));
+  if (!agent_.visitors().find(id)) return api::not_found("no visitor " + id);
+  agent_.resume(id, "api");
+  return Response::make_json(200, visitor_json(*agent_.visitors().find(id)));
 }
 
-api::Reply ForeignAgent::api_abort(const api::Request& req, const api::PathParams& p) {
-  auto f = api::FieldReader::from_body(req.body, /*empty_is_object=*/true);
-  f.reject_unknown();
-  if (!f.ok()) return f.error();
+api::Reply ForeignAgentApi::abort(const api::Request& req, const api::PathParams& p) {
+  if (auto bad = reject_fields(req)) return *bad;
   const std::string& id = p.at("id");
-  const Visitor* v = visitors_.find(id);
+  const Visitor* v = agent_.visitors().find(id);
   if (!v) return api::not_found("no visitor " + id);
   if (auto r = binding::check_transition(v->state, VisitorState::aborted); !r)
     return api::conflict("visitor " + id + " is " + std::string(binding::to_string(v->state)) +
                          ": abort undoes a prepare; use depart");
-  auto [reply, on_durable] = reply_when_durable([id](const Result<void>& r) {
-    return r ? Response::make_json(200, Json{{"id", id}, {"state", "aborted"}}) : api::internal(r.error());
+  auto [reply, done] = when_durable([id] {
+    return Response::make_json(200, Json{{"id", id}, {"state", "aborted"}});
   });
-  drop_visitor(id, "aborted", std::move(on_durable));
+  agent_.remove(id, "aborted", std::move(done));
   return reply;
 }
 
-api::Reply ForeignAgent::api_depart(const api::Request& req, const api::PathParams& p) {
-  auto f = api::FieldReader::from_body(req.body, /*empty_is_object=*/true);
-  f.reject_unknown();
-  if (!f.ok()) return f.error();
+api::Reply ForeignAgentApi::depart(const api::Request& req, const api::PathParams& p) {
+  if (auto bad = reject_fields(req)) return *bad;
   const std::string& id = p.at("id");
-  const Visitor* v = visitors_.find(id);
+  const Visitor* v = agent_.visitors().find(id);
   if (!v) return api::not_found("no visitor " + id);
   if (v->state != VisitorState::active)
     return api::conflict("visitor " + id + " is " + std::string(binding::to_string(v->state)) +
                          ": only an active visitor departs; use abort");
-  // RFC 5944 §3.6.1.1: lifetime 0 deregisters; the HA ignores it if the binding moved on.
-  // Delivery lingers until the HA has answered (packets it sent before are still coming).
-  auto [reply, on_durable] = reply_when_durable([id](const Result<void>& r) {
-    return r ? Response::make_json(200, Json{{"id", id}, {"state", "departed"}}) : api::internal(r.error());
+  auto [reply, done] = when_durable([id] {
+    return Response::make_json(200, Json{{"id", id}, {"state", "departed"}});
   });
-  depart(id, std::move(on_durable));
+  agent_.depart(id, std::move(done));
   return reply;
 }
 

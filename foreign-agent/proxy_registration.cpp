@@ -92,80 +92,49 @@ ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw, con
 
 std::string_view reply_code_name(std::uint8_t code) {
   namespace c = mip::code;
-  switch (code) {
-    case c::accepted:
-      return "accepted";
-    case c::accepted_no_simultaneous:
-      return "accepted_no_simultaneous";
-    case c::fa_unspecified:
-      return "fa_unspecified";
-    case c::fa_prohibited:
-      return "fa_prohibited";
-    case c::fa_insufficient_resources:
-      return "fa_insufficient_resources";
-    case c::fa_mn_auth_failed:
-      return "fa_mn_auth_failed";
-    case c::fa_ha_auth_failed:
-      return "fa_ha_auth_failed";
-    case c::fa_lifetime_too_long:
-      return "fa_lifetime_too_long";
-    case c::fa_poorly_formed_request:
-      return "fa_poorly_formed_request";
-    case c::fa_poorly_formed_reply:
-      return "fa_poorly_formed_reply";
-    case c::fa_encapsulation_unavailable:
-      return "fa_encapsulation_unavailable";
-    case c::fa_reverse_tunnel_unavailable:
-      return "fa_reverse_tunnel_unavailable";
-    case c::fa_reverse_tunnel_mandatory:
-      return "fa_reverse_tunnel_mandatory";
-    case c::fa_invalid_care_of:
-      return "fa_invalid_care_of";
-    case c::fa_registration_timeout:
-      return "fa_registration_timeout";
-    case c::fa_delivery_style_unsupported:
-      return "fa_delivery_style_unsupported";
-    case c::fa_home_network_unreachable:
-      return "fa_home_network_unreachable";
-    case c::fa_ha_host_unreachable:
-      return "fa_ha_host_unreachable";
-    case c::fa_ha_port_unreachable:
-      return "fa_ha_port_unreachable";
-    case c::fa_ha_unreachable:
-      return "fa_ha_unreachable";
-    case c::ha_unspecified:
-      return "ha_unspecified";
-    case c::ha_prohibited:
-      return "ha_prohibited";
-    case c::ha_insufficient_resources:
-      return "ha_insufficient_resources";
-    case c::ha_mn_auth_failed:
-      return "ha_mn_auth_failed";
-    case c::ha_fa_auth_failed:
-      return "ha_fa_auth_failed";
-    case c::ha_identification_mismatch:
-      return "ha_identification_mismatch";
-    case c::ha_poorly_formed_request:
-      return "ha_poorly_formed_request";
-    case c::ha_too_many_bindings:
-      return "ha_too_many_bindings";
-    case c::ha_unknown_ha_address:
-      return "ha_unknown_ha_address";
-    case c::ha_reverse_tunnel_unavailable:
-      return "ha_reverse_tunnel_unavailable";
-    case c::ha_reverse_tunnel_mandatory:
-      return "ha_reverse_tunnel_mandatory";
-    case c::ha_encapsulation_unavailable:
-      return "ha_encapsulation_unavailable";
-    case c::ha_udp_encapsulation_unavailable:
-      return "ha_udp_encapsulation_unavailable";
-    case c::ha_pmip_unsupported:
-      return "ha_pmip_unsupported";
-    case c::ha_pmip_disallowed:
-      return "ha_pmip_disallowed";
-    default:
-      break;
-  }
+  struct Name {
+    std::uint8_t code;
+    std::string_view name;
+  };
+  static constexpr Name kNames[] = {
+      {c::accepted, "accepted"},
+      {c::accepted_no_simultaneous, "accepted_no_simultaneous"},
+      {c::fa_unspecified, "fa_unspecified"},
+      {c::fa_prohibited, "fa_prohibited"},
+      {c::fa_insufficient_resources, "fa_insufficient_resources"},
+      {c::fa_mn_auth_failed, "fa_mn_auth_failed"},
+      {c::fa_ha_auth_failed, "fa_ha_auth_failed"},
+      {c::fa_lifetime_too_long, "fa_lifetime_too_long"},
+      {c::fa_poorly_formed_request, "fa_poorly_formed_request"},
+      {c::fa_poorly_formed_reply, "fa_poorly_formed_reply"},
+      {c::fa_encapsulation_unavailable, "fa_encapsulation_unavailable"},
+      {c::fa_reverse_tunnel_unavailable, "fa_reverse_tunnel_unavailable"},
+      {c::fa_reverse_tunnel_mandatory, "fa_reverse_tunnel_mandatory"},
+      {c::fa_invalid_care_of, "fa_invalid_care_of"},
+      {c::fa_registration_timeout, "fa_registration_timeout"},
+      {c::fa_delivery_style_unsupported, "fa_delivery_style_unsupported"},
+      {c::fa_home_network_unreachable, "fa_home_network_unreachable"},
+      {c::fa_ha_host_unreachable, "fa_ha_host_unreachable"},
+      {c::fa_ha_port_unreachable, "fa_ha_port_unreachable"},
+      {c::fa_ha_unreachable, "fa_ha_unreachable"},
+      {c::ha_unspecified, "ha_unspecified"},
+      {c::ha_prohibited, "ha_prohibited"},
+      {c::ha_insufficient_resources, "ha_insufficient_resources"},
+      {c::ha_mn_auth_failed, "ha_mn_auth_failed"},
+      {c::ha_fa_auth_failed, "ha_fa_auth_failed"},
+      {c::ha_identification_mismatch, "ha_identification_mismatch"},
+      {c::ha_poorly_formed_request, "ha_poorly_formed_request"},
+      {c::ha_too_many_bindings, "ha_too_many_bindings"},
+      {c::ha_unknown_ha_address, "ha_unknown_ha_address"},
+      {c::ha_reverse_tunnel_unavailable, "ha_reverse_tunnel_unavailable"},
+      {c::ha_reverse_tunnel_mandatory, "ha_reverse_tunnel_mandatory"},
+      {c::ha_encapsulation_unavailable, "ha_encapsulation_unavailable"},
+      {c::ha_udp_encapsulation_unavailable, "ha_udp_encapsulation_unavailable"},
+      {c::ha_pmip_unsupported, "ha_pmip_unsupported"},
+      {c::ha_pmip_disallowed, "ha_pmip_disallowed"},
+  };
+  for (const auto& n : kNames)
+    if (n.code == code) return n.name;
   if (c::is_fa_denial(code)) return "fa_other";
   if (c::is_ha_denial(code)) return "ha_other";
   return "unknown_code";
@@ -183,6 +152,54 @@ std::optional<std::chrono::milliseconds> renewal_delay(std::uint16_t granted) {
   if (granted == mip::kLifetimeInfinite || granted == 0) return std::nullopt;
   const auto ms = std::chrono::milliseconds(std::int64_t{granted} * 2000 / 3);
   return std::max(ms, std::chrono::milliseconds(1000));
+}
+
+Result<Bytes> build_visitor_request(const binding::Visitor& v, Ipv4 care_of, std::uint16_t lifetime,
+                                    std::uint64_t identification, const std::vector<HomeAgentPeer>& has) {
+  ProxyRequestParams p;
+  p.home_address = v.home_address;
+  p.home_agent = v.home_agent;
+  p.care_of_address = care_of;
+  p.mac = v.mac;
+  p.lifetime = lifetime;
+  p.identification = identification;
+  p.udp_tunnel = v.encapsulation == binding::Encapsulation::udp;
+  p.mn_ha = mn_ha_of(v);
+  p.fa_ha = fa_ha_for(has, v.home_agent);
+  VMROAM_TRY(wire::RegistrationRequest req, build_proxy_request(p));
+  return wire::encode(req);
+}
+
+std::optional<auth::SecurityAssociation> fa_ha_for(const std::vector<HomeAgentPeer>& has, Ipv4 ha) {
+  for (const auto& h : has) {
+    if (h.address != ha || !h.fa_ha) continue;
+    auto alg = auth::parse_algorithm(h.fa_ha->algorithm);
+    if (!alg) return std::nullopt;  // the config parser only admits known names
+    return auth::SecurityAssociation{h.fa_ha->spi, *alg, h.fa_ha->key};
+  }
+  return std::nullopt;
+}
+
+std::optional<auth::SecurityAssociation> mn_ha_of(const binding::Visitor& v) {
+  if (v.key.empty()) return std::nullopt;
+  auto alg = auth::parse_algorithm(v.algorithm.empty() ? "hmac-sha256" : v.algorithm);
+  if (!alg) return std::nullopt;
+  return auth::SecurityAssociation{v.spi, *alg, v.key};
+}
+
+Result<Bytes> revocation_ack(const wire::Revocation& rev, ByteView raw, Ipv4 src,
+                             const std::vector<HomeAgentPeer>& has) {
+  // RFC 3543 §3: revocations are FA-HA authenticated; the HA is the one that sent it.
+  const Ipv4 ha = rev.home_domain_address.is_zero() ? src : rev.home_domain_address;
+  auto sa = fa_ha_for(has, ha);
+  if (!sa) sa = fa_ha_for(has, src);
+  if (!sa || !auth::verify(raw, rev.extensions, mip::ext::fa_ha_auth, *sa))
+    return fail("revocation_auth_failed", "from " + src.to_string() + " for " + rev.home_address.to_string());
+  wire::RevocationAck ack;
+  ack.home_address = rev.home_address;
+  ack.revocation_id = rev.revocation_id;
+  VMROAM_TRY_VOID(auth::append_auth(ack, mip::ext::fa_ha_auth, *sa));
+  return wire::encode(ack);
 }
 
 }  // namespace vmroam::fa

@@ -20,6 +20,9 @@
 //                          fast (a handover is waiting) and cap the delay.
 //   renewal_delay()        re-register at 2/3 of the granted lifetime (RFC 5944 §3.6: the
 //                          MN re-registers before its binding expires).
+//   revocation_ack()       RFC 3543 §3: a Registration Revocation verified with the FA-HA key
+//                          of the HA that sent it, and the authenticated acknowledgement.
+//   fa_ha_for(), mn_ha_of() the keys: from the configuration, from the visitor.
 #pragma once
 
 #include <chrono>
@@ -28,11 +31,14 @@
 #include <string_view>
 
 #include "common/auth/security_association.hpp"
+#include "common/binding/visitor_list.hpp"
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
 #include "common/wire/registration.hpp"
+#include "common/wire/revocation.hpp"
+#include "foreign-agent/config.hpp"
 
 namespace vmroam::fa {
 
@@ -99,5 +105,23 @@ struct RetransmitSchedule {
 // When to re-register an accepted registration of `granted` seconds (2/3 of it; at least 1 s).
 // Infinite lifetimes (0xFFFF) are never renewed: nullopt.
 [[nodiscard]] std::optional<std::chrono::milliseconds> renewal_delay(std::uint16_t granted);
+
+// The request for visitor `v` from care-of address `care_of` (its keys: mn_ha_of(v), and the
+// FA-HA key configured for its HA); lifetime 0 deregisters. Errors: build_proxy_request's.
+[[nodiscard]] Result<Bytes> build_visitor_request(const binding::Visitor& v, Ipv4 care_of,
+                                                  std::uint16_t lifetime, std::uint64_t identification,
+                                                  const std::vector<HomeAgentPeer>& has);
+
+// The FA-HA association configured for home agent `ha`, if any.
+[[nodiscard]] std::optional<auth::SecurityAssociation> fa_ha_for(const std::vector<HomeAgentPeer>& has,
+                                                                 Ipv4 ha);
+// The visitor's MN-HA association (RFC 5563 §3: the proxy holds it), if it has a key.
+[[nodiscard]] std::optional<auth::SecurityAssociation> mn_ha_of(const binding::Visitor& v);
+
+// The encoded, FA-HA-authenticated acknowledgement of `rev` (its exact bytes `raw`, from
+// `src`). Errors: "revocation_auth_failed" (no key for that HA, or it does not verify: the
+// revocation is not acted upon), the authenticator's.
+[[nodiscard]] Result<Bytes> revocation_ack(const wire::Revocation& rev, ByteView raw, Ipv4 src,
+                                           const std::vector<HomeAgentPeer>& has);
 
 }  // namespace vmroam::fa

@@ -23,11 +23,13 @@ Result<std::unique_ptr<VmLink>> VmLink::open(boost::asio::io_context& io, const 
     pcap_close(p);
     return fail("pcap_failed", reason);
   };
+  // The setters fail only on an activated handle; this one is not yet.
   (void)pcap_set_snaplen(p, 2048);
   (void)pcap_set_immediate_mode(p, 1);  // a RARP must not wait for a buffer to fill
   (void)pcap_set_promisc(p, 0);
   if (pcap_activate(p) < 0) return bail("activate");
-  // Only what the link receives: our own gratuitous ARPs are not arrivals.
+  // Only what the link receives: our own gratuitous ARPs are not arrivals. Where a capture
+  // cannot filter by direction our frames still carry no visitor's source MAC: not arrivals.
   (void)pcap_setdirection(p, PCAP_D_IN);
   bpf_program prog{};
   if (pcap_compile(p, &prog, kFilter, 1, PCAP_NETMASK_UNKNOWN) < 0) return bail("compile");
@@ -49,7 +51,7 @@ VmLink::~VmLink() {
   // libpcap owns the fd: release it from Asio before pcap_close closes it.
   boost::system::error_code ec;
   sd_.cancel(ec);
-  (void)sd_.release();
+  (void)sd_.release();  // returns the fd, which pcap_close closes
   pcap_close(pcap_);
 }
 
@@ -57,7 +59,8 @@ void VmLink::arm() {
   sd_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
                  [this](const boost::system::error_code& ec) {
                    if (ec) return;
-                   // Drain what is there (bounded), then wait again.
+                   // Drain what is there (bounded), then wait again. A read error ends this
+                   // batch only; the next readiness tries again (frames are hints, not state).
                    (void)pcap_dispatch(
                        pcap_, 64,
                        [](u_char* user, const pcap_pkthdr* h, const u_char* bytes) {
@@ -82,7 +85,7 @@ Result<int> add_macvlan(::nl_sock* sock, const std::string& name, int lower_ifin
   nl_addr* addr = nl_addr_build(AF_LLC, mac.bytes().data(), 6);
   rtnl_link_set_addr(link, addr);
   // Bridge mode: the gateway link may talk to the other macvlans on the same lower link.
-  (void)rtnl_link_macvlan_set_mode(link, MACVLAN_MODE_BRIDGE);
+  (void)rtnl_link_macvlan_set_mode(link, MACVLAN_MODE_BRIDGE);  // fails only on a non-macvlan
   rtnl_link_set_flags(link, IFF_UP);
   const int err = rtnl_link_add(sock, link, NLM_F_CREATE | NLM_F_EXCL);
   nl_addr_put(addr);
@@ -97,7 +100,7 @@ void delete_link_by_name(::nl_sock* sock, const std::string& name) {
   rtnl_link* link = rtnl_link_alloc();
   if (!link) return;
   rtnl_link_set_name(link, name.c_str());
-  (void)rtnl_link_delete(sock, link);
+  (void)rtnl_link_delete(sock, link);  // gone already is fine: start-up reconciles the rest
   rtnl_link_put(link);
 }
 

@@ -2,6 +2,7 @@
 // authenticated proxy request, a verified reply makes the visitor active, revocation drops it,
 // the buffer is bounded and flushed in order, and bad API input changes nothing.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "common/auth/authenticator.hpp"
 #include "common/core/hex.hpp"
@@ -62,6 +63,7 @@ class ForeignAgentTest : public ::testing::Test {
   std::unique_ptr<ForeignAgent> fa;
   std::string gateway_mode = "anycast";
   std::uint64_t buffer_bytes = 4096;
+  std::vector<std::string> fatal;
 
   void SetUp() override {
     netlink.links.push_back(dataplane::LinkInfo{kVmIfindex, "br-vm", kVmLinkMac, 1500, true, {}});
@@ -92,6 +94,7 @@ class ForeignAgentTest : public ::testing::Test {
     };
     seams.remove_gateway_link = [this](const std::string&) { gateway_links.pop_back(); };
     seams.clock = &clock;
+    seams.on_fatal = [this](const Error& e) { fatal.push_back(e.to_string()); };
     fa = std::make_unique<ForeignAgent>(io, *c, seams, std::move(*store));
     auto started = fa->start();
     ASSERT_TRUE(started) << started.error().to_string();
@@ -148,6 +151,27 @@ class ForeignAgentTest : public ::testing::Test {
     return v.value_or(std::vector<store::VisitorRecord>{});
   }
   const dataplane::Neighbour kVmNeighbour{kHoa, kVmMac, kVmIfindex};
+  // Another connection holds SQLite's write lock while it lives: the FA's commits fail (busy,
+  // after the store's busy timeout).
+  struct WriteLock {
+    explicit WriteLock(const std::string& path) {
+      EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+      EXPECT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    ~WriteLock() {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      sqlite3_close(db);
+    }
+    sqlite3* db = nullptr;
+  };
+  api::Response wait_for(const api::Reply& reply) {
+    if (auto* response = std::get_if<api::Response>(&reply)) return *response;
+    std::optional<api::Response> got;
+    std::get<api::Deferred>(reply).attach([&](api::Response x) { got = std::move(x); });
+    run_until([&] { return got.has_value(); });
+    EXPECT_TRUE(got) << "no answer";
+    return got.value_or(api::Response{});
+  }
 };
 
 TEST_F(ForeignAgentTest, PrepareInstallsDeliveryStateAndBuffers) {
@@ -183,8 +207,8 @@ TEST_F(ForeignAgentTest, ActivateRegistersAndAcceptedReplyMakesItActive) {
   clock.advance(12ms);
   reply(mip::code::accepted, 300);
   EXPECT_EQ(state(), "active");
-  ASSERT_TRUE(fa->handover_ms("vm1"));
-  EXPECT_NEAR(*fa->handover_ms("vm1"), 12.0, 0.5);
+  ASSERT_TRUE(fa->status("vm1")->handover_ms);
+  EXPECT_NEAR(*fa->status("vm1")->handover_ms, 12.0, 0.5);
   auto show = call(api::Method::get, "/v1/visitors/vm1");
   EXPECT_EQ(show.json["lifetime_granted"], 300);
   EXPECT_EQ(show.json["reply_code"], 0);
@@ -224,8 +248,8 @@ TEST_F(ForeignAgentTest, BufferIsBoundedAndFlushedInOrder) {
   fa->on_buffered_packet(ip_packet(1));
   fa->on_buffered_packet(ip_packet(2));
   fa->on_buffered_packet(ip_packet(3));  // 120 > 100 bytes: dropped and counted
-  EXPECT_EQ(fa->buffered_packets("vm1"), 2u);
-  EXPECT_EQ(fa->buffer_overflows("vm1"), 1u);
+  EXPECT_EQ(fa->status("vm1")->buffer.packets, 2u);
+  EXPECT_EQ(fa->status("vm1")->buffer.overflow_packets, 1u);
   EXPECT_TRUE(reinjected.empty());
   auto r = call(api::Method::post, "/v1/visitors/vm1/resumed");
   ASSERT_EQ(r.status, 200);
@@ -249,8 +273,8 @@ TEST_F(ForeignAgentTest, OldPacketsLeaveTheBuffer) {
   fa->on_buffered_packet(ip_packet(1));
   clock.advance(1500ms);  // buffer_ms is 1000
   fa->on_buffered_packet(ip_packet(2));
-  EXPECT_EQ(fa->buffered_packets("vm1"), 1u);
-  EXPECT_EQ(fa->buffer_overflows("vm1"), 1u);
+  EXPECT_EQ(fa->status("vm1")->buffer.packets, 1u);
+  EXPECT_EQ(fa->status("vm1")->buffer.overflow_packets, 1u);
 }
 
 TEST_F(ForeignAgentTest, RarpFromTheVmActivatesAndFlushes) {
@@ -493,6 +517,98 @@ TEST_F(ForeignAgentTest, ReplyIsActedOnAtOnceAndWaitersAnsweredOnceDurable) {
   auto durable = store_visitors();
   ASSERT_EQ(durable.size(), 1u);
   EXPECT_EQ(durable[0].state, "active");
+}
+
+// A failed commit is answered as failed and changes nothing (docs/foreign-agent.md "Failures").
+TEST_F(ForeignAgentTest, ActivateWhoseCommitFailsIsA500AndLeavesThePrepare) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  api::Response r;
+  {
+    WriteLock lock(dir.file("fa.db"));
+    r = call(api::Method::post, "/v1/visitors/vm1/activate");
+  }
+  EXPECT_EQ(r.status, 500) << r.body_text();
+  EXPECT_EQ(r.json["error"]["code"], "internal");
+  EXPECT_NE(r.json["error"]["message"].get<std::string>().find("store commit failed"), std::string::npos);
+  EXPECT_EQ(state(), "prepared") << "memory back to what is durable";
+  // Meanwhile the round timed out and queued its outcome behind the failed commit; once every
+  // queued commit has completed (the loop runs out of work), the store matches memory.
+  if (io.stopped()) io.restart();
+  io.run_for(5s);
+  EXPECT_EQ(state(), "prepared");
+  ASSERT_EQ(store_visitors().size(), 1u);
+  EXPECT_EQ(store_visitors()[0].state, "prepared");
+  EXPECT_TRUE(fatal.empty()) << "the FA goes on: nothing it cannot undo happened";
+  // And it can be activated again once the store works.
+  EXPECT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  EXPECT_EQ(state(), "registering");
+}
+
+TEST_F(ForeignAgentTest, AnOutcomeThatCannotBeRecordedFailsTheLongPollAndIsFatal) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  api::Request poll;
+  poll.method = api::Method::get;
+  poll.path = "/v1/visitors/vm1";
+  poll.query = {{"wait_ms", "10000"}};
+  auto deferred = fa->handle_api(poll);
+  api::Response got;
+  {
+    WriteLock lock(dir.file("fa.db"));
+    reply(mip::code::accepted, 300);
+    got = wait_for(deferred);
+  }
+  EXPECT_EQ(got.status, 500) << "not 200: the outcome is not durable";
+  EXPECT_NE(got.body_text().find("store commit failed"), std::string::npos);
+  EXPECT_EQ(state(), "registering") << "memory back to what is durable";
+  ASSERT_EQ(fatal.size(), 1u);
+  EXPECT_NE(fatal[0].find("busy"), std::string::npos) << fatal[0];
+}
+
+TEST_F(ForeignAgentTest, AbortWhoseCommitFailsKeepsTheVisitorAndItsDelivery) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  api::Response r;
+  {
+    WriteLock lock(dir.file("fa.db"));
+    r = call(api::Method::post, "/v1/visitors/vm1/abort");
+  }
+  EXPECT_EQ(r.status, 500) << r.body_text();
+  ASSERT_NE(fa->visitors().find("vm1"), nullptr) << "still durable, so still here";
+  EXPECT_EQ(state(), "prepared");
+  EXPECT_EQ(netlink.routes,
+            (std::vector<dataplane::Route>{{{kHoa, 32}, kBufferIfindex, dataplane::kMainTable}}));
+  EXPECT_EQ(netlink.neighbours, std::vector<dataplane::Neighbour>{kVmNeighbour});
+  EXPECT_TRUE(fatal.empty());
+  EXPECT_EQ(call(api::Method::post, "/v1/visitors/vm1/abort").status, 200);
+  EXPECT_TRUE(store_visitors().empty());
+}
+
+TEST_F(ForeignAgentTest, ARevocationWhoseDeletionFailsIsNotAcknowledged) {
+  start();
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
+  wire::Revocation rev;
+  rev.flags = mip::revocation::flag_A;
+  rev.home_address = kHoa;
+  rev.home_domain_address = kHa;
+  rev.revocation_id = 78;
+  ASSERT_TRUE(auth::append_auth(rev, mip::ext::fa_ha_auth, ha_key()));
+  const std::size_t before = sent.size();
+  {
+    WriteLock lock(dir.file("fa.db"));
+    fa->on_datagram(wire::encode(rev), kHa, 434);
+    fa->flush();
+    run_until([&] { return fa->visitors().find("vm1") != nullptr; });
+  }
+  EXPECT_NE(fa->visitors().find("vm1"), nullptr) << "rolled back: the deletion is not durable";
+  EXPECT_EQ(sent.size(), before) << "no ack: the HA retransmits the revocation";
+  fa->on_datagram(wire::encode(rev), kHa, 434);
+  fa->flush();
+  run_until([&] { return sent.size() > before; });
+  EXPECT_EQ(sent.size(), before + 1);
+  EXPECT_EQ(fa->visitors().find("vm1"), nullptr);
 }
 
 }  // namespace

@@ -258,5 +258,48 @@ TEST(ReplyCodeName, NamesKnownAndGroupsUnknown) {
   EXPECT_EQ(reply_code_name(250), "unknown_code");
 }
 
+TEST(Revocation, AckOnlyForWhatTheSendingHomeAgentAuthenticated) {
+  const std::vector<HomeAgentPeer> has{
+      {kHa, SecurityAssociationConfig{1000, "hmac-sha256", Bytes(32, 0x11)}}};
+  auto revocation = [](std::uint8_t key_fill, Ipv4 home_domain) {
+    wire::Revocation rev;
+    rev.flags = mip::revocation::flag_A;
+    rev.home_address = kHoa;
+    rev.home_domain_address = home_domain;
+    rev.revocation_id = 77;
+    if (!auth::append_auth(rev, mip::ext::fa_ha_auth, sa(1000, key_fill))) std::abort();
+    return rev;
+  };
+  struct Case {
+    const char* description;
+    std::uint8_t key_fill;
+    Ipv4 home_domain;
+    Ipv4 src;
+    bool acked;
+  };
+  const Case cases[] = {
+      {"the HA's key", 0x11, kHa, kHa, true},
+      {"no home domain address: the sender's key", 0x11, Ipv4{}, kHa, true},
+      {"a wrong key", 0x22, kHa, kHa, false},
+      {"an HA we have no key for", 0x11, kFa, kFa, false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    const auto rev = revocation(c.key_fill, c.home_domain);
+    const Bytes raw = wire::encode(rev);
+    auto ack = revocation_ack(rev, raw, c.src, has);
+    ASSERT_EQ(ack.has_value(), c.acked);
+    if (!c.acked) {
+      EXPECT_EQ(ack.error().code, "revocation_auth_failed");
+      continue;
+    }
+    auto parsed = wire::parse_revocation_ack(*ack);
+    ASSERT_TRUE(parsed) << parsed.error().to_string();
+    EXPECT_EQ(parsed->revocation_id, 77u);
+    EXPECT_EQ(parsed->home_address, kHoa);
+    EXPECT_TRUE(auth::verify(*ack, parsed->extensions, mip::ext::fa_ha_auth, sa(1000, 0x11)));
+  }
+}
+
 }  // namespace
 }  // namespace vmroam::fa
