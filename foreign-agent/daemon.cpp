@@ -123,6 +123,7 @@ class FaDaemon final : public daemon::Service<FaConfig> {
     };
     s.clock = &host_->clock();
     s.random32 = host_->random32();
+    s.on_fatal = context_.on_fatal;
     return s;
   }
 
