@@ -1,5 +1,5 @@
 // Authenticated proxy registrations per second through the real home agent, with durable
-// commit, at 1, 10 k and 100 k bindings (issue 3's benchmark; targets ≥ 20 000/s, p99 ≤ 5 ms,
+// commit, at 1, 10 k and 100 k bindings (targets ≥ 20 000/s, p99 ≤ 5 ms,
 // ≤ 512 B per binding).
 //
 // What is real: ha::HomeAgent (registrar, binding cache, replay state, metrics), its SQLite

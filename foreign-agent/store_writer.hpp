@@ -3,7 +3,7 @@
 // Why a thread: a commit is an fsync (WAL, synchronous=FULL), 5–40 ms on a busy disk, and the
 // FA's event loop also carries the data path (the userspace tunnel driver, the buffer TUN). A
 // commit on the loop at the moment the HA's Registration Reply arrives held the first tunnelled
-// packets for the VM behind it (issue 7: ~36 ms at the FA). Here the loop hands the batch over
+// packets for the VM behind it (~36 ms at the FA, docs/performance.md). Here the loop hands the batch over
 // and goes on delivering; the writer thread fsyncs; the completion comes back to the loop.
 //
 // Rules that keep this as simple as one thread:

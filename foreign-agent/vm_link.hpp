@@ -1,6 +1,6 @@
 // VmLink: the FA's eyes and voice on the VM-facing link, in the daemon only (never in tests).
 //   * watch: libpcap with the BPF filter "ether proto 0x8035 or arp or ip" (QEMU's RARP
-//     self-announce, the VM's ARP and IP, REFERENCE §3.7), immediate mode, its non-blocking
+//     self-announce, the VM's ARP and IP, docs/foreign-agent.md), immediate mode, its non-blocking
 //     fd in the Asio loop; every frame goes to a callback (arrival detection);
 //   * send: pcap_inject of whole Ethernet frames (gratuitous ARP for the gateway);
 //   * gateway links: a macvlan "vmr-gwN" on the VM link carrying a home gateway's MAC (the

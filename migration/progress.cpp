@@ -25,7 +25,7 @@ std::string format_bytes(std::uint64_t bytes) {
 std::string render_progress(const Progress& p, int bar_width) {
   const auto& m = p.info;
   // Sent versus what is still dirty: transferred / (transferred + remaining). RAM total is
-  // mostly zero pages that cost nothing (TESTBED.md), so it would make a misleading bar.
+  // mostly zero pages that cost nothing (docs/migration.md), so it would make a misleading bar.
   std::uint64_t denom = m.ram_transferred + m.ram_remaining;
   double frac = denom ? static_cast<double>(m.ram_transferred) / static_cast<double>(denom) : 0.0;
   if (m.status == "completed") frac = 1.0;

@@ -1,6 +1,6 @@
 // The migration progress line shown on stderr while QEMU copies memory. Pure formatting:
 // the switchover hands it a query-migrate snapshot and the pass count from MIGRATION_PASS
-// events; the display never drives a decision (events do, REFERENCE.md §6 3.6).
+// events; the display never drives a decision (events do, docs/migration.md).
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,7 @@
 //              without an id (a parse error) completes the oldest pending command.
 //   events     are dispatched to the subscriber the moment they are decoded, including those
 //              that arrive while commands are pending (MIGRATION completed can arrive before
-//              the reply to migrate-continue: TESTBED.md) — none is dropped or deferred.
+//              the reply to migrate-continue: docs/migration.md) — none is dropped or deferred.
 //
 // The byte stream sits behind QmpTransport (a seam of three calls): the real one is a Unix
 // stream socket (which can also pass an fd with SCM_RIGHTS, for `getfd`); unit tests drive the

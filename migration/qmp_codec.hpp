@@ -1,5 +1,5 @@
 // The QMP wire codec (QEMU Machine Protocol, qemu docs/interop/qmp-spec.rst; facts for 7.2
-// in REFERENCE.md §6). Pure: bytes in, typed messages out; no sockets, clocks or logging.
+// in docs/migration.md). Pure: bytes in, typed messages out; no sockets, clocks or logging.
 //
 //   LineFramer   cuts the server's byte stream into messages (one JSON object per line,
 //                CRLF-terminated; partial reads and several messages per read are normal).

@@ -1,5 +1,5 @@
 // The switchover's state table (switchover_machine.hpp). Each handler below owns a group of
-// states; the comments say why a row is what it is (REFERENCE.md-free: see docs/migration.md).
+// states; the comments say why a row is what it is (docs/migration.md).
 #include "migration/switchover_machine.hpp"
 
 #include <algorithm>

@@ -32,7 +32,7 @@ Result<int> open_tuned_migration_socket(const std::string& uri) {
     fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) continue;
     // Set before connect so the window is sized from the start: bytes QEMU writes then
-    // leave promptly, and its per-100 ms bandwidth estimate stays honest (REFERENCE.md 3.8).
+    // leave promptly, and its per-100 ms bandwidth estimate stays honest (docs/migration.md).
     int lowat = 128 * 1024;
     int sndbuf = 256 * 1024;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);

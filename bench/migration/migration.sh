@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark 'migration' (issue 7, item 1): is the VM reachable through a live migration, and
+# Benchmark 'migration': is the VM reachable through a live migration, and
 # how long is it silent compared with its real pause?
 #
 # Testbed (bench/migration/testbed.sh): the netns topology at 100 Mbit/s and 8 ms RTT, the real

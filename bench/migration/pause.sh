@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark 'pause' (issue 7, item 2): the guest's real pause with vmroam-migrate's transport
+# Benchmark 'pause': the guest's real pause with vmroam-migrate's transport
 # tuning (--tuning socket: the driver opens the migration connection itself with
 # TCP_NOTSENT_LOWAT and a small SO_SNDBUF and hands it to QEMU with getfd, so that little
 # stale data sits in the socket when QEMU stops the VM for its last pass) against QEMU's

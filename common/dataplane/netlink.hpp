@@ -13,7 +13,7 @@
 // release() hands it over without removal (e.g. on a graceful restart that keeps state).
 //
 // Why NTF_PROXY entries instead of the interface-wide proxy_arp sysctl: the HA must answer
-// ARP only for HoAs that are away, per address (REFERENCE §5, RFC 5944 §4.6).
+// ARP only for HoAs that are away, per address (RFC 5944 §4.6, docs/home-agent.md).
 #pragma once
 
 #include <cstdint>

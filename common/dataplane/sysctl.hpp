@@ -1,6 +1,6 @@
 // Sysctl: writes kernel parameters as files under /proc/sys (sysctls are files; no exec).
 //
-// What the agents set (REFERENCE §5): net/ipv4/ip_forward 1; per interface
+// What the agents set (docs/dataplane.md): net/ipv4/ip_forward 1; per interface
 // net/ipv4/conf/<if>/forwarding 1 and rp_filter 0 (tunnel and VM-facing links: decapsulated
 // packets arrive with sources the reverse path does not lead back to);
 // net/ipv4/neigh/<if>/proxy_delay 0 (otherwise proxy ARP replies wait up to 0.8 s).

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the tiny test guest from Debian packages only (TESTBED.md "The guest"):
+# Builds the tiny test guest from Debian packages only (docs/testing.md, "The real guest"):
 #
 #   tests/vm/cache/
 #     debs/           linux-image-amd64 + linux-image-<version>-amd64 (.deb, apt-get download)
@@ -50,7 +50,7 @@ cp -f "$vmlinuz" "$cache/vmlinuz"
 moddir=$cache/kernel/lib/modules/$version/kernel
 
 # 3. initramfs. Module order from each .ko's modinfo "depends=" (the package ships no
-# modules.dep; TESTBED.md gives the resulting order, which we keep verbatim).
+# modules.dep; docs/testing.md gives the resulting order, which we keep verbatim).
 if [ ! -f "$cache/initrd.gz" ] || [ "$0" -nt "$cache/initrd.gz" ]; then
   busybox=$(command -v busybox)
   file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || log "warning: $busybox may not be static"

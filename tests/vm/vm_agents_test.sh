@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6 end to end: the real QEMU guest live-migrated across subnets by vmroam-migrate,
+# End to end: the real QEMU guest live-migrated across subnets by vmroam-migrate,
 # coupled to the real agents, on the netns testbed (tests/lib/topology.sh):
 #
 #   cn ── wan (100 Mbit/s, 4 ms per access link: 8 ms RTT) ──┬── home: vmroam-ha, QEMU g1 (source)

@@ -1,5 +1,5 @@
 // BindingCache: table tests for upsert outcomes and expiry, and a differential test that
-// runs seeded random operation sequences against a naive std::map model (STYLE.md habit 10).
+// runs seeded random operation sequences against a naive std::map model.
 #include "common/binding/binding_cache.hpp"
 
 #include <gtest/gtest.h>

@@ -79,7 +79,7 @@ TEST(Result, ArrowReachesTheValue) {
   EXPECT_EQ(r->size(), 3u);
 }
 
-// "Can't happen" is an abort, never undefined behaviour (STYLE.md).
+// "Can't happen" is an abort, never undefined behaviour (docs/errors.md).
 TEST(ResultDeathTest, ValueOfAnErrorAborts) { EXPECT_DEATH((void)half(3).value(), ""); }
 
 TEST(ResultDeathTest, ErrorOfAValueAborts) {

@@ -1,7 +1,7 @@
 // A scripted QEMU monitor for unit tests: the server end of a socketpair on the test's
 // io_context. It records every command it receives (name, arguments, id, a passed fd,
 // arrival time) and answers through a per-test hook; helpers send returns, errors and
-// events exactly as QEMU 7.2 writes them (CRLF-terminated JSON, REFERENCE.md §6).
+// events exactly as QEMU 7.2 writes them (CRLF-terminated JSON, docs/migration.md).
 #pragma once
 
 #include <poll.h>

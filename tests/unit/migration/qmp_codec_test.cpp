@@ -1,4 +1,4 @@
-// Table tests for the QMP codec with real QEMU 7.2 messages (REFERENCE.md §6).
+// Table tests for the QMP codec with real QEMU 7.2 messages (docs/migration.md).
 #include "migration/qmp_codec.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // The switchover orchestration against two scripted QEMUs (socketpairs, QEMU 7.2's event
-// sequence from REFERENCE.md §6 3.5) and a fake foreign agent: happy path, migration failed,
+// sequence of docs/migration.md) and a fake foreign agent: happy path, migration failed,
 // cancelled, timeout, FA refused / unreachable at prepare, registration failed after the switch
 // (retries), no FA, tuned socket, -incoming defer, and the timing of migrate-continue.
 #include "migration/switchover.hpp"
@@ -448,8 +448,8 @@ TEST(Switchover, RegistrationNeverSucceedsEndsLoudlyAtTheDeadline) {
   EXPECT_FALSE(rig.fa.called("abort"));  // never undo a switch that happened
 }
 
-// Issue 6 step 4: after the switch the FA may already be active (abort → 409); the driver
-// waits for the registration's outcome and then departs (active) or aborts (not active).
+// Step 4 of the coupled switchover (docs/migration.md): after the switch the FA may already be active (abort
+// → 409); the driver waits for the registration's outcome and then departs (active) or aborts (not active).
 TEST(Switchover, FailureAfterSwitchUndoesTheActivation) {
   struct Case {
     const char* description;
