@@ -53,24 +53,23 @@ ip -n "$V" route add default via 10.1.0.1
 ip -n "$B" route add default via 10.9.0.1  # the FA's WAN default route
 for n in "$A" "$B"; do ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0; done
 
-wait_for() {  # wait_for FILE PATTERN: poll with a 10 s deadline
-  for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "timeout waiting for '$2' in $1:"; cat "$1"; return 1
+# shellcheck source=../../lib/wait.sh
+. "$(dirname "$0")/../../lib/wait.sh"
+wait_line() {  # wait_line FILE PATTERN: the line appears within 10 s
+  wait_for "grep -q '$2' '$1'" 10 "'$2' in $1" || { cat "$1"; return 1; }
 }
+json_lines() { grep -c '^{' "$1" || true; }
 stats() {  # stats PID LOGFILE → its newest JSON line
-  local before; before=$(grep -c '^{' "$2" || true)
+  local before; before=$(json_lines "$2")
   kill -USR1 "$1"
-  for _ in $(seq 100); do [ "$(grep -c '^{' "$2" || true)" -gt "$before" ] && break; sleep 0.1; done
+  wait_for "[ \"\$(json_lines '$2')\" -gt $before ]" 10 "a statistics line in $2" || true
   grep '^{' "$2" | tail -1
 }
 bulk() {  # bulk FROM_NS TO_NS TO_ADDR PORT: 4 MB over TCP through the tunnel, compared
   local out=$LOG/recv.$4
   ip netns exec "$2" socat -u "TCP-LISTEN:$4,bind=$3,reuseaddr" "OPEN:$out,creat,trunc" &
   local pr=$!
-  for _ in $(seq 100); do
-    ip netns exec "$2" ss -Hltn "sport = :$4" | grep -q LISTEN && break
-    sleep 0.1
-  done
+  wait_for "ip netns exec '$2' ss -Hltn 'sport = :$4' | grep -q LISTEN" 10 "socat listening on $3:$4"
   timeout 20 ip netns exec "$1" socat -u "OPEN:$LOG/data" "TCP:$3:$4"
   timeout 20 tail --pid="$pr" -f /dev/null
   wait "$pr"
@@ -87,14 +86,12 @@ wire() {
   local encap=$1
   ip netns exec "$A" tcpdump -i a0 -U -w "$LOG/wire.$encap.pcap" 'ip proto 4 or udp port 434' 2>"$LOG/tcpdump.$encap" &
   local pt=$!
-  wait_for "$LOG/tcpdump.$encap" 'listening on'
+  wait_line "$LOG/tcpdump.$encap" 'listening on'
   ip netns exec "$C" ping -c 10 -i 0.1 -W 2 10.1.0.10 >"$LOG/ping.$encap"
   grep -q ' 0% packet loss' "$LOG/ping.$encap"
   echo "$encap: $(grep rtt "$LOG/ping.$encap")"
-  for _ in $(seq 50); do  # until tcpdump has written the last reply
-    [ "$(tcpdump -r "$LOG/wire.$encap.pcap" 2>/dev/null | wc -l)" -ge 20 ] && break
-    sleep 0.1
-  done
+  wait_for "[ \"\$(tcpdump -r '$LOG/wire.$encap.pcap' 2>/dev/null | wc -l)\" -ge 20 ]" 5 \
+    "tcpdump to write the last reply" || true
   kill -INT "$pt"; wait "$pt" 2>/dev/null || true
   local filter fields
   if [ "$encap" = ipip ]; then
@@ -129,7 +126,7 @@ run_pair() {  # run_pair ENCAP
   ip netns exec "$B" "$EP" source 10.9.0.2 10.9.0.1 "$encap" 10.1.0.10 vmrtunB "$BPFFS/fa" b0 bv \
     >"$LOG/b.$encap" 2>&1 &
   PB=$!
-  wait_for "$LOG/a.$encap" '^ready'; wait_for "$LOG/b.$encap" '^ready'
+  wait_line "$LOG/a.$encap" '^ready'; wait_line "$LOG/b.$encap" '^ready'
   ip netns exec "$A" tc filter show dev a0 ingress | grep -q 'vmr_ha_wan_in'
   ip netns exec "$B" tc filter show dev bv ingress | grep -q 'vmr_fa_vm_in'
   ip netns exec "$A" tc filter show dev vmrtunA egress | grep -q 'vmr_ha_tun_out'
@@ -169,14 +166,11 @@ echo "path MTU: $(grep -m1 'mtu = ' "$LOG/pmtu")"
 ip netns exec "$C" ping -c 1 -W 2 -M 'do' -s 1440 10.1.0.10 >/dev/null
 
 # The handover hold: held packets queue in A's TUN and reach V only after the release.
-kill -USR2 "$PA"; wait_for "$LOG/a.ipip" '^held'
+kill -USR2 "$PA"; wait_line "$LOG/a.ipip" '^held'
 ip netns exec "$C" ping -c 3 -i 0.2 -W 4 10.1.0.10 >"$LOG/ping.hold" &
 PP=$!
-for _ in $(seq 50); do
-  [ "$(stats "$PA" "$LOG/a.ipip" | jq '.bpf.held')" -ge 2 ] && break
-  sleep 0.1
-done
-kill -HUP "$PA"; wait_for "$LOG/a.ipip" '^released'
+wait_for "[ \"\$(stats '$PA' '$LOG/a.ipip' | jq '.bpf.held')\" -ge 2 ]" 5 "two held packets" || true
+kill -HUP "$PA"; wait_line "$LOG/a.ipip" '^released'
 wait "$PP" || true
 echo "hold: $(grep '^released' "$LOG/a.ipip"), ping $(grep -o '[0-9]* received' "$LOG/ping.hold")"
 grep -q '^released [1-9]' "$LOG/a.ipip"
@@ -196,11 +190,8 @@ s.bind(('10.9.0.3', 0))
 for _ in range(3): s.sendto(inner, ('10.9.0.2', 0))
 PY
 SB=""
-for _ in $(seq 50); do
-  SB=$(stats "$PB" "$LOG/b.ipip")
-  echo "$SB" | grep -q '"unknown_peer":3' && break
-  sleep 0.1
-done
+wait_for "SB=\$(stats '$PB' '$LOG/b.ipip'); echo \"\$SB\" | grep -q '\"unknown_peer\":3'" 5 \
+  "three unknown_peer drops at B" || true
 echo "after spoof: B $SB"
 echo "$SB" | grep -q '"unknown_peer":3'
 
