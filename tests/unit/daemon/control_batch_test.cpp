@@ -34,7 +34,9 @@ TEST(ControlBatch, SortsEachDatagram) {
     EXPECT_EQ(b.add(c.payload, kFa, 434), c.sorted) << c.description;
     EXPECT_EQ(b.size(), c.queued) << c.description;
     ASSERT_EQ(tunnelled.size(), c.tunnel_data) << c.description;
-    if (c.tunnel_data) EXPECT_EQ(tunnelled[0], c.payload) << c.description;
+    if (c.tunnel_data) {
+      EXPECT_EQ(tunnelled[0], c.payload) << c.description;
+    }
   }
 }
 
@@ -72,7 +74,9 @@ TEST(ControlBatch, DatagramsAddedByTheHandlerWaitForTheNextFlush) {
   ControlBatch* self = nullptr;
   ControlBatch b(nullptr, [&](std::span<const ControlDatagram> batch) {
     sizes.push_back(batch.size());
-    if (sizes.size() == 1) EXPECT_EQ(self->add(Bytes{1}, kFa, 434), ControlBatch::Sorted::queued);
+    if (sizes.size() == 1) {
+      EXPECT_EQ(self->add(Bytes{1}, kFa, 434), ControlBatch::Sorted::queued);
+    }
   });
   self = &b;
   EXPECT_EQ(b.add(Bytes{1}, kFa, 434), ControlBatch::Sorted::queued);
