@@ -102,6 +102,9 @@ lv_tap_up() {
   _vmr_do ip -n "$ns" link set "$LV_TAP" master "$bridge" up
 }
 
+# <cpu mode='maximum'/> is QEMU's -cpu max, as tests/lib/qemu.sh runs the guest: with libvirt's
+# default CPU model, TCG guests broke (kernel list corruption) after their first migration
+# (docs/testing.md).
 lv_domain_xml() {
   local cache=$1 serial=$2
   cat <<EOF
@@ -109,6 +112,7 @@ lv_domain_xml() {
   <name>$LV_DOMAIN</name>
   <memory unit='MiB'>${VM_MEM:-128}</memory>
   <vcpu>1</vcpu>
+  <cpu mode='maximum'/>
   <metadata>
     <vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='$VMR_VM_ID'/>
   </metadata>
