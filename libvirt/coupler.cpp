@@ -226,9 +226,17 @@ void Coupler::confirm(const std::string& uuid, std::uint64_t round, std::chrono:
     log_warn("registration_not_active", {{"vm", id},
                                          {"state", r ? r->visitor_state : outcome_of(r)},
                                          {"retry_ms", std::to_string(backoff.count())}});
-    // Activate again: the source's coupling may be down, or the request was lost.
-    local_fa()->activate(id, [](Result<Json>) {});
     Domain& d = dit->second;
+    if (r) {
+      // Activate again: the source's coupling may be down, or the request was lost.
+      local_fa()->activate(id, [](Result<Json>) {});
+    } else {
+      // The FA does not know the visitor (it was unreachable at libvirt's Prepare): prepare it
+      // now; the prepare answers once durable, then activate.
+      local_fa()->prepare(d.vm->visitor, [this, id](Result<Json>) {
+        if (ForeignAgentControl* f = local_fa()) f->activate(id, [](Result<Json>) {});
+      });
+    }
     d.timer->expires_after(backoff);
     d.timer->async_wait([=, this](const boost::system::error_code& ec) {
       if (!ec) confirm(uuid, round, std::min(backoff * 2, timing_.retry_max), deadline);

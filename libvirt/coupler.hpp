@@ -7,7 +7,8 @@
 //
 // Timers: finding the destination FA: every 250 ms while migrating (GET the visitor at each
 // other site's FA; the one in state `prepared` is the destination). Confirming a registration
-// at the destination: long-poll 3 s; not active → activate again, 200 ms doubling to 5 s,
+// at the destination: long-poll 3 s; not active → activate again (prepare first when the FA
+// cannot show the visitor: it was unreachable at libvirt's Prepare), 200 ms doubling to 5 s,
 // for at most 60 s.
 #pragma once
 

@@ -179,20 +179,25 @@ std::vector<CouplingAction> DomainCoupling::undo_after_switch() {
 }
 
 std::vector<CouplingAction> DomainCoupling::on_switching(const CouplingEvent& e) {
-  if (e.kind == E::migration_status) {
-    if (e.status == "completed") {
-      phase_ = Phase::idle;  // the destination's RESUME confirms the registration
+  // QEMU's `completed` only says the source wrote everything: libvirt's Finish at the
+  // destination can still fail (its QEMU died), and then libvirt resumes the guest here. So the
+  // move is over only when the source QEMU goes (success: the destination confirms the
+  // registration) or runs again (failure: undo).
+  switch (e.kind) {
+    case E::migration_status:
+      if (migration_over_badly(e.status)) return undo_after_switch();
+      if (e.status == "setup" || e.status == "active") return on_idle(e);  // a new migration
       return {};
-    }
-    if (migration_over_badly(e.status)) return undo_after_switch();
-    return {};
+    case E::vcpus_resumed:
+      return undo_after_switch();
+    case E::domain_gone:
+      phase_ = Phase::idle;
+      return {};
+    case E::incoming_started:
+      return start_incoming();  // the guest came back: the earlier move is long over
+    default:
+      return {};
   }
-  if (e.kind == E::vcpus_resumed) {
-    // libvirt resumes the source when the switchover fails before completion.
-    return undo_after_switch();
-  }
-  if (e.kind == E::domain_gone) phase_ = Phase::idle;  // the source QEMU exits after success
-  return {};
 }
 
 }  // namespace vmroam::virt

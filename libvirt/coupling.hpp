@@ -17,10 +17,13 @@
 //                QEMU STOP while migrating            → HA stopped (STOP time) and destination
 //                                                       FA activate; no FA found and a local FA:
 //                                                       the VM goes home, local FA depart
-//                QEMU MIGRATION completed             → done (the destination confirms)
+//                QEMU MIGRATION completed             → nothing yet: libvirt's Finish may fail
+//                domain gone after the STOP           → done (the destination confirms)
 //                MIGRATION failed/cancelled, or the
-//                domain gone while migrating          → HA cancel; after a depart, the local
-//                                                       visitor is prepared and activated again
+//                domain gone before the STOP          → HA cancel
+//                failed/cancelled or RESUME after the
+//                STOP (also after completed)          → HA cancel; a departed local visitor is
+//                                                       prepared and activated again
 #pragma once
 
 #include <optional>

@@ -39,10 +39,18 @@ class FakeFa final : public ForeignAgentControl {
  public:
   FakeFa(std::string site, Calls& calls, std::string state)
       : site_(std::move(site)), calls_(calls), state_(std::move(state)) {}
-  void prepare(const Json& v, Done<Json> done) override { rec("prepare " + v.value("id", ""), done); }
-  void activate(const std::string& id, Done<Json> done) override { rec("activate " + id, done); }
+  // An unknown visitor ("") becomes prepared, a prepared one active, as the FA does.
+  void prepare(const Json& v, Done<Json> done) override {
+    if (!down && state_.empty()) state_ = "prepared";
+    rec("prepare " + v.value("id", ""), done);
+  }
+  void activate(const std::string& id, Done<Json> done) override {
+    if (!down && state_ == "prepared") state_ = "active";
+    rec("activate " + id, done);
+  }
   void wait_registered(const std::string& id, std::chrono::milliseconds,
                        Done<RegistrationOutcome> done) override {
+    if (down) return done(fail("connect", "refused"));
     RegistrationOutcome o;
     o.visitor_state = state_;
     o.state = state_ == "active" ? RegistrationOutcome::State::active : RegistrationOutcome::State::pending;
@@ -54,10 +62,13 @@ class FakeFa final : public ForeignAgentControl {
   void abort(const std::string& id, Done<Json> done) override { rec("abort " + id, done); }
   void depart(const std::string& id, Done<Json> done) override { rec("depart " + id, done); }
   [[nodiscard]] std::string describe() const override { return "fake " + site_; }
+  [[nodiscard]] const std::string& state() const { return state_; }
+  bool down = false;  // its API unreachable: every call fails
 
  private:
   void rec(const std::string& what, Done<Json>& done) {
-    calls_.log.push_back(site_ + ": " + what);
+    calls_.log.push_back(site_ + ": " + what + (down ? " (down)" : ""));
+    if (down) return done(fail("connect", "refused"));
     done(Json::object());
   }
   std::string site_;
@@ -139,6 +150,37 @@ TEST(Coupler, DestinationPreparesThenConfirms) {
   EXPECT_EQ(calls.log,
             (std::vector<std::string>{"ha: prepare vm1", "foreign: prepare vm1", "foreign: resumed vm1"}));
   EXPECT_EQ(c.phase("u1"), DomainCoupling::Phase::idle);
+}
+
+TEST(Coupler, DestinationWhoseFaWasDownRegistersOnceItAnswers) {
+  // The FA's API was unreachable at libvirt's Prepare and at the RESUME: the move went on; the
+  // confirmation prepares and activates the visitor as soon as the FA answers again.
+  boost::asio::io_context io;
+  Calls calls;
+  Config cfg = config("foreign");
+  FakeHypervisor hv;
+  hv.metadata["u1"] = "<vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='vm1'/>";
+  std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
+  auto fa = std::make_unique<FakeFa>("foreign", calls, "");
+  FakeFa* local = fa.get();
+  local->down = true;
+  fas.emplace("foreign", std::move(fa));
+  Coupler::Timing t = fast();
+  t.retry_max = std::chrono::milliseconds(2);
+  Coupler c(io, cfg, hv, nullptr, std::move(fas), t);
+  c.on_domain_event(event(K::incoming_started));
+  c.on_domain_event(event(K::vcpus_resumed));
+  io.run_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(c.phase("u1"), DomainCoupling::Phase::idle);  // libvirt was never held up
+  ASSERT_GE(calls.log.size(), 3u);
+  EXPECT_EQ(calls.log[0], "foreign: prepare vm1 (down)");
+  EXPECT_EQ(calls.log[1], "foreign: resumed vm1 (down)");
+  local->down = false;
+  io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(local->state(), "active");
+  ASSERT_GE(calls.log.size(), 2u);
+  EXPECT_EQ(calls.log[calls.log.size() - 2], "foreign: prepare vm1");
+  EXPECT_EQ(calls.log.back(), "foreign: activate vm1");
 }
 
 TEST(Coupler, DomainsThatAreNotOursAreIgnored) {
