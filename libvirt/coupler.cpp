@@ -218,7 +218,8 @@ void Coupler::confirm(const std::string& uuid, std::uint64_t round, std::chrono:
     if (dit == domains_.end() || dit->second.round != round) return;
     if (r && r->state == migration::RegistrationOutcome::State::active) {
       std::string handover = r->handover_ms ? std::to_string(*r->handover_ms) : "";
-      return log_info("registration_active", {{"vm", id}, {"handover_ms", handover}});
+      log_info("registration_active", {{"vm", id}, {"handover_ms", handover}});
+      return resume_if_buffering(id, *r);
     }
     if (Clock::now() >= deadline)
       return log_error("vm_unreachable_registration_not_active",
@@ -230,11 +231,18 @@ void Coupler::confirm(const std::string& uuid, std::uint64_t round, std::chrono:
     if (r) {
       // Activate again: the source's coupling may be down, or the request was lost.
       local_fa()->activate(id, [](Result<Json>) {});
+      resume_if_buffering(id, *r);
     } else {
       // The FA does not know the visitor (it was unreachable at libvirt's Prepare): prepare it
-      // now; the prepare answers once durable, then activate.
+      // now; the prepare answers once durable, then activate, and say that the VM runs here
+      // (its RESUME came while the FA could not hear it).
       local_fa()->prepare(d.vm->visitor, [this, id](Result<Json>) {
-        if (ForeignAgentControl* f = local_fa()) f->activate(id, [](Result<Json>) {});
+        ForeignAgentControl* f = local_fa();
+        if (!f) return;
+        f->activate(id, [](Result<Json>) {});
+        f->resumed(id, [id](Result<Json> r2) {
+          log_info("fa_resumed", {{"vm", id}, {"result", outcome_of(r2)}});
+        });
       });
     }
     d.timer->expires_after(backoff);
@@ -242,6 +250,14 @@ void Coupler::confirm(const std::string& uuid, std::uint64_t round, std::chrono:
       if (!ec) confirm(uuid, round, std::min(backoff * 2, timing_.retry_max), deadline);
     });
   });
+}
+
+void Coupler::resume_if_buffering(const std::string& id, const migration::RegistrationOutcome& o) {
+  // The VM runs here (confirming starts at its RESUME); a `resumed` the FA did not hear would
+  // leave its packets in the FA's buffer.
+  if (!o.visitor.is_object() || o.visitor.value("resumed", true)) return;
+  if (ForeignAgentControl* f = local_fa())
+    f->resumed(id, [id](Result<Json> r) { log_info("fa_resumed", {{"vm", id}, {"result", outcome_of(r)}}); });
 }
 
 }  // namespace vmroam::virt

@@ -9,7 +9,7 @@
 // other site's FA; the one in state `prepared` is the destination). Confirming a registration
 // at the destination: long-poll 3 s; not active → activate again (prepare first when the FA
 // cannot show the visitor: it was unreachable at libvirt's Prepare), 200 ms doubling to 5 s,
-// for at most 60 s.
+// for at most 60 s; a visitor not yet `resumed` (the FA missed the RESUME) is told again.
 #pragma once
 
 #include <chrono>
@@ -68,6 +68,7 @@ class Coupler {
   void find_destination(const std::string& uuid, std::uint64_t round);
   void confirm(const std::string& uuid, std::uint64_t round, std::chrono::milliseconds backoff,
                std::chrono::steady_clock::time_point deadline);
+  void resume_if_buffering(const std::string& id, const migration::RegistrationOutcome& o);
   void abort_local(const Domain& d);
   ForeignAgentControl* local_fa() const;
 

@@ -15,6 +15,11 @@
 #                                the STOP did, and the probe's pings sent/lost, longest silence,
 #                                TCP stream verdict
 #
+#   coupling_agents_unreachable; coupling_agents_reachable
+#                                the agents' API sockets renamed away (every vmroam-libvirt
+#                                call fails: the agents themselves run on) and back
+#   coupling_alive SITE          its vmroam-libvirt still runs
+#
 # Binary: $VMR_LIBVIRT, then $VMROAM_BUILD_DIR/libvirt/vmroam-libvirt.
 
 _lv_coupling_bin() {
@@ -107,4 +112,25 @@ print(json.dumps({"move": frm + "->" + to, "pause_ms": None if pause is None els
                   "longest_silence_ms": round(gap, 1), "tcp_survived": t["survived"], "tcp_error": t["error"],
                   "tcp_echoed_after_move": sum(1 for x in t["sent"][:len(t["echoed"])] if x > t_switch)}))
 PY
+}
+
+coupling_agents_unreachable() {
+  local role
+  for role in home foreign foreign2; do
+    [ -S "$VMR_AGENTS_DIR/$role.sock" ] && mv "$VMR_AGENTS_DIR/$role.sock" "$VMR_AGENTS_DIR/$role.sock.away"
+  done
+  return 0
+}
+
+coupling_agents_reachable() {
+  local role
+  for role in home foreign foreign2; do
+    [ -S "$VMR_AGENTS_DIR/$role.sock.away" ] && mv "$VMR_AGENTS_DIR/$role.sock.away" "$VMR_AGENTS_DIR/$role.sock"
+  done
+  return 0
+}
+
+coupling_alive() {
+  local pid
+  pid=$(cat "$LV_DIR/$1/vmroam-libvirt.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null
 }

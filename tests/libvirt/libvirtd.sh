@@ -15,13 +15,20 @@
 #   lv_tap_up SITE               the persistent tap $LV_TAP on SITE's VM-facing bridge (the
 #                                domain's <interface type='ethernet'> finds it on every site)
 #   lv_domain_xml CACHE SERIAL   the test guest's domain XML (stdout); CACHE from
-#                                tests/vm/build-guest.sh; the vmroam metadata names VM $VMR_VM_ID
+#                                tests/vm/build-guest.sh; the vmroam metadata names VM $VMR_VM_ID;
+#                                $VM_MEM MiB (128), $LV_APPEND extra kernel arguments (none);
+#                                LV_METADATA=0 leaves the metadata out
 #   lv_migrate FROM TO           `virsh migrate --live` FROM → TO, the memory stream on TO's
 #                                WAN address; prints virsh's output
 #   lv_restart SITE              stop SITE's libvirtd and start it again (running domains stay;
 #                                libvirtd reattaches to their QEMUs)
 #   lv_stop_all                  destroy every domain, stop every libvirtd of this run, remove
 #                                the taps
+#   lv_qemu_pid SITE             the pid of the test domain's QEMU at SITE (libvirt's pid file)
+#   lv_kill_qemu_on LOG TEXT SITE
+#                                in the background: once a line containing TEXT is appended to
+#                                LOG, SIGKILL the domain's QEMU at SITE (a failure injected at a
+#                                precise step of a move); its pid in $LV_KILLER_PID
 #
 # Files: $LV_DIR/SITE/{etc,run,lib,cache,log}; libvirtd's log $LV_DIR/SITE/libvirtd.log.
 
@@ -105,6 +112,11 @@ lv_tap_up() {
 # <cpu mode='maximum'/> is QEMU's -cpu max, as tests/lib/qemu.sh runs the guest: with libvirt's
 # default CPU model, TCG guests broke (kernel list corruption) after their first migration
 # (docs/testing.md).
+_lv_metadata() {
+  [ "${LV_METADATA:-1}" = 1 ] || return 0
+  printf "  <metadata>\n    <vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='%s'/>\n  </metadata>" "$VMR_VM_ID"
+}
+
 lv_domain_xml() {
   local cache=$1 serial=$2
   cat <<EOF
@@ -113,14 +125,12 @@ lv_domain_xml() {
   <memory unit='MiB'>${VM_MEM:-128}</memory>
   <vcpu>1</vcpu>
   <cpu mode='maximum'/>
-  <metadata>
-    <vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='$VMR_VM_ID'/>
-  </metadata>
+$(_lv_metadata)
   <os>
     <type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>
     <kernel>$cache/vmlinuz</kernel>
     <initrd>$cache/initrd.gz</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1${LV_APPEND:+ $LV_APPEND}</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_crash>destroy</on_crash>
@@ -176,4 +186,30 @@ lv_restart() {
   wait_for "! kill -0 $pid" 15 || { _lv_err "libvirtd at $site did not stop"; return 1; }
   _lv_launch "$site" || return 1
   wait_for "virsh -c '$(lv_uri "$site")' version" 30 || { _lv_err "libvirtd at $site did not come back"; return 1; }
+}
+
+# libvirt's pid file, else the QEMU among the processes of SITE's namespace (one domain each).
+lv_qemu_pid() {
+  local p ns
+  if p=$(cat "$LV_DIR/$1/run/qemu/$LV_DOMAIN.pid" 2>/dev/null) && [ -n "$p" ]; then echo "$p"; return 0; fi
+  ns=$(topo_ns "$1") || return 1
+  for p in $(ip netns pids "$ns"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = qemu-system-x86 ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# tail follows LOG by inotify from its current end (-n 0), so the kill comes within
+# milliseconds of the line; --pid ends tail with this shell if the line never comes (else tail
+# ends at its first write after grep is gone).
+lv_kill_qemu_on() {
+  local log=$1 text=$2 site=$3
+  (
+    # Not a pipeline: that would wait for tail, which ends only at its next write (SIGPIPE).
+    grep -m 1 -qF -- "$text" < <(exec tail -n 0 -F --pid=$$ "$log" 2>/dev/null) || exit 0
+    pid=$(lv_qemu_pid "$site") || { echo "lv_kill_qemu_on: no QEMU at $site to kill"; exit 1; }
+    kill -KILL "$pid" && echo "killed QEMU $pid at $site on '$text'"
+  ) &
+  # shellcheck disable=SC2034 # read by the test that injects the failure
+  LV_KILLER_PID=$!
 }

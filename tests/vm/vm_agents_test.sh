@@ -27,56 +27,34 @@
 # Needs root, qemu-system-x86_64, /dev/net/tun, tc tbf; exit 77 when missing.
 # Usage: vm_agents_test.sh BUILD_DIR   (KEEP=1 keeps the run's files)
 set -uo pipefail
-build=${1:?usage: vm_agents_test.sh BUILD_DIR}
-build=$(cd "$build" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export VMROAM_BUILD_DIR=$build
-t0=$EPOCHREALTIME
-
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, taps)"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
 
 # shellcheck source=../lib/topology.sh
 source "$top/tests/lib/topology.sh"
 # shellcheck source=../lib/agents.sh
 source "$top/tests/lib/agents.sh"
-# shellcheck source=guest.sh
+# shellcheck source=../lib/guest.sh
 source "$top/tests/lib/guest.sh"
+# shellcheck source=../lib/scenario.sh
+source "$top/tests/lib/scenario.sh"
+
+scenario_begin vm-agents "${1:-}" "network namespaces, taps"
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
+[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
 
 probe=$top/tools/probe/vmroam-probe
-step() { printf '== [%6.1fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN{print a-b}')" "$*"; }
-failed=0
-die() {
-  echo "FAIL: $*"
+scenario_logs() {
+  local f
   echo "--- files in $VMR_GUEST_DIR"
   for f in "$VMR_GUEST_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 12 "$f"; }; done
   for f in "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
-  failed=1
-  exit 1
 }
-
-probe_pid=
-cleanup() {
-  [ -n "$probe_pid" ] && kill -TERM "$probe_pid" 2>/dev/null
+scenario_teardown() {
   guest_stop
   agents_stop
-  if [ "${KEEP:-0}" = 1 ] || [ "$failed" = 1 ]; then
-    mkdir -p /tmp/vmroam-vm-agents && cp -r "$VMR_RUN_DIR"/. /tmp/vmroam-vm-agents/ 2>/dev/null
-    echo "run files kept in /tmp/vmroam-vm-agents"
-  fi
-  topo_down
 }
-
-step "topology: WAN 100 Mbit/s, 4 ms per access link (8 ms RTT)"
-topo_up --delay 4 --rate 100
-rc=$?
-[ "$rc" = 77 ] && { echo "SKIP: missing kernel feature (see above)"; exit 77; }
-[ "$rc" = 0 ] || { echo "FAIL: topo_up"; exit 1; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+scenario_up
 
 step "guest: build (cached), accelerator probe"
 guest_setup

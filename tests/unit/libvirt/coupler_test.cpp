@@ -55,14 +55,19 @@ class FakeFa final : public ForeignAgentControl {
     o.visitor_state = state_;
     o.state = state_ == "active" ? RegistrationOutcome::State::active : RegistrationOutcome::State::pending;
     if (state_ == "active") o.handover_ms = 12.5;
+    o.visitor = Json{{"state", state_}, {"resumed", resumed_}};
     if (state_.empty()) return done(fail("fa_refused", "404 " + id));
     done(o);
   }
-  void resumed(const std::string& id, Done<Json> done) override { rec("resumed " + id, done); }
+  void resumed(const std::string& id, Done<Json> done) override {
+    if (!down) resumed_ = true;
+    rec("resumed " + id, done);
+  }
   void abort(const std::string& id, Done<Json> done) override { rec("abort " + id, done); }
   void depart(const std::string& id, Done<Json> done) override { rec("depart " + id, done); }
   [[nodiscard]] std::string describe() const override { return "fake " + site_; }
   [[nodiscard]] const std::string& state() const { return state_; }
+  [[nodiscard]] bool was_resumed() const { return resumed_; }
   bool down = false;  // its API unreachable: every call fails
 
  private:
@@ -74,6 +79,7 @@ class FakeFa final : public ForeignAgentControl {
   std::string site_;
   Calls& calls_;
   std::string state_;
+  bool resumed_ = false;
 };
 
 class FakeHa final : public HomeAgentControl {
@@ -154,7 +160,8 @@ TEST(Coupler, DestinationPreparesThenConfirms) {
 
 TEST(Coupler, DestinationWhoseFaWasDownRegistersOnceItAnswers) {
   // The FA's API was unreachable at libvirt's Prepare and at the RESUME: the move went on; the
-  // confirmation prepares and activates the visitor as soon as the FA answers again.
+  // confirmation prepares and activates the visitor as soon as the FA answers again, and tells
+  // it the VM runs here (else the FA would keep buffering its packets).
   boost::asio::io_context io;
   Calls calls;
   Config cfg = config("foreign");
@@ -178,9 +185,35 @@ TEST(Coupler, DestinationWhoseFaWasDownRegistersOnceItAnswers) {
   local->down = false;
   io.run_for(std::chrono::milliseconds(50));
   EXPECT_EQ(local->state(), "active");
-  ASSERT_GE(calls.log.size(), 2u);
-  EXPECT_EQ(calls.log[calls.log.size() - 2], "foreign: prepare vm1");
-  EXPECT_EQ(calls.log.back(), "foreign: activate vm1");
+  EXPECT_TRUE(local->was_resumed());
+  ASSERT_GE(calls.log.size(), 3u);
+  EXPECT_EQ(calls.log[calls.log.size() - 3], "foreign: prepare vm1");
+  EXPECT_EQ(calls.log[calls.log.size() - 2], "foreign: activate vm1");
+  EXPECT_EQ(calls.log.back(), "foreign: resumed vm1");
+}
+
+TEST(Coupler, ActiveVisitorThatMissedTheResumeIsToldAgain) {
+  // The FA was unreachable only at the RESUME: the registration is active, the buffer is not
+  // flushed; the confirmation sends `resumed` once more.
+  boost::asio::io_context io;
+  Calls calls;
+  Config cfg = config("foreign");
+  FakeHypervisor hv;
+  hv.metadata["u1"] = "<vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='vm1'/>";
+  std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
+  auto fa = std::make_unique<FakeFa>("foreign", calls, "active");
+  FakeFa* local = fa.get();
+  fas.emplace("foreign", std::move(fa));
+  Coupler c(io, cfg, hv, nullptr, std::move(fas), fast());
+  c.on_domain_event(event(K::incoming_started));
+  local->down = true;
+  c.on_domain_event(event(K::vcpus_resumed));
+  local->down = false;
+  io.run_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(local->was_resumed());
+  ASSERT_GE(calls.log.size(), 3u);
+  EXPECT_EQ(calls.log[1], "foreign: resumed vm1 (down)");
+  EXPECT_EQ(calls.log.back(), "foreign: resumed vm1");
 }
 
 TEST(Coupler, DomainsThatAreNotOursAreIgnored) {
