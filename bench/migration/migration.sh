@@ -31,6 +31,11 @@
 #   none      plain QEMU migration, no mobility at all: the guest lands on br-for, where
 #             nothing routes 10.1.0.10 to it; unreachable for good (the loss is bounded by the
 #             measurement window)
+#   libvirt   the guest as a libvirt domain, `virsh migrate --live` home -> foreign, coupled by
+#             vmroam-libvirt at both sites (bench/migration/libvirt.sh)
+#   local     the floor: the same guest between two QEMUs on br-home, nothing to switch
+#             (bench/migration/local.sh); every row with a silence_minus_pause_ms gains
+#             over_local_ms, its own minus local's in the same run (local_compare)
 #
 # The probe runs from before the migration starts until --window seconds (3) after the driver
 # returns. A move in which the guest's virtio-net broke (testbed.sh mb_guest_broken: a QEMU/
@@ -50,13 +55,13 @@
 #
 # Every mode but coupled-tls migrates in clear (VMR_GUEST_TLS=0).
 #
-#   migration.sh [--quick] [--modes coupled,coupled-tls,reactive,vxlan,none] [--window S] [--mem MIB] [--fill MIB]
+#   migration.sh [--quick] [--modes coupled,coupled-tls,reactive,vxlan,none,libvirt,local] [--window S] [--mem MIB] [--fill MIB]
 # --quick: a 128 MiB guest, no fill, modes coupled and coupled-tls only (the smoke run). One JSON object on
 # stdout, logs on stderr; exit 77 when root, QEMU, TUN/TAP or a kernel feature is missing.
 set -uo pipefail
 here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 
-modes=(coupled coupled-tls reactive vxlan none)
+modes=(coupled coupled-tls reactive vxlan none libvirt local)
 window=3
 mem=512
 fill=350
@@ -72,12 +77,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 for m in "${modes[@]}"; do
-  case "$m" in coupled | coupled-tls | reactive | vxlan | none) ;; *) echo "migration: unknown mode '$m'" >&2; exit 2 ;; esac
+  case "$m" in coupled | coupled-tls | reactive | vxlan | none | libvirt | local) ;; *) echo "migration: unknown mode '$m'" >&2; exit 2 ;; esac
 done
 
 # shellcheck source=testbed.sh
 source "$here/testbed.sh"
 mb_setup migration "$mem" "$fill"
+# shellcheck source=local.sh
+source "$here/local.sh"
+# shellcheck source=libvirt.sh
+source "$here/libvirt.sh"
 
 kVxDev=vmrvx0     # the VXLAN port on both routers
 kVxBridge=vmrvxbr # the foreign site's bridge for the guest's tap in mode vxlan
@@ -204,12 +213,15 @@ one_mode() {
     + (if $broken != "" then {guest_broken: true, error: "the guest broke in the move: \($broken)"} else {} end)' "$summary")
 }
 
+# run_mode MODE: a mode with a file of its own (mode_MODE: local.sh, libvirt.sh) or one_mode.
+run_mode() { if declare -F "mode_$1" >/dev/null; then "mode_$1"; else one_mode "$1"; fi; }
+
 rows=()
 measured=0
 for mode in "${modes[@]}"; do
   mb_log "== mode $mode"
   err=
-  if one_mode "$mode"; then
+  if run_mode "$mode"; then
     measured=$((measured + 1))
   else
     mb_log "$mode failed: $err"
@@ -232,6 +244,7 @@ printf '%s\n' "${rows[@]}" | jq -s -c '
   | map(if .mode == "coupled-tls" then . + {tls_total_vs_plain: ratio(.total_time_ms; $plain.total_time_ms),
                                             tls_pause_vs_plain: ratio(.real_pause_ms; $plain.real_pause_ms)}
         else . end) | .[]' >"$run/rows.jsonl" 2>/dev/null || printf '%s\n' "${rows[@]}" >"$run/rows.jsonl"
+local_compare "$run/rows.jsonl"
 mapfile -t rows <"$run/rows.jsonl"
 
 printf '%s\n' "${rows[@]}" | jq -s --argjson quick "$quick" --argjson mem "$mem" --argjson fill "$fill" \
@@ -239,7 +252,8 @@ printf '%s\n' "${rows[@]}" | jq -s --argjson quick "$quick" --argjson mem "$mem"
   {benchmark: "migration",
    key: "mode",
    summary: ["pings_lost", "longest_silence_ms", "real_pause_ms", "silence_minus_pause_ms", "qemu_downtime_ms",
-             "total_time_ms", "bytes_transferred", "handover_ms", "tls_total_vs_plain", "tls_pause_vs_plain"],
+             "total_time_ms", "bytes_transferred", "handover_ms", "tls_total_vs_plain", "tls_pause_vs_plain",
+             "over_local_ms"],
    plot: {y: ["longest_silence_ms", "pings_lost"]},
    targets: {pings_lost: "0 (coupled)", silence_minus_pause_ms: "<= 10 (coupled)",
              tls_total_vs_plain: "<= 1.1 (coupled-tls)", tls_pause_vs_plain: "<= 1.1 (coupled-tls)"},
