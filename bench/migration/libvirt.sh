@@ -121,8 +121,9 @@ mode_libvirt() {
   report=$(mb_probe_report "$VMR_GUEST_DIR/probe-libvirt.json") || { err="probe report"; _lvb_teardown; return 1; }
   mb_log "libvirt: probe $report"
   broken=$(tail -n +"$((lines + 1))" "$serial" | grep -a -m1 -E 'not a head|virtio.*(broken|error)|Kernel panic|BUG:' | tr -d '\r')
-  # A guest that died silently stops ticking on its console (testbed.sh mb_guest_broken).
-  if [ -z "$broken" ] && ! tail -n +"$((lines + 1))" "$serial" | grep -q 'vmroam-guest tick'; then
+  # A guest that died silently stops ticking on its console (testbed.sh mb_guest_broken); a
+  # starved TCG guest may tick late, so give it a few seconds.
+  if [ -z "$broken" ] && ! wait_for "tail -n +$((lines + 1)) '$serial' | grep -q 'vmroam-guest tick'" 10 2>/dev/null; then
     broken="no serial tick at foreign after the move"
   fi
   [ -z "$broken" ] || report=$(jq -c '.pings_lost = null | .longest_silence_ms = null | .max_rtt_ms = null' <<<"$report")
