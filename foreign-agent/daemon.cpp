@@ -62,7 +62,9 @@ class FaDaemon final : public daemon::Service<FaConfig> {
                                      {"gateway_mode", agent_->gateway_mode_anycast() ? "anycast" : "garp"}});
   }
 
-  Result<std::vector<std::string>> reload(const FaConfig& next) override { return agent_->reload(next); }
+  Result<std::vector<std::string>> reload(const FaConfig& next) override {
+    return host_->reload(*agent_, *api_, next);
+  }
 
   void stop(std::function<void()> done) override {
     boost::system::error_code ignored;  // cancelling a descriptor with nothing pending is fine

@@ -130,7 +130,8 @@ Result<std::vector<std::string>> ForeignAgent::reload(const FaConfig& next) {
   keep(next.gateway_mode == config_.gateway_mode, "delivery.gateway_mode");
   keep(next.store_path == config_.store_path, "store.path");
   keep(next.api_socket == config_.api_socket && next.api_tcp == config_.api_tcp &&
-           next.api_token_file == config_.api_token_file,
+           next.api_token_file == config_.api_token_file && next.api_insecure == config_.api_insecure &&
+           next.api_tls.has_value() == config_.api_tls.has_value(),
        "api");
   FaConfig merged = config_;
   merged.home_agents = next.home_agents;

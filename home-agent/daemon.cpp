@@ -39,7 +39,9 @@ class HaDaemon final : public daemon::Service<HaConfig> {
                                   {"dataplane", std::string(host_->driver().name())}});
   }
 
-  Result<std::vector<std::string>> reload(const HaConfig& next) override { return agent_->reload(next); }
+  Result<std::vector<std::string>> reload(const HaConfig& next) override {
+    return host_->reload(*agent_, *api_, next);
+  }
 
   void stop(std::function<void()> done) override { host_->stop(*agent_, *api_, std::move(done)); }
 

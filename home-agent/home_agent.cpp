@@ -159,7 +159,8 @@ Result<std::vector<std::string>> HomeAgent::reload(const HaConfig& next) {
        "dataplane");
   keep(next.store_path == config_.store_path, "store.path");
   keep(next.api_socket == config_.api_socket && next.api_tcp == config_.api_tcp &&
-           next.api_token_file == config_.api_token_file,
+           next.api_token_file == config_.api_token_file && next.api_insecure == config_.api_insecure &&
+           next.api_tls.has_value() == config_.api_tls.has_value(),
        "api");
   // What can change now: registration policy, foreign agents, handover timing, log level.
   HaConfig merged = config_;

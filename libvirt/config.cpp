@@ -31,7 +31,8 @@ std::optional<api::Endpoint> read_endpoint(ObjectReader& r, std::string_view key
   auto ep = api::Endpoint::parse(text);
   if (!ep) {
     r.add_error("bad_field",
-                r.path_of(key) + ": not an API endpoint (/path.sock or http://host:port): " + text);
+                r.path_of(key) +
+                    ": not an API endpoint (/path.sock, https://host:port or http://host:port): " + text);
     return std::nullopt;
   }
   return *ep;
@@ -74,6 +75,18 @@ void read_sites(ObjectReader& root, Config& c) {
   }
 }
 
+void read_api_tls(ObjectReader& root, Config& c) {
+  const Json* tls = root.optional_object("api_tls");
+  if (!tls || !root.ok()) return;
+  ObjectReader r(*tls, "api_tls");
+  c.api_tls.ca_file = r.optional_string("ca_file", "");
+  c.api_tls.cert_file = r.optional_string("cert_file", "");
+  c.api_tls.key_file = r.optional_string("key_file", "");
+  if (r.ok() && c.api_tls.cert_file.empty() != c.api_tls.key_file.empty())
+    r.add_error("missing_field", "api_tls: cert_file and key_file go together");
+  if (auto e = r.finish()) root.add_error(e->code, e->context);
+}
+
 void read_vms(ObjectReader& root, Config& c) {
   const Json* vms = root.optional_array("vms");
   if (!vms || !root.ok()) return;
@@ -109,6 +122,7 @@ Result<Config> parse_config(const Json& root) {
   c.site = r.required_string("site");
   read_home_agent(r, c);
   read_sites(r, c);
+  read_api_tls(r, c);
   read_vms(r, c);
   c.log_level = r.optional_enum("log_level", "info", {"debug", "info", "warn", "error"});
   if (auto e = r.finish()) return fail(*e);
@@ -145,6 +159,11 @@ Json to_json(const Config& c) {
            {"sites", sites},
            {"vms", vms},
            {"log_level", c.log_level}};
+  Json tls = Json::object();
+  if (!c.api_tls.ca_file.empty()) tls["ca_file"] = c.api_tls.ca_file;
+  if (!c.api_tls.cert_file.empty()) tls["cert_file"] = c.api_tls.cert_file;
+  if (!c.api_tls.key_file.empty()) tls["key_file"] = c.api_tls.key_file;
+  if (!tls.empty()) out["api_tls"] = tls;
   if (c.home_agent) {
     out["home_agent"] = {{"api", c.home_agent->to_string()}};
     if (!c.home_agent_token.empty()) out["home_agent"]["token"] = "<redacted>";

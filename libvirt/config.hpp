@@ -6,7 +6,8 @@
 //     "libvirt": {"uri": "qemu:///system", "reconnect_initial_ms": 500, "reconnect_max_ms": 10000},
 //     "site": "foreign",                          this host's site (a key of "sites")
 //     "home_agent": {"api": "/run/vmroam/ha.sock", "token": ""},     optional: the handover hold
-//     "sites": {"home": {}, "foreign": {"fa": "http://192.0.2.3:8186", "token": "…"}, …},
+//     "sites": {"home": {}, "foreign": {"fa": "https://192.0.2.3:8186", "token": "…"}, …},
+//     "api_tls": {"ca_file": …, "cert_file": …, "key_file": …},   optional: for https:// agents
 //     "vms": [ {"id": "vm1", "mac": "52:54:00:12:34:56", …the FA's prepare body…} ],
 //     "log_level": "info"
 //   }
@@ -49,6 +50,7 @@ struct Config {
   std::optional<api::Endpoint> home_agent;
   std::string home_agent_token;
   std::map<std::string, SiteConfig> sites;
+  api::TlsClientFiles api_tls;  // for every https:// agent endpoint
   std::vector<VmConfig> vms;
   std::string log_level = "info";
 

@@ -67,11 +67,12 @@ int run(const Config& cfg) {
   boost::asio::io_context io;
   std::unique_ptr<migration::HttpHomeAgent> ha;
   if (cfg.home_agent)
-    ha = std::make_unique<migration::HttpHomeAgent>(io, *cfg.home_agent, cfg.home_agent_token);
+    ha = std::make_unique<migration::HttpHomeAgent>(io, *cfg.home_agent, cfg.home_agent_token, cfg.api_tls);
   std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
   for (const auto& [name, site] : cfg.sites)
     if (site.fa)
-      fas.emplace(name, std::make_unique<migration::HttpForeignAgent>(io, *site.fa, site.fa_token));
+      fas.emplace(name,
+                  std::make_unique<migration::HttpForeignAgent>(io, *site.fa, site.fa_token, cfg.api_tls));
 
   std::unique_ptr<Coupler> coupler;
   LibvirtMonitor monitor(io, cfg.libvirt_uri, cfg.reconnect_initial, cfg.reconnect_max,

@@ -22,7 +22,8 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
   --source PATH          source QEMU's QMP socket (-qmp unix:PATH,server=on)
   --dest PATH            destination QEMU's QMP socket
   --uri tcp:HOST:PORT    where the destination listens for the migration stream
-  --fa ENDPOINT          destination foreign agent API: /path.sock or http://host:port;
+  --fa ENDPOINT          destination foreign agent API: /path.sock or https://host:port
+                         (http://host:port for an agent configured "insecure");
                          "none" skips every FA step (plain QEMU migration, for tests)
   --fa-token TOKEN       bearer token for a TCP FA API
   --vm-json FILE         the visitor to prepare (POST /v1/visitors body; must have "id")
@@ -35,6 +36,11 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
                          reached the paused source (0 lost; docs/migration.md). The VM's id
                          at the HA is the visitor id
   --ha-token TOKEN       bearer token for a TCP HA API
+  --api-ca-file FILE     CA certificates (PEM) for https:// agent APIs (default: the
+                         system's); each agent's certificate must name its host
+  --api-cert-file FILE, --api-key-file FILE
+                         our certificate and key (PEM) for agents that require client
+                         certificates (mutual TLS)
   --tls-creds-dir-src DIR, --tls-creds-dir-dst DIR
                          TLS on the migration stream (the default; docs/security.md): the
                          driver loads x509 creds into each QEMU (object-add tls-creds-x509,
@@ -140,6 +146,9 @@ const std::map<std::string, Setter>& value_options() {
       {"--depart-fa", text(&CliArgs::depart_fa)},
       {"--ha", text(&CliArgs::ha)},
       {"--ha-token", text(&CliArgs::ha_token)},
+      {"--api-ca-file", text(&CliArgs::api_ca_file)},
+      {"--api-cert-file", text(&CliArgs::api_cert_file)},
+      {"--api-key-file", text(&CliArgs::api_key_file)},
       {"--tls-creds-dir-src", text(&CliArgs::tls_dir_src)},
       {"--tls-creds-dir-dst", text(&CliArgs::tls_dir_dst)},
       {"--tls-creds", text(&CliArgs::tls_creds)},
@@ -224,6 +233,8 @@ std::optional<int> validate(CliArgs& a) {
     return usage_error("--tuning socket needs a tcp: uri (use --tuning none)");
   if (!a.ha.empty() && a.fa == "none" && a.depart_fa.empty())
     return usage_error("--ha needs --fa or --depart-fa (with neither, no binding changes)");
+  if (a.api_cert_file.empty() != a.api_key_file.empty())
+    return usage_error("--api-cert-file and --api-key-file go together");
   a.opt.uri = a.uri;
   a.opt.listen_uri = a.listen;
   if (auto rc = validate_tls(a)) return rc;

@@ -14,6 +14,8 @@ struct CliArgs {
   // TLS on the migration stream (docs/security.md): the creds directories the driver loads
   // into each QEMU, or an object id both already have; the destination's certificate name.
   std::string tls_dir_src, tls_dir_dst, tls_creds, tls_hostname;
+  // TLS to the agents' APIs (https:// endpoints): CA file, our certificate and key.
+  std::string api_ca_file, api_cert_file, api_key_file;
   bool insecure_migration = false;
   SwitchoverOptions opt;
   bool quiet = false;

@@ -29,8 +29,9 @@ std::string encode_path_segment(const std::string& id) {
 
 std::string visitor_path(const std::string& id) { return "/v1/visitors/" + encode_path_segment(id); }
 
-HttpForeignAgent::HttpForeignAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token)
-    : io_(io), client_(std::move(endpoint), std::move(token)) {}
+HttpForeignAgent::HttpForeignAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token,
+                                   api::TlsClientFiles tls)
+    : io_(io), client_(std::move(endpoint), std::move(token), std::move(tls)) {}
 
 std::string HttpForeignAgent::describe() const { return "http " + client_.endpoint().to_string(); }
 

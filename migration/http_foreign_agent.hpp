@@ -14,7 +14,8 @@ namespace vmroam::migration {
 
 class HttpForeignAgent final : public ForeignAgentControl {
  public:
-  HttpForeignAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token = {});
+  HttpForeignAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token = {},
+                   api::TlsClientFiles tls = {});
   void prepare(const Json& visitor, Done<Json> done) override;
   void activate(const std::string& id, Done<Json> done) override;
   void wait_registered(const std::string& id, std::chrono::milliseconds timeout,

@@ -11,8 +11,9 @@ namespace {
 constexpr std::chrono::milliseconds kCallTimeout{5'000};
 }  // namespace
 
-HttpHomeAgent::HttpHomeAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token)
-    : io_(io), client_(std::move(endpoint), std::move(token)) {}
+HttpHomeAgent::HttpHomeAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token,
+                             api::TlsClientFiles tls)
+    : io_(io), client_(std::move(endpoint), std::move(token), std::move(tls)) {}
 
 std::string HttpHomeAgent::describe() const { return "http " + client_.endpoint().to_string(); }
 

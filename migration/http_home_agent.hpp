@@ -13,7 +13,8 @@ namespace vmroam::migration {
 
 class HttpHomeAgent final : public HomeAgentControl {
  public:
-  HttpHomeAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token = {});
+  HttpHomeAgent(boost::asio::io_context& io, api::Endpoint endpoint, std::string token = {},
+                api::TlsClientFiles tls = {});
   void handover(const std::string& vm_id, Phase phase, std::optional<WallTime> stopped_at,
                 Done<nlohmann::json> done) override;
   [[nodiscard]] std::string describe() const override;

@@ -44,10 +44,11 @@ std::optional<api::Endpoint> endpoint(const char* option, const std::string& val
 
 std::optional<Agents> make_agents(boost::asio::io_context& io, const CliArgs& a) {
   Agents g;
+  const api::TlsClientFiles tls{a.api_ca_file, a.api_cert_file, a.api_key_file};
   if (a.fa != "none") {
     auto ep = endpoint("--fa", a.fa);
     if (!ep) return std::nullopt;
-    g.fa = std::make_unique<HttpForeignAgent>(io, *ep, a.fa_token);
+    g.fa = std::make_unique<HttpForeignAgent>(io, *ep, a.fa_token, tls);
   } else {
     std::fprintf(stderr,
                  "vmroam-migrate: --fa none: no foreign agent, plain QEMU migration (FA steps skipped)\n");
@@ -55,12 +56,12 @@ std::optional<Agents> make_agents(boost::asio::io_context& io, const CliArgs& a)
   if (!a.depart_fa.empty()) {
     auto ep = endpoint("--depart-fa", a.depart_fa);
     if (!ep) return std::nullopt;
-    g.previous_fa = std::make_unique<HttpForeignAgent>(io, *ep, a.fa_token);
+    g.previous_fa = std::make_unique<HttpForeignAgent>(io, *ep, a.fa_token, tls);
   }
   if (!a.ha.empty()) {
     auto ep = endpoint("--ha", a.ha);
     if (!ep) return std::nullopt;
-    g.ha = std::make_unique<HttpHomeAgent>(io, *ep, a.ha_token);
+    g.ha = std::make_unique<HttpHomeAgent>(io, *ep, a.ha_token, tls);
   }
   return g;
 }

@@ -2,15 +2,20 @@
 //
 // Listens on a Unix socket (mode 0660; trusted by file permissions, no token) and optionally
 // on TCP, where every request needs "Authorization: Bearer TOKEN" (RFC 6750 §2.1), compared in
-// constant time. Each request is parsed by Boost.Beast, turned into an api::Request and given to
-// the handler on the loop; a Response is written back at once, a Deferred when the handler
-// completes it (long-poll). Keep-alive connections are reused.
+// constant time. With a TLS context (common/api/tls.hpp) the TCP listener speaks only TLS: a
+// connection whose first byte is not a TLS handshake record gets a plaintext 400 tls_required
+// and is closed; a failed handshake (no or a bad client certificate under mutual TLS, a
+// protocol older than TLS 1.2) is logged as api_tls_refused and closed. set_tls() swaps the
+// context for connections accepted from then on (a reload); open ones keep theirs. Each request is parsed by
+// Boost.Beast, turned into an api::Request and given to the handler on the loop; a Response is written back
+// at once, a Deferred when the handler completes it (long-poll). Keep-alive connections are reused.
 //
 // Limits and timers (HttpServerOptions):
 //   body_limit      64 KiB      larger body → 413 too_large, connection closed
 //   header_limit     8 KiB      larger header → 431 too_large, connection closed
 //   idle_timeout    60 s        keep-alive connection with no new request → closed
-//   request_timeout 10 s        from a request's first byte to its last, and per write
+//   request_timeout 10 s        from a request's first byte to its last, per write, and for
+//                               a TLS handshake (from the connection's accept)
 //   deferred_timeout 10 min     a Deferred not completed by then → 503 unavailable
 //   stop_timeout     5 s        graceful stop forcibly closes what is still open
 // Graceful stop: listeners close (the Unix socket file is removed), idle connections close,
@@ -26,6 +31,7 @@
 #include <string_view>
 
 #include "common/api/router.hpp"
+#include "common/api/tls.hpp"
 #include "common/core/result.hpp"
 
 namespace boost::asio {
@@ -35,10 +41,11 @@ class io_context;
 namespace vmroam::api {
 
 struct HttpServerOptions {
-  std::string unix_path;       // empty: no Unix socket
-  std::string tcp_address;     // empty: no TCP listener; e.g. "127.0.0.1"
-  std::uint16_t tcp_port = 0;  // 0: an ephemeral port (see HttpServer::tcp_port())
-  std::string token;           // required when TCP is on
+  std::string unix_path;            // empty: no Unix socket
+  std::string tcp_address;          // empty: no TCP listener; e.g. "127.0.0.1"
+  std::uint16_t tcp_port = 0;       // 0: an ephemeral port (see HttpServer::tcp_port())
+  std::string token;                // required when TCP is on
+  std::shared_ptr<TlsContext> tls;  // TLS on TCP (make_server_tls); null: plaintext TCP
   std::size_t body_limit = 64 * 1024;
   std::size_t header_limit = 8 * 1024;
   std::chrono::milliseconds idle_timeout{60'000};
@@ -64,6 +71,11 @@ class HttpServer {
   [[nodiscard]] Result<void> start();
   // Graceful stop (see above); `on_stopped` runs on the loop once every connection is closed.
   void stop(std::function<void()> on_stopped = {});
+
+  // TLS connections accepted from now on use `tls` (not null; the listener must have been
+  // started with TLS: a plaintext listener stays plaintext until a restart).
+  void set_tls(std::shared_ptr<TlsContext> tls);
+  [[nodiscard]] bool tls_enabled() const;
 
   // The bound TCP port (useful with tcp_port 0); 0 without TCP.
   [[nodiscard]] std::uint16_t tcp_port() const;

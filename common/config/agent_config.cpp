@@ -30,12 +30,18 @@ Result<void> read_store_and_api(ObjectReader& root, AgentConfig& c) {
     c.store_path = s.optional_string("path", c.store_path);
     if (auto e = s.finish()) return fail(*e);
   }
-  ApiSection api{c.api_socket, c.api_tcp, c.api_token_file};
+  ApiSection api = api_section(c);
   read_api_section(root, api);
   c.api_socket = api.unix_socket;
   c.api_tcp = api.tcp;
   c.api_token_file = api.token_file;
+  c.api_tls = api.tls;
+  c.api_insecure = api.insecure;
   return ok();
+}
+
+ApiSection api_section(const AgentConfig& c) {
+  return ApiSection{c.api_socket, c.api_tcp, c.api_token_file, c.api_tls, c.api_insecure};
 }
 
 Result<std::vector<PeerConfig>> read_peers(ObjectReader& root, std::string_view key, std::string_view noun) {
@@ -73,7 +79,7 @@ Json to_json(const AgentConfig& c, Json dataplane_extra) {
       {"log_level", c.log_level},
       {"dataplane", std::move(dataplane)},
       {"store", {{"path", c.store_path}}},
-      {"api", to_json(ApiSection{c.api_socket, c.api_tcp, c.api_token_file})},
+      {"api", to_json(api_section(c))},
   };
 }
 

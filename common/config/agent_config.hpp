@@ -3,7 +3,7 @@
 //
 //   { "address", "listen_address", "port", "log_level",
 //     "dataplane": { "driver", "tun_name", "route_protocol", …agent keys },
-//     "store": { "path" }, "api": { "unix_socket", "tcp", "token_file" },
+//     "store": { "path" }, "api": { "unix_socket", "tcp", "token_file", "tls", "insecure" },
 //     "<peers>": [ { "address", "fa_ha": { "spi", "algorithm", "key" } } ] }
 //
 // Every key is documented in docs/configuration.md. Pure: no I/O.
@@ -47,6 +47,8 @@ struct AgentConfig {
   std::string api_socket;
   std::optional<std::string> api_tcp;         // "127.0.0.1:8434"
   std::optional<std::string> api_token_file;  // required with api_tcp
+  std::optional<ApiTlsFiles> api_tls;         // api_tcp needs this or api_insecure
+  bool api_insecure = false;
   std::string log_level = "info";
 
  protected:
@@ -70,6 +72,9 @@ void read_agent_keys(ObjectReader& root, AgentConfig& c);
 // duplicate address ("duplicate foreign agent 192.0.2.2").
 [[nodiscard]] Result<std::vector<PeerConfig>> read_peers(ObjectReader& root, std::string_view key,
                                                          std::string_view noun);
+
+// The "api" keys as one section (for the listener, common/daemon/api_listener.hpp).
+[[nodiscard]] ApiSection api_section(const AgentConfig& c);
 
 // The shared keys in normalised form; `dataplane` also gets the agent's own keys merged in.
 [[nodiscard]] Json to_json(const AgentConfig& c, Json dataplane_extra);

@@ -202,8 +202,28 @@ void read_api_section(ObjectReader& root, ApiSection& api) {
   api.unix_socket = a.optional_string("unix_socket", api.unix_socket);
   if (a.has("tcp")) api.tcp = a.required_string("tcp");
   if (a.has("token_file")) api.token_file = a.required_string("token_file");
+  if (const Json* tls = a.optional_object("tls")) {
+    ObjectReader t(*tls, a.path_of("tls"));
+    ApiTlsFiles files;
+    files.cert_file = t.required_string("cert_file");
+    files.key_file = t.required_string("key_file");
+    files.client_ca_file = t.optional_string("client_ca_file", "");
+    if (auto e = t.finish()) a.add_error(e->code, e->context);
+    api.tls = std::move(files);
+  }
+  api.insecure = a.optional_bool("insecure", false);
   if (a.ok() && api.tcp && !api.token_file)
     a.add_error("missing_field", a.path_of("token_file") + ": required when api.tcp is set");
+  // No plaintext API on the network by accident: the token would cross it in clear.
+  if (a.ok() && api.tcp && !api.tls && !api.insecure)
+    a.add_error("missing_field", a.path_of("tls") +
+                                     ": required when api.tcp is set (or \"insecure\": true to serve the "
+                                     "API in plaintext, bearer token included)");
+  if (a.ok() && api.tls && api.insecure)
+    a.add_error("bad_field", a.path_of("insecure") + ": true contradicts api.tls");
+  if (a.ok() && !api.tcp && (api.tls || api.insecure))
+    a.add_error("bad_field",
+                a.path_of(api.tls ? "tls" : "insecure") + ": only for the TCP listener (api.tcp)");
   if (auto e = a.finish()) root.add_error(e->code, e->context);
 }
 
@@ -211,6 +231,11 @@ Json to_json(const ApiSection& api) {
   Json j{{"unix_socket", api.unix_socket}};
   if (api.tcp) j["tcp"] = *api.tcp;
   if (api.token_file) j["token_file"] = *api.token_file;
+  if (api.tls) {
+    j["tls"] = {{"cert_file", api.tls->cert_file}, {"key_file", api.tls->key_file}};
+    if (!api.tls->client_ca_file.empty()) j["tls"]["client_ca_file"] = api.tls->client_ca_file;
+  }
+  j["insecure"] = api.insecure;
   return j;
 }
 

@@ -81,11 +81,24 @@ struct SecurityAssociationConfig {
                                                                            const std::string& path);
 [[nodiscard]] Json to_json_redacted(const SecurityAssociationConfig& sa);
 
-// The "api" section both agents share: {"unix_socket", "tcp": "addr:port", "token_file"}.
+// TLS for the TCP API: {"cert_file", "key_file", "client_ca_file"?} (the files are read when
+// the listener opens and on each reload, common/api/tls.hpp).
+struct ApiTlsFiles {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;  // empty: no client certificate required
+  bool operator==(const ApiTlsFiles&) const = default;
+};
+
+// The "api" section both agents share: {"unix_socket", "tcp": "addr:port", "token_file",
+// "tls": {…}, "insecure": bool}. A TCP listener needs "tls", or "insecure": true to serve the
+// API in plaintext on purpose (docs/security.md).
 struct ApiSection {
   std::string unix_socket;
   std::optional<std::string> tcp;
   std::optional<std::string> token_file;
+  std::optional<ApiTlsFiles> tls;
+  bool insecure = false;
 };
 // Reads root["api"] if present (defaults in `api` otherwise); records errors in `root`.
 void read_api_section(ObjectReader& root, ApiSection& api);

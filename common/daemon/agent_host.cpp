@@ -91,7 +91,7 @@ std::string AgentHost::udp_endpoint() const {
 Result<std::unique_ptr<api::HttpServer>> open_api(boost::asio::io_context& io,
                                                   const config::AgentConfig& config,
                                                   api::RequestHandler handler) {
-  auto options = api_listener_options(config.api_socket, config.api_tcp, config.api_token_file);
+  auto options = api_listener_options(config::api_section(config));
   if (!options) return fail_at("api", options.error());
   auto server = std::make_unique<api::HttpServer>(io, *options, std::move(handler));
   if (auto r = server->start(); !r) return fail_at("api", r.error());

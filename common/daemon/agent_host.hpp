@@ -19,6 +19,7 @@
 #include "common/config/agent_config.hpp"
 #include "common/core/asio.hpp"
 #include "common/core/clock.hpp"
+#include "common/daemon/api_listener.hpp"
 #include "common/daemon/runner.hpp"
 #include "common/daemon/udp_port.hpp"
 #include "common/dataplane/driver_factory.hpp"
@@ -76,6 +77,19 @@ class AgentHost {
     if (!server) return fail(server.error());
     api = std::move(*server);
     return ok();
+  }
+
+  // SIGHUP: the agent's reload and a new TLS context for the API, all or nothing. The TLS
+  // files are read again even when their paths did not change (certificate rotation); one
+  // that does not load rejects the reload before the agent sees it.
+  template <typename Agent, typename Config>
+  [[nodiscard]] Result<std::vector<std::string>> reload(Agent& agent, api::HttpServer& api,
+                                                        const Config& next) {
+    auto tls = reload_api_tls(config::api_section(next));
+    if (!tls) return fail(tls.error());
+    auto r = agent.reload(next);
+    if (r && *tls && api.tls_enabled()) api.set_tls(std::move(*tls));
+    return r;
   }
 
   // Starts reading UDP 434 into `agent`: on_datagram() per datagram, flush() once per

@@ -7,9 +7,23 @@
 
 namespace vmroam::daemon {
 
-Result<api::HttpServerOptions> api_listener_options(const std::string& unix_socket,
-                                                    const std::optional<std::string>& tcp,
-                                                    const std::optional<std::string>& token_file) {
+namespace {
+
+api::TlsServerFiles server_files(const config::ApiTlsFiles& f) {
+  return api::TlsServerFiles{f.cert_file, f.key_file, f.client_ca_file};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<api::TlsContext>> reload_api_tls(const config::ApiSection& next) {
+  if (!next.tcp || !next.tls) return std::shared_ptr<api::TlsContext>();
+  return api::make_server_tls(server_files(*next.tls));
+}
+
+Result<api::HttpServerOptions> api_listener_options(const config::ApiSection& section) {
+  const std::string& unix_socket = section.unix_socket;
+  const std::optional<std::string>& tcp = section.tcp;
+  const std::optional<std::string>& token_file = section.token_file;
   api::HttpServerOptions o;
   o.unix_path = unix_socket;
   if (!unix_socket.empty()) {
@@ -38,6 +52,9 @@ Result<api::HttpServerOptions> api_listener_options(const std::string& unix_sock
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
     if (t.size() < 16) return fail("io_error", *token_file + ": the token must be at least 16 characters");
     o.token = std::move(t);
+    if (section.tls) {
+      VMROAM_TRY(o.tls, api::make_server_tls(server_files(*section.tls)));
+    }
   }
   return o;
 }

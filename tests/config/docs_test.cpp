@@ -110,13 +110,17 @@ std::vector<AgentCase> cases() {
        R"({"address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
            "foreign_agents": [{"address": "192.0.2.2", "fa_ha": {"spi": 1000, )" +
            kKey + R"(}}],
-           "api": {"tcp": "127.0.0.1:8434", "token_file": "/etc/vmroam/token"}})",
+           "api": {"tcp": "127.0.0.1:8434", "token_file": "/etc/vmroam/token",
+                   "tls": {"cert_file": "/etc/vmroam/api-cert.pem", "key_file": "/etc/vmroam/api-key.pem",
+                           "client_ca_file": "/etc/vmroam/api-clients-ca.pem"}}})",
        R"({"address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home"})", parse_ha},
       {"## vmroam-fa",
        R"({"address": "192.0.2.2", "vm_interface": "br-vm",
            "home_agents": [{"address": "192.0.2.1", "fa_ha": {"spi": 1000, )" +
            kKey + R"(}}],
-           "api": {"tcp": "127.0.0.1:8435", "token_file": "/etc/vmroam/token"}})",
+           "api": {"tcp": "127.0.0.1:8435", "token_file": "/etc/vmroam/token",
+                   "tls": {"cert_file": "/etc/vmroam/api-cert.pem", "key_file": "/etc/vmroam/api-key.pem",
+                           "client_ca_file": "/etc/vmroam/api-clients-ca.pem"}}})",
        R"({"address": "192.0.2.2", "vm_interface": "br-vm"})", parse_fa},
   };
 }

@@ -371,11 +371,15 @@ std::string usage_line(const CommandSpec& c) {
 }
 
 constexpr const char* kGlobalHelp = R"(Global options (anywhere on the line):
-  --api ENDPOINT      the agent's API: a Unix socket path or http://HOST:PORT
+  --api ENDPOINT      the agent's API: a Unix socket path, https://HOST:PORT, or
+                      http://HOST:PORT for an agent configured "insecure"
                       (default: /run/vmroam/fa.sock for visitor and move commands,
                       /run/vmroam/ha.sock for everything else)
-  --token TOKEN       bearer token for an http:// endpoint
+  --token TOKEN       bearer token for a TCP endpoint
   --token-file FILE   read the token from FILE
+  --ca-file FILE      CA certificates (PEM) for an https:// agent (default: the system's)
+  --cert-file FILE    our certificate (PEM), for an agent that requires client certificates
+  --key-file FILE     its private key (PEM)
   --json              print the API's JSON instead of tables
   --timeout SECONDS   give up after this long (default 10; "500ms" also works)
   -h, --help          help (also: vmroamctl help OBJECT [VERB])
@@ -465,6 +469,15 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const F
       auto v = value_of("--token-file");
       if (!v) return fail(v.error());
       token_file = *v;
+    } else if (is("--ca-file") || is("--cert-file") || is("--key-file")) {
+      const std::string_view name = is("--ca-file")     ? "--ca-file"
+                                    : is("--cert-file") ? "--cert-file"
+                                                        : "--key-file";
+      auto v = value_of(name);
+      if (!v) return fail(v.error());
+      (name == "--ca-file"     ? inv.global.ca_file
+       : name == "--cert-file" ? inv.global.cert_file
+                               : inv.global.key_file) = *v;
     } else if (is("--timeout")) {
       auto v = value_of("--timeout");
       if (!v) return fail(v.error());
@@ -490,6 +503,8 @@ Result<Invocation> parse_command_line(std::span<const std::string> args, const F
     }
   }
   if (inv.global.token && token_file) return usage("give --token or --token-file, not both");
+  if (inv.global.cert_file.empty() != inv.global.key_file.empty())
+    return usage("--cert-file and --key-file go together");
   if (token_file) {
     auto t = read_file(*token_file);
     if (!t) return usage("--token-file: cannot read " + *token_file + ": " + t.error().to_string());

@@ -4,7 +4,8 @@
 //
 //   vmroamctl [GLOBAL…] OBJECT VERB [POSITIONAL] [key=value | --key value | --key=value]…
 //
-// Global options (--api, --token, --token-file, --json, --timeout, --help, --version) may
+// Global options (--api, --token, --token-file, --ca-file, --cert-file, --key-file, --json,
+// --timeout, --help, --version) may
 // appear anywhere. `--home-address X` is the same as `home_address=X`. Which agent a command
 // talks to by default follows its object: `visitor` and `move` go to the foreign agent
 // (/run/vmroam/fa.sock), everything else to the home agent (/run/vmroam/ha.sock).
@@ -95,7 +96,10 @@ struct CommandSpec {
 struct GlobalOptions {
   std::optional<std::string> api;    // --api
   std::optional<std::string> token;  // --token (or read from --token-file)
-  bool json = false;                 // --json
+  std::string ca_file;               // --ca-file: CAs for an https:// agent (default: the system's)
+  std::string cert_file;             // --cert-file, --key-file: our certificate for mutual TLS
+  std::string key_file;
+  bool json = false;  // --json
   std::chrono::milliseconds timeout = kDefaultTimeout;
 };
 

@@ -34,7 +34,11 @@ int run(const ctl::Invocation& inv) {
     std::fprintf(stderr, "vmroamctl: --api: %s\n", endpoint.error().to_string().c_str());
     return ctl::kExitUsage;
   }
-  api::HttpClient client(*endpoint, inv.global.token.value_or(""));
+  if (!endpoint->tls && !(inv.global.ca_file + inv.global.cert_file).empty())
+    std::fprintf(stderr, "vmroamctl: warning: --ca-file/--cert-file/--key-file are for https://, not %s\n",
+                 endpoint->to_string().c_str());
+  api::HttpClient client(*endpoint, inv.global.token.value_or(""),
+                         {inv.global.ca_file, inv.global.cert_file, inv.global.key_file});
   api::ClientResponse last;
   for (const auto& call : inv.calls) {
     auto r = client.request(call.method, call.target, call.body, inv.global.timeout + call.extra_timeout);

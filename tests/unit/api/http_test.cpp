@@ -425,7 +425,10 @@ TEST(Endpoint, ParseTable) {
       {"http://10.0.0.2:0", false, {}, "", 0, ""},
       {"http://10.0.0.2:65536", false, {}, "", 0, ""},
       {"http://:80", false, {}, "", 0, ""},
-      {"https://h:1", false, {}, "", 0, ""},
+      {"https://h:1", true, Endpoint::Kind::tcp, "h", 1, "https://h:1"},
+      {"https://[::1]:8434/", true, Endpoint::Kind::tcp, "::1", 8434, "https://[::1]:8434"},
+      {"https://h", false, {}, "", 0, ""},
+      {"ftp://h:1", false, {}, "", 0, ""},
       {"ha.sock", false, {}, "", 0, ""},
   };
   for (const auto& c : cases) {
@@ -439,6 +442,7 @@ TEST(Endpoint, ParseTable) {
     EXPECT_EQ(ep->kind == Endpoint::Kind::tcp ? ep->host : ep->path, c.where) << c.text;
     EXPECT_EQ(ep->port, c.port) << c.text;
     EXPECT_EQ(ep->to_string(), c.canonical) << c.text;
+    EXPECT_EQ(ep->tls, std::string_view(c.text).starts_with("https://")) << c.text;
   }
 }
 

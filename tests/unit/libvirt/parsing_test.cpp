@@ -76,7 +76,8 @@ constexpr const char* kGood = R"({
   "libvirt": {"uri": "qemu+unix:///system?socket=/tmp/x", "reconnect_initial_ms": 100, "reconnect_max_ms": 2000},
   "site": "foreign",
   "home_agent": {"api": "/run/vmroam/ha.sock"},
-  "sites": {"home": {}, "foreign": {"fa": "/run/vmroam/fa.sock"}, "foreign2": {"fa": "http://192.0.2.4:8186", "token": "t"}},
+  "sites": {"home": {}, "foreign": {"fa": "/run/vmroam/fa.sock"}, "foreign2": {"fa": "https://192.0.2.4:8186", "token": "t"}},
+  "api_tls": {"ca_file": "/etc/vmroam/api-ca.pem", "cert_file": "/etc/vmroam/c.pem", "key_file": "/etc/vmroam/k.pem"},
   "vms": [{"id": "vm1", "mac": "52:54:00:12:34:56", "home_address": "10.1.0.10", "key": "00ff"}]
 })";
 
@@ -95,6 +96,10 @@ TEST(Config, Good) {
   EXPECT_EQ(j["vms"][0]["key"], "<redacted>");
   EXPECT_EQ(j["sites"]["foreign2"]["token"], "<redacted>");
   EXPECT_EQ(j["home_agent"]["api"], "/run/vmroam/ha.sock");
+  EXPECT_TRUE(c->sites.at("foreign2").fa->tls);
+  EXPECT_EQ(j["sites"]["foreign2"]["fa"], "https://192.0.2.4:8186");
+  EXPECT_EQ(c->api_tls.ca_file, "/etc/vmroam/api-ca.pem");
+  EXPECT_EQ(j["api_tls"]["key_file"], "/etc/vmroam/k.pem");
   // The normalised form parses back to the same thing (keys redacted aside).
   auto again = parse_config(j);
   ASSERT_TRUE(again) << again.error().to_string();
@@ -120,6 +125,9 @@ TEST(Config, ErrorsNameTheKey) {
        "reconnect_max_ms"},
       {R"({"site": "home", "sites": {"home": {}}, "home_agent": {}})", "home_agent.api"},
       {R"({"site": "home", "sites": {"home": {}}, "extra": 1})", "extra"},
+      {R"({"site": "home", "sites": {"home": {}}, "api_tls": {"cert_file": "/c.pem"}})",
+       "api_tls: cert_file and key_file"},
+      {R"({"site": "home", "sites": {"home": {}}, "api_tls": {"ca": "/c.pem"}})", "api_tls.ca"},
       {R"([1])", "object"},
       {R"({"site": )", "line"},
   };

@@ -54,6 +54,18 @@ TEST(Cli, Values) {
   EXPECT_TRUE(a.quiet);
 }
 
+TEST(Cli, ApiTls) {
+  CliArgs a;
+  EXPECT_EQ(
+      parse(with({"--api-ca-file", "/ca.pem", "--api-cert-file", "/c.pem", "--api-key-file", "/k.pem"}), a),
+      std::nullopt);
+  EXPECT_EQ(a.api_ca_file, "/ca.pem");
+  EXPECT_EQ(a.api_cert_file, "/c.pem");
+  EXPECT_EQ(a.api_key_file, "/k.pem");
+  CliArgs half;
+  EXPECT_EQ(parse(with({"--api-cert-file", "/c.pem"}), half), 64);
+}
+
 TEST(Cli, UsageErrors) {
   const std::vector<std::vector<std::string>> cases = {
       {"--source", "/s"},                 // missing --dest etc.

@@ -147,6 +147,11 @@ TEST(CtlCommandLine, GlobalOptions) {
   EXPECT_EQ(ms->global.timeout, std::chrono::milliseconds(300));
   EXPECT_TRUE(ms->global.json);
   EXPECT_EQ(ms->global.token, "t");
+  auto tls = parse({"--ca-file", "/ca.pem", "status", "--cert-file=/c.pem", "--key-file", "/k.pem"});
+  ASSERT_TRUE(tls);
+  EXPECT_EQ(tls->global.ca_file, "/ca.pem");
+  EXPECT_EQ(tls->global.cert_file, "/c.pem");
+  EXPECT_EQ(tls->global.key_file, "/k.pem");
   auto wait = parse({"--timeout", "1", "move", "activate", "vm1", "wait_ms=4000"});
   ASSERT_TRUE(wait);
   EXPECT_EQ(wait->calls.at(1).extra_timeout, std::chrono::milliseconds(4000));
@@ -183,6 +188,9 @@ TEST(CtlCommandLine, UsageErrorsNameTheProblem) {
       {"flag without value", {"vm", "add", "v", "--mac"}, "--mac needs a value"},
       {"bad timeout", {"--timeout", "0", "status"}, "--timeout"},
       {"token twice", {"--token", "a", "--token-file", "/etc/vmroam/token", "status"}, "not both"},
+      {"certificate without key",
+       {"--cert-file", "/c.pem", "status"},
+       "--cert-file and --key-file go together"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);
