@@ -88,7 +88,7 @@ bpftool map update pinned "$HA_PINS/vmr_route_v1" key 10 1 0 99 value 192 0 2 3 
 ns_exec vm iperf3 -s -1 >"$VMR_RUN_DIR/iperf3-server.log" 2>&1 &
 SERVER_PID=$!
 wait_for "ns_exec vm ss -Hltn 'sport = :5201' | grep -q LISTEN" 5 "iperf3 server" || die "iperf3 server"
-ns_exec cn ping -i 0.01 -c 4000 -W 2 "$VMR_VM_ADDR" >"$VMR_RUN_DIR/ping.log" 2>&1 &
+ns_exec cn ping -D -i 0.01 -c 4000 -W 2 "$VMR_VM_ADDR" >"$VMR_RUN_DIR/ping.log" 2>&1 &
 PING_PID=$!
 ns_exec cn iperf3 -c "$VMR_VM_ADDR" -t 40 -b 100M -J >"$VMR_RUN_DIR/iperf3.json" 2>&1 &
 IPERF_PID=$!
@@ -96,12 +96,13 @@ wait_for "grep -q 'bytes from' '$VMR_RUN_DIR/ping.log'" 5 "the first ping reply"
 
 for role in home foreign; do
   before=$(prog_ids "$role")
+  echo "$role: kill -9 at $(date +%s.%N)"
   kill -KILL "$(cat "$VMR_AGENTS_DIR/$role.pid")" || die "kill -9 $role"
   wait "$(cat "$VMR_AGENTS_DIR/$role.pid")" 2>/dev/null
   rm -f "$VMR_AGENTS_DIR/$role.pid"
   t0=$(date +%s%3N)
   agent_start "$role" || die "$role restart"
-  echo "$role: killed and restarted, API up after $(($(date +%s%3N) - t0)) ms"
+  echo "$role: killed and restarted, API up after $(($(date +%s%3N) - t0)) ms (at $(date +%s.%N))"
   wait_for "[ \"\$(prog_ids $role)\" != '$before' ]" 10 "$role's programs replaced" || die "$role: programs not replaced"
 done
 kill -0 "$PING_PID" 2>/dev/null || die "the restarts outlasted the pings (40 s): the loss window is not covered"
@@ -115,7 +116,14 @@ sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$VMR_RUN_DIR/ping.log"
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$VMR_RUN_DIR/ping.log")
 PING_PID=""
 echo "pings: sent $sent, received $received"
-[ -n "$sent" ] && [ "$sent" = "$received" ] || { tail -n 3 "$VMR_RUN_DIR/ping.log"; die "pings lost: $sent sent, $received received"; }
+[ -n "$sent" ] && [ "$sent" = "$received" ] || {
+  # Which ones were lost, and when (-D: the unix time of the replies around them).
+  for seq in $(comm -23 <(seq 1 "$sent" | sort) <(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' "$VMR_RUN_DIR/ping.log" | sort -u)); do
+    echo "lost icmp_seq=$seq, between: $(grep -E "icmp_seq=($((seq - 1))|$((seq + 1))) " "$VMR_RUN_DIR/ping.log" | cut -d' ' -f1 | tr '\n' ' ')"
+  done
+  tail -n 3 "$VMR_RUN_DIR/ping.log"
+  die "pings lost: $sent sent, $received received"
+}
 wait "$IPERF_PID"
 rc=$?
 IPERF_PID=""

@@ -45,7 +45,7 @@ write_config() {
   "address": "$HA",
   "home_prefix": "10.1.0.0/24",
   "home_interface": "br-home",
-  "dataplane": { "driver": "auto", "tun_name": "vmr-ha0" },
+  "dataplane": { "driver": "userspace", "tun_name": "vmr-ha0" },
   "registration": { "max_lifetime_s": $1, "fa_ha_auth": "required" },
   "foreign_agents": [
     { "address": "$FA1", "fa_ha": { "spi": 1000, "algorithm": "hmac-sha256", "key": "$FA1_KEY" } },
