@@ -144,6 +144,10 @@ class ForeignAgent {
   [[nodiscard]] const binding::VisitorList& visitors() const { return visitors_; }
   [[nodiscard]] const FaConfig& config() const { return config_; }
   [[nodiscard]] api::MetricsRegistry& metrics() { return metrics_; }
+  // The tunnel driver's counters (per HoA where it counts them: the eBPF driver).
+  [[nodiscard]] dataplane::TunnelStats tunnel_stats() const {
+    return seams_.driver ? seams_.driver->stats() : dataplane::TunnelStats{};
+  }
   [[nodiscard]] bool gateway_mode_anycast() const { return delivery_.anycast(); }
 
  private:

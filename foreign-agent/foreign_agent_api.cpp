@@ -138,6 +138,12 @@ Json ForeignAgentApi::visitor_json(const Visitor& v) const {
                        {"overflow_packets", s->buffer.overflow_packets},
                        {"flushed_packets", s->buffer.flushed_packets}};
   }
+  const auto st = agent_.tunnel_stats();
+  if (const auto* c = st.hoa(v.home_address))  // the visitor's own tunnel traffic (eBPF driver)
+    j["counters"] = Json{{"tx_packets", c->tx_packets},
+                         {"tx_bytes", c->tx_bytes},
+                         {"rx_packets", c->rx_packets},
+                         {"rx_bytes", c->rx_bytes}};
   return j;
 }
 

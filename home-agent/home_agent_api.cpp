@@ -100,6 +100,18 @@ void HomeAgentApi::sync_tunnel_metrics() {
     sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction",
          {{"peer", p}, {"direction", "rx"}}, c.rx_bytes);
   }
+  // Per binding, where the driver counts per HoA (the eBPF driver's maps).
+  for (const auto& [hoa, c] : st.hoas) {
+    const std::string h = hoa.to_string();
+    sync("vmroam_binding_packets_total", "Tunnel packets by binding (home address) and direction",
+         {{"home_address", h}, {"direction", "tx"}}, c.tx_packets);
+    sync("vmroam_binding_packets_total", "Tunnel packets by binding (home address) and direction",
+         {{"home_address", h}, {"direction", "rx"}}, c.rx_packets);
+    sync("vmroam_binding_bytes_total", "Tunnel bytes by binding (home address) and direction",
+         {{"home_address", h}, {"direction", "tx"}}, c.tx_bytes);
+    sync("vmroam_binding_bytes_total", "Tunnel bytes by binding (home address) and direction",
+         {{"home_address", h}, {"direction", "rx"}}, c.rx_bytes);
+  }
   for (std::size_t i = 0; i < dataplane::kDropReasonCount; ++i) {
     const auto reason = static_cast<dataplane::DropReason>(i);
     sync("vmroam_tunnel_drops_total", "Tunnel packets dropped, by reason",
@@ -147,6 +159,11 @@ Json HomeAgentApi::binding_json(const binding::Binding& b) const {
                                      {"rx_packets", c->rx_packets},
                                      {"rx_bytes", c->rx_bytes}};
   }
+  if (const auto* c = st.hoa(b.home_address))  // this binding's own traffic (eBPF driver)
+    j["counters"] = Json{{"tx_packets", c->tx_packets},
+                         {"tx_bytes", c->tx_bytes},
+                         {"rx_packets", c->rx_packets},
+                         {"rx_bytes", c->rx_bytes}};
   return j;
 }
 

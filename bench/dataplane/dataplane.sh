@@ -9,6 +9,8 @@
 #   plain         home routes 10.1.0.10/32 via the foreign router, no tunnel (the limit)
 #   vmroam-ipip   vmroam-ha + vmroam-fa, userspace driver, IP-in-IP (RFC 2003)
 #   vmroam-udp    the same with FA registration.encapsulation "udp" (RFC 3519)
+#   ebpf-ipip     vmroam-ha + vmroam-fa, eBPF driver (tc programs), IP-in-IP
+#   ebpf-udp      the same, RFC 3519 UDP
 #   openvpn       Debian's OpenVPN, tun mode, home <-> foreign over UDP, TLS p2p with
 #                 self-signed certificates pinned by --peer-fingerprint (AES-256-GCM data
 #                 channel; DCO off: the kernel has no ovpn-dco module)
@@ -45,7 +47,7 @@ here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
 secs=3
-all_paths=(plain vmroam-ipip vmroam-udp openvpn vxlan)
+all_paths=(plain vmroam-ipip vmroam-udp ebpf-ipip ebpf-udp openvpn vxlan)
 paths=("${all_paths[@]}")
 quick=0
 while [ $# -gt 0 ]; do
@@ -202,13 +204,16 @@ down_openvpn() {
 # vmroam: what the hypervisor does for a move (docs/api.md): register the VM at the HA,
 # prepare + activate at the FA, the VM's link moves, resumed.
 up_vmroam() {
-  local encap=$1
+  local encap=$1 driver=$2
   rm -rf "$VMR_AGENTS_DIR"
   # The HA grants RFC 3519 UDP tunnelling only through a NAT (RFC 3519 §3.2.1: source !=
   # care-of address; our FA never sets the F "force" flag). So for vmroam-udp the foreign
   # router NATs its own registration/tunnel flow (UDP 434) to a second address, as a NAT'd
   # site would: the HA then sees the NAT and tunnels over UDP to the mapped address.
-  if [ "$encap" = udp ]; then
+  # ebpf-udp has no NAT: the tc programs transmit without netfilter's POSTROUTING, so a NAT
+  # on the FA's own router would never see the tunnel (a real NAT sits on another box); the FA
+  # forces UDP tunnelling (RFC 3519 §3.1, the F flag), so the HA grants it without one.
+  if [ "$encap" = udp ] && [ "$driver" = userspace ]; then
     ns_exec foreign ip addr add "$kNatAddr/32" dev "$VMR_WAN_IF" || return 1
     ns_exec foreign nft -f - <<EOF || return 1
 table ip vmrbench {
@@ -216,7 +221,7 @@ table ip vmrbench {
 }
 EOF
   fi
-  agents_setup --encapsulation "$encap" || return 1
+  agents_setup --encapsulation "$encap" --driver "$driver" || return 1
   agent_start home || return 1
   agent_start foreign || return 1
   endpoint_pids=("$(cat "$VMR_AGENTS_DIR/home.pid")" "$(cat "$VMR_AGENTS_DIR/foreign.pid")")
@@ -250,10 +255,14 @@ down_vmroam() {
   for f in "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && sed 's/^/  agent: /' "$f" | tail -n 5 >&2; done
   vm_to_home
 }
-up_vmroam-ipip() { up_vmroam ipip; }
+up_vmroam-ipip() { up_vmroam ipip userspace; }
 down_vmroam-ipip() { down_vmroam; }
-up_vmroam-udp() { up_vmroam udp; }
+up_vmroam-udp() { up_vmroam udp userspace; }
 down_vmroam-udp() { down_vmroam; }
+up_ebpf-ipip() { up_vmroam ipip ebpf; }
+down_ebpf-ipip() { down_vmroam; }
+up_ebpf-udp() { up_vmroam udp ebpf; }
+down_ebpf-udp() { down_vmroam; }
 
 # ---- measurement ---------------------------------------------------------------------------
 # iperf_run OUTVAR ARGS...: one iperf3 client run from cn to the VM; its JSON in OUTVAR's file.
@@ -329,11 +338,15 @@ printf '%s\n' "${rows[@]}" | jq -s --argjson secs "$secs" --argjson quick "$quic
   {benchmark: "dataplane",
    key: "path",
    summary: ["tcp1_gbps", "tcp4_gbps", "udp64_kpps", "cpu_s_per_gb", "tcp1_vs_plain", "tcp1_vs_openvpn",
-             "udp64_vs_plain", "udp64_vs_openvpn"],
+             "tcp4_vs_plain", "cpu_vs_plain", "udp64_vs_plain", "udp64_vs_openvpn"],
    plot: {y: ["tcp1_gbps", "tcp4_gbps", "udp64_kpps", "cpu_s_per_gb"]},
-   targets: {"vmroam tcp1_vs_plain": ">= 0.8", "vmroam tcp1_vs_openvpn": ">= 5"},
+   targets: {"vmroam tcp1_vs_plain": ">= 0.8", "vmroam tcp1_vs_openvpn": ">= 5",
+             "ebpf tcp1_vs_plain": ">= 0.8", "ebpf tcp1_vs_openvpn": ">= 20", "ebpf tcp4_vs_plain": ">= 0.8",
+             "ebpf cpu_vs_plain": "<= 1.5", "ebpf udp64_vs_plain": ">= 0.7"},
    results: map(. + {tcp1_vs_plain: ratio(.tcp1_gbps; $plain.tcp1_gbps),
                      tcp1_vs_openvpn: ratio(.tcp1_gbps; $ovpn.tcp1_gbps),
+                     tcp4_vs_plain: ratio(.tcp4_gbps; $plain.tcp4_gbps),
+                     cpu_vs_plain: ratio(.cpu_s_per_gb; $plain.cpu_s_per_gb),
                      udp64_vs_plain: ratio(.udp64_kpps; $plain.udp64_kpps),
                      udp64_vs_openvpn: ratio(.udp64_kpps; $ovpn.udp64_kpps)}),
    setup: {seconds_per_test: $secs, quick: ($quick == 1), wan: "no delay line, no tbf",

@@ -14,8 +14,10 @@ Result<void> read_dataplane_section(ObjectReader& root, AgentConfig& c,
   const Json* section = root.optional_object("dataplane");
   if (!section) return ok();
   ObjectReader d(*section, "dataplane");
-  c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"userspace", "kernel", "ebpf"});
+  c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"auto", "ebpf", "userspace", "kernel"});
   c.tun_name = d.optional_string("tun_name", c.tun_name);
+  c.tunnel_mtu = static_cast<unsigned>(d.optional_uint("tunnel_mtu", c.tunnel_mtu, 576, 65535));
+  c.bpffs = d.optional_string("bpffs", c.bpffs);
   c.route_protocol = static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));
   if (d.ok() && (c.tun_name.size() > 15 || !c.tun_name.starts_with("vmr")))
     d.add_error("bad_field", "dataplane.tun_name: must start with \"vmr\" and be at most 15 characters");
@@ -69,8 +71,11 @@ Result<std::vector<PeerConfig>> read_peers(ObjectReader& root, std::string_view 
 }
 
 Json to_json(const AgentConfig& c, Json dataplane_extra) {
-  Json dataplane{
-      {"driver", c.dataplane_driver}, {"tun_name", c.tun_name}, {"route_protocol", c.route_protocol}};
+  Json dataplane{{"driver", c.dataplane_driver},
+                 {"tun_name", c.tun_name},
+                 {"tunnel_mtu", c.tunnel_mtu},
+                 {"bpffs", c.bpffs},
+                 {"route_protocol", c.route_protocol}};
   dataplane.update(dataplane_extra);
   return Json{
       {"address", c.address.to_string()},

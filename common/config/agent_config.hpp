@@ -40,8 +40,10 @@ struct AgentConfig {
   Ipv4 address;         // our address: the HA / care-of address; the tunnel's local end
   Ipv4 listen_address;  // UDP 434 bind address (0.0.0.0 = any)
   std::uint16_t port = 434;
-  std::string dataplane_driver = "userspace";
+  std::string dataplane_driver = "userspace";  // "auto": ebpf where the kernel allows, else userspace
   std::string tun_name;
+  unsigned tunnel_mtu = 1468;         // 1500 − 32: both encapsulations fit a 1500 path
+  std::string bpffs = "/sys/fs/bpf";  // the eBPF driver's maps are pinned below it
   std::uint32_t route_protocol = 186;
   std::string store_path;
   std::string api_socket;
@@ -61,7 +63,8 @@ struct AgentConfig {
 // Root keys: "address" (required), "listen_address", "port", "log_level". Errors are
 // recorded in `root` (its finish() reports them).
 void read_agent_keys(ObjectReader& root, AgentConfig& c);
-// The "dataplane" section if present: "driver", "tun_name", "route_protocol", then whatever
+// The "dataplane" section if present: "driver", "tun_name", "tunnel_mtu", "bpffs",
+// "route_protocol", then whatever
 // `agent_keys` reads; tun_name must start with "vmr" (our kernel objects carry that prefix)
 // and fit IFNAMSIZ. Returns the section's first error.
 [[nodiscard]] Result<void> read_dataplane_section(ObjectReader& root, AgentConfig& c,

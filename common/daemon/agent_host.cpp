@@ -56,6 +56,11 @@ Result<void> AgentHost::open_driver(boost::asio::io_context& io, const config::A
   dc.name = config.dataplane_driver;
   dc.local = config.address;
   dc.tun_name = config.tun_name;
+  dc.mtu = config.tunnel_mtu;
+  dc.bpffs = config.bpffs;
+  dc.on_fallback = [](const Error& why) {
+    log_warn("dataplane_fallback", {{"driver", "userspace"}, {"reason", why.to_string()}});
+  };
   UdpPort* port = udp_.get();
   dc.udp_send = [port](Ipv4 dst, std::uint16_t p, ByteView payload) { return port->send(dst, p, payload); };
   dc.udp_send_batch = [port](Ipv4 dst, std::uint16_t p, ByteView payload, std::size_t segment_size) {

@@ -24,6 +24,7 @@ Result<std::unique_ptr<TunnelDriver>> make_ebpf_driver(const DriverConfig& c, bo
   e.steering = c.steering;
   struct stat netns {};
   const auto ns = ::stat("/proc/self/ns/net", &netns) == 0 ? netns.st_ino : 0;
+  e.loader.bpffs = c.bpffs;
   e.loader.pin_dir = e.loader.bpffs + "/vmroam/net" + std::to_string(ns) + "-" + c.tun_name;
   VMROAM_TRY(auto d, EbpfDriver::create(io, nl, std::move(e)));
   return std::unique_ptr<TunnelDriver>(std::move(d));
@@ -50,8 +51,19 @@ Result<std::unique_ptr<TunnelDriver>> make_tunnel_driver(const DriverConfig& c, 
     return std::unique_ptr<TunnelDriver>(std::move(d));
   }
   if (c.name == "ebpf") return make_ebpf_driver(c, io, nl);
+  if (c.name == "auto") {
+    // Loading and attaching the programs is the probe: it needs CAP_BPF and CAP_NET_ADMIN, a
+    // bpffs, and a kernel whose verifier accepts the helpers they call (bpf_skb_adjust_room
+    // with the ENCAP flags, bpf_fib_lookup, bpf_redirect_neigh: Linux 5.10 or later).
+    auto e = make_ebpf_driver(c, io, nl);
+    if (e) return e;
+    if (c.on_fallback) c.on_fallback(e.error());
+    DriverConfig u = c;
+    u.name = "userspace";
+    return make_tunnel_driver(u, io, nl);
+  }
   return fail("unknown_driver", "dataplane driver \"" + std::string(c.name) +
-                                    "\" (expected \"userspace\", \"kernel\" or \"ebpf\")");
+                                    "\" (expected \"auto\", \"ebpf\", \"userspace\" or \"kernel\")");
 }
 
 }  // namespace vmroam::dataplane

@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "common/dataplane/sysctl.hpp"
@@ -167,7 +168,7 @@ void EbpfDriver::end_grace(Ipv4 hoa) {
 }
 
 Result<void> EbpfDriver::sync(Ipv4 hoa) {
-  EbpfRoute r{hoa, {}, {}, diverted_.contains(hoa)};
+  EbpfRoute r{hoa, {}, {}, diverted_.contains(hoa), tapped_.contains(hoa)};
   if (auto it = routes_.find(hoa); it != routes_.end()) r.peer = it->second;
   if (auto it = grace_.find(hoa); it != grace_.end()) r.grace_peer = it->second;
   if (r.peer.is_zero() && r.grace_peer.is_zero() && !r.hold) return maps_.erase_route(hoa);
@@ -197,6 +198,14 @@ TunnelStats EbpfDriver::stats() const {
     c.rx_packets += t.rx_packets;
     c.rx_bytes += t.rx_bytes;
   }
+  // Per HoA: the programs count tunnelled and decapsulated traffic under the HoA's key
+  // (user-space deliveries, a handful of GRO'd datagrams, are in the peer counters only).
+  for (const auto& [hoa, peer] : routes_) {
+    (void)peer;
+    const vmr_traffic t = maps_.hoa_traffic(hoa);
+    s.hoas.push_back({hoa, PeerCounters{t.tx_packets, t.tx_bytes, t.rx_packets, t.rx_bytes}});
+  }
+  std::sort(s.hoas.begin(), s.hoas.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   const EbpfCounters k = maps_.counters();
   auto add = [&](DropReason r, vmr_counter c) { s.drops[static_cast<std::size_t>(r)] += k[c]; };
   add(DropReason::unknown_peer, VMR_DROP_UNKNOWN_PEER);
@@ -227,6 +236,9 @@ Result<void> EbpfDriver::divert(Ipv4 hoa, bool on) {
   if (config_.key != LookupKey::destination) return fail("not_supported", "divert: destination lookup only");
   if (on) {
     if (diverted_.contains(hoa)) return ok();
+    // Tapped copies still queued in the TUN left before the divert: the recorder gets them
+    // first, in order, and from now on the HoA's packets themselves come as diverted.
+    drain_tun();
     // A VM at home has no route into the TUN: steer it there so that the kernel's packets for
     // it come to us too (the map's hold flag catches the fast path's).
     if (!routes_.contains(hoa)) {
@@ -247,9 +259,13 @@ Result<void> EbpfDriver::divert(Ipv4 hoa, bool on) {
 }
 
 Result<void> EbpfDriver::tap(Ipv4 hoa, bool on) {
-  (void)hoa;
-  (void)on;
-  return fail("not_supported", "tap: the eBPF programs do not copy what they tunnel");
+  if (config_.key != LookupKey::destination) return fail("not_supported", "tap: destination lookup only");
+  if (on == tapped_.contains(hoa)) return ok();
+  if (on)
+    tapped_.insert(hoa);
+  else
+    tapped_.erase(hoa);
+  return sync(hoa);  // the route's tap flag: the programs clone what they tunnel to the TUN
 }
 
 Result<void> EbpfDriver::reinject(ByteView packet) {
@@ -277,12 +293,19 @@ void EbpfDriver::drain_tun() {
   }
 }
 
-// What reaches the TUN's reader: packets of a diverted HoA (to the sink), and packets the
-// programs passed on because their HoA is not routed (any more).
+// What reaches the TUN's reader: packets of a diverted HoA (to the sink), copies of what the
+// programs tunnelled to a tapped HoA (to the sink, stamped now: a few microseconds after they
+// left), and packets the programs passed on because their HoA is not routed (any more).
 void EbpfDriver::from_tun(ByteView packet) {
   const Ipv4 hoa = key_address(packet);
   if (diverted_.contains(hoa)) {
     if (sink_) sink_(Seen::diverted, hoa, std::chrono::system_clock::now(), packet);
+    return;
+  }
+  // A routed, tapped HoA's packets reach the TUN's reader only as tapped copies (the egress
+  // program tunnels the kernel's own).
+  if (tapped_.contains(hoa) && routes_.contains(hoa)) {
+    if (sink_) sink_(Seen::tapped, hoa, std::chrono::system_clock::now(), packet);
     return;
   }
   if (config_.key == LookupKey::source) {

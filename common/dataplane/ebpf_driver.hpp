@@ -11,7 +11,9 @@
 //     programs redirect the HoA's packets into the TUN, and they are read here and handed to
 //     the sink; reinject writes a packet back into the TUN, where the TUN's ingress program
 //     tunnels it to the HoA's care-of address now (or the kernel delivers it on the home
-//     link). tap is not offered: the programs do not copy what they tunnel;
+//     link). tap sets the route's tap flag: the programs clone each packet they tunnel to the
+//     HoA into the TUN (marked, so that its egress program lets the copy through), and the
+//     reader hands the copies to the sink as `tapped`;
 //   * RFC 3519 datagrams the kernel aggregated (GRO) or fragmented go to the daemon's UDP 434
 //     socket, which hands them here (handle_udp_tunnel_payload): checked by a TunnelTable
 //     like the userspace driver's, then written into the TUN for the kernel to route.
@@ -79,7 +81,7 @@ class EbpfDriver final : public TunnelDriver, public HoldPort {
   // Off: first reads the TUN until EAGAIN, so that everything the programs diverted so far
   // reaches the sink, then clears the flag.
   Result<void> divert(Ipv4 hoa, bool on) override;
-  // "not_supported": the programs do not copy what they tunnel.
+  // Copies of what the programs tunnel to the HoA reach the sink, stamped when read.
   Result<void> tap(Ipv4 hoa, bool on) override;
   Result<void> reinject(ByteView packet) override;
 
@@ -110,6 +112,7 @@ class EbpfDriver final : public TunnelDriver, public HoldPort {
   Steering steering_;
   Sink sink_;
   std::unordered_set<Ipv4> diverted_;
+  std::unordered_set<Ipv4> tapped_;
   std::unordered_map<Ipv4, Ipv4> routes_;  // HoA → peer
   std::unordered_map<Ipv4, Ipv4> grace_;   // HoA → the peer it was routed to before
   std::unordered_set<Ipv4> steered_for_hold_;

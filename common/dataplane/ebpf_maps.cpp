@@ -36,9 +36,9 @@ std::vector<std::uint32_t> keys(int fd) {
 
 std::string_view counter_name(vmr_counter c) {
   constexpr std::array<std::string_view, VMR_COUNTER_MAX> kNames = {
-      "unknown_peer", "malformed",    "peer_mismatch", "no_endpoint", "too_big",
-      "no_route",     "encap_failed", "fragment",      "no_tun",      "held",
-      "ttl",          "pass_too_big", "gro",           "local",       "no_neigh"};
+      "unknown_peer", "malformed", "peer_mismatch", "no_endpoint", "too_big",   "no_route",
+      "encap_failed", "fragment",  "no_tun",        "held",        "ttl",       "pass_too_big",
+      "gro",          "local",     "no_neigh",      "tapped",      "tap_failed"};
   return kNames[static_cast<std::size_t>(c)];
 }
 
@@ -85,7 +85,7 @@ Result<void> EbpfMaps::put_route(const EbpfRoute& r) {
   vmr_route v{};
   v.peer = net(r.peer);
   v.grace_peer = r.grace_peer.is_zero() ? 0 : net(r.grace_peer);
-  v.flags = r.hold ? VMR_ROUTE_HOLD : 0;
+  v.flags = (r.hold ? VMR_ROUTE_HOLD : 0) | (r.tap ? VMR_ROUTE_TAP : 0);
   if (bpf_map_update_elem(fd(EbpfMap::routes), &key, &v, BPF_ANY) != 0)
     return fail(map_error(VMR_MAP_ROUTES, r.hoa, errno));
   std::vector<vmr_traffic> zero(static_cast<std::size_t>(cpus_));
@@ -106,7 +106,8 @@ Result<std::vector<EbpfRoute>> EbpfMaps::routes() const {
   for (std::uint32_t key : keys(fd(EbpfMap::routes))) {
     vmr_route v{};
     if (bpf_map_lookup_elem(fd(EbpfMap::routes), &key, &v) != 0) continue;  // deleted meanwhile
-    out.push_back({host(key), host(v.peer), host(v.grace_peer), (v.flags & VMR_ROUTE_HOLD) != 0});
+    out.push_back({host(key), host(v.peer), host(v.grace_peer), (v.flags & VMR_ROUTE_HOLD) != 0,
+                   (v.flags & VMR_ROUTE_TAP) != 0});
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // EbpfMaps: typed reads and writes of the eBPF data plane's maps (bpf/vmroam_bpf_shared.h),
 // for the agent that owns them: the configuration, endpoints (peers), routes (HoA → peer,
-// with the hold flag and the handover grace peer), and the per-CPU counters summed over
+// with the hold and tap flags and the handover grace peer), and the per-CPU counters summed over
 // CPUs. Addresses cross this class as Ipv4 (host order) and are stored in network order, as
 // the programs compare them with packet fields.
 #pragma once
@@ -35,6 +35,7 @@ struct EbpfRoute {
   Ipv4 peer;
   Ipv4 grace_peer;  // zero: none
   bool hold = false;
+  bool tap = false;  // copies of what is tunnelled go to the TUN (the prepare-time recording)
   friend bool operator==(const EbpfRoute&, const EbpfRoute&) = default;
 };
 

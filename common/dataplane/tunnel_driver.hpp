@@ -86,10 +86,17 @@ struct PeerCounters {
 
 struct TunnelStats {
   std::vector<std::pair<Ipv4, PeerCounters>> peers;  // sorted by address
+  // Per routed HoA (a binding at the HA, a visitor at the FA), from drivers that count per HoA
+  // (the eBPF driver's per-HoA map); empty otherwise. Sorted by address.
+  std::vector<std::pair<Ipv4, PeerCounters>> hoas;
   std::array<std::uint64_t, kDropReasonCount> drops{};
   [[nodiscard]] std::uint64_t dropped(DropReason r) const { return drops[static_cast<std::size_t>(r)]; }
-  [[nodiscard]] const PeerCounters* peer(Ipv4 a) const {
-    for (const auto& [addr, c] : peers)
+  [[nodiscard]] const PeerCounters* peer(Ipv4 a) const { return find(peers, a); }
+  [[nodiscard]] const PeerCounters* hoa(Ipv4 a) const { return find(hoas, a); }
+
+ private:
+  static const PeerCounters* find(const std::vector<std::pair<Ipv4, PeerCounters>>& v, Ipv4 a) {
+    for (const auto& [addr, c] : v)
       if (addr == a) return &c;
     return nullptr;
   }

@@ -4,6 +4,7 @@
 # the API calls a hypervisor or the migration driver makes. Source after topology.sh.
 #
 #   agents_setup [--fixed-keys] [--encapsulation ipip|udp] [--no-detect-arrival] [--lifetime S]
+#                [--driver auto|ebpf|userspace] [--bpffs DIR]
 #                                  # writes $VMR_AGENTS_DIR/{ha,fa-foreign,fa-foreign2}.json
 #   agent_start ROLE; agent_stop ROLE; agents_stop   # ROLE: home (the HA) foreign foreign2
 #   agent_api ROLE METHOD PATH [JSON]                # prints the body; fails on HTTP >= 400
@@ -60,13 +61,15 @@ _vmr_site_wan() {
 }
 
 agents_setup() {
-  local fixed=0 encap=ipip detect=true lifetime=600
+  local fixed=0 encap=ipip detect=true lifetime=600 driver=${VMR_DATAPLANE_DRIVER:-userspace} bpffs=
   while [ $# -gt 0 ]; do
     case "$1" in
       --fixed-keys) fixed=1; shift ;;
       --encapsulation) encap=${2:?}; shift 2 ;;
       --no-detect-arrival) detect=false; shift ;;
       --lifetime) lifetime=${2:?}; shift 2 ;;
+      --driver) driver=${2:?}; shift 2 ;;
+      --bpffs) bpffs=", \"bpffs\": \"${2:?}\""; shift 2 ;;
       *) _vmr_agents_err "agents_setup: unknown option '$1'"; return 1 ;;
     esac
   done
@@ -89,7 +92,7 @@ agents_setup() {
   "home_prefix": "$VMR_HOME_NET",
   "home_interface": "$VMR_HOME_BRIDGE",
   "log_level": "${VMR_AGENT_LOG_LEVEL:-info}",
-  "dataplane": { "driver": "userspace", "tun_name": "vmr-ha0" },
+  "dataplane": { "driver": "$driver", "tun_name": "vmr-ha0"$bpffs },
   "registration": { "max_lifetime_s": 600, "fa_ha_auth": "required", "revocation": true },
   "foreign_agents": [
     { "address": "$VMR_FOREIGN_WAN",
@@ -117,7 +120,7 @@ EOF
     { "address": "$VMR_HOME_WAN",
       "fa_ha": { "spi": $spi, "algorithm": "$VMR_ALGORITHM", "key": "$key" } }
   ],
-  "dataplane": { "driver": "userspace", "tun_name": "vmr-fa0" },
+  "dataplane": { "driver": "$driver", "tun_name": "vmr-fa0"$bpffs },
   "registration": { "lifetime_s": $lifetime, "encapsulation": "$encap" },
   "delivery": { "gateway_mode": "anycast", "detect_arrival": $detect },
   "store": { "path": "$d/$site.db" },

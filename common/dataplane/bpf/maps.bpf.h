@@ -55,6 +55,6 @@ struct {
   __type(key, __u32);
   __type(value, __u64);
   __uint(pinning, LIBBPF_PIN_BY_NAME);
-} vmr_cnt_v1 SEC(".maps");
+} vmr_cnt_v2 SEC(".maps");
 
 #endif /* VMROAM_MAPS_BPF_H */

@@ -31,7 +31,7 @@ struct vmr_mip_hdr {
 };
 
 static __always_inline void vmr_count(__u32 counter) {
-  __u64* v = bpf_map_lookup_elem(&vmr_cnt_v1, &counter);
+  __u64* v = bpf_map_lookup_elem(&vmr_cnt_v2, &counter);
   if (v) *v += 1; /* per-CPU: no atomics needed */
 }
 

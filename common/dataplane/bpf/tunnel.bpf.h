@@ -104,6 +104,22 @@ static __always_inline int vmr_send(struct __sk_buff* skb, struct bpf_fib_lookup
   return (int)bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
 }
 
+/* Prepare-time recording (docs/dataplane.md "Handover hold"): a copy of the packet about to
+ * be tunnelled goes to the TUN's egress, marked so that the TUN's program hands it to the
+ * agent (which stamps and keeps it) instead of tunnelling it again. A GSO skb is segmented on
+ * the way (the TUN has no offloads), so the agent gets packets it can reinject one by one. */
+static __always_inline void vmr_tap(struct __sk_buff* skb, const struct vmr_config* cfg) {
+  if (!cfg->tun_ifindex) {
+    vmr_count(VMR_TAP_FAILED);
+    return;
+  }
+  __u32 mark = skb->mark;
+  skb->mark = VMR_TAP_MARK;
+  long rc = bpf_clone_redirect(skb, cfg->tun_ifindex, 0);
+  skb->mark = mark;
+  vmr_count(rc ? VMR_TAP_FAILED : VMR_TAPPED);
+}
+
 /* Tunnels the IPv4 packet at `l3off` (0 on the TUN, an L3 device; ETH_HLEN elsewhere) to
  * the peer of `route`. `hoa` is the key the route was found under. */
 static __always_inline int vmr_tunnel_out(struct __sk_buff* skb, const struct vmr_config* cfg,
@@ -134,6 +150,9 @@ static __always_inline int vmr_tunnel_out(struct __sk_buff* skb, const struct vm
     if (bpf_skb_change_head(skb, ETH_HLEN, 0) || bpf_skb_store_bytes(skb, 2 * ETH_ALEN, &proto, 2, 0))
       return vmr_drop(VMR_DROP_ENCAP_FAILED);
   }
+  /* Copies what is tunnelled now, the TTL as the peer sees it; not what a hold releases
+   * (the recording already has it). */
+  if ((route->flags & VMR_ROUTE_TAP) && path != VMR_RELEASED) vmr_tap(skb, cfg);
   struct vmr_outer o;
   vmr_build_outer(&o, cfg, ip, peer_addr, p, outer_len);
   if (vmr_push_outer(skb, &o, udp)) return vmr_drop(VMR_DROP_ENCAP_FAILED);

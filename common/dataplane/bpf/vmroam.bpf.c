@@ -42,11 +42,11 @@ int vmr_ha_home_in(struct __sk_buff* skb) {
 }
 
 /* HA, TUN egress: the kernel routed a HoA's packet into the TUN (slow path). Held HoAs stay
- * in the TUN's queue for the agent. */
+ * in the TUN's queue for the agent, and so do tapped copies (vmr_tap). */
 SEC("tc")
 int vmr_ha_tun_out(struct __sk_buff* skb) {
   const struct vmr_config* cfg = vmr_config();
-  if (!cfg || !vmr_is_ipv4(skb)) return TC_ACT_OK;
+  if (!cfg || !vmr_is_ipv4(skb) || skb->mark == VMR_TAP_MARK) return TC_ACT_OK;
   return vmr_route_packet(skb, cfg, 0, VMR_KEY_DST, VMR_KERNEL);
 }
 

@@ -20,7 +20,7 @@
 #define VMR_MAP_ROUTES "vmr_route_v1"
 #define VMR_MAP_PEER_STATS "vmr_peer_st_v1"
 #define VMR_MAP_HOA_STATS "vmr_hoa_st_v1"
-#define VMR_MAP_COUNTERS "vmr_cnt_v1"
+#define VMR_MAP_COUNTERS "vmr_cnt_v2"
 
 #define VMR_MAX_PEERS 4096
 #define VMR_MAX_ROUTES 65536
@@ -54,6 +54,11 @@ struct vmr_peer {
 };
 
 #define VMR_ROUTE_HOLD 1u /* handover hold: redirect to the TUN instead of tunnelling */
+#define VMR_ROUTE_TAP 2u  /* prepare-time recording: a copy of each tunnelled packet to the TUN */
+
+/* skb->mark of a tapped copy on its way to the TUN: the TUN's egress program lets it through
+ * to the agent instead of tunnelling it a second time. (The original keeps its own mark.) */
+#define VMR_TAP_MARK 0x766d7274u /* "vmrt" */
 
 /* vmr_route_v1: key __u32 home address (HoA). At the HA it selects by inner destination, at
  * the FA by inner source (RFC 3024 §5.2); inbound packets for the HoA are accepted only from
@@ -72,7 +77,7 @@ struct vmr_traffic {
   __u64 rx_bytes;   /* inner bytes */
 };
 
-/* vmr_cnt_v1: per-CPU array of __u64 indexed by this enum. Drops first, then packets that
+/* vmr_cnt_v2: per-CPU array of __u64 indexed by this enum. Drops first, then packets that
  * were passed to the kernel or the agent instead of the fast path. */
 enum vmr_counter {
   VMR_DROP_UNKNOWN_PEER = 0, /* tunnel packet to us from an unregistered address */
@@ -90,6 +95,8 @@ enum vmr_counter {
   VMR_PASS_GRO,              /* an aggregated RFC 3519 skb: the agent's socket splits it */
   VMR_PASS_LOCAL,            /* from a visitor to the FA itself or a broadcast */
   VMR_NO_NEIGH,              /* next hop unresolved: sent with bpf_redirect_neigh */
+  VMR_TAPPED,                /* a copy of a tunnelled packet cloned to the TUN (tap) */
+  VMR_TAP_FAILED,            /* the clone to the TUN failed: the recording misses one */
   VMR_COUNTER_MAX,
 };
 

@@ -13,10 +13,11 @@
 # B's ingress; V's replies are reverse-tunnelled at B's VM-link ingress (RFC 3024) and
 # decapsulated at A's. Then: 4 MB of TCP each way intact; a DF packet over the tunnel MTU
 # answered with Fragmentation Needed carrying the tunnel MTU (the slow path through the
-# TUN); the handover hold (packets queue in the TUN, then go through on release); IP-in-IP
+# TUN); the handover hold (packets queue in the TUN, then go through on release); the
+# prepare-time recording (tapped copies recovered by a hold); IP-in-IP
 # from an unregistered peer dropped and counted; a clean stop leaves no filters, pins or
 # routes.
-# usage: ebpf_tunnel.sh <path to dataplane_ebpf_endpoint>
+# usage: ebpf_tunnel.sh <path to dataplane_tunnel_endpoint>
 set -eu
 EP=$1
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (CAP_BPF, CAP_NET_ADMIN)"; exit 77; }
@@ -55,28 +56,14 @@ for n in "$A" "$B"; do ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1 net.i
 
 # shellcheck source=../../lib/wait.sh
 . "$(dirname "$0")/../../lib/wait.sh"
+# shellcheck source=../../lib/tunnel_traffic.sh
+. "$(dirname "$0")/../../lib/tunnel_traffic.sh"
+tt_init "$LOG"
 wait_line() {  # wait_line FILE PATTERN: the line appears within 10 s
   wait_for "grep -q '$2' '$1'" 10 "'$2' in $1" || { cat "$1"; return 1; }
 }
-json_lines() { grep -c '^{' "$1" || true; }
-stats() {  # stats PID LOGFILE → its newest JSON line
-  local before; before=$(json_lines "$2")
-  kill -USR1 "$1"
-  wait_for "[ \"\$(json_lines '$2')\" -gt $before ]" 10 "a statistics line in $2" || true
-  grep '^{' "$2" | tail -1
-}
-bulk() {  # bulk FROM_NS TO_NS TO_ADDR PORT: 4 MB over TCP through the tunnel, compared
-  local out=$LOG/recv.$4
-  ip netns exec "$2" socat -u "TCP-LISTEN:$4,bind=$3,reuseaddr" "OPEN:$out,creat,trunc" &
-  local pr=$!
-  wait_for "ip netns exec '$2' ss -Hltn 'sport = :$4' | grep -q LISTEN" 10 "socat listening on $3:$4"
-  timeout 20 ip netns exec "$1" socat -u "OPEN:$LOG/data" "TCP:$3:$4"
-  timeout 20 tail --pid="$pr" -f /dev/null
-  wait "$pr"
-  [ "$(sha256sum <"$out")" = "$(sha256sum <"$LOG/data")" ] || { echo "bulk -> $3: data differs"; return 1; }
-  echo "bulk -> $3: $(stat -c %s "$out") bytes intact"
-}
-head -c 4000000 /dev/urandom >"$LOG/data"
+stats() { tt_stats "$@"; }  # stats PID LOGFILE → its newest JSON line
+bulk() { tt_bulk "$@"; }    # bulk FROM_NS TO_NS TO_ADDR PORT
 
 # wire ENCAP: capture on A's WAN link while C pings V; tshark checks the outer headers of
 # both directions (RFC 2003 §3.1: protocol 4, TTL 64, DF copied — ping sets it, the echo
@@ -120,10 +107,10 @@ wire() {
 
 run_pair() {  # run_pair ENCAP
   local encap=$1
-  ip netns exec "$A" "$EP" destination 10.9.0.1 10.9.0.2 "$encap" 10.1.0.10 vmrtunA "$BPFFS/ha" ac a0 \
+  ip netns exec "$A" "$EP" ebpf destination 10.9.0.1 10.9.0.2 "$encap" 10.1.0.10 vmrtunA "$BPFFS/ha" ac a0 \
     >"$LOG/a.$encap" 2>&1 &
   PA=$!
-  ip netns exec "$B" "$EP" source 10.9.0.2 10.9.0.1 "$encap" 10.1.0.10 vmrtunB "$BPFFS/fa" b0 bv \
+  ip netns exec "$B" "$EP" ebpf source 10.9.0.2 10.9.0.1 "$encap" 10.1.0.10 vmrtunB "$BPFFS/fa" b0 bv \
     >"$LOG/b.$encap" 2>&1 &
   PB=$!
   wait_line "$LOG/a.$encap" '^ready'; wait_line "$LOG/b.$encap" '^ready'
@@ -176,19 +163,24 @@ echo "hold: $(grep '^released' "$LOG/a.ipip"), ping $(grep -o '[0-9]* received' 
 grep -q '^released [1-9]' "$LOG/a.ipip"
 grep -q ' 3 received' "$LOG/ping.hold"
 
+# The prepare-time recording: copies of what A tunnels to the HoA reach the agent (the
+# programs clone them into the TUN) while the originals go through; a hold then recovers them
+# all, and the release sends them again (V answers the duplicates too).
+kill -ALRM "$PA"; wait_line "$LOG/a.ipip" '^recording'
+ip netns exec "$C" ping -c 5 -i 0.1 -W 2 10.1.0.10 >"$LOG/ping.tap"
+grep -q ' 5 received' "$LOG/ping.tap" || { echo "tap: pings did not go through"; cat "$LOG/ping.tap"; exit 1; }
+TAPPED=$(stats "$PA" "$LOG/a.ipip" | jq '.bpf.tapped')
+kill -USR2 "$PA"
+wait_for "[ \"\$(grep -c '^held' '$LOG/a.ipip')\" = 2 ]" 10 "the second hold" || exit 1
+kill -HUP "$PA"
+wait_for "[ \"\$(grep -c '^released' '$LOG/a.ipip')\" = 2 ]" 10 "the second release" || exit 1
+HELD=$(grep '^held' "$LOG/a.ipip" | tail -1 | cut -d' ' -f2)
+RELEASED=$(grep '^released' "$LOG/a.ipip" | tail -1 | cut -d' ' -f2)
+echo "tap: $TAPPED copies cloned, $HELD recovered by the hold, $RELEASED released"
+[ "$TAPPED" -ge 5 ] && [ "$HELD" -ge 5 ] && [ "$RELEASED" -ge 5 ] || { echo "tap: recording incomplete"; exit 1; }
+
 # An unregistered peer (10.9.0.3, on A) sends IP-in-IP to B: dropped as unknown_peer.
-ip netns exec "$A" /usr/bin/python3 - <<'PY'
-import socket, struct
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-hdr = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 28, 1, 0, 64, 1, 0, socket.inet_aton('10.8.0.1'), socket.inet_aton('10.1.0.10'))
-hdr = hdr[:10] + struct.pack('!H', csum(hdr)) + hdr[12:]
-inner = hdr + bytes([8, 0, 0xf7, 0xff, 0, 0, 0, 0])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)
-s.bind(('10.9.0.3', 0))
-for _ in range(3): s.sendto(inner, ('10.9.0.2', 0))
-PY
+tt_spoof_ipip "$A" 10.9.0.3 10.9.0.2 3
 SB=""
 wait_for "SB=\$(stats '$PB' '$LOG/b.ipip'); echo \"\$SB\" | grep -q '\"unknown_peer\":3'" 5 \
   "three unknown_peer drops at B" || true

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "common/dataplane/driver_factory.hpp"
 #include "common/dataplane/kernel_driver.hpp"
@@ -154,6 +155,33 @@ TEST_F(NetlinkNetns, KernelDriverReportsTheMissingIpipModule) {
   auto u = make_tunnel_driver(c, io, *nl_);
   ASSERT_FALSE(u);
   EXPECT_EQ(u.error().code, "unknown_driver");
+}
+
+// "auto" takes the eBPF driver where it loads; where it cannot (here: no bpffs can be had at
+// the configured place) it takes the userspace driver and says why exactly once.
+TEST_F(NetlinkNetns, AutoFallsBackToUserspaceAndSaysWhyOnce) {
+  boost::asio::io_context io;
+  DriverConfig c;
+  c.name = "auto";
+  c.local = ip("10.9.9.1");
+  c.tun_name = "vmrauto0";
+  c.bpffs = "/proc/vmroam-no-bpffs";
+  c.udp_send = [](Ipv4, std::uint16_t, ByteView) { return true; };
+  std::vector<Error> why;
+  c.on_fallback = [&](const Error& e) { why.push_back(e); };
+  auto d = make_tunnel_driver(c, io, *nl_);
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_EQ((*d)->name(), "userspace");
+  ASSERT_EQ(why.size(), 1u);
+#ifdef VMROAM_HAVE_BPF
+  EXPECT_EQ(why[0].code, "bpffs") << why[0].to_string();
+#else
+  EXPECT_EQ(why[0].code, "ebpf_unavailable") << why[0].to_string();
+#endif
+  // Asked for by name, the eBPF driver fails instead.
+  c.name = "ebpf";
+  EXPECT_FALSE(make_tunnel_driver(c, io, *nl_));
+  EXPECT_EQ(why.size(), 1u);
 }
 
 }  // namespace

@@ -39,36 +39,18 @@ ip -n "$A" addr add "$SPOOF/24" dev "$IF"
 ip -n "$A" addr add 10.8.0.1/32 dev lo
 ip -n "$B" addr add 10.1.0.10/32 dev lo
 
-# ready LOGFILE: the endpoint printed "ready" (its log is shown when it does not).
-ready() {
-  wait_for "grep -q '^ready' '$1'" 10 "'ready' in $1" || { cat "$1"; return 1; }
-}
-stats() {  # stats NS PID LOGFILE → last JSON line
-  local before; before=$(grep -c '^{' "$3" || true)
-  kill -USR1 "$2"
-  wait_for "[ \$(grep -c '^{' '$3') -gt $before ]" 10 "a new statistics line in $3" || return 1
-  grep '^{' "$3" | tail -1
-}
-
-# bulk FROM_NS FROM_ADDR TO_NS TO_ADDR PORT: 4 MB over TCP through the tunnel, compared.
-bulk() {
-  local out=$LOG/recv.$5
-  ip netns exec "$3" socat -u "TCP-LISTEN:$5,bind=$4,reuseaddr" "OPEN:$out,creat,trunc" &
-  local pr=$!
-  wait_for "ip netns exec $3 ss -Hltn 'sport = :$5' | grep -q LISTEN" 10 "socat to listen on $4:$5"
-  timeout 20 ip netns exec "$1" socat -u "OPEN:$LOG/data" "TCP:$4:$5,bind=$2"
-  timeout 20 tail --pid="$pr" -f /dev/null
-  wait "$pr"
-  [ "$(sha256sum <"$out")" = "$(sha256sum <"$LOG/data")" ] || { echo "bulk $2 -> $4: data differs"; return 1; }
-  echo "bulk $2 -> $4: $(stat -c %s "$out") bytes intact"
-}
-head -c 4000000 /dev/urandom >"$LOG/data"
+# shellcheck source=../../lib/tunnel_traffic.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tunnel_traffic.sh"
+tt_init "$LOG"
+ready() { tt_ready "$1"; }
+stats() { tt_stats "$2" "$3"; }  # stats NS PID LOGFILE → last JSON line
+bulk() { tt_bulk "$1" "$3" "$4" "$5" "$2"; }  # bulk FROM_NS FROM_ADDR TO_NS TO_ADDR PORT
 
 run_pair() {  # run_pair ENCAP [smallmtu: the veths' MTU is below a datagram, UDP GSO is refused]
   local encap=$1 mode=${2:-}
-  ip netns exec "$A" "$EP" destination "$AW" "$BW" "$encap" 10.1.0.10 vmrtunA >"$LOG/a.$encap" 2>&1 &
+  ip netns exec "$A" "$EP" userspace destination "$AW" "$BW" "$encap" 10.1.0.10 vmrtunA >"$LOG/a.$encap" 2>&1 &
   PA=$!
-  ip netns exec "$B" "$EP" source "$BW" "$AW" "$encap" 10.1.0.10 vmrtunB >"$LOG/b.$encap" 2>&1 &
+  ip netns exec "$B" "$EP" userspace source "$BW" "$AW" "$encap" 10.1.0.10 vmrtunB >"$LOG/b.$encap" 2>&1 &
   PB=$!
   ready "$LOG/a.$encap"; ready "$LOG/b.$encap"
   ip -n "$A" -j route show proto 186 | grep -q '"dst":"10.1.0.10"'
@@ -163,18 +145,7 @@ wire_check() {
 
 run_pair ipip
 # An unregistered peer ($SPOOF) sends IP-in-IP to B: dropped as unknown_peer.
-ip netns exec "$A" /usr/bin/python3 - "$SPOOF" "$BW" <<'PY'
-import socket, struct, sys
-def csum(b):
-    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
-    return ~s & 0xffff
-hdr = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 28, 1, 0, 64, 1, 0, socket.inet_aton('10.8.0.1'), socket.inet_aton('10.1.0.10'))
-hdr = hdr[:10] + struct.pack('!H', csum(hdr)) + hdr[12:]
-inner = hdr + bytes([8, 0, 0xf7, 0xff, 0, 0, 0, 0])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 4)
-s.bind((sys.argv[1], 0))
-for _ in range(3): s.sendto(inner, (sys.argv[2], 0))
-PY
+tt_spoof_ipip "$A" "$SPOOF" "$BW" 3
 SB=""
 spoof_counted() { SB=$(stats "$B" "$PB" "$LOG/b.ipip") && echo "$SB" | grep -q '"unknown_peer":3'; }
 wait_for spoof_counted 5 "B to count the 3 spoofed packets as unknown_peer" || true

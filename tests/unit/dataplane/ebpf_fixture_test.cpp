@@ -12,6 +12,7 @@
 //   routes   10.1.0.10 → .7    10.1.0.11 → .9    10.1.0.12 → 203.0.113.5
 //            10.1.0.13 → .7 held                  10.1.0.14 → .7, grace .9
 //            10.1.0.15 not routed, grace .7 (the VM came home a moment ago)
+//            10.1.0.16 → .7 tapped (the prepare-time recording: copies cloned to the TUN)
 // Root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN for the namespaces) is needed: skipped without.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
@@ -54,6 +55,7 @@ constexpr std::uint32_t kHoaUnresolved = ip(10, 1, 0, 12);
 constexpr std::uint32_t kHoaHeld = ip(10, 1, 0, 13);
 constexpr std::uint32_t kHoaGrace = ip(10, 1, 0, 14);
 constexpr std::uint32_t kHoaHome = ip(10, 1, 0, 15);
+constexpr std::uint32_t kHoaTapped = ip(10, 1, 0, 16);
 constexpr std::uint32_t kCorrespondent = ip(8, 8, 8, 8);
 constexpr unsigned kPeerUdpPort = 4434;
 
@@ -106,6 +108,7 @@ class EbpfFixtureTest : public ::testing::Test {
     ASSERT_TRUE(maps_->put_route({Ipv4(kHoaHeld), Ipv4(kCoaIpip), {}, true}));
     ASSERT_TRUE(maps_->put_route({Ipv4(kHoaGrace), Ipv4(kCoaIpip), Ipv4(kCoaUdp), false}));
     ASSERT_TRUE(maps_->put_route({Ipv4(kHoaHome), Ipv4(0), Ipv4(kCoaIpip), false}));
+    ASSERT_TRUE(maps_->put_route({Ipv4(kHoaTapped), Ipv4(kCoaIpip), {}, false, true}));
   }
   static void TearDownTestSuite() {
     delete maps_;
@@ -197,6 +200,9 @@ TEST_F(EbpfFixtureTest, HomeAgentEncapsulation) {
        from_sender(ping(kCorrespondent, kHoa, 64, 0, 0x2000)), TC_ACT_REDIRECT,
        to_gateway(ipip(kLocal, kCoaIpip, ping(kCorrespondent, kHoa, 63, 0, 0x2000), 0, 0)), std::nullopt, 0,
        true},
+      {"tapped HoA: tunnelled as usual, and a copy cloned to the TUN for the recording",
+       EbpfProgram::ha_home_in, from_sender(ping(kCorrespondent, kHoaTapped)), TC_ACT_REDIRECT,
+       to_gateway(ipip(kLocal, kCoaIpip, ping(kCorrespondent, kHoaTapped, 63))), VMR_TAPPED, 0, true},
       {"held HoA: redirected to the TUN, unchanged", EbpfProgram::ha_home_in,
        from_sender(ping(kCorrespondent, kHoaHeld)), TC_ACT_REDIRECT, std::nullopt, VMR_PASS_HELD},
       {"TTL 1: left to the kernel (Time Exceeded)", EbpfProgram::ha_home_in,

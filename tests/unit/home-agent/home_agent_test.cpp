@@ -512,6 +512,33 @@ TEST_F(HomeAgentTest, HealthAndMetrics) {
       << m.text;
 }
 
+// A driver that counts per HoA (the eBPF driver's maps): the binding shows its own counters
+// in the API, and /metrics has them per home address.
+TEST_F(HomeAgentTest, PerBindingCountersInApiAndMetrics) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
+  ha->flush();
+  driver.canned_stats.hoas = {{kHoa, dataplane::PeerCounters{7, 700, 3, 250}}};
+  auto b = call(api::Method::get, "/v1/bindings/10.1.0.10");
+  ASSERT_EQ(b.status, 200);
+  EXPECT_EQ(b.json["counters"],
+            (Json{{"tx_packets", 7}, {"tx_bytes", 700}, {"rx_packets", 3}, {"rx_bytes", 250}}));
+  auto m = call(api::Method::get, "/metrics");
+  EXPECT_NE(m.text.find(R"(vmroam_binding_packets_total{direction="tx",home_address="10.1.0.10"} 7)"),
+            std::string::npos)
+      << m.text;
+  EXPECT_NE(m.text.find(R"(vmroam_binding_bytes_total{direction="rx",home_address="10.1.0.10"} 250)"),
+            std::string::npos)
+      << m.text;
+  driver.canned_stats.hoas = {{kHoa, dataplane::PeerCounters{9, 900, 3, 250}}};
+  m = call(api::Method::get, "/metrics");  // cumulative: the registry follows the driver
+  EXPECT_NE(m.text.find(R"(vmroam_binding_packets_total{direction="tx",home_address="10.1.0.10"} 9)"),
+            std::string::npos)
+      << m.text;
+  driver.canned_stats.hoas.clear();  // a driver without per-HoA counters: no "counters" key
+  EXPECT_FALSE(call(api::Method::get, "/v1/bindings/10.1.0.10").json.contains("counters"));
+}
+
 TEST_F(HomeAgentTest, ReloadTakesPolicyAndNamesWhatNeedsARestart) {
   HaConfig next = ha->config();
   next.max_lifetime_s = 60;

@@ -61,7 +61,7 @@ for u in $units; do
   grep -q "^ExecStart=$prefix/bin/vmroam-" "$u" || fail "$name: ExecStart does not use the prefix $prefix"
   case $name in
     vmroam-libvirt.service) cap='^CapabilityBoundingSet=$' ;;  # it only talks to sockets
-    *) cap='^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW$' ;;
+    *) cap='^CapabilityBoundingSet=CAP_BPF CAP_NET_ADMIN CAP_NET_RAW$' ;;
   esac
   grep -q "$cap" "$u" || fail "$name: capability bounding set"
   sed "s|$prefix/bin/|$root$prefix/bin/|g" "$u" > "$verify/$name"
