@@ -93,4 +93,28 @@ Json to_json(const FaConfig& c) {
   return j;
 }
 
+Reloaded reload_config(const FaConfig& running, const FaConfig& next) {
+  Reloaded r{running, config::restart_keys(running, next,
+                                           next.reverse_table == running.reverse_table &&
+                                               next.rule_priority == running.rule_priority)};
+  auto keep = [&](bool same, const char* key) {
+    if (!same) r.needs_restart.emplace_back(key);
+  };
+  keep(next.vm_interface == running.vm_interface, "vm_interface");
+  keep(next.gateway_mode == running.gateway_mode, "delivery.gateway_mode");
+  FaConfig& merged = r.config;
+  merged.home_agents = next.home_agents;
+  merged.lifetime_s = next.lifetime_s;
+  merged.retransmit_initial_ms = next.retransmit_initial_ms;
+  merged.retransmit_max_ms = next.retransmit_max_ms;
+  merged.retransmit_attempts = next.retransmit_attempts;
+  merged.encapsulation = next.encapsulation;
+  merged.garp_schedule_ms = next.garp_schedule_ms;
+  merged.detect_arrival = next.detect_arrival;
+  merged.buffer_bytes = next.buffer_bytes;
+  merged.buffer_ms = next.buffer_ms;
+  merged.log_level = next.log_level;
+  return r;
+}
+
 }  // namespace vmroam::fa

@@ -47,4 +47,13 @@ struct FaConfig : config::AgentConfig {
 [[nodiscard]] Result<FaConfig> parse_config_text(std::string_view text);
 [[nodiscard]] config::Json to_json(const FaConfig& config);
 
+// SIGHUP (docs/configuration.md): `running` with what can change at run time taken from
+// `next` (home agents, registration timing, encapsulation, delivery timing, buffering, log
+// level), and the keys whose change needs a restart.
+struct Reloaded {
+  FaConfig config;
+  std::vector<std::string> needs_restart;
+};
+[[nodiscard]] Reloaded reload_config(const FaConfig& running, const FaConfig& next);
+
 }  // namespace vmroam::fa

@@ -22,7 +22,6 @@ using binding::Visitor;
 using binding::VisitorState;
 using std::chrono::milliseconds;
 
-constexpr std::size_t kMaxBatch = 1024;      // datagrams handled per flush
 constexpr milliseconds kDepartLinger{2000};  // > one WAN RTT + the HA's commit
 
 bool final_state(VisitorState s) { return s == VisitorState::aborted || s == VisitorState::departed; }
@@ -49,7 +48,10 @@ ForeignAgent::ForeignAgent(boost::asio::io_context& io, FaConfig config, Foreign
                 DeliveryIo{seams_.netlink, seams_.driver, seams_.send_vm_frame, seams_.buffer_ifindex,
                            seams_.add_gateway_link, seams_.remove_gateway_link},
                 config_),
-      buffer_(buffer_limits(config_)) {
+      buffer_(buffer_limits(config_)),
+      batch_([this](Ipv4 src, std::uint16_t port,
+                    ByteView payload) { seams_.driver->handle_udp_tunnel_payload(src, port, payload); },
+             [this](std::span<const daemon::ControlDatagram> datagrams) { handle_batch(datagrams); }) {
   handover_seconds_ = &metrics_.histogram("vmroam_fa_handover_seconds",
                                           "Activate to accepted Registration Reply", api::latency_buckets());
   overflow_total_ =
@@ -116,40 +118,12 @@ void ForeignAgent::stop() {
 }
 
 Result<std::vector<std::string>> ForeignAgent::reload(const FaConfig& next) {
-  std::vector<std::string> needs_restart;
-  auto keep = [&](bool same, const char* key) {
-    if (!same) needs_restart.emplace_back(key);
-  };
-  keep(next.address == config_.address, "address");
-  keep(next.listen_address == config_.listen_address && next.port == config_.port, "listen_address/port");
-  keep(next.vm_interface == config_.vm_interface, "vm_interface");
-  keep(next.dataplane_driver == config_.dataplane_driver && next.tun_name == config_.tun_name &&
-           next.reverse_table == config_.reverse_table && next.route_protocol == config_.route_protocol &&
-           next.rule_priority == config_.rule_priority,
-       "dataplane");
-  keep(next.gateway_mode == config_.gateway_mode, "delivery.gateway_mode");
-  keep(next.store_path == config_.store_path, "store.path");
-  keep(next.api_socket == config_.api_socket && next.api_tcp == config_.api_tcp &&
-           next.api_token_file == config_.api_token_file && next.api_insecure == config_.api_insecure &&
-           next.api_tls.has_value() == config_.api_tls.has_value(),
-       "api");
-  FaConfig merged = config_;
-  merged.home_agents = next.home_agents;
-  merged.lifetime_s = next.lifetime_s;
-  merged.retransmit_initial_ms = next.retransmit_initial_ms;
-  merged.retransmit_max_ms = next.retransmit_max_ms;
-  merged.retransmit_attempts = next.retransmit_attempts;
-  merged.encapsulation = next.encapsulation;
-  merged.garp_schedule_ms = next.garp_schedule_ms;
-  merged.detect_arrival = next.detect_arrival;
-  merged.buffer_bytes = next.buffer_bytes;
-  merged.buffer_ms = next.buffer_ms;
-  merged.log_level = next.log_level;
-  config_ = std::move(merged);
+  Reloaded r = reload_config(config_, next);
+  config_ = std::move(r.config);
   buffer_.set_limits(buffer_limits(config_));
   LogLevel level;
   if (parse_log_level(config_.log_level, level)) set_log_level(level);
-  return needs_restart;
+  return std::move(r.needs_restart);
 }
 
 // ---- Visitors in memory -------------------------------------------------------------------
@@ -445,24 +419,15 @@ void ForeignAgent::apply(const std::string& id, const RegistrationOutcome& o, Ch
 // ---- UDP 434: queue, then handle the batch ------------------------------------------------
 
 void ForeignAgent::on_datagram(ByteView payload, Ipv4 src, std::uint16_t src_port) {
-  if (payload.empty()) {
+  if (batch_.add(payload, src, src_port) == daemon::ControlBatch::Sorted::empty)
     count_message(metrics_, "empty");
-    return;
-  }
-  if (payload[0] == static_cast<std::uint8_t>(mip::MessageType::tunnel_data)) {
-    seams_.driver->handle_udp_tunnel_payload(src, src_port, payload);
-    return;
-  }
-  pending_.push_back(Datagram{Bytes(payload.begin(), payload.end()), src, src_port});
-  if (pending_.size() >= kMaxBatch) flush();
 }
 
-void ForeignAgent::flush() {
-  if (pending_.empty()) return;
-  std::vector<Datagram> work;
-  work.swap(pending_);
+void ForeignAgent::flush() { batch_.flush(); }
+
+void ForeignAgent::handle_batch(std::span<const daemon::ControlDatagram> datagrams) {
   Changes changes;
-  for (const auto& p : work) {
+  for (const auto& p : datagrams) {
     auto msg = wire::parse_message(p.payload);
     if (!msg) {
       count_message(metrics_, msg.error().code);

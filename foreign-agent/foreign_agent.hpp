@@ -14,9 +14,9 @@
 // registration, RFC 5944 §3.6): the request goes to the HA on UDP 434, retransmitted with
 // backoff and a fresh Identification each time, until a reply matches and verifies. Accepted →
 // active, re-register at 2/3 of the granted lifetime; denied or timed out → failed. Replies
-// are queued by on_datagram() and handled by flush() with one store commit for the whole
-// batch (group commit). Revocation (RFC 3543): an FA-HA-authenticated type 7 drops the visitor
-// and is answered with an authenticated type 15 once the deletion is durable.
+// are queued by on_datagram() (a daemon::ControlBatch, as the HA's) and handled by flush()
+// with one store commit for the whole batch (group commit). Revocation (RFC 3543): an FA-HA-authenticated
+// type 7 drops the visitor and is answered with an authenticated type 15 once the deletion is durable.
 //
 // Durability: whatever a client is told (activate's 202, the long poll's outcome, abort and
 // depart's 200, the revocation ack) is sent from the commit's completion. A failed commit is
@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -47,6 +48,7 @@
 #include "common/api/router.hpp"
 #include "common/binding/visitor_list.hpp"
 #include "common/core/clock.hpp"
+#include "common/daemon/control_batch.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
 #include "common/store/store.hpp"
@@ -167,6 +169,7 @@ class ForeignAgent {
   void transmit(const std::string& id);
   void arm_timer(const std::string& id, std::chrono::milliseconds after);
   void apply(const std::string& id, const RegistrationOutcome& o, Changes& changes);
+  void handle_batch(std::span<const daemon::ControlDatagram> datagrams);
   void handle_revocation(const wire::Revocation& rev, ByteView raw, Ipv4 src, std::uint16_t port);
   // The request for `id` with a fresh Identification (recorded in the visitor).
   [[nodiscard]] Result<Bytes> request(const std::string& id, std::uint16_t lifetime);
@@ -191,12 +194,7 @@ class ForeignAgent {
   Delivery delivery_;
   VisitorBuffer buffer_;
   std::unordered_map<Ipv4, std::int64_t> clock_offset_s_;  // HA → offset learnt from a 133
-  struct Datagram {
-    Bytes payload;
-    Ipv4 src;
-    std::uint16_t port = 0;
-  };
-  std::vector<Datagram> pending_;
+  daemon::ControlBatch batch_;                             // UDP 434: registration replies and revocations
   bool stopped_ = false;
   bool fatal_ = false;
   api::MetricsRegistry metrics_;

@@ -6,6 +6,7 @@
 #include "common/auth/authenticator.hpp"
 #include "common/auth/replay.hpp"
 #include "common/wire/extension.hpp"
+#include "common/wire/reply_code.hpp"
 
 namespace vmroam::fa {
 
@@ -91,52 +92,9 @@ ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw, con
 }
 
 std::string_view reply_code_name(std::uint8_t code) {
-  namespace c = mip::code;
-  struct Name {
-    std::uint8_t code;
-    std::string_view name;
-  };
-  static constexpr Name kNames[] = {
-      {c::accepted, "accepted"},
-      {c::accepted_no_simultaneous, "accepted_no_simultaneous"},
-      {c::fa_unspecified, "fa_unspecified"},
-      {c::fa_prohibited, "fa_prohibited"},
-      {c::fa_insufficient_resources, "fa_insufficient_resources"},
-      {c::fa_mn_auth_failed, "fa_mn_auth_failed"},
-      {c::fa_ha_auth_failed, "fa_ha_auth_failed"},
-      {c::fa_lifetime_too_long, "fa_lifetime_too_long"},
-      {c::fa_poorly_formed_request, "fa_poorly_formed_request"},
-      {c::fa_poorly_formed_reply, "fa_poorly_formed_reply"},
-      {c::fa_encapsulation_unavailable, "fa_encapsulation_unavailable"},
-      {c::fa_reverse_tunnel_unavailable, "fa_reverse_tunnel_unavailable"},
-      {c::fa_reverse_tunnel_mandatory, "fa_reverse_tunnel_mandatory"},
-      {c::fa_invalid_care_of, "fa_invalid_care_of"},
-      {c::fa_registration_timeout, "fa_registration_timeout"},
-      {c::fa_delivery_style_unsupported, "fa_delivery_style_unsupported"},
-      {c::fa_home_network_unreachable, "fa_home_network_unreachable"},
-      {c::fa_ha_host_unreachable, "fa_ha_host_unreachable"},
-      {c::fa_ha_port_unreachable, "fa_ha_port_unreachable"},
-      {c::fa_ha_unreachable, "fa_ha_unreachable"},
-      {c::ha_unspecified, "ha_unspecified"},
-      {c::ha_prohibited, "ha_prohibited"},
-      {c::ha_insufficient_resources, "ha_insufficient_resources"},
-      {c::ha_mn_auth_failed, "ha_mn_auth_failed"},
-      {c::ha_fa_auth_failed, "ha_fa_auth_failed"},
-      {c::ha_identification_mismatch, "ha_identification_mismatch"},
-      {c::ha_poorly_formed_request, "ha_poorly_formed_request"},
-      {c::ha_too_many_bindings, "ha_too_many_bindings"},
-      {c::ha_unknown_ha_address, "ha_unknown_ha_address"},
-      {c::ha_reverse_tunnel_unavailable, "ha_reverse_tunnel_unavailable"},
-      {c::ha_reverse_tunnel_mandatory, "ha_reverse_tunnel_mandatory"},
-      {c::ha_encapsulation_unavailable, "ha_encapsulation_unavailable"},
-      {c::ha_udp_encapsulation_unavailable, "ha_udp_encapsulation_unavailable"},
-      {c::ha_pmip_unsupported, "ha_pmip_unsupported"},
-      {c::ha_pmip_disallowed, "ha_pmip_disallowed"},
-  };
-  for (const auto& n : kNames)
-    if (n.code == code) return n.name;
-  if (c::is_fa_denial(code)) return "fa_other";
-  if (c::is_ha_denial(code)) return "ha_other";
+  if (auto name = wire::reply_code_name(code); !name.empty()) return name;
+  if (mip::code::is_fa_denial(code)) return "fa_other";
+  if (mip::code::is_ha_denial(code)) return "ha_other";
   return "unknown_code";
 }
 

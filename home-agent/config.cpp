@@ -79,4 +79,26 @@ Json to_json(const HaConfig& c) {
   return j;
 }
 
+Reloaded reload_config(const HaConfig& running, const HaConfig& next) {
+  Reloaded r{running, config::restart_keys(running, next, next.route_table == running.route_table)};
+  auto keep = [&](bool same, const char* key) {
+    if (!same) r.needs_restart.emplace_back(key);
+  };
+  keep(next.home_prefix == running.home_prefix, "home_prefix");
+  keep(next.home_interface == running.home_interface, "home_interface");
+  HaConfig& merged = r.config;
+  merged.max_lifetime_s = next.max_lifetime_s;
+  merged.replay_window_s = next.replay_window_s;
+  merged.replay = next.replay;
+  merged.mn_ha_auth = next.mn_ha_auth;
+  merged.fa_ha_auth = next.fa_ha_auth;
+  merged.udp_tunnelling = next.udp_tunnelling;
+  merged.revocation = next.revocation;
+  merged.hold_timeout_ms = next.hold_timeout_ms;
+  merged.recover_margin_ms = next.recover_margin_ms;
+  merged.foreign_agents = next.foreign_agents;
+  merged.log_level = next.log_level;
+  return r;
+}
+
 }  // namespace vmroam::ha

@@ -47,6 +47,15 @@ struct HaConfig : config::AgentConfig {
 // Normalised form: every key, defaults filled in, keys redacted.
 [[nodiscard]] config::Json to_json(const HaConfig& config);
 
+// SIGHUP (docs/configuration.md): `running` with what can change at run time taken from
+// `next` (registration policy, foreign agents, handover timing, log level), and the keys
+// whose change needs a restart.
+struct Reloaded {
+  HaConfig config;
+  std::vector<std::string> needs_restart;
+};
+[[nodiscard]] Reloaded reload_config(const HaConfig& running, const HaConfig& next);
+
 using config::parse_security_association;
 
 }  // namespace vmroam::ha

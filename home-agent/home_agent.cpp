@@ -146,41 +146,13 @@ void HomeAgent::stop() {
 }
 
 Result<std::vector<std::string>> HomeAgent::reload(const HaConfig& next) {
-  std::vector<std::string> needs_restart;
-  auto keep = [&](bool same, const char* key) {
-    if (!same) needs_restart.emplace_back(key);
-  };
-  keep(next.address == config_.address, "address");
-  keep(next.listen_address == config_.listen_address && next.port == config_.port, "listen_address/port");
-  keep(next.home_prefix == config_.home_prefix, "home_prefix");
-  keep(next.home_interface == config_.home_interface, "home_interface");
-  keep(next.dataplane_driver == config_.dataplane_driver && next.tun_name == config_.tun_name &&
-           next.route_table == config_.route_table && next.route_protocol == config_.route_protocol,
-       "dataplane");
-  keep(next.store_path == config_.store_path, "store.path");
-  keep(next.api_socket == config_.api_socket && next.api_tcp == config_.api_tcp &&
-           next.api_token_file == config_.api_token_file && next.api_insecure == config_.api_insecure &&
-           next.api_tls.has_value() == config_.api_tls.has_value(),
-       "api");
-  // What can change now: registration policy, foreign agents, handover timing, log level.
-  HaConfig merged = config_;
-  merged.max_lifetime_s = next.max_lifetime_s;
-  merged.replay_window_s = next.replay_window_s;
-  merged.replay = next.replay;
-  merged.mn_ha_auth = next.mn_ha_auth;
-  merged.fa_ha_auth = next.fa_ha_auth;
-  merged.udp_tunnelling = next.udp_tunnelling;
-  merged.revocation = next.revocation;
-  merged.hold_timeout_ms = next.hold_timeout_ms;
-  merged.recover_margin_ms = next.recover_margin_ms;
-  merged.foreign_agents = next.foreign_agents;
-  merged.log_level = next.log_level;
-  config_ = std::move(merged);
+  Reloaded r = reload_config(config_, next);
+  config_ = std::move(r.config);
   registrar_.set_settings(settings_from(config_));
   registrar_.set_foreign_agents(foreign_agents_from(config_));
   LogLevel level;
   if (parse_log_level(config_.log_level, level)) set_log_level(level);
-  return needs_restart;
+  return std::move(r.needs_restart);
 }
 
 // ---- Registration: queue, decide, commit, apply, reply ------------------------------------

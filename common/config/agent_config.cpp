@@ -70,6 +70,26 @@ Result<std::vector<PeerConfig>> read_peers(ObjectReader& root, std::string_view 
   return peers;
 }
 
+std::vector<std::string> restart_keys(const AgentConfig& running, const AgentConfig& next,
+                                      bool same_agent_dataplane) {
+  std::vector<std::string> keys;
+  auto keep = [&](bool same, const char* key) {
+    if (!same) keys.emplace_back(key);
+  };
+  keep(next.address == running.address, "address");
+  keep(next.listen_address == running.listen_address && next.port == running.port, "listen_address/port");
+  keep(same_agent_dataplane && next.dataplane_driver == running.dataplane_driver &&
+           next.tun_name == running.tun_name && next.route_protocol == running.route_protocol &&
+           next.tunnel_mtu == running.tunnel_mtu && next.bpffs == running.bpffs,
+       "dataplane");
+  keep(next.store_path == running.store_path, "store.path");
+  keep(next.api_socket == running.api_socket && next.api_tcp == running.api_tcp &&
+           next.api_token_file == running.api_token_file && next.api_insecure == running.api_insecure &&
+           next.api_tls.has_value() == running.api_tls.has_value(),
+       "api");
+  return keys;
+}
+
 Json to_json(const AgentConfig& c, Json dataplane_extra) {
   Json dataplane{{"driver", c.dataplane_driver},
                  {"tun_name", c.tun_name},

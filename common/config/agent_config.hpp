@@ -78,6 +78,12 @@ void read_agent_keys(ObjectReader& root, AgentConfig& c);
 
 // The "api" keys as one section (for the listener, common/daemon/api_listener.hpp).
 [[nodiscard]] ApiSection api_section(const AgentConfig& c);
+// SIGHUP: the shared keys whose change only a restart applies, named as the `reloaded` event
+// reports them: "address", "listen_address/port", "dataplane" (driver, tun_name,
+// route_protocol, tunnel_mtu, bpffs; `same_agent_dataplane` false adds it for the agent's own dataplane keys),
+// "store.path", "api". The agent appends its own.
+[[nodiscard]] std::vector<std::string> restart_keys(const AgentConfig& running, const AgentConfig& next,
+                                                    bool same_agent_dataplane);
 
 // The shared keys in normalised form; `dataplane` also gets the agent's own keys merged in.
 [[nodiscard]] Json to_json(const AgentConfig& c, Json dataplane_extra);

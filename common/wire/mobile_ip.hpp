@@ -57,6 +57,8 @@ inline constexpr std::uint16_t kLifetimeDeregister = 0;
 inline constexpr std::uint16_t kLifetimeInfinite = 0xFFFF;
 
 // ---- Reply codes, RFC 5944 §3.4 (and the RFCs named) ----------------------------------------
+// "display only": we never send it, but name it so that what other implementations send reads
+// well (wire/reply_code.hpp; codes as the IANA Mobile IPv4 registry lists them).
 namespace code {
 inline constexpr std::uint8_t accepted = 0;
 inline constexpr std::uint8_t accepted_no_simultaneous = 1;
@@ -70,8 +72,10 @@ inline constexpr std::uint8_t fa_lifetime_too_long = 69;
 inline constexpr std::uint8_t fa_poorly_formed_request = 70;
 inline constexpr std::uint8_t fa_poorly_formed_reply = 71;
 inline constexpr std::uint8_t fa_encapsulation_unavailable = 72;
+inline constexpr std::uint8_t fa_vj_compression_unavailable = 73;
 inline constexpr std::uint8_t fa_reverse_tunnel_unavailable = 74;  // RFC 3024 §4.3
 inline constexpr std::uint8_t fa_reverse_tunnel_mandatory = 75;    // RFC 3024 §4.3
+inline constexpr std::uint8_t fa_mn_too_distant = 76;              // display only
 inline constexpr std::uint8_t fa_invalid_care_of = 77;
 inline constexpr std::uint8_t fa_registration_timeout = 78;
 inline constexpr std::uint8_t fa_delivery_style_unsupported = 79;  // RFC 3024 §4.3
@@ -79,6 +83,14 @@ inline constexpr std::uint8_t fa_home_network_unreachable = 80;
 inline constexpr std::uint8_t fa_ha_host_unreachable = 81;
 inline constexpr std::uint8_t fa_ha_port_unreachable = 82;
 inline constexpr std::uint8_t fa_ha_unreachable = 88;
+inline constexpr std::uint8_t fa_vendor_specific = 89;                // display only
+inline constexpr std::uint8_t fa_nonzero_ha_required = 90;            // display only
+inline constexpr std::uint8_t fa_nonzero_home_address_required = 96;  // display only
+inline constexpr std::uint8_t fa_missing_nai = 97;                    // display only
+inline constexpr std::uint8_t fa_missing_home_agent = 98;             // display only
+inline constexpr std::uint8_t fa_missing_home_address = 99;           // display only
+inline constexpr std::uint8_t fa_unknown_cvse_from_mn = 100;          // display only
+inline constexpr std::uint8_t fa_unknown_cvse_from_ha = 101;          // display only
 // 128–191: denied by the home agent
 inline constexpr std::uint8_t ha_unspecified = 128;
 inline constexpr std::uint8_t ha_prohibited = 129;
@@ -92,7 +104,11 @@ inline constexpr std::uint8_t ha_unknown_ha_address = 136;
 inline constexpr std::uint8_t ha_reverse_tunnel_unavailable = 137;  // RFC 3024 §4.4
 inline constexpr std::uint8_t ha_reverse_tunnel_mandatory = 138;    // RFC 3024 §4.4
 inline constexpr std::uint8_t ha_encapsulation_unavailable = 139;
+inline constexpr std::uint8_t ha_unknown_cvse_from_mn = 140;           // display only
+inline constexpr std::uint8_t ha_unknown_cvse_from_fa = 141;           // display only
 inline constexpr std::uint8_t ha_udp_encapsulation_unavailable = 142;  // RFC 3519 §3.2.3
+inline constexpr std::uint8_t ha_redirected = 143;                     // display only
+inline constexpr std::uint8_t ha_mn_aaa_auth_failed = 144;             // display only
 inline constexpr std::uint8_t ha_pmip_unsupported = 149;               // RFC 5563 §4
 inline constexpr std::uint8_t ha_pmip_disallowed = 150;                // RFC 5563 §4
 

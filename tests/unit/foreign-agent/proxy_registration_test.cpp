@@ -254,7 +254,8 @@ TEST(Renewal, TwoThirdsOfTheLifetime) {
 
 TEST(ReplyCodeName, NamesKnownAndGroupsUnknown) {
   EXPECT_EQ(reply_code_name(78), "fa_registration_timeout");
-  EXPECT_EQ(reply_code_name(100), "fa_other");
+  EXPECT_EQ(reply_code_name(100), "fa_unknown_cvse_from_mn");
+  EXPECT_EQ(reply_code_name(102), "fa_other");
   EXPECT_EQ(reply_code_name(250), "unknown_code");
 }
 
