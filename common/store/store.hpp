@@ -120,6 +120,12 @@ class Batch {
   [[nodiscard]] std::size_t size() const { return ops_.size(); }
   [[nodiscard]] bool empty() const { return ops_.empty(); }
   void clear() { ops_.clear(); }
+  // Calls `f` with each mutation in order (a record, or one of the Delete* below): for a
+  // store other than SQLite, such as the home agents' etcd (home-agent/cluster/).
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& op : ops_) std::visit(f, op);
+  }
 
   // The mutation kinds besides the records themselves (public for the store's visitor).
   struct DeleteVm {
