@@ -8,8 +8,8 @@
 #               br-home 10.1.0.1                                       br-for
 #               |      |      \___ vm0 --(move)--> ___________________/
 #              h0     h0
-#         ha1 (vmroam-ha)   ha2 (vmroam-ha)      the active one holds 10.1.0.2/24 (the HA
-#              c0     c0                          service address) on h0; default via 10.1.0.1
+#         ha1 (vmroam-ha)   ha2 (vmroam-ha)      h0 10.1.0.21 / 10.1.0.22; the active one also
+#              c0     c0                          holds 10.1.0.2/24 (the HA service address)
 #               |      |
 #      ctl: br-ctl 172.31.0.0/24 ---- e1 .11, e2 .12, e3 .13 (etcd members, own namespaces)
 #           ha1 .21, ha2 .22
@@ -99,11 +99,14 @@ done
 i=1
 for h in "${HAS[@]}"; do
   new_ns "$h" && ctl_attach "$h" "172.31.0.2$i" || fail "HA namespace $h"
-  # h0: a port of br-home without an address (the active one adds the service address).
+  # h0: a port of br-home with the host's own address (the active HA adds the service
+  # address next to it; without an address of its own the kernel would flush the host's
+  # routes on h0 whenever the service address goes).
   ip link add h0 netns "$(ns_of "$h")" type veth peer name "h-$h" netns "$VMR_NS_HOME" &&
     ip -n "$VMR_NS_HOME" link set "h-$h" master "$VMR_HOME_BRIDGE" up &&
     ip -n "$(ns_of "$h")" link set h0 address "02:00:0a:01:00:2$i" up &&
-    ip -n "$(ns_of "$h")" route add default via "$VMR_HOME_LAN" dev h0 onlink || fail "home link of $h"
+    ip -n "$(ns_of "$h")" addr add "10.1.0.2$i/24" dev h0 &&
+    ip -n "$(ns_of "$h")" route add default via "$VMR_HOME_LAN" dev h0 || fail "home link of $h"
   i=$((i + 1))
 done
 
@@ -247,7 +250,7 @@ wait_more 50 10 || fail "pings stopped with $victim dead"
 kill -INT "$CL_PING_PID"
 wait "$CL_PING_PID" 2>/dev/null
 CL_PING_PID=
-lost=$(awk '/icmp_seq=/ && /time=/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { split($i, a, "="); got[a[2]] = 1; if (a[2] > m) m = a[2] } }
+lost=$(awk '/icmp_seq=/ && /time=/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { split($i, a, "="); s = a[2] + 0; got[s] = 1; if (s > m) m = s } }
   END { l = 0; for (i = 1; i <= m; i++) if (!(i in got)) l++; print l }' "$VMR_RUN_DIR/ping.txt")
-echo "RESULT takeover_ms=$takeover_ms ping_resume_ms=$resume_ms partition_takeover_ms=$partition_ms pings_lost=$lost etcd_member_killed=$victim"
+echo "RESULT takeover_ms=$takeover_ms ping_resume_ms=$resume_ms partition_takeover_ms=$partition_ms pings_lost_total=$lost etcd_member_killed=$victim"
 echo "PASS"
