@@ -20,141 +20,16 @@
 // the on-disk outcome unknown: restart), store_error (anything else), store_closed.
 #pragma once
 
-#include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
-#include "common/core/address.hpp"
-#include "common/core/bytes.hpp"
 #include "common/core/result.hpp"
+#include "common/store/records.hpp"
 
 namespace vmroam::store {
 
-inline constexpr int kSchemaVersion = 1;
-
-// Home agent: a VM the operator registered (docs/api.md POST /v1/vms).
-struct VmRecord {
-  std::string id;
-  Ipv4 home_address;
-  MacAddress mac;
-  std::vector<Ipv4> allowed_fas;
-  std::uint32_t spi = 0;
-  std::string algorithm;
-  Bytes key;
-  std::optional<std::uint32_t> fa_ha_spi;
-  std::string params = "{}";  // JSON object: fields not yet given a column
-  friend bool operator==(const VmRecord&, const VmRecord&) = default;
-};
-
-// Home agent: one binding, all of binding::Binding's fields with wall-clock times.
-struct BindingRecord {
-  Ipv4 home_address;
-  Ipv4 care_of_address;
-  Ipv4 foreign_agent;
-  std::uint16_t lifetime_granted = 0;
-  std::uint8_t flags = 0;
-  std::string encapsulation = "ipip";
-  std::int64_t registered_at_unix_ms = 0;
-  std::optional<std::int64_t> expires_at_unix_ms;  // nullopt: infinite lifetime
-  std::uint64_t identification = 0;
-  std::uint64_t move_seq = 0;
-  std::uint64_t packets_in = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t packets_out = 0;
-  std::uint64_t bytes_out = 0;
-  std::string params = "{}";
-  friend bool operator==(const BindingRecord&, const BindingRecord&) = default;
-};
-
-// Home agent: replay protection per home address (last accepted Identification).
-struct ReplayRecord {
-  Ipv4 home_address;
-  std::uint64_t last_identification = 0;
-  friend bool operator==(const ReplayRecord&, const ReplayRecord&) = default;
-};
-
-// Foreign agent: one visitor, all of binding::Visitor's fields with wall-clock times.
-struct VisitorRecord {
-  std::string id;
-  Ipv4 home_address;
-  MacAddress mac;
-  Ipv4 home_gateway;
-  MacAddress home_gateway_mac;
-  Ipv4 home_agent;
-  std::uint32_t spi = 0;
-  std::string algorithm;
-  Bytes key;
-  std::uint16_t lifetime_requested = 0;
-  std::string encapsulation = "ipip";
-  std::string state;
-  std::optional<std::uint8_t> last_reply_code;
-  std::string reason;
-  std::uint64_t identification_sent = 0;
-  std::optional<std::int64_t> expires_at_unix_ms;
-  std::int64_t created_at_unix_ms = 0;
-  std::uint64_t packets_in = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t packets_out = 0;
-  std::uint64_t bytes_out = 0;
-  std::string params = "{}";
-  friend bool operator==(const VisitorRecord&, const VisitorRecord&) = default;
-};
-
-// Mutations gathered during one event-loop turn, applied in order by Store::commit().
-// A put replaces the row with the same key (id or home address); a delete of a missing row
-// is not an error.
-class Batch {
- public:
-  void put_vm(VmRecord r) { ops_.emplace_back(std::move(r)); }
-  void delete_vm(std::string id) { ops_.emplace_back(DeleteVm{std::move(id)}); }
-  void put_binding(BindingRecord r) { ops_.emplace_back(std::move(r)); }
-  void delete_binding(Ipv4 home_address) { ops_.emplace_back(DeleteBinding{home_address}); }
-  void put_replay(ReplayRecord r) { ops_.emplace_back(r); }
-  void delete_replay(Ipv4 home_address) { ops_.emplace_back(DeleteReplay{home_address}); }
-  void put_visitor(VisitorRecord r) { ops_.emplace_back(std::move(r)); }
-  void delete_visitor(std::string id) { ops_.emplace_back(DeleteVisitor{std::move(id)}); }
-
-  [[nodiscard]] std::size_t size() const { return ops_.size(); }
-  [[nodiscard]] bool empty() const { return ops_.empty(); }
-  void clear() { ops_.clear(); }
-  // Calls `f` with each mutation in order (a record, or one of the Delete* below): for a
-  // store other than SQLite, such as the home agents' etcd (home-agent/cluster/).
-  template <typename F>
-  void for_each(F&& f) const {
-    for (const auto& op : ops_) std::visit(f, op);
-  }
-
-  // The mutation kinds besides the records themselves (public for the store's visitor).
-  struct DeleteVm {
-    std::string id;
-  };
-  struct DeleteBinding {
-    Ipv4 home_address;
-  };
-  struct DeleteReplay {
-    Ipv4 home_address;
-  };
-  struct DeleteVisitor {
-    std::string id;
-  };
-
- private:
-  friend class Store;
-  using Op = std::variant<VmRecord, DeleteVm, BindingRecord, DeleteBinding, ReplayRecord, DeleteReplay,
-                          VisitorRecord, DeleteVisitor>;
-  std::vector<Op> ops_;
-};
-
-// Everything in the store, each table ordered by its key.
-struct Snapshot {
-  std::vector<VmRecord> vms;
-  std::vector<BindingRecord> bindings;
-  std::vector<ReplayRecord> replay;
-  std::vector<VisitorRecord> visitors;
-};
+inline constexpr int kSchemaVersion = 1;  // schema.hpp builds it
 
 class Store {
  public:

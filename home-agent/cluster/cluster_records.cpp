@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <variant>
+
 #include "common/core/hex.hpp"
 
 namespace vmroam::ha {
@@ -136,22 +138,26 @@ std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store
     out.push_back({false, std::move(key), std::move(value), 0});
   };
   auto erase = [&](std::string key) { out.push_back({true, std::move(key), {}, 0}); };
-  batch.for_each([&](const auto& op) {
-    using T = std::decay_t<decltype(op)>;
-    if constexpr (std::is_same_v<T, store::BindingRecord>)
-      put(keys.binding(op.home_address), encode(op));
-    else if constexpr (std::is_same_v<T, store::Batch::DeleteBinding>)
-      erase(keys.binding(op.home_address));
-    else if constexpr (std::is_same_v<T, store::ReplayRecord>)
-      put(keys.replay(op.home_address), encode(op));
-    else if constexpr (std::is_same_v<T, store::Batch::DeleteReplay>)
-      erase(keys.replay(op.home_address));
-    else if constexpr (std::is_same_v<T, store::VmRecord>)
-      put(keys.vm(op.id), encode(op));
-    else if constexpr (std::is_same_v<T, store::Batch::DeleteVm>)
-      erase(keys.vm(op.id));
-    // Visitors are the FA's; a home agent never writes them.
-  });
+  for (const auto& any : batch.ops()) {
+    std::visit(
+        [&](const auto& op) {
+          using T = std::decay_t<decltype(op)>;
+          if constexpr (std::is_same_v<T, store::BindingRecord>)
+            put(keys.binding(op.home_address), encode(op));
+          else if constexpr (std::is_same_v<T, store::Batch::DeleteBinding>)
+            erase(keys.binding(op.home_address));
+          else if constexpr (std::is_same_v<T, store::ReplayRecord>)
+            put(keys.replay(op.home_address), encode(op));
+          else if constexpr (std::is_same_v<T, store::Batch::DeleteReplay>)
+            erase(keys.replay(op.home_address));
+          else if constexpr (std::is_same_v<T, store::VmRecord>)
+            put(keys.vm(op.id), encode(op));
+          else if constexpr (std::is_same_v<T, store::Batch::DeleteVm>)
+            erase(keys.vm(op.id));
+          // Visitors are the FA's; a home agent never writes them.
+        },
+        any);
+  }
   return out;
 }
 

@@ -1,0 +1,131 @@
+// Store records to and from rows (record_codec.hpp).
+#include "common/store/record_codec.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace vmroam::store::codec {
+
+using sqlite::Binder;
+using sqlite::Row;
+
+namespace {
+
+// allowed_fas is a JSON array of dotted addresses (the column CHECKs it is an array).
+std::string fas_to_json(const std::vector<Ipv4>& fas) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < fas.size(); ++i) {
+    if (i) s += ",";
+    s += "\"" + fas[i].to_string() + "\"";
+  }
+  return s + "]";
+}
+
+std::vector<Ipv4> fas_from_json(const std::string& text, Row& row) {
+  std::vector<Ipv4> out;
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) {
+    row.mark("allowed_fas", text);
+    return out;
+  }
+  for (const auto& e : j) {
+    auto a = e.is_string() ? Ipv4::parse(e.get<std::string>()) : Result<Ipv4>(fail("bad_ipv4"));
+    if (!a) {
+      row.mark("allowed_fas", text);
+      return {};
+    }
+    out.push_back(*a);
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind(Binder& b, const VmRecord& r) {
+  b.text(r.id).ipv4(r.home_address).mac(r.mac).text(fas_to_json(r.allowed_fas)).i64(r.spi).text(r.algorithm);
+  b.blob(r.key).opt_i64(r.fa_ha_spi).text(r.params);
+}
+void bind(Binder& b, const BindingRecord& r) {
+  b.ipv4(r.home_address).ipv4(r.care_of_address).ipv4(r.foreign_agent).i64(r.lifetime_granted).i64(r.flags);
+  b.text(r.encapsulation).i64(r.registered_at_unix_ms).opt_i64(r.expires_at_unix_ms).u64(r.identification);
+  b.u64(r.move_seq).u64(r.packets_in).u64(r.bytes_in).u64(r.packets_out).u64(r.bytes_out).text(r.params);
+}
+void bind(Binder& b, const ReplayRecord& r) { b.ipv4(r.home_address).u64(r.last_identification); }
+void bind(Binder& b, const VisitorRecord& r) {
+  b.text(r.id)
+      .ipv4(r.home_address)
+      .mac(r.mac)
+      .ipv4(r.home_gateway)
+      .mac(r.home_gateway_mac)
+      .ipv4(r.home_agent);
+  b.i64(r.spi).text(r.algorithm).blob(r.key).i64(r.lifetime_requested).text(r.encapsulation).text(r.state);
+  b.opt_i64(r.last_reply_code).text(r.reason).u64(r.identification_sent).opt_i64(r.expires_at_unix_ms);
+  b.i64(r.created_at_unix_ms).u64(r.packets_in).u64(r.bytes_in).u64(r.packets_out).u64(r.bytes_out);
+  b.text(r.params);
+}
+
+VmRecord read_vm(Row& row) {
+  VmRecord r;
+  r.id = row.text();
+  r.home_address = row.ipv4("home_address");
+  r.mac = row.mac("mac");
+  std::string fas = row.text();
+  r.allowed_fas = fas_from_json(fas, row);
+  r.spi = row.uint<std::uint32_t>("spi");
+  r.algorithm = row.text();
+  r.key = row.blob();
+  r.fa_ha_spi = row.opt_uint<std::uint32_t>("fa_ha_spi");
+  r.params = row.text();
+  return r;
+}
+BindingRecord read_binding(Row& row) {
+  BindingRecord r;
+  r.home_address = row.ipv4("home_address");
+  r.care_of_address = row.ipv4("care_of_address");
+  r.foreign_agent = row.ipv4("foreign_agent");
+  r.lifetime_granted = row.uint<std::uint16_t>("lifetime_granted");
+  r.flags = row.uint<std::uint8_t>("flags");
+  r.encapsulation = row.text();
+  r.registered_at_unix_ms = row.i64();
+  r.expires_at_unix_ms = row.opt_i64();
+  r.identification = row.u64();
+  r.move_seq = row.u64();
+  r.packets_in = row.u64();
+  r.bytes_in = row.u64();
+  r.packets_out = row.u64();
+  r.bytes_out = row.u64();
+  r.params = row.text();
+  return r;
+}
+ReplayRecord read_replay(Row& row) {
+  ReplayRecord r;
+  r.home_address = row.ipv4("home_address");
+  r.last_identification = row.u64();
+  return r;
+}
+VisitorRecord read_visitor(Row& row) {
+  VisitorRecord r;
+  r.id = row.text();
+  r.home_address = row.ipv4("home_address");
+  r.mac = row.mac("mac");
+  r.home_gateway = row.ipv4("home_gateway");
+  r.home_gateway_mac = row.mac("home_gateway_mac");
+  r.home_agent = row.ipv4("home_agent");
+  r.spi = row.uint<std::uint32_t>("spi");
+  r.algorithm = row.text();
+  r.key = row.blob();
+  r.lifetime_requested = row.uint<std::uint16_t>("lifetime_requested");
+  r.encapsulation = row.text();
+  r.state = row.text();
+  r.last_reply_code = row.opt_uint<std::uint8_t>("last_reply_code");
+  r.reason = row.text();
+  r.identification_sent = row.u64();
+  r.expires_at_unix_ms = row.opt_i64();
+  r.created_at_unix_ms = row.i64();
+  r.packets_in = row.u64();
+  r.bytes_in = row.u64();
+  r.packets_out = row.u64();
+  r.bytes_out = row.u64();
+  r.params = row.text();
+  return r;
+}
+}  // namespace vmroam::store::codec
