@@ -47,6 +47,7 @@ Result<HaConfig> parse_config(const Json& doc) {
   VMROAM_TRY_VOID(read_policy(r, c));
   VMROAM_TRY(c.foreign_agents, config::read_peers(r, "foreign_agents", "foreign agent"));
   VMROAM_TRY_VOID(config::read_store_and_api(r, c));
+  c.cluster = read_cluster_section(r);
   if (auto e = r.finish()) return fail(*e);
 
   // Cross-field rules.
@@ -56,6 +57,9 @@ Result<HaConfig> parse_config(const Json& doc) {
         return fail("missing_field", "foreign_agents[" + std::to_string(i) +
                                          "].fa_ha: required because registration.fa_ha_auth is \"required\"");
   }
+  if (c.cluster && c.cluster->service_address.address != c.address)
+    return fail("bad_field", "cluster.service_address: must be `address` (" + c.address.to_string() +
+                                 ") with its prefix length: the active HA's address is the service address");
   if (c.home_prefix.contains(c.address) && c.home_prefix.length == 32)
     return fail("bad_field", "home_prefix: a /32 leaves no room for VMs");
   return c;
@@ -76,6 +80,7 @@ Json to_json(const HaConfig& c) {
                        {"revocation", c.revocation}};
   j["handover"] = {{"hold_timeout_ms", c.hold_timeout_ms}, {"recover_margin_ms", c.recover_margin_ms}};
   j["foreign_agents"] = config::to_json(c.foreign_agents);
+  if (c.cluster) j["cluster"] = cluster_to_json(*c.cluster);
   return j;
 }
 

@@ -12,6 +12,7 @@
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/result.hpp"
+#include "home-agent/cluster/cluster_config.hpp"
 
 namespace vmroam::ha {
 
@@ -40,6 +41,8 @@ struct HaConfig : config::AgentConfig {
   std::uint32_t hold_timeout_ms = 5000;  // a hold no registration ends is released after this
   std::uint32_t recover_margin_ms = 20;  // recovered copies start this long before the STOP
   std::vector<ForeignAgentPeer> foreign_agents;
+  // Several HAs for this home prefix, sharing state through etcd (absent: a single HA).
+  std::optional<ClusterConfig> cluster;
 };
 
 [[nodiscard]] Result<HaConfig> parse_config(const config::Json& doc);

@@ -3,6 +3,7 @@
 #include "common/core/log.hpp"
 #include "common/daemon/agent_host.hpp"
 #include "common/daemon/packet_socket.hpp"
+#include "home-agent/cluster/membership.hpp"
 #include "home-agent/home_agent.hpp"
 #include "home-agent/home_link_capture.hpp"
 
@@ -28,12 +29,18 @@ class HaDaemon final : public daemon::Service<HaConfig> {
                                                  [this](WallTime at, ByteView frame) {
                                                    if (agent_) agent_->on_home_link_frame(at, frame);
                                                  });
+    if (config_.cluster) {
+      auto cluster = ClusterMembership::open(context_.io, config_, host_->link(), host_->clock());
+      if (!cluster) return daemon::fail_at("cluster", cluster.error());
+      cluster_ = std::move(*cluster);
+    }
     VMROAM_TRY_VOID(host_->start_agent(config_, seams(), agent_, api_));
     return ok();
   }
 
   void serve() override {
     host_->serve(*agent_);
+    if (cluster_) cluster_->start(*agent_, home_frame_sender(), context_.on_fatal);
     log_info("home_agent_ready", {{"udp", host_->udp_endpoint()},
                                   {"api", config_.api_socket},
                                   {"dataplane", std::string(host_->driver().name())}});
@@ -43,7 +50,10 @@ class HaDaemon final : public daemon::Service<HaConfig> {
     return host_->reload(*agent_, *api_, next);
   }
 
-  void stop(std::function<void()> done) override { host_->stop(*agent_, *api_, std::move(done)); }
+  void stop(std::function<void()> done) override {
+    if (cluster_) cluster_->stop();
+    host_->stop(*agent_, *api_, std::move(done));
+  }
 
  private:
   HomeAgentIo seams() {
@@ -51,16 +61,20 @@ class HaDaemon final : public daemon::Service<HaConfig> {
     s.netlink = &host_->netlink();
     s.driver = &host_->driver();
     s.send_udp = host_->udp_sender();
-    s.send_home_frame = [this](ByteView frame) {
-      if (auto r = packets_->send(frame); !r)
-        log_warn("frame_send_failed", {{"reason", r.error().to_string()}});
-    };
+    s.send_home_frame = home_frame_sender();
     s.clock = &host_->clock();
     s.random32 = host_->random32();
     s.on_fatal = context_.on_fatal;
     s.watch_home_link = [this](Ipv4 hoa, bool on) { return capture_->watch(hoa, on); };
     s.drain_home_link = [this] { capture_->drain(); };
+    s.cluster = cluster_ ? &cluster_->link() : nullptr;
     return s;
+  }
+  std::function<void(ByteView)> home_frame_sender() {
+    return [this](ByteView frame) {
+      if (auto r = packets_->send(frame); !r)
+        log_warn("frame_send_failed", {{"reason", r.error().to_string()}});
+    };
   }
 
   const HaConfig config_;
@@ -69,6 +83,7 @@ class HaDaemon final : public daemon::Service<HaConfig> {
   std::unique_ptr<daemon::AgentHost> host_;
   std::optional<daemon::PacketSocket> packets_;
   std::unique_ptr<HomeLinkCapture> capture_;
+  std::unique_ptr<ClusterMembership> cluster_;
   std::unique_ptr<HomeAgent> agent_;
   std::unique_ptr<api::HttpServer> api_;
 };

@@ -83,6 +83,17 @@ HomeAgent::~HomeAgent() { stop(); }
 Result<void> HomeAgent::start() {
   VMROAM_TRY_VOID(home_link_.open(config_.home_interface));
   VMROAM_TRY(Restored restored, restore());
+  if (standby()) {
+    // A standby holds the state, not the duties: whatever a predecessor left on the home
+    // link goes, and take_over() installs everything if this HA is elected.
+    home_link_.reconcile([](Ipv4) { return false; });
+    mirrored_endpoints_ = std::move(restored.endpoints);
+    log_info("home_agent_started", {{"address", config_.address.to_string()},
+                                    {"role", "standby"},
+                                    {"vms", std::to_string(vms_.size())},
+                                    {"bindings_mirrored", std::to_string(cache_.size())}});
+    return ok();
+  }
   // Reconcile the kernel: what a crashed predecessor left that no binding explains goes;
   // what a binding needs is (re)created.
   home_link_.reconcile([this](Ipv4 hoa) { return cache_.lookup(hoa) != nullptr; });
@@ -97,7 +108,7 @@ Result<void> HomeAgent::start() {
 }
 
 Result<HomeAgent::Restored> HomeAgent::restore() {
-  VMROAM_TRY(store::Snapshot snap, store_.load());
+  VMROAM_TRY(store::Snapshot snap, load_snapshot());
   for (const auto& r : snap.vms) {
     Vm vm{r.id, r.home_address, r.mac, r.allowed_fas, std::nullopt};
     if (!r.key.empty())
@@ -129,7 +140,8 @@ Result<HomeAgent::Restored> HomeAgent::restore() {
       drop.delete_binding(b.home_address);
     }
   }
-  if (!drop.empty()) VMROAM_TRY_VOID(commit(drop));
+  // In a cluster the active HA expires bindings; a standby only leaves them out of memory.
+  if (!drop.empty() && !seams_.cluster) VMROAM_TRY_VOID(commit(drop));
   restored.expired = drop.size();
   return restored;
 }
@@ -162,8 +174,17 @@ void HomeAgent::on_datagram(ByteView payload, Ipv4 src, std::uint16_t src_port) 
 }
 
 void HomeAgent::handle_batch(std::span<const daemon::ControlDatagram> datagrams) {
+  if (standby()) {
+    // Only the active HA answers (it holds the service address; this is a stray datagram).
+    count_message("standby", -1);
+    return;
+  }
   Batch batch;
   for (const auto& d : datagrams) handle_one(d, batch);
+  if (seams_.cluster) {
+    commit_clustered(std::move(batch));
+    return;
+  }
   std::vector<EarlySwitch> switched = switch_early(batch.effects);
   if (!batch.store.empty()) {
     if (auto ok = commit(batch.store); !ok) {
@@ -284,7 +305,7 @@ void HomeAgent::roll_back(const Batch& batch, const std::vector<EarlySwitch>& sw
 
 Result<void> HomeAgent::commit(const store::Batch& batch) {
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = store_.commit(batch);
+  auto r = seams_.cluster ? seams_.cluster->commit_now(batch) : store_.commit(batch);
   commit_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   if (!r) {
     store_failures_->inc();
@@ -361,6 +382,7 @@ void HomeAgent::arm_expiry() {
 }
 
 void HomeAgent::on_expiry() {
+  if (standby()) return;  // the active HA expires bindings; the mirror hears of it
   auto expired = cache_.expire(seams_.clock->now());
   if (!expired.empty()) {
     store::Batch batch;

@@ -46,6 +46,8 @@
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
 #include "common/store/store.hpp"
+#include "home-agent/cluster/cluster_link.hpp"
+#include "home-agent/cluster/cluster_records.hpp"
 #include "home-agent/config.hpp"
 #include "home-agent/handover.hpp"
 #include "home-agent/home_agent_api.hpp"
@@ -83,6 +85,10 @@ struct HomeAgentIo {
   std::function<Result<void>(Ipv4 hoa, bool on)> watch_home_link;
   // Hands over what the capture has buffered, now (before the stop moment is judged).
   std::function<void()> drain_home_link;
+  // The cluster this HA belongs to (home-agent/cluster/), or nullptr for a single HA on its
+  // SQLite store. With one, state comes from and goes to etcd, and only the active HA of the
+  // home prefix answers registrations; a standby mirrors (mirror()) and waits (take_over()).
+  ClusterLink* cluster = nullptr;
 };
 
 class HomeAgent {
@@ -120,6 +126,13 @@ class HomeAgent {
   // A frame the router sent onto the home link (the daemon's capture), stamped when it left.
   void on_home_link_frame(WallTime at, ByteView frame) { handovers_.on_home_link_frame(at, frame); }
   [[nodiscard]] bool holding(Ipv4 hoa) const { return handovers_.holding(hoa); }
+
+  // Cluster (HomeAgentIo::cluster, home_agent_cluster.cpp). A standby applies what the active
+  // committed to its memory only (no kernel state): `value` is the record, nullptr a removal.
+  void mirror(const ClusterKeys::Parsed& key, const std::string* value);
+  // This standby won the election: every binding's tunnel, route and proxy ARP goes in (with
+  // a gratuitous ARP each), and expiry runs here from now on.
+  [[nodiscard]] Result<void> take_over();
 
   // The JSON API (docs/api.md); the daemon puts it behind its HTTP server.
   [[nodiscard]] api::Reply handle_api(const api::Request& request) { return api_.handle(request); }
@@ -177,6 +190,10 @@ class HomeAgent {
   void unbind_kernel_state(const binding::Binding& b, bool announce_home);
   void arm_expiry();
   [[nodiscard]] Result<void> commit(const store::Batch& batch);
+  // Cluster: the batch goes to etcd pipelined; its effects apply once it is committed.
+  void commit_clustered(Batch batch);
+  [[nodiscard]] bool standby() const { return seams_.cluster && !seams_.cluster->active(); }
+  [[nodiscard]] Result<store::Snapshot> load_snapshot();
   void count_message(std::string_view result, int code);
 
   // The JSON API works on the agent's state directly (home_agent_api.hpp).
@@ -199,6 +216,8 @@ class HomeAgent {
   boost::asio::steady_timer expiry_timer_;
   TimePoint started_at_;
   bool stopped_ = false;
+  // Standby: where each mirrored binding's tunnel goes (its record's endpoint), for take_over().
+  std::unordered_map<Ipv4, dataplane::TunnelEndpoint> mirrored_endpoints_;
   // Metrics and the API (last: it works on everything above).
   api::MetricsRegistry metrics_;
   api::Histogram* commit_seconds_ = nullptr;

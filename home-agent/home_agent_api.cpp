@@ -19,6 +19,12 @@ namespace {
 
 using api::Json;
 using api::Method;
+
+// A write on a standby of a cluster is refused (503, naming the active HA); any other
+// commit failure is ours (500).
+api::Response commit_failed(const Error& e) {
+  return e.code == "cluster_standby" ? api::unavailable(e.to_string()) : api::internal(e);
+}
 using api::Response;
 
 std::string hex64(std::uint64_t v) {
@@ -62,7 +68,11 @@ HomeAgentApi::HomeAgentApi(HomeAgent& agent) : ha_(agent) {
 api::Reply HomeAgentApi::api_health(const api::Request&, const api::PathParams&) {
   const auto up =
       std::chrono::duration_cast<std::chrono::seconds>(ha_.seams_.clock->now() - ha_.started_at_).count();
+  Json cluster = nullptr;
+  if (const auto* c = ha_.seams_.cluster)
+    cluster = Json{{"role", c->active() ? "active" : "standby"}, {"active", c->active_node()}};
   return Response::make_json(200, Json{{"status", "ok"},
+                                       {"cluster", cluster},
                                        {"role", "home-agent"},
                                        {"version", VMROAM_VERSION},
                                        {"address", ha_.config_.address.to_string()},
@@ -222,7 +232,7 @@ api::Reply HomeAgentApi::put_vm(const api::Request& req, const std::string& path
   }
   store::Batch batch;
   batch.put_vm(std::move(rec));
-  if (auto ok = ha_.commit(batch); !ok) return api::internal(ok.error());
+  if (auto ok = ha_.commit(batch); !ok) return commit_failed(ok.error());
   ha_.vms_.put(vm);
   log_info(create ? "vm_added" : "vm_updated", {{"id", vm.id}, {"hoa", vm.home_address.to_string()}});
   return Response::make_json(create ? 201 : 200, vm_json(*ha_.vms_.by_id(vm.id)));
@@ -250,7 +260,7 @@ api::Reply HomeAgentApi::api_vm_delete(const api::Request&, const api::PathParam
   batch.delete_vm(vm->id);
   batch.delete_binding(hoa);
   batch.delete_replay(hoa);
-  if (auto ok = ha_.commit(batch); !ok) return api::internal(ok.error());
+  if (auto ok = ha_.commit(batch); !ok) return commit_failed(ok.error());
   const std::string id = vm->id;
   if (auto b = ha_.cache_.remove(hoa)) ha_.unbind_kernel_state(*b, /*announce_home=*/false);
   ha_.replay_.erase(hoa);

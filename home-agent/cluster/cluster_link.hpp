@@ -1,0 +1,32 @@
+// ClusterLink: what HomeAgent needs from the cluster it belongs to (HomeAgentIo::cluster).
+// Absent (nullptr): a single HA on its SQLite store. ClusterNode (cluster_node.hpp) is the
+// real one; tests pass fakes.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/core/result.hpp"
+#include "common/store/store.hpp"
+
+namespace vmroam::ha {
+
+class ClusterLink {
+ public:
+  virtual ~ClusterLink() = default;
+  // Only the active HA of the home prefix answers registrations and changes state.
+  [[nodiscard]] virtual bool active() const = 0;
+  // The active HA's node name as last seen ("" while none is known).
+  [[nodiscard]] virtual std::string active_node() const = 0;
+  // Everything the cluster holds for our home prefix (start-up).
+  [[nodiscard]] virtual Result<store::Snapshot> load() = 0;
+  // Makes `batch` durable in etcd, pipelined: returns at once, `done` runs on the loop once
+  // the txn that carries it has committed (or failed), in submission order. A failure means
+  // this HA is no longer active (its lease or leadership is gone, or etcd is out of reach).
+  virtual void commit(const store::Batch& batch, std::function<void(Result<void>)> done) = 0;
+  // The same, waiting for the commit (operator writes through the API, expiry): rare.
+  // Error cluster_standby (naming the active) on a standby.
+  [[nodiscard]] virtual Result<void> commit_now(const store::Batch& batch) = 0;
+};
+
+}  // namespace vmroam::ha

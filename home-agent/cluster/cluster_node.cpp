@@ -1,0 +1,285 @@
+#include "home-agent/cluster/cluster_node.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "common/core/log.hpp"
+
+namespace vmroam::ha {
+
+namespace {
+
+// Margin between "etcd may expire our lease" and "we stop acting" (clock rates, scheduling).
+constexpr auto kLeaseMargin = std::chrono::milliseconds(250);
+
+}  // namespace
+
+ClusterNode::ClusterNode(boost::asio::io_context& io, cluster::Etcd& etcd, ClusterConfig config,
+                         Ipv4Prefix home_prefix, const Clock& clock)
+    : io_(io),
+      etcd_(etcd),
+      config_(std::move(config)),
+      keys_(config_.prefix, home_prefix),
+      clock_(clock),
+      keepalive_timer_(io) {}
+
+ClusterNode::~ClusterNode() { stop(); }
+
+Result<void> ClusterNode::open() {
+  VMROAM_TRY(lease_, etcd_.grant_lease_now(config_.lease_ttl_s));
+  confirmed_sent_at_ = clock_.now();
+  VMROAM_TRY(cluster::RangeResult range, etcd_.range_prefix_now(keys_.home()));
+  VMROAM_TRY(store::Snapshot snap, to_snapshot(keys_, range.kvs));
+  for (const auto& kv : range.kvs)
+    if (kv.key == keys_.leader()) leader_ = kv.value;
+  opened_ = std::move(snap);
+  opened_revision_ = range.revision;
+  watched_revision_ = range.revision;
+  log_info("cluster_joined", {{"node", config_.node},
+                              {"home", keys_.home()},
+                              {"revision", std::to_string(range.revision)},
+                              {"leader", leader_.empty() ? "none" : leader_}});
+  return ok();
+}
+
+Result<store::Snapshot> ClusterNode::load() {
+  if (!opened_) return fail("cluster_not_open", "ClusterNode::open() first");
+  store::Snapshot s = std::move(*opened_);
+  opened_.reset();
+  return s;
+}
+
+void ClusterNode::start(ClusterHooks hooks) {
+  hooks_ = std::move(hooks);
+  etcd_.watch_prefix(
+      keys_.home(), opened_revision_ + 1,
+      [this](std::int64_t rev, std::vector<cluster::WatchEvent> events) {
+        on_events(rev, std::move(events));
+      },
+      [this](const Error& e) { depose(make_error("cluster_watch_ended", e.to_string())); });
+  arm_keepalive();
+  campaign();
+}
+
+void ClusterNode::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  keepalive_timer_.cancel();
+  etcd_.cancel_watch();
+  // A clean stop hands over at once instead of after the lease's TTL.
+  if (lease_ != 0 && state_ != State::deposed) etcd_.revoke_lease_now(lease_);
+}
+
+// ---- Election ---------------------------------------------------------------------------
+
+void ClusterNode::campaign() {
+  if (stopped_ || state_ != State::standby) return;
+  state_ = State::electing;
+  cluster::Txn txn;
+  txn.compares.push_back({keys_.leader(), 0});
+  txn.mutations.push_back({false, keys_.leader(), config_.node, lease_});
+  txn.read_on_failure = keys_.leader();
+  etcd_.txn(std::move(txn), [this](const Result<cluster::TxnResult>& r) { on_campaign(r); });
+}
+
+void ClusterNode::on_campaign(const Result<cluster::TxnResult>& r) {
+  if (stopped_ || state_ != State::electing) return;
+  if (!r) {
+    // Our lease may be gone or etcd out of reach: we cannot know what we are; start afresh.
+    depose(make_error("cluster_campaign_failed", r.error().to_string()));
+    return;
+  }
+  if (!r->succeeded) {
+    state_ = State::standby;
+    leader_ = r->read.empty() ? "" : r->read.front().value;
+    if (r->read.empty()) {
+      campaign();  // it went between our compare and our read
+      return;
+    }
+    log_info("cluster_standby", {{"node", config_.node}, {"active", leader_}});
+    return;
+  }
+  won_revision_ = r->revision;
+  leader_ = config_.node;
+  log_info("cluster_elected", {{"node", config_.node}, {"revision", std::to_string(won_revision_)}});
+  maybe_take_over();
+}
+
+// Takes over once the watch has delivered our own leader key (revision won_revision_): the
+// mirror then holds every change committed before it.
+void ClusterNode::maybe_take_over() {
+  if (state_ != State::electing || won_revision_ == 0 || watched_revision_ < won_revision_) return;
+  if (auto r = hooks_.on_elected(); !r) {
+    depose(make_error("cluster_takeover_failed", r.error().to_string()));
+    return;
+  }
+  state_ = State::active;
+  log_info("cluster_active", {{"node", config_.node}, {"home", keys_.home()}});
+  if (!next_.empty()) send_next();
+}
+
+void ClusterNode::on_events(std::int64_t revision, std::vector<cluster::WatchEvent> events) {
+  if (stopped_ || state_ == State::deposed) return;
+  watched_revision_ = std::max(watched_revision_, revision);
+  bool leader_gone = false;
+  for (const auto& e : events) {
+    const auto parsed = keys_.parse(e.kv.key);
+    if (parsed.kind == ClusterKeys::Kind::leader) {
+      if (e.erased) {
+        leader_gone = true;
+        if (state_ == State::active) depose(make_error("cluster_lease_lost", "our leader key was deleted"));
+      } else {
+        leader_ = e.kv.value;
+      }
+      continue;
+    }
+    // The active wrote these itself: its memory has them already.
+    if (state_ == State::active) continue;
+    hooks_.on_change(parsed, e.erased ? nullptr : &e.kv);
+  }
+  if (state_ == State::deposed) return;
+  if (leader_gone && state_ == State::standby) {
+    leader_.clear();
+    campaign();
+  }
+  maybe_take_over();
+}
+
+// ---- Commits ------------------------------------------------------------------------------
+
+Error ClusterNode::standby_error() const {
+  return make_error("cluster_standby", "this home agent is a standby; the active one is " +
+                                           (leader_.empty() ? std::string("being elected") : leader_));
+}
+
+void ClusterNode::commit(const store::Batch& batch, std::function<void(Result<void>)> done) {
+  if (state_ != State::active) {
+    done(fail(standby_error()));
+    return;
+  }
+  for (auto& m : to_mutations(keys_, batch)) {
+    // etcd refuses a txn that names one key twice: the later write replaces the earlier.
+    auto [it, fresh] = next_index_.try_emplace(m.key, next_.size());
+    if (fresh)
+      next_.push_back(std::move(m));
+    else
+      next_[it->second] = std::move(m);
+  }
+  next_done_.push_back(std::move(done));
+  if (!in_flight_) send_next();
+}
+
+void ClusterNode::send_next() {
+  if (next_done_.empty() || in_flight_ || state_ != State::active) return;
+  cluster::Txn txn;
+  txn.compares.push_back({keys_.leader(), won_revision_});  // fencing
+  txn.mutations = std::move(next_);
+  next_.clear();
+  next_index_.clear();
+  auto done = std::move(next_done_);
+  next_done_.clear();
+  in_flight_ = true;
+  ++txns_sent_;
+  if (txn.mutations.empty()) {
+    // Nothing to write (every batch was empty): still in order behind the one in flight.
+    boost::asio::post(io_, [this, done = std::move(done)]() mutable {
+      on_committed(cluster::TxnResult{true, 0, {}}, std::move(done));
+    });
+    return;
+  }
+  etcd_.txn(std::move(txn), [this, done = std::move(done)](const Result<cluster::TxnResult>& r) mutable {
+    on_committed(r, std::move(done));
+  });
+}
+
+void ClusterNode::on_committed(const Result<cluster::TxnResult>& r,
+                               std::vector<std::function<void(Result<void>)>> done) {
+  in_flight_ = false;
+  Result<void> outcome = ok();
+  if (!r)
+    outcome = fail("cluster_commit_failed", r.error().to_string());
+  else if (!r->succeeded)
+    outcome =
+        fail("cluster_fenced", "our leadership (revision " + std::to_string(won_revision_) + ") is gone");
+  for (auto& d : done) d(outcome);
+  if (!outcome) {
+    depose(outcome.error());
+    return;
+  }
+  send_next();
+}
+
+Result<void> ClusterNode::commit_now(const store::Batch& batch) {
+  if (state_ != State::active) return fail(standby_error());
+  cluster::Txn txn;
+  txn.compares.push_back({keys_.leader(), won_revision_});
+  txn.mutations = to_mutations(keys_, batch);
+  if (txn.mutations.empty()) return ok();
+  auto r = etcd_.txn_now(txn);
+  if (!r) return fail("cluster_commit_failed", r.error().to_string());
+  if (!r->succeeded) {
+    Error e = make_error("cluster_fenced", "our leadership is gone");
+    // After the caller has its answer: depose() ends the daemon.
+    boost::asio::post(io_, [this, e] { depose(e); });
+    return fail(e);
+  }
+  return ok();
+}
+
+// ---- Lease ------------------------------------------------------------------------------------
+
+void ClusterNode::arm_keepalive() {
+  if (stopped_ || state_ == State::deposed) return;
+  keepalive_timer_.expires_after(std::chrono::milliseconds(config_.lease_ttl_s * 1000 / 4));
+  keepalive_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    keepalive_tick();
+    arm_keepalive();
+  });
+}
+
+void ClusterNode::keepalive_tick() {
+  if (stopped_ || state_ == State::deposed) return;
+  const TimePoint now = clock_.now();
+  const auto ttl = std::chrono::seconds(config_.lease_ttl_s);
+  if (state_ == State::active && now - confirmed_sent_at_ > ttl - kLeaseMargin) {
+    depose(make_error("cluster_lease_unconfirmed",
+                      "no keepalive confirmed for " + std::to_string(config_.lease_ttl_s) + " s"));
+    return;
+  }
+  if (keepalive_pending_) return;  // one at a time; the deadline above still runs
+  keepalive_pending_ = true;
+  etcd_.keep_alive(lease_, [this, sent = now](const Result<std::int64_t>& r) {
+    keepalive_pending_ = false;
+    if (stopped_ || state_ == State::deposed) return;
+    if (!r) {
+      log_warn("cluster_keepalive_failed", {{"reason", r.error().to_string()}});
+      return;  // the deadline decides
+    }
+    if (*r <= 0) {
+      depose(make_error("cluster_lease_lost", "etcd says our lease is gone"));
+      return;
+    }
+    confirmed_sent_at_ = std::max(confirmed_sent_at_, sent);
+  });
+}
+
+void ClusterNode::depose(const Error& why) {
+  if (state_ == State::deposed) return;
+  const bool was_active = state_ == State::active;
+  state_ = State::deposed;
+  keepalive_timer_.cancel();
+  etcd_.cancel_watch();
+  log_error(
+      "cluster_deposed",
+      {{"node", config_.node}, {"was_active", was_active ? "true" : "false"}, {"reason", why.to_string()}});
+  // Whatever was queued can no longer be made durable by us.
+  auto done = std::move(next_done_);
+  next_done_.clear();
+  next_.clear();
+  next_index_.clear();
+  for (auto& d : done) d(fail(why));
+  if (hooks_.on_deposed) hooks_.on_deposed(why);
+}
+
+}  // namespace vmroam::ha

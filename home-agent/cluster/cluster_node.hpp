@@ -1,0 +1,123 @@
+// ClusterNode: this home agent's membership in the cluster that serves one home prefix
+// (docs/architecture.md "Cluster", docs/decisions/0004-etcd-over-grpc.md).
+//
+// States: standby → electing → active, and deposed (final: the daemon exits and its restart
+// comes back as a standby; we never try to rejoin with state that may be stale).
+//
+// * open(): grants our lease and reads the home prefix's subtree (start-up, blocking).
+// * start(): watches the subtree from the revision read, keeps the lease alive, campaigns.
+// * Election: a txn "if create_revision(leader) == 0 then put(leader = node, our lease)".
+//   Losing it, we stay standby and campaign again when the leader key goes (its lease ran
+//   out, or the active resigned). Winning it at revision R, we wait until our watch has
+//   delivered revision R, so the mirror holds everything committed before we won, and only
+//   then take over (on_elected). No re-read at takeover: the mirror is the binding cache.
+// * Standby: every watched change goes to the agent's mirror (on_change).
+// * Active: commits are pipelined (one txn in flight; batches queued meanwhile go together
+//   in the next one, duplicates of a key merged, last write wins) and fenced: every txn
+//   compares create_revision(leader) with R, so once our lease is gone nothing we send
+//   can be applied. A failed or fenced txn deposes us.
+// * Lease: a keepalive every TTL/4. The active deposes itself when no keepalive has been
+//   confirmed for TTL - 250 ms since the last confirmed one was sent (etcd cannot have
+//   expired the lease before that), so a partitioned active stops acting before a standby
+//   can win. On a clean stop the lease is revoked: the standby takes over at once.
+//
+// Timers: keepalive (TTL/4).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/cluster/etcd.hpp"
+#include "common/core/asio.hpp"
+#include "common/core/clock.hpp"
+#include "home-agent/cluster/cluster_config.hpp"
+#include "home-agent/cluster/cluster_link.hpp"
+#include "home-agent/cluster/cluster_records.hpp"
+
+namespace vmroam::ha {
+
+struct ClusterHooks {
+  // A change another HA committed (standby and electing only): a record, or its removal.
+  std::function<void(const ClusterKeys::Parsed& key, const cluster::KeyValue* value)> on_change;
+  // We won and the mirror is complete: take over (service address, tunnels, proxy ARP).
+  std::function<Result<void>()> on_elected;
+  // We are no longer allowed to act; the daemon ends (status 2).
+  std::function<void(const Error&)> on_deposed;
+};
+
+class ClusterNode final : public ClusterLink {
+ public:
+  enum class State { standby, electing, active, deposed };
+
+  ClusterNode(boost::asio::io_context& io, cluster::Etcd& etcd, ClusterConfig config, Ipv4Prefix home_prefix,
+              const Clock& clock);
+  ~ClusterNode() override;
+  ClusterNode(const ClusterNode&) = delete;
+  ClusterNode& operator=(const ClusterNode&) = delete;
+
+  // Start-up, blocking: lease and the subtree (load() then returns it).
+  [[nodiscard]] Result<void> open();
+  void start(ClusterHooks hooks);
+  // Clean shutdown: no more watch or keepalive; the lease is revoked (a standby takes over).
+  void stop();
+
+  bool active() const override { return state_ == State::active; }
+  std::string active_node() const override { return leader_; }
+  Result<store::Snapshot> load() override;
+  void commit(const store::Batch& batch, std::function<void(Result<void>)> done) override;
+  Result<void> commit_now(const store::Batch& batch) override;
+
+  [[nodiscard]] State state() const { return state_; }
+  // The active HA's node name as last seen ("" if none), for errors and status.
+  [[nodiscard]] const std::string& leader() const { return leader_; }
+  [[nodiscard]] std::int64_t watched_revision() const { return watched_revision_; }
+  [[nodiscard]] std::int64_t lease() const { return lease_; }
+  [[nodiscard]] const ClusterKeys& keys() const { return keys_; }
+  [[nodiscard]] std::size_t txns_sent() const { return txns_sent_; }
+
+  // For tests: one keepalive round now (the timer does this every TTL/4).
+  void keepalive_tick();
+
+ private:
+  void campaign();
+  void on_campaign(const Result<cluster::TxnResult>& r);
+  void on_events(std::int64_t revision, std::vector<cluster::WatchEvent> events);
+  void maybe_take_over();
+  void send_next();
+  void on_committed(const Result<cluster::TxnResult>& r, std::vector<std::function<void(Result<void>)>> done);
+  void arm_keepalive();
+  void depose(const Error& why);
+  [[nodiscard]] Error standby_error() const;
+
+  boost::asio::io_context& io_;
+  cluster::Etcd& etcd_;
+  ClusterConfig config_;
+  ClusterKeys keys_;
+  const Clock& clock_;
+  ClusterHooks hooks_;
+  State state_ = State::standby;
+  bool stopped_ = false;
+  std::int64_t lease_ = 0;
+  std::optional<store::Snapshot> opened_;  // from open(), until load() hands it over
+  std::int64_t opened_revision_ = 0;
+  std::int64_t watched_revision_ = 0;
+  std::int64_t won_revision_ = 0;  // create_revision of our leader key
+  std::string leader_;
+  // The commit pipeline: what the next txn carries (a key's index in `next_`, to merge).
+  bool in_flight_ = false;
+  std::vector<cluster::Mutation> next_;
+  std::unordered_map<std::string, std::size_t> next_index_;
+  std::vector<std::function<void(Result<void>)>> next_done_;
+  std::size_t txns_sent_ = 0;
+  // Lease: when the last keepalive etcd confirmed was sent.
+  TimePoint confirmed_sent_at_{};
+  bool keepalive_pending_ = false;
+  boost::asio::steady_timer keepalive_timer_;
+};
+
+}  // namespace vmroam::ha

@@ -1,0 +1,196 @@
+#include "home-agent/cluster/cluster_records.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <variant>
+
+#include "common/core/hex.hpp"
+
+namespace vmroam::ha {
+
+using Json = nlohmann::json;
+
+namespace {
+
+std::string home_dir(const std::string& prefix, Ipv4Prefix p) {
+  return prefix + "/homes/" + p.address.to_string() + "_" + std::to_string(p.length) + "/";
+}
+
+// Decodes `text` with `read`, which may throw nlohmann's type errors on a malformed value:
+// they stop here as a named error (nothing throws past this file).
+template <typename T, typename F>
+Result<T> decode(std::string_view text, const char* what, F read) {
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return fail("cluster_bad_value", std::string(what) + ": not a JSON object");
+  try {
+    return read(j);
+  } catch (const Json::exception& e) {
+    return fail("cluster_bad_value", std::string(what) + ": " + e.what());
+  }
+}
+
+Ipv4 ipv4_of(const Json& j, const char* key) {
+  auto a = Ipv4::parse(j.at(key).get<std::string>());
+  if (!a) throw Json::type_error::create(302, std::string(key) + ": not an IPv4 address", &j);
+  return *a;
+}
+
+}  // namespace
+
+ClusterKeys::ClusterKeys(const std::string& prefix, Ipv4Prefix home_prefix)
+    : home_(home_dir(prefix, home_prefix)) {}
+
+ClusterKeys::Parsed ClusterKeys::parse(std::string_view key) const {
+  if (key.substr(0, home_.size()) != home_) return {};
+  const std::string_view rest = key.substr(home_.size());
+  if (rest == "leader") return {Kind::leader, {}};
+  for (auto [dir, kind] : {std::pair{std::string_view("bindings/"), Kind::binding},
+                           std::pair{std::string_view("replay/"), Kind::replay},
+                           std::pair{std::string_view("vms/"), Kind::vm}}) {
+    if (rest.substr(0, dir.size()) == dir && rest.size() > dir.size())
+      return {kind, std::string(rest.substr(dir.size()))};
+  }
+  return {};
+}
+
+std::string encode(const store::BindingRecord& r) {
+  Json j{{"hoa", r.home_address.to_string()},
+         {"coa", r.care_of_address.to_string()},
+         {"fa", r.foreign_agent.to_string()},
+         {"lifetime", r.lifetime_granted},
+         {"flags", r.flags},
+         {"encapsulation", r.encapsulation},
+         {"registered_at_ms", r.registered_at_unix_ms},
+         {"identification", r.identification},
+         {"move_seq", r.move_seq},
+         {"params", r.params}};
+  if (r.expires_at_unix_ms) j["expires_at_ms"] = *r.expires_at_unix_ms;
+  return j.dump();
+}
+
+std::string encode(const store::ReplayRecord& r) {
+  return Json{{"hoa", r.home_address.to_string()}, {"last_identification", r.last_identification}}.dump();
+}
+
+std::string encode(const store::VmRecord& r) {
+  Json fas = Json::array();
+  for (auto a : r.allowed_fas) fas.push_back(a.to_string());
+  Json j{
+      {"id", r.id},   {"hoa", r.home_address.to_string()}, {"mac", r.mac.to_string()}, {"allowed_fas", fas},
+      {"spi", r.spi}, {"algorithm", r.algorithm},          {"key", to_hex(r.key)},     {"params", r.params}};
+  if (r.fa_ha_spi) j["fa_ha_spi"] = *r.fa_ha_spi;
+  return j.dump();
+}
+
+Result<store::BindingRecord> decode_binding(std::string_view text) {
+  return decode<store::BindingRecord>(text, "binding", [](const Json& j) {
+    store::BindingRecord r;
+    r.home_address = ipv4_of(j, "hoa");
+    r.care_of_address = ipv4_of(j, "coa");
+    r.foreign_agent = ipv4_of(j, "fa");
+    r.lifetime_granted = j.at("lifetime").get<std::uint16_t>();
+    r.flags = j.at("flags").get<std::uint8_t>();
+    r.encapsulation = j.at("encapsulation").get<std::string>();
+    r.registered_at_unix_ms = j.at("registered_at_ms").get<std::int64_t>();
+    if (j.contains("expires_at_ms")) r.expires_at_unix_ms = j.at("expires_at_ms").get<std::int64_t>();
+    r.identification = j.at("identification").get<std::uint64_t>();
+    r.move_seq = j.at("move_seq").get<std::uint64_t>();
+    r.params = j.at("params").get<std::string>();
+    return r;
+  });
+}
+
+Result<store::ReplayRecord> decode_replay(std::string_view text) {
+  return decode<store::ReplayRecord>(text, "replay", [](const Json& j) {
+    return store::ReplayRecord{ipv4_of(j, "hoa"), j.at("last_identification").get<std::uint64_t>()};
+  });
+}
+
+Result<store::VmRecord> decode_vm(std::string_view text) {
+  return decode<store::VmRecord>(text, "vm", [&](const Json& j) {
+    store::VmRecord r;
+    r.id = j.at("id").get<std::string>();
+    r.home_address = ipv4_of(j, "hoa");
+    auto mac = MacAddress::parse(j.at("mac").get<std::string>());
+    if (!mac) throw Json::type_error::create(302, "mac: not a MAC address", &j);
+    r.mac = *mac;
+    for (const auto& a : j.at("allowed_fas")) {
+      auto fa = Ipv4::parse(a.get<std::string>());
+      if (!fa) throw Json::type_error::create(302, "allowed_fas: not an IPv4 address", &j);
+      r.allowed_fas.push_back(*fa);
+    }
+    r.spi = j.at("spi").get<std::uint32_t>();
+    r.algorithm = j.at("algorithm").get<std::string>();
+    auto key = from_hex(j.at("key").get<std::string>());
+    if (!key) throw Json::type_error::create(302, "key: not hex", &j);
+    r.key = std::move(*key);
+    if (j.contains("fa_ha_spi")) r.fa_ha_spi = j.at("fa_ha_spi").get<std::uint32_t>();
+    r.params = j.at("params").get<std::string>();
+    return r;
+  });
+}
+
+std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store::Batch& batch) {
+  std::vector<cluster::Mutation> out;
+  out.reserve(batch.size());
+  auto put = [&](std::string key, std::string value) {
+    out.push_back({false, std::move(key), std::move(value), 0});
+  };
+  auto erase = [&](std::string key) { out.push_back({true, std::move(key), {}, 0}); };
+  for (const auto& any : batch.ops()) {
+    std::visit(
+        [&](const auto& op) {
+          using T = std::decay_t<decltype(op)>;
+          if constexpr (std::is_same_v<T, store::BindingRecord>)
+            put(keys.binding(op.home_address), encode(op));
+          else if constexpr (std::is_same_v<T, store::Batch::DeleteBinding>)
+            erase(keys.binding(op.home_address));
+          else if constexpr (std::is_same_v<T, store::ReplayRecord>)
+            put(keys.replay(op.home_address), encode(op));
+          else if constexpr (std::is_same_v<T, store::Batch::DeleteReplay>)
+            erase(keys.replay(op.home_address));
+          else if constexpr (std::is_same_v<T, store::VmRecord>)
+            put(keys.vm(op.id), encode(op));
+          else if constexpr (std::is_same_v<T, store::Batch::DeleteVm>)
+            erase(keys.vm(op.id));
+          // Visitors are the FA's; a home agent never writes them.
+        },
+        any);
+  }
+  return out;
+}
+
+Result<store::Snapshot> to_snapshot(const ClusterKeys& keys, const std::vector<cluster::KeyValue>& kvs) {
+  store::Snapshot snap;
+  for (const auto& kv : kvs) {
+    const auto parsed = keys.parse(kv.key);
+    auto bad = [&](const Error& e) { return fail(e.code, kv.key + ": " + e.context); };
+    switch (parsed.kind) {
+      case ClusterKeys::Kind::binding: {
+        auto r = decode_binding(kv.value);
+        if (!r) return bad(r.error());
+        snap.bindings.push_back(std::move(*r));
+        break;
+      }
+      case ClusterKeys::Kind::replay: {
+        auto r = decode_replay(kv.value);
+        if (!r) return bad(r.error());
+        snap.replay.push_back(*r);
+        break;
+      }
+      case ClusterKeys::Kind::vm: {
+        auto r = decode_vm(kv.value);
+        if (!r) return bad(r.error());
+        snap.vms.push_back(std::move(*r));
+        break;
+      }
+      case ClusterKeys::Kind::leader:
+      case ClusterKeys::Kind::unknown:
+        break;
+    }
+  }
+  return snap;
+}
+
+}  // namespace vmroam::ha

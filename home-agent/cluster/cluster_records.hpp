@@ -1,0 +1,58 @@
+// How a home network's state lies in etcd (pure: keys and JSON values, no I/O).
+//
+//   <prefix>/homes/<net>_<len>/leader          the active HA's node name, on its lease
+//   <prefix>/homes/<net>_<len>/bindings/<hoa>  store::BindingRecord as JSON
+//   <prefix>/homes/<net>_<len>/replay/<hoa>    store::ReplayRecord as JSON
+//   <prefix>/homes/<net>_<len>/vms/<id>        store::VmRecord as JSON (its key in hex)
+//
+// One home prefix, one subtree: one watch covers everything a standby mirrors, and one
+// election key per home prefix. Values carry the same fields as the SQLite rows, so a
+// binding means the same in both stores (home-agent/binding_record.hpp converts).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/cluster/etcd.hpp"
+#include "common/core/address.hpp"
+#include "common/store/store.hpp"
+
+namespace vmroam::ha {
+
+class ClusterKeys {
+ public:
+  ClusterKeys(const std::string& prefix, Ipv4Prefix home_prefix);
+  [[nodiscard]] const std::string& home() const { return home_; }  // ends with '/'
+  [[nodiscard]] std::string leader() const { return home_ + "leader"; }
+  [[nodiscard]] std::string binding(Ipv4 hoa) const { return home_ + "bindings/" + hoa.to_string(); }
+  [[nodiscard]] std::string replay(Ipv4 hoa) const { return home_ + "replay/" + hoa.to_string(); }
+  [[nodiscard]] std::string vm(const std::string& id) const { return home_ + "vms/" + id; }
+
+  enum class Kind { leader, binding, replay, vm, unknown };
+  struct Parsed {
+    Kind kind = Kind::unknown;
+    std::string name;  // the HoA or VM id
+  };
+  [[nodiscard]] Parsed parse(std::string_view key) const;
+
+ private:
+  std::string home_;
+};
+
+[[nodiscard]] std::string encode(const store::BindingRecord& r);
+[[nodiscard]] std::string encode(const store::ReplayRecord& r);
+[[nodiscard]] std::string encode(const store::VmRecord& r);
+[[nodiscard]] Result<store::BindingRecord> decode_binding(std::string_view json);
+[[nodiscard]] Result<store::ReplayRecord> decode_replay(std::string_view json);
+[[nodiscard]] Result<store::VmRecord> decode_vm(std::string_view json);
+
+// A store batch as etcd mutations, in order.
+[[nodiscard]] std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store::Batch& batch);
+
+// Everything under keys.home() as a store snapshot (the leader key is skipped). A value
+// that does not decode is an error naming its key: we never guess at a binding.
+[[nodiscard]] Result<store::Snapshot> to_snapshot(const ClusterKeys& keys,
+                                                  const std::vector<cluster::KeyValue>& kvs);
+
+}  // namespace vmroam::ha

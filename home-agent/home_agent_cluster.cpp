@@ -1,0 +1,113 @@
+// HomeAgent's part in a cluster of home agents (HomeAgentIo::cluster; docs/architecture.md
+// "Cluster"): state from etcd, pipelined durable commits, the standby's mirror, the takeover.
+#include <memory>
+
+#include "common/auth/authenticator.hpp"
+#include "common/core/log.hpp"
+#include "home-agent/binding_record.hpp"
+#include "home-agent/home_agent.hpp"
+
+namespace vmroam::ha {
+
+Result<store::Snapshot> HomeAgent::load_snapshot() {
+  return seams_.cluster ? seams_.cluster->load() : store_.load();
+}
+
+// The registration path in a cluster: the batch's effects wait for its txn. Meanwhile the
+// loop goes on deciding the next datagrams against memory (which already holds this batch),
+// and their batch rides in the next txn (ClusterNode's pipeline). A reply still leaves only
+// after its own commit. If the commit fails this HA is deposed and ends: no reply at all
+// (the outcome may be unknown; the FA retransmits and reaches the new active).
+void HomeAgent::commit_clustered(Batch batch) {
+  if (batch.store.empty()) {
+    for (const auto& e : batch.effects) apply(e);
+    return;
+  }
+  auto effects = std::make_shared<std::vector<Effect>>(std::move(batch.effects));
+  const auto t0 = std::chrono::steady_clock::now();
+  seams_.cluster->commit(batch.store, [this, effects, t0](const Result<void>& r) {
+    commit_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (!r) {
+      store_failures_->inc();
+      log_error("cluster_commit_failed",
+                {{"reason", r.error().to_string()}, {"requests", std::to_string(effects->size())}});
+      return;
+    }
+    for (const auto& e : *effects) apply(e);
+    arm_expiry();
+  });
+}
+
+void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value) {
+  auto warn = [&](const Error& e) {
+    log_warn("cluster_mirror_skipped", {{"name", key.name}, {"reason", e.to_string()}});
+  };
+  switch (key.kind) {
+    case ClusterKeys::Kind::binding: {
+      auto hoa = Ipv4::parse(key.name);
+      if (!hoa) return warn(hoa.error());
+      cache_.remove(*hoa);
+      mirrored_endpoints_.erase(*hoa);
+      if (!value) return;
+      auto rec = decode_binding(*value);
+      if (!rec) return warn(rec.error());
+      const binding::Binding b = from_record(*rec, *seams_.clock);
+      mirrored_endpoints_[*hoa] = endpoint_from_record(*rec, b);
+      if (b.infinite() || b.expires_at > seams_.clock->now())
+        if (auto r = cache_.restore(b); !r) warn(r.error());
+      return;
+    }
+    case ClusterKeys::Kind::replay: {
+      auto hoa = Ipv4::parse(key.name);
+      if (!hoa) return warn(hoa.error());
+      if (!value) {
+        replay_.erase(*hoa);
+        return;
+      }
+      auto rec = decode_replay(*value);
+      if (!rec) return warn(rec.error());
+      auth::ReplayState s;
+      s.style = registrar_.settings().replay_style;
+      s.has_accepted = true;
+      s.last_accepted = rec->last_identification;
+      replay_[*hoa] = s;
+      return;
+    }
+    case ClusterKeys::Kind::vm: {
+      if (!value) {
+        vms_.remove(key.name);
+        return;
+      }
+      auto rec = decode_vm(*value);
+      if (!rec) return warn(rec.error());
+      Vm vm{rec->id, rec->home_address, rec->mac, rec->allowed_fas, std::nullopt};
+      if (!rec->key.empty())
+        if (auto alg = auth::parse_algorithm(rec->algorithm))
+          vm.mn_ha = auth::SecurityAssociation{rec->spi, *alg, rec->key};
+      vms_.put(std::move(vm));
+      return;
+    }
+    case ClusterKeys::Kind::leader:
+    case ClusterKeys::Kind::unknown:
+      return;
+  }
+}
+
+Result<void> HomeAgent::take_over() {
+  std::size_t n = 0;
+  cache_.for_each([&](const binding::Binding& b) {
+    auto it = mirrored_endpoints_.find(b.home_address);
+    bind_kernel_state(
+        b, it != mirrored_endpoints_.end()
+               ? it->second
+               : dataplane::TunnelEndpoint{b.care_of_address, b.encapsulation, mip::kRegistrationPort});
+    ++n;
+  });
+  mirrored_endpoints_.clear();
+  arm_expiry();
+  log_info("home_agent_took_over",
+           {{"address", config_.address.to_string()}, {"bindings", std::to_string(n)}});
+  return ok();
+}
+
+}  // namespace vmroam::ha

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# netns test: two home agents on a real three-member etcd cluster; the active one dies, is cut
+# off from etcd, comes back; an etcd member dies. Nothing acknowledged is lost.
+#
+#     cn 198.51.100.10 --ping -i 0.01--> 10.1.0.10
+#      |
+#     wan ---- home 192.0.2.2 (the home site's router) ------------- foreign 192.0.2.3 (vmroam-fa)
+#               br-home 10.1.0.1                                       br-for
+#               |      |      \___ vm0 --(move)--> ___________________/
+#              h0     h0
+#         ha1 (vmroam-ha)   ha2 (vmroam-ha)      h0 10.1.0.21 / 10.1.0.22; the active one also
+#              c0     c0                          holds 10.1.0.2/24 (the HA service address)
+#               |      |
+#      ctl: br-ctl 172.31.0.0/24 ---- e1 .11, e2 .12, e3 .13 (etcd members, own namespaces)
+#           ha1 .21, ha2 .22
+#
+# Steps: etcd up; ha1 starts first and is elected, ha2 mirrors; the FA registers the VM (it
+# left home) with ha1; kill -9 ha1 while cn pings every 10 ms: ha2 takes the service address,
+# tunnel and proxy ARP; pings resume; the binding is the one ha1 acknowledged; the FA's next
+# renewal is accepted by ha2. ha1 restarts: it stays standby and removed the address its
+# killed predecessor left. ha2 is cut off from etcd: it steps down (exits 2) and ha1 takes
+# over. One etcd member is killed: registrations go on and nothing is lost.
+# Prints "RESULT takeover_ms=... ping_gap_ms=... ..." (figures, not pass/fail: the targets
+# are in docs/performance.md).
+# usage: cluster_failover.sh PATH_TO_vmroam-ha
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+HA_BIN=${1:?usage: cluster_failover.sh PATH_TO_vmroam-ha}
+source "$here/../../lib/topology.sh"
+source "$here/../../lib/agents.sh"
+
+for tool in etcd etcdctl jq curl ping; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (./dev setup)"; exit 77; }
+done
+
+S=$VMR_SUFFIX
+NS_CTL=vmr-ctl-$S
+MEMBERS=(e1 e2 e3)
+HAS=(ha1 ha2)
+ETCD_ENDPOINTS=172.31.0.11:2379,172.31.0.12:2379,172.31.0.13:2379
+LEADER_KEY=/vmroam/homes/10.1.0.0_24/leader
+SERVICE=10.1.0.2
+CL_PING_PID=
+
+fail() {
+  echo "FAIL: $*" >&2
+  local f
+  for f in "$VMR_AGENTS_DIR"/ha*.log "$VMR_AGENTS_DIR"/foreign.log; do
+    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
+  done
+  exit 1
+}
+note() { echo "cluster: $*"; }
+ns_of() { echo "vmr-$1-$S"; }
+now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
+
+cluster_down() {
+  [ -n "$CL_PING_PID" ] && kill -INT "$CL_PING_PID" 2>/dev/null
+  local n pid
+  for n in "${HAS[@]}" "${MEMBERS[@]}"; do
+    [ -f "$VMR_RUN_DIR/$n.pid" ] || continue
+    pid=$(cat "$VMR_RUN_DIR/$n.pid")
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  agents_stop 2>/dev/null
+  for n in "${HAS[@]}" "${MEMBERS[@]}" ctl; do ip netns del "$(ns_of "$n")" 2>/dev/null; done
+  topo_down
+}
+
+# ---- the testbed: the standard one, plus the control network, etcd and two HA hosts ----------
+topo_up --no-wanem --sites "home foreign" || exit $?
+trap cluster_down EXIT
+trap 'cluster_down; exit 130' INT
+trap 'cluster_down; exit 143' TERM
+
+new_ns() {
+  local ns
+  ns=$(ns_of "$1")
+  ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
+  ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+    net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.disable_ipv6=1 >/dev/null
+}
+# ctl_attach NAME ADDR: NAME's c0 on br-ctl.
+ctl_attach() {
+  local ns
+  ns=$(ns_of "$1")
+  ip link add c0 netns "$ns" type veth peer name "c-$1" netns "$NS_CTL" &&
+    ip -n "$NS_CTL" link set "c-$1" master br-ctl up &&
+    ip -n "$ns" addr add "$2/24" dev c0 && ip -n "$ns" link set c0 up
+}
+new_ns ctl || fail "namespace ctl"
+ip -n "$NS_CTL" link add br-ctl type bridge && ip -n "$NS_CTL" link set br-ctl up || fail "br-ctl"
+i=1
+for m in "${MEMBERS[@]}"; do
+  new_ns "$m" && ctl_attach "$m" "172.31.0.1$i" || fail "etcd member namespace $m"
+  i=$((i + 1))
+done
+i=1
+for h in "${HAS[@]}"; do
+  new_ns "$h" && ctl_attach "$h" "172.31.0.2$i" || fail "HA namespace $h"
+  # h0: a port of br-home with the host's own address (the active HA adds the service
+  # address next to it; without an address of its own the kernel would flush the host's
+  # routes on h0 whenever the service address goes).
+  ip link add h0 netns "$(ns_of "$h")" type veth peer name "h-$h" netns "$VMR_NS_HOME" &&
+    ip -n "$VMR_NS_HOME" link set "h-$h" master "$VMR_HOME_BRIDGE" up &&
+    ip -n "$(ns_of "$h")" link set h0 address "02:00:0a:01:00:2$i" up &&
+    ip -n "$(ns_of "$h")" addr add "10.1.0.2$i/24" dev h0 &&
+    ip -n "$(ns_of "$h")" route add default via "$VMR_HOME_LAN" dev h0 || fail "home link of $h"
+  i=$((i + 1))
+done
+
+# ---- etcd ------------------------------------------------------------------------------------
+etcd_start() {
+  local m=$1 i=${1#e} addr
+  addr=172.31.0.1$i
+  ip netns exec "$(ns_of "$m")" etcd --name "$m" --data-dir "$VMR_RUN_DIR/$m.etcd" \
+    --listen-client-urls "http://$addr:2379" --advertise-client-urls "http://$addr:2379" \
+    --listen-peer-urls "http://$addr:2380" --initial-advertise-peer-urls "http://$addr:2380" \
+    --initial-cluster "e1=http://172.31.0.11:2380,e2=http://172.31.0.12:2380,e3=http://172.31.0.13:2380" \
+    --initial-cluster-token "vmr-$S" --initial-cluster-state new --max-txn-ops 10000 \
+    --logger zap --log-level warn >"$VMR_RUN_DIR/$m.log" 2>&1 &
+  echo $! >"$VMR_RUN_DIR/$m.pid"
+}
+ctl() { ip netns exec "$(ns_of e1)" env ETCDCTL_API=3 etcdctl --dial-timeout=1s --command-timeout=2s \
+  --endpoints "${CTL_ENDPOINTS:-$ETCD_ENDPOINTS}" "$@"; }
+for m in "${MEMBERS[@]}"; do etcd_start "$m"; done
+wait_for "ctl endpoint health --cluster" 30 "three healthy etcd members" || fail "etcd did not come up: $(tail -n 5 "$VMR_RUN_DIR/e1.log")"
+note "etcd: 3 members healthy"
+
+# ---- agents --------------------------------------------------------------------------------
+# The FAs register with the service address, not with the home router.
+VMR_HOME_WAN=$SERVICE
+agents_setup --lifetime 8 || fail "agents_setup"
+for h in "${HAS[@]}"; do
+  jq --arg n "$h" --arg d "$VMR_AGENTS_DIR" --arg s "$SERVICE" '
+    .home_interface = "h0" | .store.path = ($d + "/" + $n + ".db") | .api.unix_socket = ($d + "/" + $n + ".sock")
+    | .cluster = {etcd: ["172.31.0.11:2379", "172.31.0.12:2379", "172.31.0.13:2379"], node: $n,
+                  service_address: ($s + "/24"), lease_ttl_s: 2}' \
+    "$VMR_AGENTS_DIR/home.json" >"$VMR_AGENTS_DIR/$h.json" || fail "config of $h"
+done
+ha_start() {
+  local h=$1 pid
+  ip netns exec "$(ns_of "$h")" "$HA_BIN" -c "$VMR_AGENTS_DIR/$h.json" >>"$VMR_AGENTS_DIR/$h.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$VMR_RUN_DIR/$h.pid"
+  wait_for "agent_api $h GET /v1/health || ! kill -0 $pid" 15 "the API of $h" && kill -0 "$pid" 2>/dev/null ||
+    fail "$h did not come up"
+}
+ha_pid() { cat "$VMR_RUN_DIR/$1.pid"; }
+role_of() { agent_api "$1" GET /v1/health 2>/dev/null | jq -r '.cluster.role // empty'; }
+has_service() { ip -n "$(ns_of "$1")" -4 addr show dev h0 | grep -q "inet $SERVICE/"; }
+leader() { ctl get "$LEADER_KEY" --print-value-only 2>/dev/null; }
+binding_of() { agent_api "$1" GET "/v1/bindings/$VMR_VM_ADDR" 2>/dev/null; }
+
+ha_start ha1
+wait_for "[ \"\$(role_of ha1)\" = active ] && has_service ha1" 10 "ha1 to be elected" || fail "ha1 not active"
+ha_start ha2
+wait_for "[ \"\$(role_of ha2)\" = standby ]" 10 "ha2 to be standby" || fail "ha2 not standby"
+[ "$(leader)" = ha1 ] || fail "etcd's leader key is '$(leader)', expected ha1"
+has_service ha2 && fail "the standby holds the service address"
+agent_start foreign || fail "vmroam-fa did not start"
+agent_api ha1 POST /v1/vms "$(jq -cn --arg id "$VMR_VM_ID" --arg hoa "$VMR_VM_ADDR" --arg mac "$VMR_VM_MAC" \
+  --arg f1 "$VMR_FOREIGN_WAN" --argjson spi "$VMR_MN_HA_SPI" --arg alg "$VMR_ALGORITHM" --arg key "$VMR_MN_HA_KEY" \
+  '{id: $id, home_address: $hoa, mac: $mac, allowed_fas: [$f1], spi: $spi, algorithm: $alg, key: $key}')" \
+  >/dev/null || fail "POST /v1/vms at ha1"
+wait_for "agent_api ha2 GET /v1/vms/$VMR_VM_ID" 5 "the VM definition at the standby" || fail "ha2 did not mirror the VM"
+agent_api ha2 POST /v1/vms '{"id":"x","home_address":"10.1.0.99","mac":"52:54:00:00:00:99"}' 2>"$VMR_RUN_DIR/refused" &&
+  fail "the standby accepted a write"
+grep -q "503.*ha1" "$VMR_RUN_DIR/refused" || fail "the standby's refusal does not name the active: $(cat "$VMR_RUN_DIR/refused")"
+
+# ---- the VM leaves home --------------------------------------------------------------------
+ip netns exec "$VMR_NS_CN" ping -n -D -i 0.01 -W 3 "$VMR_VM_ADDR" >"$VMR_RUN_DIR/ping.txt" 2>&1 &
+CL_PING_PID=$!
+replies() { grep -c 'icmp_seq=.*time=' "$VMR_RUN_DIR/ping.txt" 2>/dev/null; }
+wait_more() { local want=$(($(replies) + $1)); wait_for "[ \$(replies) -ge $want ]" "$2"; }
+wait_more 50 10 || fail "the VM at home does not answer"
+fa_prepare foreign >/dev/null || fail "prepare"
+fa_activate foreign >/dev/null || fail "activate"
+fa_wait_state foreign active 10 || fail "registration with ha1"
+ip -n "$VMR_NS_HOME" link set "$VMR_VM_PORT" netns "$VMR_NS_FOREIGN" &&
+  ip -n "$VMR_NS_FOREIGN" link set "$VMR_VM_PORT" master "$VMR_FOREIGN_BRIDGE" up || fail "link move"
+fa_resumed foreign >/dev/null || fail "resumed"
+wait_more 100 10 || fail "the VM at the foreign site does not answer through ha1"
+acked=$(binding_of ha1) || fail "no binding at ha1"
+wait_for "[ \"\$(agent_api ha2 GET /v1/health | jq .bindings)\" = 1 ]" 5 "the binding at the standby" ||
+  fail "ha2 does not mirror the binding"
+note "VM away, bound at ha1 to $(jq -r .care_of_address <<<"$acked"); ha2 mirrors it"
+
+# ---- kill -9 the active --------------------------------------------------------------------
+before=$(replies)
+t_kill=$(now_ms)
+kill -KILL "$(ha_pid ha1)"
+wait "$(ha_pid ha1)" 2>/dev/null
+wait_for "has_service ha2" 15 "ha2 to take the service address" || fail "ha2 did not take over"
+t_active=$(now_ms)
+wait_for "[ \$(replies) -gt $before ]" 15 "pings to resume" || fail "pings did not resume after the takeover"
+t_ping=$(now_ms)
+wait_more 100 10 || fail "pings do not go on through ha2"
+[ "$(role_of ha2)" = active ] || fail "ha2 reports role $(role_of ha2)"
+now=$(binding_of ha2) || fail "the acknowledged binding is lost"
+[ "$(jq -r .care_of_address <<<"$now")" = "$(jq -r .care_of_address <<<"$acked")" ] || fail "binding differs: $now"
+# The FA's next renewal (lifetime 8 s) reaches ha2 without a new registration from scratch.
+id0=$(jq -r .identification <<<"$now")
+wait_for "[ \"\$(binding_of ha2 | jq -r .identification)\" != '$id0' ]" 15 "a renewal accepted by ha2" ||
+  fail "no renewal reached ha2"
+fa_visitor foreign | jq -e '.state == "active"' >/dev/null || fail "the FA's visitor is not active: $(fa_visitor foreign)"
+takeover_ms=$((t_active - t_kill))
+resume_ms=$((t_ping - t_kill))
+note "kill -9 ha1: ha2 active after ${takeover_ms} ms, pings back after ${resume_ms} ms; renewal accepted by ha2"
+
+# ---- the old active comes back: it stays standby ----------------------------------------------
+has_service ha1 || fail "expected the killed ha1 to have left its service address behind (kernel state)"
+ha_start ha1
+wait_for "[ \"\$(role_of ha1)\" = standby ]" 10 "ha1 to come back as standby" || fail "ha1 is $(role_of ha1)"
+has_service ha1 && fail "the restarted ha1 still holds the service address"
+[ "$(leader)" = ha2 ] || fail "leader is '$(leader)' after ha1's restart"
+wait_more 50 10 || fail "pings stopped when ha1 came back"
+
+# ---- partition the active from etcd: it steps down -------------------------------------------
+before=$(replies)
+t_cut=$(now_ms)
+ip -n "$(ns_of ha2)" link set c0 down || fail "cutting ha2 off"
+wait_for "! kill -0 $(ha_pid ha2)" 10 "ha2 to step down" || fail "the partitioned ha2 did not step down"
+wait "$(ha_pid ha2)" 2>/dev/null
+rc=$?
+[ "$rc" = 2 ] || fail "ha2 exit status $rc (expected 2: deposed)"
+has_service ha2 && fail "the deposed ha2 kept the service address"
+wait_for "has_service ha1 && [ \"\$(role_of ha1)\" = active ]" 15 "ha1 to take over" || fail "ha1 did not take over"
+t_back=$(now_ms)
+wait_for "[ \$(replies) -gt $before ]" 15 "pings to resume" || fail "pings did not resume after the partition"
+binding_of ha1 >/dev/null || fail "the binding is lost after the partition"
+ip -n "$(ns_of ha2)" link set c0 up
+partition_ms=$((t_back - t_cut))
+note "ha2 cut off from etcd: it stepped down; ha1 active after ${partition_ms} ms"
+
+# ---- an etcd member dies: nothing lost, registrations go on ------------------------------------
+victim=e3
+[ "$(CTL_ENDPOINTS=172.31.0.13:2379 ctl endpoint status -w json | jq '.[0].Status.header.member_id == .[0].Status.leader')" = true ] &&
+  victim=e2  # keep the raft leader: a member loss, not an election
+kill -KILL "$(cat "$VMR_RUN_DIR/$victim.pid")"
+id1=$(binding_of ha1 | jq -r .identification)
+wait_for "[ \"\$(binding_of ha1 | jq -r .identification)\" != '$id1' ]" 15 "a renewal with $victim dead" ||
+  fail "no renewal committed with one etcd member dead"
+CTL_ENDPOINTS=172.31.0.11:2379 ctl get "/vmroam/homes/10.1.0.0_24/bindings/$VMR_VM_ADDR" --print-value-only |
+  jq -e --arg coa "$(jq -r .care_of_address <<<"$acked")" '.coa == $coa' >/dev/null ||
+  fail "the binding is not in etcd after losing $victim"
+wait_more 50 10 || fail "pings stopped with $victim dead"
+
+kill -INT "$CL_PING_PID"
+wait "$CL_PING_PID" 2>/dev/null
+CL_PING_PID=
+# The longest time between two replies (-D receive timestamps): the outages as cn saw them.
+# (Lost sequence numbers say little here: ping slows down while nothing comes back.)
+gap=$(awk '/icmp_seq=/ && /time=/ { ts = substr($1, 2, length($1) - 2) + 0; if (last != "" && ts - last > g) g = ts - last; last = ts }
+  END { printf "%.0f", g * 1000 }' "$VMR_RUN_DIR/ping.txt")
+echo "RESULT takeover_ms=$takeover_ms ping_resume_ms=$resume_ms partition_takeover_ms=$partition_ms max_ping_gap_ms=$gap etcd_member_killed=$victim"
+echo "PASS"

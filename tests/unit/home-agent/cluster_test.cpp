@@ -1,0 +1,410 @@
+// Home agents in a cluster, on FakeEtcd: how state lies in etcd, the "cluster" config
+// section, the election (one active, the rest mirror), the pipelined and fenced commits,
+// and a takeover in which the standby's mirror becomes the active binding cache.
+#include <gtest/gtest.h>
+
+#include "common/auth/authenticator.hpp"
+#include "common/core/hex.hpp"
+#include "common/wire/message.hpp"
+#include "home-agent/cluster/cluster_node.hpp"
+#include "home-agent/home_agent.hpp"
+#include "tests/fakes/fake_clock.hpp"
+#include "tests/fakes/fake_etcd.hpp"
+#include "tests/fakes/fake_netlink.hpp"
+#include "tests/fakes/fake_tunnel_driver.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
+namespace vmroam::ha {
+namespace {
+
+const Ipv4Prefix kHome = *Ipv4Prefix::parse("10.1.0.0/24");
+const Ipv4 kHa = *Ipv4::parse("10.1.0.2");
+const Ipv4 kFa = *Ipv4::parse("192.0.2.3");
+const Ipv4 kHoa = *Ipv4::parse("10.1.0.10");
+const MacAddress kVmMac = *MacAddress::parse("52:54:00:12:34:56");
+const char* kFaKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+std::string config_text(const std::string& node, const std::string& cluster_extra = "") {
+  return R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
+    "foreign_agents": [ { "address": "192.0.2.3", "fa_ha": { "spi": 1000, "key": ")" +
+         std::string(kFaKey) + R"(" } } ],
+    "cluster": { "etcd": ["172.31.0.11:2379", "172.31.0.12:2379"], "node": ")" +
+         node + R"(", "service_address": "10.1.0.2/24")" + cluster_extra + "}}";
+}
+
+// ---- Records and keys ----------------------------------------------------------------------
+
+TEST(ClusterRecords, KeysNameTheHomePrefixAndParseBack) {
+  ClusterKeys keys("/vmroam", kHome);
+  EXPECT_EQ(keys.leader(), "/vmroam/homes/10.1.0.0_24/leader");
+  EXPECT_EQ(keys.binding(kHoa), "/vmroam/homes/10.1.0.0_24/bindings/10.1.0.10");
+  auto p = keys.parse(keys.vm("vm1"));
+  EXPECT_EQ(p.kind, ClusterKeys::Kind::vm);
+  EXPECT_EQ(p.name, "vm1");
+  EXPECT_EQ(keys.parse("/vmroam/homes/10.2.0.0_24/leader").kind, ClusterKeys::Kind::unknown);
+  EXPECT_EQ(keys.parse(keys.home() + "bindings/").kind, ClusterKeys::Kind::unknown);
+}
+
+TEST(ClusterRecords, RecordsRoundTripAndBadValuesAreNamed) {
+  store::BindingRecord b{kHoa, kFa, kFa, 300, 0x02, "udp", 1700000000000,           1700000300000,
+                         42,   7,   0,   0,   0,    0,     R"({"tunnel_port":434})"};
+  auto back = decode_binding(encode(b));
+  ASSERT_TRUE(back) << back.error().to_string();
+  EXPECT_EQ(*back, b);
+  store::VmRecord vm{"vm1", kHoa, kVmMac, {kFa}, 300, "hmac-sha256", *from_hex("0011"), 9, "{}"};
+  auto vm_back = decode_vm(encode(vm));
+  ASSERT_TRUE(vm_back) << vm_back.error().to_string();
+  EXPECT_EQ(*vm_back, vm);
+  auto bad = decode_binding(R"({"hoa":"10.1.0.10","coa":"x"})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, "cluster_bad_value");
+  ClusterKeys keys("/vmroam", kHome);
+  auto snap = to_snapshot(keys, {{keys.binding(kHoa), "{", 5, 5, 0}});
+  ASSERT_FALSE(snap);
+  EXPECT_NE(snap.error().context.find("bindings/10.1.0.10"), std::string::npos) << snap.error().to_string();
+}
+
+TEST(ClusterRecords, ABatchBecomesMutationsInOrder) {
+  ClusterKeys keys("/vmroam", kHome);
+  store::Batch batch;
+  batch.put_replay({kHoa, 5});
+  batch.delete_binding(kHoa);
+  batch.delete_vm("vm1");
+  auto m = to_mutations(keys, batch);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].key, keys.replay(kHoa));
+  EXPECT_FALSE(m[0].erase);
+  EXPECT_TRUE(m[1].erase);
+  EXPECT_EQ(m[2].key, keys.vm("vm1"));
+}
+
+// ---- Config ------------------------------------------------------------------------------------
+
+TEST(ClusterConfigTest, ParsesAndPrintsBack) {
+  auto c = parse_config_text(config_text("ha1", R"(, "lease_ttl_s": 3)"));
+  ASSERT_TRUE(c) << c.error().to_string();
+  ASSERT_TRUE(c->cluster);
+  EXPECT_EQ(c->cluster->node, "ha1");
+  EXPECT_EQ(c->cluster->etcd.size(), 2u);
+  EXPECT_EQ(c->cluster->prefix, "/vmroam");
+  EXPECT_EQ(c->cluster->lease_ttl_s, 3u);
+  EXPECT_EQ(c->cluster->request_timeout_ms, 1500u) << "the default documented in docs/configuration.md";
+  // Printed back (--check), the section parses to the same values (keys elsewhere are redacted).
+  auto doc = config::Json::parse(config_text("ha1"));
+  doc["cluster"] = to_json(*c)["cluster"];
+  auto again = parse_config(doc);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(again->cluster, c->cluster);
+}
+
+TEST(ClusterConfigTest, WithoutTheSectionThereIsNoCluster) {
+  auto c = parse_config_text(R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
+    "registration": {"fa_ha_auth": "optional"}})");
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_FALSE(c->cluster);
+  EXPECT_FALSE(to_json(*c).contains("cluster"));
+}
+
+TEST(ClusterConfigTest, BadValuesNameTheirKey) {
+  struct Case {
+    std::string text;
+    std::string names;
+  };
+  const std::vector<Case> cases = {
+      {R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
+          "registration": {"fa_ha_auth": "optional"},
+          "cluster": {"etcd": ["etcd1"], "node": "a", "service_address": "10.1.0.2/24"}})",
+       "cluster.etcd[0]"},
+      {R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
+          "registration": {"fa_ha_auth": "optional"},
+          "cluster": {"etcd": ["10.0.0.1:2379"], "node": "a", "service_address": "10.1.0.3/24"}})",
+       "cluster.service_address"},
+      {R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
+          "registration": {"fa_ha_auth": "optional"},
+          "cluster": {"etcd": ["10.0.0.1:2379"], "service_address": "10.1.0.2/24"}})",
+       "cluster.node"},
+      {R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
+          "registration": {"fa_ha_auth": "optional"},
+          "cluster": {"etcd": ["10.0.0.1:2379"], "node": "a", "service_address": "10.1.0.2/24",
+                      "lease": 3}})",
+       "cluster.lease"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_config_text(c.text);
+    ASSERT_FALSE(r) << c.names;
+    EXPECT_NE(r.error().to_string().find(c.names), std::string::npos) << r.error().to_string();
+  }
+}
+
+// ---- Election and commits (ClusterNode alone) --------------------------------------------------
+
+struct Node {
+  test::FakeEtcd etcd;
+  ClusterNode node;
+  std::vector<std::string> changes;
+  int elected = 0;
+  std::optional<Error> deposed;
+  Node(boost::asio::io_context& io, test::FakeEtcdStore& store, const std::string& name, const Clock& clock)
+      : etcd(io, store),
+        node(io, etcd, parse_config_text(config_text(name))->cluster.value(), kHome, clock) {}
+  void start() {
+    ASSERT_TRUE(node.open());
+    ClusterHooks h;
+    h.on_change = [this](const ClusterKeys::Parsed& k, const cluster::KeyValue* kv) {
+      changes.push_back(k.name + (kv ? "=" + kv->value : " gone"));
+    };
+    h.on_elected = [this]() -> Result<void> {
+      ++elected;
+      return ok();
+    };
+    h.on_deposed = [this](const Error& e) { deposed = e; };
+    node.start(std::move(h));
+  }
+};
+
+class ClusterNodeTest : public ::testing::Test {
+ protected:
+  boost::asio::io_context io;
+  test::FakeClock clock;
+  test::FakeEtcdStore store;
+  void settle() {
+    io.poll();
+    io.restart();
+  }
+  store::Batch replay_batch(std::uint64_t id) {
+    store::Batch b;
+    b.put_replay({kHoa, id});
+    return b;
+  }
+};
+
+TEST_F(ClusterNodeTest, TheFirstCampaignWinsTheOtherMirrorsAndTakesOverWhenTheLeaseRunsOut) {
+  Node a(io, store, "ha1", clock), b(io, store, "ha2", clock);
+  a.start();
+  settle();
+  b.start();
+  settle();
+  EXPECT_TRUE(a.node.active());
+  EXPECT_EQ(a.elected, 1);
+  EXPECT_EQ(b.node.state(), ClusterNode::State::standby);
+  EXPECT_EQ(b.node.leader(), "ha1");
+  std::optional<Result<void>> done;
+  a.node.commit(replay_batch(7), [&](const Result<void>& r) { done = r; });
+  settle();
+  ASSERT_TRUE(done && *done);
+  ASSERT_EQ(b.changes.size(), 1u);
+  EXPECT_EQ(b.changes[0], "10.1.0.10=" + encode(store::ReplayRecord{kHoa, 7}));
+  EXPECT_TRUE(a.changes.empty()) << "the active does not mirror its own writes";
+  // a dies: its lease runs out; b campaigns, waits for its own key in the watch, takes over.
+  store.expire_lease(a.etcd.lease);
+  settle();
+  EXPECT_TRUE(b.node.active());
+  EXPECT_EQ(b.elected, 1);
+  EXPECT_TRUE(a.deposed) << "a saw its leader key go";
+}
+
+TEST_F(ClusterNodeTest, CommitsArePipelinedOneTxnInFlightAndRepliesFollowTheirOwnCommit) {
+  Node a(io, store, "ha1", clock);
+  a.start();
+  settle();
+  ASSERT_TRUE(a.node.active());
+  a.etcd.hold_txns = true;
+  const std::size_t before = a.etcd.sent.size();
+  std::vector<int> done;
+  a.node.commit(replay_batch(1), [&](const Result<void>& r) { done.push_back(r ? 1 : -1); });
+  a.node.commit(replay_batch(2), [&](const Result<void>& r) { done.push_back(r ? 2 : -2); });
+  a.node.commit(replay_batch(3), [&](const Result<void>& r) { done.push_back(r ? 3 : -3); });
+  settle();
+  ASSERT_EQ(a.etcd.sent.size(), before + 1) << "one txn in flight; the others wait for it";
+  EXPECT_TRUE(done.empty());
+  a.etcd.release_one();
+  settle();
+  EXPECT_EQ(done, std::vector<int>{1}) << "the first reply goes with its own commit only";
+  ASSERT_EQ(a.etcd.sent.size(), before + 2) << "batches 2 and 3 go together";
+  EXPECT_EQ(a.etcd.sent.back().mutations.size(), 1u) << "the same key twice: the later write only";
+  EXPECT_EQ(a.etcd.sent.back().mutations[0].value, encode(store::ReplayRecord{kHoa, 3}));
+  ASSERT_EQ(a.etcd.sent.back().compares.size(), 1u) << "fenced by our leader key";
+  EXPECT_EQ(a.etcd.sent.back().compares[0].key, a.node.keys().leader());
+  a.etcd.release_one();
+  settle();
+  EXPECT_EQ(done, (std::vector<int>{1, 2, 3}));
+}
+
+TEST_F(ClusterNodeTest, AFencedCommitDeposesAndNothingIsApplied) {
+  Node a(io, store, "ha1", clock);
+  a.start();
+  settle();
+  a.etcd.hold_txns = true;
+  std::optional<Result<void>> done;
+  a.node.commit(replay_batch(1), [&](const Result<void>& r) { done = r; });
+  // The lease runs out while the txn is on its way (a partition): etcd refuses it.
+  store.leases.erase(a.etcd.lease);
+  store.kvs.erase(a.node.keys().leader());
+  a.etcd.release_one();
+  settle();
+  ASSERT_TRUE(done);
+  ASSERT_FALSE(*done);
+  EXPECT_EQ(done->error().code, "cluster_fenced");
+  EXPECT_FALSE(store.kvs.contains(a.node.keys().replay(kHoa)));
+  ASSERT_TRUE(a.deposed);
+  EXPECT_EQ(a.node.state(), ClusterNode::State::deposed);
+}
+
+TEST_F(ClusterNodeTest, AStandbyRefusesWritesNamingTheActive) {
+  Node a(io, store, "ha1", clock), b(io, store, "ha2", clock);
+  a.start();
+  settle();
+  b.start();
+  settle();
+  auto r = b.node.commit_now(replay_batch(1));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "cluster_standby");
+  EXPECT_NE(r.error().context.find("ha1"), std::string::npos);
+}
+
+TEST_F(ClusterNodeTest, AnActiveWhoseKeepalivesGoUnansweredStepsDownBeforeItsLeaseCanRunOut) {
+  Node a(io, store, "ha1", clock);
+  a.start();
+  settle();
+  ASSERT_TRUE(a.node.active());
+  a.etcd.unavailable = true;  // partitioned from etcd
+  a.node.keepalive_tick();
+  settle();
+  clock.advance(std::chrono::milliseconds(1500));
+  a.node.keepalive_tick();
+  EXPECT_TRUE(a.node.active()) << "TTL 2 s: still inside the lease";
+  clock.advance(std::chrono::milliseconds(400));
+  a.node.keepalive_tick();
+  ASSERT_TRUE(a.deposed) << "1.9 s without a confirmed keepalive: TTL minus the margin has passed";
+  EXPECT_EQ(a.deposed->code, "cluster_lease_unconfirmed");
+}
+
+// ---- Two home agents: the standby's mirror becomes the active binding cache -----------------
+
+struct Agent {
+  test::TempDir dir;
+  dataplane::FakeNetlink netlink;
+  dataplane::FakeTunnelDriver driver;
+  Node member;
+  std::unique_ptr<HomeAgent> ha;
+  std::vector<Bytes> sent;
+  Agent(boost::asio::io_context& io, test::FakeEtcdStore& store, const std::string& name,
+        test::FakeClock& clock)
+      : member(io, store, name, clock) {
+    init(io, name, clock);
+  }
+  void init(boost::asio::io_context& io, const std::string& name, test::FakeClock& clock) {
+    netlink.links.push_back(
+        dataplane::LinkInfo{3, "h0", *MacAddress::parse("02:00:00:00:01:01"), 1500, true, {}});
+    driver.offer(nullptr);
+    ASSERT_TRUE(member.node.open());
+    HomeAgentIo seams;
+    seams.netlink = &netlink;
+    seams.driver = &driver;
+    seams.send_udp = [this](Ipv4, std::uint16_t, ByteView b) { sent.emplace_back(b.begin(), b.end()); };
+    seams.send_home_frame = [](ByteView) {};
+    seams.clock = &clock;
+    seams.random32 = [] { return 7u; };
+    seams.previous_peer_grace = Duration::zero();
+    seams.cluster = &member.node;
+    auto st = store::Store::open(dir.file("ha.db"));
+    ASSERT_TRUE(st);
+    ha = std::make_unique<HomeAgent>(io, *parse_config_text(config_text(name)), seams, std::move(*st));
+    ASSERT_TRUE(ha->start());
+    ClusterHooks h;
+    h.on_change = [this](const ClusterKeys::Parsed& k, const cluster::KeyValue* kv) {
+      ha->mirror(k, kv ? &kv->value : nullptr);
+    };
+    h.on_elected = [this] { return ha->take_over(); };
+    h.on_deposed = [this](const Error& e) { member.deposed = e; };
+    member.node.start(std::move(h));
+  }
+  ~Agent() {
+    member.node.stop();
+    ha.reset();
+  }
+  api::Response call(api::Method m, const std::string& path, const std::string& body) {
+    api::Request r;
+    r.method = m;
+    r.path = path;
+    r.body = body;
+    return std::get<api::Response>(ha->handle_api(r));
+  }
+};
+
+class ClusterHaTest : public ClusterNodeTest {
+ protected:
+  Bytes request(std::uint64_t id_offset) {
+    wire::RegistrationRequest r;
+    r.flags = mip::request_flag::T;
+    r.lifetime = 300;
+    r.home_address = kHoa;
+    r.home_agent = kHa;
+    r.care_of_address = kFa;
+    r.identification = auth::ntp_from_wall(clock.wall_now()) + id_offset;
+    r.append(wire::PmipPerNodeAuth{}.to_extension());
+    r.append(*wire::PmipDeviceId::ethernet(kVmMac).to_extension());
+    if (!auth::append_auth(r, mip::ext::fa_ha_auth, {1000, auth::Algorithm::hmac_sha256, *from_hex(kFaKey)}))
+      std::abort();
+    return wire::encode(r);
+  }
+  static int code_of(const Bytes& reply) {
+    auto r = wire::parse_registration_reply(reply);
+    return r ? r->code : -1;
+  }
+};
+
+TEST_F(ClusterHaTest, AReplyWaitsForEtcdAndTheStandbyTakesOverWithItsMirror) {
+  Agent a(io, store, "ha1", clock);
+  settle();
+  Agent b(io, store, "ha2", clock);
+  settle();
+  ASSERT_TRUE(a.member.node.active());
+  ASSERT_FALSE(b.member.node.active());
+  // The VM definition goes through etcd: the standby has it too.
+  auto created = a.call(api::Method::post, "/v1/vms",
+                        R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56"})");
+  ASSERT_EQ(created.status, 201) << created.body_text();
+  settle();
+  ASSERT_NE(b.ha->vms().by_id("vm1"), nullptr);
+  // A standby refuses writes, naming the active.
+  auto refused = b.call(api::Method::post, "/v1/vms",
+                        R"({"id":"vm2","home_address":"10.1.0.11","mac":"52:54:00:12:34:57"})");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body_text().find("ha1"), std::string::npos) << refused.body_text();
+  // A registration: no reply before its txn committed.
+  a.member.etcd.hold_txns = true;
+  a.ha->on_datagram(request(1), kFa, 434);
+  a.ha->flush();
+  settle();
+  EXPECT_TRUE(a.sent.empty()) << "nothing is acknowledged before etcd has it";
+  a.member.etcd.release_one();
+  settle();
+  ASSERT_EQ(a.sent.size(), 1u);
+  EXPECT_EQ(code_of(a.sent[0]), 0);
+  ASSERT_NE(b.ha->bindings().lookup(kHoa), nullptr) << "the standby mirrors the binding";
+  EXPECT_TRUE(b.driver.routes.empty()) << "but installs nothing while standby";
+  EXPECT_TRUE(b.netlink.proxies.empty());
+  // The active dies. The standby takes over: tunnel, route and proxy ARP for the binding.
+  store.expire_lease(a.member.etcd.lease);
+  settle();
+  ASSERT_TRUE(b.member.node.active());
+  EXPECT_EQ(b.driver.routes.at(kHoa), kFa);
+  ASSERT_EQ(b.netlink.proxies.size(), 1u);
+  EXPECT_EQ(b.netlink.proxies[0].address, kHoa);
+  // The FA's next renewal reaches the new active and is accepted (replay state came too).
+  b.ha->on_datagram(request(2), kFa, 434);
+  b.ha->flush();
+  settle();
+  ASSERT_EQ(b.sent.size(), 1u);
+  EXPECT_EQ(code_of(b.sent[0]), 0);
+  // ... but a replay of the old request is not.
+  b.ha->on_datagram(request(1), kFa, 434);
+  b.ha->flush();
+  settle();
+  ASSERT_EQ(b.sent.size(), 2u);
+  EXPECT_EQ(code_of(b.sent[1]), mip::code::ha_identification_mismatch);
+}
+
+}  // namespace
+}  // namespace vmroam::ha
