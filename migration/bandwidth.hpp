@@ -46,13 +46,16 @@ struct BandwidthConfig {
   BandwidthMode mode = BandwidthMode::honest;
   std::optional<std::uint64_t> link_rate;  // --link-rate, bytes/s: the operator's figure
   double share = 0.95;                     // max-bandwidth = share × the link's rate
-  double window_s = 1.0;                   // samples considered for the estimate
-  std::size_t min_samples = 4;             // fewer (not app-limited) in the window: no estimate
+  // Samples considered for the estimate, and how many (not app-limited) it needs: a shaper's
+  // burst allowance (tbf's `burst`) lets single delivery-rate samples overshoot the rate by
+  // several per cent, so the median is taken over a couple of seconds of them.
+  double window_s = 2.0;
+  std::size_t min_samples = 8;
   // Hysteresis, so that the setting does not follow the estimate's noise: lower only when the
   // link carries less than (1 - lower_margin) × max-bandwidth, raise only when the new target
   // exceeds the setting by raise_margin.
   double lower_margin = 0.10;
-  double raise_margin = 0.05;
+  double raise_margin = 0.10;
   std::uint64_t qemu_default = 128ULL << 20;  // QEMU 7.2's max-bandwidth when nobody sets one
 };
 

@@ -23,6 +23,7 @@ TcpSample at(double t, std::uint64_t rate, bool app_limited = false, std::uint64
 
 TEST(LinkRateEstimator, MedianOfTheWindowsSamplesThatAreNotAppLimited) {
   BandwidthConfig cfg;
+  cfg.min_samples = 4;
   LinkRateEstimator e(cfg);
   EXPECT_FALSE(e.rate());
   // QEMU idle (zero pages, its own limit): application-limited samples say nothing of the link.
@@ -40,6 +41,7 @@ TEST(LinkRateEstimator, MedianOfTheWindowsSamplesThatAreNotAppLimited) {
 TEST(LinkRateEstimator, ForgetsSamplesOlderThanTheWindow) {
   BandwidthConfig cfg;
   cfg.window_s = 1.0;
+  cfg.min_samples = 4;
   LinkRateEstimator e(cfg);
   for (int i = 0; i < 10; ++i) e.add(at(0.1 * i, 12 * kMB));
   // The link slows to 6 MB/s: after a window only the new rate counts.
@@ -85,6 +87,8 @@ TEST(DecideBandwidth, Table) {
        5'700'000},
       {"the link got clearly faster: raised", BandwidthMode::honest, std::nullopt, 5'700'000, 12 * kMB,
        11'400'000},
+      {"a few per cent more (a shaper's burst in the samples): not raised", BandwidthMode::honest, std::nullopt,
+       11'400'000, 12'600'000, std::nullopt},
       {"measured above --link-rate: the configured rate caps it", BandwidthMode::honest, 10 * kMB,
        std::nullopt, 12 * kMB, 9'500'000},
       {"measured below --link-rate: the measurement wins", BandwidthMode::honest, 12 * kMB, 11'400'000,
