@@ -10,7 +10,7 @@
 #     the one the host computes itself (vmroam-memcheck --expect SEED MIB ROUND).
 #
 #   . tests/lib/integrity.sh            (POSIX sh: vm_test.sh runs under dash; wait.sh first)
-#   vmr_memcheck_append SEED [MIB]      the kernel argument that starts the check (MIB 16)
+#   vmr_memcheck_append SEED [MIB]      the kernel argument that starts the check (MIB 8)
 #   vmr_integrity SERIAL SEED MIB [WAIT_S]
 #       SERIAL: the serial log of the QEMU that runs the guest since the move (it holds only
 #       what the guest printed there). Waits up to WAIT_S (20) for a tick and two memcheck
@@ -21,7 +21,7 @@
 # The lines that mean a broken guest (also used by the benchmarks' counts):
 VMR_BROKEN_RE='not a head|virtio.*(broken|error)|Kernel panic|BUG:|Oops|general protection|vmroam-memcheck BAD'
 
-vmr_memcheck_append() { echo "vmroam.memcheck=$1:${2:-16}"; }
+vmr_memcheck_append() { echo "vmroam.memcheck=$1:${2:-8}"; }
 
 _vmr_memcheck_bin() {
   echo "${VMR_MEMCHECK:-${VMR_GUEST_CACHE:-}/vmroam-memcheck}"

@@ -90,7 +90,7 @@ echo_guest() {  # poll up to ~10 s: the guest's `nc -l` restarts between connect
 }
 
 step "boot A"
-vm_start a "$ns" vmrqS "$dir" "$accel" "$cache" "" "$(vmr_memcheck_append $seed)"
+vm_start a "$ns" vmrqS "$dir" "$accel" "$cache" "" "$(vmr_memcheck_append $seed 8)"
 vm_wait_serial "$dir" a "vmroam-guest up" 60 || die "guest did not come up"
 ping_guest 30 || die "no ping answer from the guest"
 echo_guest boot || die "echo port 7 did not echo"
@@ -165,7 +165,7 @@ check_run "$dir/run1.json" "A->B tuning none"
 vm_stop "$dir" a
 ping_guest 10 || die "guest unreachable after the first migration"
 echo_guest moved || die "echo after the first migration"
-whole=$(vmr_integrity "$dir/b.serial" $seed 16) || die "the guest broke in the move A -> B: $whole"
+whole=$(vmr_integrity "$dir/b.serial" $seed 8) || die "the guest broke in the move A -> B: $whole"
 echo "A -> B guest integrity: $whole"
 
 step "migrate B -> A' (--tuning socket)"
@@ -178,6 +178,6 @@ check_run "$dir/run2.json" "B->A' tuning socket"
 vm_stop "$dir" b
 ping_guest 10 || die "guest unreachable after the second migration"
 echo_guest back || die "echo after the second migration"
-whole=$(vmr_integrity "$dir/a2.serial" $seed 16) || die "the guest broke in the move B -> A': $whole"
+whole=$(vmr_integrity "$dir/a2.serial" $seed 8) || die "the guest broke in the move B -> A': $whole"
 echo "B -> A' guest integrity: $whole"
 step "PASS"
