@@ -65,7 +65,16 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
                          HA switched
   --downtime-limit MS    QEMU downtime-limit (300 if unset; with early, set after the switch);
                          below 300 it goes back to 300 after 10 passes without convergence
-  --max-bandwidth BPS    QEMU max-bandwidth in bytes/s (QEMU's default is 128 MiB/s)
+  --bandwidth honest|qemu
+                         honest (default): the driver learns the link's rate (TCP_INFO of
+                         its own migration socket while QEMU sends; --link-rate) and keeps
+                         QEMU's max-bandwidth at 95% of it, so that QEMU's convergence test
+                         uses the rate the link really carries (docs/migration.md); qemu:
+                         QEMU's own rate limit and estimate (the behaviour before)
+  --link-rate BPS        the path's rate in bytes/s, if known: honest starts from it and
+                         never goes above it
+  --max-bandwidth BPS    with --bandwidth qemu: QEMU max-bandwidth in bytes/s (QEMU's
+                         default is 128 MiB/s)
   --capability NAME      enable another migration capability on both sides (repeatable)
   --incoming-defer       the destination runs with -incoming defer: send migrate-incoming
   --listen URI           address for migrate-incoming (default: --uri)
@@ -120,6 +129,17 @@ std::optional<int> set_handover(CliArgs& a, const std::string&, const char* v) {
   return std::nullopt;
 }
 
+std::optional<int> set_bandwidth(CliArgs& a, const std::string&, const char* v) {
+  if (std::strcmp(v, "honest") == 0) {
+    a.opt.bandwidth.mode = BandwidthMode::honest;
+  } else if (std::strcmp(v, "qemu") == 0) {
+    a.opt.bandwidth.mode = BandwidthMode::qemu;
+  } else {
+    return usage_error(std::string("--bandwidth: expected honest or qemu, got ") + v);
+  }
+  return std::nullopt;
+}
+
 std::optional<int> set_tuning(CliArgs& a, const std::string&, const char* v) {
   if (std::strcmp(v, "socket") == 0) {
     a.opt.tuning = Tuning::socket;
@@ -160,6 +180,8 @@ const std::map<std::string, Setter>& value_options() {
        }},
       {"--handover", set_handover},
       {"--tuning", set_tuning},
+      {"--bandwidth", set_bandwidth},
+      {"--link-rate", number([](CliArgs& a, std::uint64_t n) { a.opt.bandwidth.link_rate = n; })},
       {"--downtime-limit", number([](CliArgs& a, std::uint64_t n) { a.opt.downtime_limit_ms = n; })},
       {"--max-bandwidth", number([](CliArgs& a, std::uint64_t n) { a.opt.max_bandwidth = n; })},
       {"--timeout",
@@ -235,6 +257,12 @@ std::optional<int> validate(CliArgs& a) {
     return usage_error("--ha needs --fa or --depart-fa (with neither, no binding changes)");
   if (a.api_cert_file.empty() != a.api_key_file.empty())
     return usage_error("--api-cert-file and --api-key-file go together");
+  if (a.opt.max_bandwidth && a.opt.bandwidth.mode == BandwidthMode::honest)
+    return usage_error(
+        "--max-bandwidth fixes QEMU's rate: give it with --bandwidth qemu (honest sets max-bandwidth from "
+        "the link's rate; --link-rate tells it the rate)");
+  if (a.opt.bandwidth.link_rate && *a.opt.bandwidth.link_rate == 0)
+    return usage_error("--link-rate: 0 bytes/s is no rate");
   a.opt.uri = a.uri;
   a.opt.listen_uri = a.listen;
   if (auto rc = validate_tls(a)) return rc;

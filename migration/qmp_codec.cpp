@@ -162,6 +162,8 @@ Result<MigrationInfo> parse_migration_info(const Json& reply) {
     m.page_size = number_field<std::uint64_t>(*ram, "page-size", 4096);
     m.dirty_sync_count = number_field<std::uint64_t>(*ram, "dirty-sync-count");
     m.mbps = number_field<double>(*ram, "mbps");
+    if (ram->contains("downtime-bytes") && (*ram)["downtime-bytes"].is_number())
+      m.downtime_bytes = number_field<std::uint64_t>(*ram, "downtime-bytes");
   }
   return m;
 }

@@ -102,6 +102,7 @@ struct MigrationInfo {
   std::uint64_t page_size = 4096;
   std::uint64_t dirty_sync_count = 0;
   double mbps = 0;
+  std::optional<std::uint64_t> downtime_bytes;  // 7.0+: RAM sent while the VM was stopped
   std::string error_desc;
 };
 

@@ -40,6 +40,7 @@ std::string render_summary(const Summary& s, bool with_ha) {
   out += format("  total %.0f ms (QEMU %lld ms), %llu bytes, %lld passes\n", s.total_time_ms,
                 static_cast<long long>(s.qemu_total_time_ms),
                 static_cast<unsigned long long>(s.bytes_transferred), static_cast<long long>(s.passes));
+  if (s.bandwidth) out += "  bandwidth " + s.bandwidth->render() + "\n";
   out += format("  real pause (STOP→RESUME) %s, QEMU downtime %s, continue after pre-switchover %s\n",
                 ms_or_na(s.real_pause_ms).c_str(), downtime.c_str(),
                 ms_or_na(s.continue_after_pre_switchover_ms).c_str());

@@ -19,6 +19,8 @@ Json Summary::to_json() const {
               {"real_pause_ms", opt(real_pause_ms)},
               {"continue_after_pre_switchover_ms", opt(continue_after_pre_switchover_ms)},
               {"bytes_transferred", bytes_transferred},
+              {"downtime_bytes", opt(downtime_bytes)},
+              {"bandwidth", bandwidth ? bandwidth->to_json() : Json()},
               {"passes", passes},
               {"handover_ms", opt(handover_ms)},
               {"activate_to_outcome_ms", opt(activate_to_outcome_ms)},

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "migration/bandwidth.hpp"
+
 namespace vmroam::migration {
 
 using Json = nlohmann::json;
@@ -34,6 +36,8 @@ struct Summary {
   std::int64_t qemu_total_time_ms = 0;
   std::optional<std::int64_t> qemu_downtime_ms;
   std::uint64_t bytes_transferred = 0;
+  std::optional<std::uint64_t> downtime_bytes;  // QEMU's ram.downtime-bytes: the last pass
+  std::optional<BandwidthReport> bandwidth;     // the rate the driver used, and why
   std::int64_t passes = 0;
   std::optional<double> real_pause_ms;                     // src STOP → dst RESUME (QMP timestamps)
   std::optional<double> continue_after_pre_switchover_ms;  // event seen → continue sent

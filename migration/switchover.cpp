@@ -79,8 +79,10 @@ Switchover::Switchover(asio::io_context& io, qmp::QmpClient& source, qmp::QmpCli
       open_socket_(open_tuned_migration_socket),
       progress_timer_(io),
       deadline_timer_(io),
-      retry_timer_(io) {
+      retry_timer_(io),
+      bw_(io, source, opt_.bandwidth, clock) {
   if (opt_.listen_uri.empty()) opt_.listen_uri = opt_.uri;
+  bw_.set_change_handler([this](const std::string& what) { note("driver", what); });
 }
 
 Switchover::~Switchover() {
@@ -330,7 +332,9 @@ Switchover::Step Switchover::tuned_socket_step() {
     src_.execute(
         "getfd", Json{{"fdname", kMigrationFdName}},
         [this, f, next, alive = alive_](Result<Json> r) {
-          ::close(f);  // QEMU holds its own copy now
+          // QEMU holds its own copy now; the governor keeps one to read the link's rate.
+          if (*alive && r) bw_.watch_socket(::dup(f));
+          ::close(f);
           if (!*alive) return;
           if (!r) return next(fail(r.error().code, "source getfd: " + r.error().context));
           migrate_uri_ = std::string("fd:") + kMigrationFdName;
@@ -357,7 +361,7 @@ void Switchover::build_setup_steps() {
   if (cfg_.early) params["downtime-limit"] = kHoldDowntimeMs;
   if (params.contains("downtime-limit"))
     sum_.downtime_limit_ms = params["downtime-limit"].get<std::uint64_t>();
-  if (opt_.max_bandwidth) params["max-bandwidth"] = *opt_.max_bandwidth;
+  if (auto bw = bw_.initial_max_bandwidth(opt_.max_bandwidth)) params["max-bandwidth"] = *bw;
   if (!params.empty()) setup_.push_back(command_step(src_, "migrate-set-parameters", params));
   // TLS before migrate-incoming and migrate: both sides read the parameters when they connect.
   if (opt_.tls) {
@@ -369,7 +373,11 @@ void Switchover::build_setup_steps() {
   if (opt_.incoming_defer)
     setup_.push_back(command_step(dst_, "migrate-incoming", Json{{"uri", opt_.listen_uri}}));
   migrate_uri_ = opt_.uri;
-  if (opt_.tuning == Tuning::socket) setup_.push_back(tuned_socket_step());
+  if (opt_.tuning == Tuning::socket) {
+    setup_.push_back(tuned_socket_step());
+  } else {
+    bw_.no_socket("QEMU opens the connection itself (--tuning none)");
+  }
 }
 
 void Switchover::run_setup_step() {
@@ -391,6 +399,7 @@ void Switchover::send_migrate() {
       return dispatch(Ev::migrate_refused,
                       make_error(r.error().code, "source migrate: " + r.error().context).to_string());
     }
+    bw_.start();
     dispatch(Ev::migrate_accepted);
   });
 }

@@ -7,6 +7,8 @@
 //   configuring  query-kvm; capabilities: source events + pause-before-switchover (+ extra),
 //                destination events (+ extra); parameters (downtime-limit, max-bandwidth);
 //                destination migrate-incoming (if -incoming defer); tuned socket + getfd;
+//                max-bandwidth from the BandwidthGovernor (honest: the link's rate, learnt
+//                from the tuned socket's TCP_INFO while QEMU sends, until the STOP);
 //                source migrate                                  fail → FA abort
 //   migrating    progress from query-migrate every progress_interval (display only);
 //                decisions come from events:
@@ -41,6 +43,7 @@
 #include "common/core/asio.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
+#include "migration/bandwidth_governor.hpp"
 #include "migration/foreign_agent_control.hpp"
 #include "migration/home_agent_control.hpp"
 #include "migration/migration_tls.hpp"
@@ -75,7 +78,8 @@ struct SwitchoverOptions {
   Tuning tuning = Tuning::none;
   Handover handover = Handover::switchover;
   std::optional<std::uint64_t> downtime_limit_ms;
-  std::optional<std::uint64_t> max_bandwidth;   // bytes/s
+  std::optional<std::uint64_t> max_bandwidth;   // bytes/s (BandwidthMode::qemu only)
+  BandwidthConfig bandwidth;                    // honest bandwidth (bandwidth.hpp)
   std::vector<std::string> extra_capabilities;  // set on both sides
   // TLS on the migration stream: set up (or explicitly off) before migrate. nullopt: QEMU's
   // TLS parameters are left as the caller configured them (a management layer's own TLS).
@@ -206,6 +210,7 @@ class Switchover {
   boost::asio::steady_timer progress_timer_;
   boost::asio::steady_timer deadline_timer_;
   boost::asio::steady_timer retry_timer_;
+  BandwidthGovernor bw_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -29,6 +29,7 @@ void Switchover::on_source_event(const qmp::Event& e) {
     return;
   }
   if (e.name == "STOP") {
+    bw_.stop();  // the last pass goes without QEMU's rate limit
     stop_ts_ = e.timestamp;
     note("source", "STOP");
     return;
@@ -198,6 +199,7 @@ void Switchover::final_query(int attempt) {
       sum_.qemu_total_time_ms = info->total_time_ms;
       sum_.qemu_downtime_ms = info->downtime_ms;
       sum_.bytes_transferred = info->ram_transferred;
+      sum_.downtime_bytes = info->downtime_bytes;
       sum_.passes = std::max<std::int64_t>(passes_, static_cast<std::int64_t>(info->dirty_sync_count));
       if (on_progress_) on_progress_(Progress{*info, passes_, sum_.total_time_ms / 1000.0});
     } else {
@@ -337,6 +339,8 @@ void Switchover::finish() {
   retry_timer_.cancel();
   if (sum_.total_time_ms == 0 && migrate_at_) sum_.total_time_ms = ms_between(*migrate_at_, clock_.now());
   if (sum_.passes == 0) sum_.passes = passes_;
+  bw_.stop();
+  sum_.bandwidth = bw_.report();
   note("driver", "done: " + sum_.outcome);
   auto done = std::move(done_);
   done_ = nullptr;

@@ -91,7 +91,8 @@ _lvb_measure() {
        handover_ms: (if $hms == "" then null else (n($hms) * 10 | round / 10) end),
        pings_sent: $p.pings_sent, max_rtt_ms: $p.max_rtt_ms, tcp_survived: $p.tcp_survived,
        virsh_s: $virsh_s}
-    + (if $broken != "" then {guest_broken: true, error: "the guest broke in the move: \($broken)"} else {} end)')
+    + {guest_broken: (if $broken != "" then 1 else 0 end)}
+    + (if $broken != "" then {error: "the guest broke in the move: \($broken)"} else {} end)')
 }
 
 mode_libvirt() {
@@ -126,7 +127,8 @@ mode_libvirt() {
   if [ -z "$broken" ] && ! wait_for "tail -n +$((lines + 1)) '$serial' | grep -q 'vmroam-guest tick'" 10 2>/dev/null; then
     broken="no serial tick at foreign after the move"
   fi
-  [ -z "$broken" ] || report=$(jq -c '.pings_lost = null | .longest_silence_ms = null | .max_rtt_ms = null' <<<"$report")
+  # A broken guest is counted in the row (guest_broken) and its move keeps its figures, as in
+  # the other modes (migration.sh).
   _lvb_measure "$report" "$virsh_s" "$broken"
   # A move that lost pings keeps its evidence (the daemons', agents', libvirtd's and QEMU's logs).
   if [ "$(jq '.pings_lost // 0' <<<"$report")" != 0 ] || [ "$(jq '.tcp_survived' <<<"$report")" != true ]; then

@@ -75,7 +75,6 @@ mode_local() {
   mb_log "local: probe $report"
   if broken=$(mb_guest_broken 1); then
     err="the guest broke in the move (QEMU/guest, not the network): $broken"
-    report=$(jq -c '.pings_lost = null | .longest_silence_ms = null | .max_rtt_ms = null' <<<"$report")
   else
     broken=
   fi
@@ -89,7 +88,8 @@ mode_local() {
      bytes_transferred: (.bytes_transferred | num), handover_ms: null,
      pings_sent: $p.pings_sent, max_rtt_ms: $p.max_rtt_ms, tcp_survived: $p.tcp_survived,
      outcome: .outcome, driver_exit: $rc}
-    + (if $broken != "" then {guest_broken: true, error: "the guest broke in the move: \($broken)"} else {} end)' "$summary")
+    + {guest_broken: (if $broken != "" then 1 else 0 end)}
+    + (if $broken != "" then {error: "the guest broke in the move: \($broken)"} else {} end)' "$summary")
   _local_cleanup
 }
 

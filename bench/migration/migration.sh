@@ -38,10 +38,13 @@
 #             over_local_ms, its own minus local's in the same run (local_compare)
 #
 # The probe runs from before the migration starts until --window seconds (3) after the driver
-# returns. A move in which the guest's virtio-net broke (testbed.sh mb_guest_broken: a QEMU/
-# guest failure, not the network's) keeps its migration figures but not its reachability ones
-# (null, "guest_broken": true). Row per mode (its fields are null when the mode failed in this
-# run; "error" says why):
+# returns. After each move the guest's integrity is checked (guest_integrity of
+# tests/lib/guest.sh: it ticks, no virtio/panic line, its memory check passes with the host's
+# checksum); a broken guest is counted in its mode's row (guest_broken, target 0) and its move
+# stays in every median. --repeat N moves each mode N times (modes alternating: coupled,
+# coupled-tls, …, coupled, coupled-tls, …); a row holds the median of its mode's moves, with
+# moves and pings_lost_max. Row per mode (its fields are null when the mode failed in every
+# move of this run; "error" says why):
 #   pings_lost              echo requests without a reply (in the whole measurement)
 #   longest_silence_ms      longest time between two replies at the correspondent (the end
 #                           of the measurement counts as a reply: mode none is silent until then)
@@ -52,10 +55,12 @@
 #   handover_ms             activate -> registration accepted (coupled: the driver's; reactive:
 #                           the FA visitor's)
 #   pings_sent, max_rtt_ms, tcp_survived (the echo stream had no reset/reorder/2 s stall)
+#   guest_broken            moves after which the guest was not whole (count; target 0)
 #
 # Every mode but coupled-tls migrates in clear (VMR_GUEST_TLS=0).
 #
-#   migration.sh [--quick] [--modes coupled,coupled-tls,reactive,vxlan,none,libvirt,local] [--window S] [--mem MIB] [--fill MIB]
+#   migration.sh [--quick] [--modes coupled,coupled-tls,reactive,vxlan,none,libvirt,local] [--repeat N]
+#                [--window S] [--mem MIB] [--fill MIB]
 # --quick: a 128 MiB guest, no fill, modes coupled and coupled-tls only (the smoke run). One JSON object on
 # stdout, logs on stderr; exit 77 when root, QEMU, TUN/TAP or a kernel feature is missing.
 set -uo pipefail
@@ -63,6 +68,7 @@ here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 
 modes=(coupled coupled-tls reactive vxlan none libvirt local)
 window=3
+repeat=1
 mem=512
 fill=350
 quick=0
@@ -71,6 +77,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; mem=128; fill=0; modes=(coupled coupled-tls); shift ;;
     --modes) IFS=, read -r -a modes <<<"${2:?}"; shift 2 ;;
     --window) window=${2:?}; shift 2 ;;
+    --repeat) repeat=${2:?}; shift 2 ;;
     --mem) mem=${2:?}; shift 2 ;;
     --fill) fill=${2:?}; shift 2 ;;
     *) echo "migration: unknown argument '$1'" >&2; exit 2 ;;
@@ -191,14 +198,8 @@ one_mode() {
   mb_probe_stop
   report=$(mb_probe_report "$VMR_GUEST_DIR/$probe.json") || { err="probe report"; return 1; }
   mb_log "$mode: probe $report"
-  local broken=
-  if broken=$(mb_guest_broken 1); then
-    err="the guest broke in the move (QEMU/guest, not the network): $broken"
-    mb_log "$mode: $err; its reachability figures are dropped, its pause kept"
-    report=$(jq -c '.pings_lost = null | .longest_silence_ms = null | .max_rtt_ms = null' <<<"$report")
-  else
-    broken=
-  fi
+  local broken
+  broken=$(move_integrity "$mode")
   row=$(jq -c --arg mode "$mode" --argjson p "$report" --argjson hms "$hms" --argjson rc "$rc" --arg broken "$broken" '
     def num: if type == "number" then . else null end;
     {mode: $mode, pings_lost: $p.pings_lost, longest_silence_ms: $p.longest_silence_ms,
@@ -210,7 +211,40 @@ one_mode() {
      handover_ms: (if $mode == "reactive" then $hms else (.handover_ms | num) end),
      pings_sent: $p.pings_sent, max_rtt_ms: $p.max_rtt_ms, tcp_survived: $p.tcp_survived,
      outcome: .outcome, driver_exit: $rc, registration: .registration, migration_tls: .migration_tls}
-    + (if $broken != "" then {guest_broken: true, error: "the guest broke in the move: \($broken)"} else {} end)' "$summary")
+    + {guest_broken: (if $broken != "" then 1 else 0 end)}
+    + (if $broken != "" then {error: "the guest broke in the move: \($broken)"} else {} end)' "$summary")
+}
+
+# move_integrity MODE: after a move, prints why the guest is broken (nothing when it is whole).
+# A broken guest is the hypervisor's failure, not the network's: the move's figures stay, and
+# its row counts it.
+move_integrity() {
+  local why
+  if why=$(mb_guest_broken 20); then
+    mb_log "$1: THE GUEST BROKE in the move: $why"
+    echo "$why"
+  else
+    mb_log "$1: the guest is whole after the move"
+  fi
+}
+
+# aggregate_modes: rows of every move (stdin, JSON lines) → one row per mode, in the order of
+# $modes: the median of each number over the mode's moves, guest_broken summed, moves counted.
+aggregate_modes() {
+  jq -s -c --arg order "${modes[*]}" '
+    def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+    . as $all
+    | ($order | split(" ")) as $names
+    | [$names[] as $m | $all | map(select(.mode == $m)) | select(length > 0)
+       | . as $rows
+       | (map(keys[]) | unique) as $keys
+       | reduce $keys[] as $k ({};
+           . + {($k): ($rows | map(.[$k]) | if $k == "guest_broken" then map(select(type == "number")) | add
+                     elif (map(select(type == "number")) | length) > 0 then map(select(type == "number")) | median
+                     else map(select(. != null)) | first end)})
+       | . + {moves: ($rows | length), pings_lost_max: ($rows | map(.pings_lost | select(type == "number")) | max)}]
+    | .[]'
 }
 
 # run_mode MODE: a mode with a file of its own (mode_MODE: local.sh, libvirt.sh) or one_mode.
@@ -218,7 +252,9 @@ run_mode() { if declare -F "mode_$1" >/dev/null; then "mode_$1"; else one_mode "
 
 rows=()
 measured=0
-for mode in "${modes[@]}"; do
+plan=()
+for ((r = 0; r < repeat; r++)); do plan+=("${modes[@]}"); done
+for mode in "${plan[@]}"; do
   mb_log "== mode $mode"
   err=
   if run_mode "$mode"; then
@@ -236,6 +272,7 @@ for mode in "${modes[@]}"; do
   mode_cleanup "$mode"
 done
 agents_off
+mapfile -t rows < <(printf '%s\n' "${rows[@]}" | aggregate_modes)
 
 # coupled-tls against coupled (same run): the cost of encrypting the stream.
 printf '%s\n' "${rows[@]}" | jq -s -c '
@@ -248,17 +285,17 @@ local_compare "$run/rows.jsonl"
 mapfile -t rows <"$run/rows.jsonl"
 
 printf '%s\n' "${rows[@]}" | jq -s --argjson quick "$quick" --argjson mem "$mem" --argjson fill "$fill" \
-  --argjson window "$window" --arg accel "$VMR_GUEST_ACCEL" --arg date "$(mb_date)" --argjson machine "$(mb_machine)" '
+  --argjson window "$window" --argjson repeat "$repeat" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg accel "$VMR_GUEST_ACCEL" --arg date "$(mb_date)" --argjson machine "$(mb_machine)" '
   {benchmark: "migration",
    key: "mode",
    summary: ["pings_lost", "longest_silence_ms", "real_pause_ms", "silence_minus_pause_ms", "qemu_downtime_ms",
-             "total_time_ms", "bytes_transferred", "handover_ms", "tls_total_vs_plain", "tls_pause_vs_plain",
-             "over_local_ms"],
+             "total_time_ms", "bytes_transferred", "handover_ms", "guest_broken", "tls_total_vs_plain",
+             "tls_pause_vs_plain", "over_local_ms"],
    plot: {y: ["longest_silence_ms", "pings_lost"]},
-   targets: {pings_lost: "0 (coupled)", silence_minus_pause_ms: "<= 10 (coupled)",
+   targets: {pings_lost: "0 (coupled)", silence_minus_pause_ms: "<= 10 (coupled)", guest_broken: "0",
              tls_total_vs_plain: "<= 1.1 (coupled-tls)", tls_pause_vs_plain: "<= 1.1 (coupled-tls)"},
    results: .,
-   setup: {quick: ($quick == 1), guest_mib: $mem, filled_mib: $fill, accelerator: $accel, wan_mbit: 100, rtt_ms: 8,
+   setup: {quick: ($quick == 1), repeat: $repeat, load_average_at_end: $load, guest_mib: $mem, filled_mib: $fill, accelerator: $accel, wan_mbit: 100, rtt_ms: 8,
            ping_interval_ms: 10, window_after_switch_s: $window, direction: "home -> foreign",
            encapsulation: "ipip", vxlan: {vni: 186, port: 4789, mtu: 1500, foreign_bridge: "vmrvxbr"}},
    date: $date, machine: $machine}'

@@ -38,6 +38,12 @@
 #                                address, client cert), see tests/lib/tls.sh
 #   guest_tls_args FROM TO       vmroam-migrate's TLS arguments for a move FROM → TO
 #
+#   guest_integrity [WAIT_S]     after a move: is the guest whole at its new site (it ticks, no
+#                                virtio/panic line, its memory check passes with the checksum
+#                                the host computes; tests/lib/integrity.sh)? Prints "ok: …" or
+#                                what is broken; returns 0 / 1. Every boot starts the check
+#                                (vmroam.memcheck with a fresh seed, $VMR_GUEST_MEMCHECK_MIB MiB)
+#
 #   guest_site                   where the guest runs now
 #   guest_serial                 the guest's serial console across all its QEMUs, in order
 #   guest_qemu_name              the current QEMU's name (files $VMR_GUEST_DIR/NAME.*)
@@ -50,6 +56,8 @@
 VMR_GUEST_DIR=${VMR_GUEST_DIR:-$VMR_RUN_DIR/guest}
 VMR_GUEST_PORT=${VMR_GUEST_PORT:-4444}
 VMR_GUEST_APPEND=${VMR_GUEST_APPEND:-}
+VMR_GUEST_MEMCHECK_MIB=${VMR_GUEST_MEMCHECK_MIB:-8}
+VMR_GUEST_MEMCHECK_SEED=
 VMR_GUEST_GEN=0        # QEMUs started so far (names g1, g2, …)
 VMR_GUEST_CUR=         # the QEMU the guest runs in
 VMR_GUEST_CUR_SITE=
@@ -63,6 +71,8 @@ _vmr_guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$_vmr_guest_here/qemu.sh"
 # shellcheck source=tls.sh
 . "$_vmr_guest_here/tls.sh"
+# shellcheck source=integrity.sh
+. "$_vmr_guest_here/integrity.sh"
 
 _vmr_guest_err() { echo "guest: $*" >&2; }
 
@@ -109,6 +119,10 @@ guest_setup() {
 }
 
 guest_site() { echo "$VMR_GUEST_CUR_SITE"; }
+guest_integrity() {
+  [ -n "$VMR_GUEST_CUR" ] || { echo "no guest runs"; return 1; }
+  vmr_integrity "$VMR_GUEST_DIR/$VMR_GUEST_CUR.serial" "$VMR_GUEST_MEMCHECK_SEED" "$VMR_GUEST_MEMCHECK_MIB" "${1:-20}"
+}
 guest_qemu_name() { echo "$VMR_GUEST_CUR"; }
 
 guest_start_source() {
@@ -117,8 +131,9 @@ guest_start_source() {
   _vmr_guest_tap_up "$site" || return 1
   VMR_GUEST_GEN=$((VMR_GUEST_GEN + 1))
   name=g$VMR_GUEST_GEN
+  VMR_GUEST_MEMCHECK_SEED=$((RANDOM * 32768 + RANDOM))
   vm_start "$name" "$(topo_ns "$site")" "$(_vmr_guest_tap "$site")" "$VMR_GUEST_DIR" "$VMR_GUEST_ACCEL" \
-    "$VMR_GUEST_CACHE" "" "$VMR_GUEST_APPEND"
+    "$VMR_GUEST_CACHE" "" "$VMR_GUEST_APPEND $(vmr_memcheck_append "$VMR_GUEST_MEMCHECK_SEED" "$VMR_GUEST_MEMCHECK_MIB")"
   if ! vm_wait_serial "$VMR_GUEST_DIR" "$name" "vmroam-guest up" 90; then
     _vmr_guest_err "the guest did not come up in $name ($VMR_GUEST_ACCEL); serial and QEMU log:"
     tail -n 5 "$VMR_GUEST_DIR/$name.serial" "$VMR_GUEST_DIR/$name.log" >&2 2>/dev/null

@@ -12,6 +12,9 @@
 #   vmroam.gw=10.1.0.1       default route (default 10.1.0.1)
 #   vmroam.fill=N            fill a tmpfs with N MiB of /dev/urandom (default 0) so a
 #                            migration has real work to do
+#   vmroam.memcheck=SEED:MIB run the integrity check (tests/vm/memcheck.c, installed by
+#                            install_memcheck below): MIB MiB filled with a pattern from SEED,
+#                            rewritten a chunk at a time and verified every second on ttyS0
 # and then runs a TCP echo on port 7 and prints "vmroam-guest tick <epoch> <date>" every second on
 # ttyS0 (the serial log shows the guest is alive and when it paused).
 #
@@ -26,6 +29,22 @@ mkdir -p "$cache/debs"
 cache=$(cd "$cache" && pwd)
 
 log() { echo "build-guest: $*" >&2; }
+
+# install_memcheck ROOT: the guest's memory integrity check (tests/vm/memcheck.c), built static
+# into the cache (the host runs the same binary to compute the checksum the guest must show)
+# and started by an /init hook when the kernel command line asks for it.
+install_memcheck() {
+  cc -static -O2 -o "$cache/vmroam-memcheck" "$here/memcheck.c" || { log "cannot build memcheck.c (cc -static)"; return 1; }
+  cp "$cache/vmroam-memcheck" "$1/bin/vmroam-memcheck"
+  mkdir -p "$1/etc/vmroam-init.d"
+  cat > "$1/etc/vmroam-init.d/memcheck" <<'HOOK'
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    vmroam.memcheck=*:*) m=${arg#vmroam.memcheck=}; /bin/vmroam-memcheck "${m%%:*}" "${m#*:}" & ;;
+  esac
+done
+HOOK
+}
 
 # 1. Kernel packages (apt-get download needs no root and installs nothing).
 if ! ls "$cache"/debs/linux-image-*-amd64_*.deb >/dev/null 2>&1; then
@@ -51,7 +70,8 @@ moddir=$cache/kernel/lib/modules/$version/kernel
 
 # 3. initramfs. Module order from each .ko's modinfo "depends=" (the package ships no
 # modules.dep; docs/testing.md gives the resulting order, which we keep verbatim).
-if [ ! -f "$cache/initrd.gz" ] || [ "$0" -nt "$cache/initrd.gz" ]; then
+if [ ! -f "$cache/initrd.gz" ] || [ "$0" -nt "$cache/initrd.gz" ] || [ "$here/memcheck.c" -nt "$cache/initrd.gz" ] ||
+  [ ! -x "$cache/vmroam-memcheck" ]; then
   busybox=$(command -v busybox)
   file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || log "warning: $busybox may not be static"
   root=$cache/initramfs
@@ -95,9 +115,11 @@ if [ "$fill" -gt 0 ]; then
 fi
 echo "vmroam-guest up ip=$ip gw=$gw fill=${fill}MiB"
 (while true; do nc -l -p 7 -e cat; done) &
+for hook in /etc/vmroam-init.d/*; do [ -f "$hook" ] && . "$hook"; done
 while true; do echo "vmroam-guest tick $(date +%s) $(date "+%F %T %Z")"; sleep 1; done
 EOF
   chmod 755 "$root/init"
+  install_memcheck "$root"
   log "packing initrd"
   (cd "$root" && find . | "$busybox" cpio -o -H newc 2>/dev/null | gzip -9 > "$cache/initrd.gz.tmp")
   mv "$cache/initrd.gz.tmp" "$cache/initrd.gz"

@@ -16,8 +16,9 @@
 #    (guest.sh's credentials: mutual x509, the destination's WAN address checked); asserts
 #    0 pings lost (the HA holds the VM's packets from the source's STOP and re-sends what
 #    reached the paused source: vmroam-migrate --ha), the TCP stream survived (messages after
-#    the move echoed), the serial log
-#    ticks on after the move with no gap > 2 s, the driver's JSON complete (total time, bytes,
+#    the move echoed), the serial log ticks on after the move with no gap > 2 s, the guest
+#    whole (guest_integrity: no virtio/panic line, its memory check passes with the host's
+#    checksum; also after move 2), the driver's JSON complete (total time, bytes,
 #    passes, real pause, QEMU downtime, handover_ms, registration active, accelerator) and the
 #    HA's binding points at the foreign FA;
 # 3. move 2, foreign → foreign2, `--tuning none` (QEMU's defaults), same kind of path: it
@@ -138,6 +139,8 @@ wait_for "[ \$(grep -c 'vmroam-guest tick' $VMR_GUEST_DIR/g2.serial 2>/dev/null 
   die "no ticks on the destination's serial console after the move"
 stop_probe
 r1=$(probe_report "$VMR_GUEST_DIR/probe1.json" "$t_switch")
+whole=$(guest_integrity) || die "the guest broke in move 1: $whole"
+step "move 1 guest integrity: $whole"
 k1=$(ticks_report)
 echo "move 1 probe: $r1"
 echo "move 1 serial: $k1 (ticks before the move: $ticks_before)"
@@ -195,6 +198,8 @@ json2=$VMR_GUEST_JSON
 t_switch2=$EPOCHREALTIME
 wait_for "[ \$(grep -c 'vmroam-guest tick' $VMR_GUEST_DIR/g3.serial 2>/dev/null || echo 0) -ge 2 ]" 10 ||
   die "no ticks on foreign2's serial console after the move"
+whole=$(guest_integrity) || die "the guest broke in move 2: $whole"
+step "move 2 guest integrity: $whole"
 stop_probe
 r2=$(probe_report "$VMR_GUEST_DIR/probe2.json" "$t_switch2")
 echo "move 2 probe: $r2"

@@ -17,7 +17,9 @@
 # 3. migrate A → B with --tuning none, then B → A' with --tuning socket, each with --fa none
 #    and TLS (x509 creds made by tests/lib/tls.sh, object-added by the driver);
 #    each run must show pre-switchover, migrate-continue, completed and RESUME, and a real
-#    pause (STOP → RESUME); the guest answers after each move.
+#    pause (STOP → RESUME); the guest answers after each move and is whole (tests/lib/
+#    integrity.sh: it ticks, no virtio/panic line, its memory check — vmroam.memcheck — passes
+#    with the checksum the host computes).
 # Prints the measured pauses. Needs root, qemu-system-x86_64, busybox; exit 77 if missing.
 set -eu
 migrate=$1
@@ -25,6 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/wait.sh"
 . "$here/../lib/qemu.sh"
 . "$here/../lib/tls.sh"
+. "$here/../lib/integrity.sh"
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, taps)"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
@@ -44,6 +47,9 @@ die() { echo "FAIL: $*"; for f in "$dir"/*.log "$dir"/*.serial; do [ -f "$f" ] &
 
 step "build guest"
 cache=$("$here/build-guest.sh")
+VMR_MEMCHECK=$cache/vmroam-memcheck
+# The guest's memory check (tests/lib/integrity.sh), seeded per run.
+seed=$$
 
 step "TLS credentials (openssl)"
 vm_tls_ca "$dir/tls/ca" "vmroam test CA" && vm_tls_host "$dir/tls/ca" "$dir/tls/host" 127.0.0.1 ||
@@ -84,7 +90,7 @@ echo_guest() {  # poll up to ~10 s: the guest's `nc -l` restarts between connect
 }
 
 step "boot A"
-vm_start a "$ns" vmrqS "$dir" "$accel" "$cache"
+vm_start a "$ns" vmrqS "$dir" "$accel" "$cache" "" "$(vmr_memcheck_append $seed 8)"
 vm_wait_serial "$dir" a "vmroam-guest up" 60 || die "guest did not come up"
 ping_guest 30 || die "no ping answer from the guest"
 echo_guest boot || die "echo port 7 did not echo"
@@ -159,6 +165,8 @@ check_run "$dir/run1.json" "A->B tuning none"
 vm_stop "$dir" a
 ping_guest 10 || die "guest unreachable after the first migration"
 echo_guest moved || die "echo after the first migration"
+whole=$(vmr_integrity "$dir/b.serial" $seed 8) || die "the guest broke in the move A -> B: $whole"
+echo "A -> B guest integrity: $whole"
 
 step "migrate B -> A' (--tuning socket)"
 vm_start a2 "$ns" vmrqS "$dir" "$accel" "$cache" tcp:127.0.0.1:4445
@@ -170,4 +178,6 @@ check_run "$dir/run2.json" "B->A' tuning socket"
 vm_stop "$dir" b
 ping_guest 10 || die "guest unreachable after the second migration"
 echo_guest back || die "echo after the second migration"
+whole=$(vmr_integrity "$dir/a2.serial" $seed 8) || die "the guest broke in the move B -> A': $whole"
+echo "B -> A' guest integrity: $whole"
 step "PASS"

@@ -66,6 +66,22 @@ TEST(Cli, ApiTls) {
   EXPECT_EQ(parse(with({"--api-cert-file", "/c.pem"}), half), 64);
 }
 
+// Honest bandwidth is the default; the old behaviour (QEMU's own rate, or a fixed one) is an option.
+TEST(Cli, Bandwidth) {
+  CliArgs a;
+  EXPECT_EQ(parse(with({}), a), std::nullopt);
+  EXPECT_EQ(a.opt.bandwidth.mode, BandwidthMode::honest);
+  EXPECT_FALSE(a.opt.bandwidth.link_rate);
+  CliArgs b;
+  EXPECT_EQ(parse(with({"--link-rate", "12500000"}), b), std::nullopt);
+  EXPECT_EQ(b.opt.bandwidth.mode, BandwidthMode::honest);
+  EXPECT_EQ(b.opt.bandwidth.link_rate, 12'500'000u);
+  CliArgs c;
+  EXPECT_EQ(parse(with({"--bandwidth", "qemu", "--max-bandwidth", "1000000"}), c), std::nullopt);
+  EXPECT_EQ(c.opt.bandwidth.mode, BandwidthMode::qemu);
+  EXPECT_EQ(c.opt.max_bandwidth, 1'000'000u);
+}
+
 TEST(Cli, UsageErrors) {
   const std::vector<std::vector<std::string>> cases = {
       {"--source", "/s"},                 // missing --dest etc.
@@ -74,6 +90,9 @@ TEST(Cli, UsageErrors) {
       with({"--timeout", "-1"}),          // not a number
       with({"--handover", "sometimes"}),  //
       with({"--tuning", "fast"}),         //
+      with({"--bandwidth", "fast"}),      //
+      with({"--max-bandwidth", "1000"}),  // a fixed rate contradicts the default honest
+      with({"--link-rate", "0"}),         //
       {"--source", "/s", "--dest", "/d", "--uri", "unix:/m", "--fa", "none",
        "--insecure-migration"},    // needs tcp
       with({"--ha", "/ha.sock"}),  // HA without FA or depart

@@ -810,3 +810,65 @@ TEST(Switchover, SourceFailureCarriesQemusReason) {
 
 }  // namespace
 }  // namespace vmroam::migration
+
+namespace vmroam::migration {
+namespace {
+
+// The rate the driver gives QEMU before migrate: honest with --link-rate sets 95% of it; qemu
+// mode sets --max-bandwidth as given, or nothing. The summary says which and why; with QEMU
+// connecting itself (--tuning none) there is no socket to measure, and it says so.
+TEST(Switchover, MaxBandwidthBeforeMigrateAndTheSummarysBandwidth) {
+  struct Case {
+    const char* description;
+    BandwidthMode mode;
+    std::optional<std::uint64_t> link_rate, fixed;
+    std::optional<std::uint64_t> sent;
+    const char* why;
+  };
+  const std::vector<Case> cases = {
+      {"honest, --link-rate", BandwidthMode::honest, 12'500'000, std::nullopt, 11'875'000,
+       "95% of --link-rate"},
+      {"honest, nothing known yet: QEMU's default until measured", BandwidthMode::honest, std::nullopt,
+       std::nullopt, std::nullopt, ""},
+      {"qemu, --max-bandwidth", BandwidthMode::qemu, std::nullopt, 5'000'000, 5'000'000, "--max-bandwidth"},
+      {"qemu, QEMU's own", BandwidthMode::qemu, std::nullopt, std::nullopt, std::nullopt, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    Rig rig;
+    auto o = rig.options();
+    o.bandwidth.mode = c.mode;
+    o.bandwidth.link_rate = c.link_rate;
+    o.max_bandwidth = c.fixed;
+    rig.run(o);
+    ASSERT_TRUE(rig.summary);
+    EXPECT_EQ(rig.summary->outcome, "completed") << rig.summary->error;
+    std::optional<std::uint64_t> sent;
+    std::size_t sent_at = 0, migrate_at = 0;
+    for (std::size_t i = 0; i < rig.src.received.size(); ++i) {
+      const auto& r = rig.src.received[i];
+      if (r.name == "migrate-set-parameters" && r.args.contains("max-bandwidth") && !sent) {
+        sent = r.args["max-bandwidth"].get<std::uint64_t>();
+        sent_at = i;
+      }
+      if (r.name == "migrate") migrate_at = i;
+    }
+    EXPECT_EQ(sent, c.sent);
+    if (sent) {
+      EXPECT_LT(sent_at, migrate_at);
+    }
+    ASSERT_TRUE(rig.summary->bandwidth);
+    const auto& b = *rig.summary->bandwidth;
+    EXPECT_EQ(b.mode, to_string(c.mode));
+    EXPECT_EQ(b.max_bandwidth, c.sent);
+    EXPECT_NE(b.why.find(c.why), std::string::npos) << b.why;
+    EXPECT_NE(b.source.find("not measured: QEMU opens the connection itself (--tuning none)"),
+              std::string::npos)
+        << b.source;
+    const auto j = rig.summary->to_json();
+    EXPECT_EQ(j["bandwidth"]["mode"], to_string(c.mode));
+  }
+}
+
+}  // namespace
+}  // namespace vmroam::migration
