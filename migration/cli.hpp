@@ -14,8 +14,11 @@ struct CliArgs {
   // TLS on the migration stream (docs/security.md): the creds directories the driver loads
   // into each QEMU, or an object id both already have; the destination's certificate name.
   std::string tls_dir_src, tls_dir_dst, tls_creds, tls_hostname;
+  // The source's certificate subject the destination accepts (tls-authz); "any": no check.
+  std::string tls_peer_dn;
   bool insecure_migration = false;
   SwitchoverOptions opt;
+  StorageOptions storage;  // --copy-storage
   bool quiet = false;
   bool verbose = false;
 };
