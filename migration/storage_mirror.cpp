@@ -215,7 +215,8 @@ void StorageMirror::on_source_event(const qmp::Event& e) {
   if (!e.name.starts_with("BLOCK_JOB_")) return;
   const auto id = e.data.is_object() ? e.data.value("device", std::string()) : std::string();
   auto* rep = report(id);
-  if (!rep) return;
+  // Jobs this side cancels in the teardown end as it asked; not a failure to report.
+  if (!rep || tearing_down_) return;
   if (e.name == "BLOCK_JOB_READY") {
     if (!rep->ready_ms) rep->ready_ms = ms_since(mirror_start_);
     return;
@@ -302,6 +303,7 @@ void StorageMirror::wait_gone(int tries, std::function<void()> then) {
 }
 
 void StorageMirror::teardown(bool switched, std::function<void()> done) {
+  tearing_down_ = true;
   poll_timer_.cancel();
   deadline_timer_.cancel();
   if (plan_.disks.empty()) {

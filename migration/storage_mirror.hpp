@@ -103,7 +103,8 @@ class StorageMirror {
   std::map<std::string, bool> completing_;  // job id → BLOCK_JOB_COMPLETED seen
   std::vector<MirrorJob> last_jobs_;
   LinkShare share_;
-  bool mirrors_started_ = false, prepared_ = false, failed_ = false, switching_ = false;
+  bool mirrors_started_ = false, prepared_ = false, failed_ = false, switching_ = false,
+       tearing_down_ = false;
   std::string failure_;
   TimePoint mirror_start_{}, last_render_{};
   std::uint64_t last_done_bytes_ = 0;

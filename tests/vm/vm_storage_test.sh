@@ -20,7 +20,12 @@
 #    bytes at the switchover, NBD in TLS), and tests/vm/disk_check.py: the random region hashes
 #    the same on both images, the records are complete and in order, every source record is
 #    on the destination, every acknowledged record is there;
-# 3. failure: a move back home whose destination QEMU is killed mid-mirror (its image has
+# 3. refusals, each before the first disk byte (setup_failed, nothing mirrored, the target
+#    image still empty, the guest answering at home): the destination's certificate from
+#    another CA, a --tls-hostname its certificate does not name, a --tls-peer-dn that is not
+#    the source's (the destination's tls-authz refuses it). (A plaintext NBD peer cannot sit at
+#    the address: the driver starts the destination's NBD server itself, with TLS.)
+# 4. failure: a move back home whose destination QEMU is killed mid-mirror (its image has
 #    grown past 16 MiB): vmroam-migrate exits 1 without switching, the guest keeps running at
 #    foreign2 on its own disk (it answers, it acknowledges new records, disk_check of its own
 #    image passes) and the partial target is never run.
@@ -137,10 +142,11 @@ disk_check() {  # SRC_IMG DST_IMG
   /usr/bin/python3 "$here/disk_check.py" "$1" "$2" "$random_mib" "$random_sha" "$disk_base" $(serials)
 }
 
-# move FROM TO GEN_FROM: one storage move with the probe running; checks the network side,
+# move FROM TO: one storage move with the probe running; checks the network side,
 # the summary's storage part and the disks.
 move() {
-  local from=$1 to=$2 src_gen=$3 json report dst_gen
+  local from=$1 to=$2 src json report dst_gen
+  src=$(guest_qemu_name)
   start_probe "probe-$to"
   next_image || die "qemu-img create"
   guest_start_dest "$to" || die "destination QEMU at $to"
@@ -187,16 +193,45 @@ PY
   echo "move $from -> $to: $report"
   [ "$(jq -r '.bad | length' <<<"$report")" = 0 ] || die "move $from -> $to: $(jq -r '.bad | join("; ")' <<<"$report")"
   local dc
-  dc=$(disk_check "$VMR_GUEST_DIR/g$src_gen.img" "$VMR_GUEST_DIR/g$dst_gen.img") || die "disk after $from -> $to: $dc"
+  dc=$(disk_check "$VMR_GUEST_DIR/$src.img" "$VMR_GUEST_DIR/g$dst_gen.img") || die "disk after $from -> $to: $dc"
   step "move $from -> $to PASS: 0 pings lost, TCP intact; disk $dc"
 }
 
+# refused LABEL ARGS…: a storage move home -> foreign that NBD's TLS must refuse before the
+# first disk byte: the setup fails, no mirror ever ran (nothing mirrored, the target image
+# still empty), the guest runs on at home.
+refused() {
+  local label=$1 json
+  shift
+  next_image || die "qemu-img create"
+  guest_start_dest foreign || die "destination QEMU at foreign ($label)"
+  local target=$VMR_GUEST_DIR/g$VMR_GUEST_GEN.img
+  guest_migrate home foreign --tuning socket --copy-storage all "$@" >/dev/null && die "$label: the move was not refused"
+  json=$VMR_GUEST_JSON
+  jq -e '.outcome == "setup_failed" and (.switched | not) and (.storage.disks[0].mirrored_bytes == 0)' "$json" >/dev/null ||
+    die "$label: $(jq -c '{outcome, error, storage}' "$json")"
+  jq -e '[.timeline[].what] | any(. == "storage: mirrors ready" or startswith("migrate ")) | not' "$json" >/dev/null ||
+    die "$label: the move went past the NBD setup: $(jq -c '[.timeline[].what]' "$json")"
+  [ "$(du -k "$target" | cut -f1)" -lt 1024 ] || die "$label: data reached the target image"
+  [ "$(guest_qemu_name)" = g1 ] && kill -0 "$(cat "$VMR_GUEST_DIR/g1.pid")" || die "$label: the source QEMU is gone"
+  wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR" 10 || die "$label: the guest does not answer at home"
+  echo "$label: refused before any disk data: $(jq -r .error "$json" | cut -c1-200)"
+}
+
+step "NBD TLS refusals (the destination's certificate from another CA, a wrong host name, a source the destination's tls-authz does not name)"
+vm_tls_ca "$VMR_GUEST_DIR/tls/other-ca" "another CA $$" &&
+  vm_tls_host "$VMR_GUEST_DIR/tls/other-ca" "$VMR_GUEST_DIR/tls/other" "$VMR_FOREIGN_WAN" || die "the second CA's credentials"
+refused "wrong CA" --tls-creds-dir-dst "$VMR_GUEST_DIR/tls/other"
+refused "wrong host name" --tls-hostname wrong.vmroam.test
+refused "source not in tls-authz" --tls-peer-dn "CN=not-the-source"
+
 step "move 1: home -> foreign, --copy-storage all"
-move home foreign 1
+move home foreign
 step "move 2: foreign -> foreign2, --copy-storage all"
-move foreign foreign2 2
+move foreign foreign2
 
 step "failure: move foreign2 -> home, the destination killed mid-mirror"
+src=$(guest_qemu_name)
 next_image || die "qemu-img create"
 guest_start_dest home || die "destination QEMU at home"
 victim=g$VMR_GUEST_GEN
@@ -211,12 +246,12 @@ json=$VMR_GUEST_JSON
 [ "$rc" = 1 ] || die "vmroam-migrate exited $rc after its destination died, not 1: $(tail -n 5 "$json.log")"
 jq -e '(.switched | not) and .outcome != "completed" and (.storage.disks[0].outcome | test("abandoned|failed"))' "$json" >/dev/null ||
   die "failure summary: $(jq -c '{outcome, error, switched, storage}' "$json")"
-[ "$(guest_qemu_name)" = g3 ] || die "the guest left g3 ($(guest_qemu_name))"
-kill -0 "$(cat "$VMR_GUEST_DIR/g3.pid")" || die "the source QEMU is gone"
-acks=$(grep -c 'vmroam-disk ack' "$VMR_GUEST_DIR/g3.serial")
-wait_for "[ \$(grep -c 'vmroam-disk ack' '$VMR_GUEST_DIR/g3.serial') -ge $((acks + 5)) ]" 20 ||
+[ "$(guest_qemu_name)" = "$src" ] || die "the guest left $src ($(guest_qemu_name))"
+kill -0 "$(cat "$VMR_GUEST_DIR/$src.pid")" || die "the source QEMU is gone"
+acks=$(grep -c 'vmroam-disk ack' "$VMR_GUEST_DIR/$src.serial")
+wait_for "[ \$(grep -c 'vmroam-disk ack' '$VMR_GUEST_DIR/$src.serial') -ge $((acks + 5)) ]" 20 ||
   die "the guest stopped acknowledging records at the source after the failed move"
 wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR" 10 || die "the guest does not answer at foreign2 after the failed move"
-dc=$(disk_check "$VMR_GUEST_DIR/g3.img" "$VMR_GUEST_DIR/g3.img") || die "the source's disk after the failed move: $dc"
+dc=$(disk_check "$VMR_GUEST_DIR/$src.img" "$VMR_GUEST_DIR/$src.img") || die "the source's disk after the failed move: $dc"
 step "failure PASS: $(jq -r .error "$json"); the guest runs on at foreign2 on its own disk ($dc)"
 step "PASS (accelerator $VMR_GUEST_ACCEL)"
