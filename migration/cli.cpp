@@ -77,7 +77,8 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
   --capability NAME      enable another migration capability on both sides (repeatable)
   --incoming-defer       the destination runs with -incoming defer: send migrate-incoming
   --listen URI           address for migrate-incoming (default: --uri)
-  --timeout S            give up (cancel) if pre-switchover is not reached in S seconds (600)
+  --timeout S            give up (cancel) if pre-switchover is not reached in S seconds (600;
+                         with --copy-storage the mirror phase has the same limit of its own)
   --retry-deadline S     keep re-activating a failed registration for S seconds (60)
   --quiet                no progress line
   --verbose              debug logging
@@ -268,6 +269,7 @@ std::optional<int> validate(CliArgs& a) {
   if (a.storage.enabled && uri_host(a.listen.empty() ? a.uri : a.listen).empty())
     return usage_error("--copy-storage needs a tcp:HOST:PORT --uri (or --listen): NBD listens on that host");
   if (a.storage.enabled && a.opt.max_bandwidth) a.storage.budget = *a.opt.max_bandwidth;
+  a.storage.ready_timeout = a.opt.migration_timeout;  // --timeout covers the mirror phase too
   if (a.fa != "none" || !a.depart_fa.empty()) return load_visitor(a);
   return std::nullopt;
 }

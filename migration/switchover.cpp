@@ -165,8 +165,9 @@ void Switchover::start(std::function<void(const Summary&)> done) {
 }
 
 void Switchover::cancel(const std::string& why) {
-  if (storage_) storage_->abort(why);  // a mirror phase in progress ends now
   dispatch(Ev::cancel_requested, why);
+  // A mirror phase in progress (a setup step) ends now; the table waits for it (cancel_pending).
+  if (storage_) storage_->abort(why);
 }
 
 void Switchover::execute(const Action& a) {

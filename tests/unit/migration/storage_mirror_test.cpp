@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "migration/switchover.hpp"
+
 #include "common/core/clock.hpp"
 #include "tests/unit/migration/fake_qemu.hpp"
 
@@ -57,6 +59,12 @@ struct Rig {
 
   void on_source(const FakeQemu::Received& r) {
     if (r.name == "query-block") return src.reply(r.id, query_block("data0"));
+    if (r.name == "migrate") return migrate(r);
+    if (r.name == "migrate-continue") {
+      src.reply(r.id, Json::object());
+      src.event("MIGRATION", Json{{"status", "completed"}});
+      return dst.event("RESUME");
+    }
     if (r.name == "blockdev-mirror") job = MirrorJob{r.args["job-id"], "running", 268435456, 0, false, "ok"};
     if (r.name == "query-block-jobs") {
       Json list = Json::array();
@@ -84,6 +92,14 @@ struct Rig {
       src.event(force ? "BLOCK_JOB_CANCELLED" : "BLOCK_JOB_COMPLETED", data);
       job.reset();
     }
+  }
+
+  // QEMU 7.2 with pause-before-switchover, in short: active, STOP, pre-switchover.
+  void migrate(const FakeQemu::Received& r) {
+    src.reply(r.id, Json::object());
+    src.event("MIGRATION", Json{{"status", "active"}});
+    src.event("STOP");
+    src.event("MIGRATION", Json{{"status", "pre-switchover"}});
   }
 
   void start(StorageOptions o = {}) {
@@ -246,6 +262,65 @@ TEST(StorageMirror, AbortEndsAWaitingPrepare) {
   ASSERT_TRUE(rig.prepared);
   EXPECT_EQ(rig.prepared->error().code, "cancelled");
   EXPECT_FALSE(rig.src.find("blockdev-add")->args.contains("tls-creds"));  // --insecure-migration
+}
+
+// The coupled sequence with a disk: mirrors ready before migrate, completed before
+// migrate-continue, NBD stopped before the summary, which carries the disk's report.
+TEST(StorageMirror, InTheSwitchoverSequence) {
+  Rig rig;
+  StorageOptions so;
+  so.enabled = true;
+  so.poll_interval = milliseconds(5);
+  rig.sm = std::make_unique<StorageMirror>(rig.io, *rig.src_client, *rig.dst_client, so, rig.clock);
+  rig.sm->set_transport(MigrationTls{.enabled = false}, "192.0.2.3");
+  SwitchoverOptions o;
+  o.uri = "tcp:192.0.2.3:4444";
+  o.progress_interval = milliseconds(10);
+  Switchover sw(rig.io, *rig.src_client, *rig.dst_client, nullptr, o, rig.clock);
+  sw.set_storage(rig.sm.get());
+  std::optional<Summary> summary;
+  sw.start([&](const Summary& s) { summary = s; });
+  ASSERT_TRUE(run_until(rig.io, [&] { return summary.has_value(); }));
+  EXPECT_EQ(summary->outcome, "completed") << summary->error;
+  auto at = [&](const std::string& name) {
+    for (std::size_t i = 0; i < rig.src.received.size(); ++i)
+      if (rig.src.received[i].name == name) return static_cast<int>(i);
+    return -1;
+  };
+  EXPECT_LT(at("blockdev-mirror"), at("migrate"));
+  EXPECT_LT(at("migrate"), at("block-job-cancel"));
+  EXPECT_LT(at("block-job-cancel"), at("migrate-continue"));
+  EXPECT_GE(at("block-job-cancel"), 0);
+  EXPECT_EQ(rig.dst.names().back(), "nbd-server-stop");
+  ASSERT_TRUE(summary->storage.is_object());
+  EXPECT_EQ(summary->storage["disks"][0]["outcome"], "completed");
+  EXPECT_EQ(summary->to_json()["storage"]["nbd_tls"], "off (--insecure-migration)");
+}
+
+// SIGINT while the disks copy: nothing migrates, the mirror is abandoned, NBD stops.
+TEST(StorageMirror, CancelDuringTheMirrorPhase) {
+  Rig rig;
+  rig.polls_until_ready = 1'000'000;
+  StorageOptions so;
+  so.enabled = true;
+  so.poll_interval = milliseconds(5);
+  rig.sm = std::make_unique<StorageMirror>(rig.io, *rig.src_client, *rig.dst_client, so, rig.clock);
+  rig.sm->set_transport(MigrationTls{.enabled = false}, "192.0.2.3");
+  SwitchoverOptions o;
+  o.uri = "tcp:192.0.2.3:4444";
+  Switchover sw(rig.io, *rig.src_client, *rig.dst_client, nullptr, o, rig.clock);
+  sw.set_storage(rig.sm.get());
+  std::optional<Summary> summary;
+  sw.start([&](const Summary& s) { summary = s; });
+  ASSERT_TRUE(run_until(rig.io, [&] { return rig.src.find("blockdev-mirror") != nullptr; }));
+  sw.cancel("interrupted (SIGINT)");
+  ASSERT_TRUE(run_until(rig.io, [&] { return summary.has_value(); }));
+  EXPECT_EQ(summary->outcome, "cancelled");
+  EXPECT_FALSE(summary->switched);
+  EXPECT_EQ(rig.src.find("migrate"), nullptr);
+  EXPECT_EQ(rig.src.find("block-job-cancel")->args["force"], true);
+  EXPECT_EQ(summary->storage["disks"][0]["outcome"], "abandoned");
+  EXPECT_EQ(rig.dst.names().back(), "nbd-server-stop");
 }
 
 }  // namespace
