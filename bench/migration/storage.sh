@@ -4,7 +4,7 @@
 #
 # Testbed (bench/migration/testbed.sh): the netns topology at 100 Mbit/s and 8 ms RTT, vmroam-ha
 # at home and vmroam-fa at foreign, the real guest of tests/vm (128 MiB RAM) with a virtio-blk
-# data disk (256 MiB raw, 128 MiB of random data) and the disk writer running
+# data disk (256 MiB raw, 128 MiB of random data, cache.direct=on) and the disk writer running
 # (tests/vm/guest-disk-writer.sh: a checksummed record every 0.1 s, fsync'ed). The
 # correspondent pings every 10 ms with a TCP echo stream. Two moves home -> foreign per
 # invocation, alternating with bench/run.sh's repetitions, the guest rebooted for each, TLS on
@@ -47,9 +47,12 @@ link_bytes_per_s=12500000
 agents_setup --encapsulation ipip >&2 && agent_start home >&2 && agent_start foreign >&2 &&
   ha_register_vm >/dev/null || { mb_log "the agents did not start"; exit 1; }
 
-# disk_args IMAGE_PATTERN: the data disk on every QEMU started from now on.
+# disk_args IMAGE_PATTERN: the data disk on every QEMU started from now on. cache.direct=on
+# (O_DIRECT, QEMU's cache=none, the usual production setting): with the host's page cache in
+# between, the mirror's flush at the switchover writes back everything it copied, inside the
+# pause.
 disk_args() {
-  export VM_EXTRA_ARGS="-blockdev driver=file,filename=$1,node-name=data0-file \
+  export VM_EXTRA_ARGS="-blockdev driver=file,filename=$1,node-name=data0-file,cache.direct=on \
 -blockdev driver=raw,file=data0-file,node-name=data0 -device virtio-blk-pci,drive=data0,id=vdisk0"
 }
 new_image() {  # PATH [RANDOM_MIB]
