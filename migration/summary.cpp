@@ -3,39 +3,43 @@
 namespace vmroam::migration {
 
 Json Summary::to_json() const {
+  Json j = fields_json();
+  if (!storage.is_null()) j["storage"] = storage;
+  return j;
+}
+
+Json Summary::fields_json() const {
   auto opt = [](const auto& v) -> Json { return v ? Json(*v) : Json(); };
   Json tl = Json::array();
   for (const auto& e : timeline) tl.push_back({{"t_ms", e.t_ms}, {"side", e.side}, {"what", e.what}});
-  Json j{{"outcome", outcome},
-         {"error", error},
-         {"accelerator", accelerator},
-         {"tuning", tuning},
-         {"fa", fa},
-         {"migration_tls", migration_tls},
-         {"switched", switched},
-         {"total_time_ms", total_time_ms},
-         {"qemu_total_time_ms", qemu_total_time_ms},
-         {"qemu_downtime_ms", opt(qemu_downtime_ms)},
-         {"real_pause_ms", opt(real_pause_ms)},
-         {"continue_after_pre_switchover_ms", opt(continue_after_pre_switchover_ms)},
-         {"bytes_transferred", bytes_transferred},
-         {"passes", passes},
-         {"handover_ms", opt(handover_ms)},
-         {"activate_to_outcome_ms", opt(activate_to_outcome_ms)},
-         {"registration", registration},
-         {"depart", depart},
-         {"depart_ms", opt(depart_ms)},
-         {"handover_mode", handover_mode},
-         {"downtime_limit_ms", opt(downtime_limit_ms)},
-         {"activate_before_stop_ms", opt(activate_before_stop_ms)},
-         {"reply_code", reply_code},
-         {"activate_attempts", activate_attempts},
-         {"ha", ha},
-         {"ha_hold", ha_hold},
-         {"recovered_packets", opt(recovered_packets)},
-         {"timeline", tl}};
-  if (!storage.is_null()) j["storage"] = storage;
-  return j;
+  return Json{{"outcome", outcome},
+              {"error", error},
+              {"accelerator", accelerator},
+              {"tuning", tuning},
+              {"fa", fa},
+              {"migration_tls", migration_tls},
+              {"switched", switched},
+              {"total_time_ms", total_time_ms},
+              {"qemu_total_time_ms", qemu_total_time_ms},
+              {"qemu_downtime_ms", opt(qemu_downtime_ms)},
+              {"real_pause_ms", opt(real_pause_ms)},
+              {"continue_after_pre_switchover_ms", opt(continue_after_pre_switchover_ms)},
+              {"bytes_transferred", bytes_transferred},
+              {"passes", passes},
+              {"handover_ms", opt(handover_ms)},
+              {"activate_to_outcome_ms", opt(activate_to_outcome_ms)},
+              {"registration", registration},
+              {"depart", depart},
+              {"depart_ms", opt(depart_ms)},
+              {"handover_mode", handover_mode},
+              {"downtime_limit_ms", opt(downtime_limit_ms)},
+              {"activate_before_stop_ms", opt(activate_before_stop_ms)},
+              {"reply_code", reply_code},
+              {"activate_attempts", activate_attempts},
+              {"ha", ha},
+              {"ha_hold", ha_hold},
+              {"recovered_packets", opt(recovered_packets)},
+              {"timeline", tl}};
 }
 
 }  // namespace vmroam::migration

@@ -59,6 +59,7 @@ struct Summary {
 
   [[nodiscard]] bool ok() const { return outcome == "completed"; }
   [[nodiscard]] Json to_json() const;
+  [[nodiscard]] Json fields_json() const;  // to_json() without the optional parts (storage)
 };
 
 }  // namespace vmroam::migration
