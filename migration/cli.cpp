@@ -10,6 +10,8 @@
 #include <map>
 #include <sstream>
 
+#include "migration/certificate_name.hpp"
+
 namespace vmroam::migration {
 
 namespace {
@@ -51,8 +53,20 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
                          (-object on their command lines; endpoint client at the source,
                          server at the destination)
   --tls-hostname NAME    the destination's name in its certificate (default: --uri's host)
+  --tls-peer-dn DN       the destination accepts only a source certificate with this subject
+                         (tls-authz, RFC 4514 form "CN=…,O=…"), on the migration stream and NBD;
+                         default: the subject of DIR-src/client-cert.pem when the driver can
+                         read it; "any": every certificate the CA signed
   --insecure-migration   no TLS: the VM's memory crosses the network in clear (said so in
                          the summary)
+  --copy-storage all|DISK
+                         move the disks too (repeatable; DISK is a device id, qdev path or the
+                         source's node name; "all": every writable disk). The destination QEMU
+                         has the same devices on empty images of the same size; it exports
+                         them over NBD (TLS like the migration stream) on --uri's host, the
+                         source mirrors into them, memory follows once every mirror is ready
+                         (docs/migration.md "Moving the disks too")
+  --nbd-port PORT        the destination's NBD port for --copy-storage (10809)
   --json OUT             write the summary as JSON to OUT
   --tuning socket|none   socket (default): the driver opens the TCP connection with
                          TCP_NOTSENT_LOWAT and a small SO_SNDBUF and passes it with getfd,
@@ -78,7 +92,8 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
   --capability NAME      enable another migration capability on both sides (repeatable)
   --incoming-defer       the destination runs with -incoming defer: send migrate-incoming
   --listen URI           address for migrate-incoming (default: --uri)
-  --timeout S            give up (cancel) if pre-switchover is not reached in S seconds (600)
+  --timeout S            give up (cancel) if pre-switchover is not reached in S seconds (600;
+                         with --copy-storage the mirror phase has the same limit of its own)
   --retry-deadline S     keep re-activating a failed registration for S seconds (60)
   --quiet                no progress line
   --verbose              debug logging
@@ -173,6 +188,14 @@ const std::map<std::string, Setter>& value_options() {
       {"--tls-creds-dir-dst", text(&CliArgs::tls_dir_dst)},
       {"--tls-creds", text(&CliArgs::tls_creds)},
       {"--tls-hostname", text(&CliArgs::tls_hostname)},
+      {"--tls-peer-dn", text(&CliArgs::tls_peer_dn)},
+      {"--copy-storage",
+       [](CliArgs& a, const std::string&, const char* v) -> std::optional<int> {
+         a.storage.enabled = true;
+         if (std::strcmp(v, "all") != 0) a.storage.wanted.emplace_back(v);
+         return std::nullopt;
+       }},
+      {"--nbd-port", number([](CliArgs& a, std::uint64_t n) { a.storage.nbd_port = std::to_string(n); })},
       {"--capability",
        [](CliArgs& a, const std::string&, const char* v) -> std::optional<int> {
          a.opt.extra_capabilities.emplace_back(v);
@@ -211,13 +234,28 @@ std::optional<int> load_visitor(CliArgs& a) {
   return std::nullopt;
 }
 
+// Which source certificate the destination accepts: the one named, or the subject of the
+// client certificate the driver loads into the source (when it can read it).
+std::optional<int> peer_name(const CliArgs& a, MigrationTls& tls) {
+  if (a.tls_peer_dn == "any") return std::nullopt;
+  if (!a.tls_peer_dn.empty()) {
+    tls.peer_dn = a.tls_peer_dn;
+    return std::nullopt;
+  }
+  if (a.tls_dir_src.empty()) return std::nullopt;
+  auto dn = certificate_subject(a.tls_dir_src + "/client-cert.pem");
+  if (dn && !dn->empty()) tls.peer_dn = *dn;
+  return std::nullopt;
+}
+
 // The migration stream is encrypted unless the user says otherwise, in so many words.
 std::optional<int> validate_tls(CliArgs& a) {
   const bool dirs = !a.tls_dir_src.empty() || !a.tls_dir_dst.empty();
   const bool id = !a.tls_creds.empty();
   if (a.insecure_migration) {
-    if (dirs || id || !a.tls_hostname.empty())
-      return usage_error("--insecure-migration contradicts --tls-creds-dir-*/--tls-creds/--tls-hostname");
+    if (dirs || id || !a.tls_hostname.empty() || !a.tls_peer_dn.empty())
+      return usage_error(
+          "--insecure-migration contradicts --tls-creds-dir-*/--tls-creds/--tls-hostname/--tls-peer-dn");
     a.opt.tls = MigrationTls{.enabled = false};
     return std::nullopt;
   }
@@ -240,6 +278,7 @@ std::optional<int> validate_tls(CliArgs& a) {
   if (tls.hostname.empty())
     return usage_error(
         "--tls-hostname is required when --uri has no host (the destination's certificate name)");
+  if (auto rc = peer_name(a, tls)) return rc;
   a.opt.tls = tls;
   return std::nullopt;
 }
@@ -266,6 +305,10 @@ std::optional<int> validate(CliArgs& a) {
   a.opt.uri = a.uri;
   a.opt.listen_uri = a.listen;
   if (auto rc = validate_tls(a)) return rc;
+  if (a.storage.enabled && uri_host(a.listen.empty() ? a.uri : a.listen).empty())
+    return usage_error("--copy-storage needs a tcp:HOST:PORT --uri (or --listen): NBD listens on that host");
+  if (a.storage.enabled && a.opt.max_bandwidth) a.storage.budget = *a.opt.max_bandwidth;
+  a.storage.ready_timeout = a.opt.migration_timeout;  // --timeout covers the mirror phase too
   if (a.fa != "none" || !a.depart_fa.empty()) return load_visitor(a);
   return std::nullopt;
 }

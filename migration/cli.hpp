@@ -16,8 +16,11 @@ struct CliArgs {
   std::string tls_dir_src, tls_dir_dst, tls_creds, tls_hostname;
   // TLS to the agents' APIs (https:// endpoints): CA file, our certificate and key.
   std::string api_ca_file, api_cert_file, api_key_file;
+  // The source's certificate subject the destination accepts (tls-authz); "any": no check.
+  std::string tls_peer_dn;
   bool insecure_migration = false;
   SwitchoverOptions opt;
+  StorageOptions storage;  // --copy-storage
   bool quiet = false;
   bool verbose = false;
 };

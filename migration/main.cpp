@@ -98,15 +98,30 @@ std::optional<Qemus> connect_qemus(boost::asio::io_context& io, const CliArgs& a
   return q;
 }
 
-void show_progress(Switchover& sw, bool tty) {
-  sw.set_progress_handler([tty](const Progress& p) {
-    const auto line = render_progress(p);
-    if (tty) {
-      std::fprintf(stderr, "\r%s\033[K", line.c_str());
-    } else {
-      std::fprintf(stderr, "%s\n", line.c_str());
-    }
+void print_progress(const std::string& line, bool tty) {
+  if (tty) {
+    std::fprintf(stderr, "\r%s\033[K", line.c_str());
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+}
+
+// One line: the disks while they copy, then memory (with the disks' dirty bytes).
+void show_progress(Switchover& sw, StorageMirror* storage, bool tty) {
+  sw.set_progress_handler([tty, storage](const Progress& p) {
+    print_progress(render_progress(p) + (storage ? storage->status_suffix() : std::string()), tty);
   });
+  if (storage) storage->set_progress_handler([tty](const std::string& line) { print_progress(line, tty); });
+}
+
+// --copy-storage: NBD on the address the destination takes the migration stream on.
+std::unique_ptr<StorageMirror> make_storage(boost::asio::io_context& io, const CliArgs& a, Qemus& q,
+                                            const Clock& clock) {
+  if (!a.storage.enabled) return nullptr;
+  auto s = std::make_unique<StorageMirror>(io, *q.src, *q.dst, a.storage, clock);
+  s->set_transport(a.opt.tls.value_or(MigrationTls{.enabled = false}),
+                   uri_host(a.listen.empty() ? a.uri : a.listen));
+  return s;
 }
 
 // Runs the move to its end; SIGINT/SIGTERM cancel it (before the switch).
@@ -115,8 +130,10 @@ Summary run_move(boost::asio::io_context& io, const CliArgs& a, Qemus& q, Agents
   Switchover sw(io, *q.src, *q.dst, g.fa.get(), a.opt, clock);
   sw.set_previous_fa(g.previous_fa.get());
   if (g.ha) sw.set_home_agent(g.ha.get(), a.opt.visitor_id);
+  auto storage = make_storage(io, a, q, clock);
+  sw.set_storage(storage.get());
   const bool tty = ::isatty(STDERR_FILENO) != 0;
-  if (!a.quiet) show_progress(sw, tty);
+  if (!a.quiet) show_progress(sw, storage.get(), tty);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (!ec) sw.cancel(sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)");

@@ -10,12 +10,20 @@ Json tls_creds_object(const std::string& id, const std::string& dir, MigrationSi
               {"verify-peer", true}};
 }
 
+Json tls_authz_object(const std::string& dn) {
+  return Json{{"qom-type", "authz-list"},
+              {"id", kTlsAuthzId},
+              {"policy", "deny"},
+              {"rules", Json::array({{{"match", dn}, {"policy", "allow"}, {"format", "exact"}}})}};
+}
+
 std::vector<QmpStep> tls_setup(const MigrationTls& tls, MigrationSide side) {
   const bool src = side == MigrationSide::source;
   std::vector<QmpStep> steps;
   if (!tls.enabled) {
     Json params{{"tls-creds", ""}};
     if (src) params["tls-hostname"] = "";
+    if (!src) params["tls-authz"] = "";
     steps.push_back({"migrate-set-parameters", params});
     return steps;
   }
@@ -30,6 +38,15 @@ std::vector<QmpStep> tls_setup(const MigrationTls& tls, MigrationSide side) {
   }
   Json params{{"tls-creds", id}};
   if (src) params["tls-hostname"] = tls.hostname;
+  if (!src) {
+    // QEMU checks the client certificate's distinguished name against the list (mutual TLS
+    // alone accepts any certificate the CA signed). "": any, as before.
+    params["tls-authz"] = tls.peer_dn.empty() ? "" : kTlsAuthzId;
+    if (!tls.peer_dn.empty()) {
+      steps.push_back({"object-del", Json{{"id", kTlsAuthzId}}, true});
+      steps.push_back({"object-add", tls_authz_object(tls.peer_dn)});
+    }
+  }
   steps.push_back({"migrate-set-parameters", params});
   return steps;
 }
@@ -46,7 +63,9 @@ std::string uri_host(const std::string& uri) {
 
 std::string describe(const MigrationTls& tls) {
   if (!tls.enabled) return "off (--insecure-migration)";
-  return "x509, peer verified as " + tls.hostname;
+  auto s = "x509, peer verified as " + tls.hostname;
+  if (!tls.peer_dn.empty()) s += ", only " + tls.peer_dn + " accepted";
+  return s;
 }
 
 }  // namespace vmroam::migration

@@ -28,6 +28,27 @@ std::string format(const char* fmt, T... args) {
   return std::string(buf.data(), static_cast<std::size_t>(n));
 }
 
+// --copy-storage: one line for the NBD transport, one per disk.
+std::string render_storage(const Json& st) {
+  std::string out =
+      format("  storage: NBD %s, %s\n", st.value("nbd", "?").c_str(), st.value("nbd_tls", "?").c_str());
+  for (const auto& d : st.value("disks", Json::array())) {
+    const auto ready = d["ready_ms"].is_number() ? format("%.0f ms", d["ready_ms"].get<double>()) : "n/a";
+    const auto dirty = d["dirty_bytes_at_switchover"].is_number()
+                           ? std::to_string(d["dirty_bytes_at_switchover"].get<std::uint64_t>())
+                           : "n/a";
+    out += format(
+        "  disk %s: %s, %llu of %llu bytes allocated, %llu mirrored, ready after %s, %s dirty bytes at the "
+        "switchover\n",
+        d.value("disk", "?").c_str(), d.value("outcome", "?").c_str(),
+        static_cast<unsigned long long>(d.value("allocated_bytes", std::uint64_t{0})),
+        static_cast<unsigned long long>(d.value("virtual_size", std::uint64_t{0})),
+        static_cast<unsigned long long>(d.value("mirrored_bytes", std::uint64_t{0})), ready.c_str(),
+        dirty.c_str());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string render_summary(const Summary& s, bool with_ha) {
@@ -47,6 +68,7 @@ std::string render_summary(const Summary& s, bool with_ha) {
   out +=
       format("  registration %s (attempts %d, handover %s), previous FA depart %s\n", s.registration.c_str(),
              s.activate_attempts, ms_or_na(s.handover_ms).c_str(), s.depart.c_str());
+  if (s.storage.is_object()) out += render_storage(s.storage);
   if (with_ha) {
     const std::string recovered = s.recovered_packets ? std::to_string(*s.recovered_packets) : "n/a";
     out += format("  home agent %s: hold %s, recovered %s packets\n", s.ha.c_str(), s.ha_hold.c_str(),

@@ -3,6 +3,12 @@
 namespace vmroam::migration {
 
 Json Summary::to_json() const {
+  Json j = fields_json();
+  if (!storage.is_null()) j["storage"] = storage;
+  return j;
+}
+
+Json Summary::fields_json() const {
   auto opt = [](const auto& v) -> Json { return v ? Json(*v) : Json(); };
   Json tl = Json::array();
   for (const auto& e : timeline) tl.push_back({{"t_ms", e.t_ms}, {"side", e.side}, {"what", e.what}});

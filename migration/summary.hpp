@@ -55,11 +55,15 @@ struct Summary {
   std::string ha = "none";                        // the home agent told about the handover
   std::string ha_hold = "skipped";                // recording | holding | released | idle | failed: …
   std::optional<std::int64_t> recovered_packets;  // copies the HA re-sends (sent after STOP)
+  // --copy-storage: per-disk reports (bytes, time to ready, dirty bytes at the switchover),
+  // the NBD transport and the link share (StorageMirror::summary); null without.
+  Json storage;
   bool switched = false;  // migrate-continue was sent: the VM is (or will be) at the destination
   std::vector<TimelineEntry> timeline;
 
   [[nodiscard]] bool ok() const { return outcome == "completed"; }
   [[nodiscard]] Json to_json() const;
+  [[nodiscard]] Json fields_json() const;  // to_json() without the optional parts (storage)
 };
 
 }  // namespace vmroam::migration

@@ -166,7 +166,11 @@ void Switchover::start(std::function<void(const Summary&)> done) {
   dispatch(Ev::start);
 }
 
-void Switchover::cancel(const std::string& why) { dispatch(Ev::cancel_requested, why); }
+void Switchover::cancel(const std::string& why) {
+  dispatch(Ev::cancel_requested, why);
+  // A mirror phase in progress (a setup step) ends now; the table waits for it (cancel_pending).
+  if (storage_) storage_->abort(why);
+}
 
 void Switchover::execute(const Action& a) {
   switch (a.kind) {
@@ -370,6 +374,16 @@ void Switchover::build_setup_steps() {
     for (const auto& step : tls_setup(*opt_.tls, MigrationSide::destination))
       setup_.push_back(command_step(dst_, step.name, step.args, step.may_fail));
   }
+  // The disks move before the memory: RAM migration starts once every mirror is ready.
+  if (storage_)
+    setup_.push_back([this](std::function<void(Result<void>)> next) {
+      note("driver", "storage: mirroring the disks");
+      storage_->prepare([this, next, alive = alive_](Result<void> r) {
+        if (!*alive) return;
+        if (r) note("driver", "storage: mirrors ready");
+        next(r);
+      });
+    });
   if (opt_.incoming_defer)
     setup_.push_back(command_step(dst_, "migrate-incoming", Json{{"uri", opt_.listen_uri}}));
   migrate_uri_ = opt_.uri;

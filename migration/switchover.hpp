@@ -49,6 +49,7 @@
 #include "migration/migration_tls.hpp"
 #include "migration/progress.hpp"
 #include "migration/qmp_client.hpp"
+#include "migration/storage_mirror.hpp"
 #include "migration/summary.hpp"
 #include "migration/switchover_machine.hpp"
 #include "migration/tuned_socket.hpp"
@@ -134,6 +135,11 @@ class Switchover {
     ha_vm_id_ = std::move(vm_id);
   }
 
+  // Storage migration (--copy-storage, optional): its mirrors become ready in a setup step
+  // before migrate, complete at pre-switchover before migrate-continue (a failure there is
+  // a refused continue: the move is undone), and are torn down before the summary.
+  void set_storage(StorageMirror* storage);
+
   // Runs the whole move; `done` is called once with the summary.
   void start(std::function<void(const Summary&)> done);
   // SIGINT/SIGTERM: before the switch, cancel and undo; after it, too late (logged).
@@ -174,6 +180,7 @@ class Switchover {
   void undo_fa(bool depart);
   void undo_wait();
   void finish();
+  void send_continue();
   void ha_call(HomeAgentControl::Phase phase, bool report_answer);
   [[nodiscard]] double since_start_ms() const;
   [[nodiscard]] bool polling() const;
@@ -185,6 +192,7 @@ class Switchover {
   ForeignAgentControl* previous_fa_ = nullptr;
   HomeAgentControl* ha_ = nullptr;
   std::string ha_vm_id_;
+  StorageMirror* storage_ = nullptr;
   SwitchoverOptions opt_;
   const Clock& clock_;
   ProgressHandler on_progress_;

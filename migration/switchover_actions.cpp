@@ -21,8 +21,18 @@ double ms_between(TimePoint a, TimePoint b) {
 
 }  // namespace
 
+void Switchover::set_storage(StorageMirror* storage) {
+  storage_ = storage;
+  if (!storage_) return;
+  // A mirror that fails while RAM migrates: the move cannot complete; undo it now.
+  storage_->set_failure_handler([this, alive = alive_](const std::string& why) {
+    if (*alive) dispatch(Ev::cancel_requested, "storage: " + why);
+  });
+}
+
 void Switchover::on_source_event(const qmp::Event& e) {
   if (machine_.state == State::done) return;
+  if (storage_) storage_->on_source_event(e);
   if (e.name == "MIGRATION_PASS") {
     passes_ = std::max(passes_, e.pass());
     note("source", "MIGRATION_PASS " + std::to_string(e.pass()));
@@ -162,6 +172,18 @@ void Switchover::previous_fa_depart() {
 }
 
 void Switchover::migrate_continue() {
+  if (!storage_) return send_continue();
+  // The disks' last dirty bytes go first (the guest is stopped): a mirror that cannot finish
+  // is a continue refused — the move is undone and the VM runs on at the source.
+  storage_->complete([this, alive = alive_](Result<void> r) {
+    if (!*alive) return;
+    if (!r) return dispatch(Ev::continue_refused, "storage: " + r.error().to_string());
+    note("driver", "storage: mirrors completed");
+    send_continue();
+  });
+}
+
+void Switchover::send_continue() {
   src_.execute("migrate-continue", Json{{"state", "pre-switchover"}}, [this, alive = alive_](Result<Json> r) {
     if (*alive && !r) dispatch(Ev::continue_refused, r.error().to_string());
   });
@@ -344,7 +366,17 @@ void Switchover::finish() {
   note("driver", "done: " + sum_.outcome);
   auto done = std::move(done_);
   done_ = nullptr;
-  if (done) asio::post(io_, [done, s = sum_] { done(s); });
+  if (!storage_) {
+    if (done) asio::post(io_, [done, s = sum_] { done(s); });
+    return;
+  }
+  // The NBD export closes and the source lets go of the target, whichever way it went.
+  storage_->teardown(sum_.switched, [this, done, alive = alive_] {
+    if (!*alive) return;
+    sum_.storage = storage_->summary();
+    note("driver", "storage: NBD stopped");
+    if (done) asio::post(io_, [done, s = sum_] { done(s); });
+  });
 }
 
 }  // namespace vmroam::migration

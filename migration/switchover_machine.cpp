@@ -287,8 +287,10 @@ Transition setting_up(const Machine& m, const MachineConfig& cfg, const Event& e
       if (s == State::configuring) return go(m, State::starting, {act(Act::send_migrate)});
       break;
     case Ev::setup_failed:
-      if (pending || s == State::configuring)
-        return unwind(m, cfg, true, {outcome("setup_failed", e.detail)});
+      // While a cancel waits, a failing step (one the cancel cut short, e.g. the disks'
+      // mirror phase) leaves the cancel's outcome standing.
+      if (pending) return unwind(m, cfg, true, {});
+      if (s == State::configuring) return unwind(m, cfg, true, {outcome("setup_failed", e.detail)});
       break;
     default:
       break;

@@ -12,6 +12,7 @@
 #   vm_stop DIR NAME                       kills that QEMU (by its recorded pid)
 #
 # Memory 128 MiB, 1 vCPU, virtio-net with a fixed MAC (both sides must match for migration).
+# $VM_EXTRA_ARGS: more QEMU arguments (e.g. a data disk), "@NAME@" replaced by the QEMU's name.
 
 VM_MAC=${VM_MAC:-52:54:00:12:34:56}
 VM_MEM=${VM_MEM:-128}
@@ -26,6 +27,7 @@ vm_start() {
   [ "$5" = kvm ] && _accel="-accel kvm -cpu host"
   _incoming=""
   [ -n "${7:-}" ] && _incoming="-incoming $7"
+  _extra=$(printf '%s' "${VM_EXTRA_ARGS:-}" | sed "s/@NAME@/$1/g")
   rm -f "$4/$1.qmp" "$4/$1.serial"
   # shellcheck disable=SC2086
   ip netns exec "$2" qemu-system-x86_64 -machine pc-i440fx-7.2 $_accel -smp 1 -m "$VM_MEM" \
@@ -33,7 +35,7 @@ vm_start() {
     -kernel "$6/vmlinuz" -initrd "$6/initrd.gz" -append "console=ttyS0 quiet panic=-1 ${8:-}" \
     -serial "file:$4/$1.serial" -qmp "unix:$4/$1.qmp,server=on,wait=off" \
     -netdev "tap,id=n0,ifname=$3,script=no,downscript=no,vhost=off" \
-    -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" $_incoming \
+    -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" $_incoming $_extra \
     </dev/null >"$4/$1.log" 2>&1 &
   echo $! > "$4/$1.pid"
 }

@@ -15,6 +15,9 @@
 #   vmroam.memcheck=SEED:MIB run the integrity check (tests/vm/memcheck.c, installed by
 #                            install_memcheck below): MIB MiB filled with a pattern from SEED,
 #                            rewritten a chunk at a time and verified every second on ttyS0
+#   vmroam.disk=DEV          run tests/vm/guest-disk-writer.sh on the raw disk DEV (e.g.
+#                            /dev/vda: a virtio-blk data disk), records from sector
+#                            vmroam.disk_base, one per vmroam.disk_interval seconds
 # and then runs a TCP echo on port 7 and prints "vmroam-guest tick <epoch> <date>" every second on
 # ttyS0 (the serial log shows the guest is alive and when it paused).
 #
@@ -71,14 +74,14 @@ moddir=$cache/kernel/lib/modules/$version/kernel
 # 3. initramfs. Module order from each .ko's modinfo "depends=" (the package ships no
 # modules.dep; docs/testing.md gives the resulting order, which we keep verbatim).
 if [ ! -f "$cache/initrd.gz" ] || [ "$0" -nt "$cache/initrd.gz" ] || [ "$here/memcheck.c" -nt "$cache/initrd.gz" ] ||
-  [ ! -x "$cache/vmroam-memcheck" ]; then
+  [ "$here/guest-disk-writer.sh" -nt "$cache/initrd.gz" ] || [ ! -x "$cache/vmroam-memcheck" ]; then
   busybox=$(command -v busybox)
   file -L "$busybox" 2>/dev/null | grep -q 'statically linked' || log "warning: $busybox may not be static"
   root=$cache/initramfs
   rm -rf "$root"
   mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/mnt" "$root/lib/modules" "$root/etc"
   cp "$busybox" "$root/bin/busybox"
-  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net; do
+  for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net virtio_blk; do
     ko=$(find "$moddir" -name "$m.ko" | head -n1)
     [ -n "$ko" ] || { log "module $m.ko not found under $moddir"; exit 1; }
     cp "$ko" "$root/lib/modules/"
@@ -87,6 +90,8 @@ if [ ! -f "$cache/initrd.gz" ] || [ "$0" -nt "$cache/initrd.gz" ] || [ "$here/me
   # /dev/console and /dev/null exist before devtmpfs is mounted (the kernel opens console first).
   mknod -m 600 "$root/dev/console" c 5 1
   mknod -m 666 "$root/dev/null" c 1 3
+  cp "$here/guest-disk-writer.sh" "$root/bin/vmroam-disk-writer"
+  chmod 755 "$root/bin/vmroam-disk-writer"
   cat > "$root/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -102,6 +107,9 @@ for arg in $(cat /proc/cmdline); do
     vmroam.ip=*) ip=${arg#vmroam.ip=} ;;
     vmroam.gw=*) gw=${arg#vmroam.gw=} ;;
     vmroam.fill=*) fill=${arg#vmroam.fill=} ;;
+    vmroam.disk=*) disk=${arg#vmroam.disk=} ;;
+    vmroam.disk_base=*) disk_base=${arg#vmroam.disk_base=} ;;
+    vmroam.disk_interval=*) disk_interval=${arg#vmroam.disk_interval=} ;;
   esac
 done
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko; done
@@ -115,6 +123,7 @@ if [ "$fill" -gt 0 ]; then
 fi
 echo "vmroam-guest up ip=$ip gw=$gw fill=${fill}MiB"
 (while true; do nc -l -p 7 -e cat; done) &
+[ -n "${disk:-}" ] && vmroam-disk-writer "$disk" "${disk_base:-327680}" "${disk_interval:-0.1}" &
 for hook in /etc/vmroam-init.d/*; do [ -f "$hook" ] && . "$hook"; done
 while true; do echo "vmroam-guest tick $(date +%s) $(date "+%F %T %Z")"; sleep 1; done
 EOF

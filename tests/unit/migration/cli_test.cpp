@@ -147,3 +147,52 @@ TEST(Cli, TlsByDefault) {
 
 }  // namespace
 }  // namespace vmroam::migration
+
+namespace vmroam::migration {
+namespace {
+
+TEST(Cli, CopyStorage) {
+  CliArgs all;
+  ASSERT_EQ(parse(with({"--copy-storage", "all", "--max-bandwidth", "12500000"}), all), std::nullopt);
+  EXPECT_TRUE(all.storage.enabled);
+  EXPECT_TRUE(all.storage.wanted.empty());
+  EXPECT_EQ(all.storage.budget, 12'500'000u);  // disks and RAM share one budget
+  EXPECT_EQ(all.storage.nbd_port, "10809");
+  CliArgs some;
+  ASSERT_EQ(
+      parse(with({"--copy-storage", "vdisk0", "--copy-storage", "vdisk1", "--nbd-port", "10900"}), some),
+      std::nullopt);
+  EXPECT_EQ(some.storage.wanted, (std::vector<std::string>{"vdisk0", "vdisk1"}));
+  EXPECT_EQ(some.storage.nbd_port, "10900");
+  CliArgs none;
+  ASSERT_EQ(parse(with({}), none), std::nullopt);
+  EXPECT_FALSE(none.storage.enabled);
+  // NBD listens on --uri's host: a uri without one is refused.
+  CliArgs unix_uri;
+  EXPECT_EQ(parse({"--source", "/s", "--dest", "/d", "--uri", "unix:/m.sock", "--fa", "none", "--tuning",
+                   "none", "--insecure-migration", "--copy-storage", "all"},
+                  unix_uri),
+            64);
+}
+
+TEST(Cli, TlsPeerName) {
+  CliArgs named;
+  ASSERT_EQ(parse(without_tls({"--tls-creds", "tls0", "--tls-peer-dn", "CN=src,O=site"}), named),
+            std::nullopt);
+  EXPECT_EQ(named.opt.tls->peer_dn, "CN=src,O=site");
+  CliArgs any;
+  ASSERT_EQ(parse(without_tls({"--tls-creds", "tls0", "--tls-peer-dn", "any"}), any), std::nullopt);
+  EXPECT_EQ(any.opt.tls->peer_dn, "");
+  // The creds directory is not readable here: no name is guessed.
+  CliArgs unreadable;
+  ASSERT_EQ(parse(without_tls(
+                      {"--tls-creds-dir-src", "/nonexistent/src", "--tls-creds-dir-dst", "/nonexistent/dst"}),
+                  unreadable),
+            std::nullopt);
+  EXPECT_EQ(unreadable.opt.tls->peer_dn, "");
+  CliArgs contradiction;
+  EXPECT_EQ(parse(with({"--tls-peer-dn", "CN=src"}), contradiction), 64);
+}
+
+}  // namespace
+}  // namespace vmroam::migration

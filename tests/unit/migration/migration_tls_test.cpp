@@ -35,7 +35,7 @@ TEST(MigrationTls, Setup) {
        MigrationSide::destination,
        {{"object-del", Json{{"id", kTlsCredsDestinationId}}, true},
         {"object-add", tls_creds_object(kTlsCredsDestinationId, "/pki/dst", MigrationSide::destination)},
-        {"migrate-set-parameters", Json{{"tls-creds", kTlsCredsDestinationId}}}}},
+        {"migrate-set-parameters", Json{{"tls-creds", kTlsCredsDestinationId}, {"tls-authz", ""}}}}},
       {"source, an existing object",
        ids,
        MigrationSide::source,
@@ -43,7 +43,13 @@ TEST(MigrationTls, Setup) {
       {"destination, an existing object",
        ids,
        MigrationSide::destination,
-       {{"migrate-set-parameters", Json{{"tls-creds", "tls0"}}}}},
+       {{"migrate-set-parameters", Json{{"tls-creds", "tls0"}, {"tls-authz", ""}}}}},
+      {"destination with the source's name: only that peer is accepted",
+       MigrationTls{true, "", "", "tls0", "dst.example", "CN=src,O=site"},
+       MigrationSide::destination,
+       {{"object-del", Json{{"id", kTlsAuthzId}}, true},
+        {"object-add", tls_authz_object("CN=src,O=site")},
+        {"migrate-set-parameters", Json{{"tls-creds", "tls0"}, {"tls-authz", kTlsAuthzId}}}}},
       {"insecure: creds left by an earlier move are switched off",
        off,
        MigrationSide::source,
@@ -51,7 +57,7 @@ TEST(MigrationTls, Setup) {
       {"insecure destination",
        off,
        MigrationSide::destination,
-       {{"migrate-set-parameters", Json{{"tls-creds", ""}}}}},
+       {{"migrate-set-parameters", Json{{"tls-creds", ""}, {"tls-authz", ""}}}}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);
@@ -70,6 +76,14 @@ TEST(MigrationTls, UriHost) {
 TEST(MigrationTls, Describe) {
   EXPECT_EQ(describe(MigrationTls{true, "/a", "/b", "", "10.2.0.2"}), "x509, peer verified as 10.2.0.2");
   EXPECT_EQ(describe(MigrationTls{.enabled = false}), "off (--insecure-migration)");
+  EXPECT_EQ(describe(MigrationTls{true, "/a", "/b", "", "10.2.0.2", "CN=src"}),
+            "x509, peer verified as 10.2.0.2, only CN=src accepted");
+}
+
+TEST(MigrationTls, AuthzObject) {
+  EXPECT_EQ(tls_authz_object("CN=src,O=site"),
+            Json::parse(R"({"qom-type":"authz-list","id":"vmroam-migration-authz","policy":"deny",
+                            "rules":[{"match":"CN=src,O=site","policy":"allow","format":"exact"}]})"));
 }
 
 }  // namespace
