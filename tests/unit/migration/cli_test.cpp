@@ -153,7 +153,8 @@ namespace {
 
 TEST(Cli, CopyStorage) {
   CliArgs all;
-  ASSERT_EQ(parse(with({"--copy-storage", "all", "--max-bandwidth", "12500000"}), all), std::nullopt);
+  ASSERT_EQ(parse(with({"--copy-storage", "all", "--bandwidth", "qemu", "--max-bandwidth", "12500000"}), all),
+            std::nullopt);
   EXPECT_TRUE(all.storage.enabled);
   EXPECT_TRUE(all.storage.wanted.empty());
   EXPECT_EQ(all.storage.budget, 12'500'000u);  // disks and RAM share one budget
