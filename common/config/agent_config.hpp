@@ -80,8 +80,8 @@ void read_agent_keys(ObjectReader& root, AgentConfig& c);
 [[nodiscard]] ApiSection api_section(const AgentConfig& c);
 // SIGHUP: the shared keys whose change only a restart applies, named as the `reloaded` event
 // reports them: "address", "listen_address/port", "dataplane" (driver, tun_name,
-// route_protocol, tunnel_mtu, bpffs; `same_agent_dataplane` false adds it for the agent's own dataplane keys),
-// "store.path", "api". The agent appends its own.
+// route_protocol, tunnel_mtu, bpffs; `same_agent_dataplane` false adds it for the agent's own dataplane
+// keys), "store.path", "api". The agent appends its own.
 [[nodiscard]] std::vector<std::string> restart_keys(const AgentConfig& running, const AgentConfig& next,
                                                     bool same_agent_dataplane);
 
