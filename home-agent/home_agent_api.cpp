@@ -51,7 +51,7 @@ api::Handler bind_handler(HomeAgentApi* self, F f) {
 
 }  // namespace
 
-HomeAgentApi::HomeAgentApi(HomeAgent& agent) : ha_(agent) {
+HomeAgentApi::HomeAgentApi(HomeAgent& agent) : ha_(agent), tunnel_metrics_(agent.metrics_, "binding") {
   router_.add(Method::get, "/v1/health", bind_handler(this, &HomeAgentApi::api_health));
   router_.add(Method::get, "/metrics", bind_handler(this, &HomeAgentApi::api_metrics));
   router_.add(Method::post, "/v1/vms", bind_handler(this, &HomeAgentApi::api_vm_create));
@@ -87,46 +87,11 @@ api::Reply HomeAgentApi::api_metrics(const api::Request&, const api::PathParams&
   return Response::make_text(200, ha_.metrics_.render(), api::kPrometheusType);
 }
 
-// Driver counters are cumulative; the registry's counters only go up by deltas.
 void HomeAgentApi::sync_tunnel_metrics() {
   dataplane::TunnelStats st = ha_.seams_.driver->stats();
   // The handover hold keeps its queue itself; its tail drops are reported with the tunnel's.
   st.drops[static_cast<std::size_t>(dataplane::DropReason::hold_full)] += ha_.handovers_.dropped();
-  auto sync = [&](std::string_view name, std::string_view help, api::Labels labels, std::uint64_t value) {
-    std::string key(name);
-    for (const auto& [k, v] : labels) key += "|" + k + "=" + v;
-    double& seen = tunnel_seen_[key];
-    ha_.metrics_.counter(name, help, std::move(labels)).inc(static_cast<double>(value) - seen);
-    seen = static_cast<double>(value);
-  };
-  for (const auto& [peer, c] : st.peers) {
-    const std::string p = peer.to_string();
-    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction",
-         {{"peer", p}, {"direction", "tx"}}, c.tx_packets);
-    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction",
-         {{"peer", p}, {"direction", "rx"}}, c.rx_packets);
-    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction",
-         {{"peer", p}, {"direction", "tx"}}, c.tx_bytes);
-    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction",
-         {{"peer", p}, {"direction", "rx"}}, c.rx_bytes);
-  }
-  // Per binding, where the driver counts per HoA (the eBPF driver's maps).
-  for (const auto& [hoa, c] : st.hoas) {
-    const std::string h = hoa.to_string();
-    sync("vmroam_binding_packets_total", "Tunnel packets by binding (home address) and direction",
-         {{"home_address", h}, {"direction", "tx"}}, c.tx_packets);
-    sync("vmroam_binding_packets_total", "Tunnel packets by binding (home address) and direction",
-         {{"home_address", h}, {"direction", "rx"}}, c.rx_packets);
-    sync("vmroam_binding_bytes_total", "Tunnel bytes by binding (home address) and direction",
-         {{"home_address", h}, {"direction", "tx"}}, c.tx_bytes);
-    sync("vmroam_binding_bytes_total", "Tunnel bytes by binding (home address) and direction",
-         {{"home_address", h}, {"direction", "rx"}}, c.rx_bytes);
-  }
-  for (std::size_t i = 0; i < dataplane::kDropReasonCount; ++i) {
-    const auto reason = static_cast<dataplane::DropReason>(i);
-    sync("vmroam_tunnel_drops_total", "Tunnel packets dropped, by reason",
-         {{"reason", std::string(dataplane::to_string(reason))}}, st.drops[i]);
-  }
+  tunnel_metrics_.sync(st);
 }
 
 Json HomeAgentApi::vm_json(const Vm& vm) const {

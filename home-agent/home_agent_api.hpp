@@ -12,6 +12,7 @@
 
 #include "common/api/router.hpp"
 #include "common/binding/binding_cache.hpp"
+#include "common/daemon/tunnel_metrics.hpp"
 #include "home-agent/vm.hpp"
 
 namespace vmroam::ha {
@@ -40,12 +41,11 @@ class HomeAgentApi {
   api::Reply put_vm(const api::Request& req, const std::string& path_id, bool create);
   [[nodiscard]] api::Json vm_json(const Vm& vm) const;
   [[nodiscard]] api::Json binding_json(const binding::Binding& b) const;
-  // Driver counters are cumulative; the registry's counters only go up by deltas.
   void sync_tunnel_metrics();
 
   HomeAgent& ha_;
   api::Router router_;
-  std::map<std::string, double, std::less<>> tunnel_seen_;  // last synced driver counters
+  daemon::TunnelMetrics tunnel_metrics_;
 };
 
 }  // namespace vmroam::ha
