@@ -118,6 +118,10 @@ class FaDaemon final : public daemon::Service<FaConfig> {
     s.reinject = [this](ByteView packet) {
       if (::write(buffer_tun_.fd(), packet.data(), packet.size()) < 0) log_warn("reinject_failed", {});
     };
+    s.watch_arrivals = [this](const std::vector<MacAddress>& awaited) {
+      if (auto r = vm_link_->watch_arrivals(awaited); !r)
+        log_warn("arrival_filter_failed", {{"reason", r.error().to_string()}});
+    };
     s.buffer_ifindex = buffer_ifindex_;
     s.add_gateway_link = [this](const MacAddress& mac) { return add_gateway_link(mac); };
     s.remove_gateway_link = [this](const std::string& name) {

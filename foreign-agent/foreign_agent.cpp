@@ -134,6 +134,19 @@ void ForeignAgent::restore(const Visitor& v) {
   rt.first_activation = v.state != VisitorState::active;
   rt.resumed = v.state == VisitorState::active;
   if (delivery_.install(v, /*to_buffer=*/!rt.resumed)) buffer_.start(v.id);
+  update_arrival_watch();
+}
+
+void ForeignAgent::update_arrival_watch() {
+  if (!seams_.watch_arrivals) return;
+  std::vector<MacAddress> awaited;
+  if (config_.detect_arrival)
+    for (const auto& [id, rt] : runtime_)
+      if (const Visitor* v = visitors_.find(id); v && !rt.resumed) awaited.push_back(v->mac);
+  std::sort(awaited.begin(), awaited.end());
+  if (awaited_ == awaited) return;
+  awaited_ = awaited;
+  seams_.watch_arrivals(awaited);
 }
 
 // Gone from memory and the kernel at once; `on_durable` runs once the deletion is committed.
@@ -150,6 +163,7 @@ void ForeignAgent::remove(std::string id, std::string_view why, Done on_durable)
   }
   delivery_.remove(*v);
   buffer_.erase(id);
+  update_arrival_watch();
   api_->on_removed(id, why);
   log_info("visitor_removed", {{"visitor", id}, {"why", std::string(why)}});
   visitors_.remove(id);
@@ -208,6 +222,7 @@ void ForeignAgent::resume(const std::string& id, std::string_view how) {
   auto it = runtime_.find(id);
   if (!v || it == runtime_.end() || it->second.resumed) return;
   it->second.resumed = true;
+  update_arrival_watch();
   delivery_.resume(*v);
   // The HoA routes to the VM link now: what was held goes back to the kernel, in order.
   const auto f = buffer_.flush(id, seams_.clock->now(), seams_.reinject);
@@ -542,6 +557,7 @@ void ForeignAgent::rollback(const Changes& changes) {
         delivery_.remove(*was);
         buffer_.erase(c.id);
         runtime_.erase(c.id);
+        update_arrival_watch();
       }
       continue;
     }
