@@ -11,6 +11,7 @@
 #   --timeout S  one input running longer than S seconds is a finding (default 10)
 #   --max-time S stop each target after S seconds even if it has not done N runs (libFuzzer
 #                -max_total_time; default: no limit). The JSON line reports the runs done.
+#   --no-build   run the binaries already in build-fuzz/ as they are
 #   TARGET       names from fuzz/meson.build (default: every target)
 #
 # Prints one JSON line per target:
@@ -29,6 +30,7 @@ runs=10000000
 jobs=$(nproc)
 timeout_s=10
 max_time=0
+build=1
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,7 +38,8 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --max-time) max_time=$2; shift 2 ;;
-    -h|--help) sed -n 2,25p "$0"; exit 0 ;;
+    --no-build) build=0; shift ;;
+    -h|--help) sed -n 2,26p "$0"; exit 0 ;;
     -*) echo "dev fuzz: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -51,7 +54,9 @@ if [ ! -f "$build_dir/build.ninja" ]; then
   CC=clang CXX=clang++ meson setup "$build_dir" --buildtype=debugoptimized -Dfuzzing=true \
     -Dtests=false -Dbpf=disabled -Dlibvirt=disabled -Dcluster=disabled >/dev/null
 fi
-ninja -C "$build_dir" "${targets[@]/#/fuzz/fuzz-}" >/dev/null || ninja -C "$build_dir" "${targets[@]/#/fuzz/fuzz-}"
+if [ $build = 1 ]; then
+  ninja -C "$build_dir" "${targets[@]/#/fuzz/fuzz-}" >/dev/null || ninja -C "$build_dir" "${targets[@]/#/fuzz/fuzz-}"
+fi
 
 # One target: fuzz into a scratch directory (the committed corpus read as seeds), then merge
 # what found new coverage into the committed corpus. Prints the JSON line.
