@@ -57,7 +57,8 @@ HomeAgent::HomeAgent(boost::asio::io_context& io, HaConfig config, HomeAgentIo s
       registrar_(settings_from(config_)),
       tunnels_(io, *seams_.driver, seams_.previous_peer_grace),
       home_link_(*seams_.netlink, seams_.send_home_frame),
-      revocations_(io, registrar_, seams_.send_udp, seams_.random32),
+      revocations_(io, registrar_, seams_.send_udp, seams_.random32,
+                   [this](std::uint32_t id) { forget_revocation(id); }),
       handovers_(io, handover_seams(seams_), config_),
       batch_([this](Ipv4 src, std::uint16_t port,
                     ByteView payload) { seams_.driver->handle_udp_tunnel_payload(src, port, payload); },
@@ -103,7 +104,10 @@ Result<void> HomeAgent::start() {
   log_info("home_agent_started", {{"address", config_.address.to_string()},
                                   {"vms", std::to_string(vms_.size())},
                                   {"bindings_restored", std::to_string(cache_.size())},
-                                  {"bindings_expired", std::to_string(restored.expired)}});
+                                  {"bindings_expired", std::to_string(restored.expired)},
+                                  {"revocations_resent", std::to_string(restored.revocations.size())}});
+  // Revocations a predecessor committed but never saw acknowledged go out again (RFC 3543 §4).
+  for (const auto& r : restored.revocations) revocations_.start(r);
   return ok();
 }
 
@@ -143,6 +147,7 @@ Result<HomeAgent::Restored> HomeAgent::restore() {
   // In a cluster the active HA expires bindings; a standby only leaves them out of memory.
   if (!drop.empty() && !seams_.cluster) VMROAM_TRY_VOID(commit(drop));
   restored.expired = drop.size();
+  restored.revocations = std::move(snap.revocations);
   return restored;
 }
 
@@ -245,6 +250,12 @@ void HomeAgent::record_effect(const wire::RegistrationRequest& req, Effect& e, B
       if (!outcome) std::abort();  // the registrar never grants lifetime 0 or zero addresses
       const dataplane::TunnelEndpoint ep{v.tunnel_peer, outcome->binding.encapsulation, v.tunnel_port};
       batch.store.put_binding(to_record(outcome->binding, ep, *seams_.clock));
+      // The old FA's revocation is committed with the move, so that a restart still sends it.
+      if (outcome->kind == binding::UpsertKind::moved && outcome->previous && config_.revocation) {
+        e.revocation = revocations_.prepare(*outcome->previous, config_.address,
+                                            unix_ms_from(*seams_.clock, seams_.clock->now()));
+        if (e.revocation) batch.store.put_revocation(*e.revocation);
+      }
       e.upsert = std::move(*outcome);
       break;
     }
@@ -345,8 +356,17 @@ void HomeAgent::apply(const Effect& e) {
   // that the FA knows the binding when they arrive.
   if (e.upsert) handovers_.on_binding_changed(e.upsert->binding.home_address, "registered");
   if (e.removed) handovers_.on_binding_changed(e.removed->home_address, "deregistered");
-  if (e.upsert && e.upsert->kind == binding::UpsertKind::moved && e.upsert->previous && config_.revocation)
-    revocations_.revoke(*e.upsert->previous, config_.address);
+  if (e.revocation) revocations_.start(*e.revocation);
+}
+
+// A revocation ended (acknowledged or given up): its record goes. If that commit fails the
+// record stays and a restart sends it once more, which the FA acknowledges again (harmless).
+void HomeAgent::forget_revocation(std::uint32_t id) {
+  if (seams_.cluster) return;  // a cluster keeps revocations in memory only
+  store::Batch b;
+  b.delete_revocation(id);
+  if (auto r = commit(b); !r)
+    log_warn("revocation_not_forgotten", {{"id", std::to_string(id)}, {"reason", r.error().to_string()}});
 }
 
 // ---- Kernel state ---------------------------------------------------------------------

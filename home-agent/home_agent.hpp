@@ -159,7 +159,8 @@ class HomeAgent {
     std::optional<binding::Binding> removed;       // unbind
     Ipv4 reply_to;
     std::uint16_t reply_port = 0;
-    bool routed_early = false;  // the tunnel was switched before the commit
+    bool routed_early = false;                          // the tunnel was switched before the commit
+    std::optional<store::RevocationRecord> revocation;  // to the FA the binding left
   };
   // A tunnel switched before the commit, and where it pointed before.
   struct EarlySwitch {
@@ -180,10 +181,12 @@ class HomeAgent {
   [[nodiscard]] std::vector<EarlySwitch> switch_early(std::vector<Effect>& effects);
   void roll_back(const Batch& batch, const std::vector<EarlySwitch>& switched, const Error& why);
   void apply(const Effect& e);
+  void forget_revocation(std::uint32_t id);
   // Start-up: memory from the store (expired bindings go from it); the kernel follows.
   struct Restored {
     std::unordered_map<Ipv4, dataplane::TunnelEndpoint> endpoints;  // per restored HoA
     std::size_t expired = 0;
+    std::vector<store::RevocationRecord> revocations;  // pending when the HA stopped
   };
   [[nodiscard]] Result<Restored> restore();
   void bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep, bool route = true);

@@ -235,8 +235,16 @@ Verdict finish(Review& r, VerdictKind kind, std::uint8_t c, std::string_view rea
 // (§3.8.2): a late one from a foreign agent the VM has already left must not tear down the
 // newer binding. A registration gets min(requested, configured maximum); S (simultaneous
 // bindings) is not supported: accepted with code 1 (§3.4).
+//
+// "The VM is home" (care-of = our address) ends whichever binding is current, so a foreign
+// agent may say it only for a VM it may serve (allowed_fas) or whose binding is its own; the
+// VM itself (MN-HA) always may. Otherwise any FA holding an FA-HA key could pull any VM home.
 Verdict accept(Review& r, const binding::Binding* current) {
   const RegistrarSettings& s = r.settings;
+  if (r.deregistration && r.fa && !r.mn_ha_present && r.req.care_of_address == s.ha_address &&
+      !r.vm->allows(r.fa->address) && !(current && current->foreign_agent == r.fa->address))
+    return finish(r, VerdictKind::deny, code::ha_prohibited, "fa_not_allowed",
+                  "FA " + r.fa->address.to_string() + " may not deregister VM " + r.vm->id, 0);
   auth::accept_identification(r.replay, r.req.identification, r.ctx.fresh_nonce);
   if (r.deregistration) {
     const bool names_current = current && (current->care_of_address == r.req.care_of_address ||

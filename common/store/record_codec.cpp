@@ -63,6 +63,11 @@ void bind(Binder& b, const VisitorRecord& r) {
   b.text(r.params);
 }
 
+void bind(Binder& b, const RevocationRecord& r) {
+  b.i64(r.revocation_id).ipv4(r.foreign_agent).ipv4(r.home_address).blob(r.message);
+  b.i64(r.created_at_unix_ms).text(r.params);
+}
+
 VmRecord read_vm(Row& row) {
   VmRecord r;
   r.id = row.text();
@@ -125,6 +130,16 @@ VisitorRecord read_visitor(Row& row) {
   r.bytes_in = row.u64();
   r.packets_out = row.u64();
   r.bytes_out = row.u64();
+  r.params = row.text();
+  return r;
+}
+RevocationRecord read_revocation(Row& row) {
+  RevocationRecord r;
+  r.revocation_id = row.uint<std::uint32_t>("revocation_id");
+  r.foreign_agent = row.ipv4("foreign_agent");
+  r.home_address = row.ipv4("home_address");
+  r.message = row.blob();
+  r.created_at_unix_ms = row.i64();
   r.params = row.text();
   return r;
 }

@@ -87,6 +87,18 @@ struct VisitorRecord {
   friend bool operator==(const VisitorRecord&, const VisitorRecord&) = default;
 };
 
+// Home agent: a registration revocation sent to a foreign agent its VM left and not yet
+// acknowledged (RFC 3543 §4), kept so that a restart re-sends it.
+struct RevocationRecord {
+  std::uint32_t revocation_id = 0;
+  Ipv4 foreign_agent;
+  Ipv4 home_address;
+  Bytes message;  // the authenticated Revocation exactly as sent
+  std::int64_t created_at_unix_ms = 0;
+  std::string params = "{}";
+  friend bool operator==(const RevocationRecord&, const RevocationRecord&) = default;
+};
+
 // Mutations gathered during one event-loop turn, applied in order by Store::commit().
 // A put replaces the row with the same key (id or home address); a delete of a missing row
 // is not an error.
@@ -100,6 +112,8 @@ class Batch {
   void delete_replay(Ipv4 home_address) { ops_.emplace_back(DeleteReplay{home_address}); }
   void put_visitor(VisitorRecord r) { ops_.emplace_back(std::move(r)); }
   void delete_visitor(std::string id) { ops_.emplace_back(DeleteVisitor{std::move(id)}); }
+  void put_revocation(RevocationRecord r) { ops_.emplace_back(std::move(r)); }
+  void delete_revocation(std::uint32_t revocation_id) { ops_.emplace_back(DeleteRevocation{revocation_id}); }
 
   [[nodiscard]] std::size_t size() const { return ops_.size(); }
   [[nodiscard]] bool empty() const { return ops_.empty(); }
@@ -118,10 +132,13 @@ class Batch {
   struct DeleteVisitor {
     std::string id;
   };
+  struct DeleteRevocation {
+    std::uint32_t revocation_id = 0;
+  };
 
   // One mutation; a store backend applies ops() in order with std::visit.
   using Op = std::variant<VmRecord, DeleteVm, BindingRecord, DeleteBinding, ReplayRecord, DeleteReplay,
-                          VisitorRecord, DeleteVisitor>;
+                          VisitorRecord, DeleteVisitor, RevocationRecord, DeleteRevocation>;
   [[nodiscard]] const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -134,6 +151,7 @@ struct Snapshot {
   std::vector<BindingRecord> bindings;
   std::vector<ReplayRecord> replay;
   std::vector<VisitorRecord> visitors;
+  std::vector<RevocationRecord> revocations;
 };
 
 }  // namespace vmroam::store

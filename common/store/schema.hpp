@@ -11,6 +11,8 @@
 //          move_seq, packets/bytes in/out, params JSON)
 //   ha_replay(home_address PK, last_identification)
 //   fa_visitors(id PK, home_address UNIQUE, mac UNIQUE, …, params JSON)
+//   ha_revocations(revocation_id PK, foreign_agent, home_address, message, created_at_ms,
+//          params JSON): registration revocations sent and not yet acknowledged (RFC 3543 §4)
 #pragma once
 
 #include <sqlite3.h>
@@ -23,7 +25,7 @@
 namespace vmroam::store::schema {
 
 // The version this build creates and reads (store.hpp re-exports it as kSchemaVersion).
-inline constexpr int kVersion = 1;
+inline constexpr int kVersion = 2;
 
 struct Table {
   const char* name;
@@ -35,6 +37,7 @@ extern const Table kVms;
 extern const Table kBindings;
 extern const Table kReplay;
 extern const Table kVisitors;
+extern const Table kRevocations;
 
 // A put replaces only the row with the same key: ON CONFLICT(key) DO UPDATE, not INSERT OR
 // REPLACE (which would silently delete rows that clash on another UNIQUE column).

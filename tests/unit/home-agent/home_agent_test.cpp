@@ -317,6 +317,66 @@ TEST_F(HomeAgentTest, MoveToAnotherForeignAgentRevokesTheOldOne) {
   EXPECT_EQ(ha->pending_revocations(), 0u);
 }
 
+TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARestart) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  ha->flush();
+  ASSERT_EQ(sent.size(), 3u);
+  const Bytes first = sent[2].payload;
+  auto rev = wire::parse_revocation(first);
+  ASSERT_TRUE(rev);
+  // Durable with the move: the record holds the signed message exactly as sent.
+  auto snap = stored();
+  ASSERT_EQ(snap.revocations.size(), 1u);
+  EXPECT_EQ(snap.revocations[0].revocation_id, rev->revocation_id);
+  EXPECT_EQ(snap.revocations[0].foreign_agent, kFa1);
+  EXPECT_EQ(snap.revocations[0].home_address, kHoa);
+  EXPECT_EQ(snap.revocations[0].message, first);
+  // The HA goes away before FA1 acknowledges (as with kill -9: nothing runs on the way out
+  // that the store depends on) and comes back: the same revocation goes out again.
+  ha.reset();
+  sent.clear();
+  start();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].dst, kFa1);
+  EXPECT_EQ(sent[0].port, 434);
+  EXPECT_EQ(sent[0].payload, first);
+  EXPECT_EQ(ha->pending_revocations(), 1u);
+  // Acknowledged now: no longer pending, no longer stored.
+  wire::RevocationAck ack;
+  ack.home_address = kHoa;
+  ack.revocation_id = rev->revocation_id;
+  ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa1)));
+  ha->on_datagram(wire::encode(ack), kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(ha->pending_revocations(), 0u);
+  EXPECT_TRUE(stored().revocations.empty());
+}
+
+TEST_F(HomeAgentTest, FailedCommitOfTheMoveSendsNoRevocation) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  // The store refuses the next commit (read-only file system in production).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("ha.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER no_revocations BEFORE INSERT ON ha_revocations "
+                         "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  sent.clear();
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  ha->flush();
+  ASSERT_EQ(sent.size(), 1u) << "the denial only, no revocation";
+  EXPECT_EQ(wire::parse_registration_reply(sent[0].payload)->code, mip::code::ha_insufficient_resources);
+  EXPECT_EQ(ha->pending_revocations(), 0u);
+  EXPECT_EQ(driver.routes.at(kHoa), kFa1) << "the binding stays where it was";
+}
+
 TEST_F(HomeAgentTest, ForgedRevocationAckIsIgnored) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);

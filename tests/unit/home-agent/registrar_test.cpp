@@ -232,6 +232,24 @@ const Case kCases[] = {
        sign(r, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha);
      },
      VerdictKind::unbind, 0, "deregistered"},
+    {"care-of = the HA's address from an FA the VM may not use and is not bound to → 129",
+     [](auto& env, auto& r, auto& ctx, auto&) {
+       const Ipv4 fa3 = *Ipv4::parse("192.0.2.9");
+       env.fas[fa3] = ForeignAgent{fa3, sa(1002, 0xcc)};
+       r = proxy_request(kHa);
+       r.lifetime = 0;
+       ctx.source = fa3;
+       sign(r, mip::ext::fa_ha_auth, *env.fas[fa3].fa_ha);
+     },
+     VerdictKind::deny, 129, "fa_not_allowed"},
+    {"care-of = the HA's address from the bound FA, even one no longer allowed → deregistered",
+     [](auto& env, auto& r, auto& ctx, auto&) {
+       r = proxy_request(kHa);
+       r.lifetime = 0;
+       ctx.source = kFa2;
+       sign(r, mip::ext::fa_ha_auth, *env.fas[kFa2].fa_ha);
+     },
+     VerdictKind::unbind, 0, "deregistered"},
     {"check_vm: a known VM outside the home prefix → 129",
      [](auto& env, auto& r, auto&, auto&) {
        env.vms.put(Vm{"vm9", *Ipv4::parse("10.9.0.9"), kMac, {}, std::nullopt});

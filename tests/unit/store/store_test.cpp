@@ -140,6 +140,34 @@ TEST(Store, PutReplacesByKeyAndDeleteRemoves) {
   EXPECT_TRUE(s.commit(Batch{}));  // empty batch: nothing to do
 }
 
+TEST(Store, PendingRevocationsRoundTripAndAreDeletedById) {
+  TempDir dir;
+  RevocationRecord a{
+      0xfffffffeu, ip("192.0.2.2"), ip("10.1.0.10"), Bytes{7, 0, 0x80, 0, 1, 2}, 1'700'000'000'123, "{}"};
+  RevocationRecord b{1, ip("192.0.2.3"), ip("10.1.0.11"), Bytes{7, 1}, 1'700'000'000'456, "{}"};
+  {
+    Store s = open_ok(dir.file("a.db"));
+    Batch put;
+    put.put_revocation(a);
+    put.put_revocation(b);
+    ASSERT_TRUE(s.commit(put));
+  }
+  Store s = open_ok(dir.file("a.db"));
+  auto snap = s.load();
+  ASSERT_TRUE(snap) << snap.error().to_string();
+  EXPECT_EQ(snap->revocations, (std::vector<RevocationRecord>{b, a}));  // ordered by id
+  Batch del;
+  del.delete_revocation(0xfffffffeu);
+  del.delete_revocation(12345);  // never existed: not an error
+  ASSERT_TRUE(s.commit(del));
+  EXPECT_EQ(*s.load_revocations(), std::vector<RevocationRecord>{b});
+  Batch empty_message;
+  empty_message.put_revocation({2, ip("192.0.2.2"), ip("10.1.0.12"), Bytes{}, 0, "{}"});
+  auto r = s.commit(empty_message);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "store_constraint");
+}
+
 TEST(Store, FailingBatchAppliesNothing) {
   struct Case {
     const char* description;
@@ -303,7 +331,7 @@ TEST(Store, MigratesAnEmptyFileFromVersionZero) {
   TempDir dir;
   std::ofstream(dir.file("e.db")).close();  // zero bytes: a valid, empty SQLite database
   Store s = open_ok(dir.file("e.db"));
-  EXPECT_EQ(s.schema_version(), 1);
+  EXPECT_EQ(s.schema_version(), kSchemaVersion);
   auto snap = s.load();
   ASSERT_TRUE(snap);
   EXPECT_TRUE(snap->bindings.empty());
