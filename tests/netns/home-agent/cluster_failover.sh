@@ -25,7 +25,9 @@
 # burst of registrations (more operations than one etcd txn may hold) is accepted, every
 # reply from the service address; the bindings expire and the active removes their keys
 # from etcd, the standby's mirror drops them. One etcd member is killed: registrations go on
-# and nothing is lost; it is replaced by a fresh member (etcdctl member remove/add).
+# and nothing is lost; it is replaced by a fresh member (etcdctl member remove/add). At last
+# the active is stopped (SIGTERM, "removing a HA"): it revokes its lease and the standby takes
+# over at once.
 # Prints "RESULT takeover_ms=... ping_gap_ms=... ..." (figures, not pass/fail: the targets
 # are in docs/performance.md).
 # --out DIR (`./dev demo --ha-pair`): also runs tools/probe/vmroam-probe from cn to the VM (a
@@ -365,6 +367,24 @@ wait_for "[ \"\$(binding_of ha1 | jq -r .identification)\" != '$id2' ]" 15 "a re
   fail "no renewal committed after replacing $victim"
 note "etcd member $victim removed and replaced by r$i (member remove/add): renewals go on"
 
+# ---- removing a HA (docs/operations.md): SIGTERM the active; the standby takes over at once --
+t_term=$(now_ms)
+mark move "from=ha1" "to=ha2(stop)"
+mark link
+kill -TERM "$(ha_pid ha1)"
+wait_for "! kill -0 $(ha_pid ha1)" 10 "ha1 to stop" || fail "ha1 did not stop on SIGTERM"
+wait "$(ha_pid ha1)" 2>/dev/null
+wait_for "has_service ha2 && [ \"\$(role_of ha2)\" = active ]" 10 "ha2 to take over from the stopped ha1" ||
+  fail "ha2 did not take over when ha1 stopped"
+stop_ms=$(($(now_ms) - t_term))
+mark handover "ms=$stop_ms"
+has_service ha1 && fail "the stopped ha1 left the service address behind"
+wait_for "[ \"\$(vctl ha2 --json status | jq -c '[.cluster.members[].node]')\" = '[\"ha2\"]' ]" 5 \
+  "ha1's member record to go" || fail "members after stopping ha1: $(vctl ha2 --json status)"
+binding_of ha2 >/dev/null || fail "the binding is lost after ha1 stopped"
+wait_more 50 10 || fail "pings stopped after ha1 stopped"
+note "ha1 stopped (SIGTERM): it revoked its lease, ha2 active after ${stop_ms} ms; status lists ha2 alone"
+
 kill -INT "$CL_PING_PID"
 wait "$CL_PING_PID" 2>/dev/null
 CL_PING_PID=
@@ -374,7 +394,7 @@ MAX_TXN_OPS=4
 # (Lost sequence numbers say little here: ping slows down while nothing comes back.)
 gap=$(awk '/icmp_seq=/ && /time=/ { ts = substr($1, 2, length($1) - 2) + 0; if (last != "" && ts - last > g) g = ts - last; last = ts }
   END { printf "%.0f", g * 1000 }' "$VMR_RUN_DIR/ping.txt")
-echo "RESULT takeover_ms=$takeover_ms ping_resume_ms=$resume_ms partition_takeover_ms=$partition_ms max_ping_gap_ms=$gap etcd_member_killed=$victim"
+echo "RESULT takeover_ms=$takeover_ms ping_resume_ms=$resume_ms partition_takeover_ms=$partition_ms stop_takeover_ms=$stop_ms max_ping_gap_ms=$gap etcd_member_killed=$victim"
 if [ -n "$OUT" ]; then
   kill -TERM "$PROBE_PID"
   wait "$PROBE_PID" || fail "vmroam-probe run: $(cat "$VMR_RUN_DIR/probe.log")"
@@ -382,9 +402,10 @@ if [ -n "$OUT" ]; then
   "$PROBE" analyse --samples "$OUT/samples.json" --marks "$OUT/marks" --out "$OUT" --vm namespace \
     --title "vmroam HA pair: the VM moves away, then the active HA is killed (-9) and later cut off from etcd" ||
     fail "the demo's analysis: unreachable at the end or the TCP stream broke"
-  jq --argjson k "$takeover_ms" --argjson r "$resume_ms" --argjson p "$partition_ms" --arg v "$victim" \
+  jq --argjson k "$takeover_ms" --argjson r "$resume_ms" --argjson p "$partition_ms" --argjson s "$stop_ms" \
+    --arg v "$victim" \
     '.cluster = {members: 3, home_agents: 2, kill9_takeover_ms: $k, kill9_ping_resume_ms: $r,
-                 partition_takeover_ms: $p, etcd_member_killed: $v}' "$OUT/demo-result.json" >"$OUT/demo-result.json.new" &&
+                 partition_takeover_ms: $p, stop_takeover_ms: $s, etcd_member_killed: $v}' "$OUT/demo-result.json" >"$OUT/demo-result.json.new" &&
     mv "$OUT/demo-result.json.new" "$OUT/demo-result.json" || fail "demo-result.json"
 fi
 echo "PASS"
