@@ -20,12 +20,37 @@ namespace {
 using api::Json;
 using api::Method;
 
-// A write on a standby of a cluster is refused (503, naming the active HA); any other
-// commit failure is ours (500).
+// A write that reaches the store on a standby (it lost an election since the handler
+// checked) is refused (503, naming the active HA); any other commit failure is ours (500).
 api::Response commit_failed(const Error& e) {
   return e.code == "cluster_standby" ? api::unavailable(e.to_string()) : api::internal(e);
 }
 using api::Response;
+
+// 503 from a standby for a write (docs/api.md "Cluster"): names the active HA of our home
+// prefix and its API address, from the member records in etcd (`status`), else from the
+// leader key as the watch last saw it.
+Response standby_refusal(const std::string& node, const std::string& home, const std::string& leader,
+                         const Result<ClusterStatus>& status) {
+  std::string active = leader;
+  std::string address;
+  if (status)
+    if (const MemberRecord* a = active_of(*status, home)) {
+      active = a->node;
+      address = a->api;
+    }
+  std::string message = "this home agent (" + node + ") is a standby for " + home + "; ";
+  Json e{{"code", "standby"}};
+  if (active.empty()) {
+    message += "no active one is known yet (an election is under way): try again in a few seconds";
+  } else {
+    message += "writes go to the active one, " + active + (address.empty() ? "" : ", at " + address);
+    if (!status) message += " (its API address is unknown: " + status.error().to_string() + ")";
+    e["active"] = Json{{"node", active}, {"api", address.empty() ? Json(nullptr) : Json(address)}};
+  }
+  e["message"] = message;
+  return Response::make_json(503, Json{{"error", e}});
+}
 
 std::string hex64(std::uint64_t v) {
   char buf[19];
@@ -54,6 +79,7 @@ api::Handler bind_handler(HomeAgentApi* self, F f) {
 HomeAgentApi::HomeAgentApi(HomeAgent& agent) : ha_(agent), tunnel_metrics_(agent.metrics_, "binding") {
   router_.add(Method::get, "/v1/health", bind_handler(this, &HomeAgentApi::api_health));
   router_.add(Method::get, "/metrics", bind_handler(this, &HomeAgentApi::api_metrics));
+  router_.add(Method::get, "/v1/cluster", bind_handler(this, &HomeAgentApi::api_cluster));
   router_.add(Method::post, "/v1/vms", bind_handler(this, &HomeAgentApi::api_vm_create));
   router_.add(Method::get, "/v1/vms", bind_handler(this, &HomeAgentApi::api_vm_list));
   router_.add(Method::get, "/v1/vms/{id}", bind_handler(this, &HomeAgentApi::api_vm_show));
@@ -80,6 +106,27 @@ api::Reply HomeAgentApi::api_health(const api::Request&, const api::PathParams&)
                                        {"vms", ha_.vms_.size()},
                                        {"bindings", ha_.cache_.size()},
                                        {"dataplane", std::string(ha_.seams_.driver->name())}});
+}
+
+// GET /v1/cluster (docs/api.md "Cluster"): members, roles, lag and lease TTLs, read from etcd.
+api::Reply HomeAgentApi::api_cluster(const api::Request&, const api::PathParams&) {
+  ClusterLink* c = ha_.seams_.cluster;
+  if (!c) return api::not_found("this home agent is not in a cluster (no \"cluster\" section)");
+  auto [deferred, responder] = api::make_deferred();
+  c->survey([responder](const Result<ClusterStatus>& s) {
+    responder.send(s ? Response::make_json(200, to_json(*s)) : api::unavailable(s.error().to_string()));
+  });
+  return std::move(deferred);
+}
+
+std::optional<api::Reply> HomeAgentApi::refuse_on_standby() {
+  ClusterLink* c = ha_.seams_.cluster;
+  if (!c || c->active()) return std::nullopt;
+  auto [deferred, responder] = api::make_deferred();
+  c->survey([responder, node = ha_.config_.cluster ? ha_.config_.cluster->node : std::string(),
+             home = ha_.config_.home_prefix.to_string(), leader = c->active_node()](
+                const Result<ClusterStatus>& s) { responder.send(standby_refusal(node, home, leader, s)); });
+  return api::Reply(std::move(deferred));
 }
 
 api::Reply HomeAgentApi::api_metrics(const api::Request&, const api::PathParams&) {
@@ -150,6 +197,7 @@ api::Reply HomeAgentApi::api_vm_replace(const api::Request& r, const api::PathPa
 }
 
 api::Reply HomeAgentApi::put_vm(const api::Request& req, const std::string& path_id, bool create) {
+  if (auto refused = refuse_on_standby()) return std::move(*refused);
   auto f = api::FieldReader::from_body(req.body);
   Vm vm;
   if (create) {
@@ -218,6 +266,7 @@ api::Reply HomeAgentApi::api_vm_show(const api::Request&, const api::PathParams&
 }
 
 api::Reply HomeAgentApi::api_vm_delete(const api::Request&, const api::PathParams& p) {
+  if (auto refused = refuse_on_standby()) return std::move(*refused);
   const Vm* vm = ha_.vms_.by_id(p.at("id"));
   if (!vm) return api::not_found("no VM " + p.at("id"));
   const Ipv4 hoa = vm->home_address;
@@ -252,6 +301,7 @@ api::Reply HomeAgentApi::api_binding_show(const api::Request&, const api::PathPa
 // POST /v1/vms/{id}/handover {"phase": "prepare" | "stopped" | "cancel", "stopped_at_us": N}
 // (docs/api.md): the migration driver's side of the handover hold.
 api::Reply HomeAgentApi::api_vm_handover(const api::Request& req, const api::PathParams& p) {
+  if (auto refused = refuse_on_standby()) return std::move(*refused);
   auto f = api::FieldReader::from_body(req.body);
   const std::string phase = f.require_enum("phase", {"prepare", "stopped", "cancel"});
   // Unix microseconds of the source's STOP (QMP event timestamps have microseconds); a year

@@ -1,5 +1,8 @@
 // HomeAgentApi: the home agent's JSON API (docs/api.md): VMs, bindings, health, metrics and the
-// migration driver's handover calls, routed to handlers over the HomeAgent's state.
+// migration driver's handover calls, the cluster's status, routed to handlers over the
+// HomeAgent's state. On a standby of a cluster, reads are answered from the mirror and
+// writes are refused with the active HA's name and API address (we do not forward them:
+// a client that retries there sees the active's own answer, validation included).
 //
 // Every mutating handler validates the whole body first (FieldReader names the field that is
 // wrong), then commits to the store, and only then changes memory and the kernel: a 4xx or a
@@ -8,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "common/api/router.hpp"
@@ -30,6 +34,9 @@ class HomeAgentApi {
  private:
   api::Reply api_health(const api::Request&, const api::PathParams&);
   api::Reply api_metrics(const api::Request&, const api::PathParams&);
+  api::Reply api_cluster(const api::Request&, const api::PathParams&);
+  // A standby answers reads only: a write gets 503 naming the active HA and its API.
+  [[nodiscard]] std::optional<api::Reply> refuse_on_standby();
   api::Reply api_vm_create(const api::Request&, const api::PathParams&);
   api::Reply api_vm_replace(const api::Request&, const api::PathParams&);
   api::Reply api_vm_list(const api::Request&, const api::PathParams&);

@@ -224,8 +224,9 @@ std::vector<CommandSpec> build_commands() {
        "",
        {},
        Agent::home,
-       View::fields,
-       "the agent's health (role, version, uptime, counts)",
+       View::status,
+       "the agent's health (role, version, uptime, counts); in a cluster also its members: who is "
+       "active for which home prefix, each one's lag and lease TTL",
        plan_status},
       {"metrics", "", "", "", {}, Agent::home, View::text, "the agent's Prometheus metrics", plan_metrics},
   };

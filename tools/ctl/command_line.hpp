@@ -63,8 +63,13 @@ enum class View {
   vm_table,  // {"vms":[…]} as aligned columns
   binding_table,
   visitor_table,
-  text,  // the body as is (metrics)
+  text,    // the body as is (metrics)
+  status,  // health fields, then a cluster's members as a table
 };
+
+// `status` against a home agent in a cluster (its health has a "cluster" object): main then
+// also asks for the cluster and shows it under "cluster" (docs/operations.md "vmroamctl").
+inline constexpr std::string_view kClusterTarget = "/v1/cluster";
 
 struct ApiCall {
   api::Method method = api::Method::get;
