@@ -257,7 +257,8 @@ void HomeAgent::handle_one(const daemon::ControlDatagram& d, Batch& batch) {
   auto msg = wire::parse_message(d.payload);
   if (!msg) {
     // Answer a request we could not parse with 134 when we can address the reply.
-    if (auto reply = registrar_.poorly_formed_reply(d.payload)) seams_.send_udp(d.src, d.port, *reply);
+    if (auto reply = registrar_.poorly_formed_reply(d.payload); reply && may_reply(msg.error().code))
+      seams_.send_udp(d.src, d.port, *reply);
     count_message(msg.error().code, mip::code::ha_poorly_formed_request);
     if (may_log(msg.error().code))
       log_debug("message_rejected", {{"from", d.src.to_string()}, {"reason", msg.error().to_string()}});
@@ -386,14 +387,17 @@ void HomeAgent::apply(const Effect& e) {
   if (e.upsert) {
     const auto& b = e.upsert->binding;
     bind_kernel_state(b, {v.tunnel_peer, b.encapsulation, v.tunnel_port}, /*route=*/!e.routed_early);
-    // A renewal at the same place is not news (one per VM per lifetime): debug.
-    log_event(e.upsert->kind == binding::UpsertKind::refreshed ? LogLevel::debug : LogLevel::info,
-              "registration_accepted",
-              {{"hoa", b.home_address.to_string()},
-               {"coa", b.care_of_address.to_string()},
-               {"kind", binding::to_string(e.upsert->kind)},
-               {"lifetime", std::to_string(b.lifetime_granted)},
-               {"encapsulation", std::string(binding::to_string(b.encapsulation))}});
+    // A renewal at the same place is not news (one per VM per lifetime): debug, and its fields
+    // are not even formatted unless debug is on.
+    const LogLevel level =
+        e.upsert->kind == binding::UpsertKind::refreshed ? LogLevel::debug : LogLevel::info;
+    if (level >= log_level())
+      log_event(level, "registration_accepted",
+                {{"hoa", b.home_address.to_string()},
+                 {"coa", b.care_of_address.to_string()},
+                 {"kind", binding::to_string(e.upsert->kind)},
+                 {"lifetime", std::to_string(b.lifetime_granted)},
+                 {"encapsulation", std::string(binding::to_string(b.encapsulation))}});
   } else if (e.removed) {
     // A deregistration means the VM is home again (a move elsewhere is an upsert, not this):
     // give the home link its MAC back.
@@ -408,7 +412,8 @@ void HomeAgent::apply(const Effect& e) {
   }
   // The reply goes after the kernel state: when the FA hears "accepted", the tunnel is
   // already in place. The old FA is told after that (RFC 3543 §4): it is not in a hurry.
-  seams_.send_udp(e.reply_to, e.reply_port, v.reply_bytes);
+  if (v.kind != VerdictKind::deny || may_reply(v.reason))
+    seams_.send_udp(e.reply_to, e.reply_port, v.reply_bytes);
   // A held VM's binding changed: its packets go to the new place now, after the reply so
   // that the FA knows the binding when they arrive.
   if (e.upsert) handovers_.on_binding_changed(e.upsert->binding.home_address, "registered");
@@ -489,7 +494,7 @@ Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase p
 // ---- Rejections: rate-limited lines, counted reasons ---------------------------------------
 
 // Anyone who can reach UDP 434 can make us reject; the lines each reason may write are
-// limited (common/core/log_limit.hpp) and what was left out is reported every
+// limited (common/core/rate_limit.hpp) and what was left out is reported every
 // kSuppressedReport as one "log_suppressed" line per reason (docs/security.md "Floods").
 bool HomeAgent::may_log(std::string_view reason) {
   if (rejection_log_.admit(reason, seams_.clock->now())) return true;
@@ -517,12 +522,32 @@ void HomeAgent::report_suppressed() {
   }
 }
 
-void HomeAgent::count_message(std::string_view result, int code) {
-  api::Labels labels{{"result", std::string(result)}};
-  if (code >= 0) labels.emplace_back("code", std::to_string(code));
+// A denial goes to whatever address the request came from, which a forger chooses: they are
+// limited per reason (accepted replies never are), so that a flood does not make us a
+// reflector, and the loop's time goes to the real requests.
+bool HomeAgent::may_reply(std::string_view reason) {
+  if (denial_replies_.admit(reason, seams_.clock->now())) return true;
   metrics_
-      .counter("vmroam_registration_messages_total", "UDP 434 control messages by outcome", std::move(labels))
+      .counter("vmroam_registration_replies_suppressed_total", "Denials not sent (rate limit per reason)",
+               {{"reason", std::string(reason)}})
       .inc();
+  return false;
+}
+
+// One counter per (result, code), looked up once: this runs for every datagram.
+void HomeAgent::count_message(std::string_view result, int code) {
+  std::string key(result);
+  key += '|';
+  key += std::to_string(code);
+  auto it = message_counters_.find(key);
+  if (it == message_counters_.end()) {
+    api::Labels labels{{"result", std::string(result)}};
+    if (code >= 0) labels.emplace_back("code", std::to_string(code));
+    api::Counter* c = &metrics_.counter("vmroam_registration_messages_total",
+                                        "UDP 434 control messages by outcome", std::move(labels));
+    it = message_counters_.emplace(std::move(key), c).first;
+  }
+  it->second->inc();
 }
 
 }  // namespace vmroam::ha

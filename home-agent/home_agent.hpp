@@ -45,7 +45,7 @@
 #include "common/auth/replay.hpp"
 #include "common/binding/binding_cache.hpp"
 #include "common/core/clock.hpp"
-#include "common/core/log_limit.hpp"
+#include "common/core/rate_limit.hpp"
 #include "common/daemon/control_batch.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
@@ -228,6 +228,7 @@ class HomeAgent {
   [[nodiscard]] Result<store::Snapshot> load_snapshot();
   void count_message(std::string_view result, int code);
   [[nodiscard]] bool may_log(std::string_view reason);
+  [[nodiscard]] bool may_reply(std::string_view reason);
   void report_suppressed();
   static constexpr std::chrono::seconds kSuppressedReport{10};
 
@@ -255,7 +256,10 @@ class HomeAgent {
   bool overlap_commits_ = true;
   boost::asio::steady_timer expiry_timer_;
   // Lines about rejected messages: 5/s per reason after a burst of 20 (may_log()).
-  LogLimit rejection_log_{5, 20};
+  RateLimit rejection_log_{5, 20};
+  // Denials sent: 100/s per reason after a burst of 200 (may_reply()).
+  RateLimit denial_replies_{100, 200};
+  std::unordered_map<std::string, api::Counter*> message_counters_;  // count_message()
   boost::asio::steady_timer suppressed_timer_;
   bool suppressed_armed_ = false;
   TimePoint started_at_;

@@ -1,8 +1,10 @@
-// LogLimit: a token bucket per reason, so that a flood of rejected packets cannot fill a disk.
+// RateLimit: a token bucket per reason, so that a flood of rejected packets can neither fill a
+// disk with log lines nor turn the agent into a reflector of replies.
 //
-// Every rejected datagram on UDP 434 could log a line; a sender that forges 50 000 requests a
-// second would then write megabytes a second to the journal. Each reason (the key) gets a
-// bucket of `burst` lines refilled at `per_second`; a line over budget is not logged but
+// Every rejected datagram on UDP 434 could log a line and send a denial; a sender that forges
+// 50 000 requests a second would then write megabytes a second to the journal and make the
+// agent send as many replies to addresses the sender chose. Each reason (the key) gets a
+// bucket of `burst` events refilled at `per_second`; an event over budget is not done but
 // counted, and the caller reports the counts from time to time ("log_suppressed" with the
 // number, docs/security.md "Floods"). Keys are the caller's fixed vocabulary (reasons, not
 // addresses); past `max_keys` distinct keys the rest share one bucket, "other", so the table
@@ -22,12 +24,12 @@
 
 namespace vmroam {
 
-class LogLimit {
+class RateLimit {
  public:
-  explicit LogLimit(double per_second = 5, double burst = 20, std::size_t max_keys = 64)
+  explicit RateLimit(double per_second = 5, double burst = 20, std::size_t max_keys = 64)
       : per_second_(per_second), burst_(burst), max_keys_(max_keys) {}
 
-  // True: log this line. False: over budget, counted for take_suppressed().
+  // True: go ahead. False: over budget, counted for take_suppressed().
   [[nodiscard]] bool admit(std::string_view key, TimePoint now) {
     Bucket& b = bucket(key, now);
     const double elapsed = std::chrono::duration<double>(now - b.refilled).count();
@@ -47,7 +49,7 @@ class LogLimit {
     std::string key;
     std::uint64_t count = 0;
   };
-  // The keys with lines suppressed since the last call and how many; their counts restart.
+  // The keys with events suppressed since the last call and how many; their counts restart.
   [[nodiscard]] std::vector<Suppressed> take_suppressed() {
     std::vector<Suppressed> out;
     for (auto& [key, b] : buckets_)
