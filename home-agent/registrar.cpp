@@ -99,7 +99,9 @@ Outcome check_mn_ha(Review& r) {
   if (!r.vm->mn_ha)
     return Denial{code::ha_mn_auth_failed, "mn_auth_no_key", "no MN-HA key for VM " + r.vm->id};
   if (auto v = auth::verify(r.raw, r.req.extensions, mip::ext::mn_ha_auth, *r.vm->mn_ha); !v)
-    return Denial{code::ha_mn_auth_failed, "mn_auth_failed", v.error().to_string()};
+    return Denial{code::ha_mn_auth_failed,
+                  v.error().code == "spi_mismatch" ? "mn_auth_unknown_spi" : "mn_auth_failed",
+                  v.error().to_string()};
   r.authenticated = true;
   return std::nullopt;
 }
@@ -115,7 +117,9 @@ Outcome check_fa_ha(Review& r) {
   if (!r.fa || !r.fa->fa_ha)
     return Denial{code::ha_fa_auth_failed, "fa_auth_no_key", "no FA-HA key for the sender"};
   if (auto v = auth::verify(r.raw, r.req.extensions, mip::ext::fa_ha_auth, *r.fa->fa_ha); !v)
-    return Denial{code::ha_fa_auth_failed, "fa_auth_failed", v.error().to_string()};
+    return Denial{code::ha_fa_auth_failed,
+                  v.error().code == "spi_mismatch" ? "fa_auth_unknown_spi" : "fa_auth_failed",
+                  v.error().to_string()};
   r.authenticated = true;
   return std::nullopt;
 }

@@ -129,7 +129,7 @@ const Case kCases[] = {
      132, "fa_auth_failed"},
     {"FA-HA with an SPI the FA does not have → 132",
      [](auto&, auto& r, auto&, auto&) { sign(r, mip::ext::fa_ha_auth, sa(4242, 0xaa)); }, VerdictKind::deny,
-     132, "fa_auth_failed"},
+     132, "fa_auth_unknown_spi"},
     {"FA-HA missing on a proxy registration → 132", [](auto&, auto&, auto&, auto&) {}, VerdictKind::deny, 132,
      "fa_auth_missing", false},
     {"a byte changed after signing → 132",
