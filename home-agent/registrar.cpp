@@ -184,13 +184,14 @@ Outcome check_udp_tunnelling(Review& r) {
   return std::nullopt;
 }
 
-// The checks in the order they decide: the first denial is the reply code.
+// The checks in the order they decide (RFC 5944 §3.8.2, see registrar.hpp): the first denial
+// is the reply code.
 constexpr std::array<Check, 11> kChecks = {
     check_home_agent,     check_vm,
     check_foreign_agent,  check_pmip_method,
     check_mn_ha,          check_fa_ha,
-    check_authenticated,  check_device_id,
-    check_identification, check_encapsulation,
+    check_authenticated,  check_identification,
+    check_device_id,      check_encapsulation,
     check_udp_tunnelling,
 };
 

@@ -38,6 +38,19 @@ std::vector<Ipv4> fas_from_json(const std::string& text, Row& row) {
   return out;
 }
 
+// The four traffic columns both bindings and visitors end with.
+void bind_counters(Binder& b, const TrafficCounters& c) {
+  b.u64(c.packets_in).u64(c.bytes_in).u64(c.packets_out).u64(c.bytes_out);
+}
+TrafficCounters read_counters(Row& row) {
+  TrafficCounters c;
+  c.packets_in = row.u64();
+  c.bytes_in = row.u64();
+  c.packets_out = row.u64();
+  c.bytes_out = row.u64();
+  return c;
+}
+
 }  // namespace
 
 void bind(Binder& b, const VmRecord& r) {
@@ -47,7 +60,9 @@ void bind(Binder& b, const VmRecord& r) {
 void bind(Binder& b, const BindingRecord& r) {
   b.ipv4(r.home_address).ipv4(r.care_of_address).ipv4(r.foreign_agent).i64(r.lifetime_granted).i64(r.flags);
   b.text(r.encapsulation).i64(r.registered_at_unix_ms).opt_i64(r.expires_at_unix_ms).u64(r.identification);
-  b.u64(r.move_seq).u64(r.packets_in).u64(r.bytes_in).u64(r.packets_out).u64(r.bytes_out).text(r.params);
+  b.u64(r.move_seq);
+  bind_counters(b, r.counters);
+  b.text(r.params);
 }
 void bind(Binder& b, const ReplayRecord& r) { b.ipv4(r.home_address).u64(r.last_identification); }
 void bind(Binder& b, const VisitorRecord& r) {
@@ -59,7 +74,8 @@ void bind(Binder& b, const VisitorRecord& r) {
       .ipv4(r.home_agent);
   b.i64(r.spi).text(r.algorithm).blob(r.key).i64(r.lifetime_requested).text(r.encapsulation).text(r.state);
   b.opt_i64(r.last_reply_code).text(r.reason).u64(r.identification_sent).opt_i64(r.expires_at_unix_ms);
-  b.i64(r.created_at_unix_ms).u64(r.packets_in).u64(r.bytes_in).u64(r.packets_out).u64(r.bytes_out);
+  b.i64(r.created_at_unix_ms);
+  bind_counters(b, r.counters);
   b.text(r.params);
 }
 
@@ -94,10 +110,7 @@ BindingRecord read_binding(Row& row) {
   r.expires_at_unix_ms = row.opt_i64();
   r.identification = row.u64();
   r.move_seq = row.u64();
-  r.packets_in = row.u64();
-  r.bytes_in = row.u64();
-  r.packets_out = row.u64();
-  r.bytes_out = row.u64();
+  r.counters = read_counters(row);
   r.params = row.text();
   return r;
 }
@@ -126,10 +139,7 @@ VisitorRecord read_visitor(Row& row) {
   r.identification_sent = row.u64();
   r.expires_at_unix_ms = row.opt_i64();
   r.created_at_unix_ms = row.i64();
-  r.packets_in = row.u64();
-  r.bytes_in = row.u64();
-  r.packets_out = row.u64();
-  r.bytes_out = row.u64();
+  r.counters = read_counters(row);
   r.params = row.text();
   return r;
 }

@@ -16,6 +16,7 @@
 
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
+#include "common/core/traffic.hpp"
 
 namespace vmroam::store {
 
@@ -45,10 +46,7 @@ struct BindingRecord {
   std::optional<std::int64_t> expires_at_unix_ms;  // nullopt: infinite lifetime
   std::uint64_t identification = 0;
   std::uint64_t move_seq = 0;
-  std::uint64_t packets_in = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t packets_out = 0;
-  std::uint64_t bytes_out = 0;
+  TrafficCounters counters;  // four columns: packets_in, bytes_in, packets_out, bytes_out
   std::string params = "{}";
   friend bool operator==(const BindingRecord&, const BindingRecord&) = default;
 };
@@ -79,10 +77,7 @@ struct VisitorRecord {
   std::uint64_t identification_sent = 0;
   std::optional<std::int64_t> expires_at_unix_ms;
   std::int64_t created_at_unix_ms = 0;
-  std::uint64_t packets_in = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t packets_out = 0;
-  std::uint64_t bytes_out = 0;
+  TrafficCounters counters;  // four columns: packets_in, bytes_in, packets_out, bytes_out
   std::string params = "{}";
   friend bool operator==(const VisitorRecord&, const VisitorRecord&) = default;
 };

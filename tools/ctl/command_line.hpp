@@ -12,6 +12,7 @@
 //
 // Pure: parse_command_line() reads no files itself (key=@FILE and --token-file go through the
 // FileReader seam) and opens no sockets; it returns the plan of API calls, which main runs.
+// The table itself (commands() and the planners) is command_table.cpp.
 #pragma once
 
 #include <chrono>

@@ -44,10 +44,10 @@ BindingRecord binding(std::uint8_t n) {
   r.expires_at_unix_ms = 1'700'000'600'000;
   r.identification = 0xfedcba9876543210ULL;  // high bit set: stored bit-for-bit
   r.move_seq = 3;
-  r.packets_in = 1;
-  r.bytes_in = ~std::uint64_t{0};
-  r.packets_out = 2;
-  r.bytes_out = 3;
+  r.counters.packets_in = 1;
+  r.counters.bytes_in = ~std::uint64_t{0};
+  r.counters.packets_out = 2;
+  r.counters.bytes_out = 3;
   return r;
 }
 
