@@ -77,14 +77,15 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
                          early (experimental, see docs/migration.md): hold QEMU short of
                          convergence, activate when the last pass is small, release once the
                          HA switched
-  --target-pause MS      with honest bandwidth: the guest pause to aim for (30); QEMU's
+  --target-pause MS      with honest bandwidth: the guest pause to aim for (e.g. 30); QEMU's
                          downtime-limit becomes MS minus the path's RTT (docs/migration.md
-                         "The downtime rule")
+                         "The downtime rule"; not the default: such tight limits broke
+                         guests under TCG)
   --path-rtt MS          the path's round-trip time for that rule (default: measured on the
                          driver's migration socket; unknown with --tuning none)
-  --downtime-limit MS    QEMU downtime-limit instead of the rule's (with --bandwidth qemu:
-                         300 if unset; with early, set after the switch); any limit below 300
-                         doubles after 5 passes or 10 s without convergence, up to 300
+  --downtime-limit MS    QEMU downtime-limit (300 if neither this nor --target-pause; with
+                         early, set after the switch); any limit below 300 doubles after 5
+                         passes or 10 s without convergence, up to 300
   --bandwidth honest|qemu
                          honest (default): the driver learns the link's rate (TCP_INFO of
                          its own migration socket while QEMU sends; --link-rate) and keeps

@@ -24,13 +24,13 @@
 namespace vmroam::migration {
 
 struct DowntimeConfig {
-  std::optional<std::uint64_t> limit_ms;              // --downtime-limit: the operator's start value
-  std::optional<std::uint64_t> target_pause_ms = 30;  // --target-pause (honest bandwidth only)
-  std::optional<std::uint64_t> path_rtt_ms;           // --path-rtt: else the measured handshake RTT
-  std::uint64_t floor_ms = 5;                         // never below: device state alone takes ~5 ms
-  std::uint64_t ceiling_ms = 300;                     // QEMU 7.2's default
-  std::int64_t raise_after_passes = 5;                // passes after the first without convergence
-  double raise_after_s = 10;                          // or seconds since the first pass ended
+  std::optional<std::uint64_t> limit_ms;         // --downtime-limit: the operator's start value
+  std::optional<std::uint64_t> target_pause_ms;  // --target-pause (honest bandwidth only; opt-in)
+  std::optional<std::uint64_t> path_rtt_ms;      // --path-rtt: else the measured handshake RTT
+  std::uint64_t floor_ms = 5;                    // never below: device state alone takes ~5 ms
+  std::uint64_t ceiling_ms = 300;                // QEMU 7.2's default
+  std::int64_t raise_after_passes = 5;           // passes after the first without convergence
+  double raise_after_s = 10;                     // or seconds since the first pass ended
 };
 
 struct DowntimeDecision {

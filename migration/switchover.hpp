@@ -82,10 +82,11 @@ struct SwitchoverOptions {
   Tuning tuning = Tuning::none;
   Handover handover = Handover::switchover;
   // The downtime rule (downtime.hpp): --downtime-limit fixes the start value; otherwise, with
-  // honest bandwidth, the limit is target_pause_ms minus the path's RTT (path_rtt_ms, else the
-  // migration socket's handshake RTT); either way raised stepwise without convergence.
+  // honest bandwidth and a target pause (--target-pause: opt-in, tight limits broke TCG guests,
+  // docs/migration.md), the limit is target_pause_ms minus the path's RTT (path_rtt_ms, else
+  // the migration socket's handshake RTT); either way raised stepwise without convergence.
   std::optional<std::uint64_t> downtime_limit_ms;
-  std::optional<std::uint64_t> target_pause_ms = 30;
+  std::optional<std::uint64_t> target_pause_ms;
   std::optional<std::uint64_t> path_rtt_ms;
   std::int64_t downtime_raise_after_passes = 5;
   double downtime_raise_after_s = 10;

@@ -10,9 +10,10 @@
 #               SO_SNDBUF, handed to QEMU with getfd), --bandwidth qemu
 #   honest      --tuning socket with honest bandwidth (vmroam-migrate's default): the driver
 #               measures the link's delivery rate on its socket (TCP_INFO) and keeps QEMU's
-#               max-bandwidth at 95% of it (docs/migration.md "The bandwidth model"), and
-#               QEMU's downtime-limit is the 30 ms target pause minus the path's RTT, raised
-#               stepwise if QEMU does not converge ("The downtime rule")
+#               max-bandwidth at 95% of it (docs/migration.md "The bandwidth model")
+#   honest-target  honest with --target-pause 30: QEMU's downtime-limit is the 30 ms target
+#               pause minus the path's RTT, raised stepwise if QEMU does not converge ("The
+#               downtime rule"; not in the default list: --variants)
 #   honest+tls  honest with the stream in TLS (mutual x509, tests/lib/guest.sh's creds):
 #               vmroam-migrate's default; the others migrate in clear (--insecure-migration)
 #   honest-30   honest with --downtime-limit 30: a downtime budget of 30 ms (not in the default
@@ -72,7 +73,7 @@ done
 # shellcheck source=testbed.sh
 source "$here/testbed.sh"
 for v in "${variants[@]}"; do
-  case "$v" in none | socket | honest | honest+tls | honest-30) ;; *) echo "pause: unknown variant '$v'" >&2; exit 2 ;; esac
+  case "$v" in none | socket | honest | honest+tls | honest-30 | honest-target) ;; *) echo "pause: unknown variant '$v'" >&2; exit 2 ;; esac
 done
 mb_setup pause "$mem" "$fill"
 
@@ -84,6 +85,7 @@ variant_args() {
     honest) echo "0 --tuning socket --bandwidth honest" ;;
     honest+tls) echo "1 --tuning socket --bandwidth honest" ;;
     honest-30) echo "0 --tuning socket --bandwidth honest --downtime-limit 30" ;;
+    honest-target) echo "0 --tuning socket --bandwidth honest --target-pause 30" ;;
   esac
 }
 
@@ -154,7 +156,7 @@ printf '%s\n' "${samples[@]}" | jq -s --argjson quick "$quick" --argjson mem "$m
   . as $all
   | ($all | map(select(.tuning == "none"))) as $none
   | ($all | map(select(.tuning == "honest"))) as $plain
-  | [("none", "socket", "honest", "honest+tls", "honest-30") as $t | $all | map(select(.tuning == $t)) | select(length > 0)
+  | [("none", "socket", "honest", "honest+tls", "honest-30", "honest-target") as $t | $all | map(select(.tuning == $t)) | select(length > 0)
      | {tuning: $t, real_pause_ms: med(.real_pause_ms), qemu_downtime_ms: med(.qemu_downtime_ms),
         pause_vs_default: ratio(med(.real_pause_ms); $none | med(.real_pause_ms)),
         downtime_vs_default: ratio(med(.qemu_downtime_ms); $none | med(.qemu_downtime_ms)),

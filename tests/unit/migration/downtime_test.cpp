@@ -7,6 +7,8 @@
 namespace vmroam::migration {
 namespace {
 
+const DowntimeConfig kTarget30{.target_pause_ms = 30};
+
 TEST(Downtime, StartValue) {
   struct Case {
     const char* description;
@@ -17,10 +19,15 @@ TEST(Downtime, StartValue) {
     const char* why_contains;
   };
   const std::vector<Case> cases = {
-      {"honest, measured 8.5 ms RTT: 30 - 9", {}, true, 8'500, 21, "(measured: TCP handshake)"},
-      {"honest, --path-rtt wins over the measurement", {.path_rtt_ms = 8}, true, 20'000, 22, "(--path-rtt)"},
-      {"honest, RTT unknown: counted as 0", {}, true, std::nullopt, 30, "unknown"},
-      {"honest, RTT beyond the target: the floor", {}, true, 40'000, 5, "bounded to 5 ms"},
+      {"honest, measured 8.5 ms RTT: 30 - 9", kTarget30, true, 8'500, 21, "(measured: TCP handshake)"},
+      {"honest, --path-rtt wins over the measurement",
+       {.target_pause_ms = 30, .path_rtt_ms = 8},
+       true,
+       20'000,
+       22,
+       "(--path-rtt)"},
+      {"honest, RTT unknown: counted as 0", kTarget30, true, std::nullopt, 30, "unknown"},
+      {"honest, RTT beyond the target: the floor", kTarget30, true, 40'000, 5, "bounded to 5 ms"},
       {"honest, a large target: QEMU's default at most",
        {.target_pause_ms = 900},
        true,
@@ -29,8 +36,8 @@ TEST(Downtime, StartValue) {
        "bounded"},
       {"--downtime-limit wins", {.limit_ms = 50}, true, 8'000, 50, "--downtime-limit"},
       {"--downtime-limit with qemu bandwidth", {.limit_ms = 50}, false, std::nullopt, 50, "--downtime-limit"},
-      {"qemu bandwidth: QEMU's default", {}, false, 8'000, std::nullopt, ""},
-      {"no target: QEMU's default", {.target_pause_ms = std::nullopt}, true, 8'000, std::nullopt, ""},
+      {"qemu bandwidth: QEMU's default", kTarget30, false, 8'000, std::nullopt, ""},
+      {"no target (the default): QEMU's default", {}, true, 8'000, std::nullopt, ""},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);

@@ -635,8 +635,8 @@ TEST(Switchover, TunedSocketIsPassedWithGetfd) {
   ::close(pair[1]);
 }
 
-// The downtime rule (docs/migration.md): with honest bandwidth the limit is the target pause
-// minus the path's RTT (unknown on this socketpair: 30 ms); --downtime-limit replaces it; a
+// The downtime rule (docs/migration.md): with honest bandwidth and --target-pause the limit is
+// the target minus the path's RTT (unknown on this socketpair: 30 ms); --downtime-limit replaces it; a
 // limit below QEMU's default doubles while QEMU does not converge, up to 300 ms; with QEMU's
 // own bandwidth and no limit the driver leaves QEMU's default alone.
 TEST(Switchover, TheDowntimeRuleSetsAndRaisesTheLimit) {
@@ -644,6 +644,7 @@ TEST(Switchover, TheDowntimeRuleSetsAndRaisesTheLimit) {
     const char* description;
     std::optional<std::uint64_t> user_limit;
     BandwidthMode bandwidth;
+    std::optional<std::uint64_t> target;  // --target-pause
     int passes;
     bool converges;
     std::vector<std::uint64_t> limits_sent;
@@ -652,21 +653,31 @@ TEST(Switchover, TheDowntimeRuleSetsAndRaisesTheLimit) {
       {"qemu bandwidth, no limit: QEMU's default, nothing sent",
        std::nullopt,
        BandwidthMode::qemu,
+       std::nullopt,
        12,
        true,
        {}},
-      {"honest, no limit: the target pause, 30 ms", std::nullopt, BandwidthMode::honest, 3, true, {30}},
-      {"50 ms, converges", 50, BandwidthMode::honest, 3, true, {50}},
-      {"the default itself is never raised", 300, BandwidthMode::honest, 12, false, {300}},
+      {"honest, no target: QEMU's default, nothing sent",
+       std::nullopt,
+       BandwidthMode::honest,
+       std::nullopt,
+       12,
+       true,
+       {}},
+      {"honest, --target-pause 30: 30 ms", std::nullopt, BandwidthMode::honest, 30, 3, true, {30}},
+      {"50 ms, converges", 50, BandwidthMode::honest, std::nullopt, 3, true, {50}},
+      {"the default itself is never raised", 300, BandwidthMode::honest, std::nullopt, 12, false, {300}},
       {"50 ms without convergence: doubled up to 300 ms",
        50,
        BandwidthMode::qemu,
+       std::nullopt,
        12,
        false,
        {50, 100, 200, 300}},
       {"the target without convergence: 30 ms up to 300 ms",
        std::nullopt,
        BandwidthMode::honest,
+       30,
        12,
        false,
        {30, 60, 120, 240, 300}},
@@ -682,6 +693,7 @@ TEST(Switchover, TheDowntimeRuleSetsAndRaisesTheLimit) {
     o.tuning = Tuning::socket;
     o.downtime_limit_ms = c.user_limit;
     o.bandwidth.mode = c.bandwidth;
+    o.target_pause_ms = c.target;
     // Without convergence every reading after the first is due a raise (the fake's passes
     // stand still); a converging move stops long before 5 passes or 10 s.
     if (!c.converges) o.downtime_raise_after_passes = 0;
