@@ -57,12 +57,14 @@
 # Variables: $VMR_GUEST_DIR (QMP sockets, serial logs, summaries; default $VMR_RUN_DIR/guest),
 # $VMR_GUEST_PORT (migration port, default 4444), $VMR_MIGRATE (the vmroam-migrate binary;
 # default: $VMROAM_BUILD_DIR, then build/ next to the sources), $VMR_GUEST_APPEND (extra guest
-# kernel arguments, e.g. vmroam.fill=16).
+# kernel arguments, e.g. vmroam.fill=16), $VMR_GUEST_BOOT_S (seconds a boot may take, 240).
 
 VMR_GUEST_DIR=${VMR_GUEST_DIR:-$VMR_RUN_DIR/guest}
 VMR_GUEST_PORT=${VMR_GUEST_PORT:-4444}
 VMR_GUEST_APPEND=${VMR_GUEST_APPEND:-}
 VMR_GUEST_MEMCHECK_MIB=${VMR_GUEST_MEMCHECK_MIB:-8}
+# How long a boot may take: ≈ 6 s on an idle host, over 90 s under TCG at load average 20.
+VMR_GUEST_BOOT_S=${VMR_GUEST_BOOT_S:-240}
 VMR_GUEST_MEMCHECK_SEED=
 VMR_GUEST_GEN=0        # QEMUs started so far (names g1, g2, …)
 VMR_GUEST_CUR=         # the QEMU the guest runs in
@@ -142,7 +144,7 @@ guest_start_source() {
   VMR_GUEST_MEMCHECK_SEED=$((RANDOM * 32768 + RANDOM))
   vm_start "$name" "$(topo_ns "$site")" "$(_vmr_guest_tap "$site")" "$VMR_GUEST_DIR" "$VMR_GUEST_ACCEL" \
     "$VMR_GUEST_CACHE" "" "$VMR_GUEST_APPEND $(vmr_memcheck_append "$VMR_GUEST_MEMCHECK_SEED" "$VMR_GUEST_MEMCHECK_MIB")"
-  if ! vm_wait_serial "$VMR_GUEST_DIR" "$name" "vmroam-guest up" 90; then
+  if ! vm_wait_serial "$VMR_GUEST_DIR" "$name" "vmroam-guest up" "$VMR_GUEST_BOOT_S"; then
     _vmr_guest_err "the guest did not come up in $name ($VMR_GUEST_ACCEL); serial and QEMU log:"
     tail -n 5 "$VMR_GUEST_DIR/$name.serial" "$VMR_GUEST_DIR/$name.log" >&2 2>/dev/null
     vm_stop "$VMR_GUEST_DIR" "$name"
