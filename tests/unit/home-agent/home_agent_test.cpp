@@ -393,9 +393,9 @@ TEST_F(HomeAgentTest, MoveToAnotherForeignAgentRevokesTheOldOne) {
 TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARestart) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(sent.size(), 3u);
   const Bytes first = sent[2].payload;
   auto rev = wire::parse_revocation(first);
@@ -423,7 +423,7 @@ TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARest
   ack.revocation_id = rev->revocation_id;
   ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa1)));
   ha->on_datagram(wire::encode(ack), kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(ha->pending_revocations(), 0u);
   EXPECT_TRUE(stored().revocations.empty());
 }
