@@ -431,7 +431,7 @@ TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARest
 TEST_F(HomeAgentTest, FailedCommitOfTheMoveSendsNoRevocation) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   // The store refuses the next commit (read-only file system in production).
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir.file("ha.db").c_str(), &db), SQLITE_OK);
@@ -443,7 +443,7 @@ TEST_F(HomeAgentTest, FailedCommitOfTheMoveSendsNoRevocation) {
   sqlite3_close(db);
   sent.clear();
   ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(sent.size(), 1u) << "the denial only, no revocation";
   EXPECT_EQ(wire::parse_registration_reply(sent[0].payload)->code, mip::code::ha_insufficient_resources);
   EXPECT_EQ(ha->pending_revocations(), 0u);
