@@ -336,7 +336,7 @@ TEST_F(ClusterNodeTest, MembersReportRoleAndProgressAndTheSurveyShowsLagAndLease
   ASSERT_TRUE(s);
   // (Revisions of the whole store: member records count too, hence not just 1.)
   EXPECT_GT(s->members[1].lag, 0) << "behind, as of its last report";
-  b.node.keepalive_tick();  // the refresh every TTL/4
+  b.node.keepalive_tick();  // the refresh every TTL/6
   settle();
   s = survey(a.node);
   ASSERT_TRUE(s);
@@ -419,12 +419,12 @@ TEST_F(ClusterNodeTest, AnActiveWhoseKeepalivesGoUnansweredStepsDownBeforeItsLea
   a.etcd.unavailable = true;  // partitioned from etcd
   a.node.keepalive_tick();
   settle();
-  clock.advance(std::chrono::milliseconds(1500));
+  clock.advance(std::chrono::milliseconds(1400));
   a.node.keepalive_tick();
-  EXPECT_TRUE(a.node.active()) << "TTL 2 s: still inside the lease";
-  clock.advance(std::chrono::milliseconds(400));
+  EXPECT_TRUE(a.node.active()) << "TTL 2 s: still inside the lease, and inside its margin";
+  clock.advance(std::chrono::milliseconds(100));
   a.node.keepalive_tick();
-  ASSERT_TRUE(a.deposed) << "1.9 s without a confirmed keepalive: TTL minus the margin has passed";
+  ASSERT_TRUE(a.deposed) << "1.5 s without a confirmed keepalive: TTL minus the 500 ms margin has passed";
   EXPECT_EQ(a.deposed->code, "cluster_lease_unconfirmed");
 }
 
