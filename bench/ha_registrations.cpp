@@ -21,15 +21,27 @@
 // schedule whatever the replies do; latency from when each was due), overlapped and serial.
 // Every row carries the 1-minute load average at its end.
 //
+// Cluster rows ("cluster:<N>@…"): the same HomeAgent as the active HA of a cluster, every
+// registration acknowledged only once its txn has committed in a real etcd cluster of
+// --etcd-members members (bench/local_etcd.hpp: local processes, own ports and data dirs,
+// --max-txn-ops and cluster.max_txn_ops --etcd-max-txn-ops), pipelined as in the daemon
+// (home-agent/cluster/cluster_node.hpp: one txn in flight, the next batches merged). At each
+// --cluster-sizes: the create round, a closed-window refresh round and open-loop rounds at
+// each --rates. "txns" and "per_txn" say how the registrations went into txns. Skipped (with
+// a line on stderr) when etcd is not installed or the build has no `cluster` feature.
+//
 //   ha_registrations [--sizes 1,10000,100000] [--seconds S] [--window W] [--dir D]
 //                    [--latency-sizes 10000] [--latency-windows 1,16] [--rates 20000,50000]
+//                    [--cluster-sizes 10000] [--etcd-members 3] [--etcd-max-txn-ops 1024]
 //                    [--log-level info|debug|warn|error] [--quick]
 //   → one JSON object on stdout (conventions: bench/README.md). D defaults to $TMPDIR or
-//   /var/tmp (a real disk, not tmpfs). --quick: sizes 1,100, 0.3 s per size.
+//   /var/tmp (a real disk, not tmpfs). --quick: sizes 1,100, 0.3 s per size, cluster size
+//   100. --cluster-sizes "" or --etcd-members 0: no cluster rows.
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -62,6 +74,12 @@
 #include "common/wire/registration.hpp"
 #include "home-agent/home_agent.hpp"
 
+#ifdef VMROAM_HAVE_CLUSTER
+#include "bench/local_etcd.hpp"
+#include "common/cluster/grpc_etcd.hpp"
+#include "home-agent/cluster/cluster_node.hpp"
+#endif
+
 namespace {
 
 using namespace vmroam;
@@ -85,6 +103,10 @@ struct Options {
   std::vector<std::size_t> latency_windows = {1, 16};
   // Open-loop rounds at these sizes: requests/s offered on a fixed schedule.
   std::vector<std::size_t> rates = {20000, 50000};
+  // Cluster rows: bindings, etcd members, etcd's --max-txn-ops (and cluster.max_txn_ops).
+  std::vector<std::size_t> cluster_sizes = {10000};
+  int etcd_members = 3;
+  int etcd_max_txn_ops = 1024;
   std::string dir;
   std::string log_level = "info";  // the daemon's default (home-agent/config.hpp)
   bool quick = false;
@@ -536,6 +558,183 @@ Result<SizeResult> run_size(std::size_t n, const Options& opt) {
   return out;
 }
 
+// ---- Cluster rows: the active HA of a cluster on a real etcd ------------------------------
+
+#ifdef VMROAM_HAVE_CLUSTER
+const Ipv4Prefix kBenchHome = *Ipv4Prefix::parse("10.0.0.0/8");
+
+// The N VMs straight into etcd (as the active HA's API would have put them), in txns of at
+// most `max_ops`, so that the HA restores them from its start-up read.
+Result<void> put_vms(cluster::Etcd& etcd, const ha::ClusterKeys& keys, std::size_t n, std::size_t max_ops) {
+  store::Batch vms;
+  for (std::size_t i = 0; i < n; ++i)
+    vms.put_vm(
+        store::VmRecord{"vm" + std::to_string(i), hoa_of(i), mac_of(i), {}, 0, {}, {}, std::nullopt, "{}"});
+  const auto all = ha::to_mutations(keys, vms);
+  for (std::size_t at = 0; at < all.size(); at += max_ops) {
+    cluster::Txn txn;
+    txn.mutations.assign(all.begin() + static_cast<std::ptrdiff_t>(at),
+                         all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), at + max_ops)));
+    VMROAM_TRY(cluster::TxnResult r, etcd.txn_now(txn));
+    (void)r;
+  }
+  return ok();
+}
+
+double cpu_seconds(int who) {
+  rusage u{};
+  ::getrusage(who, &u);
+  auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+// Runs the loop until the node is active (it is alone: its first campaign wins).
+Result<void> wait_active(boost::asio::io_context& io, const ha::ClusterNode& node) {
+  const auto until = SteadyClock::now() + std::chrono::seconds(15);
+  while (!node.active() && SteadyClock::now() < until) io.run_one_for(std::chrono::milliseconds(50));
+  if (!node.active()) return fail("cluster_not_active", "the bench's HA was not elected within 15 s");
+  return ok();
+}
+
+Json cluster_row(const std::string& point, std::size_t n, Outcome& o, Commits c, std::size_t txns,
+                 const Options& opt) {
+  Json row = row_of("refresh", n, opt.window, o, c);
+  row["point"] = point;
+  row["store"] = "etcd";
+  row["etcd_members"] = opt.etcd_members;
+  row["overlap"] = true;  // ClusterNode's pipeline: one txn in flight, the next batches queued
+  row["txns"] = txns;
+  row["per_txn"] = txns ? static_cast<double>(o.latency_ms.size()) / static_cast<double>(txns) : 0.0;
+  return row;
+}
+
+struct ClusterBench {
+  boost::asio::io_context io;
+  SystemClock clock;
+  bench::LeanNetlink netlink{
+      dataplane::LinkInfo{3, "br-home", *MacAddress::parse("02:00:00:00:01:01"), 1500, true, {}}};
+  bench::LeanTunnelDriver driver;
+  std::unique_ptr<cluster::GrpcEtcd> etcd;
+  std::unique_ptr<ha::ClusterNode> node;
+  std::unique_ptr<daemon::UdpPort> port;
+  std::unique_ptr<ha::HomeAgent> agent;
+  std::uint32_t rnd = 1;
+};
+
+// The HA as the daemon builds it in a cluster (home-agent/cluster/membership.cpp), on the
+// bench's fake kernel: node opened (lease, subtree read), agent started from it, elected.
+Result<void> open_cluster_ha(ClusterBench& b, const std::vector<std::string>& endpoints,
+                             const std::string& db, const Options& opt, std::size_t n) {
+  ha::ClusterConfig cc;
+  cc.etcd = endpoints;
+  cc.prefix = "/vmroam-bench";
+  cc.node = "bench";
+  cc.service_address = *Ipv4Prefix::parse("192.0.2.1/24");
+  cc.request_timeout_ms = 5000;
+  cc.max_txn_ops = static_cast<std::uint32_t>(opt.etcd_max_txn_ops);
+  b.etcd =
+      std::make_unique<cluster::GrpcEtcd>(b.io, endpoints, std::chrono::milliseconds(cc.request_timeout_ms));
+  VMROAM_TRY_VOID(put_vms(*b.etcd, ha::ClusterKeys(cc.prefix, kBenchHome), n, cc.max_txn_ops));
+  b.node = std::make_unique<ha::ClusterNode>(b.io, *b.etcd, cc, kBenchHome, b.clock);
+  VMROAM_TRY_VOID(b.node->open());
+  VMROAM_TRY(ha::HaConfig config, bench_config(db));
+  VMROAM_TRY(store::Store store, store::Store::open(db));
+  VMROAM_TRY(b.port, daemon::UdpPort::open(b.io, kLoopback, 0));
+  ha::HomeAgentIo seams;
+  seams.netlink = &b.netlink;
+  seams.driver = &b.driver;
+  seams.send_udp = [p = b.port.get()](Ipv4 dst, std::uint16_t pt, ByteView payload) {
+    (void)p->send(dst, pt, payload);
+  };
+  seams.send_home_frame = [](ByteView) {};
+  seams.clock = &b.clock;
+  seams.random32 = [&b] { return b.rnd = b.rnd * 1664525u + 1013904223u; };
+  seams.cluster = b.node.get();
+  b.agent = std::make_unique<ha::HomeAgent>(b.io, config, seams, std::move(store));
+  VMROAM_TRY_VOID(b.agent->start());
+  ha::ClusterHooks hooks;
+  hooks.on_change = [&b](const ha::ClusterKeys::Parsed& k, const cluster::KeyValue* kv) {
+    b.agent->mirror(k, kv ? &kv->value : nullptr);
+  };
+  hooks.on_elected = [&b] { return b.agent->take_over(); };
+  hooks.on_deposed = [&b](const Error& e) {
+    std::fprintf(stderr, "cluster: deposed: %s\n", e.to_string().c_str());
+    b.io.stop();
+  };
+  b.node->start(std::move(hooks));
+  VMROAM_TRY_VOID(wait_active(b.io, *b.node));
+  if (b.agent->vms().size() != n) return fail("vms_not_restored", std::to_string(b.agent->vms().size()));
+  return ok();
+}
+
+// One size on a fresh etcd cluster: create, closed-window refresh, open loop at each rate.
+Result<std::vector<Json>> run_cluster(std::size_t n, const Options& opt) {
+  std::string dir = opt.dir + "/vmroam-bench-cluster-XXXXXX";
+  if (!mkdtemp(dir.data())) return fail("mkdtemp_failed", opt.dir);
+  struct Cleanup {
+    std::string d;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(d, ec);
+    }
+  } cleanup{dir};
+  const double ha_cpu0 = cpu_seconds(RUSAGE_SELF), etcd_cpu0 = cpu_seconds(RUSAGE_CHILDREN);
+  const auto wall0 = SteadyClock::now();
+  VMROAM_TRY(auto etcd, bench::LocalEtcd::start(dir, opt.etcd_members, opt.etcd_max_txn_ops));
+  ClusterBench b;
+  VMROAM_TRY_VOID(open_cluster_ha(b, etcd->endpoints(), dir + "/ha.db", opt, n));
+  b.port->start([&b](ByteView p, Ipv4 src, std::uint16_t sport) { b.agent->on_datagram(p, src, sport); },
+                [&b] { b.agent->flush(); });
+  LoadGenerator gen(b.port->local_port(), opt.window);
+  auto drive = [&](auto run) {
+    Outcome o;
+    b.io.restart();
+    std::thread t([&] {
+      o = run();
+      b.io.stop();
+    });
+    b.io.run();
+    t.join();
+    return o;
+  };
+  const std::string tag = "cluster:" + std::to_string(n);
+  std::vector<Json> rows;
+  auto measure = [&](const std::string& point, auto run) {
+    const Commits c = commits_so_far(*b.agent);
+    const std::size_t t = b.node->txns_sent();
+    Outcome o = drive(run);
+    rows.push_back(cluster_row(point, n, o, commits_so_far(*b.agent) - c, b.node->txns_sent() - t, opt));
+    return o;
+  };
+  Outcome created = measure(tag + "@create", [&] { return gen.run(n, n, 600.0); });
+  rows.back()["round"] = "create";
+  if (b.agent->bindings().size() == 0 || !b.node->active())
+    return fail("cluster_no_binding",
+                std::to_string(created.accepted) + " of " + std::to_string(n) + " accepted");
+  measure(tag + "@w" + std::to_string(opt.window),
+          [&] { return gen.run(n, static_cast<std::size_t>(-1), opt.seconds); });
+  for (std::size_t rate : opt.rates) {
+    measure(tag + "@r" + std::to_string(rate),
+            [&] { return gen.run_open(n, static_cast<double>(rate), opt.seconds); });
+    rows.back()["window"] = nullptr;
+    rows.back()["offered_per_second"] = rate;
+  }
+  b.port->close();
+  b.agent->stop();
+  b.node->stop();
+  etcd.reset();  // members killed and reaped: their CPU time is in RUSAGE_CHILDREN now
+  // Where the CPU went over the whole size (start-up included): the HA process (loop, gRPC
+  // threads, the load generator) and the etcd members together.
+  const Json cpu{{"wall_s", std::chrono::duration<double>(SteadyClock::now() - wall0).count()},
+                 {"ha_process_cpu_s", cpu_seconds(RUSAGE_SELF) - ha_cpu0},
+                 {"etcd_members_cpu_s", cpu_seconds(RUSAGE_CHILDREN) - etcd_cpu0}};
+  for (auto& r : rows) r["cpu"] = cpu;
+  return rows;
+}
+#endif
+
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");
   std::string line;
@@ -568,7 +767,8 @@ int main(int argc, char** argv) {
   Options opt;
   const char* tmp = std::getenv("TMPDIR");
   opt.dir = tmp && *tmp ? tmp : "/var/tmp";
-  bool sizes_given = false, seconds_given = false, lat_given = false, rates_given = false;
+  bool sizes_given = false, seconds_given = false, lat_given = false, rates_given = false,
+       cluster_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -586,6 +786,12 @@ int main(int argc, char** argv) {
       opt.latency_windows = parse_sizes(argv[++i]);
     else if (a == "--rates" && has_value)
       opt.rates = parse_sizes(argv[++i]), rates_given = true;
+    else if (a == "--cluster-sizes" && has_value)
+      opt.cluster_sizes = parse_sizes(argv[++i]), cluster_given = true;
+    else if (a == "--etcd-members" && has_value)
+      opt.etcd_members = std::atoi(argv[++i]);
+    else if (a == "--etcd-max-txn-ops" && has_value)
+      opt.etcd_max_txn_ops = std::atoi(argv[++i]);
     else if (a == "--dir" && has_value)
       opt.dir = argv[++i];
     else if (a == "--log-level" && has_value)
@@ -593,7 +799,8 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s [--quick] [--sizes 1,10000,100000] [--seconds S] [--window W] [--dir D] "
-                   "[--latency-sizes 10000] [--latency-windows 1,16] [--rates 20000,50000] [--log-level L]\n",
+                   "[--latency-sizes 10000] [--latency-windows 1,16] [--rates 20000,50000] "
+                   "[--cluster-sizes 10000] [--etcd-members 3] [--etcd-max-txn-ops 1024] [--log-level L]\n",
                    argv[0]);
       return 2;
     }
@@ -601,8 +808,13 @@ int main(int argc, char** argv) {
   if (opt.quick) {
     if (!sizes_given) opt.sizes = {1, 100};
     if (!seconds_given) opt.seconds = 0.3;
-    if (!lat_given) opt.latency_sizes = {opt.sizes.back()};
+    if (!lat_given && !opt.sizes.empty()) opt.latency_sizes = {opt.sizes.back()};
     if (!rates_given) opt.rates = {2000};
+    if (!cluster_given) opt.cluster_sizes = {100};
+  }
+  if (opt.etcd_members < 0 || opt.etcd_members > 7 || opt.etcd_max_txn_ops < 4) {
+    std::fprintf(stderr, "--etcd-members: 0..7; --etcd-max-txn-ops: at least 4\n");
+    return 2;
   }
   LogLevel level;
   if (!parse_log_level(opt.log_level, level)) {
@@ -635,6 +847,32 @@ int main(int argc, char** argv) {
     create.push_back(r->create);
     memory = r->memory;  // the largest size is the one that means something
   }
+  Json cluster_setup = "not run (--etcd-members 0 or no --cluster-sizes)";
+  if (opt.etcd_members > 0 && !opt.cluster_sizes.empty()) {
+#ifdef VMROAM_HAVE_CLUSTER
+    cluster_setup = Json{{"etcd_members", opt.etcd_members},
+                         {"etcd", "local processes on 127.0.0.1, own ports and data dirs under " + opt.dir},
+                         {"max_txn_ops", opt.etcd_max_txn_ops},
+                         {"lease_ttl_s", 2}};
+    for (std::size_t n : opt.cluster_sizes) {
+      if (n == 0) continue;
+      auto r = run_cluster(n, opt);
+      if (!r && r.error().code == "etcd_missing") {
+        std::fprintf(stderr, "cluster rows skipped: %s\n", r.error().to_string().c_str());
+        cluster_setup = "skipped: " + r.error().to_string();
+        break;
+      }
+      if (!r) {
+        std::fprintf(stderr, "cluster size %zu: %s\n", n, r.error().to_string().c_str());
+        return 1;
+      }
+      for (auto& row : *r) results.push_back(row);
+    }
+#else
+    std::fprintf(stderr, "cluster rows skipped: built without the `cluster` feature\n");
+    cluster_setup = "skipped: built without the cluster feature";
+#endif
+  }
 
   Json out;
   out["benchmark"] = "ha_registrations";
@@ -648,12 +886,17 @@ int main(int argc, char** argv) {
            {"commit", "overlapped: store::CommitPipeline (writer thread); rows /serial wait for each commit"},
            {"requests", "RFC 5563 proxy registration, FA-HA HMAC-SHA-256, refreshing existing bindings"},
            {"kernel_seams", "bench/ha_fake_kernel.hpp (no tunnels, routes or proxy ARP are made)"},
+           {"cluster", cluster_setup},
            {"window", opt.window},
            {"log_level", opt.log_level},
            {"quick", opt.quick}};
-  out["targets"] = Json{{"per_second", 50000}, {"p99_ms", 5}, {"bytes_per_binding", 512}};
-  out["key"] = "point";  // "<bindings>@w<window>" (closed loop) or "<bindings>@r<rate>" (open loop)
-  out["summary"] = Json::array({"per_second", "p50_ms", "p99_ms", "mean_batch", "commit_ms_mean",
+  // Cluster rows: ≥ 10 000/s durable in etcd.
+  out["targets"] =
+      Json{{"per_second", 50000}, {"cluster_per_second", 10000}, {"p99_ms", 5}, {"bytes_per_binding", 512}};
+  // "<bindings>@w<window>" (closed loop) or "<bindings>@r<rate>" (open loop); cluster rows
+  // "cluster:<bindings>@…".
+  out["key"] = "point";
+  out["summary"] = Json::array({"per_second", "p50_ms", "p99_ms", "mean_batch", "commit_ms_mean", "per_txn",
                                 "overlap_gain", "heap_bytes_per_binding", "rss_bytes_per_binding", "load"});
   out["plot"] = Json{{"y", Json::array({"per_second", "p99_ms"})}};
   out["results"] = results;

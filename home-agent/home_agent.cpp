@@ -91,6 +91,7 @@ Result<void> HomeAgent::start() {
     // link goes, and take_over() installs everything if this HA is elected.
     home_link_.reconcile([](Ipv4) { return false; });
     mirrored_endpoints_ = std::move(restored.endpoints);
+    for (auto& r : restored.revocations) mirrored_revocations_[r.revocation_id] = std::move(r);
     log_info("home_agent_started", {{"address", config_.address.to_string()},
                                     {"role", "standby"},
                                     {"vms", std::to_string(vms_.size())},
@@ -433,11 +434,18 @@ void HomeAgent::apply(const Effect& e) {
 }
 
 // A revocation ended (acknowledged or given up): its record goes. If that commit fails the
-// record stays and a restart sends it once more, which the FA acknowledges again (harmless).
+// record stays and a restart (or, in a cluster, the next active) sends it once more, which
+// the FA acknowledges again (harmless). In a cluster the delete rides in the commit pipeline.
 void HomeAgent::forget_revocation(std::uint32_t id) {
-  if (seams_.cluster) return;  // a cluster keeps revocations in memory only
   store::Batch b;
   b.delete_revocation(id);
+  if (seams_.cluster) {
+    seams_.cluster->commit(b, [id](const Result<void>& r) {
+      if (!r)
+        log_warn("revocation_not_forgotten", {{"id", std::to_string(id)}, {"reason", r.error().to_string()}});
+    });
+    return;
+  }
   if (auto r = commit(b); !r)
     log_warn("revocation_not_forgotten", {{"id", std::to_string(id)}, {"reason", r.error().to_string()}});
 }

@@ -145,7 +145,8 @@ class HomeAgent {
   // committed to its memory only (no kernel state): `value` is the record, nullptr a removal.
   void mirror(const ClusterKeys::Parsed& key, const std::string* value);
   // This standby won the election: every binding's tunnel, route and proxy ARP goes in (with
-  // a gratuitous ARP each), and expiry runs here from now on.
+  // a gratuitous ARP each), the revocations the old active had not seen acknowledged go out
+  // again, and expiry runs here from now on.
   [[nodiscard]] Result<void> take_over();
 
   // The JSON API (docs/api.md); the daemon puts it behind its HTTP server. It sees durable
@@ -269,6 +270,8 @@ class HomeAgent {
   bool stopped_ = false;
   // Standby: where each mirrored binding's tunnel goes (its record's endpoint), for take_over().
   std::unordered_map<Ipv4, dataplane::TunnelEndpoint> mirrored_endpoints_;
+  // Standby: the active's revocations not yet acknowledged (RFC 3543 §4), sent by take_over().
+  std::map<std::uint32_t, store::RevocationRecord> mirrored_revocations_;
   // Metrics and the API (last: it works on everything above).
   api::MetricsRegistry metrics_;
   api::Histogram* commit_seconds_ = nullptr;

@@ -1,5 +1,6 @@
 // HomeAgent's part in a cluster of home agents (HomeAgentIo::cluster; docs/architecture.md
 // "Cluster"): state from etcd, pipelined durable commits, the standby's mirror, the takeover.
+#include <charconv>
 #include <memory>
 
 #include "common/auth/authenticator.hpp"
@@ -37,6 +38,31 @@ void HomeAgent::commit_clustered(Batch batch) {
     arm_expiry();
   });
 }
+
+namespace {
+
+// A revocation key's last part: the decimal Revocation Identifier (RFC 3543 §3).
+Result<std::uint32_t> parse_revocation_id(const std::string& name) {
+  std::uint32_t id = 0;
+  const char* end = name.data() + name.size();
+  auto [p, ec] = std::from_chars(name.data(), end, id);
+  if (ec != std::errc() || p != end)
+    return fail("cluster_bad_key", "revocations/" + name + ": not a revocation id");
+  return id;
+}
+
+// A revocation the active committed (value) or ended (nullptr), into the standby's mirror.
+Result<void> mirror_revocation(std::map<std::uint32_t, store::RevocationRecord>& mirror,
+                               const std::string& name, const std::string* value) {
+  VMROAM_TRY(std::uint32_t id, parse_revocation_id(name));
+  mirror.erase(id);
+  if (!value) return ok();
+  VMROAM_TRY(store::RevocationRecord rec, decode_revocation(*value));
+  mirror[id] = std::move(rec);
+  return ok();
+}
+
+}  // namespace
 
 void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value) {
   auto warn = [&](const Error& e) {
@@ -87,6 +113,9 @@ void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value)
       vms_.put(std::move(vm));
       return;
     }
+    case ClusterKeys::Kind::revocation:
+      if (auto r = mirror_revocation(mirrored_revocations_, key.name, value); !r) warn(r.error());
+      return;
     case ClusterKeys::Kind::leader:
     case ClusterKeys::Kind::unknown:
       return;
@@ -105,8 +134,13 @@ Result<void> HomeAgent::take_over() {
   });
   mirrored_endpoints_.clear();
   arm_expiry();
-  log_info("home_agent_took_over",
-           {{"address", config_.address.to_string()}, {"bindings", std::to_string(n)}});
+  log_info("home_agent_took_over", {{"address", config_.address.to_string()},
+                                    {"bindings", std::to_string(n)},
+                                    {"revocations_resent", std::to_string(mirrored_revocations_.size())}});
+  // Revocations the old active committed but never saw acknowledged go out from here (RFC
+  // 3543 §4), as after a restart of a single HA; their acks now come to us.
+  for (const auto& [id, r] : mirrored_revocations_) revocations_.start(r);
+  mirrored_revocations_.clear();
   return ok();
 }
 

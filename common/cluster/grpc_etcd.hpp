@@ -4,8 +4,9 @@
 // One channel to every endpoint ("ipv4:a:p,b:p,…", pick_first: a member that goes away is
 // replaced by the next one that answers). Asynchronous calls use gRPC's callback API: the
 // completion runs on a gRPC thread, which only posts the result to the daemon's io_context,
-// so everything vmroam decides stays on its one loop. HTTP/2 keepalive pings (1 s) notice a
-// member that went silent (a partition) within about two seconds; every call has a deadline.
+// so everything vmroam decides stays on its one loop. Every call has a deadline: that is how a
+// member that went silent (a partition) is noticed. No HTTP/2 keepalive pings: etcd's
+// default --grpc-keepalive-min-time (5 s) closes a connection that pings more often.
 #pragma once
 
 #include <chrono>

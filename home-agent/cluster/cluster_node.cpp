@@ -9,8 +9,13 @@ namespace vmroam::ha {
 
 namespace {
 
-// Margin between "etcd may expire our lease" and "we stop acting" (clock rates, scheduling).
-constexpr auto kLeaseMargin = std::chrono::milliseconds(250);
+// Margin between "etcd may expire our lease" and "we stop acting": a late timer on a busy
+// loop, clock rates. An active steps down when no keepalive sent in the last TTL − margin
+// was confirmed (three to four keepalives at TTL/6 each: one slow answer is not a reason).
+constexpr auto kLeaseMargin = std::chrono::milliseconds(500);
+// Keepalives in flight at once: one stuck on a connection that went away (its deadline is
+// request_timeout_ms) does not hold back the next ones, which go over the reconnected channel.
+constexpr int kMaxKeepalivesInFlight = 3;
 
 }  // namespace
 
@@ -22,7 +27,8 @@ ClusterNode::ClusterNode(boost::asio::io_context& io, cluster::Etcd& etcd, Clust
       keys_(config_.prefix, home_prefix),
       home_prefix_(home_prefix),
       clock_(clock),
-      keepalive_timer_(io) {}
+      keepalive_timer_(io),
+      lease_deadline_timer_(io) {}
 
 ClusterNode::~ClusterNode() { stop(); }
 
@@ -72,6 +78,7 @@ void ClusterNode::stop() {
   if (stopped_) return;
   stopped_ = true;
   keepalive_timer_.cancel();
+  lease_deadline_timer_.cancel();
   etcd_.cancel_watch();
   // A clean stop hands over at once instead of after the lease's TTL.
   if (lease_ != 0 && state_ != State::deposed) etcd_.revoke_lease_now(lease_);
@@ -123,6 +130,7 @@ void ClusterNode::maybe_take_over() {
   }
   state_ = State::active;
   log_info("cluster_active", {{"node", config_.node}, {"home", keys_.home()}});
+  arm_lease_deadline();
   publish_member();
   send_next();
 }
@@ -263,7 +271,7 @@ Result<void> ClusterNode::commit_now(const store::Batch& batch) {
 
 void ClusterNode::arm_keepalive() {
   if (stopped_ || state_ == State::deposed) return;
-  keepalive_timer_.expires_after(std::chrono::milliseconds(config_.lease_ttl_s * 1000 / 4));
+  keepalive_timer_.expires_after(std::chrono::milliseconds(config_.lease_ttl_s * 1000 / 6));
   keepalive_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     keepalive_tick();
@@ -271,20 +279,39 @@ void ClusterNode::arm_keepalive() {
   });
 }
 
+TimePoint ClusterNode::lease_deadline() const {
+  return confirmed_sent_at_ + std::chrono::seconds(config_.lease_ttl_s) - kLeaseMargin;
+}
+
+// The active's own deadline, on a timer of its own (not on the keepalive tick, which could
+// see it up to a tick late, when etcd may already have expired the lease): at TTL − margin
+// after the last confirmed keepalive was sent, it steps down unless a later one was confirmed.
+void ClusterNode::arm_lease_deadline() {
+  if (stopped_ || state_ != State::active) return;
+  const Duration in = lease_deadline() - clock_.now();
+  lease_deadline_timer_.expires_after(in > Duration::zero() ? in : Duration::zero());
+  lease_deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !lease_expired_here()) arm_lease_deadline();
+  });
+}
+
+// True (and deposed) if we are active and the lease may be gone in etcd by now.
+bool ClusterNode::lease_expired_here() {
+  if (state_ != State::active || clock_.now() < lease_deadline()) return false;
+  depose(make_error("cluster_lease_unconfirmed", "no keepalive confirmed within the lease TTL (" +
+                                                     std::to_string(config_.lease_ttl_s) +
+                                                     " s) minus 500 ms"));
+  return true;
+}
+
 void ClusterNode::keepalive_tick() {
-  if (stopped_ || state_ == State::deposed) return;
+  if (stopped_ || state_ == State::deposed || lease_expired_here()) return;
   const TimePoint now = clock_.now();
-  const auto ttl = std::chrono::seconds(config_.lease_ttl_s);
-  if (state_ == State::active && now - confirmed_sent_at_ > ttl - kLeaseMargin) {
-    depose(make_error("cluster_lease_unconfirmed",
-                      "no keepalive confirmed for " + std::to_string(config_.lease_ttl_s) + " s"));
-    return;
-  }
   publish_member();
-  if (keepalive_pending_) return;  // one at a time; the deadline above still runs
-  keepalive_pending_ = true;
+  if (keepalives_in_flight_ >= kMaxKeepalivesInFlight) return;  // the deadline above still runs
+  ++keepalives_in_flight_;
   etcd_.keep_alive(lease_, [this, sent = now](const Result<std::int64_t>& r) {
-    keepalive_pending_ = false;
+    --keepalives_in_flight_;
     if (stopped_ || state_ == State::deposed) return;
     if (!r) {
       log_warn("cluster_keepalive_failed", {{"reason", r.error().to_string()}});
@@ -358,6 +385,7 @@ void ClusterNode::depose(const Error& why) {
   const bool was_active = state_ == State::active;
   state_ = State::deposed;
   keepalive_timer_.cancel();
+  lease_deadline_timer_.cancel();
   etcd_.cancel_watch();
   log_error(
       "cluster_deposed",

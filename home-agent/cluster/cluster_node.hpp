@@ -16,10 +16,12 @@
 //   in the next one, duplicates of a key merged, last write wins) and fenced: every txn
 //   compares create_revision(leader) with R, so once our lease is gone nothing we send
 //   can be applied. A failed or fenced txn deposes us.
-// * Lease: a keepalive every TTL/4. The active deposes itself when no keepalive has been
-//   confirmed for TTL - 250 ms since the last confirmed one was sent (etcd cannot have
-//   expired the lease before that), so a partitioned active stops acting before a standby
-//   can win. On a clean stop the lease is revoked: the standby takes over at once.
+// * Lease: a keepalive every TTL/6 (up to three in flight). The active deposes itself, on a
+//   timer of its own, when no keepalive has been confirmed for TTL − 500 ms since the last
+//   confirmed one was sent (etcd cannot have expired the lease before that: it renews from
+//   when a keepalive arrives, which is after we sent it), so a partitioned active stops
+//   acting before a standby can win. On a clean stop the lease is revoked: the standby takes
+//   over at once. Timing of each failure: docs/operations.md "Failover timing".
 //
 // * Members: our record (ClusterKeys::member, on our lease) says our role, API address and
 //   how far the mirror has got; it is written at open() and refreshed on the keepalive tick
@@ -30,7 +32,8 @@
 //   not atomic in etcd: if we are deposed halfway, the next active loads a part of it,
 //   which is a state no reply acknowledged).
 //
-// Timers: keepalive (TTL/4).
+// Timers: keepalive (TTL/6); the active's lease deadline (TTL − 500 ms after the last
+// confirmed keepalive was sent).
 #pragma once
 
 #include <cstdint>
@@ -90,7 +93,7 @@ class ClusterNode final : public ClusterLink {
   [[nodiscard]] const ClusterKeys& keys() const { return keys_; }
   [[nodiscard]] std::size_t txns_sent() const { return txns_sent_; }
 
-  // For tests: one keepalive round now (the timer does this every TTL/4).
+  // For tests: one keepalive round now (the timer does this every TTL/6).
   void keepalive_tick();
 
  private:
@@ -101,6 +104,9 @@ class ClusterNode final : public ClusterLink {
   void send_next();
   void on_committed(const Result<cluster::TxnResult>& r, std::vector<std::function<void(Result<void>)>> done);
   void arm_keepalive();
+  void arm_lease_deadline();
+  [[nodiscard]] TimePoint lease_deadline() const;
+  [[nodiscard]] bool lease_expired_here();
   void depose(const Error& why);
   [[nodiscard]] Error standby_error() const;
   [[nodiscard]] MemberRecord own_record() const;
@@ -135,11 +141,12 @@ class ClusterNode final : public ClusterLink {
   std::size_t txns_sent_ = 0;
   // Lease: when the last keepalive etcd confirmed was sent.
   TimePoint confirmed_sent_at_{};
-  bool keepalive_pending_ = false;
+  int keepalives_in_flight_ = 0;
   // Our member record as etcd last confirmed it, and whether a put is on its way.
   std::optional<MemberRecord> published_;
   bool publishing_ = false;
   boost::asio::steady_timer keepalive_timer_;
+  boost::asio::steady_timer lease_deadline_timer_;
 };
 
 }  // namespace vmroam::ha

@@ -45,9 +45,10 @@ ClusterKeys::Parsed ClusterKeys::parse(std::string_view key) const {
   if (key.substr(0, home_.size()) != home_) return {};
   const std::string_view rest = key.substr(home_.size());
   if (rest == "leader") return {Kind::leader, {}};
-  for (auto [dir, kind] : {std::pair{std::string_view("bindings/"), Kind::binding},
-                           std::pair{std::string_view("replay/"), Kind::replay},
-                           std::pair{std::string_view("vms/"), Kind::vm}}) {
+  for (auto [dir, kind] :
+       {std::pair{std::string_view("bindings/"), Kind::binding},
+        std::pair{std::string_view("replay/"), Kind::replay}, std::pair{std::string_view("vms/"), Kind::vm},
+        std::pair{std::string_view("revocations/"), Kind::revocation}}) {
     if (rest.substr(0, dir.size()) == dir && rest.size() > dir.size())
       return {kind, std::string(rest.substr(dir.size()))};
   }
@@ -81,6 +82,16 @@ std::string encode(const store::VmRecord& r) {
       {"spi", r.spi}, {"algorithm", r.algorithm},          {"key", to_hex(r.key)},     {"params", r.params}};
   if (r.fa_ha_spi) j["fa_ha_spi"] = *r.fa_ha_spi;
   return j.dump();
+}
+
+std::string encode(const store::RevocationRecord& r) {
+  return Json{{"id", r.revocation_id},
+              {"fa", r.foreign_agent.to_string()},
+              {"hoa", r.home_address.to_string()},
+              {"message", to_hex(r.message)},
+              {"created_at_ms", r.created_at_unix_ms},
+              {"params", r.params}}
+      .dump();
 }
 
 Result<store::BindingRecord> decode_binding(std::string_view text) {
@@ -131,6 +142,21 @@ Result<store::VmRecord> decode_vm(std::string_view text) {
   });
 }
 
+Result<store::RevocationRecord> decode_revocation(std::string_view text) {
+  return decode<store::RevocationRecord>(text, "revocation", [&](const Json& j) {
+    store::RevocationRecord r;
+    r.revocation_id = j.at("id").get<std::uint32_t>();
+    r.foreign_agent = ipv4_of(j, "fa");
+    r.home_address = ipv4_of(j, "hoa");
+    auto message = from_hex(j.at("message").get<std::string>());
+    if (!message || message->empty()) throw Json::type_error::create(302, "message: not hex", &j);
+    r.message = std::move(*message);
+    r.created_at_unix_ms = j.at("created_at_ms").get<std::int64_t>();
+    r.params = j.at("params").get<std::string>();
+    return r;
+  });
+}
+
 std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store::Batch& batch) {
   std::vector<cluster::Mutation> out;
   out.reserve(batch.size());
@@ -154,6 +180,10 @@ std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store
             put(keys.vm(op.id), encode(op));
           else if constexpr (std::is_same_v<T, store::Batch::DeleteVm>)
             erase(keys.vm(op.id));
+          else if constexpr (std::is_same_v<T, store::RevocationRecord>)
+            put(keys.revocation(op.revocation_id), encode(op));
+          else if constexpr (std::is_same_v<T, store::Batch::DeleteRevocation>)
+            erase(keys.revocation(op.revocation_id));
           // Visitors are the FA's; a home agent never writes them.
         },
         any);
@@ -183,6 +213,12 @@ Result<store::Snapshot> to_snapshot(const ClusterKeys& keys, const std::vector<c
         auto r = decode_vm(kv.value);
         if (!r) return bad(r.error());
         snap.vms.push_back(std::move(*r));
+        break;
+      }
+      case ClusterKeys::Kind::revocation: {
+        auto r = decode_revocation(kv.value);
+        if (!r) return bad(r.error());
+        snap.revocations.push_back(std::move(*r));
         break;
       }
       case ClusterKeys::Kind::leader:

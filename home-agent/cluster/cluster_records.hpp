@@ -4,6 +4,8 @@
 //   <prefix>/homes/<net>_<len>/bindings/<hoa>  store::BindingRecord as JSON
 //   <prefix>/homes/<net>_<len>/replay/<hoa>    store::ReplayRecord as JSON
 //   <prefix>/homes/<net>_<len>/vms/<id>        store::VmRecord as JSON (its key in hex)
+//   <prefix>/homes/<net>_<len>/revocations/<id> store::RevocationRecord as JSON (the signed
+//                                              message in hex): sent, not yet acknowledged
 //   <prefix>/members/<net>_<len>/<node>        MemberRecord (cluster_status.hpp), on the
 //                                              node's lease: who serves, where its API is
 //
@@ -13,6 +15,7 @@
 // the SQLite rows, so a binding means the same in both stores (home-agent/binding_record.hpp converts).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,14 +34,17 @@ class ClusterKeys {
   [[nodiscard]] std::string binding(Ipv4 hoa) const { return home_ + "bindings/" + hoa.to_string(); }
   [[nodiscard]] std::string replay(Ipv4 hoa) const { return home_ + "replay/" + hoa.to_string(); }
   [[nodiscard]] std::string vm(const std::string& id) const { return home_ + "vms/" + id; }
+  [[nodiscard]] std::string revocation(std::uint32_t id) const {
+    return home_ + "revocations/" + std::to_string(id);
+  }
   // Every home prefix's member records, and this node's own.
   [[nodiscard]] const std::string& members() const { return members_; }  // ends with '/'
   [[nodiscard]] std::string member(const std::string& node) const { return members_ + home_id_ + "/" + node; }
 
-  enum class Kind { leader, binding, replay, vm, unknown };
+  enum class Kind { leader, binding, replay, vm, revocation, unknown };
   struct Parsed {
     Kind kind = Kind::unknown;
-    std::string name;  // the HoA or VM id
+    std::string name;  // the HoA, VM id or revocation id
   };
   [[nodiscard]] Parsed parse(std::string_view key) const;
 
@@ -51,9 +57,11 @@ class ClusterKeys {
 [[nodiscard]] std::string encode(const store::BindingRecord& r);
 [[nodiscard]] std::string encode(const store::ReplayRecord& r);
 [[nodiscard]] std::string encode(const store::VmRecord& r);
+[[nodiscard]] std::string encode(const store::RevocationRecord& r);
 [[nodiscard]] Result<store::BindingRecord> decode_binding(std::string_view json);
 [[nodiscard]] Result<store::ReplayRecord> decode_replay(std::string_view json);
 [[nodiscard]] Result<store::VmRecord> decode_vm(std::string_view json);
+[[nodiscard]] Result<store::RevocationRecord> decode_revocation(std::string_view json);
 
 // A store batch as etcd mutations, in order.
 [[nodiscard]] std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store::Batch& batch);

@@ -4,7 +4,7 @@
 // Each HA keeps one member record in etcd on its own lease (ClusterKeys::member): its node
 // name, home prefix, role, API address and how far its mirror has got (the revision of the
 // last change of the home subtree it has applied). The record goes when the lease does, so
-// the records are the live members. Records are refreshed every lease TTL/4 when something
+// the records are the live members. Records are refreshed every lease TTL/6 when something
 // changed; a standby's lag is therefore "revisions behind the active member of its home
 // prefix, as of their last reports", and 0 once it has caught up.
 #pragma once

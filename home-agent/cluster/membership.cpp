@@ -54,6 +54,7 @@ class GrpcMembership final : public ClusterMembership {
       return ok();
     };
     hooks.on_deposed = [this, on_fatal = std::move(on_fatal)](const Error& why) {
+      address_.release();  // first: the FAs and the home link must stop reaching us now
       stop();
       if (on_fatal) on_fatal(why);
     };

@@ -65,4 +65,8 @@ Result<void> ServiceAddress::claim() {
   return ok();
 }
 
+void ServiceAddress::release() {
+  if (claimed_ && change(false) == 0) claimed_ = false;
+}
+
 }  // namespace vmroam::ha

@@ -26,6 +26,9 @@ class ServiceAddress {
   [[nodiscard]] Result<void> remove_stale();
   // Takeover: adds it (already there is fine). Errors: address_add_failed.
   [[nodiscard]] Result<void> claim();
+  // Deposed: removes it at once, before the daemon's teardown, so that a new active never
+  // finds it still here (best effort: the destructor tries again).
+  void release();
   [[nodiscard]] bool claimed() const { return claimed_; }
 
  private:

@@ -20,6 +20,7 @@ namespace {
 const Ipv4Prefix kHome = *Ipv4Prefix::parse("10.1.0.0/24");
 const Ipv4 kHa = *Ipv4::parse("10.1.0.2");
 const Ipv4 kFa = *Ipv4::parse("192.0.2.3");
+const Ipv4 kFa2 = *Ipv4::parse("192.0.2.4");
 const Ipv4 kHoa = *Ipv4::parse("10.1.0.10");
 const MacAddress kVmMac = *MacAddress::parse("52:54:00:12:34:56");
 const char* kFaKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -27,6 +28,8 @@ const char* kFaKey = "00112233445566778899aabbccddeeff00112233445566778899aabbcc
 std::string config_text(const std::string& node, const std::string& cluster_extra = "") {
   return R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
     "foreign_agents": [ { "address": "192.0.2.3", "fa_ha": { "spi": 1000, "key": ")" +
+         std::string(kFaKey) + R"(" } },
+                        { "address": "192.0.2.4", "fa_ha": { "spi": 1000, "key": ")" +
          std::string(kFaKey) + R"(" } } ],
     "cluster": { "etcd": ["172.31.0.11:2379", "172.31.0.12:2379"], "node": ")" +
          node + R"(", "service_address": "10.1.0.2/24")" + cluster_extra + "}}";
@@ -70,12 +73,29 @@ TEST(ClusterRecords, ABatchBecomesMutationsInOrder) {
   batch.put_replay({kHoa, 5});
   batch.delete_binding(kHoa);
   batch.delete_vm("vm1");
+  batch.put_revocation({4000000001u, kFa, kHoa, {7, 0, 0x80, 0}, 1700000000000, "{}"});
+  batch.delete_revocation(4000000001u);
   auto m = to_mutations(keys, batch);
-  ASSERT_EQ(m.size(), 3u);
+  ASSERT_EQ(m.size(), 5u);
   EXPECT_EQ(m[0].key, keys.replay(kHoa));
   EXPECT_FALSE(m[0].erase);
   EXPECT_TRUE(m[1].erase);
   EXPECT_EQ(m[2].key, keys.vm("vm1"));
+  EXPECT_EQ(m[3].key, "/vmroam/homes/10.1.0.0_24/revocations/4000000001");
+  EXPECT_FALSE(m[3].erase);
+  EXPECT_EQ(m[4].key, m[3].key);
+  EXPECT_TRUE(m[4].erase);
+  // A pending revocation is in the snapshot a new HA loads, exactly as it was signed.
+  auto snap = to_snapshot(keys, {{m[3].key, m[3].value, 9, 9, 0}});
+  ASSERT_TRUE(snap) << snap.error().to_string();
+  ASSERT_EQ(snap->revocations.size(), 1u);
+  EXPECT_EQ(snap->revocations[0],
+            (store::RevocationRecord{4000000001u, kFa, kHoa, {7, 0, 0x80, 0}, 1700000000000, "{}"}));
+  EXPECT_EQ(keys.parse(m[3].key).kind, ClusterKeys::Kind::revocation);
+  EXPECT_EQ(keys.parse(m[3].key).name, "4000000001");
+  EXPECT_FALSE(decode_revocation(R"({"id":1,"fa":"192.0.2.3","hoa":"10.1.0.10","message":"zz",)"
+                                 R"("created_at_ms":0,"params":"{}"})"))
+      << "a message that is not hex is an error";
 }
 
 // ---- Config ------------------------------------------------------------------------------------
@@ -316,7 +336,7 @@ TEST_F(ClusterNodeTest, MembersReportRoleAndProgressAndTheSurveyShowsLagAndLease
   ASSERT_TRUE(s);
   // (Revisions of the whole store: member records count too, hence not just 1.)
   EXPECT_GT(s->members[1].lag, 0) << "behind, as of its last report";
-  b.node.keepalive_tick();  // the refresh every TTL/4
+  b.node.keepalive_tick();  // the refresh every TTL/6
   settle();
   s = survey(a.node);
   ASSERT_TRUE(s);
@@ -399,12 +419,12 @@ TEST_F(ClusterNodeTest, AnActiveWhoseKeepalivesGoUnansweredStepsDownBeforeItsLea
   a.etcd.unavailable = true;  // partitioned from etcd
   a.node.keepalive_tick();
   settle();
-  clock.advance(std::chrono::milliseconds(1500));
+  clock.advance(std::chrono::milliseconds(1400));
   a.node.keepalive_tick();
-  EXPECT_TRUE(a.node.active()) << "TTL 2 s: still inside the lease";
-  clock.advance(std::chrono::milliseconds(400));
+  EXPECT_TRUE(a.node.active()) << "TTL 2 s: still inside the lease, and inside its margin";
+  clock.advance(std::chrono::milliseconds(100));
   a.node.keepalive_tick();
-  ASSERT_TRUE(a.deposed) << "1.9 s without a confirmed keepalive: TTL minus the margin has passed";
+  ASSERT_TRUE(a.deposed) << "1.5 s without a confirmed keepalive: TTL minus the 500 ms margin has passed";
   EXPECT_EQ(a.deposed->code, "cluster_lease_unconfirmed");
 }
 
@@ -417,6 +437,7 @@ struct Agent {
   Node member;
   std::unique_ptr<HomeAgent> ha;
   std::vector<Bytes> sent;
+  std::vector<Ipv4> sent_to;  // sent[i] went to sent_to[i]
   boost::asio::io_context& io;
   Agent(boost::asio::io_context& i, test::FakeEtcdStore& store, const std::string& name,
         test::FakeClock& clock)
@@ -431,7 +452,10 @@ struct Agent {
     HomeAgentIo seams;
     seams.netlink = &netlink;
     seams.driver = &driver;
-    seams.send_udp = [this](Ipv4, std::uint16_t, ByteView b) { sent.emplace_back(b.begin(), b.end()); };
+    seams.send_udp = [this](Ipv4 dst, std::uint16_t, ByteView b) {
+      sent.emplace_back(b.begin(), b.end());
+      sent_to.push_back(dst);
+    };
     seams.send_home_frame = [](ByteView) {};
     seams.clock = &clock;
     seams.random32 = [] { return 7u; };
@@ -472,13 +496,13 @@ struct Agent {
 
 class ClusterHaTest : public ClusterNodeTest {
  protected:
-  Bytes request(std::uint64_t id_offset) {
+  Bytes request(std::uint64_t id_offset, Ipv4 fa = kFa) {
     wire::RegistrationRequest r;
     r.flags = mip::request_flag::T;
     r.lifetime = 300;
     r.home_address = kHoa;
     r.home_agent = kHa;
-    r.care_of_address = kFa;
+    r.care_of_address = fa;
     r.identification = auth::ntp_from_wall(clock.wall_now()) + id_offset;
     r.append(wire::PmipPerNodeAuth{}.to_extension());
     r.append(*wire::PmipDeviceId::ethernet(kVmMac).to_extension());
@@ -566,6 +590,58 @@ TEST_F(ClusterHaTest, AReplyWaitsForEtcdAndTheStandbyTakesOverWithItsMirror) {
   b.ha->on_expiry();
   EXPECT_FALSE(store.kvs.contains(b.member.node.keys().binding(kHoa)));
   EXPECT_EQ(b.ha->bindings().lookup(kHoa), nullptr);
+  EXPECT_TRUE(b.member.node.active());
+}
+
+// RFC 3543 §4 across a takeover: the revocation committed with a move is in etcd, so when
+// the active dies before the old FA acknowledged it (kill -9: nothing runs on the way out),
+// the new active sends it again, and forgets it (in etcd too) once acknowledged.
+TEST_F(ClusterHaTest, ARevocationPendingWhenTheActiveDiesIsSentByTheNewActive) {
+  Agent a(io, store, "ha1", clock);
+  settle();
+  Agent b(io, store, "ha2", clock);
+  settle();
+  ASSERT_TRUE(a.member.node.active());
+  ASSERT_EQ(a.call(api::Method::post, "/v1/vms",
+                   R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56"})")
+                .status,
+            201);
+  a.ha->on_datagram(request(1, kFa), kFa, 434);
+  a.ha->flush();
+  settle();
+  // The VM moves on to FA2: the reply to FA2, then the revocation to FA1.
+  a.ha->on_datagram(request(2, kFa2), kFa2, 434);
+  a.ha->flush();
+  settle();
+  ASSERT_EQ(a.sent.size(), 3u);
+  EXPECT_EQ(code_of(a.sent[1]), 0);
+  EXPECT_EQ(a.sent_to[2], kFa);
+  const Bytes first = a.sent[2];
+  auto rev = wire::parse_revocation(first);
+  ASSERT_TRUE(rev) << rev.error().to_string();
+  const std::string key = a.member.node.keys().revocation(rev->revocation_id);
+  ASSERT_TRUE(store.kvs.contains(key)) << "committed to etcd with the move";
+  EXPECT_EQ(a.ha->pending_revocations(), 1u);
+  // ha1 dies before FA1 acknowledges; ha2 takes over and sends the same signed revocation.
+  store.expire_lease(a.member.etcd.lease);
+  settle();
+  ASSERT_TRUE(b.member.node.active());
+  ASSERT_EQ(b.sent.size(), 1u);
+  EXPECT_EQ(b.sent_to[0], kFa);
+  EXPECT_EQ(b.sent[0], first);
+  EXPECT_EQ(b.ha->pending_revocations(), 1u);
+  EXPECT_EQ(b.driver.routes.at(kHoa), kFa2);
+  // FA1's ack reaches the new active: no longer pending, and its key leaves etcd.
+  wire::RevocationAck ack;
+  ack.home_address = kHoa;
+  ack.revocation_id = rev->revocation_id;
+  ASSERT_TRUE(
+      auth::append_auth(ack, mip::ext::fa_ha_auth, {1000, auth::Algorithm::hmac_sha256, *from_hex(kFaKey)}));
+  b.ha->on_datagram(wire::encode(ack), kFa, 434);
+  b.ha->flush();
+  settle();
+  EXPECT_EQ(b.ha->pending_revocations(), 0u);
+  EXPECT_FALSE(store.kvs.contains(key));
   EXPECT_TRUE(b.member.node.active());
 }
 
