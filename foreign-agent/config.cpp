@@ -50,23 +50,20 @@ void read_delivery(ObjectReader& d, FaConfig& c) {
   read_garp_schedule(d, c);
 }
 
-}  // namespace
-
-Result<FaConfig> parse_config(const Json& doc) {
-  ObjectReader r(doc, "");
-  FaConfig c;
-  config::read_agent_keys(r, c);
+// The FA's own keys: its VM-facing link, its home agents, the reverse tunnel's "dataplane"
+// keys, "registration" and "delivery".
+Result<void> read_own_keys(ObjectReader& r, FaConfig& c) {
   c.vm_interface = r.required_string("vm_interface");
   VMROAM_TRY(c.home_agents, config::read_peers(r, "home_agents", "home agent"));
-  const auto reverse_tunnel = [&c](ObjectReader& d) { read_reverse_tunnel(d, c); };
-  VMROAM_TRY_VOID(config::read_dataplane_section(r, c, reverse_tunnel));
+  VMROAM_TRY_VOID(config::read_dataplane_section(r, c, [&c](ObjectReader& d) { read_reverse_tunnel(d, c); }));
   VMROAM_TRY_VOID(
       config::read_section(r, "registration", [&c](ObjectReader& g) { read_registration(g, c); }));
-  VMROAM_TRY_VOID(config::read_section(r, "delivery", [&c](ObjectReader& d) { read_delivery(d, c); }));
-  VMROAM_TRY_VOID(config::read_store_and_api(r, c));
-  if (auto e = r.finish()) return fail(*e);
-  return c;
+  return config::read_section(r, "delivery", [&c](ObjectReader& d) { read_delivery(d, c); });
 }
+
+}  // namespace
+
+Result<FaConfig> parse_config(const Json& doc) { return config::parse_agent<FaConfig>(doc, read_own_keys); }
 
 Result<FaConfig> parse_config_text(std::string_view text) { return config::parse_text(text, &parse_config); }
 
@@ -88,27 +85,16 @@ Json to_json(const FaConfig& c) {
 }
 
 Reloaded reload_config(const FaConfig& running, const FaConfig& next) {
-  Reloaded r{running, config::restart_keys(running, next,
-                                           next.reverse_table == running.reverse_table &&
-                                               next.rule_priority == running.rule_priority)};
-  auto keep = [&](bool same, const char* key) {
-    if (!same) r.needs_restart.emplace_back(key);
-  };
-  keep(next.vm_interface == running.vm_interface, "vm_interface");
-  keep(next.gateway_mode == running.gateway_mode, "delivery.gateway_mode");
-  FaConfig& merged = r.config;
-  merged.home_agents = next.home_agents;
-  merged.lifetime_s = next.lifetime_s;
-  merged.retransmit_initial_ms = next.retransmit_initial_ms;
-  merged.retransmit_max_ms = next.retransmit_max_ms;
-  merged.retransmit_attempts = next.retransmit_attempts;
-  merged.encapsulation = next.encapsulation;
-  merged.garp_schedule_ms = next.garp_schedule_ms;
-  merged.detect_arrival = next.detect_arrival;
-  merged.buffer_bytes = next.buffer_bytes;
-  merged.buffer_ms = next.buffer_ms;
-  merged.log_level = next.log_level;
-  return r;
+  using C = FaConfig;
+  return config::Reload(
+             running, next,
+             next.reverse_table == running.reverse_table && next.rule_priority == running.rule_priority)
+      .restart(&C::vm_interface, "vm_interface")
+      .restart(&C::gateway_mode, "delivery.gateway_mode")
+      .take(&C::home_agents, &C::lifetime_s, &C::retransmit_initial_ms, &C::retransmit_max_ms,
+            &C::retransmit_attempts, &C::encapsulation, &C::garp_schedule_ms, &C::detect_arrival,
+            &C::buffer_bytes, &C::buffer_ms)
+      .done();
 }
 
 }  // namespace vmroam::fa

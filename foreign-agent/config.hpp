@@ -50,10 +50,7 @@ struct FaConfig : config::AgentConfig {
 // SIGHUP (docs/configuration.md): `running` with what can change at run time taken from
 // `next` (home agents, registration timing, encapsulation, delivery timing, buffering, log
 // level), and the keys whose change needs a restart.
-struct Reloaded {
-  FaConfig config;
-  std::vector<std::string> needs_restart;
-};
+using Reloaded = config::Reloaded<FaConfig>;
 [[nodiscard]] Reloaded reload_config(const FaConfig& running, const FaConfig& next);
 
 }  // namespace vmroam::fa

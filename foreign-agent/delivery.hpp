@@ -29,10 +29,7 @@
 #include <string>
 #include <unordered_map>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
-#pragma GCC diagnostic pop
 
 #include "common/binding/visitor_list.hpp"
 #include "common/dataplane/netlink.hpp"

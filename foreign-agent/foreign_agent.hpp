@@ -39,10 +39,7 @@
 #include <unordered_map>
 #include <vector>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
-#pragma GCC diagnostic pop
 
 #include "common/api/metrics.hpp"
 #include "common/api/router.hpp"

@@ -1,54 +1,46 @@
 // Visitor ⇄ store record (see the header).
 #include "foreign-agent/visitor_record.hpp"
 
+#include <tuple>
+
 namespace vmroam::fa {
 
 using binding::Visitor;
 using binding::VisitorState;
 
+namespace {
+
+// The fields a visitor and its record hold alike (same name, same type), named once for both
+// directions and both sides; to_record and from_record convert only the rest (times, enums).
+template <class From, class To>
+void copy_alike(const From& from, To& to) {
+  const auto fields = [](auto& m) {
+    return std::tie(m.id, m.home_address, m.mac, m.home_gateway, m.home_gateway_mac, m.home_agent, m.spi,
+                    m.algorithm, m.key, m.lifetime_requested, m.last_reply_code, m.reason,
+                    m.identification_sent, m.counters);
+  };
+  fields(to) = fields(from);
+}
+
+}  // namespace
+
 store::VisitorRecord to_record(const Visitor& v, const Clock& clock) {
   store::VisitorRecord r;
-  r.id = v.id;
-  r.home_address = v.home_address;
-  r.mac = v.mac;
-  r.home_gateway = v.home_gateway;
-  r.home_gateway_mac = v.home_gateway_mac;
-  r.home_agent = v.home_agent;
-  r.spi = v.spi;
-  r.algorithm = v.algorithm;
-  r.key = v.key;
-  r.lifetime_requested = v.lifetime_requested;
+  copy_alike(v, r);
   r.encapsulation = std::string(binding::to_string(v.encapsulation));
   r.state = std::string(binding::to_string(v.state));
-  r.last_reply_code = v.last_reply_code;
-  r.reason = v.reason;
-  r.identification_sent = v.identification_sent;
   if (v.expires_at != TimePoint{}) r.expires_at_unix_ms = unix_ms_from(clock, v.expires_at);
   r.created_at_unix_ms = unix_ms_from(clock, v.created_at);
-  r.counters = v.counters;
   return r;
 }
 
 Visitor from_record(const store::VisitorRecord& r, const Clock& clock) {
   Visitor v;
-  v.id = r.id;
-  v.home_address = r.home_address;
-  v.mac = r.mac;
-  v.home_gateway = r.home_gateway;
-  v.home_gateway_mac = r.home_gateway_mac;
-  v.home_agent = r.home_agent;
-  v.spi = r.spi;
-  v.algorithm = r.algorithm;
-  v.key = r.key;
-  v.lifetime_requested = r.lifetime_requested;
+  copy_alike(r, v);
   v.encapsulation = binding::parse_encapsulation(r.encapsulation).value_or(binding::Encapsulation::ipip);
   v.state = binding::parse_visitor_state(r.state).value_or(VisitorState::failed);
-  v.last_reply_code = r.last_reply_code;
-  v.reason = r.reason;
-  v.identification_sent = r.identification_sent;
   if (r.expires_at_unix_ms) v.expires_at = monotonic_from_unix_ms(clock, *r.expires_at_unix_ms);
   v.created_at = monotonic_from_unix_ms(clock, r.created_at_unix_ms);
-  v.counters = r.counters;
   return v;
 }
 

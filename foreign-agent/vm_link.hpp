@@ -13,10 +13,7 @@
 #include <string>
 #include <vector>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
-#pragma GCC diagnostic pop
 
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"

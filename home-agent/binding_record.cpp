@@ -1,25 +1,35 @@
 // Binding records: see binding_record.hpp.
 #include "home-agent/binding_record.hpp"
 
+#include <tuple>
+
 #include "common/api/message.hpp"
 
 namespace vmroam::ha {
 
+namespace {
+
+// The fields a binding and its record hold alike (same name, same type), named once for both
+// directions and both sides; to_record and from_record convert only the rest (times, the
+// encapsulation's name).
+template <class From, class To>
+void copy_alike(const From& from, To& to) {
+  const auto fields = [](auto& m) {
+    return std::tie(m.home_address, m.care_of_address, m.foreign_agent, m.lifetime_granted, m.flags,
+                    m.identification, m.move_seq, m.counters);
+  };
+  fields(to) = fields(from);
+}
+
+}  // namespace
+
 store::BindingRecord to_record(const binding::Binding& b, const dataplane::TunnelEndpoint& ep,
                                const Clock& clock) {
-  auto to_wall_ms = [&clock](TimePoint t) { return unix_ms_from(clock, t); };
   store::BindingRecord r;
-  r.home_address = b.home_address;
-  r.care_of_address = b.care_of_address;
-  r.foreign_agent = b.foreign_agent;
-  r.lifetime_granted = b.lifetime_granted;
-  r.flags = b.flags;
+  copy_alike(b, r);
   r.encapsulation = std::string(binding::to_string(b.encapsulation));
-  r.registered_at_unix_ms = to_wall_ms(b.registered_at);
-  if (!b.infinite()) r.expires_at_unix_ms = to_wall_ms(b.expires_at);
-  r.identification = b.identification;
-  r.move_seq = b.move_seq;
-  r.counters = b.counters;
+  r.registered_at_unix_ms = unix_ms_from(clock, b.registered_at);
+  if (!b.infinite()) r.expires_at_unix_ms = unix_ms_from(clock, b.expires_at);
   if (ep.peer != b.care_of_address || ep.udp_port != mip::kRegistrationPort)
     r.params = api::Json{{"tunnel_peer", ep.peer.to_string()}, {"tunnel_port", ep.udp_port}}.dump();
   return r;
@@ -40,19 +50,12 @@ dataplane::TunnelEndpoint endpoint_from_record(const store::BindingRecord& r, co
 }
 
 binding::Binding from_record(const store::BindingRecord& r, const Clock& clock) {
-  auto to_mono = [&clock](std::int64_t ms) { return monotonic_from_unix_ms(clock, ms); };
   binding::Binding b;
-  b.home_address = r.home_address;
-  b.care_of_address = r.care_of_address;
-  b.foreign_agent = r.foreign_agent;
-  b.lifetime_granted = r.lifetime_granted;
-  b.flags = r.flags;
+  copy_alike(r, b);
   b.encapsulation = binding::parse_encapsulation(r.encapsulation).value_or(binding::Encapsulation::ipip);
-  b.registered_at = to_mono(r.registered_at_unix_ms);
-  b.expires_at = r.expires_at_unix_ms ? to_mono(*r.expires_at_unix_ms) : TimePoint::max();
-  b.identification = r.identification;
-  b.move_seq = r.move_seq;
-  b.counters = r.counters;
+  b.registered_at = monotonic_from_unix_ms(clock, r.registered_at_unix_ms);
+  b.expires_at =
+      r.expires_at_unix_ms ? monotonic_from_unix_ms(clock, *r.expires_at_unix_ms) : TimePoint::max();
   return b;
 }
 

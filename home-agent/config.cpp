@@ -24,12 +24,9 @@ Result<void> read_policy(ObjectReader& r, HaConfig& c) {
   });
 }
 
-}  // namespace
-
-Result<HaConfig> parse_config(const Json& doc) {
-  ObjectReader r(doc, "");
-  HaConfig c;
-  config::read_agent_keys(r, c);
+// The HA's own keys: its home prefix and link, its "dataplane" route table, the policy, its
+// foreign agents and the "cluster" section.
+Result<void> read_own_keys(ObjectReader& r, HaConfig& c) {
   c.home_prefix = r.required_prefix("home_prefix");
   c.home_interface = r.required_string("home_interface");
   VMROAM_TRY_VOID(config::read_dataplane_section(r, c, [&c](ObjectReader& d) {
@@ -37,10 +34,14 @@ Result<HaConfig> parse_config(const Json& doc) {
   }));
   VMROAM_TRY_VOID(read_policy(r, c));
   VMROAM_TRY(c.foreign_agents, config::read_peers(r, "foreign_agents", "foreign agent"));
-  VMROAM_TRY_VOID(config::read_store_and_api(r, c));
   c.cluster = read_cluster_section(r);
-  if (auto e = r.finish()) return fail(*e);
+  return ok();
+}
 
+}  // namespace
+
+Result<HaConfig> parse_config(const Json& doc) {
+  VMROAM_TRY(HaConfig c, config::parse_agent<HaConfig>(doc, read_own_keys));
   // Cross-field rules.
   if (c.fa_ha_auth == "required") {
     for (std::size_t i = 0; i < c.foreign_agents.size(); ++i)
@@ -76,25 +77,14 @@ Json to_json(const HaConfig& c) {
 }
 
 Reloaded reload_config(const HaConfig& running, const HaConfig& next) {
-  Reloaded r{running, config::restart_keys(running, next, next.route_table == running.route_table)};
-  auto keep = [&](bool same, const char* key) {
-    if (!same) r.needs_restart.emplace_back(key);
-  };
-  keep(next.home_prefix == running.home_prefix, "home_prefix");
-  keep(next.home_interface == running.home_interface, "home_interface");
-  HaConfig& merged = r.config;
-  merged.max_lifetime_s = next.max_lifetime_s;
-  merged.replay_window_s = next.replay_window_s;
-  merged.replay = next.replay;
-  merged.mn_ha_auth = next.mn_ha_auth;
-  merged.fa_ha_auth = next.fa_ha_auth;
-  merged.udp_tunnelling = next.udp_tunnelling;
-  merged.revocation = next.revocation;
-  merged.hold_timeout_ms = next.hold_timeout_ms;
-  merged.recover_margin_ms = next.recover_margin_ms;
-  merged.foreign_agents = next.foreign_agents;
-  merged.log_level = next.log_level;
-  return r;
+  using C = HaConfig;
+  return config::Reload(running, next, next.route_table == running.route_table)
+      .restart(&C::home_prefix, "home_prefix")
+      .restart(&C::home_interface, "home_interface")
+      .take(&C::max_lifetime_s, &C::replay_window_s, &C::replay, &C::mn_ha_auth, &C::fa_ha_auth,
+            &C::udp_tunnelling, &C::revocation, &C::hold_timeout_ms, &C::recover_margin_ms,
+            &C::foreign_agents)
+      .done();
 }
 
 }  // namespace vmroam::ha

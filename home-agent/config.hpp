@@ -53,10 +53,7 @@ struct HaConfig : config::AgentConfig {
 // SIGHUP (docs/configuration.md): `running` with what can change at run time taken from
 // `next` (registration policy, foreign agents, handover timing, log level), and the keys
 // whose change needs a restart.
-struct Reloaded {
-  HaConfig config;
-  std::vector<std::string> needs_restart;
-};
+using Reloaded = config::Reloaded<HaConfig>;
 [[nodiscard]] Reloaded reload_config(const HaConfig& running, const HaConfig& next);
 
 using config::parse_security_association;

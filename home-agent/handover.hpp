@@ -22,10 +22,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
-#pragma GCC diagnostic pop
 
 #include "common/core/address.hpp"
 #include "common/core/clock.hpp"

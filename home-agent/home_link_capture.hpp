@@ -12,10 +12,7 @@
 #include <set>
 #include <string>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
-#pragma GCC diagnostic pop
 
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"

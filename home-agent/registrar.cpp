@@ -42,7 +42,8 @@ struct Denial {
 using Outcome = std::optional<Denial>;
 using Check = Outcome (*)(Review&);
 
-// RFC 5944 §3.8.2.2: the Home Agent field must be ours (136).
+// RFC 5944 §3.8.2.1 (its last rule, beside the authentication): a request not addressed to
+// our own unicast address is denied with 136, the reply naming the address to use instead.
 Outcome check_home_agent(Review& r) {
   if (r.req.home_agent == r.settings.ha_address) return std::nullopt;
   return Denial{code::ha_unknown_ha_address, "unknown_ha_address",

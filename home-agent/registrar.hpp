@@ -8,10 +8,10 @@
 // Checks, in order, one function each in registrar.cpp; the first denial is the reply code.
 // The order is RFC 5944 §3.8.2's: first what selects the security associations (who the
 // request is for and through whom), then authentication (§3.8.2.1 a and c), then the
-// Identification (§3.8.2.1 b: "following successful authentication"), then the denials of a
-// valid request (§3.8.2.2). docs/protocol.md "Home agent: order of the checks" says why FA-HA
-// comes before the Identification:
-//    1. check_home_agent: the Home Agent field is ours (RFC 5944 §3.8.2.2) ........... else 136
+// Identification (§3.8.2.1 b: checked in the context the authenticating SPI selects, so only
+// once authenticated), then the denials of a valid request (§3.8.2.2). docs/protocol.md "Home agent: order of
+// the checks" says why FA-HA comes before the Identification:
+//    1. check_home_agent: the Home Agent field is ours (RFC 5944 §3.8.2.1) ........... else 136
 //    2. check_vm: the home address belongs to a known VM in our home prefix ........... else 129
 //    3. check_foreign_agent: the sender is a configured foreign agent, allowed for the
 //       VM (a deregistration from the VM itself, returning home, needs no FA) ......... else 129

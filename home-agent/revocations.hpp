@@ -20,10 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
-#pragma GCC diagnostic pop
 
 #include "common/binding/binding_cache.hpp"
 #include "common/core/address.hpp"

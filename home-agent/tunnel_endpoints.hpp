@@ -14,10 +14,7 @@
 #include <optional>
 #include <unordered_map>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include "common/core/asio.hpp"
-#pragma GCC diagnostic pop
 
 #include "common/core/clock.hpp"
 #include "common/dataplane/tunnel_driver.hpp"

@@ -4,7 +4,9 @@
 #   * no source file over 600 lines: a file that long holds more than one thing a reader can
 #     keep in mind; split it by what it does;
 #   * no function over 60 lines (tests/function_length.py measures from `{` to `}`): split it
-#     into named steps, or make a long if-chain a table.
+#     into named steps, or make a long if-chain a table;
+#   * the test tree mirrors the source tree (tests/mirror_check.py): every file has a test of
+#     its own name, or a row in docs/testing.md "Files tested under another name".
 # Lists what is over and fails; there is no allow-list.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,11 +27,14 @@ done < <(wc -l "${files[@]}")
 if ! python3 tests/function_length.py "$function_limit" "${files[@]}" | sed "s/^/function over $function_limit lines: /"; then
   bad=1
 fi
+if ! python3 tests/mirror_check.py "${files[@]}"; then
+  bad=1
+fi
 # The scanner must see functions at all: result.hpp has bodies longer than 3 lines, so a
 # scanner that finds none there is broken and would pass anything.
 if python3 tests/function_length.py 3 common/core/result.hpp >/dev/null; then
   echo "function_length.py finds no function over 3 lines in common/core/result.hpp: it is broken"
   bad=1
 fi
-[ "$bad" = 0 ] && echo "${#files[@]} product source files: none over $file_limit lines, no function over $function_limit lines"
+[ "$bad" = 0 ] && echo "${#files[@]} product source files: none over $file_limit lines, no function over $function_limit lines, each with its test"
 exit "$bad"

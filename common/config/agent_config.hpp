@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/config/json_reader.hpp"
@@ -85,9 +86,62 @@ void read_agent_keys(ObjectReader& root, AgentConfig& c);
 [[nodiscard]] std::vector<std::string> restart_keys(const AgentConfig& running, const AgentConfig& next,
                                                     bool same_agent_dataplane);
 
+// SIGHUP (docs/configuration.md): the running config with what a reload applies taken from
+// the new one, and the keys whose change only a restart applies (they keep their running
+// values and are reported).
+template <class Config>
+struct Reloaded {
+  Config config;
+  std::vector<std::string> needs_restart;
+};
+
+// Builds a Reloaded, so that each agent lists its own keys once and nothing else:
+//   return Reload(running, next, same_own_dataplane).restart(&C::key, "key").take(&C::a, &C::b).done();
+// It starts from the shared keys: restart_keys, and log_level taken.
+template <class Config>
+class Reload {
+ public:
+  Reload(const Config& running, const Config& next, bool same_agent_dataplane)
+      : next_(next), out_{running, restart_keys(running, next, same_agent_dataplane)} {
+    take(&Config::log_level);
+  }
+  // A key only a restart applies: it keeps its running value; a change is reported as `name`.
+  template <class Key>
+  Reload& restart(Key key, const char* name) {
+    if (!(next_.*key == out_.config.*key)) out_.needs_restart.emplace_back(name);
+    return *this;
+  }
+  // Keys (members of Config or AgentConfig) a reload applies: taken from the new config.
+  template <class... Keys>
+  Reload& take(Keys... keys) {
+    ((out_.config.*keys = next_.*keys), ...);
+    return *this;
+  }
+  [[nodiscard]] Reloaded<Config> done() { return std::move(out_); }
+
+ private:
+  const Config& next_;
+  Reloaded<Config> out_;
+};
+
 // The shared keys in normalised form; `dataplane` also gets the agent's own keys merged in.
 [[nodiscard]] Json to_json(const AgentConfig& c, Json dataplane_extra);
 [[nodiscard]] Json to_json(const std::vector<PeerConfig>& peers);  // keys redacted
+
+// An agent's config from its document, read in the order docs/configuration.md lists the
+// keys: the shared root keys, then `own(root, config)` (the agent's own keys and sections,
+// returning a section's first error), then "store" and "api"; a key no reader asked for is an
+// error (ObjectReader::finish). The agent's cross-field rules follow on the result.
+template <typename Config, typename OwnKeys>
+[[nodiscard]] Result<Config> parse_agent(const Json& doc, OwnKeys own) {
+  ObjectReader r(doc, "");
+  Config c;
+  read_agent_keys(r, c);
+  VMROAM_TRY_VOID(own(r, c));
+  VMROAM_TRY_VOID(read_store_and_api(r, c));
+  if (auto e = r.finish()) return fail(*e);
+  return c;
+}
 
 // JSON text → Config through `parse` (an agent's parse_config).
 template <typename Config>

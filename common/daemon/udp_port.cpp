@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -16,6 +17,24 @@ namespace vmroam::daemon {
 
 namespace asio = boost::asio;
 using asio::ip::udp;
+
+namespace {
+
+// One datagram's message header: its peer's address, one buffer and room for one control
+// message (UDP_GRO in, UDP_SEGMENT out).
+template <std::size_t kControl>
+msghdr one_buffer_message(sockaddr_in& peer, iovec& iov, std::array<char, kControl>& control) {
+  msghdr msg{};
+  msg.msg_name = &peer;
+  msg.msg_namelen = sizeof peer;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  return msg;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<UdpPort>> UdpPort::open(asio::io_context& io, Ipv4 address, std::uint16_t port) {
   std::unique_ptr<UdpPort> p(new UdpPort(io));
@@ -60,13 +79,7 @@ void UdpPort::arm() {
       sockaddr_in from{};
       iovec iov{buffer_.data(), buffer_.size()};
       alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
-      msghdr msg{};
-      msg.msg_name = &from;
-      msg.msg_namelen = sizeof from;
-      msg.msg_iov = &iov;
-      msg.msg_iovlen = 1;
-      msg.msg_control = control.data();
-      msg.msg_controllen = control.size();
+      msghdr msg = one_buffer_message(from, iov, control);
       const ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -110,13 +123,7 @@ std::size_t UdpPort::send_batch(Ipv4 dst, std::uint16_t port, ByteView payload, 
   if (gso_) {
     iovec iov{const_cast<std::uint8_t*>(payload.data()), payload.size()};
     alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(std::uint16_t))> control{};
-    msghdr msg{};
-    msg.msg_name = &to;
-    msg.msg_namelen = sizeof to;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
+    msghdr msg = one_buffer_message(to, iov, control);
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_UDP;
     c->cmsg_type = UDP_SEGMENT;

@@ -187,7 +187,7 @@ class Owned {
   Owned(Owned&& o) noexcept : nl_(std::exchange(o.nl_, nullptr)), object_(std::move(o.object_)) {}
   Owned& operator=(Owned&& o) noexcept {
     if (this != &o) {
-      reset();
+      (void)reset();  // errors ignored, as in the destructor: see reset()
       nl_ = std::exchange(o.nl_, nullptr);
       object_ = std::move(o.object_);
     }
@@ -195,7 +195,7 @@ class Owned {
   }
   Owned(const Owned&) = delete;
   Owned& operator=(const Owned&) = delete;
-  ~Owned() { (void)reset(); }
+  ~Owned() { (void)reset(); }  // errors ignored: see reset()
 
   // Removes now; errors are returned (the destructor ignores them: the object may already be
   // gone, e.g. its link was deleted, which removes routes and proxies with it).

@@ -1,12 +1,13 @@
 // What every Mobile IPv4 control message shares, whatever its fixed fields: the Type byte and
 // a fixed part checked before any field is read, then the extension list (RFC 5944 §1.8–1.9,
-// RFC 3543 §3). registration.cpp and revocation.cpp read and write their own fields and leave
-// the rest to these.
+// RFC 3543 §3). registration.cpp and revocation.cpp state their messages' layouts (FixedLayout)
+// and leave the reading and writing to these.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <utility>
 
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
@@ -20,9 +21,7 @@ namespace vmroam::wire {
 // Errors: truncated (empty, or shorter than the fixed part), bad_type.
 [[nodiscard]] Result<void> check_fixed_part(ByteView b, mip::MessageType type, std::size_t fixed);
 
-// A message's fixed fields after the Type byte are described once, in wire order, by a
-// function that hands each field to a visitor: `f(m.flags); f(m.lifetime); …`. FieldReader
-// fills them from bytes, FieldWriter writes them, so parsing and encoding cannot disagree.
+// Each fixed field by its type: FieldReader fills it from bytes, FieldWriter writes it.
 class FieldReader {
  public:
   explicit FieldReader(ByteReader& r) : r_(r) {}
@@ -49,30 +48,34 @@ class FieldWriter {
   ByteWriter& w_;
 };
 
-// A message of Type `type` whose fixed part (`fixed` bytes, Type included) `fields` describes,
-// then its extensions. Errors: those of check_fixed_part and parse_extensions.
-template <class M, class Fields>
-[[nodiscard]] Result<M> parse_fixed_message(ByteView b, mip::MessageType type, std::size_t fixed,
-                                            Fields fields) {
-  VMROAM_TRY_VOID(check_fixed_part(b, type, fixed));
-  ByteReader r(b);
-  r.skip(1);  // Type, checked above
-  M m;
-  FieldReader read(r);
-  fields(m, read);
-  if (!r.ok() || r.offset() != fixed) std::abort();  // the description does not match `fixed`
-  VMROAM_TRY(m.extensions, parse_extensions(b, fixed));
-  return m;
-}
-
-// Type, the fixed fields `fields` describes, then the extensions.
-template <class M, class Fields>
-void encode_fixed_message(const M& m, mip::MessageType type, Fields fields, ByteWriter& w) {
-  w.u8(static_cast<std::uint8_t>(type));
-  FieldWriter write(w);
-  fields(m, write);
-  encode_extensions(m.extensions, w);
-}
+// One message's layout, stated once as data: its Type, the size of its fixed part (`kFixed`
+// bytes, Type included) and its fixed fields after the Type byte as members of M, in wire
+// order. Parsing, encoding and the extension offsets all read this one statement, so they
+// cannot disagree; registration.cpp and revocation.cpp each only state their layouts.
+template <class M, mip::MessageType kType, std::size_t kFixed, auto... kFields>
+struct FixedLayout {
+  // Errors: those of check_fixed_part and parse_extensions.
+  [[nodiscard]] static Result<M> parse(ByteView b) {
+    VMROAM_TRY_VOID(check_fixed_part(b, kType, kFixed));
+    ByteReader r(b);
+    r.skip(1);  // Type, checked above
+    M m;
+    FieldReader read(r);
+    (read(m.*kFields), ...);
+    if (!r.ok() || r.offset() != kFixed) std::abort();  // the layout does not match kFixed
+    VMROAM_TRY(m.extensions, parse_extensions(b, kFixed));
+    return m;
+  }
+  // Type, the fixed fields, then the extensions.
+  static void encode(const M& m, ByteWriter& w) {
+    w.u8(static_cast<std::uint8_t>(kType));
+    FieldWriter write(w);
+    (write(m.*kFields), ...);
+    encode_extensions(m.extensions, w);
+  }
+  static void append(M& m, Extension e) { append_extension(m.extensions, kFixed, std::move(e)); }
+  [[nodiscard]] static std::size_t encoded_size(const M& m) { return kFixed + extensions_size(m.extensions); }
+};
 
 // The whole message in one buffer of the right size: `encode(m, writer)` must exist for M.
 template <class M>

@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <utility>
 
 #include "common/auth/authenticator.hpp"
@@ -100,54 +101,59 @@ void expect_extensions(Json& t, const wire::ExtensionList& list) {
   }
 }
 
-Json request_expected(const wire::RegistrationRequest& m) {
+// One field as the catalogue expects to see it: its name in the sample's JSON (nullptr: none,
+// a flag tshark shows apart) and its tshark field (mip.*).
+struct Shown {
+  const char* key;
+  const char* tshark;
+  Json value;
+};
+
+// A registration message's expectations: kind and Type, then `fields` in wire order, each in
+// the JSON and under its tshark name, then the extensions' tshark fields.
+Json expected(const char* kind, int type, std::initializer_list<Shown> fields,
+              const wire::ExtensionList& list) {
   Json j;
-  j["kind"] = "registration_request";
-  j["type"] = 1;
-  j["flags"] = m.flags;
-  j["lifetime"] = m.lifetime;
-  j["home_address"] = m.home_address.to_string();
-  j["home_agent"] = m.home_agent.to_string();
-  j["care_of_address"] = m.care_of_address.to_string();
-  j["identification"] = hex16(m.identification);
+  j["kind"] = kind;
+  j["type"] = type;
   Json t;
-  t["mip.type"] = 1;
-  t["mip.flags"] = m.flags;
-  t["mip.s"] = m.simultaneous_bindings() ? 1 : 0;
-  t["mip.b"] = m.broadcast() ? 1 : 0;
-  t["mip.d"] = m.decapsulation_by_mn() ? 1 : 0;
-  t["mip.m"] = m.minimal_encapsulation() ? 1 : 0;
-  t["mip.g"] = m.gre() ? 1 : 0;
-  t["mip.t"] = m.reverse_tunnel() ? 1 : 0;
-  t["mip.life"] = m.lifetime;
-  t["mip.homeaddr"] = j["home_address"];
-  t["mip.haaddr"] = j["home_agent"];
-  t["mip.coa"] = j["care_of_address"];
-  t["mip.ident"] = j["identification"];
-  expect_extensions(t, m.extensions);
+  t["mip.type"] = type;
+  for (const Shown& f : fields) {
+    if (f.key) j[f.key] = f.value;
+    t[f.tshark] = f.value;
+  }
+  expect_extensions(t, list);
   j["tshark"] = std::move(t);
   return j;
 }
 
+int bit(bool on) { return on ? 1 : 0; }
+
+Json request_expected(const wire::RegistrationRequest& m) {
+  return expected("registration_request", 1,
+                  {{"flags", "mip.flags", m.flags},
+                   {nullptr, "mip.s", bit(m.simultaneous_bindings())},
+                   {nullptr, "mip.b", bit(m.broadcast())},
+                   {nullptr, "mip.d", bit(m.decapsulation_by_mn())},
+                   {nullptr, "mip.m", bit(m.minimal_encapsulation())},
+                   {nullptr, "mip.g", bit(m.gre())},
+                   {nullptr, "mip.t", bit(m.reverse_tunnel())},
+                   {"lifetime", "mip.life", m.lifetime},
+                   {"home_address", "mip.homeaddr", m.home_address.to_string()},
+                   {"home_agent", "mip.haaddr", m.home_agent.to_string()},
+                   {"care_of_address", "mip.coa", m.care_of_address.to_string()},
+                   {"identification", "mip.ident", hex16(m.identification)}},
+                  m.extensions);
+}
+
 Json reply_expected(const wire::RegistrationReply& m) {
-  Json j;
-  j["kind"] = "registration_reply";
-  j["type"] = 3;
-  j["code"] = m.code;
-  j["lifetime"] = m.lifetime;
-  j["home_address"] = m.home_address.to_string();
-  j["home_agent"] = m.home_agent.to_string();
-  j["identification"] = hex16(m.identification);
-  Json t;
-  t["mip.type"] = 3;
-  t["mip.code"] = m.code;
-  t["mip.life"] = m.lifetime;
-  t["mip.homeaddr"] = j["home_address"];
-  t["mip.haaddr"] = j["home_agent"];
-  t["mip.ident"] = j["identification"];
-  expect_extensions(t, m.extensions);
-  j["tshark"] = std::move(t);
-  return j;
+  return expected("registration_reply", 3,
+                  {{"code", "mip.code", m.code},
+                   {"lifetime", "mip.life", m.lifetime},
+                   {"home_address", "mip.homeaddr", m.home_address.to_string()},
+                   {"home_agent", "mip.haaddr", m.home_agent.to_string()},
+                   {"identification", "mip.ident", hex16(m.identification)}},
+                  m.extensions);
 }
 
 wire::RegistrationRequest base_request(std::uint8_t flags, std::uint16_t lifetime, std::uint64_t ident) {
@@ -279,20 +285,14 @@ void add_revocations(std::vector<SampleFrame>& out) {
   r.foreign_domain_address = kOldForeignAgent;
   r.revocation_id = 0x65536f10;
   must(auth::append_auth(r, mip::ext::fa_ha_auth, fa_ha_sa()));
-  Json j;
-  j["kind"] = "revocation";
-  j["type"] = 7;
-  j["home_address"] = kHomeAddress.to_string();
-  Json t;
-  t["mip.type"] = 7;
-  t["mip.rev.a"] = 1;
-  t["mip.rev.i"] = 1;
-  t["mip.homeaddr"] = kHomeAddress.to_string();
-  t["mip.rev.hda"] = kHomeAgent.to_string();
-  t["mip.rev.fda"] = kOldForeignAgent.to_string();
-  t["mip.revid"] = r.revocation_id;
-  expect_extensions(t, r.extensions);
-  j["tshark"] = std::move(t);
+  const Json j = expected("revocation", 7,
+                          {{nullptr, "mip.rev.a", 1},
+                           {nullptr, "mip.rev.i", 1},
+                           {"home_address", "mip.homeaddr", kHomeAddress.to_string()},
+                           {nullptr, "mip.rev.hda", kHomeAgent.to_string()},
+                           {nullptr, "mip.rev.fda", kOldForeignAgent.to_string()},
+                           {nullptr, "mip.revid", r.revocation_id}},
+                          r.extensions);
   out.push_back(
       {"revocation A I, FA-HA", udp_frame(kHaMac, kFaMac, kHomeAgent, kOldForeignAgent, wire::encode(r)), j});
 
@@ -301,17 +301,11 @@ void add_revocations(std::vector<SampleFrame>& out) {
   a.home_address = kHomeAddress;
   a.revocation_id = r.revocation_id;
   must(auth::append_auth(a, mip::ext::fa_ha_auth, fa_ha_sa()));
-  Json ja;
-  ja["kind"] = "revocation_ack";
-  ja["type"] = 15;
-  ja["home_address"] = kHomeAddress.to_string();
-  Json ta;
-  ta["mip.type"] = 15;
-  ta["mip.ack.i"] = 1;
-  ta["mip.homeaddr"] = kHomeAddress.to_string();
-  ta["mip.revid"] = a.revocation_id;
-  expect_extensions(ta, a.extensions);
-  ja["tshark"] = std::move(ta);
+  const Json ja = expected("revocation_ack", 15,
+                           {{nullptr, "mip.ack.i", 1},
+                            {"home_address", "mip.homeaddr", kHomeAddress.to_string()},
+                            {nullptr, "mip.revid", a.revocation_id}},
+                           a.extensions);
   out.push_back({"revocation ack I, FA-HA",
                  udp_frame(kFaMac, kHaMac, kOldForeignAgent, kHomeAgent, wire::encode(a)), ja});
 }
@@ -410,25 +404,18 @@ void add_discovery(std::vector<SampleFrame>& out) {
 }
 
 void add_link_layer(std::vector<SampleFrame>& out) {
-  Json j;
-  j["kind"] = "arp";
-  Json t;
-  t["arp.opcode"] = mip::kArpOpRequest;
-  t["arp.src.hw_mac"] = kHaMac.to_string();
-  t["arp.src.proto_ipv4"] = kHomeAddress.to_string();
-  t["arp.dst.proto_ipv4"] = kHomeAddress.to_string();
-  j["tshark"] = std::move(t);
+  const Json garp_fields = {{"arp.opcode", mip::kArpOpRequest},
+                            {"arp.src.hw_mac", kHaMac.to_string()},
+                            {"arp.src.proto_ipv4", kHomeAddress.to_string()},
+                            {"arp.dst.proto_ipv4", kHomeAddress.to_string()}};
   out.push_back({"gratuitous ARP: the HA claims the home address",
-                 wire::build_gratuitous_arp(kHaMac, kHomeAddress), j});
-
-  Json jr;
-  jr["kind"] = "rarp";
-  Json tr;
-  tr["arp.opcode"] = mip::kRarpOpRequest;
-  tr["arp.src.hw_mac"] = kVmMac.to_string();
-  tr["arp.dst.hw_mac"] = kVmMac.to_string();
-  jr["tshark"] = std::move(tr);
-  out.push_back({"RARP self-announce of the VM (QEMU)", wire::build_rarp_announce(kVmMac), jr});
+                 wire::build_gratuitous_arp(kHaMac, kHomeAddress),
+                 Json{{"kind", "arp"}, {"tshark", garp_fields}}});
+  const Json rarp_fields = {{"arp.opcode", mip::kRarpOpRequest},
+                            {"arp.src.hw_mac", kVmMac.to_string()},
+                            {"arp.dst.hw_mac", kVmMac.to_string()}};
+  out.push_back({"RARP self-announce of the VM (QEMU)", wire::build_rarp_announce(kVmMac),
+                 Json{{"kind", "rarp"}, {"tshark", rarp_fields}}});
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <span>
 #include <utility>
 
 namespace vmroam::wanem {
@@ -28,14 +29,31 @@ struct Unit {
   double factor;
 };
 
-template <std::size_t N>
-std::optional<double> find_factor(std::string_view suffix, const Unit (&units)[N]) {
+std::optional<double> find_factor(std::string_view suffix, std::span<const Unit> units) {
   for (const auto& u : units)
     if (suffix == u.name) return u.factor;
   return std::nullopt;
 }
 
 std::string quoted(std::string_view v) { return "'" + std::string(v) + "'"; }
+
+// What a quantity takes, and how its errors name it.
+struct Quantity {
+  const char* code;     // "bad_size"
+  const char* example;  // "a size (e.g. 4m)"
+  const char* units;    // "k, m, g"
+  std::span<const Unit> table;
+};
+
+// `text` as a number and one of `q`'s units, in the base unit.
+Result<double> scaled(std::string_view text, const Quantity& q) {
+  double v = 0;
+  std::string_view suffix;
+  if (!split_number(text, v, suffix)) return fail(q.code, quoted(text) + " is not " + q.example);
+  const auto factor = find_factor(suffix, q.table);
+  if (!factor) return fail(q.code, quoted(text) + " has an unknown unit (" + q.units + ")");
+  return v * *factor;
+}
 
 }  // namespace
 
@@ -66,12 +84,7 @@ Result<std::uint64_t> parse_size(std::string_view text) {
   static constexpr Unit kUnits[] = {
       {"", 1},          {"k", 1024.0},     {"K", 1024.0},       {"kb", 1024.0},      {"m", 1048576.0},
       {"M", 1048576.0}, {"mb", 1048576.0}, {"g", 1073741824.0}, {"G", 1073741824.0}, {"gb", 1073741824.0}};
-  double v = 0;
-  std::string_view suffix;
-  if (!split_number(text, v, suffix)) return fail("bad_size", quoted(text) + " is not a size (e.g. 4m)");
-  const auto factor = find_factor(suffix, kUnits);
-  if (!factor) return fail("bad_size", quoted(text) + " has an unknown unit (k, m, g)");
-  const double bytes = v * *factor;
+  VMROAM_TRY(const double bytes, scaled(text, {"bad_size", "a size (e.g. 4m)", "k, m, g", kUnits}));
   if (bytes < 1 || bytes > 1e12) return fail("bad_size", quoted(text) + " is out of range");
   return static_cast<std::uint64_t>(bytes);
 }
@@ -79,12 +92,8 @@ Result<std::uint64_t> parse_size(std::string_view text) {
 Result<std::uint64_t> parse_rate(std::string_view text) {
   static constexpr Unit kUnits[] = {{"", 1},       {"bit", 1}, {"kbit", 1e3}, {"mbit", 1e6},
                                     {"gbit", 1e9}, {"k", 1e3}, {"m", 1e6},    {"g", 1e9}};
-  double v = 0;
-  std::string_view suffix;
-  if (!split_number(text, v, suffix)) return fail("bad_rate", quoted(text) + " is not a rate (e.g. 100mbit)");
-  const auto factor = find_factor(suffix, kUnits);
-  if (!factor) return fail("bad_rate", quoted(text) + " has an unknown unit (kbit, mbit, gbit)");
-  const double bps = v * *factor;
+  VMROAM_TRY(const double bps,
+             scaled(text, {"bad_rate", "a rate (e.g. 100mbit)", "kbit, mbit, gbit", kUnits}));
   if (bps > 1e12) return fail("bad_rate", quoted(text) + " is out of range");
   return static_cast<std::uint64_t>(bps);
 }

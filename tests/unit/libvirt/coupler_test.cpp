@@ -116,122 +116,126 @@ Coupler::Timing fast() {
   return t;
 }
 
-TEST(Coupler, SourceAtHomeActivatesTheFaFoundPrepared) {
+// The domain u1 as the hypervisor describes it: vmroam metadata naming the VM, or only its
+// interface's MAC (then the config's vms map it).
+struct Domain {
+  std::string metadata_vm;
+  std::string mac;
+};
+
+// One host: its coupler (at `site`), the hypervisor describing u1, the HA (or none) and one
+// fake FA per {site, initial visitor state} ("" = no visitor there). Every case builds one.
+struct Host {
+  Host(const std::string& site, const Domain& d,
+       const std::vector<std::pair<std::string, std::string>>& fa_states, bool with_ha = true,
+       Coupler::Timing timing = fast())
+      : cfg(config(site)) {
+    if (!d.metadata_vm.empty())
+      hv.metadata["u1"] =
+          "<vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='" + d.metadata_vm + "'/>";
+    if (!d.mac.empty())
+      hv.xml["u1"] =
+          "<domain><devices><interface><mac address='" + d.mac + "'/></interface></devices></domain>";
+    std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
+    for (const auto& [name, state] : fa_states) {
+      auto f = std::make_unique<FakeFa>(name, calls, state);
+      fa[name] = f.get();
+      fas.emplace(name, std::move(f));
+    }
+    coupler = std::make_unique<Coupler>(io, cfg, hv, with_ha ? &ha : nullptr, std::move(fas), timing);
+  }
+  void on(K k, std::string status = {}) { coupler->on_domain_event(event(k, std::move(status))); }
+  void run_ms(int ms) { io.run_for(std::chrono::milliseconds(ms)); }
+  [[nodiscard]] DomainCoupling::Phase phase() const { return coupler->phase("u1"); }
+
   boost::asio::io_context io;
   Calls calls;
-  Config cfg = config("home");
+  Config cfg;
   FakeHypervisor hv;
-  hv.metadata["u1"] = "<vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='vm2'/>";
-  FakeHa ha(calls);
-  std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
-  fas.emplace("foreign", std::make_unique<FakeFa>("foreign", calls, ""));  // no visitor there
-  fas.emplace("foreign2", std::make_unique<FakeFa>("foreign2", calls, "prepared"));
-  Coupler c(io, cfg, hv, &ha, std::move(fas), fast());
-  c.on_domain_event(event(K::migration_status, "active"));
-  io.run_for(std::chrono::milliseconds(20));
-  c.on_domain_event(event(K::vcpus_stopped));
-  io.run_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(c.phase("u1"), DomainCoupling::Phase::switching);
-  c.on_domain_event(event(K::migration_status, "completed"));
-  c.on_domain_event(event(K::domain_gone));
+  FakeHa ha{calls};
+  std::map<std::string, FakeFa*> fa;
+  std::unique_ptr<Coupler> coupler;
+};
+
+TEST(Coupler, SourceAtHomeActivatesTheFaFoundPrepared) {
+  Host h("home", {.metadata_vm = "vm2"},
+         {{"foreign", ""}, {"foreign2", "prepared"}});  // no visitor at foreign
+  h.on(K::migration_status, "active");
+  h.run_ms(20);
+  h.on(K::vcpus_stopped);
+  h.run_ms(20);
+  EXPECT_EQ(h.phase(), DomainCoupling::Phase::switching);
+  h.on(K::migration_status, "completed");
+  h.on(K::domain_gone);
   // The metadata named vm2 (not the MAC's vm1); the STOP carried its time to the HA.
-  EXPECT_EQ(calls.log, (std::vector<std::string>{"ha: stopped vm2 at", "foreign2: activate vm2"}));
+  EXPECT_EQ(h.calls.log, (std::vector<std::string>{"ha: stopped vm2 at", "foreign2: activate vm2"}));
 }
 
 TEST(Coupler, DestinationPreparesThenConfirms) {
-  boost::asio::io_context io;
-  Calls calls;
-  Config cfg = config("foreign");
-  FakeHypervisor hv;
-  hv.xml["u1"] =
-      "<domain><devices><interface><mac address='52:54:00:12:34:56'/></interface></devices></domain>";
-  FakeHa ha(calls);
-  std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
-  fas.emplace("foreign", std::make_unique<FakeFa>("foreign", calls, "active"));
-  Coupler c(io, cfg, hv, &ha, std::move(fas), fast());
-  c.on_domain_event(event(K::migration_status, "setup"));
-  c.on_domain_event(event(K::incoming_started));
-  c.on_domain_event(event(K::vcpus_resumed));
-  io.run_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(calls.log,
+  Host h("foreign", {.mac = "52:54:00:12:34:56"}, {{"foreign", "active"}});
+  h.on(K::migration_status, "setup");
+  h.on(K::incoming_started);
+  h.on(K::vcpus_resumed);
+  h.run_ms(20);
+  EXPECT_EQ(h.calls.log,
             (std::vector<std::string>{"ha: prepare vm1", "foreign: prepare vm1", "foreign: resumed vm1"}));
-  EXPECT_EQ(c.phase("u1"), DomainCoupling::Phase::idle);
+  EXPECT_EQ(h.phase(), DomainCoupling::Phase::idle);
 }
 
-TEST(Coupler, DestinationWhoseFaWasDownRegistersOnceItAnswers) {
-  // The FA's API was unreachable at libvirt's Prepare and at the RESUME: the move went on; the
-  // confirmation prepares and activates the visitor as soon as the FA answers again, and tells
-  // it the VM runs here (else the FA would keep buffering its packets).
-  boost::asio::io_context io;
-  Calls calls;
-  Config cfg = config("foreign");
-  FakeHypervisor hv;
-  hv.metadata["u1"] = "<vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='vm1'/>";
-  std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
-  auto fa = std::make_unique<FakeFa>("foreign", calls, "");
-  FakeFa* local = fa.get();
-  local->down = true;
-  fas.emplace("foreign", std::move(fa));
-  Coupler::Timing t = fast();
-  t.retry_max = std::chrono::milliseconds(2);
-  Coupler c(io, cfg, hv, nullptr, std::move(fas), t);
-  c.on_domain_event(event(K::incoming_started));
-  c.on_domain_event(event(K::vcpus_resumed));
-  io.run_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(c.phase("u1"), DomainCoupling::Phase::idle);  // libvirt was never held up
-  ASSERT_GE(calls.log.size(), 3u);
-  EXPECT_EQ(calls.log[0], "foreign: prepare vm1 (down)");
-  EXPECT_EQ(calls.log[1], "foreign: resumed vm1 (down)");
-  local->down = false;
-  io.run_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(local->state(), "active");
-  EXPECT_TRUE(local->was_resumed());
-  ASSERT_GE(calls.log.size(), 3u);
-  EXPECT_EQ(calls.log[calls.log.size() - 3], "foreign: prepare vm1");
-  EXPECT_EQ(calls.log[calls.log.size() - 2], "foreign: activate vm1");
-  EXPECT_EQ(calls.log.back(), "foreign: resumed vm1");
-}
-
-TEST(Coupler, ActiveVisitorThatMissedTheResumeIsToldAgain) {
-  // The FA was unreachable only at the RESUME: the registration is active, the buffer is not
-  // flushed; the confirmation sends `resumed` once more.
-  boost::asio::io_context io;
-  Calls calls;
-  Config cfg = config("foreign");
-  FakeHypervisor hv;
-  hv.metadata["u1"] = "<vmroam:vm xmlns:vmroam='https://vmroam.example/xmlns/1' id='vm1'/>";
-  std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
-  auto fa = std::make_unique<FakeFa>("foreign", calls, "active");
-  FakeFa* local = fa.get();
-  fas.emplace("foreign", std::move(fa));
-  Coupler c(io, cfg, hv, nullptr, std::move(fas), fast());
-  c.on_domain_event(event(K::incoming_started));
-  local->down = true;
-  c.on_domain_event(event(K::vcpus_resumed));
-  local->down = false;
-  io.run_for(std::chrono::milliseconds(20));
-  EXPECT_TRUE(local->was_resumed());
-  ASSERT_GE(calls.log.size(), 3u);
-  EXPECT_EQ(calls.log[1], "foreign: resumed vm1 (down)");
-  EXPECT_EQ(calls.log.back(), "foreign: resumed vm1");
+// The destination FA's API was unreachable for part of the move: the move went on (libvirt is
+// never held up), and the confirmation completes what the FA missed as soon as it answers
+// again, ending with `resumed` (else the FA would keep buffering the VM's packets).
+TEST(Coupler, DestinationFaThatWasDownIsBroughtUpToDate) {
+  struct Case {
+    const char* what;
+    std::string visitor;                     // the FA's visitor state at the start ("" = none)
+    bool down_at_prepare;                    // unreachable at libvirt's Prepare too, not only at the RESUME
+    std::vector<std::string> calls_once_up;  // the last calls, after it answers again
+  };
+  const std::vector<Case> cases = {
+      {"down at Prepare and RESUME: prepared, activated and told once it answers",
+       "",
+       true,
+       {"foreign: prepare vm1", "foreign: activate vm1", "foreign: resumed vm1"}},
+      {"down only at the RESUME: already active, told `resumed` again",
+       "active",
+       false,
+       {"foreign: resumed vm1"}},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.what);
+    Coupler::Timing t = fast();
+    t.retry_max = std::chrono::milliseconds(2);
+    Host h("foreign", {.metadata_vm = "vm1"}, {{"foreign", k.visitor}}, /*with_ha=*/false, t);
+    FakeFa& fa = *h.fa.at("foreign");
+    fa.down = k.down_at_prepare;
+    h.on(K::incoming_started);
+    fa.down = true;
+    h.on(K::vcpus_resumed);
+    h.run_ms(20);
+    EXPECT_EQ(h.phase(), DomainCoupling::Phase::idle);
+    const std::vector<std::string>& log = h.calls.log;
+    ASSERT_GE(log.size(), 2u);
+    EXPECT_EQ(log[0], k.down_at_prepare ? "foreign: prepare vm1 (down)" : "foreign: prepare vm1");
+    EXPECT_EQ(log[1], "foreign: resumed vm1 (down)");
+    fa.down = false;
+    h.run_ms(50);
+    EXPECT_EQ(fa.state(), "active");
+    EXPECT_TRUE(fa.was_resumed());
+    ASSERT_GE(log.size(), 2 + k.calls_once_up.size());
+    EXPECT_EQ(
+        std::vector<std::string>(log.end() - static_cast<std::ptrdiff_t>(k.calls_once_up.size()), log.end()),
+        k.calls_once_up);
+  }
 }
 
 TEST(Coupler, DomainsThatAreNotOursAreIgnored) {
-  boost::asio::io_context io;
-  Calls calls;
-  Config cfg = config("foreign");
-  FakeHypervisor hv;
-  hv.xml["u1"] =
-      "<domain><devices><interface><mac address='52:54:00:99:99:99'/></interface></devices></domain>";
-  FakeHa ha(calls);
-  std::map<std::string, std::unique_ptr<ForeignAgentControl>> fas;
-  fas.emplace("foreign", std::make_unique<FakeFa>("foreign", calls, "prepared"));
-  Coupler c(io, cfg, hv, &ha, std::move(fas), fast());
-  c.on_domain_event(event(K::incoming_started));
-  c.on_domain_event(event(K::vcpus_resumed));
-  io.run_for(std::chrono::milliseconds(5));
-  EXPECT_TRUE(calls.log.empty());
-  EXPECT_EQ(c.phase("u1"), DomainCoupling::Phase::idle);
+  Host h("foreign", {.mac = "52:54:00:99:99:99"}, {{"foreign", "prepared"}});
+  h.on(K::incoming_started);
+  h.on(K::vcpus_resumed);
+  h.run_ms(5);
+  EXPECT_TRUE(h.calls.log.empty());
+  EXPECT_EQ(h.phase(), DomainCoupling::Phase::idle);
 }
 
 }  // namespace
