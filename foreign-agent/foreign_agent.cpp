@@ -410,7 +410,12 @@ void ForeignAgent::apply(const std::string& id, const RegistrationOutcome& o, Ch
   static_cast<void>(visitors_.modify(id, [&](Visitor& m) {
     m.last_reply_code = o.code;
     m.reason = o.step == RegistrationStep::activate ? std::string() : o.reason;
-    if (o.step == RegistrationStep::activate) m.expires_at = o.expires_at;
+    if (o.step == RegistrationStep::activate) {
+      m.expires_at = o.expires_at;
+      m.granted_v6 = o.granted_v6;  // RFC 5454 §2.2: what the HA defends for it at home
+    } else if (o.step == RegistrationStep::fail) {
+      m.granted_v6.clear();
+    }
     if (o.fall_back_to_ipip) m.encapsulation = binding::Encapsulation::ipip;
   }));
   changes.push_back(change_of(visitors_, id, *seams_.clock));

@@ -29,6 +29,9 @@ store::VisitorRecord to_record(const Visitor& v, const Clock& clock) {
   r.bytes_in = v.counters.bytes_in;
   r.packets_out = v.counters.packets_out;
   r.bytes_out = v.counters.bytes_out;
+  r.home_addresses_v6 = v.home_addresses_v6;
+  r.granted_v6 = v.granted_v6;
+  r.home_gateway_v6 = v.home_gateway_v6;
   return r;
 }
 
@@ -52,6 +55,9 @@ Visitor from_record(const store::VisitorRecord& r, const Clock& clock) {
   if (r.expires_at_unix_ms) v.expires_at = monotonic_from_unix_ms(clock, *r.expires_at_unix_ms);
   v.created_at = monotonic_from_unix_ms(clock, r.created_at_unix_ms);
   v.counters = {r.packets_in, r.bytes_in, r.packets_out, r.bytes_out};
+  v.home_addresses_v6 = r.home_addresses_v6;
+  v.granted_v6 = r.granted_v6;
+  v.home_gateway_v6 = r.home_gateway_v6;
   return v;
 }
 

@@ -23,6 +23,7 @@ store::BindingRecord to_record(const binding::Binding& b, const dataplane::Tunne
   r.bytes_in = b.counters.bytes_in;
   r.packets_out = b.counters.packets_out;
   r.bytes_out = b.counters.bytes_out;
+  r.home_addresses_v6 = b.home_addresses_v6;
   if (ep.peer != b.care_of_address || ep.udp_port != mip::kRegistrationPort)
     r.params = api::Json{{"tunnel_peer", ep.peer.to_string()}, {"tunnel_port", ep.udp_port}}.dump();
   return r;
@@ -56,6 +57,7 @@ binding::Binding from_record(const store::BindingRecord& r, const Clock& clock) 
   b.identification = r.identification;
   b.move_seq = r.move_seq;
   b.counters = {r.packets_in, r.bytes_in, r.packets_out, r.bytes_out};
+  b.home_addresses_v6 = r.home_addresses_v6;
   return b;
 }
 

@@ -110,7 +110,7 @@ Result<void> HomeAgent::start() {
 Result<HomeAgent::Restored> HomeAgent::restore() {
   VMROAM_TRY(store::Snapshot snap, load_snapshot());
   for (const auto& r : snap.vms) {
-    Vm vm{r.id, r.home_address, r.mac, r.allowed_fas, std::nullopt};
+    Vm vm{r.id, r.home_address, r.mac, r.allowed_fas, std::nullopt, r.home_addresses_v6};
     if (!r.key.empty())
       if (auto alg = auth::parse_algorithm(r.algorithm))
         vm.mn_ha = auth::SecurityAssociation{r.spi, *alg, r.key};

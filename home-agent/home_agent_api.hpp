@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "common/api/router.hpp"
@@ -38,6 +39,7 @@ class HomeAgentApi {
   api::Reply api_binding_show(const api::Request&, const api::PathParams&);
   api::Reply api_vm_handover(const api::Request&, const api::PathParams&);
   api::Reply put_vm(const api::Request& req, const std::string& path_id, bool create);
+  [[nodiscard]] std::optional<api::Reply> vm_conflict(const Vm& vm, bool create) const;
   [[nodiscard]] api::Json vm_json(const Vm& vm) const;
   [[nodiscard]] api::Json binding_json(const binding::Binding& b) const;
   // Driver counters are cumulative; the registry's counters only go up by deltas.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/bytes.hpp"
 
 namespace vmroam::store {
@@ -29,7 +30,8 @@ struct VmRecord {
   std::string algorithm;
   Bytes key;
   std::optional<std::uint32_t> fa_ha_spi;
-  std::string params = "{}";  // JSON object: fields not yet given a column
+  std::string params = "{}";            // JSON object: fields not yet given a column
+  std::vector<Ipv6> home_addresses_v6;  // the VM's IPv6 home addresses (/128s), schema v2
   friend bool operator==(const VmRecord&, const VmRecord&) = default;
 };
 
@@ -50,6 +52,7 @@ struct BindingRecord {
   std::uint64_t packets_out = 0;
   std::uint64_t bytes_out = 0;
   std::string params = "{}";
+  std::vector<Ipv6> home_addresses_v6;  // granted with the binding (RFC 5454 §2.2), schema v2
   friend bool operator==(const BindingRecord&, const BindingRecord&) = default;
 };
 
@@ -84,6 +87,11 @@ struct VisitorRecord {
   std::uint64_t packets_out = 0;
   std::uint64_t bytes_out = 0;
   std::string params = "{}";
+  // Schema v2: the VM's IPv6 home addresses, those the HA granted, and its home router's
+  // link-local address (its IPv6 default gateway).
+  std::vector<Ipv6> home_addresses_v6;
+  std::vector<Ipv6> granted_v6;
+  std::optional<Ipv6> home_gateway_v6;
   friend bool operator==(const VisitorRecord&, const VisitorRecord&) = default;
 };
 

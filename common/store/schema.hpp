@@ -11,6 +11,9 @@
 //          move_seq, packets/bytes in/out, params JSON)
 //   ha_replay(home_address PK, last_identification)
 //   fa_visitors(id PK, home_address UNIQUE, mac UNIQUE, …, params JSON)
+// Version 2 adds the IPv6 home addresses (JSON arrays of text addresses, '[]' for rows
+// written by version 1): ha_vms.home_addresses_v6, ha_bindings.home_addresses_v6 (granted),
+// fa_visitors.home_addresses_v6, .granted_v6 and .home_gateway_v6 (NULL: none).
 #pragma once
 
 #include <sqlite3.h>
@@ -23,7 +26,7 @@
 namespace vmroam::store::schema {
 
 // The version this build creates and reads (store.hpp re-exports it as kSchemaVersion).
-inline constexpr int kVersion = 1;
+inline constexpr int kVersion = 2;
 
 struct Table {
   const char* name;
