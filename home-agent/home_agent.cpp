@@ -1,5 +1,6 @@
 #include "home-agent/home_agent.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/auth/authenticator.hpp"
@@ -96,7 +97,8 @@ Result<void> HomeAgent::start() {
   }
   // Reconcile the kernel: what a crashed predecessor left that no binding explains goes;
   // what a binding needs is (re)created.
-  home_link_.reconcile([this](Ipv4 hoa) { return cache_.lookup(hoa) != nullptr; });
+  home_link_.reconcile([this](Ipv4 hoa) { return cache_.lookup(hoa) != nullptr; },
+                       [this](const Ipv6& a) { return bound_v6(a); });
   cache_.for_each(
       [&](const binding::Binding& b) { bind_kernel_state(b, restored.endpoints.at(b.home_address)); });
   arm_expiry();
@@ -355,6 +357,7 @@ void HomeAgent::bind_kernel_state(const binding::Binding& b, const dataplane::Tu
                                   bool route) {
   tunnels_.bind(b.home_address, ep, route);
   home_link_.attract(b.home_address);
+  home_link_.attract6(b.home_addresses_v6);
 }
 
 void HomeAgent::unbind_kernel_state(const binding::Binding& b, bool announce_home) {
@@ -362,6 +365,16 @@ void HomeAgent::unbind_kernel_state(const binding::Binding& b, bool announce_hom
   tunnels_.unbind(hoa);
   const Vm* vm = announce_home ? vms_.by_home_address(hoa) : nullptr;
   home_link_.release(hoa, vm ? &vm->mac : nullptr);
+  home_link_.release6(b.home_addresses_v6, vm ? &vm->mac : nullptr);
+}
+
+bool HomeAgent::bound_v6(const Ipv6& a) const {
+  bool found = false;
+  cache_.for_each([&](const binding::Binding& b) {
+    if (std::find(b.home_addresses_v6.begin(), b.home_addresses_v6.end(), a) != b.home_addresses_v6.end())
+      found = true;
+  });
+  return found;
 }
 
 // ---- Expiry ---------------------------------------------------------------------------

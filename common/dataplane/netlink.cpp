@@ -98,26 +98,36 @@ rtnl_rule* build_rule(const PolicyRule& r) {
   return rule;
 }
 
-Result<void> send_neigh(nl_sock* sk, int type, int flags, const ProxyNeighbour& p) {
+// A proxy entry of either family (`ip [-6] neigh add|del proxy A dev X protocol 186`).
+Result<void> send_proxy(nl_sock* sk, int type, int flags, int family, const void* address, int length,
+                        int ifindex, const std::string& what) {
   nl_msg* msg = nlmsg_alloc_simple(type, flags);
   if (!msg) std::abort();
   ndmsg ndm{};
-  ndm.ndm_family = AF_INET;
-  ndm.ndm_ifindex = p.ifindex;
+  ndm.ndm_family = static_cast<std::uint8_t>(family);
+  ndm.ndm_ifindex = ifindex;
   ndm.ndm_flags = NTF_PROXY;
   ndm.ndm_state = NUD_PERMANENT;
-  std::uint32_t be = htonl(p.address.value());
-  if (nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0 || nla_put(msg, NDA_DST, 4, &be) < 0 ||
+  if (nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0 || nla_put(msg, NDA_DST, length, address) < 0 ||
       nla_put_u8(msg, NDA_PROTOCOL, kRouteProtocol) < 0) {
     nlmsg_free(msg);
     std::abort();  // a fixed-size message cannot overflow
   }
   int err = nl_send_sync(sk, msg);  // frees msg, waits for the ACK
-  if (err < 0) {
-    auto what = "proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex);
-    return fail(nl_error(type == RTM_NEWNEIGH ? "add_proxy_failed" : "remove_proxy_failed", err, what));
-  }
+  if (err < 0)
+    return fail(nl_error(type == RTM_NEWNEIGH ? "add_proxy_failed" : "remove_proxy_failed", err,
+                         "proxy " + what + " dev " + std::to_string(ifindex)));
   return ok();
+}
+
+Result<void> send_neigh(nl_sock* sk, int type, int flags, const ProxyNeighbour& p) {
+  const std::uint32_t be = htonl(p.address.value());
+  return send_proxy(sk, type, flags, AF_INET, &be, 4, p.ifindex, p.address.to_string());
+}
+
+Result<void> send_neigh6(nl_sock* sk, int type, int flags, const ProxyNeighbour6& p) {
+  return send_proxy(sk, type, flags, AF_INET6, p.address.bytes().data(), 16, p.ifindex,
+                    p.address.to_string());
 }
 
 // A plain neighbour entry (`ip neigh replace A lladdr M dev X nud stale protocol 186`).
@@ -178,6 +188,7 @@ int on_neighbour_message(nl_msg* msg, void* arg) {
 struct ProxyDump {
   const std::vector<int>* ours;
   std::vector<ProxyNeighbour>* out;
+  std::vector<ProxyNeighbour6>* out6;
 };
 
 int on_proxy_message(nl_msg* msg, void* arg) {
@@ -185,13 +196,21 @@ int on_proxy_message(nl_msg* msg, void* arg) {
   nlmsghdr* hdr = nlmsg_hdr(msg);
   if (hdr->nlmsg_type != RTM_NEWNEIGH || !nlmsg_valid_hdr(hdr, sizeof(ndmsg))) return NL_SKIP;
   auto* ndm = static_cast<ndmsg*>(nlmsg_data(hdr));
-  if (ndm->ndm_family != AF_INET || !(ndm->ndm_flags & NTF_PROXY)) return NL_SKIP;
+  const bool v6 = ndm->ndm_family == AF_INET6;
+  if ((ndm->ndm_family != AF_INET && !v6) || !(ndm->ndm_flags & NTF_PROXY)) return NL_SKIP;
   nlattr* tb[NDA_MAX + 1] = {};
-  if (nlmsg_parse(hdr, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] || nla_len(tb[NDA_DST]) != 4)
+  if (nlmsg_parse(hdr, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] ||
+      nla_len(tb[NDA_DST]) != (v6 ? 16 : 4))
     return NL_SKIP;
   bool tagged = tb[NDA_PROTOCOL] && nla_get_u8(tb[NDA_PROTOCOL]) == kRouteProtocol;
   bool our_link = std::find(dump->ours->begin(), dump->ours->end(), ndm->ndm_ifindex) != dump->ours->end();
   if (!tagged && !our_link) return NL_SKIP;
+  if (v6) {
+    Ipv6::Octets b{};
+    std::memcpy(b.data(), nla_data(tb[NDA_DST]), 16);
+    dump->out6->push_back(ProxyNeighbour6{Ipv6(b), ndm->ndm_ifindex});
+    return NL_OK;
+  }
   std::uint32_t be = 0;
   std::memcpy(&be, nla_data(tb[NDA_DST]), 4);
   dump->out->push_back(ProxyNeighbour{Ipv4(ntohl(be)), ndm->ndm_ifindex});
@@ -253,6 +272,14 @@ Result<void> LibnlNetlink::add_proxy_neighbour(const ProxyNeighbour& p) {
 
 Result<void> LibnlNetlink::remove_proxy_neighbour(const ProxyNeighbour& p) {
   return send_neigh(sock_, RTM_DELNEIGH, 0, p);
+}
+
+Result<void> LibnlNetlink::add_proxy_neighbour6(const ProxyNeighbour6& p) {
+  return send_neigh6(sock_, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, p);
+}
+
+Result<void> LibnlNetlink::remove_proxy_neighbour6(const ProxyNeighbour6& p) {
+  return send_neigh6(sock_, RTM_DELNEIGH, 0, p);
 }
 
 Result<void> LibnlNetlink::add_neighbour(const Neighbour& n) {
@@ -358,13 +385,13 @@ Result<OwnedObjects> LibnlNetlink::list_owned(const std::vector<int>& our_ifinde
   {
     nl_msg* msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
     ndmsg ndm{};
-    ndm.ndm_family = AF_INET;
-    ndm.ndm_flags = NTF_PROXY;  // ask for the pneigh table (neigh_dump_info)
+    ndm.ndm_family = AF_UNSPEC;  // both tables: ARP (IPv4) and ND (IPv6)
+    ndm.ndm_flags = NTF_PROXY;   // ask for the pneigh tables (neigh_dump_info)
     if (!msg || nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0) std::abort();
     int err = nl_send_auto(sock_, msg);
     nlmsg_free(msg);
     if (err < 0) return fail(nl_error("netlink_failed", err, "proxy dump"));
-    ProxyDump dump{&our_ifindexes, &out.proxies};
+    ProxyDump dump{&our_ifindexes, &out.proxies, &out.proxies6};
     nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
     nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_proxy_message, &dump);
     err = nl_recvmsgs(sock_, cb);

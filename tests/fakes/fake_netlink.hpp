@@ -15,6 +15,7 @@ class FakeNetlink final : public Netlink {
  public:
   std::vector<Route> routes;
   std::vector<ProxyNeighbour> proxies;
+  std::vector<ProxyNeighbour6> proxies6;
   std::vector<PolicyRule> rules;
   std::vector<LinkInfo> links;
   std::vector<Neighbour> neighbours;  // plain (not proxy) entries, keyed by address + device
@@ -36,6 +37,14 @@ class FakeNetlink final : public Netlink {
   Result<void> remove_proxy_neighbour(const ProxyNeighbour& p) override {
     calls.push_back("remove_proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
     return remove(proxies, p, "remove_proxy_neighbour");
+  }
+  Result<void> add_proxy_neighbour6(const ProxyNeighbour6& p) override {
+    calls.push_back("add_proxy6 " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
+    return add(proxies6, p, "add_proxy_neighbour6");
+  }
+  Result<void> remove_proxy_neighbour6(const ProxyNeighbour6& p) override {
+    calls.push_back("remove_proxy6 " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
+    return remove(proxies6, p, "remove_proxy_neighbour6");
   }
   // Like the kernel with NLM_F_REPLACE: an entry for the same address and device is replaced.
   Result<void> add_neighbour(const Neighbour& n) override {
@@ -78,6 +87,7 @@ class FakeNetlink final : public Netlink {
     // Like the kernel: objects on a deleted link go with it.
     std::erase_if(routes, [&](const Route& r) { return r.ifindex == ifindex; });
     std::erase_if(proxies, [&](const ProxyNeighbour& p) { return p.ifindex == ifindex; });
+    std::erase_if(proxies6, [&](const ProxyNeighbour6& p) { return p.ifindex == ifindex; });
     std::erase_if(neighbours, [&](const Neighbour& x) { return x.ifindex == ifindex; });
     return n ? ok() : Result<void>(fail("not_found", std::to_string(ifindex)));
   }
@@ -95,6 +105,7 @@ class FakeNetlink final : public Netlink {
     OwnedObjects o;
     o.routes = routes;
     o.proxies = proxies;
+    o.proxies6 = proxies6;
     o.rules = rules;
     for (const auto& n : neighbours)  // like the kernel dump: only on the links we name
       if (std::find(ours.begin(), ours.end(), n.ifindex) != ours.end()) o.neighbours.push_back(n);

@@ -86,6 +86,24 @@ TEST_F(NetlinkNetns, ProxyNeighbourAndRule) {
   EXPECT_EQ(run("ip -j rule show priority 1860"), "[]\n");
 }
 
+// IPv6 proxy entries (the home agent's proxy NDP for dual-stack VMs): tagged, visible to
+// `ip -6 neigh show proxy`, removed by RAII, and found by list_owned() after a "crash".
+TEST_F(NetlinkNetns, ProxyNeighbour6IsTaggedListedAndRemoved) {
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0) GTEST_SKIP() << "no IPv6 in this kernel";
+  const Ipv6 a = *Ipv6::parse("2001:db8:1::10");
+  {
+    auto p = OwnedProxyNeighbour6::create(*nl_, ProxyNeighbour6{a, ifindex_});
+    ASSERT_TRUE(p) << p.error().to_string();
+    std::string proxies = run("ip -6 -j neigh show proxy dev vmrt0");
+    EXPECT_NE(proxies.find("2001:db8:1::10"), std::string::npos) << proxies;
+    auto owned = nl_->list_owned({});
+    ASSERT_TRUE(owned) << owned.error().to_string();
+    EXPECT_EQ(owned->proxies6, (std::vector<ProxyNeighbour6>{{a, ifindex_}})) << "found by its tag alone";
+    EXPECT_TRUE(owned->proxies.empty()) << "the IPv4 list holds no IPv6 entry";
+  }
+  EXPECT_EQ(run("ip -6 -j neigh show proxy dev vmrt0").find("2001:db8:1::10"), std::string::npos);
+}
+
 TEST_F(NetlinkNetns, ListOwnedFindsWhatACrashedPredecessorLeft) {
   pid_t child = ::fork();
   ASSERT_GE(child, 0);

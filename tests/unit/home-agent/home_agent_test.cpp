@@ -11,6 +11,7 @@
 #include "common/wire/dsmip.hpp"
 #include "common/wire/ethernet.hpp"
 #include "common/wire/message.hpp"
+#include "common/wire/ndp.hpp"
 #include "home-agent/home_agent.hpp"
 #include "tests/fakes/fake_clock.hpp"
 #include "tests/fakes/fake_hold_port.hpp"
@@ -565,6 +566,66 @@ TEST_F(HomeAgentTest, RegistrationGrantsAndRecordsIpv6HomeAddresses) {
   ha->flush();
   EXPECT_EQ(last_reply().code, mip::code::ha_prohibited);
   EXPECT_EQ(ha->bindings().lookup(kHoa)->home_addresses_v6, want);
+}
+
+// The home link while a dual-stack VM is away (RFC 6275 §10.4.1): a proxy-NDP entry and an
+// unsolicited NA with our MAC (O = 1) for each granted IPv6 home address; on its return the
+// entries go and the NA carries the VM's MAC; a restart adopts the entries it still needs.
+TEST_F(HomeAgentTest, HomeLinkDefendsIpv6HomeAddressesWhileAway) {
+  add_vm(R"(,"home_addresses_v6":["2001:db8:1::10","2001:db8:1::11"])");
+  const Ipv6 a = *Ipv6::parse("2001:db8:1::10"), b = *Ipv6::parse("2001:db8:1::11");
+  auto request = [&](std::uint16_t lifetime, std::uint64_t offset) {
+    wire::RegistrationRequest r;
+    r.flags = mip::request_flag::T;
+    r.lifetime = lifetime;
+    r.home_address = kHoa;
+    r.home_agent = kHa;
+    r.care_of_address = kFa1;
+    r.identification = auth::ntp_from_wall(clock.wall_now()) + offset;
+    r.append(wire::PmipPerNodeAuth{}.to_extension());
+    if (lifetime) {
+      r.append(wire::Ipv6PrefixRequest{128, a}.to_extension());
+      r.append(wire::Ipv6PrefixRequest{128, b}.to_extension());
+    }
+    if (!auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(kFa1))) std::abort();
+    return wire::encode(r);
+  };
+  auto advertised = [&](const MacAddress& mac) {
+    std::vector<Ipv6> targets;
+    for (const auto& f : frames)
+      if (auto na = wire::parse_neighbor_advertisement(f)) {
+        EXPECT_TRUE(na->override_);
+        EXPECT_EQ(na->eth_src, mac);
+        EXPECT_EQ(na->target_mac, mac);
+        targets.push_back(na->target);
+      }
+    return targets;
+  };
+  ha->on_datagram(request(300, 1), kFa1, 434);
+  ha->flush();
+  ASSERT_EQ(last_reply().code, 0);
+  EXPECT_EQ(netlink.proxies6, (std::vector<dataplane::ProxyNeighbour6>{{a, 3}, {b, 3}}));
+  EXPECT_TRUE(ha->proxy_ndp_for(a));
+  EXPECT_EQ(advertised(kHomeMac), (std::vector<Ipv6>{a, b}));
+
+  // A restart adopts the entries its binding still needs (no second announcement).
+  ha.reset();
+  EXPECT_TRUE(netlink.proxies6.empty()) << "a clean stop removes them (RAII)";
+  netlink.proxies6 = {{a, 3}, {b, 3}, {*Ipv6::parse("2001:db8:1::99"), 3}};  // as a crash leaves them
+  frames.clear();
+  start();
+  EXPECT_EQ(netlink.proxies6, (std::vector<dataplane::ProxyNeighbour6>{{a, 3}, {b, 3}}))
+      << "the stale entry no binding explains goes";
+  EXPECT_TRUE(advertised(kHomeMac).empty());
+
+  // Home again: the entries go, the NAs carry the VM's own MAC.
+  frames.clear();
+  ha->on_datagram(request(0, 2), kFa1, 434);
+  ha->flush();
+  ASSERT_EQ(last_reply().code, 0);
+  EXPECT_TRUE(netlink.proxies6.empty());
+  EXPECT_FALSE(ha->proxy_ndp_for(a));
+  EXPECT_EQ(advertised(kVmMac), (std::vector<Ipv6>{a, b}));
 }
 
 TEST_F(HomeAgentTest, ApiListsBindingsAndDeletingAVmRemovesItsBinding) {
