@@ -22,6 +22,10 @@ VM6=2001:db8:1::10
 VM_MAC=52:54:00:12:34:56
 ha_up
 [ -d "/proc/sys/net/ipv6" ] || skip "no IPv6 in this kernel"
+# The testbed turns IPv6 off everywhere (tests/lib/topology.sh); this test needs it on the home
+# link: the HA's bridge and the home-link host's interface.
+ip netns exec "$NS_HA" sysctl -q -w net.ipv6.conf.br-home.disable_ipv6=0 || die "IPv6 on br-home"
+ip netns exec "$NS_LAN" sysctl -q -w "net.ipv6.conf.$VMR_VM_IF.disable_ipv6=0" || die "IPv6 on the lan host"
 ip -n "$NS_HA" addr add 2001:db8:1::1/64 dev br-home nodad || die "HA IPv6 address"
 ip -n "$NS_LAN" addr add 2001:db8:1::20/64 dev "$VMR_VM_IF" nodad || die "lan IPv6 address"
 # The HA config gains the home IPv6 prefix.
@@ -105,13 +109,15 @@ echo "ok   SIGTERM: all.proxy_ndp back to $before_ndp"
 
 # 7. What went over the wire, as Wireshark reads it.
 stop_captures
-tsh() { tshark -n -o udp.check_checksum:TRUE -r "$@" 2>/dev/null; }
+# Checksums are not judged: veth leaves them to an offload that never happens, so a capture
+# shows them unfinished (the catalogue's tshark oracle judges ours, docs/testing-oracles.md).
+tsh() { tshark -n -r "$@" 2>/dev/null; }
 [ "$(tsh "$HA_DIR/wan6.pcap" -Y 'mip.type == 1 && mip.ext.type == 152' | wc -l)" -ge 1 ] ||
   die "tshark: no registration request with extension 152"
 [ "$(tsh "$HA_DIR/wan6.pcap" -Y 'mip.type == 3 && mip.ext.type == 152' | wc -l)" -ge 1 ] ||
   die "tshark: no registration reply with extension 152"
-[ "$(tsh "$HA_DIR/wan6.pcap" -Y '_ws.malformed || _ws.expert.severity >= error' | wc -l)" = 0 ] ||
-  die "tshark: malformed or erroneous frames in the registration capture"
+[ "$(tsh "$HA_DIR/wan6.pcap" -Y "ip.src == $HA && (_ws.malformed || _ws.expert.severity >= error)" | wc -l)" = 0 ] ||
+  die "tshark: the HA's replies are malformed or erroneous"
 na() { tsh "$HA_DIR/home6.pcap" -Y "icmpv6.type == 136 && icmpv6.nd.na.target_address == $VM6 && icmpv6.nd.na.flag.o == 1 && icmpv6.opt.linkaddr == $1" | wc -l; }
 [ "$(na "$HA_MAC")" -ge 1 ] || die "tshark: no NA (O=1) for $VM6 with the HA's MAC"
 [ "$(na "$VM_MAC")" -ge 1 ] || die "tshark: no NA (O=1) for $VM6 with the VM's MAC"
