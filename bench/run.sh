@@ -12,7 +12,8 @@
 # (a missing device or privilege), any other non-zero exit is a failed run. Each benchmark
 # is run N times (default 5, or $BENCH_RUNS); bench/plot/report.py aggregates the runs
 # (median, min..max), writes $out/NAME.json and a plot $out/NAME.png (or .svg), prints the
-# table, and rewrites the generated block of docs/performance.md with the date and machine.
+# table, and rewrites the sections of docs/performance.md's generated block for the benchmarks
+# it ran (the others keep their last results), each with its date, machine and load average.
 #
 # Benchmarks never fail anything: this script exits 0 whatever they do (2 on a usage error).
 set -uo pipefail
@@ -82,7 +83,8 @@ fi
 mkdir -p "$out/logs"
 nproc_=$(nproc)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-machine="$(hostname), ${nproc_} CPUs (${cpu:-unknown CPU}), Linux $(uname -r), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+# The load average matters on a shared machine: a figure measured beside other work is lower.
+machine="$(hostname), ${nproc_} CPUs (${cpu:-unknown CPU}), Linux $(uname -r), $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 echo "bench: $runs run(s) each on $machine" >&2
 
 declare -a summary=()

@@ -1,6 +1,7 @@
 #include "foreign-agent/daemon.hpp"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include "common/core/log.hpp"
@@ -118,6 +119,10 @@ class FaDaemon final : public daemon::Service<FaConfig> {
     s.reinject = [this](ByteView packet) {
       if (::write(buffer_tun_.fd(), packet.data(), packet.size()) < 0) log_warn("reinject_failed", {});
     };
+    s.watch_arrivals = [this](const std::vector<MacAddress>& awaited) {
+      if (auto r = vm_link_->watch_arrivals(awaited); !r)
+        log_warn("arrival_filter_failed", {{"reason", r.error().to_string()}});
+    };
     s.buffer_ifindex = buffer_ifindex_;
     s.add_gateway_link = [this](const MacAddress& mac) { return add_gateway_link(mac); };
     s.remove_gateway_link = [this](const std::string& name) {
@@ -131,7 +136,10 @@ class FaDaemon final : public daemon::Service<FaConfig> {
 
   // An anycast gateway link: a macvlan on the VM link with the home gateway's MAC.
   Result<std::string> add_gateway_link(const MacAddress& mac) {
-    const std::string name = "vmr-gw" + std::to_string(next_gateway_++);
+    // A name no link has (start-up may have adopted a predecessor's vmr-gwN).
+    std::string name;
+    do name = "vmr-gw" + std::to_string(next_gateway_++);
+    while (::if_nametoindex(name.c_str()) != 0);
     auto ifindex = add_macvlan(host_->netlink().socket(), name, host_->link().ifindex, mac);
     if (!ifindex) return fail(ifindex.error());
     set_link_sysctl(host_->sysctl(), "net/ipv4/conf/" + name + "/rp_filter", "0");

@@ -97,10 +97,19 @@ void Delivery::reconcile(const binding::VisitorList& visitors) {
       log_removal(seams_.netlink->remove_neighbour(n), "neighbour", n.address.to_string());
     }
   }
-  // Gateway links are recreated by install() for the visitors that need one (the MAC→name map
-  // is not durable).
-  for (const auto& l : owned->links)
-    if (l.name.rfind("vmr-gw", 0) == 0 && seams_.remove_gateway_link) seams_.remove_gateway_link(l.name);
+  // A gateway link a visitor still needs is adopted (install() takes it over): deleting and
+  // recreating it would leave the VM's frames to its gateway MAC unaccepted on the VM link for
+  // that moment, which a restart must not (docs/dataplane.md "Restart"). The rest go.
+  for (const auto& l : owned->links) {
+    if (l.name.rfind("vmr-gw", 0) != 0 || !seams_.remove_gateway_link) continue;
+    bool needed = false;
+    if (anycast_) visitors.for_each([&](const Visitor& v) { needed |= v.home_gateway_mac == l.mac; });
+    if (needed && gateway_links_.emplace(l.mac, GatewayLink{l.name, 0}).second) {
+      log_info("gateway_link_adopted", {{"link", l.name}, {"mac", l.mac.to_string()}});
+      continue;
+    }
+    seams_.remove_gateway_link(l.name);
+  }
 }
 
 bool Delivery::install(const Visitor& v, bool to_buffer) {

@@ -36,6 +36,19 @@ void count_message(api::MetricsRegistry& metrics, std::string_view result) {
 
 BufferLimits buffer_limits(const FaConfig& c) { return {c.buffer_bytes, milliseconds(c.buffer_ms)}; }
 
+// What a registration's outcome (activate or fail) changes in its visitor's record.
+void record_outcome(Visitor& m, const RegistrationOutcome& o) {
+  m.last_reply_code = o.code;
+  m.reason = o.step == RegistrationStep::activate ? std::string() : o.reason;
+  if (o.step == RegistrationStep::activate) {
+    m.expires_at = o.expires_at;
+    m.granted_v6 = o.granted_v6;  // RFC 5454 §2.2: what the HA defends for it at home
+  } else if (o.step == RegistrationStep::fail) {
+    m.granted_v6.clear();
+  }
+  if (o.fall_back_to_ipip) m.encapsulation = binding::Encapsulation::ipip;
+}
+
 }  // namespace
 
 ForeignAgent::ForeignAgent(boost::asio::io_context& io, FaConfig config, ForeignAgentIo seams,
@@ -134,6 +147,19 @@ void ForeignAgent::restore(const Visitor& v) {
   rt.first_activation = v.state != VisitorState::active;
   rt.resumed = v.state == VisitorState::active;
   if (delivery_.install(v, /*to_buffer=*/!rt.resumed)) buffer_.start(v.id);
+  update_arrival_watch();
+}
+
+void ForeignAgent::update_arrival_watch() {
+  if (!seams_.watch_arrivals) return;
+  std::vector<MacAddress> awaited;
+  if (config_.detect_arrival)
+    for (const auto& [id, rt] : runtime_)
+      if (const Visitor* v = visitors_.find(id); v && !rt.resumed) awaited.push_back(v->mac);
+  std::sort(awaited.begin(), awaited.end());
+  if (awaited_ == awaited) return;
+  awaited_ = awaited;
+  seams_.watch_arrivals(awaited);
 }
 
 // Gone from memory and the kernel at once; `on_durable` runs once the deletion is committed.
@@ -150,6 +176,7 @@ void ForeignAgent::remove(std::string id, std::string_view why, Done on_durable)
   }
   delivery_.remove(*v);
   buffer_.erase(id);
+  update_arrival_watch();
   api_->on_removed(id, why);
   log_info("visitor_removed", {{"visitor", id}, {"why", std::string(why)}});
   visitors_.remove(id);
@@ -208,6 +235,7 @@ void ForeignAgent::resume(const std::string& id, std::string_view how) {
   auto it = runtime_.find(id);
   if (!v || it == runtime_.end() || it->second.resumed) return;
   it->second.resumed = true;
+  update_arrival_watch();
   delivery_.resume(*v);
   // The HoA routes to the VM link now: what was held goes back to the kernel, in order.
   const auto f = buffer_.flush(id, seams_.clock->now(), seams_.reinject);
@@ -407,17 +435,7 @@ void ForeignAgent::apply(const std::string& id, const RegistrationOutcome& o, Ch
   if (rt.timer) rt.timer->cancel();
   if (o.renew_after) arm_timer(id, *o.renew_after);
   // Only the fields below change (the id is known: modify cannot fail).
-  static_cast<void>(visitors_.modify(id, [&](Visitor& m) {
-    m.last_reply_code = o.code;
-    m.reason = o.step == RegistrationStep::activate ? std::string() : o.reason;
-    if (o.step == RegistrationStep::activate) {
-      m.expires_at = o.expires_at;
-      m.granted_v6 = o.granted_v6;  // RFC 5454 §2.2: what the HA defends for it at home
-    } else if (o.step == RegistrationStep::fail) {
-      m.granted_v6.clear();
-    }
-    if (o.fall_back_to_ipip) m.encapsulation = binding::Encapsulation::ipip;
-  }));
+  static_cast<void>(visitors_.modify(id, [&](Visitor& m) { record_outcome(m, o); }));
   changes.push_back(change_of(visitors_, id, *seams_.clock));
 }
 
@@ -547,6 +565,7 @@ void ForeignAgent::rollback(const Changes& changes) {
         delivery_.remove(*was);
         buffer_.erase(c.id);
         runtime_.erase(c.id);
+        update_arrival_watch();
       }
       continue;
     }

@@ -83,6 +83,10 @@ struct ForeignAgentIo {
   std::function<void(const std::string& name)> remove_gateway_link;
   const Clock* clock = nullptr;
   std::function<std::uint32_t()> random32;
+  // Arrival detection (docs/foreign-agent.md): the MACs of the visitors whose VM is expected
+  // but not seen yet, each time that set changes. The VM link passes us their IP frames (and
+  // everyone's ARP and RARP) and no other IP frame. Empty: every frame comes.
+  std::function<void(const std::vector<MacAddress>& awaited)> watch_arrivals;
   // The FA cannot go on (docs/foreign-agent.md "Failures"): the daemon stops and exits 2.
   // Called on the loop, at most once. Empty: logged only.
   std::function<void(const Error&)> on_fatal;
@@ -176,6 +180,8 @@ class ForeignAgent {
 
   // Visitors in memory.
   void restore(const binding::Visitor& v);
+  // Tells the VM link which visitors' IP frames arrival detection still needs.
+  void update_arrival_watch();
 
   // The store. Commands answer through `done`; outcomes are reported to the API.
   // `undo`: a failure rolls memory back to what is durable.
@@ -189,6 +195,7 @@ class ForeignAgent {
   StoreWriter store_;
   binding::VisitorList visitors_;
   std::map<std::string, Runtime, std::less<>> runtime_;
+  std::optional<std::vector<MacAddress>> awaited_;  // last set given to watch_arrivals
   // What the store holds (the last successful commit of each visitor): rollback's target.
   std::map<std::string, store::VisitorRecord, std::less<>> durable_;
   Delivery delivery_;

@@ -94,7 +94,12 @@ std::optional<std::pair<std::string, std::string>> check_v6(const binding::Visit
 
 ForeignAgentApi::ForeignAgentApi(boost::asio::io_context& io, ForeignAgent& agent, const Clock& clock,
                                  std::string dataplane)
-    : agent_(agent), clock_(clock), dataplane_(std::move(dataplane)), started_at_(clock.now()), polls_(io) {
+    : agent_(agent),
+      clock_(clock),
+      dataplane_(std::move(dataplane)),
+      started_at_(clock.now()),
+      polls_(io),
+      tunnel_metrics_(agent.metrics(), "visitor") {
   router_.add(Method::get, "/v1/health", bind_handler(this, &ForeignAgentApi::health));
   router_.add(Method::get, "/metrics", bind_handler(this, &ForeignAgentApi::metrics));
   router_.add(Method::post, "/v1/visitors", bind_handler(this, &ForeignAgentApi::prepare));
@@ -142,6 +147,9 @@ api::Reply ForeignAgentApi::health(const api::Request&, const api::PathParams&) 
 }
 
 api::Reply ForeignAgentApi::metrics(const api::Request&, const api::PathParams&) {
+  // The tunnel's counters as the driver keeps them: per HA, per visitor (the eBPF driver's
+  // per-HoA map), drops by reason.
+  tunnel_metrics_.sync(agent_.tunnel_stats());
   return Response::make_text(200, agent_.metrics().render(), api::kPrometheusType);
 }
 

@@ -18,6 +18,7 @@
 #include "common/api/router.hpp"
 #include "common/binding/visitor_list.hpp"
 #include "common/core/clock.hpp"
+#include "common/daemon/tunnel_metrics.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -61,6 +62,7 @@ class ForeignAgentApi {
   TimePoint started_at_;
   api::Router router_;
   api::LongPoll polls_;
+  daemon::TunnelMetrics tunnel_metrics_;
 };
 
 }  // namespace vmroam::fa

@@ -25,10 +25,7 @@ store::VisitorRecord to_record(const Visitor& v, const Clock& clock) {
   r.identification_sent = v.identification_sent;
   if (v.expires_at != TimePoint{}) r.expires_at_unix_ms = unix_ms_from(clock, v.expires_at);
   r.created_at_unix_ms = unix_ms_from(clock, v.created_at);
-  r.packets_in = v.counters.packets_in;
-  r.bytes_in = v.counters.bytes_in;
-  r.packets_out = v.counters.packets_out;
-  r.bytes_out = v.counters.bytes_out;
+  r.counters = v.counters;
   r.home_addresses_v6 = v.home_addresses_v6;
   r.granted_v6 = v.granted_v6;
   r.home_gateway_v6 = v.home_gateway_v6;
@@ -54,7 +51,7 @@ Visitor from_record(const store::VisitorRecord& r, const Clock& clock) {
   v.identification_sent = r.identification_sent;
   if (r.expires_at_unix_ms) v.expires_at = monotonic_from_unix_ms(clock, *r.expires_at_unix_ms);
   v.created_at = monotonic_from_unix_ms(clock, r.created_at_unix_ms);
-  v.counters = {r.packets_in, r.bytes_in, r.packets_out, r.bytes_out};
+  v.counters = r.counters;
   v.home_addresses_v6 = r.home_addresses_v6;
   v.granted_v6 = r.granted_v6;
   v.home_gateway_v6 = r.home_gateway_v6;

@@ -10,8 +10,30 @@
 namespace vmroam::fa {
 
 namespace {
-constexpr const char* kFilter = "ether proto 0x8035 or arp or ip";
+
+// The filter the kernel runs on the socket (libpcap compiles it to classic BPF and attaches
+// it): everyone's RARP and ARP, and IP only from the visitors whose arrival is awaited. All
+// other traffic of the VM link stays in the kernel instead of being copied to us per frame.
+std::string arrival_filter(const std::vector<MacAddress>& awaited) {
+  std::string f = "ether proto 0x8035 or arp";
+  if (awaited.empty()) return f;
+  f += " or (ip and (";
+  for (std::size_t i = 0; i < awaited.size(); ++i)
+    f += (i ? " or ether src " : "ether src ") + awaited[i].to_string();
+  return f + "))";
 }
+
+Result<void> set_filter(::pcap* p, const std::string& expression) {
+  bpf_program prog{};
+  if (pcap_compile(p, &prog, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0)
+    return fail("pcap_failed", "compile \"" + expression + "\": " + pcap_geterr(p));
+  const int set = pcap_setfilter(p, &prog);
+  pcap_freecode(&prog);
+  if (set < 0) return fail("pcap_failed", std::string("setfilter: ") + pcap_geterr(p));
+  return ok();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<VmLink>> VmLink::open(boost::asio::io_context& io, const std::string& ifname,
                                              FrameHandler on_frame) {
@@ -31,11 +53,10 @@ Result<std::unique_ptr<VmLink>> VmLink::open(boost::asio::io_context& io, const 
   // Only what the link receives: our own gratuitous ARPs are not arrivals. Where a capture
   // cannot filter by direction our frames still carry no visitor's source MAC: not arrivals.
   (void)pcap_setdirection(p, PCAP_D_IN);
-  bpf_program prog{};
-  if (pcap_compile(p, &prog, kFilter, 1, PCAP_NETMASK_UNKNOWN) < 0) return bail("compile");
-  const int set = pcap_setfilter(p, &prog);
-  pcap_freecode(&prog);
-  if (set < 0) return bail("setfilter");
+  if (auto r = set_filter(p, arrival_filter({})); !r) {
+    pcap_close(p);
+    return fail("pcap_failed", ifname + ": " + r.error().context);
+  }
   if (pcap_setnonblock(p, 1, err) < 0) return bail("setnonblock");
   const int fd = pcap_get_selectable_fd(p);
   if (fd < 0) return bail("selectable_fd");
@@ -70,6 +91,10 @@ void VmLink::arm() {
                        reinterpret_cast<u_char*>(this));
                    arm();
                  });
+}
+
+Result<void> VmLink::watch_arrivals(const std::vector<MacAddress>& awaited) {
+  return set_filter(pcap_, arrival_filter(awaited));
 }
 
 Result<void> VmLink::send(ByteView frame) {

@@ -1,7 +1,8 @@
 // VmLink: the FA's eyes and voice on the VM-facing link, in the daemon only (never in tests).
-//   * watch: libpcap with the BPF filter "ether proto 0x8035 or arp or ip" (QEMU's RARP
-//     self-announce, the VM's ARP and IP, docs/foreign-agent.md), immediate mode, its non-blocking
-//     fd in the Asio loop; every frame goes to a callback (arrival detection);
+//   * watch: libpcap with a classic BPF filter on the socket: RARP (QEMU's self-announce) and
+//     ARP from anyone, IP only from the MACs of visitors whose arrival is awaited
+//     (watch_arrivals, docs/foreign-agent.md), immediate mode, its non-blocking fd in the Asio
+//     loop; every frame that passes goes to a callback (arrival detection, ARP answers);
 //   * send: pcap_inject of whole Ethernet frames (gratuitous ARP for the gateway);
 //   * gateway links: a macvlan "vmr-gwN" on the VM link carrying a home gateway's MAC (the
 //     anycast gateway), created and deleted through libnl.
@@ -10,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnull-dereference"
@@ -35,6 +37,8 @@ class VmLink {
   VmLink(const VmLink&) = delete;
   VmLink& operator=(const VmLink&) = delete;
   [[nodiscard]] Result<void> send(ByteView frame);
+  // IP frames from these MACs (and no others) pass from now on. Errors: "pcap_failed".
+  [[nodiscard]] Result<void> watch_arrivals(const std::vector<MacAddress>& awaited);
 
  private:
   VmLink(boost::asio::io_context& io, ::pcap* p, int fd, FrameHandler on_frame);

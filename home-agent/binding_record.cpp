@@ -19,10 +19,7 @@ store::BindingRecord to_record(const binding::Binding& b, const dataplane::Tunne
   if (!b.infinite()) r.expires_at_unix_ms = to_wall_ms(b.expires_at);
   r.identification = b.identification;
   r.move_seq = b.move_seq;
-  r.packets_in = b.counters.packets_in;
-  r.bytes_in = b.counters.bytes_in;
-  r.packets_out = b.counters.packets_out;
-  r.bytes_out = b.counters.bytes_out;
+  r.counters = b.counters;
   r.home_addresses_v6 = b.home_addresses_v6;
   if (ep.peer != b.care_of_address || ep.udp_port != mip::kRegistrationPort)
     r.params = api::Json{{"tunnel_peer", ep.peer.to_string()}, {"tunnel_port", ep.udp_port}}.dump();
@@ -56,7 +53,7 @@ binding::Binding from_record(const store::BindingRecord& r, const Clock& clock) 
   b.expires_at = r.expires_at_unix_ms ? to_mono(*r.expires_at_unix_ms) : TimePoint::max();
   b.identification = r.identification;
   b.move_seq = r.move_seq;
-  b.counters = {r.packets_in, r.bytes_in, r.packets_out, r.bytes_out};
+  b.counters = r.counters;
   b.home_addresses_v6 = r.home_addresses_v6;
   return b;
 }

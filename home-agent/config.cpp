@@ -9,28 +9,19 @@ namespace {
 
 // "registration" and "handover": the policy a SIGHUP may change.
 Result<void> read_policy(ObjectReader& r, HaConfig& c) {
-  if (const Json* reg = r.optional_object("registration")) {
-    ObjectReader g(*reg, "registration");
-    c.max_lifetime_s =
-        static_cast<std::uint32_t>(g.optional_uint("max_lifetime_s", c.max_lifetime_s, 1, 65534));
-    c.replay_window_s =
-        static_cast<std::uint32_t>(g.optional_uint("replay_window_s", c.replay_window_s, 1, 3600));
+  VMROAM_TRY_VOID(config::read_section(r, "registration", [&c](ObjectReader& g) {
+    c.max_lifetime_s = g.optional_u32("max_lifetime_s", c.max_lifetime_s, 1, 65534);
+    c.replay_window_s = g.optional_u32("replay_window_s", c.replay_window_s, 1, 3600);
     c.replay = g.optional_enum("replay", c.replay, {"timestamp", "nonce"});
     c.mn_ha_auth = g.optional_enum("mn_ha_auth", c.mn_ha_auth, {"required", "optional"});
     c.fa_ha_auth = g.optional_enum("fa_ha_auth", c.fa_ha_auth, {"required", "optional"});
     c.udp_tunnelling = g.optional_bool("udp_tunnelling", c.udp_tunnelling);
     c.revocation = g.optional_bool("revocation", c.revocation);
-    if (auto e = g.finish()) return fail(*e);
-  }
-  if (const Json* h = r.optional_object("handover")) {
-    ObjectReader g(*h, "handover");
-    c.hold_timeout_ms =
-        static_cast<std::uint32_t>(g.optional_uint("hold_timeout_ms", c.hold_timeout_ms, 100, 600000));
-    c.recover_margin_ms =
-        static_cast<std::uint32_t>(g.optional_uint("recover_margin_ms", c.recover_margin_ms, 0, 1000));
-    if (auto e = g.finish()) return fail(*e);
-  }
-  return ok();
+  }));
+  return config::read_section(r, "handover", [&c](ObjectReader& g) {
+    c.hold_timeout_ms = g.optional_u32("hold_timeout_ms", c.hold_timeout_ms, 100, 600000);
+    c.recover_margin_ms = g.optional_u32("recover_margin_ms", c.recover_margin_ms, 0, 1000);
+  });
 }
 
 }  // namespace
@@ -43,7 +34,7 @@ Result<HaConfig> parse_config(const Json& doc) {
   c.home_prefix_v6 = r.optional_prefix_v6("home_prefix_v6");
   c.home_interface = r.required_string("home_interface");
   VMROAM_TRY_VOID(config::read_dataplane_section(r, c, [&c](ObjectReader& d) {
-    c.route_table = static_cast<std::uint32_t>(d.optional_uint("route_table", c.route_table, 1, 0xffffffffu));
+    c.route_table = d.optional_u32("route_table", c.route_table, 1, 0xffffffffu);
   }));
   VMROAM_TRY_VOID(read_policy(r, c));
   VMROAM_TRY(c.foreign_agents, config::read_peers(r, "foreign_agents", "foreign agent"));

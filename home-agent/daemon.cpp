@@ -21,7 +21,7 @@ class HaDaemon final : public daemon::Service<HaConfig> {
     setup.driver.key = dataplane::LookupKey::destination;
     setup.driver.steering.key = dataplane::LookupKey::destination;
     setup.driver.steering.table = config_.route_table;
-    VMROAM_TRY(host_, daemon::AgentHost::open(context_.io, config_, std::move(setup)));
+    VMROAM_TRY(host_, daemon::AgentHost::open(context_.io, host_config(), std::move(setup)));
     VMROAM_TRY_VOID(enable_proxy_ndp());
     auto packets = daemon::PacketSocket::open(host_->link().ifindex, config_.home_interface);
     if (!packets) return daemon::fail_at("packet_socket", packets.error());
@@ -58,6 +58,15 @@ class HaDaemon final : public daemon::Service<HaConfig> {
   }
 
  private:
+  // In a cluster the UDP 434 socket binds the service address unless listen_address says
+  // otherwise: replies then leave from the address the FAs registered with, not from this
+  // host's own address on the home link (RFC 5944 §3.8.3.1: the reply's source is the address
+  // the request was sent to). A standby binds it before it holds it (IP_FREEBIND).
+  HaConfig host_config() const {
+    HaConfig c = config_;
+    if (c.cluster && c.listen_address.is_zero()) c.listen_address = c.cluster->service_address.address;
+    return c;
+  }
   HomeAgentIo seams() {
     HomeAgentIo s;
     s.netlink = &host_->netlink();

@@ -58,12 +58,15 @@ HomeAgent::HomeAgent(boost::asio::io_context& io, HaConfig config, HomeAgentIo s
       registrar_(settings_from(config_)),
       tunnels_(io, *seams_.driver, seams_.previous_peer_grace),
       home_link_(*seams_.netlink, seams_.send_home_frame),
-      revocations_(io, registrar_, seams_.send_udp, seams_.random32),
+      revocations_(io, registrar_, seams_.send_udp, seams_.random32,
+                   [this](std::uint32_t id) { forget_revocation(id); }),
       handovers_(io, handover_seams(seams_), config_),
       batch_([this](Ipv4 src, std::uint16_t port,
                     ByteView payload) { seams_.driver->handle_udp_tunnel_payload(src, port, payload); },
              [this](std::span<const daemon::ControlDatagram> datagrams) { handle_batch(datagrams); }),
-      expiry_timer_(io) {
+      expiry_timer_(io),
+      suppressed_timer_(io) {
+  if (!seams_.cluster) pipeline_ = std::make_unique<store::CommitPipeline>(io, store_);
   registrar_.set_foreign_agents(foreign_agents_from(config_));
   started_at_ = seams_.clock->now();
   commit_seconds_ = &metrics_.histogram("vmroam_store_commit_seconds", "Durable store commit latency",
@@ -105,7 +108,10 @@ Result<void> HomeAgent::start() {
   log_info("home_agent_started", {{"address", config_.address.to_string()},
                                   {"vms", std::to_string(vms_.size())},
                                   {"bindings_restored", std::to_string(cache_.size())},
-                                  {"bindings_expired", std::to_string(restored.expired)}});
+                                  {"bindings_expired", std::to_string(restored.expired)},
+                                  {"revocations_resent", std::to_string(restored.revocations.size())}});
+  // Revocations a predecessor committed but never saw acknowledged go out again (RFC 3543 §4).
+  for (const auto& r : restored.revocations) revocations_.start(r);
   return ok();
 }
 
@@ -145,13 +151,17 @@ Result<HomeAgent::Restored> HomeAgent::restore() {
   // In a cluster the active HA expires bindings; a standby only leaves them out of memory.
   if (!drop.empty() && !seams_.cluster) VMROAM_TRY_VOID(commit(drop));
   restored.expired = drop.size();
+  restored.revocations = std::move(snap.revocations);
   return restored;
 }
 
 void HomeAgent::stop() {
   if (stopped_) return;
+  settle_commits();  // what is in flight is answered while everything it needs is still here
   stopped_ = true;
   expiry_timer_.cancel();
+  suppressed_timer_.cancel();
+  report_suppressed();
   revocations_.stop();
   handovers_.stop();
   // Kernel state goes; the bindings stay in the store for the next start.
@@ -181,31 +191,84 @@ void HomeAgent::handle_batch(std::span<const daemon::ControlDatagram> datagrams)
     count_message("standby", -1);
     return;
   }
-  Batch batch;
-  for (const auto& d : datagrams) handle_one(d, batch);
   if (seams_.cluster) {
+    Batch batch;
+    for (const auto& d : datagrams) handle_one(d, batch);
     commit_clustered(std::move(batch));
     return;
   }
-  std::vector<EarlySwitch> switched = switch_early(batch.effects);
-  if (!batch.store.empty()) {
-    if (auto ok = commit(batch.store); !ok) {
-      roll_back(batch, switched, ok.error());
-      arm_expiry();
-      return;
-    }
+  // A commit is in flight: decide against memory (which already holds its batch) into the
+  // batch that follows it. Past kMaxWaiting the loop waits for the disk instead (memory stays
+  // bounded; the socket's buffer, then the kernel, absorb the rest).
+  if (in_flight_ && waiting_ && waiting_->effects.size() >= kMaxWaiting) pipeline_->settle();
+  if (in_flight_) {
+    if (!waiting_) waiting_.emplace();
+    for (const auto& d : datagrams) handle_one(d, *waiting_);
+    return;
   }
-  for (const auto& e : batch.effects) apply(e);
+  Batch batch;
+  for (const auto& d : datagrams) handle_one(d, batch);
+  submit(std::move(batch));
+  if (!overlap_commits_) settle_commits();
+}
+
+// Nothing in flight: a batch without mutations is answered now; one with mutations switches
+// its tunnels early and goes to the writer thread, its effects wait for on_committed().
+void HomeAgent::submit(Batch batch) {
+  if (batch.store.empty()) {
+    for (const auto& e : batch.effects) apply(e);
+    arm_expiry();
+    return;
+  }
+  std::vector<EarlySwitch> switched = switch_early(batch.effects);
+  store::Batch mutations = std::move(batch.store);
+  in_flight_.emplace(InFlight{std::move(batch), std::move(switched), std::chrono::steady_clock::now()});
+  pipeline_->commit_async(std::move(mutations), [this](const Result<void>& r) { on_committed(r); });
+}
+
+// The batch in flight is durable (apply its effects and reply; the waiting batch goes next)
+// or it failed: then the waiting batch goes too, since it was decided against memory that held
+// the failed one. Memory is undone latest first, the senders hear in the order they asked.
+void HomeAgent::on_committed(const Result<void>& r) {
+  InFlight done = std::move(*in_flight_);
+  in_flight_.reset();
+  note_commit(done.started, r);
+  if (!r) {
+    std::optional<Batch> waiting = std::move(waiting_);
+    waiting_.reset();
+    log_error(
+        "store_commit_failed",
+        {{"reason", r.error().to_string()},
+         {"requests", std::to_string(done.batch.effects.size() + (waiting ? waiting->effects.size() : 0))}});
+    if (waiting) undo(*waiting, {});
+    undo(done.batch, done.switched);
+    answer_failed(done.batch);
+    if (waiting) answer_failed(*waiting);
+    arm_expiry();
+    return;
+  }
+  for (const auto& e : done.batch.effects) apply(e);
+  if (waiting_) {
+    Batch next = std::move(*waiting_);
+    waiting_.reset();
+    submit(std::move(next));
+  }
   arm_expiry();
+}
+
+void HomeAgent::settle_commits() {
+  if (pipeline_) pipeline_->settle();
 }
 
 void HomeAgent::handle_one(const daemon::ControlDatagram& d, Batch& batch) {
   auto msg = wire::parse_message(d.payload);
   if (!msg) {
     // Answer a request we could not parse with 134 when we can address the reply.
-    if (auto reply = registrar_.poorly_formed_reply(d.payload)) seams_.send_udp(d.src, d.port, *reply);
+    if (auto reply = registrar_.poorly_formed_reply(d.payload); reply && may_reply(msg.error().code))
+      seams_.send_udp(d.src, d.port, *reply);
     count_message(msg.error().code, mip::code::ha_poorly_formed_request);
-    log_debug("message_rejected", {{"from", d.src.to_string()}, {"reason", msg.error().to_string()}});
+    if (may_log(msg.error().code))
+      log_debug("message_rejected", {{"from", d.src.to_string()}, {"reason", msg.error().to_string()}});
     return;
   }
   if (auto* ack = std::get_if<wire::RevocationAck>(&*msg)) {
@@ -247,6 +310,12 @@ void HomeAgent::record_effect(const wire::RegistrationRequest& req, Effect& e, B
       if (!outcome) std::abort();  // the registrar never grants lifetime 0 or zero addresses
       const dataplane::TunnelEndpoint ep{v.tunnel_peer, outcome->binding.encapsulation, v.tunnel_port};
       batch.store.put_binding(to_record(outcome->binding, ep, *seams_.clock));
+      // The old FA's revocation is committed with the move, so that a restart still sends it.
+      if (outcome->kind == binding::UpsertKind::moved && outcome->previous && config_.revocation) {
+        e.revocation = revocations_.prepare(*outcome->previous, config_.address,
+                                            unix_ms_from(*seams_.clock, seams_.clock->now()));
+        if (e.revocation) batch.store.put_revocation(*e.revocation);
+      }
       e.upsert = std::move(*outcome);
       break;
     }
@@ -276,12 +345,9 @@ std::vector<HomeAgent::EarlySwitch> HomeAgent::switch_early(std::vector<Effect>&
   return switched;
 }
 
-// Nothing of the batch is durable: the early switches are undone, memory forgets the batch,
-// and every sender hears so (130, insufficient resources; denials keep their own reply).
-void HomeAgent::roll_back(const Batch& batch, const std::vector<EarlySwitch>& switched, const Error& why) {
+// Nothing of the batch is durable: the early switches are undone and memory forgets the batch.
+void HomeAgent::undo(const Batch& batch, const std::vector<EarlySwitch>& switched) {
   for (auto it = switched.rbegin(); it != switched.rend(); ++it) tunnels_.restore(it->hoa, it->previous);
-  log_error("store_commit_failed",
-            {{"reason", why.to_string()}, {"requests", std::to_string(batch.effects.size())}});
   for (auto it = batch.undo.rbegin(); it != batch.undo.rend(); ++it) {
     cache_.remove(it->hoa);
     if (it->binding)
@@ -291,6 +357,11 @@ void HomeAgent::roll_back(const Batch& batch, const std::vector<EarlySwitch>& sw
     else
       replay_.erase(it->hoa);
   }
+}
+
+// Every sender of an undone batch hears so (130, insufficient resources; denials keep their
+// own reply).
+void HomeAgent::answer_failed(const Batch& batch) {
   for (const auto& e : batch.effects) {
     if (e.verdict.kind == VerdictKind::deny) {
       seams_.send_udp(e.reply_to, e.reply_port, e.verdict.reply_bytes);
@@ -305,17 +376,23 @@ void HomeAgent::roll_back(const Batch& batch, const std::vector<EarlySwitch>& sw
   }
 }
 
+// Synchronous: after everything in flight (API writes, expiry, start-up).
 Result<void> HomeAgent::commit(const store::Batch& batch) {
+  settle_commits();
   const auto t0 = std::chrono::steady_clock::now();
   auto r = seams_.cluster ? seams_.cluster->commit_now(batch) : store_.commit(batch);
-  commit_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  note_commit(t0, r);
+  return r;
+}
+
+void HomeAgent::note_commit(std::chrono::steady_clock::time_point started, const Result<void>& r) {
+  commit_seconds_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!r) {
     store_failures_->inc();
     // The store cannot say whether the commit happened: nothing can be rolled back with
     // certainty, so the HA cannot go on (docs/home-agent.md "Durability").
     if (r.error().code == "store_poisoned" && seams_.on_fatal) seams_.on_fatal(r.error());
   }
-  return r;
 }
 
 void HomeAgent::apply(const Effect& e) {
@@ -323,17 +400,23 @@ void HomeAgent::apply(const Effect& e) {
   if (e.upsert) {
     const auto& b = e.upsert->binding;
     bind_kernel_state(b, {v.tunnel_peer, b.encapsulation, v.tunnel_port}, /*route=*/!e.routed_early);
-    log_info("registration_accepted", {{"hoa", b.home_address.to_string()},
-                                       {"coa", b.care_of_address.to_string()},
-                                       {"kind", binding::to_string(e.upsert->kind)},
-                                       {"lifetime", std::to_string(b.lifetime_granted)},
-                                       {"encapsulation", std::string(binding::to_string(b.encapsulation))}});
+    // A renewal at the same place is not news (one per VM per lifetime): debug, and its fields
+    // are not even formatted unless debug is on.
+    const LogLevel level =
+        e.upsert->kind == binding::UpsertKind::refreshed ? LogLevel::debug : LogLevel::info;
+    if (level >= log_level())
+      log_event(level, "registration_accepted",
+                {{"hoa", b.home_address.to_string()},
+                 {"coa", b.care_of_address.to_string()},
+                 {"kind", binding::to_string(e.upsert->kind)},
+                 {"lifetime", std::to_string(b.lifetime_granted)},
+                 {"encapsulation", std::string(binding::to_string(b.encapsulation))}});
   } else if (e.removed) {
     // A deregistration means the VM is home again (a move elsewhere is an upsert, not this):
     // give the home link its MAC back.
     unbind_kernel_state(*e.removed, /*announce_home=*/true);
     log_info("registration_deregistered", {{"hoa", e.removed->home_address.to_string()}});
-  } else if (v.kind == VerdictKind::deny) {
+  } else if (v.kind == VerdictKind::deny && may_log(v.reason)) {
     log_info("registration_denied", {{"hoa", v.reply.home_address.to_string()},
                                      {"from", e.reply_to.to_string()},
                                      {"code", std::to_string(v.code)},
@@ -342,13 +425,23 @@ void HomeAgent::apply(const Effect& e) {
   }
   // The reply goes after the kernel state: when the FA hears "accepted", the tunnel is
   // already in place. The old FA is told after that (RFC 3543 §4): it is not in a hurry.
-  seams_.send_udp(e.reply_to, e.reply_port, v.reply_bytes);
+  if (v.kind != VerdictKind::deny || may_reply(v.reason))
+    seams_.send_udp(e.reply_to, e.reply_port, v.reply_bytes);
   // A held VM's binding changed: its packets go to the new place now, after the reply so
   // that the FA knows the binding when they arrive.
   if (e.upsert) handovers_.on_binding_changed(e.upsert->binding.home_address, "registered");
   if (e.removed) handovers_.on_binding_changed(e.removed->home_address, "deregistered");
-  if (e.upsert && e.upsert->kind == binding::UpsertKind::moved && e.upsert->previous && config_.revocation)
-    revocations_.revoke(*e.upsert->previous, config_.address);
+  if (e.revocation) revocations_.start(*e.revocation);
+}
+
+// A revocation ended (acknowledged or given up): its record goes. If that commit fails the
+// record stays and a restart sends it once more, which the FA acknowledges again (harmless).
+void HomeAgent::forget_revocation(std::uint32_t id) {
+  if (seams_.cluster) return;  // a cluster keeps revocations in memory only
+  store::Batch b;
+  b.delete_revocation(id);
+  if (auto r = commit(b); !r)
+    log_warn("revocation_not_forgotten", {{"id", std::to_string(id)}, {"reason", r.error().to_string()}});
 }
 
 // ---- Kernel state ---------------------------------------------------------------------
@@ -396,6 +489,7 @@ void HomeAgent::arm_expiry() {
 
 void HomeAgent::on_expiry() {
   if (standby()) return;  // the active HA expires bindings; the mirror hears of it
+  settle_commits();       // expire what is durable, not a batch that may still fail
   auto expired = cache_.expire(seams_.clock->now());
   if (!expired.empty()) {
     store::Batch batch;
@@ -430,12 +524,63 @@ Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase p
   return r;
 }
 
-void HomeAgent::count_message(std::string_view result, int code) {
-  api::Labels labels{{"result", std::string(result)}};
-  if (code >= 0) labels.emplace_back("code", std::to_string(code));
+// ---- Rejections: rate-limited lines, counted reasons ---------------------------------------
+
+// Anyone who can reach UDP 434 can make us reject; the lines each reason may write are
+// limited (common/core/rate_limit.hpp) and what was left out is reported every
+// kSuppressedReport as one "log_suppressed" line per reason (docs/security.md "Floods").
+bool HomeAgent::may_log(std::string_view reason) {
+  if (rejection_log_.admit(reason, seams_.clock->now())) return true;
+  if (!suppressed_armed_) {
+    suppressed_armed_ = true;
+    suppressed_timer_.expires_after(kSuppressedReport);
+    suppressed_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: the agent may be gone
+      suppressed_armed_ = false;
+      report_suppressed();
+    });
+  }
+  return false;
+}
+
+void HomeAgent::report_suppressed() {
+  for (const auto& s : rejection_log_.take_suppressed()) {
+    log_warn("log_suppressed", {{"reason", s.key},
+                                {"suppressed", std::to_string(s.count)},
+                                {"interval_s", std::to_string(kSuppressedReport.count())}});
+    metrics_
+        .counter("vmroam_log_suppressed_total", "Log lines about rejected messages left out (rate limit)",
+                 {{"reason", s.key}})
+        .inc(static_cast<double>(s.count));
+  }
+}
+
+// A denial goes to whatever address the request came from, which a forger chooses: they are
+// limited per reason (accepted replies never are), so that a flood does not make us a
+// reflector, and the loop's time goes to the real requests.
+bool HomeAgent::may_reply(std::string_view reason) {
+  if (denial_replies_.admit(reason, seams_.clock->now())) return true;
   metrics_
-      .counter("vmroam_registration_messages_total", "UDP 434 control messages by outcome", std::move(labels))
+      .counter("vmroam_registration_replies_suppressed_total", "Denials not sent (rate limit per reason)",
+               {{"reason", std::string(reason)}})
       .inc();
+  return false;
+}
+
+// One counter per (result, code), looked up once: this runs for every datagram.
+void HomeAgent::count_message(std::string_view result, int code) {
+  std::string key(result);
+  key += '|';
+  key += std::to_string(code);
+  auto it = message_counters_.find(key);
+  if (it == message_counters_.end()) {
+    api::Labels labels{{"result", std::string(result)}};
+    if (code >= 0) labels.emplace_back("code", std::to_string(code));
+    api::Counter* c = &metrics_.counter("vmroam_registration_messages_total",
+                                        "UDP 434 control messages by outcome", std::move(labels));
+    it = message_counters_.emplace(std::move(key), c).first;
+  }
+  it->second->inc();
 }
 
 }  // namespace vmroam::ha

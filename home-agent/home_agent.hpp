@@ -7,7 +7,9 @@
 // mutations go to the store in ONE transaction, and only when that is durable are the kernel
 // state changed and the replies sent. If the commit fails, memory is rolled back and every
 // request of the batch is answered 130 (insufficient resources): nothing unacknowledged is
-// kept, nothing acknowledged is lost.
+// kept, nothing acknowledged is lost. The commit is overlapped: it runs on a writer thread
+// (store::CommitPipeline) while the loop decides the next batch against memory; that batch is
+// committed after it, and if a commit fails the batch decided behind it fails with it.
 //
 // The parts, each its own unit: Registrar (the pure decision, registrar.hpp), TunnelEndpoints
 // (the driver's endpoint and route per binding, with the handover grace), HomeLink (proxy ARP
@@ -22,6 +24,7 @@
 // (re)created. Only then does the daemon open its sockets to the world.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,9 +45,11 @@
 #include "common/auth/replay.hpp"
 #include "common/binding/binding_cache.hpp"
 #include "common/core/clock.hpp"
+#include "common/core/rate_limit.hpp"
 #include "common/daemon/control_batch.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
+#include "common/store/commit_pipeline.hpp"
 #include "common/store/store.hpp"
 #include "home-agent/cluster/cluster_link.hpp"
 #include "home-agent/cluster/cluster_records.hpp"
@@ -106,8 +111,17 @@ class HomeAgent {
 
   // A datagram that arrived on UDP 434 (copied; handled at the next flush()).
   void on_datagram(ByteView payload, Ipv4 src, std::uint16_t src_port);
-  // Handles everything queued since the last flush: one store commit for all of it.
+  // Decides everything queued since the last flush: one store commit for all of it. On a
+  // single HA the commit runs on the writer thread (store::CommitPipeline) and the replies
+  // leave from its completion, on the loop; while it is in flight, later flushes are decided
+  // into the batch that follows it ("Pipelined commit" in docs/home-agent.md).
   void flush() { batch_.flush(); }
+  // Waits for every commit in flight and sends what it answers (tests, tools, shutdown).
+  void settle_commits();
+  // Single HA: decide the next batch while the previous commit is in flight (the default).
+  // Off, each flush waits for its own commit, as before the pipeline: only for the
+  // benchmark's reference rows (bench/ha_registrations.cpp).
+  void set_overlap_commits(bool on) { overlap_commits_ = on; }
   [[nodiscard]] std::size_t queued() const { return batch_.size(); }
   // Removes the bindings whose lifetime has run out (and their kernel state). The expiry
   // timer calls it; tests call it after moving a fake clock.
@@ -134,8 +148,12 @@ class HomeAgent {
   // a gratuitous ARP each), and expiry runs here from now on.
   [[nodiscard]] Result<void> take_over();
 
-  // The JSON API (docs/api.md); the daemon puts it behind its HTTP server.
-  [[nodiscard]] api::Reply handle_api(const api::Request& request) { return api_.handle(request); }
+  // The JSON API (docs/api.md); the daemon puts it behind its HTTP server. It sees durable
+  // state only: what is in flight is settled first (at most one commit's wait).
+  [[nodiscard]] api::Reply handle_api(const api::Request& request) {
+    settle_commits();
+    return api_.handle(request);
+  }
   [[nodiscard]] api::MetricsRegistry& metrics() { return metrics_; }
 
   // For tests and listings.
@@ -160,7 +178,8 @@ class HomeAgent {
     std::optional<binding::Binding> removed;       // unbind
     Ipv4 reply_to;
     std::uint16_t reply_port = 0;
-    bool routed_early = false;  // the tunnel was switched before the commit
+    bool routed_early = false;                          // the tunnel was switched before the commit
+    std::optional<store::RevocationRecord> revocation;  // to the FA the binding left
   };
   // A tunnel switched before the commit, and where it pointed before.
   struct EarlySwitch {
@@ -174,17 +193,33 @@ class HomeAgent {
     std::vector<Effect> effects;
   };
 
-  // Registration: decide each datagram, switch early, commit once, then apply or roll back.
+  // The batch whose commit is on the writer thread, and when it went.
+  struct InFlight {
+    Batch batch;  // its undo records and effects (the mutations went to the writer)
+    std::vector<EarlySwitch> switched;
+    std::chrono::steady_clock::time_point started;
+  };
+  // Requests decided while a commit is in flight before the loop waits for the disk.
+  static constexpr std::size_t kMaxWaiting = 16384;
+
+  // Registration: decide each datagram, switch early, commit once (overlapped with deciding
+  // the next batch), then apply or undo.
   void handle_batch(std::span<const daemon::ControlDatagram> datagrams);
   void handle_one(const daemon::ControlDatagram& d, Batch& batch);
   void record_effect(const wire::RegistrationRequest& req, Effect& e, Batch& batch);
+  void submit(Batch batch);
+  void on_committed(const Result<void>& r);
   [[nodiscard]] std::vector<EarlySwitch> switch_early(std::vector<Effect>& effects);
-  void roll_back(const Batch& batch, const std::vector<EarlySwitch>& switched, const Error& why);
+  void undo(const Batch& batch, const std::vector<EarlySwitch>& switched);
+  void answer_failed(const Batch& batch);
+  void note_commit(std::chrono::steady_clock::time_point started, const Result<void>& r);
   void apply(const Effect& e);
+  void forget_revocation(std::uint32_t id);
   // Start-up: memory from the store (expired bindings go from it); the kernel follows.
   struct Restored {
     std::unordered_map<Ipv4, dataplane::TunnelEndpoint> endpoints;  // per restored HoA
     std::size_t expired = 0;
+    std::vector<store::RevocationRecord> revocations;  // pending when the HA stopped
   };
   [[nodiscard]] Result<Restored> restore();
   void bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep, bool route = true);
@@ -198,6 +233,10 @@ class HomeAgent {
   [[nodiscard]] bool standby() const { return seams_.cluster && !seams_.cluster->active(); }
   [[nodiscard]] Result<store::Snapshot> load_snapshot();
   void count_message(std::string_view result, int code);
+  [[nodiscard]] bool may_log(std::string_view reason);
+  [[nodiscard]] bool may_reply(std::string_view reason);
+  void report_suppressed();
+  static constexpr std::chrono::seconds kSuppressedReport{10};
 
   // The JSON API works on the agent's state directly (home_agent_api.hpp).
   friend class HomeAgentApi;
@@ -216,7 +255,19 @@ class HomeAgent {
   Revocations revocations_;
   Handovers handovers_;
   daemon::ControlBatch batch_;
+  // Single HA: commits on the writer thread (nullptr in a cluster: ClusterLink pipelines).
+  std::unique_ptr<store::CommitPipeline> pipeline_;
+  std::optional<InFlight> in_flight_;
+  std::optional<Batch> waiting_;  // decided while in_flight_ commits; the next commit
+  bool overlap_commits_ = true;
   boost::asio::steady_timer expiry_timer_;
+  // Lines about rejected messages: 5/s per reason after a burst of 20 (may_log()).
+  RateLimit rejection_log_{5, 20};
+  // Denials sent: 100/s per reason after a burst of 200 (may_reply()).
+  RateLimit denial_replies_{100, 200};
+  std::unordered_map<std::string, api::Counter*> message_counters_;  // count_message()
+  boost::asio::steady_timer suppressed_timer_;
+  bool suppressed_armed_ = false;
   TimePoint started_at_;
   bool stopped_ = false;
   // Standby: where each mirrored binding's tunnel goes (its record's endpoint), for take_over().

@@ -20,12 +20,37 @@ namespace {
 using api::Json;
 using api::Method;
 
-// A write on a standby of a cluster is refused (503, naming the active HA); any other
-// commit failure is ours (500).
+// A write that reaches the store on a standby (it lost an election since the handler
+// checked) is refused (503, naming the active HA); any other commit failure is ours (500).
 api::Response commit_failed(const Error& e) {
   return e.code == "cluster_standby" ? api::unavailable(e.to_string()) : api::internal(e);
 }
 using api::Response;
+
+// 503 from a standby for a write (docs/api.md "Cluster"): names the active HA of our home
+// prefix and its API address, from the member records in etcd (`status`), else from the
+// leader key as the watch last saw it.
+Response standby_refusal(const std::string& node, const std::string& home, const std::string& leader,
+                         const Result<ClusterStatus>& status) {
+  std::string active = leader;
+  std::string address;
+  if (status)
+    if (const MemberRecord* a = active_of(*status, home)) {
+      active = a->node;
+      address = a->api;
+    }
+  std::string message = "this home agent (" + node + ") is a standby for " + home + "; ";
+  Json e{{"code", "standby"}};
+  if (active.empty()) {
+    message += "no active one is known yet (an election is under way): try again in a few seconds";
+  } else {
+    message += "writes go to the active one, " + active + (address.empty() ? "" : ", at " + address);
+    if (!status) message += " (its API address is unknown: " + status.error().to_string() + ")";
+    e["active"] = Json{{"node", active}, {"api", address.empty() ? Json(nullptr) : Json(address)}};
+  }
+  e["message"] = message;
+  return Response::make_json(503, Json{{"error", e}});
+}
 
 std::string hex64(std::uint64_t v) {
   char buf[19];
@@ -62,9 +87,10 @@ constexpr std::size_t kMaxHomeAddressesV6 = 16;
 
 }  // namespace
 
-HomeAgentApi::HomeAgentApi(HomeAgent& agent) : ha_(agent) {
+HomeAgentApi::HomeAgentApi(HomeAgent& agent) : ha_(agent), tunnel_metrics_(agent.metrics_, "binding") {
   router_.add(Method::get, "/v1/health", bind_handler(this, &HomeAgentApi::api_health));
   router_.add(Method::get, "/metrics", bind_handler(this, &HomeAgentApi::api_metrics));
+  router_.add(Method::get, "/v1/cluster", bind_handler(this, &HomeAgentApi::api_cluster));
   router_.add(Method::post, "/v1/vms", bind_handler(this, &HomeAgentApi::api_vm_create));
   router_.add(Method::get, "/v1/vms", bind_handler(this, &HomeAgentApi::api_vm_list));
   router_.add(Method::get, "/v1/vms/{id}", bind_handler(this, &HomeAgentApi::api_vm_show));
@@ -93,51 +119,37 @@ api::Reply HomeAgentApi::api_health(const api::Request&, const api::PathParams&)
                                        {"dataplane", std::string(ha_.seams_.driver->name())}});
 }
 
+// GET /v1/cluster (docs/api.md "Cluster"): members, roles, lag and lease TTLs, read from etcd.
+api::Reply HomeAgentApi::api_cluster(const api::Request&, const api::PathParams&) {
+  ClusterLink* c = ha_.seams_.cluster;
+  if (!c) return api::not_found("this home agent is not in a cluster (no \"cluster\" section)");
+  auto [deferred, responder] = api::make_deferred();
+  c->survey([responder](const Result<ClusterStatus>& s) {
+    responder.send(s ? Response::make_json(200, to_json(*s)) : api::unavailable(s.error().to_string()));
+  });
+  return std::move(deferred);
+}
+
+std::optional<api::Reply> HomeAgentApi::refuse_on_standby() {
+  ClusterLink* c = ha_.seams_.cluster;
+  if (!c || c->active()) return std::nullopt;
+  auto [deferred, responder] = api::make_deferred();
+  c->survey([responder, node = ha_.config_.cluster ? ha_.config_.cluster->node : std::string(),
+             home = ha_.config_.home_prefix.to_string(), leader = c->active_node()](
+                const Result<ClusterStatus>& s) { responder.send(standby_refusal(node, home, leader, s)); });
+  return api::Reply(std::move(deferred));
+}
+
 api::Reply HomeAgentApi::api_metrics(const api::Request&, const api::PathParams&) {
   sync_tunnel_metrics();
   return Response::make_text(200, ha_.metrics_.render(), api::kPrometheusType);
 }
 
-// Driver counters are cumulative; the registry's counters only go up by deltas.
 void HomeAgentApi::sync_tunnel_metrics() {
   dataplane::TunnelStats st = ha_.seams_.driver->stats();
   // The handover hold keeps its queue itself; its tail drops are reported with the tunnel's.
   st.drops[static_cast<std::size_t>(dataplane::DropReason::hold_full)] += ha_.handovers_.dropped();
-  auto sync = [&](std::string_view name, std::string_view help, api::Labels labels, std::uint64_t value) {
-    std::string key(name);
-    for (const auto& [k, v] : labels) key += "|" + k + "=" + v;
-    double& seen = tunnel_seen_[key];
-    ha_.metrics_.counter(name, help, std::move(labels)).inc(static_cast<double>(value) - seen);
-    seen = static_cast<double>(value);
-  };
-  for (const auto& [peer, c] : st.peers) {
-    const std::string p = peer.to_string();
-    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction",
-         {{"peer", p}, {"direction", "tx"}}, c.tx_packets);
-    sync("vmroam_tunnel_packets_total", "Tunnel packets by peer and direction",
-         {{"peer", p}, {"direction", "rx"}}, c.rx_packets);
-    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction",
-         {{"peer", p}, {"direction", "tx"}}, c.tx_bytes);
-    sync("vmroam_tunnel_bytes_total", "Tunnel bytes by peer and direction",
-         {{"peer", p}, {"direction", "rx"}}, c.rx_bytes);
-  }
-  // Per binding, where the driver counts per HoA (the eBPF driver's maps).
-  for (const auto& [hoa, c] : st.hoas) {
-    const std::string h = hoa.to_string();
-    sync("vmroam_binding_packets_total", "Tunnel packets by binding (home address) and direction",
-         {{"home_address", h}, {"direction", "tx"}}, c.tx_packets);
-    sync("vmroam_binding_packets_total", "Tunnel packets by binding (home address) and direction",
-         {{"home_address", h}, {"direction", "rx"}}, c.rx_packets);
-    sync("vmroam_binding_bytes_total", "Tunnel bytes by binding (home address) and direction",
-         {{"home_address", h}, {"direction", "tx"}}, c.tx_bytes);
-    sync("vmroam_binding_bytes_total", "Tunnel bytes by binding (home address) and direction",
-         {{"home_address", h}, {"direction", "rx"}}, c.rx_bytes);
-  }
-  for (std::size_t i = 0; i < dataplane::kDropReasonCount; ++i) {
-    const auto reason = static_cast<dataplane::DropReason>(i);
-    sync("vmroam_tunnel_drops_total", "Tunnel packets dropped, by reason",
-         {{"reason", std::string(dataplane::to_string(reason))}}, st.drops[i]);
-  }
+  tunnel_metrics_.sync(st);
 }
 
 Json HomeAgentApi::vm_json(const Vm& vm) const {
@@ -198,6 +210,7 @@ api::Reply HomeAgentApi::api_vm_replace(const api::Request& r, const api::PathPa
 }
 
 api::Reply HomeAgentApi::put_vm(const api::Request& req, const std::string& path_id, bool create) {
+  if (auto refused = refuse_on_standby()) return std::move(*refused);
   auto f = api::FieldReader::from_body(req.body);
   Vm vm;
   if (create) {
@@ -283,6 +296,7 @@ api::Reply HomeAgentApi::api_vm_show(const api::Request&, const api::PathParams&
 }
 
 api::Reply HomeAgentApi::api_vm_delete(const api::Request&, const api::PathParams& p) {
+  if (auto refused = refuse_on_standby()) return std::move(*refused);
   const Vm* vm = ha_.vms_.by_id(p.at("id"));
   if (!vm) return api::not_found("no VM " + p.at("id"));
   const Ipv4 hoa = vm->home_address;
@@ -317,6 +331,7 @@ api::Reply HomeAgentApi::api_binding_show(const api::Request&, const api::PathPa
 // POST /v1/vms/{id}/handover {"phase": "prepare" | "stopped" | "cancel", "stopped_at_us": N}
 // (docs/api.md): the migration driver's side of the handover hold.
 api::Reply HomeAgentApi::api_vm_handover(const api::Request& req, const api::PathParams& p) {
+  if (auto refused = refuse_on_standby()) return std::move(*refused);
   auto f = api::FieldReader::from_body(req.body);
   const std::string phase = f.require_enum("phase", {"prepare", "stopped", "cancel"});
   // Unix microseconds of the source's STOP (QMP event timestamps have microseconds); a year

@@ -1,5 +1,8 @@
 // HomeAgentApi: the home agent's JSON API (docs/api.md): VMs, bindings, health, metrics and the
-// migration driver's handover calls, routed to handlers over the HomeAgent's state.
+// migration driver's handover calls, the cluster's status, routed to handlers over the
+// HomeAgent's state. On a standby of a cluster, reads are answered from the mirror and
+// writes are refused with the active HA's name and API address (we do not forward them:
+// a client that retries there sees the active's own answer, validation included).
 //
 // Every mutating handler validates the whole body first (FieldReader names the field that is
 // wrong), then commits to the store, and only then changes memory and the kernel: a 4xx or a
@@ -13,6 +16,7 @@
 
 #include "common/api/router.hpp"
 #include "common/binding/binding_cache.hpp"
+#include "common/daemon/tunnel_metrics.hpp"
 #include "home-agent/vm.hpp"
 
 namespace vmroam::ha {
@@ -30,6 +34,9 @@ class HomeAgentApi {
  private:
   api::Reply api_health(const api::Request&, const api::PathParams&);
   api::Reply api_metrics(const api::Request&, const api::PathParams&);
+  api::Reply api_cluster(const api::Request&, const api::PathParams&);
+  // A standby answers reads only: a write gets 503 naming the active HA and its API.
+  [[nodiscard]] std::optional<api::Reply> refuse_on_standby();
   api::Reply api_vm_create(const api::Request&, const api::PathParams&);
   api::Reply api_vm_replace(const api::Request&, const api::PathParams&);
   api::Reply api_vm_list(const api::Request&, const api::PathParams&);
@@ -42,12 +49,11 @@ class HomeAgentApi {
   [[nodiscard]] std::optional<api::Reply> vm_conflict(const Vm& vm, bool create) const;
   [[nodiscard]] api::Json vm_json(const Vm& vm) const;
   [[nodiscard]] api::Json binding_json(const binding::Binding& b) const;
-  // Driver counters are cumulative; the registry's counters only go up by deltas.
   void sync_tunnel_metrics();
 
   HomeAgent& ha_;
   api::Router router_;
-  std::map<std::string, double, std::less<>> tunnel_seen_;  // last synced driver counters
+  daemon::TunnelMetrics tunnel_metrics_;
 };
 
 }  // namespace vmroam::ha

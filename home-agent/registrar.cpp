@@ -101,7 +101,9 @@ Outcome check_mn_ha(Review& r) {
   if (!r.vm->mn_ha)
     return Denial{code::ha_mn_auth_failed, "mn_auth_no_key", "no MN-HA key for VM " + r.vm->id};
   if (auto v = auth::verify(r.raw, r.req.extensions, mip::ext::mn_ha_auth, *r.vm->mn_ha); !v)
-    return Denial{code::ha_mn_auth_failed, "mn_auth_failed", v.error().to_string()};
+    return Denial{code::ha_mn_auth_failed,
+                  v.error().code == "spi_mismatch" ? "mn_auth_unknown_spi" : "mn_auth_failed",
+                  v.error().to_string()};
   r.authenticated = true;
   return std::nullopt;
 }
@@ -117,7 +119,9 @@ Outcome check_fa_ha(Review& r) {
   if (!r.fa || !r.fa->fa_ha)
     return Denial{code::ha_fa_auth_failed, "fa_auth_no_key", "no FA-HA key for the sender"};
   if (auto v = auth::verify(r.raw, r.req.extensions, mip::ext::fa_ha_auth, *r.fa->fa_ha); !v)
-    return Denial{code::ha_fa_auth_failed, "fa_auth_failed", v.error().to_string()};
+    return Denial{code::ha_fa_auth_failed,
+                  v.error().code == "spi_mismatch" ? "fa_auth_unknown_spi" : "fa_auth_failed",
+                  v.error().to_string()};
   r.authenticated = true;
   return std::nullopt;
 }
@@ -204,20 +208,15 @@ Outcome check_udp_tunnelling(Review& r) {
   return std::nullopt;
 }
 
-// The checks in the order they decide: the first denial is the reply code.
+// The checks in the order they decide (RFC 5944 §3.8.2, see registrar.hpp): the first denial
+// is the reply code.
 constexpr std::array<Check, 12> kChecks = {
-    check_home_agent,
-    check_vm,
-    check_foreign_agent,
-    check_pmip_method,
-    check_mn_ha,
-    check_fa_ha,
-    check_authenticated,
-    check_device_id,
-    check_ipv6_home_addresses,
-    check_identification,
-    check_encapsulation,
-    check_udp_tunnelling,
+    check_home_agent,    check_vm,
+    check_foreign_agent, check_pmip_method,
+    check_mn_ha,         check_fa_ha,
+    check_authenticated, check_identification,
+    check_device_id,     check_ipv6_home_addresses,
+    check_encapsulation, check_udp_tunnelling,
 };
 
 // The reply every outcome shares (RFC 5944 §3.4): our address as Home Agent, the request's
@@ -265,8 +264,16 @@ Verdict finish(Review& r, VerdictKind kind, std::uint8_t c, std::string_view rea
 // (§3.8.2): a late one from a foreign agent the VM has already left must not tear down the
 // newer binding. A registration gets min(requested, configured maximum); S (simultaneous
 // bindings) is not supported: accepted with code 1 (§3.4).
+//
+// "The VM is home" (care-of = our address) ends whichever binding is current, so a foreign
+// agent may say it only for a VM it may serve (allowed_fas) or whose binding is its own; the
+// VM itself (MN-HA) always may. Otherwise any FA holding an FA-HA key could pull any VM home.
 Verdict accept(Review& r, const binding::Binding* current) {
   const RegistrarSettings& s = r.settings;
+  if (r.deregistration && r.fa && !r.mn_ha_present && r.req.care_of_address == s.ha_address &&
+      !r.vm->allows(r.fa->address) && !(current && current->foreign_agent == r.fa->address))
+    return finish(r, VerdictKind::deny, code::ha_prohibited, "fa_not_allowed",
+                  "FA " + r.fa->address.to_string() + " may not deregister VM " + r.vm->id, 0);
   auth::accept_identification(r.replay, r.req.identification, r.ctx.fresh_nonce);
   if (r.deregistration) {
     const bool names_current = current && (current->care_of_address == r.req.care_of_address ||

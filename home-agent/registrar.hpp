@@ -5,7 +5,12 @@
 // the binding cache should do. The daemon commits the verdict to the store before it sends
 // the reply (a reply is an acknowledgement), then changes kernel state.
 //
-// Checks, in order, one function each in registrar.cpp; the first denial is the reply code:
+// Checks, in order, one function each in registrar.cpp; the first denial is the reply code.
+// The order is RFC 5944 §3.8.2's: first what selects the security associations (who the
+// request is for and through whom), then authentication (§3.8.2.1 a and c), then the
+// Identification (§3.8.2.1 b: "following successful authentication"), then the denials of a
+// valid request (§3.8.2.2). docs/protocol.md "Home agent: order of the checks" says why FA-HA
+// comes before the Identification:
 //    1. check_home_agent: the Home Agent field is ours (RFC 5944 §3.8.2.2) ........... else 136
 //    2. check_vm: the home address belongs to a known VM in our home prefix ........... else 129
 //    3. check_foreign_agent: the sender is a configured foreign agent, allowed for the
@@ -17,12 +22,12 @@
 //    6. check_fa_ha: FA-HA (34) verified when present; required from an FA by policy or
 //       by extension 47 (RFC 5944 §3.5.4) ............................................ else 132
 //    7. check_authenticated: at least one authenticator verified ...................... else 131
-//    8. check_device_id: PMIPv4 device ID (147/2), when present, is the VM's MAC
-//       (RFC 5563 §3.2.2) .................................................... else 134 / 129
-//    9. check_ipv6_home_addresses: every IPv6 Prefix Request (152/1) is a /128 of the VM's
-//       definition, none twice (RFC 5454 §2.1; docs/protocol.md) ............. else 129 / 134
-//   10. check_identification: timestamp window + strictly increasing per home address
+//    8. check_identification: timestamp window + strictly increasing per home address
 //       (RFC 5944 §5.7) .............................................................. else 133
+//    9. check_device_id: PMIPv4 device ID (147/2), when present, is the VM's MAC
+//       (RFC 5563 §3.2.2) .................................................... else 134 / 129
+//   10. check_ipv6_home_addresses: every IPv6 Prefix Request (152/1) is a /128 of the VM's
+//       definition, none twice (RFC 5454 §2.1; docs/protocol.md) ............. else 129 / 134
 //   11. check_encapsulation: M or G requested (RFC 5944 §3.8.2.2) ......................... 139
 //   12. check_udp_tunnelling: RFC 3519 §3.2 extension 144 while disabled and forced, or
 //       with an inner encapsulation other than IP-in-IP ..................... 142 (malformed 134)

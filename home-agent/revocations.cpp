@@ -14,9 +14,10 @@ constexpr int kAttempts = 3;  // RFC 3543 §4: retransmit, then give up
 constexpr std::chrono::milliseconds kInitial{1000};
 }  // namespace
 
-void Revocations::revoke(const binding::Binding& previous, Ipv4 ha_address) {
+std::optional<store::RevocationRecord> Revocations::prepare(const binding::Binding& previous, Ipv4 ha_address,
+                                                            std::int64_t now_unix_ms) {
   const ForeignAgent* fa = registrar_.foreign_agent(previous.foreign_agent);
-  if (!fa || !fa->fa_ha) return;  // RFC 3543 §3: revocations are always FA-HA authenticated
+  if (!fa || !fa->fa_ha) return std::nullopt;  // RFC 3543 §3: always FA-HA authenticated
   wire::Revocation rev;
   rev.flags = mip::revocation::flag_A;
   rev.home_address = previous.home_address;
@@ -25,10 +26,17 @@ void Revocations::revoke(const binding::Binding& previous, Ipv4 ha_address) {
   rev.revocation_id = random32_ ? random32_() : static_cast<std::uint32_t>(previous.move_seq);
   if (auto r = auth::append_auth(rev, mip::ext::fa_ha_auth, *fa->fa_ha); !r) {
     log_error("revocation_not_signed", {{"fa", fa->address.to_string()}, {"reason", r.error().to_string()}});
-    return;
+    return std::nullopt;
   }
-  const std::uint32_t id = rev.revocation_id;
-  pending_[id] = Pending{wire::encode(rev), fa->address, 0, std::make_unique<boost::asio::steady_timer>(io_)};
+  return store::RevocationRecord{rev.revocation_id, fa->address, previous.home_address,
+                                 wire::encode(rev), now_unix_ms, "{}"};
+}
+
+void Revocations::start(const store::RevocationRecord& record) {
+  const std::uint32_t id = record.revocation_id;
+  if (auto it = pending_.find(id); it != pending_.end()) it->second.timer->cancel();
+  pending_[id] =
+      Pending{record.message, record.foreign_agent, 0, std::make_unique<boost::asio::steady_timer>(io_)};
   retransmit(id);
 }
 
@@ -39,6 +47,7 @@ void Revocations::retransmit(std::uint32_t id) {
   if (p.attempts >= kAttempts) {
     log_warn("revocation_unacknowledged", {{"fa", p.fa.to_string()}, {"id", std::to_string(id)}});
     pending_.erase(it);
+    if (forget_) forget_(id);
     return;
   }
   send_(p.fa, mip::kRegistrationPort, p.message);
@@ -57,6 +66,8 @@ std::string_view Revocations::on_ack(const wire::RevocationAck& ack, ByteView ra
     return "revocation_ack_auth_failed";
   it->second.timer->cancel();
   pending_.erase(it);
+  log_info("revocation_acknowledged", {{"fa", src.to_string()}, {"id", std::to_string(ack.revocation_id)}});
+  if (forget_) forget_(ack.revocation_id);
   return "revocation_acknowledged";
 }
 

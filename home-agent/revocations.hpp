@@ -5,6 +5,12 @@
 // so that it can drop its visitor state at once instead of at the lifetime's end. Revocations
 // are always FA-HA authenticated (RFC 3543 §3); an FA without an FA-HA key is not told.
 //
+// A revocation is durable before it is sent: prepare() builds and signs it as a store record
+// that the home agent commits with the binding move that causes it; start() sends it once
+// committed, and again at start-up for every record a restart found (a `kill -9` between the
+// move and the FA's ack loses nothing). When it ends (acknowledged, or given up after the
+// last try) `forget` runs so that the home agent deletes the record.
+//
 // Timers: per pending revocation, a retransmission (RFC 3543 §4: 1 s, doubling, 3 tries).
 #pragma once
 
@@ -22,6 +28,7 @@
 #include "common/binding/binding_cache.hpp"
 #include "common/core/address.hpp"
 #include "common/core/bytes.hpp"
+#include "common/store/records.hpp"
 #include "common/wire/revocation.hpp"
 #include "home-agent/registrar.hpp"
 
@@ -30,17 +37,27 @@ namespace vmroam::ha {
 class Revocations {
  public:
   using Send = std::function<void(Ipv4 dst, std::uint16_t port, ByteView payload)>;
+  using Forget = std::function<void(std::uint32_t revocation_id)>;
   // `registrar` knows the foreign agents and their keys; `random32` picks revocation IDs
-  // (may be empty: the move sequence is used).
+  // (may be empty: the move sequence is used); `forget` runs when a revocation ends.
   Revocations(boost::asio::io_context& io, const Registrar& registrar, Send send,
-              std::function<std::uint32_t()> random32)
-      : io_(io), registrar_(registrar), send_(std::move(send)), random32_(std::move(random32)) {}
+              std::function<std::uint32_t()> random32, Forget forget = {})
+      : io_(io),
+        registrar_(registrar),
+        send_(std::move(send)),
+        random32_(std::move(random32)),
+        forget_(std::move(forget)) {}
   ~Revocations() { stop(); }
   Revocations(const Revocations&) = delete;
   Revocations& operator=(const Revocations&) = delete;
 
-  // Tells the FA of `previous` (a binding that has just moved away) that it is revoked.
-  void revoke(const binding::Binding& previous, Ipv4 ha_address);
+  // The signed revocation telling the FA of `previous` (a binding that is moving away) that
+  // it is revoked, as a record to commit with the move; nullopt when that FA is not told
+  // (RFC 3543 §3: no FA-HA key, no revocation). Sends nothing.
+  [[nodiscard]] std::optional<store::RevocationRecord> prepare(const binding::Binding& previous,
+                                                               Ipv4 ha_address, std::int64_t now_unix_ms);
+  // Sends a committed (or restored) revocation and retransmits it until acknowledged.
+  void start(const store::RevocationRecord& record);
   // A Revocation Acknowledgement from `src`; returns its outcome for the message counters:
   // "revocation_acknowledged", "revocation_ack_unknown" or "revocation_ack_auth_failed".
   [[nodiscard]] std::string_view on_ack(const wire::RevocationAck& ack, ByteView raw, Ipv4 src);
@@ -60,6 +77,7 @@ class Revocations {
   const Registrar& registrar_;
   Send send_;
   std::function<std::uint32_t()> random32_;
+  Forget forget_;
   std::unordered_map<std::uint32_t, Pending> pending_;
 };
 

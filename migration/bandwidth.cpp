@@ -40,8 +40,21 @@ std::optional<std::uint64_t> LinkRateEstimator::goodput() const {
 
 namespace {
 
+// What RAM may use of the link: all of it alone, ram_share of it beside the disk mirrors.
+std::uint64_t ram_part(const BandwidthConfig& cfg, std::uint64_t rate) {
+  return static_cast<std::uint64_t>(static_cast<double>(rate) * cfg.ram_share);
+}
+
 std::uint64_t share_of(const BandwidthConfig& cfg, std::uint64_t rate) {
-  return static_cast<std::uint64_t>(static_cast<double>(rate) * cfg.share);
+  return static_cast<std::uint64_t>(static_cast<double>(ram_part(cfg, rate)) * cfg.share);
+}
+
+// ", RAM's 88% of it (the disks' mirrors have the rest)" when the link is shared.
+std::string split_note(const BandwidthConfig& cfg) {
+  if (cfg.ram_share >= 1.0) return "";
+  char b[80];
+  std::snprintf(b, sizeof b, " x RAM's %.1f%% (the disk mirrors have the rest)", cfg.ram_share * 100);
+  return b;
 }
 
 std::string percent(double share) {
@@ -59,23 +72,31 @@ std::optional<BandwidthDecision> decide_bandwidth(const BandwidthConfig& cfg,
   if (!measured) {
     // Nothing measured yet: the configured rate, once, at the start.
     if (!cfg.link_rate || current) return std::nullopt;
-    return BandwidthDecision{share_of(cfg, *cfg.link_rate),
-                             percent(cfg.share) + " of --link-rate " + format_rate(*cfg.link_rate)};
+    return BandwidthDecision{
+        share_of(cfg, *cfg.link_rate), *cfg.link_rate,
+        percent(cfg.share) + " of --link-rate " + format_rate(*cfg.link_rate) + split_note(cfg)};
   }
   const bool configured_lower = cfg.link_rate && *cfg.link_rate < *measured;
   const std::uint64_t rate = configured_lower ? *cfg.link_rate : *measured;
   const std::uint64_t target = share_of(cfg, rate);
   const std::string of = percent(cfg.share) + " of the link's " + format_rate(rate) +
                          (configured_lower ? " (--link-rate; measured " + format_rate(*measured) + ")"
-                                           : " (measured: TCP delivery rate)");
+                                           : " (measured: TCP delivery rate)") +
+                         split_note(cfg);
   // Unset, QEMU's own limit applies: while the link carries it, QEMU's rate limiter is the
   // bottleneck and its estimate is honest already. The link being slower is the case to fix.
+  // Beside disk mirrors, what counts is RAM's part of the link.
   const double cur = static_cast<double>(current.value_or(cfg.qemu_default));
-  if (static_cast<double>(rate) < cur * (1 - cfg.lower_margin))
-    return BandwidthDecision{target, (current ? "lowered to " : "") + of};
+  if (static_cast<double>(ram_part(cfg, rate)) < cur * (1 - cfg.lower_margin))
+    return BandwidthDecision{target, rate, (current ? "lowered to " : "") + of};
   if (current && static_cast<double>(target) > cur * (1 + cfg.raise_margin))
-    return BandwidthDecision{target, "raised to " + of};
+    return BandwidthDecision{target, rate, "raised to " + of};
   return std::nullopt;
+}
+
+std::uint64_t disk_share_of(const BandwidthConfig& cfg, std::uint64_t link_rate) {
+  if (cfg.ram_share >= 1.0) return 0;
+  return link_rate - std::min(link_rate, ram_part(cfg, link_rate));
 }
 
 std::string format_rate(std::uint64_t bytes_per_s) {

@@ -57,6 +57,10 @@ struct BandwidthConfig {
   double lower_margin = 0.10;
   double raise_margin = 0.10;
   std::uint64_t qemu_default = 128ULL << 20;  // QEMU 7.2's max-bandwidth when nobody sets one
+  // The part of the link's rate that RAM may use: 1 alone; with --copy-storage the ready
+  // disk mirrors carry the guest's new writes beside it over the same link and get the rest
+  // (storage_plan.hpp: kDiskShareDivisor), so max-bandwidth = share × ram_share × rate.
+  double ram_share = 1.0;
 };
 
 // The link's rate from the samples of the last window.
@@ -78,8 +82,13 @@ class LinkRateEstimator {
 
 struct BandwidthDecision {
   std::uint64_t max_bandwidth = 0;  // bytes/s to give QEMU
+  std::uint64_t link_rate = 0;      // the link's rate it was derived from (bytes/s)
   std::string why;
 };
+
+// What the disk mirrors may use beside RAM (bytes/s, all disks together): the link's rate
+// less RAM's part (1 - ram_share). 0 without disks (ram_share 1).
+[[nodiscard]] std::uint64_t disk_share_of(const BandwidthConfig& cfg, std::uint64_t link_rate);
 
 // What max-bandwidth QEMU should get now, if it should change. `current`: what it has (nullopt:
 // QEMU's default, never set by us); `measured`: the estimator's rate (nullopt: none yet).

@@ -53,6 +53,11 @@ void BandwidthGovernor::no_socket(const std::string& why) {
   report_.source = "not measured: " + why + configured_note(cfg_);
 }
 
+void BandwidthGovernor::share_with_disks(double ram_share, DiskShareHandler disk_share) {
+  cfg_.ram_share = ram_share;
+  on_disk_share_ = std::move(disk_share);
+}
+
 std::optional<std::uint64_t> BandwidthGovernor::initial_max_bandwidth(std::optional<std::uint64_t> fixed) {
   if (cfg_.mode == BandwidthMode::qemu) {
     current_ = fixed;
@@ -66,6 +71,7 @@ std::optional<std::uint64_t> BandwidthGovernor::initial_max_bandwidth(std::optio
   report_.max_bandwidth = d->max_bandwidth;
   report_.link_rate = cfg_.link_rate;
   report_.why = d->why;
+  if (on_disk_share_) on_disk_share_(disk_share_of(cfg_, d->link_rate));
   return d->max_bandwidth;
 }
 
@@ -130,6 +136,7 @@ void BandwidthGovernor::apply(const BandwidthDecision& d) {
   report_.why = d.why;
   ++report_.changes;
   if (on_change_) on_change_("max-bandwidth " + format_rate(d.max_bandwidth) + ": " + d.why);
+  if (on_disk_share_) on_disk_share_(disk_share_of(cfg_, d.link_rate));
   src_.execute("migrate-set-parameters", Json{{"max-bandwidth", d.max_bandwidth}},
                [alive = alive_](Result<Json> r) {
                  if (*alive && !r) log_warn("max_bandwidth_failed", {{"error", r.error().to_string()}});

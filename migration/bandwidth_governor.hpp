@@ -43,6 +43,11 @@ class BandwidthGovernor {
   void no_socket(const std::string& why);
   void set_sampler(Sampler s) { sampler_ = std::move(s); }
   void set_change_handler(ChangeHandler h) { on_change_ = std::move(h); }
+  // Disk mirrors share the link (--copy-storage): RAM gets `ram_share` of the link's rate and
+  // `disk_share` is told what the disks may use together (bytes/s) with every decision.
+  // Before initial_max_bandwidth().
+  using DiskShareHandler = std::function<void(std::uint64_t)>;
+  void share_with_disks(double ram_share, DiskShareHandler disk_share);
 
   // max-bandwidth to set before migrate: the honest share of --link-rate, else a fixed
   // value (--max-bandwidth, qemu mode) the caller sets; nullopt leaves QEMU's default.
@@ -66,6 +71,7 @@ class BandwidthGovernor {
   TimePoint origin_;
   Sampler sampler_;
   ChangeHandler on_change_;
+  DiskShareHandler on_disk_share_;
   int fd_ = -1;
   bool running_ = false;
   bool stopped_ = false;

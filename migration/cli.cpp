@@ -77,8 +77,15 @@ constexpr const char* kUsage = R"(usage: vmroam-migrate --source QMP_SOCK --dest
                          early (experimental, see docs/migration.md): hold QEMU short of
                          convergence, activate when the last pass is small, release once the
                          HA switched
-  --downtime-limit MS    QEMU downtime-limit (300 if unset; with early, set after the switch);
-                         below 300 it goes back to 300 after 10 passes without convergence
+  --target-pause MS      with honest bandwidth: the guest pause to aim for (e.g. 30); QEMU's
+                         downtime-limit becomes MS minus the path's RTT (docs/migration.md
+                         "The downtime rule"; not the default: such tight limits broke
+                         guests under TCG)
+  --path-rtt MS          the path's round-trip time for that rule (default: measured on the
+                         driver's migration socket; unknown with --tuning none)
+  --downtime-limit MS    QEMU downtime-limit (300 if neither this nor --target-pause; with
+                         early, set after the switch); any limit below 300 doubles after 5
+                         passes or 10 s without convergence, up to 300
   --bandwidth honest|qemu
                          honest (default): the driver learns the link's rate (TCP_INFO of
                          its own migration socket while QEMU sends; --link-rate) and keeps
@@ -206,6 +213,11 @@ const std::map<std::string, Setter>& value_options() {
       {"--bandwidth", set_bandwidth},
       {"--link-rate", number([](CliArgs& a, std::uint64_t n) { a.opt.bandwidth.link_rate = n; })},
       {"--downtime-limit", number([](CliArgs& a, std::uint64_t n) { a.opt.downtime_limit_ms = n; })},
+      {"--target-pause", number([](CliArgs& a, std::uint64_t n) {
+         a.opt.target_pause_ms = n;
+         a.target_pause_given = true;
+       })},
+      {"--path-rtt", number([](CliArgs& a, std::uint64_t n) { a.opt.path_rtt_ms = n; })},
       {"--max-bandwidth", number([](CliArgs& a, std::uint64_t n) { a.opt.max_bandwidth = n; })},
       {"--timeout",
        number([](CliArgs& a, std::uint64_t n) { a.opt.migration_timeout = std::chrono::seconds(n); })},
@@ -245,6 +257,18 @@ std::optional<int> peer_name(const CliArgs& a, MigrationTls& tls) {
   if (a.tls_dir_src.empty()) return std::nullopt;
   auto dn = certificate_subject(a.tls_dir_src + "/client-cert.pem");
   if (dn && !dn->empty()) tls.peer_dn = *dn;
+  return std::nullopt;
+}
+
+// The downtime rule's options (docs/migration.md "The downtime rule").
+std::optional<int> validate_downtime(const CliArgs& a) {
+  if (a.target_pause_given && a.opt.downtime_limit_ms)
+    return usage_error("--target-pause and --downtime-limit both set QEMU's downtime-limit: give one");
+  if (a.target_pause_given && a.opt.bandwidth.mode == BandwidthMode::qemu)
+    return usage_error(
+        "--target-pause needs --bandwidth honest (with QEMU's own estimate the limit is not link time)");
+  if (a.target_pause_given && a.opt.target_pause_ms == 0u)
+    return usage_error("--target-pause: 0 ms is no pause");
   return std::nullopt;
 }
 
@@ -302,6 +326,7 @@ std::optional<int> validate(CliArgs& a) {
         "the link's rate; --link-rate tells it the rate)");
   if (a.opt.bandwidth.link_rate && *a.opt.bandwidth.link_rate == 0)
     return usage_error("--link-rate: 0 bytes/s is no rate");
+  if (auto rc = validate_downtime(a)) return rc;
   a.opt.uri = a.uri;
   a.opt.listen_uri = a.listen;
   if (auto rc = validate_tls(a)) return rc;

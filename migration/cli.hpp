@@ -19,6 +19,7 @@ struct CliArgs {
   // The source's certificate subject the destination accepts (tls-authz); "any": no check.
   std::string tls_peer_dn;
   bool insecure_migration = false;
+  bool target_pause_given = false;  // --target-pause (its default is in SwitchoverOptions)
   SwitchoverOptions opt;
   StorageOptions storage;  // --copy-storage
   bool quiet = false;

@@ -5,7 +5,8 @@
 //
 // Exit codes: 0 completed; 1 failed or cancelled before the switch (the VM runs at the
 // source, the binding is untouched); 2 the VM moved but its registration is not active
-// (unreachable at its home address: act!); 64 usage; 69 cannot reach QEMU.
+// (unreachable at its home address: act!); 3 a QEMU died and took the guest with it (it runs
+// nowhere: act!); 64 usage; 69 cannot reach QEMU.
 #include <unistd.h>
 
 #include <cstdio>

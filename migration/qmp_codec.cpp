@@ -2,6 +2,7 @@
 #include "migration/qmp_codec.hpp"
 
 #include <limits>
+#include <type_traits>
 
 namespace vmroam::qmp {
 
@@ -50,13 +51,6 @@ std::optional<std::uint64_t> numeric_id(const Json& msg) {
   return static_cast<std::uint64_t>(v);
 }
 
-int int_field(const Json& obj, const char* key) {
-  if (!obj.is_object()) return 0;
-  auto it = obj.find(key);
-  if (it == obj.end() || !it->is_number_integer()) return 0;
-  return it->get<int>();
-}
-
 std::string string_field(const Json& obj, const char* key) {
   if (!obj.is_object()) return {};
   auto it = obj.find(key);
@@ -64,16 +58,43 @@ std::string string_field(const Json& obj, const char* key) {
   return it->get<std::string>();
 }
 
+// A number that does not fit T is treated like a wrong-typed field (ignored): converting it
+// would be undefined behaviour (a float out of range) or silently wrap (found by fuzz/qmp).
 template <typename T>
 T number_field(const Json& obj, const char* key, T dflt = T{}) {
   if (!obj.is_object()) return dflt;
   auto it = obj.find(key);
   if (it == obj.end() || !it->is_number()) return dflt;
-  if constexpr (std::is_unsigned_v<T>) {
-    if (it->is_number_integer() && !it->is_number_unsigned() && it->get<std::int64_t>() < 0) return dflt;
+  if constexpr (std::is_integral_v<T>) {
+    using Limits = std::numeric_limits<T>;
+    if (it->is_number_float()) {
+      const double d = it->get<double>();
+      // max() as a double rounds up to 2^63 or 2^64, itself out of range: hence '<'.
+      if (!(d >= static_cast<double>(Limits::min()) && d < static_cast<double>(Limits::max()))) return dflt;
+      return static_cast<T>(d);
+    }
+    if (it->is_number_unsigned()) {
+      if (it->get<std::uint64_t>() > static_cast<std::uint64_t>(Limits::max())) return dflt;
+    } else {
+      const auto v = it->get<std::int64_t>();
+      if (v < 0 && (std::is_unsigned_v<T> || v < static_cast<std::int64_t>(Limits::min()))) return dflt;
+      if (v > 0 && static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(Limits::max())) return dflt;
+    }
   }
   return it->get<T>();
 }
+
+int int_field(const Json& obj, const char* key) {
+  if (!obj.is_object()) return 0;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number_integer()) return 0;
+  return number_field<int>(obj, key);
+}
+
+// Host wall-clock seconds as QEMU stamps events. The clock counts nanoseconds in 64 bits, so
+// beyond ±9·10^9 s (the year 2255) a timestamp would overflow it: not a time (found by
+// fuzz/qmp; regression inputs fuzz/corpus/qmp/regression-timestamp-*).
+constexpr std::int64_t kMaxTimestampSeconds = 9'000'000'000;
 
 Result<Message> decode_greeting(const Json& g) {
   if (!g.is_object()) return fail("bad_greeting", "\"QMP\" is not an object");
@@ -126,8 +147,12 @@ Result<Message> decode(std::string_view line) {
     if (auto d = msg.find("data"); d != msg.end()) ev.data = *d;
     auto ts = msg.find("timestamp");
     if (ts == msg.end() || !ts->is_object()) return fail("bad_event", ev.name + ": no timestamp");
-    ev.timestamp = timestamp_to_wall(number_field<std::int64_t>(*ts, "seconds"),
-                                     number_field<std::int64_t>(*ts, "microseconds"));
+    const auto seconds = number_field<std::int64_t>(*ts, "seconds");
+    const auto microseconds = number_field<std::int64_t>(*ts, "microseconds");
+    if (seconds > kMaxTimestampSeconds || seconds < -kMaxTimestampSeconds || microseconds > 1'000'000'000 ||
+        microseconds < -1'000'000'000)
+      return fail("bad_event", ev.name + ": timestamp out of range");
+    ev.timestamp = timestamp_to_wall(seconds, microseconds);
     return Message{std::move(ev)};
   }
   return fail("unknown_message", std::string(line.substr(0, 80)));

@@ -62,6 +62,7 @@ std::string render_summary(const Summary& s, bool with_ha) {
                 static_cast<long long>(s.qemu_total_time_ms),
                 static_cast<unsigned long long>(s.bytes_transferred), static_cast<long long>(s.passes));
   if (s.bandwidth) out += "  bandwidth " + s.bandwidth->render() + "\n";
+  out += "  downtime-limit " + s.downtime.render() + "\n";
   out += format("  real pause (STOP→RESUME) %s, QEMU downtime %s, continue after pre-switchover %s\n",
                 ms_or_na(s.real_pause_ms).c_str(), downtime.c_str(),
                 ms_or_na(s.continue_after_pre_switchover_ms).c_str());
@@ -87,6 +88,7 @@ bool write_summary_json(const Summary& s, const std::string& path) {
 
 int exit_code(const Summary& s) {
   if (s.ok()) return 0;
+  if (s.outcome == "source_lost" || s.outcome == "vm_lost") return 3;  // the guest runs nowhere
   if (s.outcome == "registration_failed") return 2;
   return s.switched ? 2 : 1;
 }

@@ -157,7 +157,10 @@ void StorageMirror::settled() {
     rep.outcome = "ready";
   }
   share_ = share_link(opt_.budget, plan_.disks.size());
-  if (!share_.ram) return end_prepare(ok());
+  if (!share_.ram) {
+    apply_disk_speed();
+    return end_prepare(ok());
+  }
   std::vector<QmpStep> steps;
   for (const auto& d : plan_.disks)
     steps.push_back({"block-job-set-speed", Json{{"device", mirror_job_id(d)}, {"speed", share_.per_disk}}});
@@ -165,6 +168,23 @@ void StorageMirror::settled() {
   run_steps(src_, steps, [this, alive = alive_](Result<void> r) {
     if (*alive && prepare_done_) end_prepare(r);
   });
+}
+
+void StorageMirror::set_disk_share(std::uint64_t bytes_per_s) {
+  disk_share_ = bytes_per_s;
+  if (prepared_ && !switching_) apply_disk_speed();
+}
+
+// The ready mirrors' speed from the governor's split of the link (honest bandwidth). Before
+// they are ready the mirror phase has the link to itself; in the pause nothing throttles them.
+void StorageMirror::apply_disk_speed() {
+  if (opt_.budget || !disk_share_ || plan_.disks.empty()) return;
+  share_.per_disk = std::max<std::uint64_t>(disk_share_ / plan_.disks.size(), 1);
+  for (const auto& d : plan_.disks)
+    src_.execute("block-job-set-speed", Json{{"device", mirror_job_id(d)}, {"speed", share_.per_disk}},
+                 [alive = alive_](Result<Json> r) {
+                   if (*alive && !r) log_warn("disk_speed_failed", {{"error", r.error().to_string()}});
+                 });
 }
 
 void StorageMirror::end_prepare(Result<void> r) {
@@ -266,7 +286,7 @@ void StorageMirror::complete(Done done) {
   });
   std::vector<QmpStep> steps;
   // The last dirty bytes are copied while the guest is stopped: no budget throttles them.
-  if (share_.ram)
+  if (share_.per_disk)
     for (const auto& d : plan_.disks)
       steps.push_back({"block-job-set-speed", Json{{"device", mirror_job_id(d)}, {"speed", 0}}});
   for (auto& s : switchover_steps(plan_)) steps.push_back(std::move(s));
@@ -346,7 +366,7 @@ Json StorageMirror::summary() const {
          {"nbd", plan_.nbd_host + ":" + plan_.nbd_port},
          {"nbd_tls", describe(plan_.tls)},
          {"budget", opt_.budget}};
-  if (share_.ram) s["link_share"] = {{"ram", share_.ram}, {"per_disk", share_.per_disk}};
+  if (share_.ram || share_.per_disk) s["link_share"] = {{"ram", share_.ram}, {"per_disk", share_.per_disk}};
   if (!failure_.empty()) s["error"] = failure_;
   return s;
 }

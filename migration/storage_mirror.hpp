@@ -66,6 +66,10 @@ class StorageMirror {
   // caller cancels the move.
   void set_failure_handler(std::function<void(const std::string&)> h) { on_failure_ = std::move(h); }
 
+  // Honest bandwidth (no --max-bandwidth budget): what the disks may use together beside RAM
+  // (BandwidthGovernor::share_with_disks), set as each mirror's speed once they are ready.
+  void set_disk_share(std::uint64_t bytes_per_s);
+
   void prepare(Done done);
   void complete(Done done);
   void abort(const std::string& why);
@@ -84,6 +88,7 @@ class StorageMirror {
   void poll();
   void on_jobs(const std::vector<MirrorJob>& jobs);
   void settled();
+  void apply_disk_speed();
   void watch();
   void end_prepare(Result<void> r);
   void finish_complete(Result<void> r);
@@ -103,6 +108,7 @@ class StorageMirror {
   std::map<std::string, bool> completing_;  // job id → BLOCK_JOB_COMPLETED seen
   std::vector<MirrorJob> last_jobs_;
   LinkShare share_;
+  std::uint64_t disk_share_ = 0;  // set_disk_share (honest bandwidth)
   bool mirrors_started_ = false, prepared_ = false, failed_ = false, switching_ = false,
        tearing_down_ = false;
   std::string failure_;

@@ -35,6 +35,7 @@ Json Summary::fields_json() const {
               {"depart_ms", opt(depart_ms)},
               {"handover_mode", handover_mode},
               {"downtime_limit_ms", opt(downtime_limit_ms)},
+              {"downtime", downtime.to_json()},
               {"activate_before_stop_ms", opt(activate_before_stop_ms)},
               {"reply_code", reply_code},
               {"activate_attempts", activate_attempts},

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "migration/bandwidth.hpp"
+#include "migration/downtime.hpp"
 
 namespace vmroam::migration {
 
@@ -24,7 +25,9 @@ struct TimelineEntry {
 struct Summary {
   // completed | prepare_failed | setup_failed | migration_failed | cancelled | timeout |
   // registration_failed_before_switch (early handover refused: migration cancelled) |
-  // registration_failed | failed_after_switch
+  // registration_failed | failed_after_switch | source_lost (the source QEMU died before the
+  // switch: the guest with it) | destination_lost (the destination QEMU died before it ran the
+  // VM: the VM runs at the source) | vm_lost (both, or the destination after its RESUME)
   std::string outcome = "completed";
   std::string error;
   std::string accelerator = "unknown";
@@ -49,6 +52,7 @@ struct Summary {
   std::optional<double> depart_ms;  // pre-switchover → the previous FA confirmed its depart
   std::string handover_mode;        // early | switchover (what ran: early falls back)
   std::optional<std::uint64_t> downtime_limit_ms;  // the downtime-limit we set last (none: QEMU's)
+  DowntimeReport downtime;                         // … its start value, why, and the raises
   std::optional<double> activate_before_stop_ms;   // early: activate → pre-switchover seen
   int reply_code = 0;
   int activate_attempts = 0;

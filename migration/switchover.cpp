@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "common/core/log.hpp"
+#include "migration/tcp_info.hpp"
 
 namespace vmroam::migration {
 
@@ -23,12 +24,6 @@ constexpr milliseconds kFinalQueryGap{50};
 constexpr std::uint64_t kHoldDowntimeMs = 1;
 // QEMU 7.2's default downtime-limit, the target when the user sets none.
 constexpr std::uint64_t kQemuDefaultDowntimeMs = 300;
-// A downtime-limit below QEMU's default (--downtime-limit): with the socket backlog bounded
-// QEMU's bandwidth estimate is honest and a tight target is reachable, but a guest that
-// dirties memory faster than the link drains it would never converge: after kRelaxAfterPasses
-// passes the target goes back to QEMU's default. (Not the default: under TCG, QEMU 7.2 broke
-// every large guest migrated with a 50 ms limit here — docs/migration.md.)
-constexpr std::int64_t kRelaxAfterPasses = 10;
 // Progress is polled this often while an early handover waits for convergence.
 constexpr milliseconds kEarlyPollInterval{100};
 
@@ -157,11 +152,33 @@ void Switchover::start(std::function<void(const Summary&)> done) {
   cfg_.previous_fa = previous_fa_ != nullptr;
   cfg_.ha = ha_ != nullptr;
   cfg_.early = fa_ && opt_.handover == Handover::early;
-  cfg_.tight = !cfg_.early && opt_.downtime_limit_ms && *opt_.downtime_limit_ms < kQemuDefaultDowntimeMs;
+  downtime_cfg_.limit_ms = opt_.downtime_limit_ms;
+  downtime_cfg_.target_pause_ms = opt_.target_pause_ms;
+  downtime_cfg_.path_rtt_ms = opt_.path_rtt_ms;
+  downtime_cfg_.ceiling_ms = kQemuDefaultDowntimeMs;
+  downtime_cfg_.raise_after_passes = opt_.downtime_raise_after_passes;
+  downtime_cfg_.raise_after_s = opt_.downtime_raise_after_s;
+  // A limit below QEMU's default may be raised (the downtime rule's fallback).
+  const bool rule = opt_.downtime_limit_ms
+                        ? *opt_.downtime_limit_ms < kQemuDefaultDowntimeMs
+                        : opt_.bandwidth.mode == BandwidthMode::honest && opt_.target_pause_ms.has_value();
+  cfg_.tight = !cfg_.early && rule;
   sum_.handover_mode = cfg_.early ? "early" : "switchover";
   sum_.migration_tls = opt_.tls ? describe(*opt_.tls) : "as configured by the caller";
   src_.set_event_handler([this](const qmp::Event& e) { on_source_event(e); });
   dst_.set_event_handler([this](const qmp::Event& e) { on_destination_event(e); });
+  // A QMP connection that closes under us is its QEMU gone (killed, crashed): the table
+  // decides where the VM can still run (docs/migration.md "Faults").
+  src_.set_closed_handler([this, alive = alive_](const Error& why) {
+    if (!*alive || machine_.state == State::done) return;
+    note("source", "QMP connection closed: " + why.to_string());
+    dispatch(Ev::src_lost, why.to_string());
+  });
+  dst_.set_closed_handler([this, alive = alive_](const Error& why) {
+    if (!*alive || machine_.state == State::done) return;
+    note("destination", "QMP connection closed: " + why.to_string());
+    dispatch(Ev::dst_lost, why.to_string());
+  });
   build_setup_steps();
   dispatch(Ev::start);
 }
@@ -241,6 +258,8 @@ void Switchover::execute_qemu(const Action& a) {
       return migrate_continue();
     case Act::migrate_cancel:
       return migrate_cancel();
+    case Act::resume_source:
+      return resume_source();
     case Act::final_query:
       sum_.total_time_ms = ms_between(migrate_at_.value_or(started_), clock_.now());
       if (stop_ts_ && resume_ts_)
@@ -336,8 +355,12 @@ Switchover::Step Switchover::tuned_socket_step() {
     src_.execute(
         "getfd", Json{{"fdname", kMigrationFdName}},
         [this, f, next, alive = alive_](Result<Json> r) {
-          // QEMU holds its own copy now; the governor keeps one to read the link's rate.
-          if (*alive && r) bw_.watch_socket(::dup(f));
+          // QEMU holds its own copy now; the governor keeps one to read the link's rate. The
+          // handshake's RTT is the path delay the downtime rule subtracts.
+          if (*alive && r) {
+            if (auto ti = read_tcp_info(f); ti && ti->rtt_us > 0) handshake_rtt_us_ = ti->rtt_us;
+            bw_.watch_socket(::dup(f));
+          }
           ::close(f);
           if (!*alive) return;
           if (!r) return next(fail(r.error().code, "source getfd: " + r.error().context));
@@ -361,10 +384,10 @@ void Switchover::build_setup_steps() {
   setup_.push_back(
       command_step(dst_, "migrate-set-capabilities", Json{{"capabilities", capability_list(dst_caps)}}));
   Json params = Json::object();
-  if (opt_.downtime_limit_ms) params["downtime-limit"] = *opt_.downtime_limit_ms;
-  if (cfg_.early) params["downtime-limit"] = kHoldDowntimeMs;
-  if (params.contains("downtime-limit"))
-    sum_.downtime_limit_ms = params["downtime-limit"].get<std::uint64_t>();
+  if (cfg_.early) {
+    params["downtime-limit"] = kHoldDowntimeMs;
+    sum_.downtime_limit_ms = kHoldDowntimeMs;
+  }
   if (auto bw = bw_.initial_max_bandwidth(opt_.max_bandwidth)) params["max-bandwidth"] = *bw;
   if (!params.empty()) setup_.push_back(command_step(src_, "migrate-set-parameters", params));
   // TLS before migrate-incoming and migrate: both sides read the parameters when they connect.
@@ -392,6 +415,26 @@ void Switchover::build_setup_steps() {
   } else {
     bw_.no_socket("QEMU opens the connection itself (--tuning none)");
   }
+  // Last: the rule may use the RTT of the socket just connected.
+  setup_.push_back(downtime_step());
+}
+
+// The downtime rule's start value (downtime.hpp). Early handover holds QEMU at 1 ms and sets
+// this value only once the registration is active (release_downtime).
+Switchover::Step Switchover::downtime_step() {
+  return [this](std::function<void(Result<void>)> next) {
+    const auto d =
+        initial_downtime(downtime_cfg_, opt_.bandwidth.mode == BandwidthMode::honest, handshake_rtt_us_);
+    if (!d) return next(ok());
+    downtime_.limit_ms = d->limit_ms;
+    sum_.downtime.start_ms = d->limit_ms;
+    sum_.downtime.why = d->why;
+    note("driver", "downtime-limit " + std::to_string(d->limit_ms) + " ms: " + d->why);
+    if (cfg_.early) return next(ok());
+    sum_.downtime.limit_ms = d->limit_ms;
+    sum_.downtime_limit_ms = d->limit_ms;
+    command_step(src_, "migrate-set-parameters", Json{{"downtime-limit", d->limit_ms}})(std::move(next));
+  };
 }
 
 void Switchover::run_setup_step() {
@@ -418,6 +461,26 @@ void Switchover::send_migrate() {
   });
 }
 
+// What a progress reading means for the table: early's convergence, or the downtime rule's
+// raise when QEMU does not converge under a limit below its default.
+void Switchover::on_progress_reading(const qmp::MigrationInfo& info) {
+  const auto target = downtime_.limit_ms ? downtime_.limit_ms : kQemuDefaultDowntimeMs;
+  if (auto ev = classify_progress(machine_.state, info, target)) {
+    note("driver", "converging (expected downtime " + std::to_string(info.expected_downtime_ms.value_or(0)) +
+                       " ms): early activate");
+    return dispatch(*ev);
+  }
+  if (machine_.state != State::migrating_tight || info.status != "active" || !downtime_.limit_ms) return;
+  const double t_s = ms_between(started_, clock_.now()) / 1000.0;
+  if (auto d =
+          next_downtime(downtime_cfg_, downtime_, static_cast<std::int64_t>(info.dirty_sync_count), t_s)) {
+    sum_.downtime.why = d->why;
+    sum_.downtime.raises = downtime_.raises;
+    note("driver", "downtime-limit " + d->why);
+    dispatch(Ev::progress_stalled);
+  }
+}
+
 bool Switchover::polling() const {
   const State s = machine_.state;
   return (is_pre_switch(s) && s != State::starting) || s == State::switching ||
@@ -433,20 +496,7 @@ void Switchover::poll_progress() {
       if (info && on_progress_)
         on_progress_(
             Progress{*info, passes_, ms_between(migrate_at_.value_or(started_), clock_.now()) / 1000.0});
-      const auto target = opt_.downtime_limit_ms.value_or(kQemuDefaultDowntimeMs);
-      if (info) {
-        if (auto ev = classify_progress(machine_.state, *info, target, kRelaxAfterPasses)) {
-          if (*ev == Ev::progress_converging)
-            note("driver", "converging (expected downtime " +
-                               std::to_string(info->expected_downtime_ms.value_or(0)) +
-                               " ms): early activate");
-          if (*ev == Ev::progress_stalled)
-            note("driver", "no convergence after " + std::to_string(info->dirty_sync_count) +
-                               " passes: downtime-limit back to QEMU's " +
-                               std::to_string(kQemuDefaultDowntimeMs) + " ms");
-          dispatch(*ev);
-        }
-      }
+      if (info) on_progress_reading(*info);
     }
     if (!polling()) return;
     progress_timer_.expires_after(machine_.state == State::holding

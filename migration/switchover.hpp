@@ -9,9 +9,11 @@
 //                destination migrate-incoming (if -incoming defer); tuned socket + getfd;
 //                max-bandwidth from the BandwidthGovernor (honest: the link's rate, learnt
 //                from the tuned socket's TCP_INFO while QEMU sends, until the STOP);
+//                downtime-limit from the downtime rule (downtime.hpp: target pause − RTT);
 //                source migrate                                  fail → FA abort
-//   migrating    progress from query-migrate every progress_interval (display only);
-//                decisions come from events:
+//   migrating    progress from query-migrate every progress_interval (display, and the
+//                downtime rule's stepwise raise without convergence); decisions come from
+//                events:
 //                  src MIGRATION pre-switchover (VM already paused) → FA activate and, without
 //                  waiting for its reply, migrate-continue {"state":"pre-switchover"}
 //                  src MIGRATION failed/cancelled → FA abort     (binding untouched)
@@ -44,6 +46,7 @@
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
 #include "migration/bandwidth_governor.hpp"
+#include "migration/downtime.hpp"
 #include "migration/foreign_agent_control.hpp"
 #include "migration/home_agent_control.hpp"
 #include "migration/migration_tls.hpp"
@@ -78,7 +81,15 @@ struct SwitchoverOptions {
   std::string listen_uri;       // for migrate-incoming; defaults to `uri`
   Tuning tuning = Tuning::none;
   Handover handover = Handover::switchover;
+  // The downtime rule (downtime.hpp): --downtime-limit fixes the start value; otherwise, with
+  // honest bandwidth and a target pause (--target-pause: opt-in, tight limits broke TCG guests,
+  // docs/migration.md), the limit is target_pause_ms minus the path's RTT (path_rtt_ms, else
+  // the migration socket's handshake RTT); either way raised stepwise without convergence.
   std::optional<std::uint64_t> downtime_limit_ms;
+  std::optional<std::uint64_t> target_pause_ms;
+  std::optional<std::uint64_t> path_rtt_ms;
+  std::int64_t downtime_raise_after_passes = 5;
+  double downtime_raise_after_s = 10;
   std::optional<std::uint64_t> max_bandwidth;   // bytes/s (BandwidthMode::qemu only)
   BandwidthConfig bandwidth;                    // honest bandwidth (bandwidth.hpp)
   std::vector<std::string> extra_capabilities;  // set on both sides
@@ -159,12 +170,14 @@ class Switchover {
   Step command_step(qmp::QmpClient& q, std::string name, Json args, bool may_fail = false);
   Step accelerator_step();
   Step tuned_socket_step();
+  Step downtime_step();
   void run_setup_step();
   void send_migrate();
   void on_source_event(const qmp::Event& e);
   void on_destination_event(const qmp::Event& e);
   void report_source_failure();
   void poll_progress();
+  void on_progress_reading(const qmp::MigrationInfo& info);
   void relax_downtime();
   void early_activate();
   void release_downtime();
@@ -172,6 +185,7 @@ class Switchover {
   void previous_fa_depart();
   void migrate_continue();
   void migrate_cancel();
+  void resume_source();
   void final_query(int attempt);
   void settle_without_fa();
   void wait_registration();
@@ -211,6 +225,9 @@ class Switchover {
   std::size_t next_setup_ = 0;
   std::string migrate_uri_;
   std::int64_t passes_ = 0;
+  DowntimeConfig downtime_cfg_;
+  DowntimeFallback downtime_;
+  std::optional<std::uint32_t> handshake_rtt_us_;
   std::optional<WallTime> stop_ts_, resume_ts_;
   std::optional<TimePoint> migrate_at_, early_activate_at_;
   TimePoint started_{}, pre_switchover_at_{}, activate_at_{}, retry_started_{};

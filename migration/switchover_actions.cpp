@@ -28,6 +28,12 @@ void Switchover::set_storage(StorageMirror* storage) {
   storage_->set_failure_handler([this, alive = alive_](const std::string& why) {
     if (*alive) dispatch(Ev::cancel_requested, "storage: " + why);
   });
+  // One link: the ready mirrors carry the guest's writes beside RAM. Honest bandwidth gives
+  // RAM its part of the link's rate and the disks the rest (docs/migration.md).
+  bw_.share_with_disks(1.0 - 1.0 / static_cast<double>(kDiskShareDivisor),
+                       [this, alive = alive_](std::uint64_t bytes_per_s) {
+                         if (*alive && storage_) storage_->set_disk_share(bytes_per_s);
+                       });
 }
 
 void Switchover::on_source_event(const qmp::Event& e) {
@@ -90,9 +96,11 @@ void Switchover::on_destination_event(const qmp::Event& e) {
   }
 }
 
+// The downtime rule raised the limit (next_downtime: no convergence under the last one).
 void Switchover::relax_downtime() {
-  sum_.downtime_limit_ms = kQemuDefaultDowntimeMs;
-  src_.execute("migrate-set-parameters", Json{{"downtime-limit", kQemuDefaultDowntimeMs}},
+  sum_.downtime_limit_ms = downtime_.limit_ms;
+  sum_.downtime.limit_ms = downtime_.limit_ms;
+  src_.execute("migrate-set-parameters", Json{{"downtime-limit", downtime_.limit_ms}},
                [alive = alive_](Result<Json> r) {
                  if (*alive && !r) log_warn("downtime_relax_failed", {{"error", r.error().to_string()}});
                });
@@ -128,7 +136,9 @@ void Switchover::early_activate() {
 }
 
 void Switchover::release_downtime() {
-  const auto target = opt_.downtime_limit_ms.value_or(kQemuDefaultDowntimeMs);
+  const auto target = downtime_.limit_ms ? downtime_.limit_ms : kQemuDefaultDowntimeMs;
+  sum_.downtime_limit_ms = target;
+  if (downtime_.limit_ms) sum_.downtime.limit_ms = target;
   note("driver", "release downtime-limit " + std::to_string(target));
   src_.execute("migrate-set-parameters", Json{{"downtime-limit", target}},
                [this, alive = alive_](Result<Json> r) {
@@ -203,6 +213,18 @@ void Switchover::migrate_cancel() {
     if (ec || !*alive) return;
     log_error("cancel_not_confirmed", {{"waited_ms", std::to_string(opt_.cancel_timeout.count())}});
     dispatch(Ev::cancel_timeout);
+  });
+}
+
+// The destination went away after the source completed, before it ran the VM: the source
+// still holds the whole guest (postmigrate, paused); `cont` runs it there again.
+void Switchover::resume_source() {
+  note("driver", "cont at the source: the destination cannot run the VM");
+  src_.execute("cont", Json(), [this, alive = alive_](Result<Json> r) {
+    if (!*alive) return;
+    if (r) return note("source", "resumed");
+    log_error("resume_source_failed", {{"error", r.error().to_string()}});
+    sum_.error += "; cont at the source failed: " + r.error().to_string();
   });
 }
 

@@ -65,7 +65,23 @@ std::string with_why(std::string what, const std::string& why) {
   return why.empty() ? what : what + ": " + why;
 }
 
+constexpr const char* kSourceLost = "the source QEMU went away during the move (the guest ran only there)";
+constexpr const char* kDestinationLost = "the destination QEMU went away during the move";
+
 bool activated_early(State s) { return s == State::activating_early || s == State::released; }
+
+// After migrate-continue the destination cannot run the VM (it died, or its load failed)
+// before its RESUME: the source still has the whole guest, paused (postmigrate), so it resumes
+// there and the activation is undone. With the source gone too, the guest is lost.
+Transition destination_gone(Machine m, const MachineConfig& cfg, const std::string& why) {
+  m.dst_lost = true;
+  if (m.src_lost)
+    return undo_activation(m, cfg,
+                           {outcome("vm_lost", "both QEMUs went away during the switchover: " + why)});
+  return undo_activation(m, cfg,
+                         {outcome("destination_lost", why + "; the VM resumed at the source"),
+                          act(Act::resume_source), act(Act::unmark_switched)});
+}
 
 State running_state(const MachineConfig& cfg) {
   if (cfg.early) return State::holding;
@@ -130,14 +146,29 @@ Transition pre_switch(const Machine& m, const MachineConfig& cfg, const Event& e
     case Ev::dst_failed:
       if (starting) break;
       return begin_cancel(m, activated, "migration_failed", "destination reported MIGRATION failed");
+    case Ev::src_lost: {
+      // The guest ran only there: nothing to cancel, nothing moved; the binding is put back.
+      Machine n = m;
+      n.src_lost = true;
+      Acts acts{outcome("source_lost", with_why(kSourceLost, e.detail))};
+      return activated ? undo_activation(n, cfg, std::move(acts)) : unwind(n, cfg, true, std::move(acts));
+    }
+    case Ev::dst_lost: {
+      // As a destination failure: the source fails its migration on its own (the stream
+      // broke); cancel to be sure. The VM runs on at the source.
+      Machine n = m;
+      n.dst_lost = true;
+      return begin_cancel(n, activated, "migration_failed", kDestinationLost);
+    }
     case Ev::cancel_requested:
       return begin_cancel(m, activated, "cancelled", e.detail);
     case Ev::migration_timeout:
       if (starting) break;
       return begin_cancel(m, activated, "timeout", "migration did not reach pre-switchover in time");
     case Ev::progress_stalled:
+      // The downtime rule raised the limit (it stops raising at QEMU's default).
       if (m.state != State::migrating_tight) break;
-      return go(m, State::migrating, {act(Act::relax_downtime)});
+      return go(m, State::migrating_tight, {act(Act::relax_downtime)});
     case Ev::progress_converging:
       if (m.state != State::holding) break;
       return go(m, State::activating_early, {act(Act::early_activate)});
@@ -157,26 +188,60 @@ Transition pre_switch(const Machine& m, const MachineConfig& cfg, const Event& e
   return go(m, m.state);
 }
 
+// A QEMU went away (or the destination's load failed) after migrate-continue.
+Transition switching_lost(const Machine& m, const MachineConfig& cfg, const Event& e, const Acts& finalize) {
+  Machine n = m;
+  if (e.kind == Ev::src_lost) {
+    // The destination may have every page (then its RESUME follows) or not (its load fails
+    // and it goes away: dst_lost). After its RESUME the source is not needed any more.
+    n.src_lost = true;
+    if (m.state == State::switching) return go(n, State::switching_src_done);
+    if (m.state == State::switching_dst_resumed) return go(n, State::finalizing, finalize);
+    return go(n, m.state);
+  }
+  const std::string why = e.kind == Ev::dst_lost ? "the destination QEMU went away before it resumed the VM"
+                                                 : "the destination reported MIGRATION failed";
+  if (m.state == State::switching_src_done || (m.state == State::switching && m.src_lost))
+    return destination_gone(m, cfg, why);
+  if (e.kind == Ev::dst_lost) n.dst_lost = true;
+  if (m.state == State::switching) return go(n, m.state);  // the source's verdict follows
+  // After its RESUME: the guest ran there and is gone with it.
+  if (e.kind == Ev::dst_lost)
+    return go(n, State::done,
+              {outcome("vm_lost", "the destination QEMU went away after the VM resumed there"),
+               act(Act::stop_timers), act(Act::finish)});
+  return go(n, m.state);
+}
+
 // After migrate-continue: the VM is (or will be) at the destination; no more cancelling.
 Transition switching(const Machine& m, const MachineConfig& cfg, const Event& e) {
   const Acts finalize{act(Act::stop_timers), act(Act::final_query)};
   switch (e.kind) {
     case Ev::src_completed:
+      if (m.state == State::switching && m.dst_lost)
+        return destination_gone(m, cfg, "the destination QEMU went away before it resumed the VM");
       if (m.state == State::switching) return go(m, State::switching_src_done);
       if (m.state == State::switching_dst_resumed) return go(m, State::finalizing, finalize);
       break;
+    case Ev::src_lost:
+    case Ev::dst_lost:
+    case Ev::dst_failed:
+      return switching_lost(m, cfg, e, finalize);
     case Ev::dst_resumed:
       if (m.state == State::switching) return go(m, State::switching_dst_resumed);
       if (m.state == State::switching_src_done) return go(m, State::finalizing, finalize);
       break;
     case Ev::src_failed:
     case Ev::src_cancelled:
+      // QEMU 7.2 runs the VM at the source again when its migration fails (it was running
+      // before the stop): the VM did not move.
       return undo_activation(
           m, cfg,
           {outcome("failed_after_switch", with_why(std::string("source reported ") +
                                                        (e.kind == Ev::src_failed ? "failed" : "cancelled") +
                                                        " after migrate-continue",
-                                                   e.detail))});
+                                                   e.detail)),
+           act(Act::unmark_switched)});
     case Ev::continue_refused:
       // QEMU would not continue: the migration is stuck paused or failed; undo.
       if (m.state != State::switching) break;
@@ -221,6 +286,14 @@ Transition after_move(const Machine& m, const MachineConfig& cfg, const Event& e
     case Ev::retry_due:
       if (m.state == State::retry_wait) return go(m, State::reactivating, {act(Act::fa_reactivate)});
       break;
+    case Ev::dst_lost: {
+      // The VM ran at the destination and went with it: said loudly; the registration steps
+      // run on (the binding follows where the VM last ran).
+      Machine n = m;
+      n.dst_lost = true;
+      return go(n, m.state,
+                {outcome("vm_lost", "the destination QEMU went away after the VM resumed there")});
+    }
     case Ev::reactivate_answered:
       if (m.state == State::reactivating) return go(m, State::registering, {act(Act::fa_wait_registered)});
       break;
@@ -235,10 +308,18 @@ Transition after_move(const Machine& m, const MachineConfig& cfg, const Event& e
 // Undoing: every state waits for exactly one answer and ignores the rest.
 Transition unwinding(const Machine& m, const MachineConfig& cfg, const Event& e) {
   const auto s = m.state;
-  const bool qemu_gave_up =
-      e.kind == Ev::src_failed || e.kind == Ev::src_cancelled || e.kind == Ev::cancel_timeout;
-  if (s == State::cancelling && qemu_gave_up) return unwind(m, cfg, true, {});
-  if (s == State::cancelling_activated && qemu_gave_up) return undo_activation(m, cfg, {});
+  const bool qemu_gave_up = e.kind == Ev::src_failed || e.kind == Ev::src_cancelled ||
+                            e.kind == Ev::cancel_timeout || e.kind == Ev::src_lost;
+  // The source going away while the move is undone takes the VM with it: said so.
+  Acts lost;
+  if (e.kind == Ev::src_lost && !m.src_lost) lost.push_back(outcome("source_lost", kSourceLost));
+  if (s == State::cancelling && qemu_gave_up) return unwind(m, cfg, true, std::move(lost));
+  if (s == State::cancelling_activated && qemu_gave_up) return undo_activation(m, cfg, std::move(lost));
+  if (!lost.empty()) {
+    Machine n = m;
+    n.src_lost = true;
+    return go(n, s, std::move(lost));
+  }
   if (s == State::undoing && e.kind == Ev::undo_found_active)
     return go(m, State::undoing_fa, {act(Act::undo_depart)});
   if (s == State::undoing && e.kind == Ev::undo_found_inactive)
@@ -265,9 +346,19 @@ Transition setting_up(const Machine& m, const MachineConfig& cfg, const Event& e
     acts.push_back(act(cfg.fa ? Act::fa_prepare : Act::run_setup_step));
     return go(m, cfg.fa ? State::preparing : State::configuring, std::move(acts));
   }
-  // A cancel waits for the outstanding answer: then we know what needs undoing.
+  // A cancel waits for the outstanding answer: then we know what needs undoing. So does a
+  // QEMU that went away (its pending command fails, or the next one does).
   if ((s == State::preparing || s == State::configuring) && e.kind == Ev::cancel_requested)
     return go(m, State::cancel_pending, {outcome("cancelled", e.detail)});
+  if ((s == State::preparing || s == State::configuring) &&
+      (e.kind == Ev::src_lost || e.kind == Ev::dst_lost)) {
+    Machine n = m;
+    (e.kind == Ev::src_lost ? n.src_lost : n.dst_lost) = true;
+    return e.kind == Ev::src_lost
+               ? go(n, State::cancel_pending, {outcome("source_lost", with_why(kSourceLost, e.detail))})
+               : go(n, State::cancel_pending,
+                    {outcome("setup_failed", with_why(kDestinationLost, e.detail))});
+  }
   const bool pending = s == State::cancel_pending;
   switch (e.kind) {
     case Ev::fa_prepared:
@@ -300,11 +391,9 @@ Transition setting_up(const Machine& m, const MachineConfig& cfg, const Event& e
 
 }  // namespace
 
-std::optional<Ev> classify_progress(State s, const qmp::MigrationInfo& info, std::uint64_t target_ms,
-                                    std::int64_t relax_after_passes) {
+std::optional<Ev> classify_progress(State s, const qmp::MigrationInfo& info, std::uint64_t target_ms) {
   if (info.status != "active") return std::nullopt;
   const auto passes = static_cast<std::int64_t>(info.dirty_sync_count);
-  if (s == State::migrating_tight && passes >= relax_after_passes) return Ev::progress_stalled;
   if (s == State::holding && passes >= 2 && info.expected_downtime_ms &&
       static_cast<std::uint64_t>(std::max<std::int64_t>(*info.expected_downtime_ms, 0)) <= target_ms)
     return Ev::progress_converging;
@@ -421,6 +510,8 @@ constexpr std::array kEvNames{"start",
                               "continue_refused",
                               "dst_resumed",
                               "dst_failed",
+                              "src_lost",
+                              "dst_lost",
                               "final_query_done",
                               "depart_answered",
                               "fa_resumed_answered",
@@ -466,6 +557,7 @@ constexpr std::array kActNames{"set_outcome",
                                "previous_fa_depart",
                                "migrate_continue",
                                "migrate_cancel",
+                               "resume_source",
                                "final_query",
                                "fa_resumed",
                                "fa_wait_registered",

@@ -9,6 +9,9 @@
 //   (any pre-switch state) ─src pre-switchover→ switching ─src completed + dst RESUME→
 //     finalizing → resuming → registering ⇄ retry_wait → reactivating      (FA)
 //     finalizing → awaiting_depart (previous FA still answering) → done  (no FA)
+//   a QEMU that dies (src_lost/dst_lost): before the switch the move is undone (the source's
+//     loss takes the VM with it); after it the VM runs where it can: a destination lost before
+//     its RESUME → `cont` at the source and the activation undone (docs/migration.md "Faults")
 //   before the switch, errors and cancel → cancelling (migrate_cancel) → ha_cancel_then_* →
 //     aborting (FA abort) → done; once the FA was told to activate → undoing (wait for the
 //     registration's outcome) → undoing_fa (depart if active, abort otherwise) → done
@@ -34,7 +37,7 @@ enum class State : std::uint8_t {
   configuring,       // setup commands run one by one (capabilities, parameters, TLS, getfd)
   starting,          // migrate sent, its reply outstanding (events may overtake it)
   migrating,         // waiting for pre-switchover
-  migrating_tight,   // … with a downtime-limit below QEMU's default, not relaxed yet
+  migrating_tight,   // … with a downtime-limit below QEMU's default (the rule may raise it)
   holding,           // Handover::early: held at downtime-limit 1 ms until the last pass is small
   activating_early,  // early activate sent; waiting for the registration outcome
   released,          // early registration active, real downtime-limit set
@@ -63,6 +66,9 @@ enum class Depart : std::uint8_t { none, pending, answered };
 struct Machine {
   State state = State::idle;
   Depart depart = Depart::none;
+  // A QEMU went away (its QMP connection closed: the process died) while the move was on.
+  bool src_lost = false;
+  bool dst_lost = false;
   friend bool operator==(const Machine&, const Machine&) = default;
 };
 
@@ -72,7 +78,7 @@ struct MachineConfig {
   bool previous_fa = false;  // an FA the VM leaves (departs at the switch)
   bool ha = false;           // the VM's home agent (handover hold)
   bool early = false;        // Handover::early (only with an FA)
-  bool tight = false;        // downtime-limit below QEMU's default, relaxed without convergence
+  bool tight = false;        // downtime-limit below QEMU's default, raised without convergence
 };
 
 enum class Ev : std::uint8_t {
@@ -85,7 +91,7 @@ enum class Ev : std::uint8_t {
   migrate_accepted,
   migrate_refused,
   progress_converging,  // early: ≥ 1 full pass and the expected downtime fits the real limit
-  progress_stalled,     // tight: no convergence after kRelaxAfterPasses passes
+  progress_stalled,     // tight: the downtime rule raised the limit (no convergence)
   early_registered,
   early_not_registered,
   release_refused,
@@ -96,6 +102,8 @@ enum class Ev : std::uint8_t {
   continue_refused,
   dst_resumed,
   dst_failed,
+  src_lost,  // the source QEMU's QMP connection closed (the process died)
+  dst_lost,  // the destination's
   final_query_done,
   depart_answered,
   fa_resumed_answered,
@@ -144,6 +152,7 @@ enum class Act : std::uint8_t {
   previous_fa_depart,
   migrate_continue,
   migrate_cancel,  // and arm the cancel timeout
+  resume_source,   // `cont` at the source: the destination died before it ran the VM
   final_query,
   fa_resumed,
   fa_wait_registered,
@@ -175,10 +184,10 @@ struct Transition {
 [[nodiscard]] Transition transition(const Machine& m, const MachineConfig& cfg, const Event& e);
 
 // What a query-migrate reply means for the table, if anything: progress_converging (holding:
-// ≥ 1 full pass done and the expected downtime fits `target_ms`, the real limit) or
-// progress_stalled (migrating_tight: `relax_after_passes` passes without convergence).
+// ≥ 1 full pass done and the expected downtime fits `target_ms`, the real limit). The other
+// progress event, progress_stalled, is the downtime rule's (downtime.hpp: next_downtime).
 [[nodiscard]] std::optional<Ev> classify_progress(State s, const qmp::MigrationInfo& info,
-                                                  std::uint64_t target_ms, std::int64_t relax_after_passes);
+                                                  std::uint64_t target_ms);
 
 // After a registration that is not active: give up if the next retry would end past the deadline.
 [[nodiscard]] bool retry_deadline_passed(std::chrono::milliseconds elapsed, std::chrono::milliseconds backoff,

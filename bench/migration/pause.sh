@@ -11,6 +11,9 @@
 #   honest      --tuning socket with honest bandwidth (vmroam-migrate's default): the driver
 #               measures the link's delivery rate on its socket (TCP_INFO) and keeps QEMU's
 #               max-bandwidth at 95% of it (docs/migration.md "The bandwidth model")
+#   honest-target  honest with --target-pause 30: QEMU's downtime-limit is the 30 ms target
+#               pause minus the path's RTT, raised stepwise if QEMU does not converge ("The
+#               downtime rule"; not in the default list: --variants)
 #   honest+tls  honest with the stream in TLS (mutual x509, tests/lib/guest.sh's creds):
 #               vmroam-migrate's default; the others migrate in clear (--insecure-migration)
 #   honest-30   honest with --downtime-limit 30: a downtime budget of 30 ms (not in the default
@@ -36,6 +39,9 @@
 #   downtime_vs_default   qemu_downtime_ms / the none row's
 #   total_time_ms, bytes_transferred, downtime_bytes (RAM sent while stopped), passes
 #   max_bandwidth         what the driver gave QEMU (bytes/s; null: QEMU's own 128 MiB/s)
+#   downtime_limit_ms     the downtime-limit QEMU had at the STOP (null: its own 300 ms);
+#   downtime_raises       how often the downtime rule raised it, summed over the moves
+#   real_pause_max_ms     the longest pause of the variant
 #   link_rate             the delivery rate the driver measured (bytes/s)
 #   qemu_estimate_at_stop QEMU's own bandwidth estimate at the STOP (bytes/s; ram.mbps)
 #   migrations, guest_broken (count; target 0)
@@ -67,7 +73,7 @@ done
 # shellcheck source=testbed.sh
 source "$here/testbed.sh"
 for v in "${variants[@]}"; do
-  case "$v" in none | socket | honest | honest+tls | honest-30) ;; *) echo "pause: unknown variant '$v'" >&2; exit 2 ;; esac
+  case "$v" in none | socket | honest | honest+tls | honest-30 | honest-target) ;; *) echo "pause: unknown variant '$v'" >&2; exit 2 ;; esac
 done
 mb_setup pause "$mem" "$fill"
 
@@ -79,6 +85,7 @@ variant_args() {
     honest) echo "0 --tuning socket --bandwidth honest" ;;
     honest+tls) echo "1 --tuning socket --bandwidth honest" ;;
     honest-30) echo "0 --tuning socket --bandwidth honest --downtime-limit 30" ;;
+    honest-target) echo "0 --tuning socket --bandwidth honest --target-pause 30" ;;
   esac
 }
 
@@ -113,7 +120,8 @@ one_move() {
     max_bandwidth: .bandwidth.max_bandwidth_bytes_per_s, link_rate: .bandwidth.measured_rate_bytes_per_s,
     qemu_estimate_at_stop: .bandwidth.qemu_estimate_at_stop_bytes_per_s,
     qemu_estimate_peak: .bandwidth.qemu_estimate_peak_bytes_per_s, remaining_at_stop: .bandwidth.remaining_at_stop_bytes,
-    bandwidth_why: .bandwidth.why}' "$VMR_GUEST_JSON" 2>/dev/null)
+    bandwidth_why: .bandwidth.why, downtime_limit_ms: .downtime.limit_ms, downtime_start_ms: .downtime.start_ms,
+    downtime_raises: .downtime.raises, downtime_why: .downtime.why}' "$VMR_GUEST_JSON" 2>/dev/null)
   mb_log "$variant $from -> $to: exit $rc $sample"
   if [ $rc != 0 ] || ! jq -e '.outcome == "completed" and (.real_pause_ms | type) == "number"' <<<"$sample" >/dev/null 2>&1; then
     mb_log "migration failed: $(tail -n 5 "$VMR_GUEST_JSON.log" 2>/dev/null)"
@@ -148,13 +156,15 @@ printf '%s\n' "${samples[@]}" | jq -s --argjson quick "$quick" --argjson mem "$m
   . as $all
   | ($all | map(select(.tuning == "none"))) as $none
   | ($all | map(select(.tuning == "honest"))) as $plain
-  | [("none", "socket", "honest", "honest+tls", "honest-30") as $t | $all | map(select(.tuning == $t)) | select(length > 0)
+  | [("none", "socket", "honest", "honest+tls", "honest-30", "honest-target") as $t | $all | map(select(.tuning == $t)) | select(length > 0)
      | {tuning: $t, real_pause_ms: med(.real_pause_ms), qemu_downtime_ms: med(.qemu_downtime_ms),
         pause_vs_default: ratio(med(.real_pause_ms); $none | med(.real_pause_ms)),
         downtime_vs_default: ratio(med(.qemu_downtime_ms); $none | med(.qemu_downtime_ms)),
         total_time_ms: med(.total_time_ms), bytes_transferred: med(.bytes_transferred),
         downtime_bytes: med(.downtime_bytes), passes: med(.passes),
         max_bandwidth: med(.max_bandwidth), link_rate: med(.link_rate), qemu_estimate_at_stop: med(.qemu_estimate_at_stop),
+        downtime_limit_ms: med(.downtime_limit_ms), downtime_raises: map(.downtime_raises // 0) | add,
+        real_pause_max_ms: map(.real_pause_ms | select(type == "number")) | max,
         migrations: length, guest_broken: map(select(.guest_broken)) | length}
        + (if $t == "honest+tls" then {tls_pause_vs_plain: ratio(med(.real_pause_ms); $plain | med(.real_pause_ms)),
                                       tls_total_vs_plain: ratio(med(.total_time_ms); $plain | med(.total_time_ms))}

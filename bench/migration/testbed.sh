@@ -32,9 +32,7 @@
 # results) in /tmp/vmroam-bench-NAME after the run.
 
 mb_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-mb_probe=$mb_top/tools/probe/vmroam-probe
 mb_name=bench
-mb_probe_pid=
 
 export VMROAM_BUILD_DIR=${VMROAM_BUILD_DIR:-$mb_top/build}
 # shellcheck source=../../tests/lib/topology.sh
@@ -116,23 +114,8 @@ mb_migrate_plain() {
   return "$rc"
 }
 
-mb_probe_start() {
-  local f=$VMR_GUEST_DIR/$1
-  rm -f "$f.json" "$f.status"
-  ip netns exec "$VMR_NS_CN" "$mb_probe" run --target "$VMR_VM_ADDR" --port 7 --interval-ms 10 --drain-s 1 \
-    --out "$f.json" --status "$f.status" 2>"$f.err" &
-  mb_probe_pid=$!
-  wait_for "[ -s '$f.status' ] || ! kill -0 $mb_probe_pid" 10
-  kill -0 "$mb_probe_pid" 2>/dev/null || { mb_log "the probe did not start: $(cat "$f.err")"; mb_probe_pid=; return 1; }
-  wait_for "grep -Eq 'tcp ok [1-9]' '$f.status'" 5 || { mb_log "no TCP echo from the guest: $(cat "$f.status")"; return 1; }
-}
-
-mb_probe_stop() {
-  [ -n "$mb_probe_pid" ] || return 0
-  kill -TERM "$mb_probe_pid" 2>/dev/null
-  wait "$mb_probe_pid" 2>/dev/null
-  mb_probe_pid=
-}
+mb_probe_start() { guest_probe_start "$1" || { mb_log "the probe did not start (see above)"; return 1; }; }
+mb_probe_stop() { guest_probe_stop; }
 
 # mb_probe_report FILE: {pings_sent, pings_lost, longest_silence_ms, max_rtt_ms, tcp_survived,
 # tcp_error}. The longest silence is the longest time between two consecutive echo replies at

@@ -5,7 +5,8 @@ bench/run.sh; the JSON conventions it checks are in bench/README.md.
 
   report.py check RUN.json                       exit 0 if the run follows the conventions
   report.py aggregate NAME OUTDIR RUN.json...    OUTDIR/NAME.json (+ .dat, .png/.svg), table on stdout
-  report.py docs DOC OUTDIR MACHINE              rewrite the generated block of DOC from OUTDIR/*.json
+  report.py docs DOC OUTDIR MACHINE              rewrite the sections of DOC's generated block that
+                                                 OUTDIR/*.json has results for (the others stay)
 """
 import json
 import os
@@ -176,8 +177,38 @@ def plot(agg, outdir, hint):
         sys.stderr.write(f"gnuplot failed for {agg['benchmark']}: {r.stderr}\n")
 
 
+def old_sections(text):
+    """The sections of the generated block in text, by benchmark name: a run that measures only
+    some benchmarks (run.sh --only) keeps the others' last results. A section from before each
+    section named its machine gets the block's old "Machine:" line."""
+    if BEGIN not in text or END not in text:
+        return {}
+    block = text[text.index(BEGIN) + len(BEGIN):text.index(END)]
+    machine = ""
+    sections = {}
+    name = None
+    for line in block.splitlines(keepends=True):
+        if line.startswith("Machine: ") and name is None:
+            machine = line.strip()
+        elif line.startswith("### "):
+            name = line[4:].strip()
+            sections[name] = line
+        elif name is not None:
+            sections[name] += line
+    for n, s in sections.items():
+        if "Machine: " not in s and machine:
+            parts = s.split("\n\n", 2)  # heading, date and runs, the rest
+            parts.insert(2, machine)
+            sections[n] = "\n\n".join(parts)
+    return {n: s.rstrip("\n") + "\n" for n, s in sections.items()}
+
+
 def docs(doc_path, outdir, machine):
-    sections = []
+    text = ""
+    if os.path.exists(doc_path):
+        with open(doc_path) as f:
+            text = f.read()
+    sections = old_sections(text)
     names = sorted(f[:-5] for f in os.listdir(outdir) if f.endswith(".json"))
     for n in names:
         try:
@@ -189,18 +220,14 @@ def docs(doc_path, outdir, machine):
         img = next((n + e for e in (".png", ".svg") if os.path.exists(os.path.join(outdir, n + e))), None)
         rel = os.path.relpath(outdir, os.path.dirname(os.path.abspath(doc_path)))
         when = f"{agg['date']}, " if agg.get("date") else ""
-        s = f"### {n}\n\n{when}{agg['runs']} runs; median ±half the min..max spread.\n\n"
+        s = f"### {n}\n\n{when}{agg['runs']} runs; median ±half the min..max spread.\n\nMachine: {machine}.\n\n"
         if agg.get("targets"):
             s += "Targets: " + ", ".join(f"{k} {v}" for k, v in agg["targets"].items()) + ".\n\n"
         s += table(agg, markdown=True) + "\n"
         if img:
             s += f"\n![{n}]({rel}/{img})\n"
-        sections.append(s)
-    block = (f"{BEGIN}\n\nMachine: {machine}.\n\n" + "\n".join(sections) + f"\n{END}")
-    text = ""
-    if os.path.exists(doc_path):
-        with open(doc_path) as f:
-            text = f.read()
+        sections[n] = s
+    block = f"{BEGIN}\n\n" + "\n".join(sections[n] for n in sorted(sections)) + f"\n{END}"
     if BEGIN in text and END in text:
         text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
     else:

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/api/http_server.hpp"
+#include "common/api/refusal_log.hpp"
 #include "common/api/tls_context.hpp"
 #include "common/core/asio.hpp"
 #include "common/core/log.hpp"
@@ -48,6 +49,8 @@ constexpr std::chrono::milliseconds kLingerTime{1000};
 constexpr std::size_t kLingerBytes = 1 << 20;
 // Bytes of a pipelined next request buffered while a Deferred is pending.
 constexpr std::size_t kMaxPipelined = 64 * 1024;
+// The first read of a request (the parser reads the rest of the header in larger steps).
+constexpr std::size_t kFirstRead = 4096;
 // The first byte of every TLS connection: a handshake record (RFC 8446 §5.1, RFC 5246 §6.2.1).
 constexpr std::uint8_t kTlsHandshakeRecord = 22;
 
@@ -89,7 +92,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool unix_created = false;
   dev_t unix_dev = 0;
   ino_t unix_ino = 0;
-  std::map<std::uint64_t, std::weak_ptr<http_detail::ConnectionBase>> connections;
+  // One open connection: the object, which listener accepted it, and its peer address (TCP).
+  struct Slot {
+    std::weak_ptr<http_detail::ConnectionBase> connection;
+    bool remote = false;
+    std::string peer;
+  };
+  std::map<std::uint64_t, Slot> connections;
+  // Budgets for the log lines of refusals anyone can cause (refusal_log.hpp).
+  RefusalLog connection_refused_log;
+  RefusalLog tls_refused_log;
   std::shared_ptr<TlsContext> tls;  // for the next TLS connection (set_tls swaps it)
   std::uint64_t next_id = 1;
   bool stopping = false;
@@ -102,7 +114,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   template <class Acceptor>
   void accept(Acceptor& acceptor, bool remote);
   template <class Socket>
-  void spawn(Socket socket, bool remote);
+  void spawn(Socket socket, bool remote, std::string peer);
+  // Why a new connection is refused ("max_connections", "max_connections_per_peer"), or empty.
+  [[nodiscard]] std::string_view over_limit(bool remote, const std::string& peer) const;
+  // api_tls_refused, under its budget.
+  void log_tls_refused(const std::string& peer, std::string_view reason);
   void close_listeners();
   void remove_socket_file();
   void remove(std::uint64_t id);
@@ -111,8 +127,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void for_each_connection(F f) {
     // Copy first: closing a connection erases it from the map.
     std::vector<std::shared_ptr<http_detail::ConnectionBase>> live;
-    for (auto& [id, weak] : connections)
-      if (auto c = weak.lock()) live.push_back(std::move(c));
+    for (auto& [id, slot] : connections)
+      if (auto c = slot.connection.lock()) live.push_back(std::move(c));
     for (auto& c : live) f(*c);
   }
 };
@@ -176,7 +192,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
             n = raw(self->socket_).receive(net::buffer(&first, 1), net::socket_base::message_peek, pec);
           if (pec || n == 0) return self->close();
           if (first != kTlsHandshakeRecord) {
-            log_info("api_tls_refused", {{"peer", self->peer()}, {"reason", "plaintext on the TLS port"}});
+            self->server_->log_tls_refused(self->peer(), "plaintext on the TLS port");
             return self->respond_plaintext(
                 error_response(400, "tls_required", "", "this port speaks only TLS: use https://"));
           }
@@ -190,8 +206,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
           net::ssl::stream_base::server, [self = this->shared_from_this()](const error_code& ec) {
             if (self->state_ == State::closed) return;
             if (ec) {
-              log_info("api_tls_refused",
-                       {{"peer", self->peer()}, {"reason", tls_failure(ec, self->socket_.native_handle())}});
+              self->server_->log_tls_refused(self->peer(), tls_failure(ec, self->socket_.native_handle()));
               return self->close();
             }
             self->read_header();
@@ -231,14 +246,29 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     parser_->header_limit(static_cast<std::uint32_t>(opts().header_limit));
     parser_->body_limit(opts().body_limit);
     keep_alive_ = false;
-    arm(buffer_.size() ? opts().request_timeout : opts().idle_timeout);
+    if (buffer_.size() == 0) return await_request();
+    arm(opts().request_timeout);
     http::async_read_header(
         socket_, buffer_, *parser_,
         [self = this->shared_from_this()](const error_code& ec, std::size_t) { self->on_header(ec); });
   }
 
+  // Between requests the idle timeout runs; the request timeout starts with the first byte,
+  // so a client that trickles its header (slowloris) is cut off after request_timeout, not
+  // after idle_timeout.
+  void await_request() {
+    arm(opts().idle_timeout);
+    socket_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
+                              if (self->state_ != State::reading) return;
+                              if (ec) return self->on_read_error(ec);
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
+  }
+
   void on_header(const error_code& ec) {
-    if (state_ == State::closed) return;
+    if (state_ != State::reading) return;  // closed, or answered by on_timeout meanwhile
     if (ec) return on_read_error(ec);
     arm(opts().request_timeout);
     auto& req = parser_->get();
@@ -256,6 +286,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       continue_.emplace(http::status::continue_, 11);
       http::async_write(socket_, *continue_,
                         [self = this->shared_from_this()](const error_code& wec, std::size_t) {
+                          self->continue_.reset();
                           if (self->state_ == State::closed) return;
                           if (wec) return self->close();
                           self->read_body();
@@ -275,7 +306,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   void read_body() {
     http::async_read(socket_, buffer_, *parser_,
                      [self = this->shared_from_this()](const error_code& ec, std::size_t) {
-                       if (self->state_ == State::closed) return;
+                       if (self->state_ != State::reading) return;
                        if (ec) return self->on_read_error(ec);
                        self->on_request();
                      });
@@ -430,6 +461,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   void linger() {
     state_ = State::lingering;
     error_code ignored;
+    raw(socket_).cancel(ignored);  // a request read still outstanding (after a 408)
     raw(socket_).shutdown(net::socket_base::shutdown_send, ignored);
     arm(kLingerTime);
     drain();
@@ -448,6 +480,21 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     switch (state_) {
       case State::deferred:
         finish_deferred(unavailable("no response within the deferred timeout"));
+        break;
+      case State::reading:
+        // A request was started but not finished in time: say so (RFC 9110 §15.5.9), then
+        // close. Nothing started (idle, or a TLS handshake that never came): just close.
+        if (continue_) {
+          close();  // the 100 Continue is still being written: no second write at once
+        } else if (buffer_.size() > 0 || (parser_ && parser_->got_some())) {
+          // The read stays outstanding while the answer is written (one read and one write
+          // may be in flight); its handler ignores what it gets, and linger() cancels it.
+          respond(request_timeout("request not received within " +
+                                  std::to_string(opts().request_timeout.count()) + " ms"),
+                  true);
+        } else {
+          close();
+        }
         break;
       case State::closed:
         break;

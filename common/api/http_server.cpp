@@ -109,29 +109,58 @@ void HttpServer::Impl::accept(Acceptor& acceptor, bool remote) {
     if (ec) {
       if (ec == net::error::operation_aborted) return;
       log_warn("api_accept_failed", {{"error", ec.message()}});
-    } else if (self->connections.size() >= self->options.max_connections) {
-      log_warn("api_connection_refused", {{"reason", "max_connections"}});
+      self->accept(acceptor, remote);
+      return;
+    }
+    std::string peer = "local";
+    if constexpr (std::is_same_v<std::decay_t<decltype(socket)>, net::ip::tcp::socket>) {
+      error_code pec;
+      auto ep = socket.remote_endpoint(pec);
+      peer = pec ? "?" : ep.address().to_string();
+    }
+    if (auto why = self->over_limit(remote, peer); !why.empty()) {
+      // Closed at once (the socket goes out of scope): the client sees the connection end.
+      if (auto n = self->connection_refused_log.admit(std::chrono::steady_clock::now()))
+        log_warn("api_connection_refused",
+                 {{"peer", peer}, {"reason", std::string(why)}, {"suppressed", *n}});
     } else {
-      self->spawn(std::move(socket), remote);
+      self->spawn(std::move(socket), remote, std::move(peer));
     }
     self->accept(acceptor, remote);
   });
 }
 
+std::string_view HttpServer::Impl::over_limit(bool remote, const std::string& peer) const {
+  std::size_t same_listener = 0, same_peer = 0;
+  for (const auto& [id, slot] : connections) {
+    if (slot.remote != remote) continue;
+    ++same_listener;
+    if (remote && slot.peer == peer) ++same_peer;
+  }
+  if (same_listener >= options.max_connections) return "max_connections";
+  if (remote && same_peer >= options.max_connections_per_peer) return "max_connections_per_peer";
+  return {};
+}
+
+void HttpServer::Impl::log_tls_refused(const std::string& peer, std::string_view reason) {
+  if (auto n = tls_refused_log.admit(std::chrono::steady_clock::now()))
+    log_info("api_tls_refused", {{"peer", peer}, {"reason", std::string(reason)}, {"suppressed", *n}});
+}
+
 template <class Socket>
-void HttpServer::Impl::spawn(Socket socket, bool remote) {
+void HttpServer::Impl::spawn(Socket socket, bool remote, std::string peer) {
   auto id = next_id++;
   if constexpr (std::is_same_v<Socket, net::ip::tcp::socket>) {
     if (tls) {
       auto t = std::make_shared<Connection<TlsSocket>>(
           shared_from_this(), TlsSocket(std::move(socket), tls->ssl), remote, id, tls);
-      connections.emplace(id, t);
+      connections.emplace(id, Slot{t, remote, std::move(peer)});
       t->start();
       return;
     }
   }
   auto plain = std::make_shared<Connection<Socket>>(shared_from_this(), std::move(socket), remote, id);
-  connections.emplace(id, plain);
+  connections.emplace(id, Slot{plain, remote, std::move(peer)});
   plain->start();
 }
 

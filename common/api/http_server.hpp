@@ -13,11 +13,21 @@
 // Limits and timers (HttpServerOptions):
 //   body_limit      64 KiB      larger body → 413 too_large, connection closed
 //   header_limit     8 KiB      larger header → 431 too_large, connection closed
-//   idle_timeout    60 s        keep-alive connection with no new request → closed
-//   request_timeout 10 s        from a request's first byte to its last, per write, and for
-//                               a TLS handshake (from the connection's accept)
+//   idle_timeout    60 s        no request byte yet (new or keep-alive connection) → closed
+//   request_timeout 10 s        from a request's first byte to its last (a slow client, e.g.
+//                               one header byte a second, gets 408 request_timeout and the
+//                               connection closes), per write, and for a TLS handshake (from
+//                               the connection's accept)
 //   deferred_timeout 10 min     a Deferred not completed by then → 503 unavailable
 //   stop_timeout     5 s        graceful stop forcibly closes what is still open
+//   max_connections 128         open connections per listener (Unix and TCP apart, so remote
+//                               clients cannot lock out the local socket); more are closed
+//                               at once
+//   max_connections_per_peer 16 open TCP connections from one remote address
+// So a client can make the server hold at most max_connections × (body_limit + header_limit)
+// of request bytes per listener. Refusals anyone can cause (over a limit, plaintext or a failed
+// handshake on the TLS port) are logged under a budget (refusal_log.hpp): api_connection_refused
+// and api_tls_refused, at most 10 lines per 10 s each, the next line counting what was skipped.
 // Graceful stop: listeners close (the Unix socket file is removed), idle connections close,
 // in-flight requests get their response with "Connection: close", pending Deferreds are
 // cancelled with 503; then the on_stopped callback runs.
@@ -53,6 +63,7 @@ struct HttpServerOptions {
   std::chrono::milliseconds deferred_timeout{600'000};
   std::chrono::milliseconds stop_timeout{5'000};
   std::size_t max_connections = 128;
+  std::size_t max_connections_per_peer = 16;
 };
 
 using RequestHandler = std::function<Reply(const Request&)>;

@@ -136,6 +136,9 @@ Response method_not_allowed(std::string_view allow) {
   return r;
 }
 Response conflict(std::string_view message) { return error_response(409, "conflict", {}, message); }
+Response request_timeout(std::string_view message) {
+  return error_response(408, "request_timeout", {}, message);
+}
 Response too_large(int status, std::string_view message) {
   return error_response(status, "too_large", {}, message);
 }

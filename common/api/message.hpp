@@ -82,6 +82,7 @@ struct Response {
 [[nodiscard]] Response unauthorized(std::string_view message);                       // 401
 [[nodiscard]] Response not_found(std::string_view message);                          // 404
 [[nodiscard]] Response method_not_allowed(std::string_view allow);                   // 405
+[[nodiscard]] Response request_timeout(std::string_view message);                    // 408
 [[nodiscard]] Response conflict(std::string_view message);                           // 409
 [[nodiscard]] Response too_large(int status, std::string_view message);              // 413/431
 [[nodiscard]] Response internal(std::string_view message);                           // 500

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "common/core/traffic.hpp"
+
 namespace vmroam::binding {
 
 // Tunnel encapsulation negotiated at registration. IP-in-IP is the default (RFC 2003,
@@ -30,14 +32,7 @@ enum class Encapsulation : std::uint8_t { ipip = 0, udp = 1 };
   return std::nullopt;
 }
 
-// Packets and bytes through the tunnel for one binding/visitor. "in" = towards the VM
-// (decapsulated at the FA / encapsulated at the HA), "out" = from the VM.
-struct TrafficCounters {
-  std::uint64_t packets_in = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t packets_out = 0;
-  std::uint64_t bytes_out = 0;
-  friend bool operator==(const TrafficCounters&, const TrafficCounters&) = default;
-};
+// Packets and bytes through the tunnel for one binding/visitor (common/core/traffic.hpp).
+using TrafficCounters = vmroam::TrafficCounters;
 
 }  // namespace vmroam::binding

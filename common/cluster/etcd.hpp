@@ -2,6 +2,8 @@
 //
 // Only what the home agent's clustering needs (home-agent/cluster/): transactions guarded by
 // a key's create revision (election and fencing), prefix reads, leases and one prefix watch.
+// etcd refuses a txn with more than its --max-txn-ops operations (128 by default): callers
+// keep their txns below that (ClusterConfig::max_txn_ops).
 // The real one talks gRPC with stubs generated from etcd's own .proto files (grpc_etcd.hpp,
 // docs/decisions/0004-etcd-over-grpc.md); tests use tests/fakes/fake_etcd.hpp.
 //
@@ -80,6 +82,12 @@ class Etcd {
   [[nodiscard]] virtual Result<TxnResult> txn_now(const Txn& txn) = 0;
 
   virtual void txn(Txn txn, std::function<void(Result<TxnResult>)> done) = 0;
+  // One put outside any txn (a member record: not fenced, not part of the commit pipeline).
+  virtual void put(Mutation m, std::function<void(Result<void>)> done) = 0;
+  // Every key under `prefix` (operator reads: the cluster's status).
+  virtual void range_prefix(const std::string& prefix, std::function<void(Result<RangeResult>)> done) = 0;
+  // The seconds `lease` has left as etcd sees it (LeaseTimeToLive; -1: expired or unknown).
+  virtual void lease_ttl(std::int64_t lease, std::function<void(Result<std::int64_t>)> done) = 0;
   // One lease keepalive; `done` gets the TTL left (0: the lease is gone).
   virtual void keep_alive(std::int64_t lease, std::function<void(Result<std::int64_t>)> done) = 0;
   // Every change under `prefix` from revision `from` on, in revision order, each callback

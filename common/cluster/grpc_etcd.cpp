@@ -181,6 +181,20 @@ class WatchCall final : public grpc::ClientBidiReactor<pb::WatchRequest, pb::Wat
   std::string why_;
 };
 
+pb::RangeRequest range_request(const std::string& prefix) {
+  pb::RangeRequest req;
+  req.set_key(prefix);
+  req.set_range_end(prefix_end(prefix));
+  return req;
+}
+
+RangeResult from_pb(const pb::RangeResponse& resp) {
+  RangeResult r{resp.header().revision(), {}};
+  r.kvs.reserve(static_cast<std::size_t>(resp.kvs_size()));
+  for (const auto& kv : resp.kvs()) r.kvs.push_back(from_pb(kv));
+  return r;
+}
+
 std::string channel_target(const std::vector<std::string>& endpoints) {
   std::string t = "ipv4:";
   for (std::size_t i = 0; i < endpoints.size(); ++i) t += (i ? "," : "") + endpoints[i];
@@ -234,16 +248,63 @@ void GrpcEtcd::revoke_lease_now(std::int64_t lease) {
 Result<RangeResult> GrpcEtcd::range_prefix_now(const std::string& prefix) {
   grpc::ClientContext ctx;
   impl_->set_deadline(ctx);
-  pb::RangeRequest req;
-  req.set_key(prefix);
-  req.set_range_end(prefix_end(prefix));
   pb::RangeResponse resp;
-  auto s = impl_->kv->Range(&ctx, req, &resp);
+  auto s = impl_->kv->Range(&ctx, range_request(prefix), &resp);
   if (!s.ok()) return fail(from_status(s));
-  RangeResult r{resp.header().revision(), {}};
-  r.kvs.reserve(static_cast<std::size_t>(resp.kvs_size()));
-  for (const auto& kv : resp.kvs()) r.kvs.push_back(from_pb(kv));
-  return r;
+  return from_pb(resp);
+}
+
+void GrpcEtcd::put(Mutation m, std::function<void(Result<void>)> done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    pb::PutRequest req;
+    pb::PutResponse resp;
+  };
+  auto call = std::make_shared<Call>();
+  call->req.set_key(m.key);
+  call->req.set_value(m.value);
+  call->req.set_lease(m.lease);
+  impl_->set_deadline(call->ctx);
+  impl_->kv->async()->Put(&call->ctx, &call->req, &call->resp,
+                          [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
+                            Result<void> r = s.ok() ? ok() : Result<void>(fail(from_status(s)));
+                            impl->post([done = std::move(done), r = std::move(r)] { done(r); });
+                          });
+}
+
+void GrpcEtcd::range_prefix(const std::string& prefix, std::function<void(Result<RangeResult>)> done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    pb::RangeRequest req;
+    pb::RangeResponse resp;
+  };
+  auto call = std::make_shared<Call>();
+  call->req = range_request(prefix);
+  impl_->set_deadline(call->ctx);
+  impl_->kv->async()->Range(&call->ctx, &call->req, &call->resp,
+                            [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
+                              Result<RangeResult> r = s.ok() ? Result<RangeResult>(from_pb(call->resp))
+                                                             : Result<RangeResult>(fail(from_status(s)));
+                              impl->post([done = std::move(done), r = std::move(r)] { done(r); });
+                            });
+}
+
+void GrpcEtcd::lease_ttl(std::int64_t lease, std::function<void(Result<std::int64_t>)> done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    pb::LeaseTimeToLiveRequest req;
+    pb::LeaseTimeToLiveResponse resp;
+  };
+  auto call = std::make_shared<Call>();
+  call->req.set_id(lease);
+  impl_->set_deadline(call->ctx);
+  impl_->lease->async()->LeaseTimeToLive(
+      &call->ctx, &call->req, &call->resp,
+      [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
+        Result<std::int64_t> r =
+            s.ok() ? Result<std::int64_t>(call->resp.ttl()) : Result<std::int64_t>(fail(from_status(s)));
+        impl->post([done = std::move(done), r = std::move(r)] { done(r); });
+      });
 }
 
 Result<TxnResult> GrpcEtcd::txn_now(const Txn& txn) {

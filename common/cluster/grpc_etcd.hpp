@@ -33,6 +33,9 @@ class GrpcEtcd final : public Etcd {
   Result<RangeResult> range_prefix_now(const std::string& prefix) override;
   Result<TxnResult> txn_now(const Txn& txn) override;
   void txn(Txn txn, std::function<void(Result<TxnResult>)> done) override;
+  void put(Mutation m, std::function<void(Result<void>)> done) override;
+  void range_prefix(const std::string& prefix, std::function<void(Result<RangeResult>)> done) override;
+  void lease_ttl(std::int64_t lease, std::function<void(Result<std::int64_t>)> done) override;
   void keep_alive(std::int64_t lease, std::function<void(Result<std::int64_t>)> done) override;
   void watch_prefix(const std::string& prefix, std::int64_t from, OnEvents on_events,
                     std::function<void(Error)> ended) override;

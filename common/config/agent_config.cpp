@@ -11,27 +11,22 @@ void read_agent_keys(ObjectReader& root, AgentConfig& c) {
 
 Result<void> read_dataplane_section(ObjectReader& root, AgentConfig& c,
                                     const std::function<void(ObjectReader&)>& agent_keys) {
-  const Json* section = root.optional_object("dataplane");
-  if (!section) return ok();
-  ObjectReader d(*section, "dataplane");
-  c.dataplane_driver = d.optional_enum("driver", c.dataplane_driver, {"auto", "ebpf", "userspace", "kernel"});
-  c.tun_name = d.optional_string("tun_name", c.tun_name);
-  c.tunnel_mtu = static_cast<unsigned>(d.optional_uint("tunnel_mtu", c.tunnel_mtu, 576, 65535));
-  c.bpffs = d.optional_string("bpffs", c.bpffs);
-  c.route_protocol = static_cast<std::uint32_t>(d.optional_uint("route_protocol", c.route_protocol, 5, 255));
-  if (d.ok() && (c.tun_name.size() > 15 || !c.tun_name.starts_with("vmr")))
-    d.add_error("bad_field", "dataplane.tun_name: must start with \"vmr\" and be at most 15 characters");
-  agent_keys(d);
-  if (auto e = d.finish()) return fail(*e);
-  return ok();
+  return read_section(root, "dataplane", [&](ObjectReader& d) {
+    c.dataplane_driver =
+        d.optional_enum("driver", c.dataplane_driver, {"auto", "ebpf", "userspace", "kernel"});
+    c.tun_name = d.optional_string("tun_name", c.tun_name);
+    c.tunnel_mtu = d.optional_u32("tunnel_mtu", c.tunnel_mtu, 576, 65535);
+    c.bpffs = d.optional_string("bpffs", c.bpffs);
+    c.route_protocol = d.optional_u32("route_protocol", c.route_protocol, 5, 255);
+    if (d.ok() && (c.tun_name.size() > 15 || !c.tun_name.starts_with("vmr")))
+      d.add_error("bad_field", "dataplane.tun_name: must start with \"vmr\" and be at most 15 characters");
+    agent_keys(d);
+  });
 }
 
 Result<void> read_store_and_api(ObjectReader& root, AgentConfig& c) {
-  if (const Json* st = root.optional_object("store")) {
-    ObjectReader s(*st, "store");
-    c.store_path = s.optional_string("path", c.store_path);
-    if (auto e = s.finish()) return fail(*e);
-  }
+  VMROAM_TRY_VOID(read_section(
+      root, "store", [&c](ObjectReader& s) { c.store_path = s.optional_string("path", c.store_path); }));
   ApiSection api = api_section(c);
   read_api_section(root, api);
   c.api_socket = api.unix_socket;

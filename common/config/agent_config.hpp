@@ -40,7 +40,7 @@ struct AgentConfig {
   Ipv4 address;         // our address: the HA / care-of address; the tunnel's local end
   Ipv4 listen_address;  // UDP 434 bind address (0.0.0.0 = any)
   std::uint16_t port = 434;
-  std::string dataplane_driver = "userspace";  // "auto": ebpf where the kernel allows, else userspace
+  std::string dataplane_driver = "auto";  // ebpf where the kernel allows, else userspace (one warning)
   std::string tun_name;
   unsigned tunnel_mtu = 1468;         // 1500 − 32: both encapsulations fit a 1500 path
   std::string bpffs = "/sys/fs/bpf";  // the eBPF driver's maps are pinned below it

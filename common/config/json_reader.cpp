@@ -70,6 +70,17 @@ std::uint64_t ObjectReader::optional_uint(std::string_view key, std::uint64_t fa
   return required_uint(key, min, max);
 }
 
+Result<void> read_section(ObjectReader& root, std::string_view key,
+                          const std::function<void(ObjectReader&)>& read) {
+  const Json* section = root.optional_object(key);
+  if (!section) return ok();
+  std::string path = root.path_of(key);
+  ObjectReader r(*section, std::move(path));
+  read(r);
+  if (auto e = r.finish()) return fail(*e);
+  return ok();
+}
+
 bool ObjectReader::optional_bool(std::string_view key, bool fallback) {
   const Json* v = take(key);
   if (!v) return fallback;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,6 +39,11 @@ class ObjectReader {
   std::uint64_t required_uint(std::string_view key, std::uint64_t min, std::uint64_t max);
   std::uint64_t optional_uint(std::string_view key, std::uint64_t fallback, std::uint64_t min,
                               std::uint64_t max);
+  // optional_uint for a 32-bit field: max must fit it.
+  std::uint32_t optional_u32(std::string_view key, std::uint32_t fallback, std::uint32_t min,
+                             std::uint32_t max) {
+    return static_cast<std::uint32_t>(optional_uint(key, fallback, min, max));
+  }
   bool optional_bool(std::string_view key, bool fallback);
   Ipv4 required_ipv4(std::string_view key);
   Ipv4 optional_ipv4(std::string_view key, Ipv4 fallback);
@@ -66,6 +72,11 @@ class ObjectReader {
   std::set<std::string, std::less<>> seen_;
   std::optional<Error> error_;
 };
+
+// The object `key` of `root`, when present, read by `read` with a reader for it (path `key`,
+// or root's path + "." + key); returns that section's first error or unknown key.
+[[nodiscard]] Result<void> read_section(ObjectReader& root, std::string_view key,
+                                        const std::function<void(ObjectReader&)>& read);
 
 // Parses text as JSON; the error names line and column.
 [[nodiscard]] Result<Json> parse_json_text(std::string_view text);

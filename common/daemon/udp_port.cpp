@@ -22,6 +22,10 @@ Result<std::unique_ptr<UdpPort>> UdpPort::open(asio::io_context& io, Ipv4 addres
   boost::system::error_code ec;
   const udp::endpoint ep(asio::ip::address_v4(address.value()), port);
   p->socket_.open(udp::v4(), ec);
+  // A cluster's standby binds the HA service address before it holds it (it comes at takeover).
+  const int freebind = 1;
+  if (!ec)
+    (void)::setsockopt(p->socket_.native_handle(), IPPROTO_IP, IP_FREEBIND, &freebind, sizeof freebind);
   if (!ec) p->socket_.bind(ep, ec);
   if (!ec) p->socket_.non_blocking(true, ec);
   if (ec)

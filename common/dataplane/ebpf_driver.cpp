@@ -16,7 +16,12 @@ namespace {
 constexpr std::size_t kTunBuffer = 65536;  // any packet the kernel hands a TUN without offloads
 constexpr int kArphrdEther = 1;
 
-// Every Ethernet link (veth, bridge, NIC) but ours (the vmr prefix).
+// Every Ethernet link (veth, bridge, NIC) but ours (the vmr prefix) and those enslaved to a
+// master (bridge ports, bond members): what they receive for this host reaches the master's
+// ingress, which has the program. Attaching creates a clsact qdisc where there is none, and
+// the kernel deactivates a device's queues while it grafts one (dev_deactivate waits for an RCU
+// grace period, and what is sent meanwhile is dropped): a restarted agent must not do that to
+// the port of a VM that moved in after its predecessor started.
 std::vector<std::string> ethernet_links() {
   std::vector<std::string> out;
   struct if_nameindex* list = ::if_nameindex();
@@ -24,6 +29,7 @@ std::vector<std::string> ethernet_links() {
   for (struct if_nameindex* i = list; i->if_index != 0; ++i) {
     std::string name = i->if_name;
     if (name.rfind("vmr", 0) == 0) continue;
+    if (::access(("/sys/class/net/" + name + "/master").c_str(), F_OK) == 0) continue;
     std::ifstream type("/sys/class/net/" + name + "/type");
     int t = 0;
     if (type >> t && t == kArphrdEther) out.push_back(name);

@@ -365,84 +365,97 @@ Result<LinkInfo> LibnlNetlink::link(std::string_view name) {
 
 Result<LinkInfo> LibnlNetlink::link(int ifindex) { return fetch_link(sock_, ifindex, nullptr); }
 
+namespace {
+
+// Our routes: protocol kRouteProtocol, in any table.
+Result<void> owned_routes(nl_sock* sock, std::vector<Route>& out) {
+  CachePtr routes;
+  int err = rtnl_route_alloc_cache(sock, AF_INET, 0, &routes.p);
+  if (err < 0) return fail(nl_error("netlink_failed", err, "route dump"));
+  for (auto* o = nl_cache_get_first(routes.p); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_route*>(o);
+    if (rtnl_route_get_protocol(r) != kRouteProtocol) continue;
+    Route route;
+    route.dst = to_prefix(rtnl_route_get_dst(r));
+    route.table = rtnl_route_get_table(r);
+    if (rtnl_route_get_nnexthops(r) > 0)
+      route.ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
+    out.push_back(route);
+  }
+  return {};
+}
+
+// An RTM_GETNEIGH dump of `family` (AF_UNSPEC: every table) with `ndm_flags` (NTF_PROXY asks
+// for the pneigh tables, neigh_dump_info), each message handed to `on_message` with `arg`;
+// `what` names it in errors.
+Result<void> dump_neighbours(nl_sock* sock, std::uint8_t family, std::uint8_t ndm_flags,
+                             int (*on_message)(nl_msg*, void*), void* arg, const char* what) {
+  nl_msg* msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
+  ndmsg ndm{};
+  ndm.ndm_family = family;
+  ndm.ndm_flags = ndm_flags;
+  if (!msg || nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0) std::abort();
+  int err = nl_send_auto(sock, msg);
+  nlmsg_free(msg);
+  if (err < 0) return fail(nl_error("netlink_failed", err, what));
+  nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_message, arg);
+  err = nl_recvmsgs(sock, cb);
+  nl_cb_put(cb);
+  if (err < 0) return fail(nl_error("netlink_failed", err, what));
+  return {};
+}
+
+// Our policy rules: priorities in [kRulePriorityBase, + kRulePriorityRange).
+Result<void> owned_rules(nl_sock* sock, std::vector<PolicyRule>& out) {
+  CachePtr rules;
+  int err = rtnl_rule_alloc_cache(sock, AF_INET, &rules.p);
+  if (err < 0) return fail(nl_error("netlink_failed", err, "rule dump"));
+  for (auto* o = nl_cache_get_first(rules.p); o; o = nl_cache_get_next(o)) {
+    auto* r = reinterpret_cast<rtnl_rule*>(o);
+    auto prio = rtnl_rule_get_prio(r);
+    if (prio < kRulePriorityBase || prio >= kRulePriorityBase + kRulePriorityRange) continue;
+    PolicyRule rule;
+    rule.from = to_prefix(rtnl_rule_get_src(r));
+    const char* iif = rtnl_rule_get_iif(r);
+    rule.iif = iif ? iif : "";
+    rule.table = rtnl_rule_get_table(r);
+    rule.priority = prio;
+    out.push_back(rule);
+  }
+  return {};
+}
+
+// Our links: names starting with kLinkPrefix.
+Result<void> owned_links(nl_sock* sock, std::vector<LinkInfo>& out) {
+  CachePtr links;
+  int err = rtnl_link_alloc_cache(sock, AF_UNSPEC, &links.p);
+  if (err < 0) return fail(nl_error("netlink_failed", err, "link dump"));
+  for (auto* o = nl_cache_get_first(links.p); o; o = nl_cache_get_next(o)) {
+    auto* l = reinterpret_cast<rtnl_link*>(o);
+    const char* name = rtnl_link_get_name(l);
+    if (!name || !std::string_view(name).starts_with(kLinkPrefix)) continue;
+    LinkInfo info;
+    fill_link(l, info);
+    out.push_back(std::move(info));
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<OwnedObjects> LibnlNetlink::list_owned(const std::vector<int>& our_ifindexes) {
   OwnedObjects out;
-  {
-    CachePtr routes;
-    int err = rtnl_route_alloc_cache(sock_, AF_INET, 0, &routes.p);
-    if (err < 0) return fail(nl_error("netlink_failed", err, "route dump"));
-    for (auto* o = nl_cache_get_first(routes.p); o; o = nl_cache_get_next(o)) {
-      auto* r = reinterpret_cast<rtnl_route*>(o);
-      if (rtnl_route_get_protocol(r) != kRouteProtocol) continue;
-      Route route;
-      route.dst = to_prefix(rtnl_route_get_dst(r));
-      route.table = rtnl_route_get_table(r);
-      if (rtnl_route_get_nnexthops(r) > 0)
-        route.ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
-      out.routes.push_back(route);
-    }
-  }
-  {
-    nl_msg* msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
-    ndmsg ndm{};
-    ndm.ndm_family = AF_UNSPEC;  // both tables: ARP (IPv4) and ND (IPv6)
-    ndm.ndm_flags = NTF_PROXY;   // ask for the pneigh tables (neigh_dump_info)
-    if (!msg || nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0) std::abort();
-    int err = nl_send_auto(sock_, msg);
-    nlmsg_free(msg);
-    if (err < 0) return fail(nl_error("netlink_failed", err, "proxy dump"));
-    ProxyDump dump{&our_ifindexes, &out.proxies, &out.proxies6};
-    nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
-    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_proxy_message, &dump);
-    err = nl_recvmsgs(sock_, cb);
-    nl_cb_put(cb);
-    if (err < 0) return fail(nl_error("netlink_failed", err, "proxy dump"));
-  }
+  VMROAM_TRY_VOID(owned_routes(sock_, out.routes));
+  // AF_UNSPEC with NTF_PROXY dumps both pneigh tables: ARP (IPv4) and ND (IPv6) proxies.
+  ProxyDump proxies{&our_ifindexes, &out.proxies, &out.proxies6};
+  VMROAM_TRY_VOID(dump_neighbours(sock_, AF_UNSPEC, NTF_PROXY, on_proxy_message, &proxies, "proxy dump"));
   if (!our_ifindexes.empty()) {
-    nl_msg* msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
-    ndmsg ndm{};
-    ndm.ndm_family = AF_INET;
-    if (!msg || nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0) std::abort();
-    int err = nl_send_auto(sock_, msg);
-    nlmsg_free(msg);
-    if (err < 0) return fail(nl_error("netlink_failed", err, "neighbour dump"));
-    NeighbourDump dump{&our_ifindexes, &out.neighbours};
-    nl_cb* cb = nl_cb_alloc(NL_CB_DEFAULT);
-    nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_neighbour_message, &dump);
-    err = nl_recvmsgs(sock_, cb);
-    nl_cb_put(cb);
-    if (err < 0) return fail(nl_error("netlink_failed", err, "neighbour dump"));
+    NeighbourDump neighbours{&our_ifindexes, &out.neighbours};
+    VMROAM_TRY_VOID(dump_neighbours(sock_, AF_INET, 0, on_neighbour_message, &neighbours, "neighbour dump"));
   }
-  {
-    CachePtr rules;
-    int err = rtnl_rule_alloc_cache(sock_, AF_INET, &rules.p);
-    if (err < 0) return fail(nl_error("netlink_failed", err, "rule dump"));
-    for (auto* o = nl_cache_get_first(rules.p); o; o = nl_cache_get_next(o)) {
-      auto* r = reinterpret_cast<rtnl_rule*>(o);
-      auto prio = rtnl_rule_get_prio(r);
-      if (prio < kRulePriorityBase || prio >= kRulePriorityBase + kRulePriorityRange) continue;
-      PolicyRule rule;
-      rule.from = to_prefix(rtnl_rule_get_src(r));
-      const char* iif = rtnl_rule_get_iif(r);
-      rule.iif = iif ? iif : "";
-      rule.table = rtnl_rule_get_table(r);
-      rule.priority = prio;
-      out.rules.push_back(rule);
-    }
-  }
-  {
-    CachePtr links;
-    int err = rtnl_link_alloc_cache(sock_, AF_UNSPEC, &links.p);
-    if (err < 0) return fail(nl_error("netlink_failed", err, "link dump"));
-    for (auto* o = nl_cache_get_first(links.p); o; o = nl_cache_get_next(o)) {
-      auto* l = reinterpret_cast<rtnl_link*>(o);
-      const char* name = rtnl_link_get_name(l);
-      if (!name || !std::string_view(name).starts_with(kLinkPrefix)) continue;
-      LinkInfo info;
-      fill_link(l, info);
-      out.links.push_back(std::move(info));
-    }
-  }
+  VMROAM_TRY_VOID(owned_rules(sock_, out.rules));
+  VMROAM_TRY_VOID(owned_links(sock_, out.links));
   return out;
 }
 

@@ -77,6 +77,19 @@ std::optional<Ipv6> opt_v6(Row& row, const char* what) {
   return *a;
 }
 
+// The four traffic columns both bindings and visitors end with.
+void bind_counters(Binder& b, const TrafficCounters& c) {
+  b.u64(c.packets_in).u64(c.bytes_in).u64(c.packets_out).u64(c.bytes_out);
+}
+TrafficCounters read_counters(Row& row) {
+  TrafficCounters c;
+  c.packets_in = row.u64();
+  c.bytes_in = row.u64();
+  c.packets_out = row.u64();
+  c.bytes_out = row.u64();
+  return c;
+}
+
 }  // namespace
 
 void bind(Binder& b, const VmRecord& r) {
@@ -86,8 +99,9 @@ void bind(Binder& b, const VmRecord& r) {
 void bind(Binder& b, const BindingRecord& r) {
   b.ipv4(r.home_address).ipv4(r.care_of_address).ipv4(r.foreign_agent).i64(r.lifetime_granted).i64(r.flags);
   b.text(r.encapsulation).i64(r.registered_at_unix_ms).opt_i64(r.expires_at_unix_ms).u64(r.identification);
-  b.u64(r.move_seq).u64(r.packets_in).u64(r.bytes_in).u64(r.packets_out).u64(r.bytes_out).text(r.params);
-  b.text(v6_to_json(r.home_addresses_v6));
+  b.u64(r.move_seq);
+  bind_counters(b, r.counters);
+  b.text(r.params).text(v6_to_json(r.home_addresses_v6));
 }
 void bind(Binder& b, const ReplayRecord& r) { b.ipv4(r.home_address).u64(r.last_identification); }
 void bind(Binder& b, const VisitorRecord& r) {
@@ -99,13 +113,19 @@ void bind(Binder& b, const VisitorRecord& r) {
       .ipv4(r.home_agent);
   b.i64(r.spi).text(r.algorithm).blob(r.key).i64(r.lifetime_requested).text(r.encapsulation).text(r.state);
   b.opt_i64(r.last_reply_code).text(r.reason).u64(r.identification_sent).opt_i64(r.expires_at_unix_ms);
-  b.i64(r.created_at_unix_ms).u64(r.packets_in).u64(r.bytes_in).u64(r.packets_out).u64(r.bytes_out);
+  b.i64(r.created_at_unix_ms);
+  bind_counters(b, r.counters);
   b.text(r.params).text(v6_to_json(r.home_addresses_v6)).text(v6_to_json(r.granted_v6));
   if (r.home_gateway_v6) {
     b.text(r.home_gateway_v6->to_string());
   } else {
     b.null();
   }
+}
+
+void bind(Binder& b, const RevocationRecord& r) {
+  b.i64(r.revocation_id).ipv4(r.foreign_agent).ipv4(r.home_address).blob(r.message);
+  b.i64(r.created_at_unix_ms).text(r.params);
 }
 
 VmRecord read_vm(Row& row) {
@@ -135,10 +155,7 @@ BindingRecord read_binding(Row& row) {
   r.expires_at_unix_ms = row.opt_i64();
   r.identification = row.u64();
   r.move_seq = row.u64();
-  r.packets_in = row.u64();
-  r.bytes_in = row.u64();
-  r.packets_out = row.u64();
-  r.bytes_out = row.u64();
+  r.counters = read_counters(row);
   r.params = row.text();
   r.home_addresses_v6 = v6_from_json(row.text(), row, "home_addresses_v6");
   return r;
@@ -168,14 +185,21 @@ VisitorRecord read_visitor(Row& row) {
   r.identification_sent = row.u64();
   r.expires_at_unix_ms = row.opt_i64();
   r.created_at_unix_ms = row.i64();
-  r.packets_in = row.u64();
-  r.bytes_in = row.u64();
-  r.packets_out = row.u64();
-  r.bytes_out = row.u64();
+  r.counters = read_counters(row);
   r.params = row.text();
   r.home_addresses_v6 = v6_from_json(row.text(), row, "home_addresses_v6");
   r.granted_v6 = v6_from_json(row.text(), row, "granted_v6");
   r.home_gateway_v6 = opt_v6(row, "home_gateway_v6");
+  return r;
+}
+RevocationRecord read_revocation(Row& row) {
+  RevocationRecord r;
+  r.revocation_id = row.uint<std::uint32_t>("revocation_id");
+  r.foreign_agent = row.ipv4("foreign_agent");
+  r.home_address = row.ipv4("home_address");
+  r.message = row.blob();
+  r.created_at_unix_ms = row.i64();
+  r.params = row.text();
   return r;
 }
 }  // namespace vmroam::store::codec

@@ -12,10 +12,12 @@ void bind(sqlite::Binder& b, const VmRecord& r);
 void bind(sqlite::Binder& b, const BindingRecord& r);
 void bind(sqlite::Binder& b, const ReplayRecord& r);
 void bind(sqlite::Binder& b, const VisitorRecord& r);
+void bind(sqlite::Binder& b, const RevocationRecord& r);
 
 VmRecord read_vm(sqlite::Row& row);
 BindingRecord read_binding(sqlite::Row& row);
 ReplayRecord read_replay(sqlite::Row& row);
 VisitorRecord read_visitor(sqlite::Row& row);
+RevocationRecord read_revocation(sqlite::Row& row);
 
 }  // namespace vmroam::store::codec

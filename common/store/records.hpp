@@ -17,6 +17,7 @@
 #include "common/core/address.hpp"
 #include "common/core/address6.hpp"
 #include "common/core/bytes.hpp"
+#include "common/core/traffic.hpp"
 
 namespace vmroam::store {
 
@@ -47,10 +48,7 @@ struct BindingRecord {
   std::optional<std::int64_t> expires_at_unix_ms;  // nullopt: infinite lifetime
   std::uint64_t identification = 0;
   std::uint64_t move_seq = 0;
-  std::uint64_t packets_in = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t packets_out = 0;
-  std::uint64_t bytes_out = 0;
+  TrafficCounters counters;  // four columns: packets_in, bytes_in, packets_out, bytes_out
   std::string params = "{}";
   std::vector<Ipv6> home_addresses_v6;  // granted with the binding (RFC 5454 §2.2), schema v2
   friend bool operator==(const BindingRecord&, const BindingRecord&) = default;
@@ -82,10 +80,7 @@ struct VisitorRecord {
   std::uint64_t identification_sent = 0;
   std::optional<std::int64_t> expires_at_unix_ms;
   std::int64_t created_at_unix_ms = 0;
-  std::uint64_t packets_in = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t packets_out = 0;
-  std::uint64_t bytes_out = 0;
+  TrafficCounters counters;  // four columns: packets_in, bytes_in, packets_out, bytes_out
   std::string params = "{}";
   // Schema v2: the VM's IPv6 home addresses, those the HA granted, and its home router's
   // link-local address (its IPv6 default gateway).
@@ -93,6 +88,18 @@ struct VisitorRecord {
   std::vector<Ipv6> granted_v6;
   std::optional<Ipv6> home_gateway_v6;
   friend bool operator==(const VisitorRecord&, const VisitorRecord&) = default;
+};
+
+// Home agent: a registration revocation sent to a foreign agent its VM left and not yet
+// acknowledged (RFC 3543 §4), kept so that a restart re-sends it.
+struct RevocationRecord {
+  std::uint32_t revocation_id = 0;
+  Ipv4 foreign_agent;
+  Ipv4 home_address;
+  Bytes message;  // the authenticated Revocation exactly as sent
+  std::int64_t created_at_unix_ms = 0;
+  std::string params = "{}";
+  friend bool operator==(const RevocationRecord&, const RevocationRecord&) = default;
 };
 
 // Mutations gathered during one event-loop turn, applied in order by Store::commit().
@@ -108,6 +115,8 @@ class Batch {
   void delete_replay(Ipv4 home_address) { ops_.emplace_back(DeleteReplay{home_address}); }
   void put_visitor(VisitorRecord r) { ops_.emplace_back(std::move(r)); }
   void delete_visitor(std::string id) { ops_.emplace_back(DeleteVisitor{std::move(id)}); }
+  void put_revocation(RevocationRecord r) { ops_.emplace_back(std::move(r)); }
+  void delete_revocation(std::uint32_t revocation_id) { ops_.emplace_back(DeleteRevocation{revocation_id}); }
 
   [[nodiscard]] std::size_t size() const { return ops_.size(); }
   [[nodiscard]] bool empty() const { return ops_.empty(); }
@@ -126,10 +135,13 @@ class Batch {
   struct DeleteVisitor {
     std::string id;
   };
+  struct DeleteRevocation {
+    std::uint32_t revocation_id = 0;
+  };
 
   // One mutation; a store backend applies ops() in order with std::visit.
   using Op = std::variant<VmRecord, DeleteVm, BindingRecord, DeleteBinding, ReplayRecord, DeleteReplay,
-                          VisitorRecord, DeleteVisitor>;
+                          VisitorRecord, DeleteVisitor, RevocationRecord, DeleteRevocation>;
   [[nodiscard]] const std::vector<Op>& ops() const { return ops_; }
 
  private:
@@ -142,6 +154,7 @@ struct Snapshot {
   std::vector<BindingRecord> bindings;
   std::vector<ReplayRecord> replay;
   std::vector<VisitorRecord> visitors;
+  std::vector<RevocationRecord> revocations;
 };
 
 }  // namespace vmroam::store

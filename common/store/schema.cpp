@@ -74,7 +74,19 @@ CREATE TABLE fa_visitors (
   params TEXT NOT NULL CHECK (json_valid(params) AND json_type(params) = 'object')
 ) STRICT;
 )sql",
-    // 1 -> 2: dual-stack VMs (IPv6 home addresses, docs/protocol.md "Dual-stack VMs").
+    // 1 -> 2: pending registration revocations (RFC 3543 §4): the signed message as sent, so
+    // that a restarted home agent re-sends exactly it until the old foreign agent acknowledges.
+    R"sql(
+CREATE TABLE ha_revocations (
+  revocation_id INTEGER PRIMARY KEY NOT NULL CHECK (revocation_id BETWEEN 0 AND 4294967295),
+  foreign_agent TEXT NOT NULL,
+  home_address TEXT NOT NULL,
+  message BLOB NOT NULL CHECK (length(message) > 0),
+  created_at_ms INTEGER NOT NULL,
+  params TEXT NOT NULL CHECK (json_valid(params) AND json_type(params) = 'object')
+) STRICT;
+)sql",
+    // 2 -> 3: dual-stack VMs (IPv6 home addresses, docs/protocol.md "Dual-stack VMs").
     R"sql(
 ALTER TABLE ha_vms ADD COLUMN home_addresses_v6 TEXT NOT NULL DEFAULT '[]'
   CHECK (json_valid(home_addresses_v6) AND json_type(home_addresses_v6) = 'array');
@@ -136,6 +148,11 @@ const Table kVisitors{"fa_visitors",
                        "home_addresses_v6",
                        "granted_v6",
                        "home_gateway_v6"}};
+
+const Table kRevocations{
+    "ha_revocations",
+    "revocation_id",
+    {"revocation_id", "foreign_agent", "home_address", "message", "created_at_ms", "params"}};
 
 std::string upsert_sql(const Table& t) {
   std::string s = "INSERT INTO " + std::string(t.name) + " (" + column_list(t) + ") VALUES (";

@@ -34,7 +34,7 @@ struct Store::Impl {
   struct TableStmts {
     Stmt upsert, remove, select;
   };
-  TableStmts vms, bindings, replay, visitors;
+  TableStmts vms, bindings, replay, visitors, revocations;
   Stmt begin, commit, rollback;
 
   // Binds one batch mutation to its cached statement; the caller steps it.
@@ -57,6 +57,11 @@ struct Store::Impl {
       what = w;
       rc = Binder(stmt).text(id).rc();
     }
+    void del(TableStmts& t, const char* w, std::uint32_t n) {
+      stmt = t.remove.get();
+      what = w;
+      rc = Binder(stmt).i64(n).rc();
+    }
     void del(TableStmts& t, const char* w, Ipv4 a) {
       stmt = t.remove.get();
       what = w;
@@ -70,6 +75,10 @@ struct Store::Impl {
     void operator()(const Batch::DeleteReplay& d) { del(impl.replay, "delete_replay", d.home_address); }
     void operator()(const VisitorRecord& r) { put(impl.visitors, "put_visitor", r); }
     void operator()(const Batch::DeleteVisitor& d) { del(impl.visitors, "delete_visitor", d.id); }
+    void operator()(const RevocationRecord& r) { put(impl.revocations, "put_revocation", r); }
+    void operator()(const Batch::DeleteRevocation& d) {
+      del(impl.revocations, "delete_revocation", d.revocation_id);
+    }
   };
 
   Result<TableStmts> prepare_table(const schema::Table& t) {
@@ -109,6 +118,7 @@ void Store::close() {
   impl_->bindings = {};
   impl_->replay = {};
   impl_->visitors = {};
+  impl_->revocations = {};
   impl_->begin.reset();
   impl_->commit.reset();
   impl_->rollback.reset();
@@ -154,6 +164,7 @@ Result<Store> Store::open(const std::string& path) {
   VMROAM_TRY(impl->bindings, impl->prepare_table(schema::kBindings));
   VMROAM_TRY(impl->replay, impl->prepare_table(schema::kReplay));
   VMROAM_TRY(impl->visitors, impl->prepare_table(schema::kVisitors));
+  VMROAM_TRY(impl->revocations, impl->prepare_table(schema::kRevocations));
   // IMMEDIATE: take the write lock at BEGIN, so a busy database fails before any work.
   VMROAM_TRY(impl->begin, sqlite::prepare(db, "BEGIN IMMEDIATE"));
   VMROAM_TRY(impl->commit, sqlite::prepare(db, "COMMIT"));
@@ -220,12 +231,19 @@ Result<std::vector<VisitorRecord>> Store::load_visitors() {
                                           codec::read_visitor);
 }
 
+Result<std::vector<RevocationRecord>> Store::load_revocations() {
+  if (!impl_) return fail("store_closed");
+  return impl_->load_table<RevocationRecord>(impl_->revocations.select.get(), schema::kRevocations.name,
+                                             codec::read_revocation);
+}
+
 Result<Snapshot> Store::load() {
   Snapshot s;
   VMROAM_TRY(s.vms, load_vms());
   VMROAM_TRY(s.bindings, load_bindings());
   VMROAM_TRY(s.replay, load_replay());
   VMROAM_TRY(s.visitors, load_visitors());
+  VMROAM_TRY(s.revocations, load_revocations());
   return s;
 }
 

@@ -29,7 +29,7 @@
 
 namespace vmroam::store {
 
-inline constexpr int kSchemaVersion = 2;  // schema.hpp builds it
+inline constexpr int kSchemaVersion = 3;  // schema.hpp builds it
 
 class Store {
  public:
@@ -50,6 +50,7 @@ class Store {
   [[nodiscard]] Result<std::vector<BindingRecord>> load_bindings();
   [[nodiscard]] Result<std::vector<ReplayRecord>> load_replay();
   [[nodiscard]] Result<std::vector<VisitorRecord>> load_visitors();
+  [[nodiscard]] Result<std::vector<RevocationRecord>> load_revocations();
 
   [[nodiscard]] int schema_version() const;
   [[nodiscard]] const std::string& path() const;

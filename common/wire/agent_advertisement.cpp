@@ -11,9 +11,8 @@ namespace {
 
 constexpr std::size_t kSolicitationBody = 4;  // reserved (RFC 1256 §3)
 
-}  // namespace
-
-Result<Bytes> build_agent_advertisement(const AgentAdvertisement& adv) {
+// What build_agent_advertisement refuses (see the header).
+Result<void> check_advertisement(const AgentAdvertisement& adv) {
   if (adv.code != mip::advert::kCodeNormal && adv.code != mip::advert::kCodeNotRouter) {
     return fail("bad_code", "advertisement code " + std::to_string(adv.code));
   }
@@ -37,7 +36,13 @@ Result<Bytes> build_agent_advertisement(const AgentAdvertisement& adv) {
   if (adv.challenge && (adv.challenge->empty() || adv.challenge->size() > 255)) {
     return fail("bad_challenge", "challenge of " + std::to_string(adv.challenge->size()) + " bytes");
   }
+  return {};
+}
 
+}  // namespace
+
+Result<Bytes> build_agent_advertisement(const AgentAdvertisement& adv) {
+  if (auto ok = check_advertisement(adv); !ok) return fail(ok.error());
   Bytes body;
   ByteWriter w(body);
   // RFC 1256 §3 Router Advertisement body after type/code/checksum.
@@ -69,23 +74,16 @@ Result<Bytes> build_agent_advertisement(const AgentAdvertisement& adv) {
   return build_icmp(mip::advert::kIcmpRouterAdvertisement, adv.code, body);
 }
 
-Result<AgentAdvertisement> parse_agent_advertisement(ByteView icmp) {
-  VMROAM_TRY(IcmpMessage m, parse_icmp(icmp));
-  if (m.type != mip::advert::kIcmpRouterAdvertisement) {
-    return fail("not_router_advertisement", "ICMP type " + std::to_string(m.type));
-  }
-  if (m.code != mip::advert::kCodeNormal && m.code != mip::advert::kCodeNotRouter) {
-    return fail("bad_code", "advertisement code " + std::to_string(m.code));
-  }
-  ByteReader r(m.body);
-  AgentAdvertisement adv;
-  adv.code = m.code;
+namespace {
+
+// RFC 1256 §3: the header after type/code/checksum and the router address entries.
+Result<void> parse_router_addresses(ByteReader& r, AgentAdvertisement& adv) {
   const std::uint8_t num_addrs = r.u8();
   const std::uint8_t entry_words = r.u8();
   adv.router_lifetime = r.u16();
   if (!r.ok()) return fail("truncated", "router advertisement header");
-  // RFC 1256 §3: entries carry at least address and preference; a larger size would hold
-  // fields a later version adds, which we skip.
+  // Entries carry at least address and preference; a larger size would hold fields a later
+  // version adds, which we skip.
   if (entry_words < kRouterAddrEntryWords) {
     return fail("bad_entry_size", "address entry size " + std::to_string(entry_words));
   }
@@ -100,7 +98,79 @@ Result<AgentAdvertisement> parse_agent_advertisement(ByteView icmp) {
     return fail("truncated",
                 std::to_string(num_addrs) + " router addresses of " + std::to_string(entry_words) + " words");
   }
+  return {};
+}
 
+// RFC 5944 §2.1.1 Mobility Agent Advertisement extension (type 16).
+Result<void> parse_agent_extension(ByteView data, AgentAdvertisement& adv) {
+  const std::size_t length = data.size();
+  if (length < kAgentExtFixedLength || (length - kAgentExtFixedLength) % 4 != 0) {
+    return fail("bad_extension_length", "extension 16 length " + std::to_string(length) + " is not 6 + 4N");
+  }
+  ByteReader e(data);
+  adv.sequence = e.u16();
+  adv.registration_lifetime = e.u16();
+  adv.flags = e.u16();
+  while (!e.at_end()) adv.care_of_addresses.push_back(Ipv4(e.u32()));
+  return {};
+}
+
+// RFC 5944 §2.1.2 Prefix-Lengths extension (type 19): Length = Num Addrs, one prefix length
+// per router address.
+Result<void> parse_prefix_lengths(ByteView data, AgentAdvertisement& adv) {
+  if (adv.prefix_lengths) return fail("duplicate_extension", "second extension 19");
+  if (data.size() != adv.routers.size()) {
+    return fail("prefix_count_mismatch", std::to_string(data.size()) + " prefix lengths for " +
+                                             std::to_string(adv.routers.size()) + " router addresses");
+  }
+  std::vector<std::uint8_t> prefixes(data.begin(), data.end());
+  for (auto p : prefixes) {
+    if (p > 32) return fail("bad_prefix_length", "prefix length " + std::to_string(p));
+  }
+  adv.prefix_lengths = std::move(prefixes);
+  return {};
+}
+
+// One extension of type `type` at ICMP offset `at`.
+Result<void> parse_extension(std::uint8_t type, ByteView data, std::size_t at, bool& seen_agent,
+                             AgentAdvertisement& adv) {
+  switch (type) {
+    case mip::ext::agent_advertisement:
+      if (seen_agent) return fail("duplicate_extension", "second extension 16");
+      seen_agent = true;
+      return parse_agent_extension(data, adv);
+    case mip::ext::prefix_lengths:
+      return parse_prefix_lengths(data, adv);
+    case kExtChallenge:
+      if (adv.challenge) return fail("duplicate_extension", "second extension 24");
+      if (data.empty()) return fail("bad_extension_length", "empty challenge");
+      adv.challenge = Bytes(data.begin(), data.end());
+      return {};
+    default:
+      // RFC 5944 §1.9: an unknown extension 0–127 makes the whole message unusable;
+      // 128–255 are skipped.
+      if (!mip::ext::is_skippable(type)) {
+        return fail("unknown_extension",
+                    "extension " + std::to_string(type) + " at offset " + std::to_string(at));
+      }
+      return {};
+  }
+}
+
+}  // namespace
+
+Result<AgentAdvertisement> parse_agent_advertisement(ByteView icmp) {
+  VMROAM_TRY(IcmpMessage m, parse_icmp(icmp));
+  if (m.type != mip::advert::kIcmpRouterAdvertisement) {
+    return fail("not_router_advertisement", "ICMP type " + std::to_string(m.type));
+  }
+  if (m.code != mip::advert::kCodeNormal && m.code != mip::advert::kCodeNotRouter) {
+    return fail("bad_code", "advertisement code " + std::to_string(m.code));
+  }
+  ByteReader r(m.body);
+  AgentAdvertisement adv;
+  adv.code = m.code;
+  if (auto ok = parse_router_addresses(r, adv); !ok) return fail(ok.error());
   bool seen_agent = false;
   while (!r.at_end()) {
     const std::size_t at = r.offset() + kIcmpHeaderSize;
@@ -112,50 +182,7 @@ Result<AgentAdvertisement> parse_agent_advertisement(ByteView icmp) {
       return fail("truncated", "extension " + std::to_string(type) + " at offset " + std::to_string(at) +
                                    " claims " + std::to_string(length) + " bytes");
     }
-    ByteReader e(data);
-    switch (type) {
-      case mip::ext::agent_advertisement: {
-        if (seen_agent) return fail("duplicate_extension", "second extension 16");
-        seen_agent = true;
-        if (length < kAgentExtFixedLength || (length - kAgentExtFixedLength) % 4 != 0) {
-          return fail("bad_extension_length",
-                      "extension 16 length " + std::to_string(length) + " is not 6 + 4N");
-        }
-        adv.sequence = e.u16();
-        adv.registration_lifetime = e.u16();
-        adv.flags = e.u16();
-        while (!e.at_end()) adv.care_of_addresses.push_back(Ipv4(e.u32()));
-        break;
-      }
-      case mip::ext::prefix_lengths: {
-        if (adv.prefix_lengths) return fail("duplicate_extension", "second extension 19");
-        // §2.1.2: Length = Num Addrs, one prefix length per router address.
-        if (length != num_addrs) {
-          return fail("prefix_count_mismatch", std::to_string(length) + " prefix lengths for " +
-                                                   std::to_string(num_addrs) + " router addresses");
-        }
-        std::vector<std::uint8_t> prefixes(data.begin(), data.end());
-        for (auto p : prefixes) {
-          if (p > 32) return fail("bad_prefix_length", "prefix length " + std::to_string(p));
-        }
-        adv.prefix_lengths = std::move(prefixes);
-        break;
-      }
-      case kExtChallenge: {
-        if (adv.challenge) return fail("duplicate_extension", "second extension 24");
-        if (length == 0) return fail("bad_extension_length", "empty challenge");
-        adv.challenge = Bytes(data.begin(), data.end());
-        break;
-      }
-      default:
-        // RFC 5944 §1.9: an unknown extension 0–127 makes the whole message unusable;
-        // 128–255 are skipped.
-        if (!mip::ext::is_skippable(type)) {
-          return fail("unknown_extension",
-                      "extension " + std::to_string(type) + " at offset " + std::to_string(at));
-        }
-        break;
-    }
+    if (auto ok = parse_extension(type, data, at, seen_agent, adv); !ok) return fail(ok.error());
   }
   if (!seen_agent) {
     return fail("not_agent_advertisement", "router advertisement without extension 16");

@@ -28,6 +28,23 @@ Result<void> want_length(const Extension& e, std::size_t min, std::size_t max) {
   return ok();
 }
 
+// The data of a fixed-length extension of `type`, to read its fields from.
+Result<ByteReader> fixed_data(const Extension& e, std::uint8_t type, std::size_t length) {
+  VMROAM_TRY_VOID(want_type(e, type));
+  VMROAM_TRY_VOID(want_length(e, length, length));
+  return ByteReader(e.data());
+}
+
+// A fixed-length extension of `type` whose data `write` produces: short enough by
+// construction, so Extension::make cannot fail.
+template <class Write>
+Extension make_fixed(std::uint8_t type, Write write) {
+  Bytes data;
+  ByteWriter w(data);
+  write(w);
+  return Extension::make(type, data).value();
+}
+
 // Extension whose layout we know and whose use is defined: the set that may appear in a
 // message we accept. Everything else in 0–127 rejects the message (RFC 5944 §1.9).
 bool known_nonskippable(std::uint8_t type) {
@@ -190,6 +207,17 @@ Result<ExtensionList> parse_extensions(ByteView message, std::size_t start) {
 
 void encode_extensions(const ExtensionList& list, ByteWriter& w) {
   for (const auto& e : list) w.bytes(e.raw);
+}
+
+std::size_t extensions_size(const ExtensionList& list) {
+  std::size_t n = 0;
+  for (const auto& e : list) n += e.size();
+  return n;
+}
+
+void append_extension(ExtensionList& list, std::size_t fixed_size, Extension e) {
+  e.offset = fixed_size + extensions_size(list);
+  list.push_back(std::move(e));
 }
 
 void assign_offsets(ExtensionList& list, std::size_t fixed_size) {
@@ -355,25 +383,26 @@ Extension PmipAccessTechnology::to_extension() const {
 }
 
 Result<UdpTunnelRequest> UdpTunnelRequest::from(const Extension& e) {
-  VMROAM_TRY_VOID(want_type(e, mip::ext::udp_tunnel_request));
-  VMROAM_TRY_VOID(want_length(e, 6, 6));
-  ByteReader r(e.data());
+  VMROAM_TRY(ByteReader r, fixed_data(e, mip::ext::udp_tunnel_request, 6));
   UdpTunnelRequest q;
   q.sub_type = r.u8();
-  (void)r.u8();  // Reserved 1
+  r.skip(1);  // Reserved 1
   q.flags = r.u8();
   q.encapsulation = r.u8();
   return q;
 }
 Extension UdpTunnelRequest::to_extension() const {
-  const std::uint8_t data[] = {sub_type, 0, flags, encapsulation, 0, 0};
-  return Extension::make(mip::ext::udp_tunnel_request, data).value();  // fixed size
+  return make_fixed(mip::ext::udp_tunnel_request, [&](ByteWriter& w) {
+    w.u8(sub_type);
+    w.u8(0);  // Reserved 1
+    w.u8(flags);
+    w.u8(encapsulation);
+    w.u16(0);  // Reserved 3
+  });
 }
 
 Result<UdpTunnelReply> UdpTunnelReply::from(const Extension& e) {
-  VMROAM_TRY_VOID(want_type(e, mip::ext::udp_tunnel_reply));
-  VMROAM_TRY_VOID(want_length(e, 6, 6));
-  ByteReader r(e.data());
+  VMROAM_TRY(ByteReader r, fixed_data(e, mip::ext::udp_tunnel_reply, 6));
   UdpTunnelReply p;
   p.sub_type = r.u8();
   p.code = r.u8();
@@ -382,30 +411,26 @@ Result<UdpTunnelReply> UdpTunnelReply::from(const Extension& e) {
   return p;
 }
 Extension UdpTunnelReply::to_extension() const {
-  Bytes data;
-  ByteWriter w(data);
-  w.u8(sub_type);
-  w.u8(code);
-  w.u16(flags);
-  w.u16(keepalive_seconds);
-  return Extension::make(mip::ext::udp_tunnel_reply, data).value();  // fixed size
+  return make_fixed(mip::ext::udp_tunnel_reply, [&](ByteWriter& w) {
+    w.u8(sub_type);
+    w.u8(code);
+    w.u16(flags);
+    w.u16(keepalive_seconds);
+  });
 }
 
 Result<RevocationSupport> RevocationSupport::from(const Extension& e) {
-  VMROAM_TRY_VOID(want_type(e, mip::ext::revocation_support));
-  VMROAM_TRY_VOID(want_length(e, 6, 6));
-  ByteReader r(e.data());
+  VMROAM_TRY(ByteReader r, fixed_data(e, mip::ext::revocation_support, 6));
   RevocationSupport s;
   s.flags = r.u16();
   s.timestamp = r.u32();
   return s;
 }
 Extension RevocationSupport::to_extension() const {
-  Bytes data;
-  ByteWriter w(data);
-  w.u16(flags);
-  w.u32(timestamp);
-  return Extension::make(mip::ext::revocation_support, data).value();  // fixed size
+  return make_fixed(mip::ext::revocation_support, [&](ByteWriter& w) {
+    w.u16(flags);
+    w.u32(timestamp);
+  });
 }
 
 Result<MnNai> MnNai::from(const Extension& e) {

@@ -73,6 +73,13 @@ using ExtensionList = std::vector<Extension>;
 // Appends every extension's raw bytes.
 void encode_extensions(const ExtensionList& list, ByteWriter& w);
 
+// The encoded size of the list: every extension's header and data.
+[[nodiscard]] std::size_t extensions_size(const ExtensionList& list);
+
+// Appends e to the list of a message whose fixed part is `fixed_size` bytes, setting e.offset
+// to where it will be encoded (an authenticator covers the bytes before its own offset).
+void append_extension(ExtensionList& list, std::size_t fixed_size, Extension e);
+
 // Sets each extension's offset as if the list followed a fixed part of `fixed_size` bytes.
 void assign_offsets(ExtensionList& list, std::size_t fixed_size);
 

@@ -43,6 +43,8 @@ std::optional<ClusterConfig> read_cluster_section(config::ObjectReader& root) {
   c.lease_ttl_s = static_cast<std::uint32_t>(r.optional_uint("lease_ttl_s", c.lease_ttl_s, 2, 60));
   c.request_timeout_ms =
       static_cast<std::uint32_t>(r.optional_uint("request_timeout_ms", c.request_timeout_ms, 100, 60000));
+  c.max_txn_ops = static_cast<std::uint32_t>(r.optional_uint("max_txn_ops", c.max_txn_ops, 2, 1000000));
+  c.api_address = r.optional_string("api_address", c.api_address);
   if (auto e = r.finish()) root.add_error(e->code, e->context);
   return c;
 }
@@ -53,7 +55,9 @@ config::Json cluster_to_json(const ClusterConfig& c) {
           {"node", c.node},
           {"service_address", c.service_address.to_string()},
           {"lease_ttl_s", c.lease_ttl_s},
-          {"request_timeout_ms", c.request_timeout_ms}};
+          {"request_timeout_ms", c.request_timeout_ms},
+          {"max_txn_ops", c.max_txn_ops},
+          {"api_address", c.api_address}};
 }
 
 }  // namespace vmroam::ha

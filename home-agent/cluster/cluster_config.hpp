@@ -22,6 +22,13 @@ struct ClusterConfig {
   Ipv4Prefix service_address;
   std::uint32_t lease_ttl_s = 2;            // leadership lease: a dead active is replaced after this
   std::uint32_t request_timeout_ms = 1500;  // per etcd request
+  // etcd refuses a txn with more operations than its --max-txn-ops (128 by default): a
+  // larger batch goes in several fenced txns. Keep it at or below the members' setting.
+  std::uint32_t max_txn_ops = 128;
+  // Where this HA's API answers, as vmroamctl --api takes it; told to the other HAs so that a
+  // standby's refusal of a write and `vmroamctl status` can name it. "": the API's own
+  // listener (api.tcp as http(s)://, else api.unix_socket).
+  std::string api_address;
   friend bool operator==(const ClusterConfig&, const ClusterConfig&) = default;
 };
 

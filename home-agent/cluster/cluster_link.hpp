@@ -8,6 +8,7 @@
 
 #include "common/core/result.hpp"
 #include "common/store/store.hpp"
+#include "home-agent/cluster/cluster_status.hpp"
 
 namespace vmroam::ha {
 
@@ -27,6 +28,9 @@ class ClusterLink {
   // The same, waiting for the commit (operator writes through the API, expiry): rare.
   // Error cluster_standby (naming the active) on a standby.
   [[nodiscard]] virtual Result<void> commit_now(const store::Batch& batch) = 0;
+  // The cluster as etcd has it now (members, roles, lag, lease TTLs), for the API: `done`
+  // runs on the loop. Error cluster_unreachable if etcd does not answer.
+  virtual void survey(std::function<void(Result<ClusterStatus>)> done) = 0;
 };
 
 }  // namespace vmroam::ha

@@ -20,6 +20,7 @@ ClusterNode::ClusterNode(boost::asio::io_context& io, cluster::Etcd& etcd, Clust
       etcd_(etcd),
       config_(std::move(config)),
       keys_(config_.prefix, home_prefix),
+      home_prefix_(home_prefix),
       clock_(clock),
       keepalive_timer_(io) {}
 
@@ -35,6 +36,12 @@ Result<void> ClusterNode::open() {
   opened_ = std::move(snap);
   opened_revision_ = range.revision;
   watched_revision_ = range.revision;
+  const MemberRecord me = own_record();
+  cluster::Txn put;
+  put.mutations.push_back({false, keys_.member(config_.node), encode(me), lease_});
+  VMROAM_TRY(cluster::TxnResult written, etcd_.txn_now(put));
+  (void)written;
+  published_ = me;
   log_info("cluster_joined", {{"node", config_.node},
                               {"home", keys_.home()},
                               {"revision", std::to_string(range.revision)},
@@ -97,6 +104,7 @@ void ClusterNode::on_campaign(const Result<cluster::TxnResult>& r) {
       return;
     }
     log_info("cluster_standby", {{"node", config_.node}, {"active", leader_}});
+    publish_member();
     return;
   }
   won_revision_ = r->revision;
@@ -115,7 +123,8 @@ void ClusterNode::maybe_take_over() {
   }
   state_ = State::active;
   log_info("cluster_active", {{"node", config_.node}, {"home", keys_.home()}});
-  if (!next_.empty()) send_next();
+  publish_member();
+  send_next();
 }
 
 void ClusterNode::on_events(std::int64_t revision, std::vector<cluster::WatchEvent> events) {
@@ -165,19 +174,38 @@ void ClusterNode::commit(const store::Batch& batch, std::function<void(Result<vo
     else
       next_[it->second] = std::move(m);
   }
-  next_done_.push_back(std::move(done));
+  next_done_.push_back({std::move(done), next_.size()});
   if (!in_flight_) send_next();
+}
+
+std::vector<std::function<void(Result<void>)>> ClusterNode::take_next(
+    std::vector<cluster::Mutation>& mutations) {
+  const std::size_t max = config_.max_txn_ops;
+  std::size_t take = 0;
+  std::size_t batches = 0;
+  for (const auto& w : next_done_) {
+    if (w.end > max) break;
+    take = w.end;
+    ++batches;
+  }
+  if (batches == 0) take = std::min<std::size_t>(max, next_.size());  // one batch too big for a txn
+  mutations.assign(std::make_move_iterator(next_.begin()),
+                   std::make_move_iterator(next_.begin() + static_cast<std::ptrdiff_t>(take)));
+  next_.erase(next_.begin(), next_.begin() + static_cast<std::ptrdiff_t>(take));
+  next_index_.clear();
+  for (std::size_t i = 0; i < next_.size(); ++i) next_index_[next_[i].key] = i;
+  std::vector<std::function<void(Result<void>)>> done;
+  for (std::size_t i = 0; i < batches; ++i) done.push_back(std::move(next_done_[i].done));
+  next_done_.erase(next_done_.begin(), next_done_.begin() + static_cast<std::ptrdiff_t>(batches));
+  for (auto& w : next_done_) w.end -= take;
+  return done;
 }
 
 void ClusterNode::send_next() {
   if (next_done_.empty() || in_flight_ || state_ != State::active) return;
   cluster::Txn txn;
   txn.compares.push_back({keys_.leader(), won_revision_});  // fencing
-  txn.mutations = std::move(next_);
-  next_.clear();
-  next_index_.clear();
-  auto done = std::move(next_done_);
-  next_done_.clear();
+  auto done = take_next(txn.mutations);
   in_flight_ = true;
   ++txns_sent_;
   if (txn.mutations.empty()) {
@@ -211,17 +239,22 @@ void ClusterNode::on_committed(const Result<cluster::TxnResult>& r,
 
 Result<void> ClusterNode::commit_now(const store::Batch& batch) {
   if (state_ != State::active) return fail(standby_error());
-  cluster::Txn txn;
-  txn.compares.push_back({keys_.leader(), won_revision_});
-  txn.mutations = to_mutations(keys_, batch);
-  if (txn.mutations.empty()) return ok();
-  auto r = etcd_.txn_now(txn);
-  if (!r) return fail("cluster_commit_failed", r.error().to_string());
-  if (!r->succeeded) {
-    Error e = make_error("cluster_fenced", "our leadership is gone");
-    // After the caller has its answer: depose() ends the daemon.
-    boost::asio::post(io_, [this, e] { depose(e); });
-    return fail(e);
+  auto mutations = to_mutations(keys_, batch);
+  // In txns of at most max_txn_ops mutations, each fenced (see the overview on splitting).
+  for (std::size_t at = 0; at < mutations.size(); at += config_.max_txn_ops) {
+    cluster::Txn txn;
+    txn.compares.push_back({keys_.leader(), won_revision_});
+    const std::size_t end = std::min<std::size_t>(mutations.size(), at + config_.max_txn_ops);
+    txn.mutations.assign(mutations.begin() + static_cast<std::ptrdiff_t>(at),
+                         mutations.begin() + static_cast<std::ptrdiff_t>(end));
+    auto r = etcd_.txn_now(txn);
+    if (!r) return fail("cluster_commit_failed", r.error().to_string());
+    if (!r->succeeded) {
+      Error e = make_error("cluster_fenced", "our leadership is gone");
+      // After the caller has its answer: depose() ends the daemon.
+      boost::asio::post(io_, [this, e] { depose(e); });
+      return fail(e);
+    }
   }
   return ok();
 }
@@ -247,6 +280,7 @@ void ClusterNode::keepalive_tick() {
                       "no keepalive confirmed for " + std::to_string(config_.lease_ttl_s) + " s"));
     return;
   }
+  publish_member();
   if (keepalive_pending_) return;  // one at a time; the deadline above still runs
   keepalive_pending_ = true;
   etcd_.keep_alive(lease_, [this, sent = now](const Result<std::int64_t>& r) {
@@ -264,6 +298,61 @@ void ClusterNode::keepalive_tick() {
   });
 }
 
+// ---- Members --------------------------------------------------------------------------------
+
+MemberRecord ClusterNode::own_record() const {
+  const char* role = state_ == State::active ? "active" : state_ == State::electing ? "electing" : "standby";
+  return {config_.node,
+          home_prefix_.to_string(),
+          role,
+          config_.api_address,
+          config_.service_address.to_string(),
+          watched_revision_};
+}
+
+void ClusterNode::publish_member() {
+  if (stopped_ || state_ == State::deposed || publishing_) return;
+  MemberRecord me = own_record();
+  if (published_ == me) return;
+  publishing_ = true;
+  etcd_.put({false, keys_.member(config_.node), encode(me), lease_}, [this, me](const Result<void>& r) {
+    publishing_ = false;
+    if (!r) {
+      log_warn("cluster_member_record_failed", {{"reason", r.error().to_string()}});
+      return;  // the next tick tries again
+    }
+    published_ = me;
+  });
+}
+
+void ClusterNode::survey(std::function<void(Result<ClusterStatus>)> done) {
+  etcd_.range_prefix(keys_.members(), [this, done = std::move(done)](const Result<cluster::RangeResult>& r) {
+    if (!r) {
+      done(fail("cluster_unreachable", "etcd did not answer: " + r.error().to_string()));
+      return;
+    }
+    auto st = std::make_shared<ClusterStatus>();
+    st->node = config_.node;
+    st->home_prefix = home_prefix_.to_string();
+    st->active = leader_;
+    st->revision = r->revision;
+    st->members = members_from(r->kvs);
+    for (auto& m : st->members)  // ours is fresher in memory than in its last report
+      if (m.record.node == config_.node && m.record.home_prefix == st->home_prefix) m.record = own_record();
+    fill_lag(st->members);
+    auto pending = std::make_shared<std::size_t>(st->members.size());
+    if (st->members.empty()) {
+      done(std::move(*st));
+      return;
+    }
+    for (std::size_t i = 0; i < st->members.size(); ++i)
+      etcd_.lease_ttl(st->members[i].lease, [st, pending, i, done](const Result<std::int64_t>& ttl) {
+        st->members[i].lease_ttl_s = ttl ? *ttl : -1;
+        if (--*pending == 0) done(std::move(*st));
+      });
+  });
+}
+
 void ClusterNode::depose(const Error& why) {
   if (state_ == State::deposed) return;
   const bool was_active = state_ == State::active;
@@ -274,11 +363,11 @@ void ClusterNode::depose(const Error& why) {
       "cluster_deposed",
       {{"node", config_.node}, {"was_active", was_active ? "true" : "false"}, {"reason", why.to_string()}});
   // Whatever was queued can no longer be made durable by us.
-  auto done = std::move(next_done_);
+  auto waiting = std::move(next_done_);
   next_done_.clear();
   next_.clear();
   next_index_.clear();
-  for (auto& d : done) d(fail(why));
+  for (auto& w : waiting) w.done(fail(why));
   if (hooks_.on_deposed) hooks_.on_deposed(why);
 }
 

@@ -21,6 +21,15 @@
 //   expired the lease before that), so a partitioned active stops acting before a standby
 //   can win. On a clean stop the lease is revoked: the standby takes over at once.
 //
+// * Members: our record (ClusterKeys::member, on our lease) says our role, API address and
+//   how far the mirror has got; it is written at open() and refreshed on the keepalive tick
+//   when it changed. survey() reads every record and the leases' TTLs (GET /v1/cluster).
+// * Txn size: etcd refuses a txn with more than --max-txn-ops operations. A txn carries
+//   whole batches up to config.max_txn_ops mutations; a batch larger than that on its own is
+//   split into several txns, each fenced, its callback after the last (such a batch is
+//   not atomic in etcd: if we are deposed halfway, the next active loads a part of it,
+//   which is a state no reply acknowledged).
+//
 // Timers: keepalive (TTL/4).
 #pragma once
 
@@ -71,6 +80,7 @@ class ClusterNode final : public ClusterLink {
   Result<store::Snapshot> load() override;
   void commit(const store::Batch& batch, std::function<void(Result<void>)> done) override;
   Result<void> commit_now(const store::Batch& batch) override;
+  void survey(std::function<void(Result<ClusterStatus>)> done) override;
 
   [[nodiscard]] State state() const { return state_; }
   // The active HA's node name as last seen ("" if none), for errors and status.
@@ -93,11 +103,16 @@ class ClusterNode final : public ClusterLink {
   void arm_keepalive();
   void depose(const Error& why);
   [[nodiscard]] Error standby_error() const;
+  [[nodiscard]] MemberRecord own_record() const;
+  void publish_member();
+  // Takes the next txn's mutations and callbacks off the queue (whole batches up to the limit).
+  std::vector<std::function<void(Result<void>)>> take_next(std::vector<cluster::Mutation>& mutations);
 
   boost::asio::io_context& io_;
   cluster::Etcd& etcd_;
   ClusterConfig config_;
   ClusterKeys keys_;
+  Ipv4Prefix home_prefix_;
   const Clock& clock_;
   ClusterHooks hooks_;
   State state_ = State::standby;
@@ -112,11 +127,18 @@ class ClusterNode final : public ClusterLink {
   bool in_flight_ = false;
   std::vector<cluster::Mutation> next_;
   std::unordered_map<std::string, std::size_t> next_index_;
-  std::vector<std::function<void(Result<void>)>> next_done_;
+  struct Waiting {
+    std::function<void(Result<void>)> done;
+    std::size_t end = 0;  // next_.size() once its batch was queued: it needs next_[0, end)
+  };
+  std::vector<Waiting> next_done_;
   std::size_t txns_sent_ = 0;
   // Lease: when the last keepalive etcd confirmed was sent.
   TimePoint confirmed_sent_at_{};
   bool keepalive_pending_ = false;
+  // Our member record as etcd last confirmed it, and whether a put is on its way.
+  std::optional<MemberRecord> published_;
+  bool publishing_ = false;
   boost::asio::steady_timer keepalive_timer_;
 };
 

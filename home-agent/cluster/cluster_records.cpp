@@ -12,9 +12,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-std::string home_dir(const std::string& prefix, Ipv4Prefix p) {
-  return prefix + "/homes/" + p.address.to_string() + "_" + std::to_string(p.length) + "/";
-}
+std::string home_id(Ipv4Prefix p) { return p.address.to_string() + "_" + std::to_string(p.length); }
 
 // Decodes `text` with `read`, which may throw nlohmann's type errors on a malformed value:
 // they stop here as a named error (nothing throws past this file).
@@ -58,7 +56,9 @@ std::vector<Ipv6> v6_of(const Json& j, const char* key) {
 }  // namespace
 
 ClusterKeys::ClusterKeys(const std::string& prefix, Ipv4Prefix home_prefix)
-    : home_(home_dir(prefix, home_prefix)) {}
+    : home_(prefix + "/homes/" + home_id(home_prefix) + "/"),
+      members_(prefix + "/members/"),
+      home_id_(home_id(home_prefix)) {}
 
 ClusterKeys::Parsed ClusterKeys::parse(std::string_view key) const {
   if (key.substr(0, home_.size()) != home_) return {};

@@ -4,10 +4,13 @@
 //   <prefix>/homes/<net>_<len>/bindings/<hoa>  store::BindingRecord as JSON
 //   <prefix>/homes/<net>_<len>/replay/<hoa>    store::ReplayRecord as JSON
 //   <prefix>/homes/<net>_<len>/vms/<id>        store::VmRecord as JSON (its key in hex)
+//   <prefix>/members/<net>_<len>/<node>        MemberRecord (cluster_status.hpp), on the
+//                                              node's lease: who serves, where its API is
 //
 // One home prefix, one subtree: one watch covers everything a standby mirrors, and one
-// election key per home prefix. Values carry the same fields as the SQLite rows, so a
-// binding means the same in both stores (home-agent/binding_record.hpp converts).
+// election key per home prefix. Member records lie outside the home subtree: a standby
+// reporting how far its mirror has got must not itself move what it mirrors. Values carry the same fields as
+// the SQLite rows, so a binding means the same in both stores (home-agent/binding_record.hpp converts).
 #pragma once
 
 #include <string>
@@ -28,6 +31,9 @@ class ClusterKeys {
   [[nodiscard]] std::string binding(Ipv4 hoa) const { return home_ + "bindings/" + hoa.to_string(); }
   [[nodiscard]] std::string replay(Ipv4 hoa) const { return home_ + "replay/" + hoa.to_string(); }
   [[nodiscard]] std::string vm(const std::string& id) const { return home_ + "vms/" + id; }
+  // Every home prefix's member records, and this node's own.
+  [[nodiscard]] const std::string& members() const { return members_; }  // ends with '/'
+  [[nodiscard]] std::string member(const std::string& node) const { return members_ + home_id_ + "/" + node; }
 
   enum class Kind { leader, binding, replay, vm, unknown };
   struct Parsed {
@@ -38,6 +44,8 @@ class ClusterKeys {
 
  private:
   std::string home_;
+  std::string members_;
+  std::string home_id_;  // "<net>_<len>"
 };
 
 [[nodiscard]] std::string encode(const store::BindingRecord& r);

@@ -14,6 +14,16 @@ namespace vmroam::ha {
 #ifdef VMROAM_HAVE_CLUSTER
 namespace {
 
+// The cluster section with the API address to publish filled in (docs/configuration.md
+// "cluster.api_address").
+ClusterConfig advertised(const HaConfig& config) {
+  ClusterConfig c = *config.cluster;
+  if (c.api_address.empty())
+    c.api_address =
+        config.api_tcp ? (config.api_tls ? "https://" : "http://") + *config.api_tcp : config.api_socket;
+  return c;
+}
+
 class GrpcMembership final : public ClusterMembership {
  public:
   GrpcMembership(boost::asio::io_context& io, const HaConfig& config, const dataplane::LinkInfo& home_link,
@@ -21,7 +31,7 @@ class GrpcMembership final : public ClusterMembership {
       : config_(config),
         home_mac_(home_link.mac),
         etcd_(io, config.cluster->etcd, std::chrono::milliseconds(config.cluster->request_timeout_ms)),
-        node_(io, etcd_, *config.cluster, config.home_prefix, clock),
+        node_(io, etcd_, advertised(config), config.home_prefix, clock),
         address_(std::move(address)),
         announce_timer_(io) {}
   ~GrpcMembership() override { stop(); }

@@ -22,7 +22,8 @@ struct FakeEtcdStore {
   std::int64_t revision = 1;
   std::int64_t next_lease = 100;
   std::set<std::int64_t> leases;
-  std::int64_t max_ops = 1000;
+  std::int64_t max_ops = 128;       // etcd's --max-txn-ops
+  std::int64_t lease_ttl_left = 2;  // what LeaseTimeToLive answers for a live lease
   // Every client's watch: prefix and where to post its events.
   struct Watcher {
     std::string prefix;
@@ -41,6 +42,10 @@ struct FakeEtcdStore {
   }
 
   Result<cluster::TxnResult> apply(const cluster::Txn& txn) {
+    // As etcd: each of the compare, success and failure lists is bounded by --max-txn-ops.
+    if (static_cast<std::int64_t>(txn.compares.size()) > max_ops ||
+        static_cast<std::int64_t>(txn.mutations.size()) > max_ops)
+      return fail("etcd_error", "etcdserver: too many operations in txn request");
     for (const auto& m : txn.mutations)
       if (m.lease != 0 && !leases.contains(m.lease)) return fail("etcd_error", "lease not found");
     std::set<std::string> seen;
@@ -141,6 +146,26 @@ class FakeEtcd final : public cluster::Etcd {
       return;
     }
     finish(txn, std::move(done));
+  }
+  // Not recorded in `sent` nor held: only the commit pipeline's txns are.
+  void put(cluster::Mutation m, std::function<void(Result<void>)> done) override {
+    Result<void> r = ok();
+    if (unavailable)
+      r = fail("etcd_unavailable", "fake");
+    else if (auto t = store_.apply(cluster::Txn{{}, {std::move(m)}, {}}); !t)
+      r = fail(t.error());
+    boost::asio::post(io_, [done = std::move(done), r = std::move(r)] { done(r); });
+  }
+  void range_prefix(const std::string& prefix,
+                    std::function<void(Result<cluster::RangeResult>)> done) override {
+    auto r = range_prefix_now(prefix);
+    boost::asio::post(io_, [done = std::move(done), r = std::move(r)] { done(r); });
+  }
+  void lease_ttl(std::int64_t l, std::function<void(Result<std::int64_t>)> done) override {
+    const std::int64_t ttl = store_.leases.contains(l) ? store_.lease_ttl_left : -1;
+    boost::asio::post(io_, [done = std::move(done), ttl, u = unavailable] {
+      done(u ? Result<std::int64_t>(fail("etcd_unavailable", "fake")) : Result<std::int64_t>(ttl));
+    });
   }
   void keep_alive(std::int64_t l, std::function<void(Result<std::int64_t>)> done) override {
     const std::int64_t ttl = store_.leases.contains(l) ? 2 : 0;

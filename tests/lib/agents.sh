@@ -61,7 +61,7 @@ _vmr_site_wan() {
 }
 
 agents_setup() {
-  local fixed=0 encap=ipip detect=true lifetime=600 driver=${VMR_DATAPLANE_DRIVER:-userspace} bpffs=
+  local fixed=0 encap=ipip detect=true lifetime=600 driver=${VMR_DATAPLANE_DRIVER:-auto} bpffs=
   while [ $# -gt 0 ]; do
     case "$1" in
       --fixed-keys) fixed=1; shift ;;

@@ -44,6 +44,12 @@
 #                                what is broken; returns 0 / 1. Every boot starts the check
 #                                (vmroam.memcheck with a fresh seed, $VMR_GUEST_MEMCHECK_MIB MiB)
 #
+#   guest_probe_start NAME       tools/probe/vmroam-probe in cn against the guest: a ping every
+#                                10 ms and a TCP echo stream to its port 7; returns once echoes
+#                                come back (1, saying why, when they do not). Results in
+#                                $VMR_GUEST_DIR/NAME.json (at stop), NAME.status, NAME.err
+#   guest_probe_stop             stop it (SIGTERM: it writes NAME.json); no-op when none runs
+#
 #   guest_site                   where the guest runs now
 #   guest_serial                 the guest's serial console across all its QEMUs, in order
 #   guest_qemu_name              the current QEMU's name (files $VMR_GUEST_DIR/NAME.*)
@@ -51,18 +57,21 @@
 # Variables: $VMR_GUEST_DIR (QMP sockets, serial logs, summaries; default $VMR_RUN_DIR/guest),
 # $VMR_GUEST_PORT (migration port, default 4444), $VMR_MIGRATE (the vmroam-migrate binary;
 # default: $VMROAM_BUILD_DIR, then build/ next to the sources), $VMR_GUEST_APPEND (extra guest
-# kernel arguments, e.g. vmroam.fill=16).
+# kernel arguments, e.g. vmroam.fill=16), $VMR_GUEST_BOOT_S (seconds a boot may take, 240).
 
 VMR_GUEST_DIR=${VMR_GUEST_DIR:-$VMR_RUN_DIR/guest}
 VMR_GUEST_PORT=${VMR_GUEST_PORT:-4444}
 VMR_GUEST_APPEND=${VMR_GUEST_APPEND:-}
 VMR_GUEST_MEMCHECK_MIB=${VMR_GUEST_MEMCHECK_MIB:-8}
+# How long a boot may take: ≈ 6 s on an idle host, over 90 s under TCG at load average 20.
+VMR_GUEST_BOOT_S=${VMR_GUEST_BOOT_S:-240}
 VMR_GUEST_MEMCHECK_SEED=
 VMR_GUEST_GEN=0        # QEMUs started so far (names g1, g2, …)
 VMR_GUEST_CUR=         # the QEMU the guest runs in
 VMR_GUEST_CUR_SITE=
 VMR_GUEST_NEXT=        # the waiting -incoming QEMU
 VMR_GUEST_NEXT_SITE=
+VMR_GUEST_PROBE_PID=   # the running vmroam-probe, if any
 
 _vmr_guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=wait.sh
@@ -73,6 +82,7 @@ _vmr_guest_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$_vmr_guest_here/tls.sh"
 # shellcheck source=integrity.sh
 . "$_vmr_guest_here/integrity.sh"
+VMR_PROBE=${VMR_PROBE:-$_vmr_guest_here/../../tools/probe/vmroam-probe}
 
 _vmr_guest_err() { echo "guest: $*" >&2; }
 
@@ -134,7 +144,7 @@ guest_start_source() {
   VMR_GUEST_MEMCHECK_SEED=$((RANDOM * 32768 + RANDOM))
   vm_start "$name" "$(topo_ns "$site")" "$(_vmr_guest_tap "$site")" "$VMR_GUEST_DIR" "$VMR_GUEST_ACCEL" \
     "$VMR_GUEST_CACHE" "" "$VMR_GUEST_APPEND $(vmr_memcheck_append "$VMR_GUEST_MEMCHECK_SEED" "$VMR_GUEST_MEMCHECK_MIB")"
-  if ! vm_wait_serial "$VMR_GUEST_DIR" "$name" "vmroam-guest up" 90; then
+  if ! vm_wait_serial "$VMR_GUEST_DIR" "$name" "vmroam-guest up" "$VMR_GUEST_BOOT_S"; then
     _vmr_guest_err "the guest did not come up in $name ($VMR_GUEST_ACCEL); serial and QEMU log:"
     tail -n 5 "$VMR_GUEST_DIR/$name.serial" "$VMR_GUEST_DIR/$name.log" >&2 2>/dev/null
     vm_stop "$VMR_GUEST_DIR" "$name"
@@ -277,4 +287,30 @@ guest_stop() {
   done
   VMR_GUEST_CUR= VMR_GUEST_CUR_SITE= VMR_GUEST_NEXT= VMR_GUEST_NEXT_SITE=
   return 0
+}
+
+guest_probe_start() {
+  local f=$VMR_GUEST_DIR/$1
+  rm -f "$f.json" "$f.status"
+  ip netns exec "$VMR_NS_CN" "$VMR_PROBE" run --target "$VMR_VM_ADDR" --port 7 --interval-ms 10 --drain-s 1 \
+    --out "$f.json" --status "$f.status" 2>"$f.err" &
+  VMR_GUEST_PROBE_PID=$!
+  wait_for "[ -s '$f.status' ] || ! kill -0 $VMR_GUEST_PROBE_PID" 10
+  if ! kill -0 "$VMR_GUEST_PROBE_PID" 2>/dev/null; then
+    _vmr_guest_err "the probe did not start: $(cat "$f.err")"
+    VMR_GUEST_PROBE_PID=
+    return 1
+  fi
+  # The stream is up once a few echoes came back.
+  wait_for "grep -Eq 'tcp ok [1-9]' '$f.status'" 5 || {
+    _vmr_guest_err "the TCP echo stream to port 7 did not start: $(cat "$f.status")"
+    return 1
+  }
+}
+
+guest_probe_stop() {
+  [ -n "$VMR_GUEST_PROBE_PID" ] || return 0
+  kill -TERM "$VMR_GUEST_PROBE_PID" 2>/dev/null
+  wait "$VMR_GUEST_PROBE_PID" 2>/dev/null
+  VMR_GUEST_PROBE_PID=
 }

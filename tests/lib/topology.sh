@@ -243,6 +243,12 @@ _vmr_host_link() {
   _vmr_do ip -n "$ns" link set "$VMR_WAN_IF" up || return 1
   _vmr_do ip -n "$ns" route add default via "$gw" || return 1
   if [ "$VMR_USE_WANEM" = 1 ]; then
+    # vmroam-wanem carries GSO frames in a virtio-net header, which has no tunnel GSO types:
+    # a tunnel super-packet (the eBPF data plane keeps GSO through encapsulation) would reach
+    # the far side as plain TCP GSO that no device can segment, and be dropped. So the host's
+    # side segments tunnel packets itself, as a NIC puts segments on a real WAN link.
+    _vmr_do ip netns exec "$ns" ethtool -K "$VMR_WAN_IF" tx-ipxip4-segmentation off \
+      tx-udp_tnl-segmentation off tx-udp_tnl-csum-segmentation off || return 1
     _vmr_do ip -n "$VMR_NS_WAN" link add "q-$host" type veth peer name "p-$host" || return 1
     _vmr_do ip -n "$VMR_NS_WAN" link set "p-$host" master "$bridge" up || return 1
     # The delay line's two ends are plain wires: the wan router must neither answer ARP on

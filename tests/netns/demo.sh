@@ -4,7 +4,7 @@
 #
 #   demo.sh [--out DIR] [--keep] [--vm auto|qemu|namespace] [--no-agents] [--delay MS] [--rate MBIT]
 #           [--dwell S] [--interval-ms MS] [--fixed-keys] [--encapsulation ipip|udp]
-#           [--fixture DIR]
+#           [--fixture DIR] [--ha-pair]
 #
 # On the testbed of tests/lib/topology.sh (drawing: `topology.sh draw`): vmroam-ha runs in
 # the home site router, vmroam-fa in foreign and foreign2 (configs by tests/lib/agents.sh,
@@ -28,6 +28,9 @@
 # --fixture DIR (implies --fixed-keys): also write DIR/demo-registration.pcap (every UDP 434
 #   message of the run: the three registrations and replies, the revocation and its ack, the
 #   deregistration) and DIR/demo-registration.ok (`vmroam-pcap decode` with the fixed keys).
+# --ha-pair: instead, the home agent pair on a three-member etcd (tests/netns/home-agent/
+#   cluster_failover.sh --out DIR): the namespace VM moves away, the active HA is killed -9 in
+#   the middle (the standby takes over), later cut off from etcd; the timeline marks both.
 # --no-agents: the same moves with no agent running (the baseline: reachability is lost).
 # --vm: the VM is an abstraction (vm_* functions below). `qemu`: the real guest of tests/vm/
 #   (KVM if it works, else TCG; VM pause = QEMU's STOP -> RESUME). `namespace`: a network
@@ -43,7 +46,7 @@ source "$top/tests/lib/topology.sh"
 source "$top/tests/lib/agents.sh"
 
 out=$top/demo-out
-keep=0 vm_kind=auto agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip fixture=
+keep=0 vm_kind=auto agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip fixture= ha_pair=0
 usage() { sed -n '5,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -58,10 +61,16 @@ while [ $# -gt 0 ]; do
     --fixed-keys) fixed_keys=1; shift ;;
     --encapsulation) encap=${2:?}; shift 2 ;;
     --fixture) fixture=${2:?}; fixed_keys=1; shift 2 ;;
+    --ha-pair) ha_pair=1; shift ;;
     -h | --help) usage ;;
     *) echo "demo: unknown option '$1'" >&2; usage ;;
   esac
 done
+
+if [ "$ha_pair" = 1 ]; then
+  exec "$top/tests/netns/home-agent/cluster_failover.sh" "${VMROAM_BUILD_DIR:-$top/build}/home-agent/vmroam-ha" \
+    --out "$out"
+fi
 
 probe=$top/tools/probe/vmroam-probe
 pcap_tool=${VMR_PCAP:-${VMROAM_BUILD_DIR:-$top/build}/tools/pcap/vmroam-pcap}

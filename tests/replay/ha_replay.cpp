@@ -195,7 +195,8 @@ int run(const std::string& pcap_path, const std::string& ok_path, bool write) {
     const std::size_t before = sent.size();
     agent.on_datagram(d.payload, d.src, d.sport);
     agent.flush();
-    io.poll();  // due timers: the grace (0 here) releases endpoints
+    agent.settle_commits();  // the replies leave once the batch is durable
+    io.poll();               // due timers: the grace (0 here) releases endpoints
     io.restart();
     out << "# frame " << d.frame << ": " << d.payload.size() << " bytes from " << d.src.to_string() << ":"
         << d.sport << " -> " << (sent.size() - before) << " sent\n";

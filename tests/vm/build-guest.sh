@@ -43,7 +43,7 @@ install_memcheck() {
   cat > "$1/etc/vmroam-init.d/memcheck" <<'HOOK'
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
-    vmroam.memcheck=*:*) m=${arg#vmroam.memcheck=}; /bin/vmroam-memcheck "${m%%:*}" "${m#*:}" & ;;
+    vmroam.memcheck=*:*) m=${arg#vmroam.memcheck=}; /bin/vmroam-memcheck "${m%%:*}" "${m#*:}" 2000 & ;;
   esac
 done
 HOOK

@@ -44,7 +44,6 @@ scenario_begin vm-agents "${1:-}" "network namespaces, taps"
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
 [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
 
-probe=$top/tools/probe/vmroam-probe
 scenario_logs() {
   local f
   echo "--- files in $VMR_GUEST_DIR"
@@ -74,23 +73,6 @@ ha_register_vm >/dev/null || die "registering the VM at the HA"
 step "boot the guest at home (QEMU in the home router namespace)"
 guest_start_source home || die "guest at home"
 wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR" 30 || die "the correspondent cannot ping the guest at home"
-
-# start_probe NAME: 10 ms pings + a TCP echo stream to the guest's port 7 from cn.
-start_probe() {
-  ip netns exec "$VMR_NS_CN" "$probe" run --target "$VMR_VM_ADDR" --port 7 --interval-ms 10 --drain-s 1 \
-    --out "$VMR_GUEST_DIR/$1.json" --status "$VMR_GUEST_DIR/$1.status" 2>"$VMR_GUEST_DIR/$1.err" &
-  probe_pid=$!
-  wait_for "[ -s '$VMR_GUEST_DIR/$1.status' ] || ! kill -0 $probe_pid" 10
-  kill -0 "$probe_pid" 2>/dev/null || die "the probe did not start: $(cat "$VMR_GUEST_DIR/$1.err")"
-  # The stream is up once a few echoes came back.
-  wait_for "grep -Eq 'tcp ok [1-9]' '$VMR_GUEST_DIR/$1.status'" 5 ||
-    die "the TCP echo stream to port 7 did not start: $(cat "$VMR_GUEST_DIR/$1.status")"
-}
-stop_probe() {
-  kill -TERM "$probe_pid"
-  wait "$probe_pid"
-  probe_pid=
-}
 
 # probe_report FILE T_SWITCH: sent, lost, longest silence, max RTT, TCP stream verdict and
 # whether messages sent after T_SWITCH (epoch s) were echoed.
@@ -124,7 +106,7 @@ print(json.dumps({"ticks": len(t), "max_gap_s": max(gaps, default=None), "last":
 }
 
 step "correspondent: ping every 10 ms + TCP echo stream to $VMR_VM_ADDR:7"
-start_probe probe1
+guest_probe_start probe1 || die "the probe"
 wait_for "[ \$(grep -c 'vmroam-guest tick' $VMR_GUEST_DIR/g1.serial) -ge 2 ]" 5 || true
 
 step "move 1: home -> foreign, --tuning socket (destination QEMU in the foreign router, stream across the WAN)"
@@ -137,7 +119,7 @@ step "move 1 done: $(jq -c '{outcome, migration_tls, real_pause_ms, qemu_downtim
 # Let the stream run on after the move, then a serial tick from the new QEMU.
 wait_for "[ \$(grep -c 'vmroam-guest tick' $VMR_GUEST_DIR/g2.serial 2>/dev/null || echo 0) -ge 3 ]" 10 ||
   die "no ticks on the destination's serial console after the move"
-stop_probe
+guest_probe_stop
 r1=$(probe_report "$VMR_GUEST_DIR/probe1.json" "$t_switch")
 whole=$(guest_integrity) || die "the guest broke in move 1: $whole"
 step "move 1 guest integrity: $whole"
@@ -191,7 +173,7 @@ else
 fi
 
 step "move 2: foreign -> foreign2, --tuning none (QEMU's defaults)"
-start_probe probe2
+guest_probe_start probe2 || die "the probe"
 guest_start_dest foreign2 || die "destination QEMU at foreign2"
 guest_migrate foreign foreign2 --tuning none >/dev/null || die "vmroam-migrate foreign -> foreign2"
 json2=$VMR_GUEST_JSON
@@ -200,7 +182,7 @@ wait_for "[ \$(grep -c 'vmroam-guest tick' $VMR_GUEST_DIR/g3.serial 2>/dev/null 
   die "no ticks on foreign2's serial console after the move"
 whole=$(guest_integrity) || die "the guest broke in move 2: $whole"
 step "move 2 guest integrity: $whole"
-stop_probe
+guest_probe_stop
 r2=$(probe_report "$VMR_GUEST_DIR/probe2.json" "$t_switch2")
 echo "move 2 probe: $r2"
 jq -e '.outcome == "completed" and (.real_pause_ms | type) == "number"' "$json2" >/dev/null ||

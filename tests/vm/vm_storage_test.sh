@@ -51,7 +51,6 @@ source "$top/tests/lib/agents.sh"
 # shellcheck source=../lib/guest.sh
 source "$top/tests/lib/guest.sh"
 
-probe=$top/tools/probe/vmroam-probe
 random_mib=128
 disk_base=327680
 step() { printf '== [%6.1fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN{print a-b}')" "$*"; }
@@ -64,10 +63,9 @@ die() {
   exit 1
 }
 
-probe_pid=
 killer_pid=
 cleanup() {
-  [ -n "$probe_pid" ] && kill -TERM "$probe_pid" 2>/dev/null
+  guest_probe_stop
   [ -n "$killer_pid" ] && kill "$killer_pid" 2>/dev/null
   guest_stop
   agents_stop
@@ -122,20 +120,6 @@ wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR" 30 || die "the correspondent can
 wait_for "grep -q 'vmroam-disk ack 5' '$VMR_GUEST_DIR/g1.serial'" 30 ||
   die "the disk writer does not acknowledge records: $(grep vmroam-disk "$VMR_GUEST_DIR/g1.serial" | tail -n 3)"
 
-start_probe() {
-  ip netns exec "$VMR_NS_CN" "$probe" run --target "$VMR_VM_ADDR" --port 7 --interval-ms 10 --drain-s 1 \
-    --out "$VMR_GUEST_DIR/$1.json" --status "$VMR_GUEST_DIR/$1.status" 2>"$VMR_GUEST_DIR/$1.err" &
-  probe_pid=$!
-  wait_for "[ -s '$VMR_GUEST_DIR/$1.status' ] || ! kill -0 $probe_pid" 10
-  kill -0 "$probe_pid" 2>/dev/null || die "the probe did not start: $(cat "$VMR_GUEST_DIR/$1.err")"
-  wait_for "grep -Eq 'tcp ok [1-9]' '$VMR_GUEST_DIR/$1.status'" 5 ||
-    die "the TCP echo stream to port 7 did not start: $(cat "$VMR_GUEST_DIR/$1.status")"
-}
-stop_probe() {
-  kill -TERM "$probe_pid"
-  wait "$probe_pid"
-  probe_pid=
-}
 serials() { for ((i = 1; i <= VMR_GUEST_GEN; i++)); do [ -f "$VMR_GUEST_DIR/g$i.serial" ] && echo "$VMR_GUEST_DIR/g$i.serial"; done; }
 disk_check() {  # SRC_IMG DST_IMG
   # shellcheck disable=SC2046
@@ -147,7 +131,7 @@ disk_check() {  # SRC_IMG DST_IMG
 move() {
   local from=$1 to=$2 src json report dst_gen
   src=$(guest_qemu_name)
-  start_probe "probe-$to"
+  guest_probe_start "probe-$to" || die "the probe"
   next_image || die "qemu-img create"
   guest_start_dest "$to" || die "destination QEMU at $to"
   dst_gen=$VMR_GUEST_GEN
@@ -156,7 +140,7 @@ move() {
   json=$VMR_GUEST_JSON
   wait_for "[ \$(grep -c 'vmroam-disk ack' '$VMR_GUEST_DIR/g$dst_gen.serial' 2>/dev/null || echo 0) -ge 5 ]" 20 ||
     die "the guest does not acknowledge records after the move to $to"
-  stop_probe
+  guest_probe_stop
   report=$(/usr/bin/python3 - "$VMR_GUEST_DIR/probe-$to.json" "$json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1])); s = json.load(open(sys.argv[2]))

@@ -1,4 +1,5 @@
-// vmroamctl's subcommand table and argument parser (see command_line.hpp for the grammar).
+// vmroamctl's argument parser and help texts (see command_line.hpp for the grammar; the table
+// of commands is in command_table.cpp).
 #include "tools/ctl/command_line.hpp"
 
 #include <algorithm>
@@ -8,234 +9,6 @@
 namespace vmroam::ctl {
 
 namespace {
-
-using api::Method;
-
-// ---- planners: one per command, pure --------------------------------------------------------
-
-Json body_of(const Invocation& inv, std::string_view id_field = {}) {
-  Json body = Json::object();
-  if (!id_field.empty()) body[std::string(id_field)] = inv.positional;
-  for (const auto& p : inv.command->params)
-    if (!p.query)
-      if (auto it = inv.values.find(p.name); it != inv.values.end()) body[std::string(p.name)] = it->second;
-  return body;
-}
-
-std::string query_of(const Invocation& inv) {
-  std::string q;
-  for (const auto& p : inv.command->params) {
-    if (!p.query) continue;
-    auto it = inv.values.find(p.name);
-    if (it == inv.values.end()) continue;
-    q += q.empty() ? "?" : "&";
-    q += std::string(p.name) + "=" +
-         encode_segment(it->second.is_string() ? it->second.get<std::string>() : it->second.dump());
-  }
-  return q;
-}
-
-std::vector<ApiCall> plan_get(std::string target) {
-  return {ApiCall{Method::get, std::move(target), {}, {}}};
-}
-
-std::vector<ApiCall> plan_vm_add(const Invocation& inv) {
-  return {ApiCall{Method::post, "/v1/vms", body_of(inv, "id"), {}}};
-}
-std::vector<ApiCall> plan_vm_set(const Invocation& inv) {
-  return {ApiCall{Method::put, "/v1/vms/" + encode_segment(inv.positional), body_of(inv), {}}};
-}
-std::vector<ApiCall> plan_vm_remove(const Invocation& inv) {
-  return {ApiCall{Method::delete_, "/v1/vms/" + encode_segment(inv.positional), {}, {}}};
-}
-std::vector<ApiCall> plan_vm_list(const Invocation&) { return plan_get("/v1/vms"); }
-std::vector<ApiCall> plan_vm_show(const Invocation& inv) {
-  return plan_get("/v1/vms/" + encode_segment(inv.positional));
-}
-std::vector<ApiCall> plan_binding_list(const Invocation&) { return plan_get("/v1/bindings"); }
-std::vector<ApiCall> plan_binding_show(const Invocation& inv) {
-  return plan_get("/v1/bindings/" + encode_segment(inv.positional));
-}
-std::vector<ApiCall> plan_visitor_list(const Invocation&) { return plan_get("/v1/visitors"); }
-
-std::chrono::milliseconds wait_of(const Invocation& inv) {
-  auto it = inv.values.find("wait_ms");
-  return it == inv.values.end() ? std::chrono::milliseconds{0}
-                                : std::chrono::milliseconds{it->second.get<std::uint64_t>()};
-}
-
-std::vector<ApiCall> plan_visitor_show(const Invocation& inv) {
-  return {ApiCall{
-      Method::get, "/v1/visitors/" + encode_segment(inv.positional) + query_of(inv), {}, wait_of(inv)}};
-}
-std::vector<ApiCall> plan_move_prepare(const Invocation& inv) {
-  return {ApiCall{Method::post, "/v1/visitors", body_of(inv, "id"), {}}};
-}
-// activate answers 202 at once; with wait_ms we then long-poll the visitor for the outcome.
-std::vector<ApiCall> plan_move_activate(const Invocation& inv) {
-  const std::string path = "/v1/visitors/" + encode_segment(inv.positional);
-  std::vector<ApiCall> calls{ApiCall{Method::post, path + "/activate", Json::object(), {}}};
-  if (inv.values.contains("wait_ms"))
-    calls.push_back(ApiCall{Method::get, path + query_of(inv), {}, wait_of(inv)});
-  return calls;
-}
-template <const char* kAction>
-std::vector<ApiCall> plan_visitor_action(const Invocation& inv) {
-  return {ApiCall{
-      Method::post, "/v1/visitors/" + encode_segment(inv.positional) + "/" + kAction, Json::object(), {}}};
-}
-constexpr char kAbort[] = "abort";
-constexpr char kResumed[] = "resumed";
-constexpr char kDepart[] = "depart";
-
-std::vector<ApiCall> plan_status(const Invocation&) { return plan_get("/v1/health"); }
-std::vector<ApiCall> plan_metrics(const Invocation&) { return plan_get("/metrics"); }
-
-// ---- the table ------------------------------------------------------------------------------
-
-const ParamSpec kKeyParams[] = {
-    {"spi", ParamType::uint, false, false, "security parameter index (256 or more)"},
-    {"algorithm", ParamType::string, false, false, "hmac-sha256 (default) or hmac-md5"},
-    {"key", ParamType::key, false, false, "hex key, at least 32 digits; @FILE reads it from FILE"},
-};
-
-std::vector<ParamSpec> vm_params() {
-  std::vector<ParamSpec> p{
-      {"home_address", ParamType::string, true, false, "the VM's IPv4 address in the home prefix"},
-      {"mac", ParamType::string, true, false, "the VM's MAC address"},
-      {"allowed_fas", ParamType::address_list, false, false,
-       "comma-separated foreign agents it may register through"},
-      {"home_addresses_v6", ParamType::address_list, false, false,
-       "comma-separated IPv6 home addresses (/128s in the home IPv6 prefix)"},
-  };
-  p.insert(p.end(), std::begin(kKeyParams), std::end(kKeyParams));
-  return p;
-}
-
-std::vector<ParamSpec> prepare_params() {
-  std::vector<ParamSpec> p{
-      {"home_address", ParamType::string, true, false, "the VM's home IPv4 address"},
-      {"mac", ParamType::string, true, false, "the VM's MAC address"},
-      {"home_gateway", ParamType::string, true, false, "the VM's default gateway at home"},
-      {"home_gateway_mac", ParamType::string, true, false, "that gateway's MAC address"},
-      {"home_agent", ParamType::string, true, false, "the home agent's address"},
-  };
-  p.insert(p.end(), std::begin(kKeyParams), std::end(kKeyParams));
-  p.push_back({"lifetime", ParamType::uint, false, false, "registration lifetime in seconds"});
-  p.push_back({"encapsulation", ParamType::string, false, false, "ipip (default) or udp (RFC 3519)"});
-  p.push_back({"home_addresses_v6", ParamType::address_list, false, false,
-               "comma-separated IPv6 home addresses to register (RFC 5454)"});
-  p.push_back({"home_gateway_v6", ParamType::string, false, false,
-               "the VM's IPv6 gateway at home (required with home_addresses_v6)"});
-  return p;
-}
-
-const ParamSpec kWaitParam{"wait_ms", ParamType::uint, false, true,
-                           "wait up to this many ms for the registration outcome"};
-
-std::vector<CommandSpec> build_commands() {
-  return {
-      {"vm", "add", "", "ID", vm_params(), Agent::home, View::fields, "register a VM with the home agent",
-       plan_vm_add},
-      {"vm", "set", "", "ID", vm_params(), Agent::home, View::fields,
-       "replace a VM's settings (give all of them)", plan_vm_set},
-      {"vm",
-       "remove",
-       "rm",
-       "ID",
-       {},
-       Agent::home,
-       View::fields,
-       "remove a VM and its binding",
-       plan_vm_remove},
-      {"vm", "list", "ls", "", {}, Agent::home, View::vm_table, "list VMs", plan_vm_list},
-      {"vm", "show", "", "ID", {}, Agent::home, View::fields, "show a VM and its binding", plan_vm_show},
-      {"binding",
-       "list",
-       "ls",
-       "",
-       {},
-       Agent::home,
-       View::binding_table,
-       "list bindings (VMs away from home)",
-       plan_binding_list},
-      {"binding",
-       "show",
-       "",
-       "HOME_ADDRESS",
-       {},
-       Agent::home,
-       View::fields,
-       "show one binding",
-       plan_binding_show},
-      {"visitor",
-       "list",
-       "ls",
-       "",
-       {},
-       Agent::foreign,
-       View::visitor_table,
-       "list visitors at this foreign agent",
-       plan_visitor_list},
-      {"visitor",
-       "show",
-       "",
-       "ID",
-       {kWaitParam},
-       Agent::foreign,
-       View::fields,
-       "show a visitor (wait_ms=N long-polls for the registration outcome)",
-       plan_visitor_show},
-      {"move", "prepare", "", "ID", prepare_params(), Agent::foreign, View::fields,
-       "prepare a VM's arrival: install delivery state and start buffering", plan_move_prepare},
-      {"move",
-       "activate",
-       "",
-       "ID",
-       {kWaitParam},
-       Agent::foreign,
-       View::fields,
-       "send the proxy registration; wait_ms=N waits for the outcome (exit 1 if it failed)",
-       plan_move_activate},
-      {"move",
-       "abort",
-       "",
-       "ID",
-       {},
-       Agent::foreign,
-       View::fields,
-       "undo a prepare (before activation succeeded)",
-       plan_visitor_action<kAbort>},
-      {"move",
-       "resumed",
-       "",
-       "ID",
-       {},
-       Agent::foreign,
-       View::fields,
-       "the VM runs here now: flush its buffered packets",
-       plan_visitor_action<kResumed>},
-      {"move",
-       "depart",
-       "",
-       "ID",
-       {},
-       Agent::foreign,
-       View::fields,
-       "deregister a visitor that left",
-       plan_visitor_action<kDepart>},
-      {"status",
-       "",
-       "",
-       "",
-       {},
-       Agent::home,
-       View::fields,
-       "the agent's health (role, version, uptime, counts)",
-       plan_status},
-      {"metrics", "", "", "", {}, Agent::home, View::text, "the agent's Prometheus metrics", plan_metrics},
-  };
-}
 
 // ---- parsing helpers ------------------------------------------------------------------------
 
@@ -326,26 +99,6 @@ Result<Json> convert(const ParamSpec& p, const std::string& value, const FileRea
 }
 
 }  // namespace
-
-const std::vector<CommandSpec>& commands() {
-  static const std::vector<CommandSpec> kCommands = build_commands();
-  return kCommands;
-}
-
-std::string encode_segment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '.' || c == '_' || c == '~' || c == '-') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 namespace {
 
@@ -441,150 +194,250 @@ std::string command_help(const CommandSpec& c) {
   return s;
 }
 
-Result<Invocation> parse_command_line(std::span<const std::string> args, const FileReader& read_file) {
-  Invocation inv;
-  std::vector<std::string> words;  // everything that is not a global option
+namespace {
+
+// ---- global options: a table, one row per option ---------------------------------------------
+
+// What the global options gather before the command is known.
+struct GlobalState {
   std::optional<std::string> token_file;
   bool help = false;
+  bool version = false;
+};
+
+struct GlobalOption {
+  std::string_view name;
+  std::string_view short_name;  // "" or "-h"
+  bool takes_value = false;
+  // Stores the value (empty for a flag); an error names the option.
+  Result<void> (*apply)(GlobalOptions& g, GlobalState& st, const std::string& value) = nullptr;
+};
+
+Result<void> set_timeout(GlobalOptions& g, GlobalState&, const std::string& v) {
+  auto t = parse_timeout(v);
+  if (!t) return fail(t.error());
+  g.timeout = *t;
+  return {};
+}
+
+const GlobalOption kGlobalOptions[] = {
+    {"--help", "-h", false,
+     [](GlobalOptions&, GlobalState& st, const std::string&) -> Result<void> {
+       st.help = true;
+       return {};
+     }},
+    {"--version", "-V", false,
+     [](GlobalOptions&, GlobalState& st, const std::string&) -> Result<void> {
+       st.version = true;
+       return {};
+     }},
+    {"--json", "-j", false,
+     [](GlobalOptions& g, GlobalState&, const std::string&) -> Result<void> {
+       g.json = true;
+       return {};
+     }},
+    {"--api", "", true,
+     [](GlobalOptions& g, GlobalState&, const std::string& v) -> Result<void> {
+       g.api = v;
+       return {};
+     }},
+    {"--token", "", true,
+     [](GlobalOptions& g, GlobalState&, const std::string& v) -> Result<void> {
+       g.token = v;
+       return {};
+     }},
+    {"--token-file", "", true,
+     [](GlobalOptions&, GlobalState& st, const std::string& v) -> Result<void> {
+       st.token_file = v;
+       return {};
+     }},
+    {"--ca-file", "", true,
+     [](GlobalOptions& g, GlobalState&, const std::string& v) -> Result<void> {
+       g.ca_file = v;
+       return {};
+     }},
+    {"--cert-file", "", true,
+     [](GlobalOptions& g, GlobalState&, const std::string& v) -> Result<void> {
+       g.cert_file = v;
+       return {};
+     }},
+    {"--key-file", "", true,
+     [](GlobalOptions& g, GlobalState&, const std::string& v) -> Result<void> {
+       g.key_file = v;
+       return {};
+     }},
+    {"--timeout", "", true, set_timeout},
+};
+
+// The row for `arg` ("--api", "--api=X", "-h"), or null.
+const GlobalOption* find_global(std::string_view arg) {
+  for (const auto& o : kGlobalOptions) {
+    if (arg == o.name || (!o.short_name.empty() && arg == o.short_name)) return &o;
+    if (o.takes_value && arg.starts_with(o.name) && arg.size() > o.name.size() && arg[o.name.size()] == '=')
+      return &o;
+  }
+  return nullptr;
+}
+
+// A command flag: --home-address X / --home-address=X → "home_address=X".
+Result<std::string> command_flag(std::span<const std::string> args, std::size_t& i) {
+  const std::string& a = args[i];
+  std::string name = a.substr(2);
+  std::string value;
+  if (auto eq = name.find('='); eq != std::string::npos) {
+    value = name.substr(eq + 1);
+    name.resize(eq);
+  } else if (i + 1 < args.size()) {
+    value = args[++i];
+  } else {
+    return usage(a + " needs a value");
+  }
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name + "=" + value;
+}
+
+// Takes the global options out of args (they may stand anywhere) and returns the other words.
+Result<std::vector<std::string>> take_globals(std::span<const std::string> args, GlobalOptions& g,
+                                              GlobalState& st) {
+  std::vector<std::string> words;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value_of = [&](std::string_view name) -> Result<std::string> {
-      if (a.size() > name.size() && a[name.size()] == '=') return a.substr(name.size() + 1);
-      if (i + 1 >= args.size()) return usage(std::string(name) + " needs a value");
-      return args[++i];
-    };
-    auto is = [&](std::string_view name) {
-      return a == name || (a.starts_with(name) && a.size() > name.size() && a[name.size()] == '=');
-    };
-    if (a == "-h" || a == "--help") {
-      help = true;
-    } else if (a == "-V" || a == "--version") {
-      inv.action = Invocation::Action::version;
-      return inv;
-    } else if (a == "--json" || a == "-j") {
-      inv.global.json = true;
-    } else if (is("--api")) {
-      auto v = value_of("--api");
-      if (!v) return fail(v.error());
-      inv.global.api = *v;
-    } else if (is("--token")) {
-      auto v = value_of("--token");
-      if (!v) return fail(v.error());
-      inv.global.token = *v;
-    } else if (is("--token-file")) {
-      auto v = value_of("--token-file");
-      if (!v) return fail(v.error());
-      token_file = *v;
-    } else if (is("--ca-file") || is("--cert-file") || is("--key-file")) {
-      const std::string_view name = is("--ca-file")     ? "--ca-file"
-                                    : is("--cert-file") ? "--cert-file"
-                                                        : "--key-file";
-      auto v = value_of(name);
-      if (!v) return fail(v.error());
-      (name == "--ca-file"     ? inv.global.ca_file
-       : name == "--cert-file" ? inv.global.cert_file
-                               : inv.global.key_file) = *v;
-    } else if (is("--timeout")) {
-      auto v = value_of("--timeout");
-      if (!v) return fail(v.error());
-      auto t = parse_timeout(*v);
-      if (!t) return fail(t.error());
-      inv.global.timeout = *t;
-    } else if (a.starts_with("--")) {
-      // A command flag: --home-address X / --home-address=X → home_address=X.
-      std::string name = a.substr(2);
+    if (const GlobalOption* o = find_global(a)) {
       std::string value;
-      if (auto eq = name.find('='); eq != std::string::npos) {
-        value = name.substr(eq + 1);
-        name.resize(eq);
-      } else if (i + 1 < args.size()) {
+      if (o->takes_value && a.size() > o->name.size() && a[o->name.size()] == '=')
+        value = a.substr(o->name.size() + 1);
+      else if (o->takes_value && i + 1 >= args.size())
+        return usage(std::string(o->name) + " needs a value");
+      else if (o->takes_value)
         value = args[++i];
-      } else {
-        return usage(a + " needs a value");
-      }
-      std::replace(name.begin(), name.end(), '-', '_');
-      words.push_back(name + "=" + value);
+      if (auto r = o->apply(g, st, value); !r) return fail(r.error());
+      if (st.version) return words;  // --version wins over everything after it
+    } else if (a.starts_with("--")) {
+      auto w = command_flag(args, i);
+      if (!w) return fail(w.error());
+      words.push_back(std::move(*w));
     } else {
       words.push_back(a);
     }
   }
-  if (inv.global.token && token_file) return usage("give --token or --token-file, not both");
-  if (inv.global.cert_file.empty() != inv.global.key_file.empty())
-    return usage("--cert-file and --key-file go together");
-  if (token_file) {
-    auto t = read_file(*token_file);
-    if (!t) return usage("--token-file: cannot read " + *token_file + ": " + t.error().to_string());
-    inv.global.token = trim(*t);
-  }
+  return words;
+}
 
-  // "help OBJECT [VERB]" is "OBJECT [VERB] --help".
-  if (!words.empty() && words[0] == "help") {
-    help = true;
-    words.erase(words.begin());
+Result<void> check_globals(GlobalOptions& g, const GlobalState& st, const FileReader& read_file) {
+  if (g.token && st.token_file) return usage("give --token or --token-file, not both");
+  if (g.cert_file.empty() != g.key_file.empty()) return usage("--cert-file and --key-file go together");
+  if (st.token_file) {
+    auto t = read_file(*st.token_file);
+    if (!t) return usage("--token-file: cannot read " + *st.token_file + ": " + t.error().to_string());
+    g.token = trim(*t);
   }
+  return {};
+}
+
+// ---- the command: OBJECT [VERB], then its arguments -------------------------------------------
+
+Invocation help_with(Invocation inv, std::string text) {
+  inv.action = Invocation::Action::help;
+  inv.help_text = std::move(text);
+  return inv;
+}
+
+// Finds the command the words name; sets `next` to the first word after it. A help request
+// that stops short of a whole command returns the help for what was named (in `help`).
+Result<const CommandSpec*> resolve_command(const std::vector<std::string>& words, bool help,
+                                           std::size_t& next, std::string& help_text) {
   if (words.empty()) {
     if (!help) return usage("no command given (try vmroamctl --help)");
-    inv.action = Invocation::Action::help;
-    inv.help_text = general_help();
-    return inv;
+    help_text = general_help();
+    return nullptr;
   }
   if (!is_object_name(words[0])) return usage("unknown command '" + words[0] + "' (try vmroamctl --help)");
-  const CommandSpec* spec = find_command(words[0], "");
-  std::size_t next = 1;
-  if (!spec) {
-    if (words.size() < 2) {
-      if (!help) return usage("'" + words[0] + "' needs a verb:\n" + object_help(words[0]));
-      inv.action = Invocation::Action::help;
-      inv.help_text = object_help(words[0]);
-      return inv;
-    }
-    spec = find_command(words[0], words[1]);
-    if (!spec)
-      return usage("unknown verb '" + words[1] + "' for '" + words[0] + "':\n" + object_help(words[0]));
-    next = 2;
+  next = 1;
+  if (const CommandSpec* spec = find_command(words[0], "")) return spec;
+  if (words.size() < 2) {
+    if (!help) return usage("'" + words[0] + "' needs a verb:\n" + object_help(words[0]));
+    help_text = object_help(words[0]);
+    return nullptr;
   }
-  if (help) {
-    inv.action = Invocation::Action::help;
-    inv.help_text = command_help(*spec);
+  const CommandSpec* spec = find_command(words[0], words[1]);
+  if (!spec)
+    return usage("unknown verb '" + words[1] + "' for '" + words[0] + "':\n" + object_help(words[0]));
+  next = 2;
+  return spec;
+}
+
+// One key=value word (or the positional) of command `name` into inv.
+Result<void> take_argument(Invocation& inv, const std::string& name, const std::string& w,
+                           const FileReader& read_file) {
+  const CommandSpec& spec = *inv.command;
+  const auto eq = w.find('=');
+  if (eq == std::string::npos) {
+    if (spec.positional.empty() || !inv.positional.empty())
+      return usage(name + ": unexpected argument '" + w + "' (arguments are key=value)");
+    inv.positional = w;
+    return {};
+  }
+  const std::string key = w.substr(0, eq);
+  auto p =
+      std::find_if(spec.params.begin(), spec.params.end(), [&](const ParamSpec& s) { return s.name == key; });
+  if (p == spec.params.end()) {
+    std::string known;
+    for (const auto& s : spec.params) known += (known.empty() ? "" : ", ") + std::string(s.name);
+    return usage(name + ": unknown argument '" + key + "'" +
+                 (known.empty() ? " (it takes none)" : " (known: " + known + ")"));
+  }
+  if (inv.values.contains(key)) return usage(name + ": " + key + " given twice");
+  auto v = convert(*p, w.substr(eq + 1), read_file);
+  if (!v) return usage(name + ": " + v.error().context);
+  inv.values.emplace(key, std::move(*v));
+  return {};
+}
+
+Result<void> take_arguments(Invocation& inv, std::span<const std::string> words,
+                            const FileReader& read_file) {
+  const CommandSpec& spec = *inv.command;
+  const std::string name = std::string(spec.object) + (spec.verb.empty() ? "" : " " + std::string(spec.verb));
+  for (const auto& w : words)
+    if (auto r = take_argument(inv, name, w, read_file); !r) return r;
+  if (!spec.positional.empty() && inv.positional.empty())
+    return usage(name + ": " + std::string(spec.positional) + " is required\nusage: " + usage_line(spec));
+  for (const auto& p : spec.params)
+    if (p.required && !inv.values.contains(p.name))
+      return usage(name + ": " + std::string(p.name) + " is required\nusage: " + usage_line(spec));
+  return {};
+}
+
+}  // namespace
+
+Result<Invocation> parse_command_line(std::span<const std::string> args, const FileReader& read_file) {
+  Invocation inv;
+  GlobalState st;
+  auto words = take_globals(args, inv.global, st);
+  if (!words) return fail(words.error());
+  if (st.version) {
+    inv.action = Invocation::Action::version;
     return inv;
   }
-  inv.command = spec;
-  const std::string name =
-      std::string(spec->object) + (spec->verb.empty() ? "" : " " + std::string(spec->verb));
+  if (auto r = check_globals(inv.global, st, read_file); !r) return fail(r.error());
 
-  for (std::size_t i = next; i < words.size(); ++i) {
-    const std::string& w = words[i];
-    const auto eq = w.find('=');
-    if (eq == std::string::npos) {
-      if (spec->positional.empty() || !inv.positional.empty())
-        return usage(name + ": unexpected argument '" + w + "' (arguments are key=value)");
-      inv.positional = w;
-      continue;
-    }
-    const std::string key = w.substr(0, eq);
-    auto p = std::find_if(spec->params.begin(), spec->params.end(),
-                          [&](const ParamSpec& s) { return s.name == key; });
-    if (p == spec->params.end()) {
-      std::string known;
-      for (const auto& s : spec->params) known += (known.empty() ? "" : ", ") + std::string(s.name);
-      return usage(name + ": unknown argument '" + key + "'" +
-                   (known.empty() ? " (it takes none)" : " (known: " + known + ")"));
-    }
-    if (inv.values.contains(key)) return usage(name + ": " + key + " given twice");
-    auto v = convert(*p, w.substr(eq + 1), read_file);
-    if (!v) return usage(name + ": " + v.error().context);
-    inv.values.emplace(key, std::move(*v));
+  // "help OBJECT [VERB]" is "OBJECT [VERB] --help".
+  if (!words->empty() && words->front() == "help") {
+    st.help = true;
+    words->erase(words->begin());
   }
-  if (!spec->positional.empty() && inv.positional.empty())
-    return usage(name + ": " + std::string(spec->positional) + " is required\nusage: " + usage_line(*spec));
-  for (const auto& p : spec->params)
-    if (p.required && !inv.values.contains(p.name))
-      return usage(name + ": " + std::string(p.name) + " is required\nusage: " + usage_line(*spec));
+  std::size_t next = 0;
+  std::string help_text;
+  auto spec = resolve_command(*words, st.help, next, help_text);
+  if (!spec) return fail(spec.error());
+  if (!*spec) return help_with(std::move(inv), std::move(help_text));
+  if (st.help) return help_with(std::move(inv), command_help(**spec));
 
+  inv.command = *spec;
+  if (auto r = take_arguments(inv, std::span(*words).subspan(next), read_file); !r) return fail(r.error());
   inv.endpoint = inv.global.api
                      ? *inv.global.api
-                     : std::string(spec->agent == Agent::foreign ? kDefaultFaSocket : kDefaultHaSocket);
-  inv.calls = spec->plan(inv);
+                     : std::string((*spec)->agent == Agent::foreign ? kDefaultFaSocket : kDefaultHaSocket);
+  inv.calls = (*spec)->plan(inv);
   return inv;
 }
 

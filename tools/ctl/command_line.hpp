@@ -12,6 +12,7 @@
 //
 // Pure: parse_command_line() reads no files itself (key=@FILE and --token-file go through the
 // FileReader seam) and opens no sockets; it returns the plan of API calls, which main runs.
+// The table itself (commands() and the planners) is command_table.cpp.
 #pragma once
 
 #include <chrono>
@@ -63,8 +64,13 @@ enum class View {
   vm_table,  // {"vms":[…]} as aligned columns
   binding_table,
   visitor_table,
-  text,  // the body as is (metrics)
+  text,    // the body as is (metrics)
+  status,  // health fields, then a cluster's members as a table
 };
+
+// `status` against a home agent in a cluster (its health has a "cluster" object): main then
+// also asks for the cluster and shows it under "cluster" (docs/operations.md "vmroamctl").
+inline constexpr std::string_view kClusterTarget = "/v1/cluster";
 
 struct ApiCall {
   api::Method method = api::Method::get;

@@ -54,6 +54,15 @@ int run(const ctl::Invocation& inv) {
     }
     last = std::move(*r);
   }
+  if (inv.command->view == ctl::View::status && last.json.is_object() && last.json.contains("cluster") &&
+      last.json["cluster"].is_object()) {
+    auto r =
+        client.request(api::Method::get, std::string(ctl::kClusterTarget), std::nullopt, inv.global.timeout);
+    if (r && r->status == 200)
+      last.json["cluster"] = std::move(r->json);
+    else  // the health still says what this HA is; say why the rest is missing
+      last.json["cluster"]["error"] = r ? api::describe_error(*r) : r.error().to_string();
+  }
   if (inv.global.json) {
     const ctl::Json out = inv.command->view == ctl::View::text ? ctl::metrics_to_json(last.text) : last.json;
     std::printf("%s\n", out.dump(2).c_str());

@@ -52,6 +52,8 @@ constexpr Column kBindingColumns[] = {{"HOME_ADDRESS", "home_address"},
                                       {"REMAINING_S", "remaining_s"},
                                       {"FLAGS", "flags"},
                                       {"MOVE_SEQ", "move_seq"}};
+constexpr Column kMemberColumns[] = {{"NODE", "node"}, {"HOME_PREFIX", "home_prefix"}, {"ROLE", "role"},
+                                     {"LAG", "lag"},   {"LEASE_TTL_S", "lease_ttl_s"}, {"API", "api"}};
 constexpr Column kVisitorColumns[] = {
     {"ID", "id"},       {"HOME_ADDRESS", "home_address"}, {"MAC", "mac"},
     {"STATE", "state"}, {"HOME_AGENT", "home_agent"},     {"ENCAP", "encapsulation"}};
@@ -110,6 +112,14 @@ std::string render_fields(const Json& object) {
   return out;
 }
 
+std::string render_status(const Json& body) {
+  const Json* members = at_path(body, "cluster.members");
+  if (!members || !members->is_array()) return render_fields(body);
+  Json rest = body;
+  rest["cluster"].erase("members");
+  return render_fields(rest) + "\n" + render_table(*members, kMemberColumns);
+}
+
 std::string render(View view, const Json& body, std::string_view text) {
   switch (view) {
     case View::fields:
@@ -122,6 +132,8 @@ std::string render(View view, const Json& body, std::string_view text) {
       return render_table(body.value("visitors", Json::array()), kVisitorColumns);
     case View::text:
       return std::string(text);
+    case View::status:
+      return render_status(body);
   }
   std::abort();
 }

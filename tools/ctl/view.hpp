@@ -25,6 +25,9 @@ struct Column {
 // One cell: strings as is, numbers, yes/no, lists joined with ",", null/empty as "-".
 [[nodiscard]] std::string cell_text(const Json& value);
 
+// `status`: the health as fields; a cluster's members (body.cluster.members) as a table.
+[[nodiscard]] std::string render_status(const Json& body);
+
 // The human rendering of a successful response for `view` (JSON body or, for text, the text).
 [[nodiscard]] std::string render(View view, const Json& body, std::string_view text);
 

@@ -255,7 +255,6 @@ void add_requests(std::vector<SampleFrame>& out) {
   t["mip.ext.rev.tstamp"] = 0x65536f00;
   out.push_back({"proxy request: PMIPv4 47/147, UDP tunnel 144, revocation 137, NAI, MN-HA + FA-HA",
                  udp_frame(kFaMac, kHaMac, kForeignAgent, kHomeAgent, wire::encode(m)), j});
-  add_dual_stack_request(out);
 }
 
 void add_replies(std::vector<SampleFrame>& out) {
@@ -304,8 +303,10 @@ void add_replies(std::vector<SampleFrame>& out) {
   t["mip.ext.rev.tstamp"] = 0x65536f01;
   out.push_back({"reply accepting UDP tunnelling 44, revocation 137, MN-HA + FA-HA",
                  udp_frame(kHaMac, kFaMac, kHomeAgent, kForeignAgent, wire::encode(m)), j});
+}
 
-  // The HA granting both IPv6 home addresses (RFC 5454 §2.2).
+// The HA granting both IPv6 home addresses of a dual-stack VM (RFC 5454 §2.2).
+void add_dual_stack_reply(std::vector<SampleFrame>& out) {
   wire::RegistrationReply d;
   d.lifetime = 1800;
   d.home_address = kHomeAddress;
@@ -492,7 +493,9 @@ std::vector<auth::SecurityAssociation> sample_keys() { return {md5_sa(), sha256_
 std::vector<SampleFrame> sample_frames() {
   std::vector<SampleFrame> out;
   add_requests(out);
+  add_dual_stack_request(out);
   add_replies(out);
+  add_dual_stack_reply(out);
   add_revocations(out);
   add_tunnels(out);
   add_discovery(out);

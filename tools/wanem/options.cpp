@@ -89,105 +89,172 @@ Result<std::uint64_t> parse_rate(std::string_view text) {
   return static_cast<std::uint64_t>(bps);
 }
 
-Result<Options> parse_options(std::span<const std::string_view> args) {
+namespace {
+
+// What the options gather; the per-direction values are resolved once all are read.
+struct Gathered {
   Options o;
   std::optional<Duration> delay, delay_ba, jitter, jitter_ba;
   std::optional<double> loss, loss_ba;
   std::optional<std::uint64_t> rate, rate_ba;
+};
 
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      o.action = Options::Action::help;
-      return o;
-    }
-    if (arg == "--version") {
-      o.action = Options::Action::version;
-      return o;
-    }
-    if (arg == "--allow-reorder") {
-      o.allow_reorder = true;
-      continue;
-    }
-    if (arg == "--realtime") {
-      o.realtime = true;
-      continue;
-    }
-    if (arg.substr(0, 2) != "--") return fail("bad_argument", quoted(arg) + " is not an option");
-    std::string_view name = arg;
-    std::optional<std::string_view> value;
-    if (auto eq = arg.find('='); eq != std::string_view::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    } else if (i + 1 < args.size() && args[i + 1].substr(0, 2) != "--") {
-      value = args[++i];
-    }
-    const std::string n(name);
-    if (!value) return fail("missing_value", n + " needs a value");
-    auto wrap = [&](const Error& e) { return fail(e.code, n + ": " + e.context); };
+// An option that takes a value: its name and what it does with the value. An error's
+// context already names the option.
+struct ValueOption {
+  std::string_view name;
+  Result<void> (*apply)(Gathered& g, const std::string& name, std::string_view value);
+};
 
-    if (name == "--a" || name == "--b") {
-      if (value->empty() || value->size() > 15)
-        return fail("bad_interface", n + ": " + quoted(*value) + " is not an interface name");
-      (name == "--a" ? o.a : o.b) = std::string(*value);
-    } else if (name == "--delay" || name == "--delay-ba" || name == "--jitter" || name == "--jitter-ba") {
-      auto d = parse_duration(*value);
-      if (!d) return wrap(d.error());
-      (name == "--delay"      ? delay
-       : name == "--delay-ba" ? delay_ba
-       : name == "--jitter"   ? jitter
-                              : jitter_ba) = *d;
-    } else if (name == "--loss" || name == "--loss-ba") {
-      auto p = parse_percent(*value);
-      if (!p) return wrap(p.error());
-      (name == "--loss" ? loss : loss_ba) = *p;
-    } else if (name == "--rate" || name == "--rate-ba") {
-      auto r = parse_rate(*value);
-      if (!r) return wrap(r.error());
-      (name == "--rate" ? rate : rate_ba) = *r;
-    } else if (name == "--seed") {
-      std::uint64_t s = 0;
-      auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), s);
-      if (ec != std::errc{} || end != value->data() + value->size() || value->empty())
-        return fail("bad_seed", n + ": " + quoted(*value) + " is not an unsigned integer");
-      o.seed = s;
-    } else if (name == "--queue-limit") {
-      auto s = parse_size(*value);
-      if (!s) return wrap(s.error());
-      o.queue_limit_bytes = *s;
-    } else if (name == "--queue-packets") {
-      auto s = parse_size(*value);
-      if (!s) return wrap(s.error());
-      o.queue_limit_packets = *s;
-    } else if (name == "--stats-interval") {
-      // Seconds, as the usage says; a unit is accepted too.
-      std::string v(*value);
-      if (!v.empty() && v.back() >= '0' && v.back() <= '9') v += "s";
-      auto d = parse_duration(v);
-      if (!d) return wrap(d.error());
-      if (d->count() != 0 && *d < std::chrono::milliseconds(10))
-        return fail("bad_duration", n + ": must be at least 0.01 s");
-      o.stats_interval = *d;
-    } else if (name == "--json-stats") {
-      if (value->empty()) return fail("missing_value", n + " needs a file name");
-      o.json_stats = std::string(*value);
-    } else {
-      return fail("bad_argument", quoted(name) + " is not an option");
-    }
+Unexpected named(const std::string& name, const Error& e) { return fail(e.code, name + ": " + e.context); }
+
+template <std::optional<Duration> Gathered::*Field>
+Result<void> set_duration(Gathered& g, const std::string& name, std::string_view value) {
+  auto d = parse_duration(value);
+  if (!d) return named(name, d.error());
+  g.*Field = *d;
+  return {};
+}
+
+template <std::optional<double> Gathered::*Field>
+Result<void> set_loss(Gathered& g, const std::string& name, std::string_view value) {
+  auto p = parse_percent(value);
+  if (!p) return named(name, p.error());
+  g.*Field = *p;
+  return {};
+}
+
+template <std::optional<std::uint64_t> Gathered::*Field>
+Result<void> set_rate(Gathered& g, const std::string& name, std::string_view value) {
+  auto r = parse_rate(value);
+  if (!r) return named(name, r.error());
+  g.*Field = *r;
+  return {};
+}
+
+template <std::uint64_t Options::*Field>
+Result<void> set_size(Gathered& g, const std::string& name, std::string_view value) {
+  auto s = parse_size(value);
+  if (!s) return named(name, s.error());
+  g.o.*Field = *s;
+  return {};
+}
+
+template <std::string Options::*Field>
+Result<void> set_interface(Gathered& g, const std::string& name, std::string_view value) {
+  if (value.empty() || value.size() > 15)
+    return fail("bad_interface", name + ": " + quoted(value) + " is not an interface name");
+  g.o.*Field = std::string(value);
+  return {};
+}
+
+Result<void> set_seed(Gathered& g, const std::string& name, std::string_view value) {
+  std::uint64_t s = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), s);
+  if (ec != std::errc{} || end != value.data() + value.size() || value.empty())
+    return fail("bad_seed", name + ": " + quoted(value) + " is not an unsigned integer");
+  g.o.seed = s;
+  return {};
+}
+
+// Seconds, as the usage says; a unit is accepted too.
+Result<void> set_stats_interval(Gathered& g, const std::string& name, std::string_view value) {
+  std::string v(value);
+  if (!v.empty() && v.back() >= '0' && v.back() <= '9') v += "s";
+  auto d = parse_duration(v);
+  if (!d) return named(name, d.error());
+  if (d->count() != 0 && *d < std::chrono::milliseconds(10))
+    return fail("bad_duration", name + ": must be at least 0.01 s");
+  g.o.stats_interval = *d;
+  return {};
+}
+
+Result<void> set_json_stats(Gathered& g, const std::string& name, std::string_view value) {
+  if (value.empty()) return fail("missing_value", name + " needs a file name");
+  g.o.json_stats = std::string(value);
+  return {};
+}
+
+const ValueOption kValueOptions[] = {
+    {"--a", set_interface<&Options::a>},
+    {"--b", set_interface<&Options::b>},
+    {"--delay", set_duration<&Gathered::delay>},
+    {"--delay-ba", set_duration<&Gathered::delay_ba>},
+    {"--jitter", set_duration<&Gathered::jitter>},
+    {"--jitter-ba", set_duration<&Gathered::jitter_ba>},
+    {"--loss", set_loss<&Gathered::loss>},
+    {"--loss-ba", set_loss<&Gathered::loss_ba>},
+    {"--rate", set_rate<&Gathered::rate>},
+    {"--rate-ba", set_rate<&Gathered::rate_ba>},
+    {"--seed", set_seed},
+    {"--queue-limit", set_size<&Options::queue_limit_bytes>},
+    {"--queue-packets", set_size<&Options::queue_limit_packets>},
+    {"--stats-interval", set_stats_interval},
+    {"--json-stats", set_json_stats},
+};
+
+// A flag that takes no value; true when it ends parsing (help, version).
+std::optional<bool> take_flag(std::string_view arg, Options& o) {
+  if (arg == "--help" || arg == "-h")
+    o.action = Options::Action::help;
+  else if (arg == "--version")
+    o.action = Options::Action::version;
+  else if (arg == "--allow-reorder")
+    o.allow_reorder = true;
+  else if (arg == "--realtime")
+    o.realtime = true;
+  else
+    return std::nullopt;
+  return o.action != Options::Action::run;
+}
+
+// `--name VALUE` or `--name=VALUE` at args[i]; advances i past a separate value.
+Result<void> take_value_option(std::span<const std::string_view> args, std::size_t& i, Gathered& g) {
+  const std::string_view arg = args[i];
+  if (arg.substr(0, 2) != "--") return fail("bad_argument", quoted(arg) + " is not an option");
+  std::string_view name = arg;
+  std::optional<std::string_view> value;
+  if (auto eq = arg.find('='); eq != std::string_view::npos) {
+    name = arg.substr(0, eq);
+    value = arg.substr(eq + 1);
+  } else if (i + 1 < args.size() && args[i + 1].substr(0, 2) != "--") {
+    value = args[++i];
   }
+  if (!value) return fail("missing_value", std::string(name) + " needs a value");
+  for (const auto& row : kValueOptions)
+    if (row.name == name) return row.apply(g, std::string(name), *value);
+  return fail("bad_argument", quoted(name) + " is not an option");
+}
 
+// The required options, and each b→a value defaulting to its a→b one.
+Result<Options> resolve(Gathered g) {
+  Options& o = g.o;
   if (o.a.empty()) return fail("missing_argument", "--a is required (the first interface)");
   if (o.b.empty()) return fail("missing_argument", "--b is required (the second interface)");
   if (o.a == o.b) return fail("bad_interface", "--a and --b must name different interfaces");
-  if (!delay) return fail("missing_argument", "--delay is required (use 0 for none)");
-  o.ab = DirectionConfig{*delay, jitter.value_or(Duration{0}), loss.value_or(0.0), rate.value_or(0)};
-  o.ba = DirectionConfig{delay_ba.value_or(o.ab.delay), jitter_ba.value_or(o.ab.jitter),
-                         loss_ba.value_or(o.ab.loss), rate_ba.value_or(o.ab.rate_bps)};
+  if (!g.delay) return fail("missing_argument", "--delay is required (use 0 for none)");
+  o.ab = DirectionConfig{*g.delay, g.jitter.value_or(Duration{0}), g.loss.value_or(0.0), g.rate.value_or(0)};
+  o.ba = DirectionConfig{g.delay_ba.value_or(o.ab.delay), g.jitter_ba.value_or(o.ab.jitter),
+                         g.loss_ba.value_or(o.ab.loss), g.rate_ba.value_or(o.ab.rate_bps)};
   for (const auto* d : {&o.ab, &o.ba})
     if (d->jitter > d->delay)
       return fail("bad_duration", std::string(d == &o.ab ? "--jitter" : "--jitter-ba") +
                                       " must not exceed the delay (jitter is bounded by it)");
-  return o;
+  return std::move(o);
+}
+
+}  // namespace
+
+Result<Options> parse_options(std::span<const std::string_view> args) {
+  Gathered g;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (auto done = take_flag(args[i], g.o)) {
+      if (*done) return g.o;
+      continue;
+    }
+    if (auto r = take_value_option(args, i, g); !r) return fail(r.error());
+  }
+  return resolve(std::move(g));
 }
 
 std::string usage() {

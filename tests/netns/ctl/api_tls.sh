@@ -16,34 +16,12 @@
 # Usage: api_tls.sh VMROAMCTL VMROAM_HA VMROAM_FA SOURCE_ROOT
 set -u
 CTL=$1 HA=$2 FA=$3 SRC=$4
-# shellcheck source=../../lib/topology.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
+# shellcheck source=../../lib/agent_pair.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/agent_pair.sh"
 # shellcheck source=../../lib/tls.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/tls.sh"
-S=$$
-NH=$VMR_NS_HOME NF=$VMR_NS_FOREIGN
-RUN=/tmp/vmr-apitls-$S
-KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-failed=0
-ha_pid="" fa_pid=""
-
-cleanup() {
-  [[ -n $ha_pid ]] && kill "$ha_pid" 2>/dev/null && wait "$ha_pid" 2>/dev/null
-  [[ -n $fa_pid ]] && kill "$fa_pid" 2>/dev/null && wait "$fa_pid" 2>/dev/null
-  topo_down
-  if [[ $failed -ne 0 ]]; then echo "--- ha log"; tail -20 "$RUN/ha.log"; echo "--- fa log"; tail -20 "$RUN/fa.log"; fi
-  rm -rf "$RUN"
-}
-
-fail() { echo "FAIL: $*"; failed=1; }
-
-[[ -c /dev/net/tun ]] || { echo "SKIP: no /dev/net/tun"; exit 77; }
 command -v openssl >/dev/null || { echo "SKIP: no openssl CLI (./dev setup installs it)"; exit 77; }
-rc=0
-topo_up --sites "home foreign" --vm-site none --no-wanem --rate 0 || rc=$?
-[[ $rc -eq 77 ]] && { echo "SKIP: the testbed needs what the kernel lacks (see above)"; exit 77; }
-[[ $rc -eq 0 ]] || { echo "FAIL: the testbed did not come up"; exit 1; }
-trap cleanup EXIT INT TERM
+agent_pair_up apitls
 mkdir -p "$RUN" && chmod 700 "$RUN"
 C=$RUN/creds
 vm_tls_ca "$C/ca" "vmroam API test CA" && vm_tls_ca "$C/other-ca" "another CA" &&

@@ -15,38 +15,12 @@
 # Usage: store_faults.sh VMROAMCTL VMROAM_HA VMROAM_FA SOURCE_ROOT
 set -u
 CTL=$1 HA=$2 FA=$3 SRC=$4
-# shellcheck source=../../lib/topology.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
+# shellcheck source=../../lib/agent_pair.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/agent_pair.sh"
 PY=/usr/bin/python3
-S=$$
-NH=$VMR_NS_HOME NF=$VMR_NS_FOREIGN
-RUN=/tmp/vmr-storefault-$S
+agent_pair_up storefault
 HA_API=$RUN/ha.sock FA_API=$RUN/fa.sock
-KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-failed=0
-ha_pid="" fa_pid=""
-
-stop_agent() {  # $1 variable holding the pid
-  local pid=${!1}
-  [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  printf -v "$1" '%s' ""
-}
-cleanup() {
-  stop_agent ha_pid
-  stop_agent fa_pid
-  topo_down
-  if [[ $failed -ne 0 ]]; then echo "--- ha log"; tail -20 "$RUN/ha.log"; echo "--- fa log"; tail -20 "$RUN/fa.log"; fi
-  for m in ha-store fa-store ro-store; do mountpoint -q "$RUN/$m" && umount "$RUN/$m"; done
-  rm -rf "$RUN"
-}
-fail() { echo "FAIL: $*"; failed=1; }
-
-[[ -c /dev/net/tun ]] || { echo "SKIP: no /dev/net/tun"; exit 77; }
-rc=0
-topo_up --sites "home foreign" --vm-site none --no-wanem --rate 0 || rc=$?
-[[ $rc -eq 77 ]] && { echo "SKIP: the testbed needs what the kernel lacks (see above)"; exit 77; }
-[[ $rc -eq 0 ]] || { echo "FAIL: the testbed did not come up"; exit 1; }
-trap cleanup EXIT INT TERM
+agent_pair_on_cleanup 'for m in ha-store fa-store ro-store; do mountpoint -q "$RUN/$m" && umount "$RUN/$m"; done'
 mkdir -p "$RUN/ha-store" "$RUN/fa-store" "$RUN/ro-store"
 for m in ha-store fa-store; do
   mount -t tmpfs -o size=4m "vmr-$m-$S" "$RUN/$m" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }

@@ -4,22 +4,30 @@
 // the test thread is the client, using blocking HttpClient calls or a raw socket. Anything
 // that touches the server or a Responder is posted to the loop (on_loop). Waits poll a
 // condition with a deadline; there are no bare sleeps.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "common/api/http_client.hpp"
 #include "common/api/http_server.hpp"
 #include "common/core/asio.hpp"
+#include "common/core/log.hpp"
 
 namespace vmroam::api {
 namespace {
@@ -391,6 +399,159 @@ TEST_F(HttpTest, GracefulStopAnswersInFlightAndClosesIdle) {
   auto after = unix_client().request(Method::get, "/v1/health", std::nullopt, 500ms);
   ASSERT_FALSE(after);
   EXPECT_EQ(after.error().code, "connect_failed");
+}
+
+// ---- Abuse: slow clients, connection floods --------------------------------------------------
+
+// Whether the server closed `fd` without answering (EOF within the deadline).
+bool closed_by_server(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 5000) != 1) return false;
+  char c;
+  return ::read(fd, &c, 1) == 0;
+}
+
+// Sends `bytes` one at a time, `gap` apart (a slowloris client), until the server answers or
+// closes; returns what it answered. MSG_NOSIGNAL: writing after the server closed is EPIPE.
+std::string trickle(int fd, const std::string& bytes, std::chrono::milliseconds gap,
+                    std::chrono::milliseconds limit) {
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  std::size_t sent = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (sent < bytes.size() && ::send(fd, bytes.data() + sent, 1, MSG_NOSIGNAL) == 1) ++sent;
+    std::this_thread::sleep_for(gap);  // the client's pace, not a wait for the server
+    char buf[4096];
+    auto n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) return got;  // closed (or reset after closing)
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+TEST_F(HttpTest, SlowHeaderIsAnswered408AfterTheRequestTimeoutNotTheIdleOne) {
+  auto o = unix_options();
+  o.request_timeout = 300ms;
+  o.idle_timeout = 30s;
+  start(o);
+  int fd = connect_unix();
+  auto t0 = std::chrono::steady_clock::now();
+  std::string got =
+      trickle(fd, "GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(1000, 'a'), 20ms, 10s);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 408")) << got;
+  EXPECT_NE(got.find("request_timeout"), std::string::npos) << got;
+  EXPECT_LT(took, 10s) << "closed by the request timeout, long before the idle timeout";
+  ::close(fd);
+  EXPECT_TRUE(poll_until([&] { return connections() == 0; }));
+  EXPECT_EQ(served_, 0);
+}
+
+TEST_F(HttpTest, SlowBodyIsAnswered408) {
+  auto o = unix_options();
+  o.request_timeout = 300ms;
+  start(o);
+  int fd = connect_unix();
+  const std::string header = "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n";
+  ASSERT_EQ(::send(fd, header.data(), header.size(), MSG_NOSIGNAL), static_cast<ssize_t>(header.size()));
+  std::string got = trickle(fd, std::string(500, 'b'), 20ms, 10s);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 408")) << got;
+  ::close(fd);
+}
+
+TEST_F(HttpTest, SilentConnectionIsClosedAfterTheIdleTimeoutWithoutAnAnswer) {
+  auto o = unix_options();
+  o.idle_timeout = 200ms;
+  start(o);
+  int fd = connect_unix();
+  ASSERT_TRUE(poll_until([&] { return connections() == 1; }));
+  EXPECT_TRUE(closed_by_server(fd)) << "closed without a response";
+  ::close(fd);
+  EXPECT_TRUE(poll_until([&] { return connections() == 0; }));
+}
+
+// A TCP connection from `source` (a loopback address) to the server; -1 on failure.
+int connect_tcp(const char* source, std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::vector<std::string>& captured_lines() {
+  static std::vector<std::string> lines;
+  return lines;
+}
+std::mutex captured_mutex;
+void capture(std::string_view line) {
+  std::lock_guard lock(captured_mutex);
+  captured_lines().emplace_back(line);
+}
+std::size_t count_lines(std::string_view event) {
+  std::lock_guard lock(captured_mutex);
+  return static_cast<std::size_t>(
+      std::count_if(captured_lines().begin(), captured_lines().end(),
+                    [&](const std::string& l) { return l.find(event) != l.npos; }));
+}
+
+TEST_F(HttpTest, ConnectionLimitsPerPeerAndPerListenerAndTheirLogBudget) {
+  HttpServerOptions o = unix_options();
+  o.tcp_address = "127.0.0.1";
+  o.token = "t";
+  o.max_connections = 4;
+  o.max_connections_per_peer = 2;
+  start(o);
+  on_loop([] { set_log_sink(capture); });  // the loop thread logs
+  std::uint16_t port = 0;
+  on_loop([&] { port = server_->tcp_port(); });
+  std::vector<int> open;
+  for (const char* peer : {"127.0.0.2", "127.0.0.2", "127.0.0.3", "127.0.0.3"}) {
+    open.push_back(connect_tcp(peer, port));
+    ASSERT_GE(open.back(), 0) << peer;
+    ASSERT_TRUE(poll_until([&] { return connections() == open.size(); })) << peer;
+  }
+  int third = connect_tcp("127.0.0.2", port);
+  EXPECT_TRUE(closed_by_server(third)) << "a third connection from one peer";
+  ::close(third);
+  int fifth = connect_tcp("127.0.0.4", port);
+  EXPECT_TRUE(closed_by_server(fifth)) << "a fifth TCP connection";
+  ::close(fifth);
+  // Remote clients do not lock out the local socket.
+  auto r = unix_client().request(Method::get, "/v1/health");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  // A flood of refused connections writes at most 10 log lines (10 per 10 s).
+  for (int i = 0; i < 40; ++i) {
+    int fd = connect_tcp("127.0.0.2", port);
+    EXPECT_TRUE(closed_by_server(fd));
+    ::close(fd);
+  }
+  std::size_t logged = 0;
+  on_loop([&] {
+    logged = count_lines("api_connection_refused");
+    set_log_sink(nullptr);
+  });
+  EXPECT_GE(logged, 2u);
+  EXPECT_LE(logged, 10u);
+  // A slot freed is a slot available again.
+  ::close(open.front());
+  ASSERT_TRUE(poll_until([&] { return connections() == 3; }));
+  int again = connect_tcp("127.0.0.2", port);
+  ASSERT_GE(again, 0);
+  std::string got = exchange(again, "GET /v1/health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n\r\n");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200")) << got;
+  ::close(again);
+  for (std::size_t i = 1; i < open.size(); ++i) ::close(open[i]);
 }
 
 TEST(HttpClient, ConnectFailedAndTcpRefused) {

@@ -41,6 +41,7 @@ class DeliveryTest : public ::testing::Test {
   dataplane::FakeTunnelDriver driver;
   std::vector<Bytes> frames;
   std::vector<std::string> gateway_links;
+  std::vector<std::string> removed_links;
   FaConfig config;
   std::unique_ptr<Delivery> delivery;
 
@@ -61,7 +62,10 @@ class DeliveryTest : public ::testing::Test {
       gateway_links.push_back(m.to_string());
       return std::string("vmr-gw0");
     };
-    seams.remove_gateway_link = [this](const std::string&) { gateway_links.pop_back(); };
+    seams.remove_gateway_link = [this](const std::string& name) {
+      removed_links.push_back(name);
+      if (!gateway_links.empty()) gateway_links.pop_back();
+    };
     delivery = std::make_unique<Delivery>(io, seams, config);
     ASSERT_TRUE(delivery->open());
   }
@@ -133,6 +137,28 @@ TEST_F(DeliveryTest, ReconcileRemovesWhatNoVisitorExplains) {
   delivery->reconcile(visitors);
   EXPECT_EQ(netlink.routes, std::vector<dataplane::Route>{explained});
   EXPECT_EQ(netlink.proxies, (std::vector<dataplane::ProxyNeighbour>{{kGw, kVmIfindex}}));
+}
+
+// A restarted FA takes over its predecessor's gateway link instead of deleting and recreating
+// it: in between, the VM's frames to its gateway MAC would not be accepted on the VM link.
+TEST_F(DeliveryTest, ReconcileAdoptsTheGatewayLinkAVisitorStillNeeds) {
+  make("anycast");
+  binding::VisitorList visitors;
+  const Visitor v = visitor("vm1", 10, 0x56);
+  ASSERT_TRUE(visitors.add(v));
+  netlink.links.push_back(dataplane::LinkInfo{20, "vmr-gw0", kGwMac, 1500, true, {}});
+  netlink.links.push_back(
+      dataplane::LinkInfo{21, "vmr-gw1", *MacAddress::parse("02:00:00:00:09:09"), 1500, true, {}});
+  delivery->reconcile(visitors);
+  EXPECT_EQ(removed_links, std::vector<std::string>{"vmr-gw1"}) << "no visitor needs that MAC";
+  delivery->install(v, /*to_buffer=*/false);
+  EXPECT_TRUE(gateway_links.empty()) << "the predecessor's link is taken over, not recreated";
+  ASSERT_EQ(netlink.rules.size(), 1u);
+  EXPECT_EQ(netlink.rules[0].iif, "vmr-gw0");
+  EXPECT_EQ(netlink.proxies, (std::vector<dataplane::ProxyNeighbour>{{kGw, 20}})) << "on the gateway link";
+  delivery->remove(v);
+  EXPECT_EQ(removed_links, (std::vector<std::string>{"vmr-gw1", "vmr-gw0"}))
+      << "and removed with its last visitor";
 }
 
 TEST_F(DeliveryTest, HomeArpAnswer) {

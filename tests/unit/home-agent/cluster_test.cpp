@@ -98,6 +98,8 @@ TEST(ClusterConfigTest, ParsesAndPrintsBack) {
   EXPECT_EQ(c->cluster->prefix, "/vmroam");
   EXPECT_EQ(c->cluster->lease_ttl_s, 3u);
   EXPECT_EQ(c->cluster->request_timeout_ms, 1500u) << "the default documented in docs/configuration.md";
+  EXPECT_EQ(c->cluster->max_txn_ops, 128u) << "etcd's own default --max-txn-ops";
+  EXPECT_EQ(c->cluster->api_address, "") << "derived from the api section by the daemon";
   // Printed back (--check), the section parses to the same values (keys elsewhere are redacted).
   auto doc = config::Json::parse(config_text("ha1"));
   doc["cluster"] = to_json(*c)["cluster"];
@@ -137,6 +139,11 @@ TEST(ClusterConfigTest, BadValuesNameTheirKey) {
           "cluster": {"etcd": ["10.0.0.1:2379"], "node": "a", "service_address": "10.1.0.2/24",
                       "lease": 3}})",
        "cluster.lease"},
+      {R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
+          "registration": {"fa_ha_auth": "optional"},
+          "cluster": {"etcd": ["10.0.0.1:2379"], "node": "a", "service_address": "10.1.0.2/24",
+                      "max_txn_ops": 1}})",
+       "cluster.max_txn_ops"},
   };
   for (const auto& c : cases) {
     auto r = parse_config_text(c.text);
@@ -153,9 +160,10 @@ struct Node {
   std::vector<std::string> changes;
   int elected = 0;
   std::optional<Error> deposed;
-  Node(boost::asio::io_context& io, test::FakeEtcdStore& store, const std::string& name, const Clock& clock)
+  Node(boost::asio::io_context& io, test::FakeEtcdStore& store, const std::string& name, const Clock& clock,
+       const std::string& extra = "")
       : etcd(io, store),
-        node(io, etcd, parse_config_text(config_text(name))->cluster.value(), kHome, clock) {}
+        node(io, etcd, parse_config_text(config_text(name, extra))->cluster.value(), kHome, clock) {}
   void start() {
     ASSERT_TRUE(node.open());
     ClusterHooks h;
@@ -184,6 +192,22 @@ class ClusterNodeTest : public ::testing::Test {
     store::Batch b;
     b.put_replay({kHoa, id});
     return b;
+  }
+  // `n` replay records for home addresses 10.1.0.<first>, …
+  static store::Batch wide_batch(int first, int n) {
+    store::Batch b;
+    for (int i = 0; i < n; ++i) b.put_replay({*Ipv4::parse("10.1.0." + std::to_string(first + i)), 1});
+    return b;
+  }
+  std::optional<ClusterStatus> survey(ClusterNode& node) {
+    std::optional<Result<ClusterStatus>> got;
+    node.survey([&](const Result<ClusterStatus>& s) { got = s; });
+    settle();
+    if (!got || !*got) {
+      ADD_FAILURE() << "survey: " << (got ? got->error().to_string() : "no answer");
+      return std::nullopt;
+    }
+    return **got;
   }
 };
 
@@ -271,6 +295,111 @@ TEST_F(ClusterNodeTest, AStandbyRefusesWritesNamingTheActive) {
   EXPECT_NE(r.error().context.find("ha1"), std::string::npos);
 }
 
+TEST_F(ClusterNodeTest, MembersReportRoleAndProgressAndTheSurveyShowsLagAndLeases) {
+  Node a(io, store, "ha1", clock, R"(, "api_address": "/run/ha1.sock")");
+  Node b(io, store, "ha2", clock, R"(, "api_address": "https://10.0.0.6:8434")");
+  a.start();
+  settle();
+  b.start();
+  settle();
+  auto s = survey(b.node);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->node, "ha2");
+  EXPECT_EQ(s->home_prefix, "10.1.0.0/24");
+  EXPECT_EQ(s->active, "ha1");
+  ASSERT_EQ(s->members.size(), 2u);
+  EXPECT_EQ(s->members[0].record.node, "ha1");
+  EXPECT_EQ(s->members[0].record.role, "active");
+  EXPECT_EQ(s->members[0].record.api, "/run/ha1.sock");
+  EXPECT_EQ(s->members[0].lease_ttl_s, 2) << "etcd's LeaseTimeToLive";
+  EXPECT_EQ(s->members[1].record.role, "standby");
+  EXPECT_EQ(s->members[1].lag, 0);
+  EXPECT_FALSE(store.kvs.at(b.node.keys().member("ha2")).value.empty());
+  EXPECT_EQ(store.kvs.at(b.node.keys().member("ha2")).lease, b.etcd.lease) << "the record goes with its node";
+  // ha1 commits; ha2 mirrors it but has not reported since: as of the reports it is behind.
+  std::optional<Result<void>> done;
+  a.node.commit(replay_batch(7), [&](const Result<void>& r) { done = r; });
+  settle();
+  ASSERT_TRUE(done && *done);
+  s = survey(a.node);
+  ASSERT_TRUE(s);
+  // (Revisions of the whole store: member records count too, hence not just 1.)
+  EXPECT_GT(s->members[1].lag, 0) << "behind, as of its last report";
+  b.node.keepalive_tick();  // the refresh every TTL/4
+  settle();
+  s = survey(a.node);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->members[1].lag, 0);
+  // ha1 dies: its record goes with its lease; ha2 reports itself active.
+  store.expire_lease(a.etcd.lease);
+  settle();
+  ASSERT_TRUE(b.node.active());
+  s = survey(b.node);
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->members.size(), 1u);
+  EXPECT_EQ(s->members[0].record.node, "ha2");
+  EXPECT_EQ(s->members[0].record.role, "active");
+  EXPECT_EQ(s->active, "ha2");
+}
+
+TEST(ClusterStatusTest, LagIsCountedBehindTheActiveWithinEachHomePrefix) {
+  std::vector<MemberStatus> m = {{{"a1", "10.1.0.0/24", "active", "", "", 50}, 1, -1, 0},
+                                 {{"a2", "10.1.0.0/24", "standby", "", "", 42}, 2, -1, 0},
+                                 {{"a3", "10.1.0.0/24", "standby", "", "", 61}, 4, -1, 0},
+                                 {{"b1", "10.9.0.0/24", "active", "", "", 7}, 3, -1, 0},
+                                 {{"c1", "10.8.0.0/24", "electing", "", "", 9}, 5, -1, 0},
+                                 {{"c2", "10.8.0.0/24", "standby", "", "", 5}, 6, -1, 0}};
+  fill_lag(m);
+  EXPECT_EQ(m[0].lag, 0);
+  EXPECT_EQ(m[1].lag, 8);
+  EXPECT_EQ(m[2].lag, 0) << "joined after the active's last change: it read from a later revision";
+  EXPECT_EQ(m[3].lag, 0) << "another home prefix's progress is not ours to lag behind";
+  EXPECT_EQ(m[5].lag, 4) << "no active: behind the most advanced member";
+  EXPECT_FALSE(decode_member("{\"node\": 3}")) << "a bad record is an error, not a guess";
+  EXPECT_EQ(*decode_member(encode(m[1].record)), m[1].record);
+  EXPECT_EQ(m[4].lag, 0);
+}
+
+TEST_F(ClusterNodeTest, ABatchLargerThanEtcdsTxnLimitGoesInSeveralFencedTxns) {
+  store.max_ops = 4;  // etcd --max-txn-ops 4
+  Node a(io, store, "ha1", clock, R"(, "max_txn_ops": 4)");
+  a.start();
+  settle();
+  ASSERT_TRUE(a.node.active());
+  a.etcd.hold_txns = true;
+  const std::size_t before = a.etcd.sent.size();
+  std::vector<int> done;
+  a.node.commit(wide_batch(10, 10), [&](const Result<void>& r) { done.push_back(r ? 1 : -1); });
+  a.node.commit(wide_batch(30, 1), [&](const Result<void>& r) { done.push_back(r ? 2 : -2); });
+  a.node.commit(wide_batch(40, 2), [&](const Result<void>& r) { done.push_back(r ? 3 : -3); });
+  for (int i = 0; i < 3; ++i) {
+    settle();
+    EXPECT_TRUE(done.empty()) << "the big batch is acknowledged only after its last part";
+    a.etcd.release_one();
+  }
+  settle();
+  EXPECT_EQ(done, (std::vector<int>{1, 2})) << "the third txn: the big batch's tail and the whole next batch";
+  a.etcd.release_one();
+  settle();
+  EXPECT_EQ(done, (std::vector<int>{1, 2, 3}));
+  ASSERT_EQ(a.etcd.sent.size(), before + 4);
+  const std::vector<std::size_t> sizes{4, 4, 3, 2};
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto& t = a.etcd.sent[before + i];
+    EXPECT_EQ(t.mutations.size(), sizes[i]) << "txn " << i;
+    ASSERT_EQ(t.compares.size(), 1u);
+    EXPECT_EQ(t.compares[0].key, a.node.keys().leader()) << "every part is fenced";
+  }
+  EXPECT_TRUE(store.kvs.contains(a.node.keys().replay(*Ipv4::parse("10.1.0.19"))));
+  EXPECT_TRUE(store.kvs.contains(a.node.keys().replay(*Ipv4::parse("10.1.0.41"))));
+  // The blocking path (expiry, API writes) splits the same way.
+  a.etcd.hold_txns = false;
+  const auto rev = store.revision;
+  ASSERT_TRUE(a.node.commit_now(wide_batch(100, 9)));
+  EXPECT_EQ(store.revision, rev + 3) << "9 mutations in txns of 4, 4 and 1";
+  EXPECT_TRUE(store.kvs.contains(a.node.keys().replay(*Ipv4::parse("10.1.0.108"))));
+}
+
 TEST_F(ClusterNodeTest, AnActiveWhoseKeepalivesGoUnansweredStepsDownBeforeItsLeaseCanRunOut) {
   Node a(io, store, "ha1", clock);
   a.start();
@@ -297,12 +426,13 @@ struct Agent {
   Node member;
   std::unique_ptr<HomeAgent> ha;
   std::vector<Bytes> sent;
-  Agent(boost::asio::io_context& io, test::FakeEtcdStore& store, const std::string& name,
+  boost::asio::io_context& io;
+  Agent(boost::asio::io_context& i, test::FakeEtcdStore& store, const std::string& name,
         test::FakeClock& clock)
-      : member(io, store, name, clock) {
+      : member(i, store, name, clock, R"(, "api_address": "/run/)" + name + R"(.sock")"), io(i) {
     init(io, name, clock);
   }
-  void init(boost::asio::io_context& io, const std::string& name, test::FakeClock& clock) {
+  void init(boost::asio::io_context& ctx, const std::string& name, test::FakeClock& clock) {
     netlink.links.push_back(
         dataplane::LinkInfo{3, "h0", *MacAddress::parse("02:00:00:00:01:01"), 1500, true, {}});
     driver.offer(nullptr);
@@ -318,7 +448,7 @@ struct Agent {
     seams.cluster = &member.node;
     auto st = store::Store::open(dir.file("ha.db"));
     ASSERT_TRUE(st);
-    ha = std::make_unique<HomeAgent>(io, *parse_config_text(config_text(name)), seams, std::move(*st));
+    ha = std::make_unique<HomeAgent>(ctx, *parse_config_text(config_text(name)), seams, std::move(*st));
     ASSERT_TRUE(ha->start());
     ClusterHooks h;
     h.on_change = [this](const ClusterKeys::Parsed& k, const cluster::KeyValue* kv) {
@@ -337,7 +467,15 @@ struct Agent {
     r.method = m;
     r.path = path;
     r.body = body;
-    return std::get<api::Response>(ha->handle_api(r));
+    auto reply = ha->handle_api(r);
+    if (auto* now = std::get_if<api::Response>(&reply)) return *now;
+    // Deferred (it asks etcd first): the answer comes on the loop.
+    std::optional<api::Response> later;
+    std::get<api::Deferred>(reply).attach([&](api::Response x) { later = std::move(x); });
+    io.poll();
+    io.restart();
+    if (!later) ADD_FAILURE() << "no deferred answer";
+    return later.value_or(api::Response{});
   }
 };
 
@@ -380,7 +518,25 @@ TEST_F(ClusterHaTest, AReplyWaitsForEtcdAndTheStandbyTakesOverWithItsMirror) {
   auto refused = b.call(api::Method::post, "/v1/vms",
                         R"({"id":"vm2","home_address":"10.1.0.11","mac":"52:54:00:12:34:57"})");
   EXPECT_EQ(refused.status, 503);
-  EXPECT_NE(refused.body_text().find("ha1"), std::string::npos) << refused.body_text();
+  const auto why = api::Json::parse(refused.body_text());
+  EXPECT_EQ(why["error"]["code"], "standby");
+  EXPECT_EQ(why["error"]["active"]["node"], "ha1");
+  EXPECT_EQ(why["error"]["active"]["api"], "/run/ha1.sock");
+  EXPECT_NE(why["error"]["message"].get<std::string>().find("ha1, at /run/ha1.sock"), std::string::npos)
+      << refused.body_text();
+  EXPECT_EQ(b.ha->vms().by_id("vm2"), nullptr) << "nothing changed";
+  EXPECT_EQ(b.call(api::Method::delete_, "/v1/vms/vm1", "").status, 503);
+  EXPECT_NE(b.ha->vms().by_id("vm1"), nullptr);
+  // Reads are answered from the mirror; the cluster's status from etcd.
+  EXPECT_EQ(b.call(api::Method::get, "/v1/vms/vm1", "").status, 200);
+  auto cluster = b.call(api::Method::get, "/v1/cluster", "");
+  ASSERT_EQ(cluster.status, 200) << cluster.body_text();
+  const auto st = api::Json::parse(cluster.body_text());
+  EXPECT_EQ(st["active"], "ha1");
+  ASSERT_EQ(st["members"].size(), 2u);
+  EXPECT_EQ(st["members"][1]["node"], "ha2");
+  EXPECT_EQ(st["members"][1]["role"], "standby");
+  EXPECT_EQ(st["members"][1]["api"], "/run/ha2.sock");
   // A registration: no reply before its txn committed.
   a.member.etcd.hold_txns = true;
   a.ha->on_datagram(request(1), kFa, 434);
@@ -413,6 +569,13 @@ TEST_F(ClusterHaTest, AReplyWaitsForEtcdAndTheStandbyTakesOverWithItsMirror) {
   settle();
   ASSERT_EQ(b.sent.size(), 2u);
   EXPECT_EQ(code_of(b.sent[1]), mip::code::ha_identification_mismatch);
+  // The binding runs out: the active removes its key from etcd (a fenced txn, as every write).
+  ASSERT_TRUE(store.kvs.contains(b.member.node.keys().binding(kHoa)));
+  clock.advance(std::chrono::seconds(301));
+  b.ha->on_expiry();
+  EXPECT_FALSE(store.kvs.contains(b.member.node.keys().binding(kHoa)));
+  EXPECT_EQ(b.ha->bindings().lookup(kHoa), nullptr);
+  EXPECT_TRUE(b.member.node.active());
 }
 
 }  // namespace

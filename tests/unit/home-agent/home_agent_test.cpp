@@ -117,6 +117,15 @@ class HomeAgentTest : public ::testing::Test {
     auto started = ha->start();
     ASSERT_TRUE(started) << started.error().to_string();
   }
+  // Decides what is queued and waits for its commit: the replies have left.
+  void flush() {
+    ha->flush();
+    ha->settle_commits();
+  }
+  void flush_request(const Bytes& request, Ipv4 from) {
+    ha->on_datagram(request, from, 434);
+    flush();
+  }
   // Lets due timers (the handover grace, 0 here) fire.
   void settle() {
     io.poll();
@@ -167,7 +176,7 @@ TEST_F(HomeAgentTest, AcceptedRegistrationIsDurableAndInTheKernelBeforeTheReply)
   add_vm();
   ha->on_datagram(request_from(kFa1, 600), kFa1, 434);
   EXPECT_TRUE(sent.empty()) << "nothing is answered before the batch is flushed";
-  ha->flush();
+  flush();
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(sent[0].dst, kFa1);
   EXPECT_EQ(sent[0].port, 434);
@@ -201,7 +210,7 @@ TEST_F(HomeAgentTest, AcceptedRegistrationIsDurableAndInTheKernelBeforeTheReply)
 TEST_F(HomeAgentTest, AFailedCommitUndoesTheEarlyTunnelSwitch) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(driver.routes.at(kHoa), kFa1);
   // Another connection holds the write lock: the HA's commit fails (busy, after 1 s).
   sqlite3* other = nullptr;
@@ -209,7 +218,7 @@ TEST_F(HomeAgentTest, AFailedCommitUndoesTheEarlyTunnelSwitch) {
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
   driver.calls.clear();
   ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
-  ha->flush();
+  flush();
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
   EXPECT_EQ(last_reply().code, mip::code::ha_insufficient_resources);
@@ -235,7 +244,7 @@ TEST_F(HomeAgentTest, AFailedCommitUndoesTheEarlyTunnelSwitch) {
   r.append(*wire::PmipDeviceId::ethernet(MacAddress({0x52, 0x54, 0x00, 0x12, 0x34, 0x57})).to_extension());
   ASSERT_TRUE(auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(kFa2)));
   ha->on_datagram(wire::encode(r), kFa2, 434);
-  ha->flush();
+  flush();
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
   EXPECT_EQ(last_reply().code, mip::code::ha_insufficient_resources);
@@ -243,12 +252,76 @@ TEST_F(HomeAgentTest, AFailedCommitUndoesTheEarlyTunnelSwitch) {
   EXPECT_EQ(ha->bindings().lookup(Ipv4(0x0a01000b)), nullptr);
 }
 
+// The commit is overlapped (store::CommitPipeline): while one batch is on the writer thread
+// the loop decides the next against memory that already holds it, and each reply leaves only
+// from its own batch's completion.
+TEST_F(HomeAgentTest, TheNextBatchIsDecidedWhileACommitIsInFlightAndAnsweredAfterIt) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  EXPECT_TRUE(sent.empty()) << "no reply before its commit has completed";
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  ha->flush();
+  EXPECT_TRUE(sent.empty()) << "the second batch waits behind the first";
+  ASSERT_NE(ha->bindings().lookup(kHoa), nullptr);
+  EXPECT_EQ(ha->bindings().lookup(kHoa)->care_of_address, kFa2) << "decided against the first batch";
+  ha->settle_commits();
+  std::vector<Sent> replies;
+  for (const auto& x : sent)
+    if (wire::parse_registration_reply(x.payload)) replies.push_back(x);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].dst, kFa1) << "answered in the order asked";
+  EXPECT_EQ(wire::parse_registration_reply(replies[0].payload)->code, 0);
+  EXPECT_EQ(replies[1].dst, kFa2);
+  EXPECT_EQ(wire::parse_registration_reply(replies[1].payload)->code, 0);
+  auto snap = stored();
+  ASSERT_EQ(snap.bindings.size(), 1u);
+  EXPECT_EQ(snap.bindings[0].care_of_address, kFa2);
+  EXPECT_NE(ha->metrics().render().find("vmroam_store_commit_seconds_count 3"), std::string::npos)
+      << "the VM, then one commit per batch";
+}
+
+// If the commit in flight fails, the batch decided behind it was decided against memory that
+// held it: both are answered 130 and nothing of either stays, in memory, the kernel or on disk.
+TEST_F(HomeAgentTest, AFailedCommitFailsTheBatchDecidedBehindItAndChangesNothing) {
+  add_vm();
+  flush_request(request_from(kFa1, 300, 1), kFa1);
+  ASSERT_EQ(last_reply().code, 0);
+  sent.clear();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("ha.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  ha->flush();  // in flight: it will fail (busy)
+  ha->on_datagram(request_from(kFa1, 300, 3), kFa1, 434);
+  ha->flush();  // decided behind it
+  ha->settle_commits();
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  ASSERT_EQ(sent.size(), 2u);
+  for (const auto& x : sent)
+    EXPECT_EQ(wire::parse_registration_reply(x.payload)->code, mip::code::ha_insufficient_resources);
+  EXPECT_EQ(sent[0].dst, kFa2);
+  EXPECT_EQ(sent[1].dst, kFa1);
+  EXPECT_EQ(ha->bindings().lookup(kHoa)->care_of_address, kFa1);
+  EXPECT_EQ(driver.routes.at(kHoa), kFa1);
+  auto snap = stored();
+  ASSERT_EQ(snap.bindings.size(), 1u);
+  EXPECT_EQ(snap.bindings[0].care_of_address, kFa1);
+  // The replay state is as it was: identifications 2 and 3 were never accepted.
+  sent.clear();
+  flush_request(request_from(kFa2, 300, 2), kFa2);
+  ASSERT_FALSE(sent.empty());
+  EXPECT_EQ(wire::parse_registration_reply(sent[0].payload)->code, 0) << "then the old FA's revocation";
+  EXPECT_EQ(stored().bindings[0].care_of_address, kFa2);
+}
+
 TEST_F(HomeAgentTest, OneCommitForAWholeBurst) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
   ha->on_datagram(request_from(kFa1, 300, 2), kFa1, 434);
   ha->on_datagram(request_from(kFa1, 300, 3), kFa1, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(sent.size(), 3u);
   for (const auto& s : sent) EXPECT_EQ(wire::parse_registration_reply(s.payload)->code, 0);
   auto text = ha->metrics().render();
@@ -261,9 +334,9 @@ TEST_F(HomeAgentTest, ReplayedRequestIsDeniedAndChangesNothing) {
   add_vm();
   const Bytes req = request_from(kFa1, 300);
   ha->on_datagram(req, kFa1, 434);
-  ha->flush();
+  flush();
   ha->on_datagram(req, kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(last_reply().code, 133);
   EXPECT_EQ(ha->bindings().size(), 1u);
 }
@@ -271,10 +344,10 @@ TEST_F(HomeAgentTest, ReplayedRequestIsDeniedAndChangesNothing) {
 TEST_F(HomeAgentTest, DeregistrationRemovesKernelStateAndGivesTheHomeLinkTheVmsMac) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   frames.clear();
   ha->on_datagram(request_from(kFa1, 0, 2), kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(last_reply().code, 0);
   EXPECT_EQ(ha->bindings().size(), 0u);
   EXPECT_TRUE(driver.routes.empty());
@@ -292,9 +365,9 @@ TEST_F(HomeAgentTest, DeregistrationRemovesKernelStateAndGivesTheHomeLinkTheVmsM
 TEST_F(HomeAgentTest, MoveToAnotherForeignAgentRevokesTheOldOne) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
-  ha->flush();
+  flush();
   // Reply to FA2, then the revocation to FA1.
   ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(wire::parse_registration_reply(sent[1].payload)->code, 0);
@@ -316,30 +389,90 @@ TEST_F(HomeAgentTest, MoveToAnotherForeignAgentRevokesTheOldOne) {
   ack.revocation_id = rev->revocation_id;
   ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa1)));
   ha->on_datagram(wire::encode(ack), kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(ha->pending_revocations(), 0u);
 }
 
-TEST_F(HomeAgentTest, ForgedRevocationAckIsIgnored) {
+TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARestart) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
   ha->flush();
   ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
   ha->flush();
+  ASSERT_EQ(sent.size(), 3u);
+  const Bytes first = sent[2].payload;
+  auto rev = wire::parse_revocation(first);
+  ASSERT_TRUE(rev);
+  // Durable with the move: the record holds the signed message exactly as sent.
+  auto snap = stored();
+  ASSERT_EQ(snap.revocations.size(), 1u);
+  EXPECT_EQ(snap.revocations[0].revocation_id, rev->revocation_id);
+  EXPECT_EQ(snap.revocations[0].foreign_agent, kFa1);
+  EXPECT_EQ(snap.revocations[0].home_address, kHoa);
+  EXPECT_EQ(snap.revocations[0].message, first);
+  // The HA goes away before FA1 acknowledges (as with kill -9: nothing runs on the way out
+  // that the store depends on) and comes back: the same revocation goes out again.
+  ha.reset();
+  sent.clear();
+  start();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].dst, kFa1);
+  EXPECT_EQ(sent[0].port, 434);
+  EXPECT_EQ(sent[0].payload, first);
+  EXPECT_EQ(ha->pending_revocations(), 1u);
+  // Acknowledged now: no longer pending, no longer stored.
+  wire::RevocationAck ack;
+  ack.home_address = kHoa;
+  ack.revocation_id = rev->revocation_id;
+  ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa1)));
+  ha->on_datagram(wire::encode(ack), kFa1, 434);
+  ha->flush();
+  EXPECT_EQ(ha->pending_revocations(), 0u);
+  EXPECT_TRUE(stored().revocations.empty());
+}
+
+TEST_F(HomeAgentTest, FailedCommitOfTheMoveSendsNoRevocation) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  ha->flush();
+  // The store refuses the next commit (read-only file system in production).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("ha.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TRIGGER no_revocations BEFORE INSERT ON ha_revocations "
+                         "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  sent.clear();
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  ha->flush();
+  ASSERT_EQ(sent.size(), 1u) << "the denial only, no revocation";
+  EXPECT_EQ(wire::parse_registration_reply(sent[0].payload)->code, mip::code::ha_insufficient_resources);
+  EXPECT_EQ(ha->pending_revocations(), 0u);
+  EXPECT_EQ(driver.routes.at(kHoa), kFa1) << "the binding stays where it was";
+}
+
+TEST_F(HomeAgentTest, ForgedRevocationAckIsIgnored) {
+  add_vm();
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  flush();
+  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
+  flush();
   auto rev = wire::parse_revocation(sent.back().payload);
   wire::RevocationAck ack;
   ack.home_address = kHoa;
   ack.revocation_id = rev->revocation_id;
   ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa2)));  // wrong key
   ha->on_datagram(wire::encode(ack), kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(ha->pending_revocations(), 1u);
 }
 
 TEST_F(HomeAgentTest, ExpiryRemovesTheBindingEverywhere) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
-  ha->flush();
+  flush();
   clock.advance(299s);
   ha->on_expiry();
   EXPECT_EQ(ha->bindings().size(), 1u);
@@ -354,7 +487,7 @@ TEST_F(HomeAgentTest, ExpiryRemovesTheBindingEverywhere) {
 TEST_F(HomeAgentTest, RestartRestoresBindingsAndKernelState) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
-  ha->flush();
+  flush();
   // A crash: the process dies without cleaning up; the proxy entry stays in the kernel, the
   // TUN (and with it the driver's state) goes.
   ha.reset();
@@ -379,7 +512,7 @@ TEST_F(HomeAgentTest, RestartKeepsANattedUdpTunnelPointingAtTheNat) {
   add_vm();
   const Ipv4 nat = *Ipv4::parse("198.51.100.7");
   ha->on_datagram(request_from(kFa1, 300, 0, /*udp_tunnel=*/true), nat, 40000);
-  ha->flush();
+  flush();
   ASSERT_EQ(last_reply().code, 0);
   ASSERT_EQ(driver.routes.at(kHoa), nat);
   EXPECT_EQ(driver.endpoints.at(nat).udp_port, 40000);
@@ -395,7 +528,7 @@ TEST_F(HomeAgentTest, RestartKeepsANattedUdpTunnelPointingAtTheNat) {
 TEST_F(HomeAgentTest, RestartAfterTheLifetimeRanOutDropsTheBinding) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
-  ha->flush();
+  flush();
   ha.reset();
   clock.advance(400s);
   start();
@@ -406,7 +539,7 @@ TEST_F(HomeAgentTest, RestartAfterTheLifetimeRanOutDropsTheBinding) {
 TEST_F(HomeAgentTest, CleanStopRemovesKernelStateButKeepsTheBinding) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
-  ha->flush();
+  flush();
   ha->stop();
   EXPECT_TRUE(netlink.proxies.empty());
   EXPECT_TRUE(driver.routes.empty());
@@ -426,7 +559,7 @@ TEST_F(HomeAgentTest, MalformedRequestGets134) {
   Bytes req = request_from(kFa1, 300);
   req.push_back(5);  // a non-skippable extension header with no length
   ha->on_datagram(req, kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(last_reply().code, 134);
   EXPECT_EQ(ha->bindings().size(), 0u);
 }
@@ -635,7 +768,7 @@ TEST_F(HomeAgentTest, ApiListsBindingsAndDeletingAVmRemovesItsBinding) {
   EXPECT_FALSE(vm.json.contains("key")) << "keys are never returned";
   // vm1 has an MN-HA key now, so a plain (non-proxy) request must carry MN-HA; a proxy one is fine.
   ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(last_reply().code, 0);
   auto list = call(api::Method::get, "/v1/bindings");
   ASSERT_EQ(list.status, 200);
@@ -662,7 +795,7 @@ TEST_F(HomeAgentTest, HealthAndMetrics) {
   EXPECT_EQ(h.json["role"], "home-agent");
   add_vm();
   ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
-  ha->flush();
+  flush();
   auto m = call(api::Method::get, "/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.text.find("vmroam_bindings 1"), std::string::npos) << m.text;
@@ -676,7 +809,7 @@ TEST_F(HomeAgentTest, HealthAndMetrics) {
 TEST_F(HomeAgentTest, PerBindingCountersInApiAndMetrics) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
-  ha->flush();
+  flush();
   driver.canned_stats.hoas = {{kHoa, dataplane::PeerCounters{7, 700, 3, 250}}};
   auto b = call(api::Method::get, "/v1/bindings/10.1.0.10");
   ASSERT_EQ(b.status, 200);
@@ -771,7 +904,7 @@ TEST_F(HomeAgentTest, HandoverFromHomeRecoversWhatTheHomeLinkSentAfterTheStopAnd
   EXPECT_TRUE(port.sent.empty()) << "held, not sent";
   // The FA's registration arrives: the reply goes first, then the held packets to the FA.
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(last_reply().code, 0);
   EXPECT_FALSE(ha->holding(kHoa));
   EXPECT_FALSE(port.diverted.contains(kHoa));
@@ -785,14 +918,14 @@ TEST_F(HomeAgentTest, HandoverFromHomeRecoversWhatTheHomeLinkSentAfterTheStopAnd
 TEST_F(HomeAgentTest, HandoverHomeReleasesToTheKernelAtTheDeregistration) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"prepare"})").status, 200);
   auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
   ASSERT_EQ(r.status, 200) << r.body_text();
   EXPECT_EQ(r.json["state"], "holding");
   port.see(packet_to(kHoa, 1));
   ha->on_datagram(request_from(kFa1, 0, 2), kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(last_reply().code, 0);
   EXPECT_EQ(port.reinjected_to, std::vector<std::string>{"to kernel"})
       << "unrouted first: the kernel delivers at home";
@@ -802,7 +935,7 @@ TEST_F(HomeAgentTest, HandoverStopAfterTheNewBindingReleasesAtOnce) {
   add_vm();
   ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"prepare"})").status, 200);
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
   ASSERT_EQ(r.status, 200) << r.body_text();
   EXPECT_EQ(r.json["state"], "released") << "the binding moved before the stop was reported";

@@ -141,6 +141,30 @@ TEST(BandwidthGovernor, ConfiguredRateWithoutASocket) {
   EXPECT_FALSE(r.measured_rate);
 }
 
+// With disk mirrors the governor gives RAM its part and tells the disks theirs, at the start
+// (--link-rate) and with each change from a measurement.
+TEST(BandwidthGovernor, DisksAreToldTheirShareOfTheLink) {
+  Rig rig;
+  BandwidthConfig cfg;
+  cfg.link_rate = 16 * kMB;
+  BandwidthGovernor g(rig.io, *rig.client, cfg, rig.clock, milliseconds(5));
+  std::vector<std::uint64_t> disk_shares;
+  g.share_with_disks(7.0 / 8.0, [&](std::uint64_t b) { disk_shares.push_back(b); });
+  int readings = 0;
+  g.set_sampler([&]() -> Result<TcpSample> {
+    ++readings;
+    TcpSample s;
+    s.delivery_rate = 8 * kMB;  // the link turns out slower than configured
+    return s;
+  });
+  EXPECT_EQ(g.initial_max_bandwidth(std::nullopt), std::optional<std::uint64_t>(13'300'000));
+  g.start();
+  ASSERT_TRUE(run_until(rig.io, [&] { return readings >= 20; }));
+  g.stop();
+  EXPECT_EQ(rig.bandwidths_sent(), std::vector<std::uint64_t>{6'650'000});
+  EXPECT_EQ(disk_shares, (std::vector<std::uint64_t>{2 * kMB, 1 * kMB}));
+}
+
 // The real reader on a socket that is not TCP fails with a reason, and the governor reports it
 // instead of measuring.
 TEST(BandwidthGovernor, ANonTcpSocketIsReportedNotMeasured) {

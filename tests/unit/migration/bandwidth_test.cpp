@@ -107,6 +107,30 @@ TEST(DecideBandwidth, Table) {
   }
 }
 
+// Disk mirrors beside RAM (--copy-storage): RAM gets 7/8 of the link's rate, the disks the
+// rest, so that the two together stay under the link and QEMU's estimate stays honest.
+TEST(DecideBandwidth, DisksShareTheLink) {
+  BandwidthConfig cfg;
+  cfg.ram_share = 7.0 / 8.0;
+  cfg.link_rate = 16 * kMB;
+  auto d = decide_bandwidth(cfg, std::nullopt, std::nullopt);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->max_bandwidth, 13'300'000U) << "95% of 7/8 of 16 MB/s";
+  EXPECT_EQ(d->link_rate, 16 * kMB);
+  EXPECT_NE(d->why.find("disk mirrors"), std::string::npos) << d->why;
+  EXPECT_EQ(disk_share_of(cfg, 16 * kMB), 2 * kMB);
+  cfg.link_rate.reset();
+  d = decide_bandwidth(cfg, std::nullopt, 16 * kMB);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->max_bandwidth, 13'300'000U);
+  EXPECT_FALSE(decide_bandwidth(cfg, 13'300'000, 16 * kMB)) << "RAM's part measured at its setting: stable";
+  EXPECT_FALSE(decide_bandwidth(cfg, 13'300'000, 15 * kMB)) << "within the margin of RAM's part";
+  d = decide_bandwidth(cfg, 13'300'000, 8 * kMB);
+  ASSERT_TRUE(d) << "RAM's part of a slower link is clearly under the setting";
+  EXPECT_EQ(d->max_bandwidth, 6'650'000U);
+  EXPECT_EQ(disk_share_of(BandwidthConfig{}, 16 * kMB), 0U) << "alone, RAM has the whole link";
+}
+
 // A setting at 95% of the link, measured again at 95% (QEMU's limit now binds): stable, no
 // ratchet downwards.
 TEST(DecideBandwidth, SettlesInsteadOfRatchetingDown) {

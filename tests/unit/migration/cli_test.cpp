@@ -82,6 +82,19 @@ TEST(Cli, Bandwidth) {
   EXPECT_EQ(c.opt.max_bandwidth, 1'000'000u);
 }
 
+// The downtime rule: off by default (QEMU's 300 ms); --target-pause and --path-rtt set it.
+TEST(Cli, DowntimeRule) {
+  CliArgs a;
+  EXPECT_EQ(parse(with({}), a), std::nullopt);
+  EXPECT_FALSE(a.opt.target_pause_ms);
+  EXPECT_FALSE(a.opt.path_rtt_ms);
+  EXPECT_FALSE(a.opt.downtime_limit_ms);
+  CliArgs b;
+  EXPECT_EQ(parse(with({"--target-pause", "50", "--path-rtt", "8"}), b), std::nullopt);
+  EXPECT_EQ(b.opt.target_pause_ms, 50u);
+  EXPECT_EQ(b.opt.path_rtt_ms, 8u);
+}
+
 TEST(Cli, UsageErrors) {
   const std::vector<std::vector<std::string>> cases = {
       {"--source", "/s"},                 // missing --dest etc.
@@ -93,6 +106,9 @@ TEST(Cli, UsageErrors) {
       with({"--bandwidth", "fast"}),      //
       with({"--max-bandwidth", "1000"}),  // a fixed rate contradicts the default honest
       with({"--link-rate", "0"}),         //
+      with({"--target-pause", "0"}),      // no pause
+      with({"--target-pause", "30", "--downtime-limit", "50"}),  // both set the limit
+      with({"--target-pause", "30", "--bandwidth", "qemu"}),     // not link time without honest
       {"--source", "/s", "--dest", "/d", "--uri", "unix:/m", "--fa", "none",
        "--insecure-migration"},    // needs tcp
       with({"--ha", "/ha.sock"}),  // HA without FA or depart

@@ -82,10 +82,10 @@ TEST(RecordCodec, BindingRoundTrips) {
   r.expires_at_unix_ms = std::nullopt;
   r.identification = ~std::uint64_t{0};
   r.move_seq = 1ULL << 63;
-  r.packets_in = 1;
-  r.bytes_in = 2;
-  r.packets_out = 3;
-  r.bytes_out = 4;
+  r.counters.packets_in = 1;
+  r.counters.bytes_in = 2;
+  r.counters.packets_out = 3;
+  r.counters.bytes_out = 4;
   f.put(schema::kBindings, r);
   EXPECT_EQ(f.get(schema::kBindings, read_binding), r);
 }

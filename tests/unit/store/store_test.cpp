@@ -46,10 +46,10 @@ BindingRecord binding(std::uint8_t n) {
   r.expires_at_unix_ms = 1'700'000'600'000;
   r.identification = 0xfedcba9876543210ULL;  // high bit set: stored bit-for-bit
   r.move_seq = 3;
-  r.packets_in = 1;
-  r.bytes_in = ~std::uint64_t{0};
-  r.packets_out = 2;
-  r.bytes_out = 3;
+  r.counters.packets_in = 1;
+  r.counters.bytes_in = ~std::uint64_t{0};
+  r.counters.packets_out = 2;
+  r.counters.bytes_out = 3;
   r.home_addresses_v6 = {ip6("2001:db8:1::" + std::to_string(n))};
   return r;
 }
@@ -149,6 +149,34 @@ TEST(Store, PutReplacesByKeyAndDeleteRemoves) {
   EXPECT_TRUE(s.load_bindings()->empty());
   EXPECT_TRUE(s.load_replay()->empty());
   EXPECT_TRUE(s.commit(Batch{}));  // empty batch: nothing to do
+}
+
+TEST(Store, PendingRevocationsRoundTripAndAreDeletedById) {
+  TempDir dir;
+  RevocationRecord a{
+      0xfffffffeu, ip("192.0.2.2"), ip("10.1.0.10"), Bytes{7, 0, 0x80, 0, 1, 2}, 1'700'000'000'123, "{}"};
+  RevocationRecord b{1, ip("192.0.2.3"), ip("10.1.0.11"), Bytes{7, 1}, 1'700'000'000'456, "{}"};
+  {
+    Store s = open_ok(dir.file("a.db"));
+    Batch put;
+    put.put_revocation(a);
+    put.put_revocation(b);
+    ASSERT_TRUE(s.commit(put));
+  }
+  Store s = open_ok(dir.file("a.db"));
+  auto snap = s.load();
+  ASSERT_TRUE(snap) << snap.error().to_string();
+  EXPECT_EQ(snap->revocations, (std::vector<RevocationRecord>{b, a}));  // ordered by id
+  Batch del;
+  del.delete_revocation(0xfffffffeu);
+  del.delete_revocation(12345);  // never existed: not an error
+  ASSERT_TRUE(s.commit(del));
+  EXPECT_EQ(*s.load_revocations(), std::vector<RevocationRecord>{b});
+  Batch empty_message;
+  empty_message.put_revocation({2, ip("192.0.2.2"), ip("10.1.0.12"), Bytes{}, 0, "{}"});
+  auto r = s.commit(empty_message);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "store_constraint");
 }
 
 TEST(Store, FailingBatchAppliesNothing) {
@@ -320,42 +348,53 @@ TEST(Store, MigratesAnEmptyFileFromVersionZero) {
   EXPECT_TRUE(snap->bindings.empty());
 }
 
-// A store written by schema version 1 (no IPv6 columns) opens: its rows gain empty IPv6
-// lists, and IPv6 addresses can be written at once.
-TEST(Store, MigratesAVersionOneStoreKeepingItsRows) {
-  TempDir dir;
-  {
-    Store s = open_ok(dir.file("v1.db"));
+// The SQL that takes a freshly created store back to an older schema version: version 2
+// has no IPv6 columns (schema.cpp, 2 -> 3), version 1 neither those nor ha_revocations (1 -> 2).
+std::string downgrade_sql(int version) {
+  std::string sql =
+      "ALTER TABLE ha_vms DROP COLUMN home_addresses_v6;"
+      "ALTER TABLE ha_bindings DROP COLUMN home_addresses_v6;"
+      "ALTER TABLE fa_visitors DROP COLUMN home_addresses_v6;"
+      "ALTER TABLE fa_visitors DROP COLUMN granted_v6;"
+      "ALTER TABLE fa_visitors DROP COLUMN home_gateway_v6;";
+  if (version < 2) sql += "DROP TABLE ha_revocations;";
+  return sql + "UPDATE schema_version SET version = " + std::to_string(version) + ";";
+}
+
+// A store written by schema version 1 or 2 (no IPv6 columns) opens at kSchemaVersion: its rows
+// gain empty IPv6 lists, and IPv6 addresses can be written at once.
+TEST(Store, MigratesAStoreWithoutIpv6KeepingItsRows) {
+  for (int version : {1, 2}) {
+    SCOPED_TRACE("from version " + std::to_string(version));
+    TempDir dir;
+    {
+      Store s = open_ok(dir.file("old.db"));
+      Batch b;
+      b.put_vm(vm("vm-a", 10));
+      b.put_binding(binding(10));
+      b.put_visitor(visitor("vm-c", 12));
+      ASSERT_TRUE(s.commit(b));
+    }
+    raw_sql(dir.file("old.db"), downgrade_sql(version).c_str());
+    Store s = open_ok(dir.file("old.db"));
+    EXPECT_EQ(s.schema_version(), kSchemaVersion);
+    auto snap = s.load();
+    ASSERT_TRUE(snap) << snap.error().to_string();
+    ASSERT_EQ(snap->vms.size(), 1u);
+    VmRecord want_vm = vm("vm-a", 10);
+    want_vm.home_addresses_v6.clear();
+    EXPECT_EQ(snap->vms[0], want_vm);
+    ASSERT_EQ(snap->bindings.size(), 1u);
+    EXPECT_TRUE(snap->bindings[0].home_addresses_v6.empty());
+    ASSERT_EQ(snap->visitors.size(), 1u);
+    EXPECT_TRUE(snap->visitors[0].home_addresses_v6.empty());
+    EXPECT_FALSE(snap->visitors[0].home_gateway_v6.has_value());
+    EXPECT_TRUE(snap->revocations.empty());
     Batch b;
     b.put_vm(vm("vm-a", 10));
-    b.put_binding(binding(10));
-    b.put_visitor(visitor("vm-c", 12));
     ASSERT_TRUE(s.commit(b));
+    EXPECT_EQ(s.load()->vms[0], vm("vm-a", 10));
   }
-  raw_sql(dir.file("v1.db"),
-          "ALTER TABLE ha_vms DROP COLUMN home_addresses_v6;"
-          "ALTER TABLE ha_bindings DROP COLUMN home_addresses_v6;"
-          "ALTER TABLE fa_visitors DROP COLUMN home_addresses_v6;"
-          "ALTER TABLE fa_visitors DROP COLUMN granted_v6;"
-          "ALTER TABLE fa_visitors DROP COLUMN home_gateway_v6;"
-          "UPDATE schema_version SET version = 1;");
-  Store s = open_ok(dir.file("v1.db"));
-  EXPECT_EQ(s.schema_version(), kSchemaVersion);
-  auto snap = s.load();
-  ASSERT_TRUE(snap) << snap.error().to_string();
-  ASSERT_EQ(snap->vms.size(), 1u);
-  VmRecord want_vm = vm("vm-a", 10);
-  want_vm.home_addresses_v6.clear();
-  EXPECT_EQ(snap->vms[0], want_vm);
-  ASSERT_EQ(snap->bindings.size(), 1u);
-  EXPECT_TRUE(snap->bindings[0].home_addresses_v6.empty());
-  ASSERT_EQ(snap->visitors.size(), 1u);
-  EXPECT_TRUE(snap->visitors[0].home_addresses_v6.empty());
-  EXPECT_FALSE(snap->visitors[0].home_gateway_v6.has_value());
-  Batch b;
-  b.put_vm(vm("vm-a", 10));
-  ASSERT_TRUE(s.commit(b));
-  EXPECT_EQ(s.load()->vms[0], vm("vm-a", 10));
 }
 
 TEST(Store, DetectsARowItCannotParse) {

@@ -42,6 +42,29 @@ TEST(CtlView, FieldsFlattenNestedObjects) {
             "id:                       vm1\n");
 }
 
+TEST(CtlView, StatusShowsTheClusterMembersAsATable) {
+  const Json body = Json::parse(R"({"status":"ok","role":"home-agent","cluster":{"node":"ha2",
+    "home_prefix":"10.1.0.0/24","active":"ha1","revision":812,"members":[
+    {"node":"ha1","home_prefix":"10.1.0.0/24","role":"active","lag":0,"lease_ttl_s":2,"api":"/run/ha1.sock"},
+    {"node":"ha2","home_prefix":"10.1.0.0/24","role":"standby","lag":17,"lease_ttl_s":1,"api":"https://10.0.0.6:8434"},
+    {"node":"hb1","home_prefix":"10.9.0.0/24","role":"active","lag":0,"lease_ttl_s":null,"api":""}]}})");
+  EXPECT_EQ(render(View::status, body, ""),
+            "cluster.active:       ha1\n"
+            "cluster.home_prefix:  10.1.0.0/24\n"
+            "cluster.node:         ha2\n"
+            "cluster.revision:     812\n"
+            "role:                 home-agent\n"
+            "status:               ok\n"
+            "\n"
+            "NODE  HOME_PREFIX  ROLE     LAG  LEASE_TTL_S  API\n"
+            "ha1   10.1.0.0/24  active   0    2            /run/ha1.sock\n"
+            "ha2   10.1.0.0/24  standby  17   1            https://10.0.0.6:8434\n"
+            "hb1   10.9.0.0/24  active   0    -            -\n");
+  // A single HA (cluster null) or an FA: the fields only.
+  EXPECT_EQ(render(View::status, Json::parse(R"({"status":"ok","cluster":null})"), ""),
+            "cluster:  -\nstatus:   ok\n");
+}
+
 TEST(CtlView, CellText) {
   const std::vector<std::pair<Json, std::string>> cases = {
       {Json(nullptr), "-"}, {Json(""), "-"},  {Json("x"), "x"},     {Json(true), "yes"},

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Benchmark 'ha_flood' (docs/performance.md "Registration flood"): real registrations through
+# vmroam-ha while vmroam-flood (tools/flood/) storms its UDP 434 with forged and garbage
+# registrations from five source addresses; the same HA without the storm first, in the same
+# invocation, as the reference.
+#
+# Testbed: the home agent's netns testbed (tests/netns/home-agent/ha_topology.sh: vmroam-ha in
+# the home router, layer 2 to the foreign router, no delay line), the flood's sources and the
+# real FA (FA1) on the foreign router, 20 VMs registered through the API. The real FA registers
+# and renews them at --legit-rate (200/s), open loop, latency due → reply.
+#
+# Rows: "quiet" (no flood) and "flood@RATE" (the storm at RATE datagrams/s). Fields:
+#   offered_per_second, flood_per_second   what the flood was asked to send and sent
+#   legit_success_rate                     real registrations accepted / started (the tool
+#                                          retransmits after 1 s, 3 attempts, as a real FA)
+#   legit_p50_ms, legit_p99_ms, legit_max_ms
+#   rss_kib, rss_growth_kib                the HA's RSS at the end of the round; max growth
+#   log_lines                              lines the HA logged during the round
+#   cpu_s                                  the HA's CPU seconds (user + system) in the round
+#   load                                   the 1-minute load average at the end (shared machine)
+#
+#   ha_flood.sh [--quick] [--rate R] [--seconds S]
+# Prints one JSON object (bench/README.md); logs on stderr. Exit 77: not root / no TUN.
+set -uo pipefail
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+top=$(cd "$here/../.." && pwd)
+rate=50000
+seconds=5
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) seconds=1; shift ;;
+    --rate) rate=${2:?}; shift 2 ;;
+    --seconds) seconds=${2:?}; shift 2 ;;
+    *) echo "ha_flood: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+log() { echo "ha_flood: $*" >&2; }
+[ "$(id -u)" = 0 ] || { log "skipped: needs root (network namespaces)"; exit 77; }
+build=${VMROAM_BUILD_DIR:-$top/build}
+FLOOD_BIN=$build/tools/flood/vmroam-flood
+[ -x "$FLOOD_BIN" ] || { log "no $FLOOD_BIN (build first)"; exit 1; }
+# ha_topology.sh: the testbed, ha_up/ha_start/die, the HA's config (its FA list is replaced).
+set -- "${VMR_HA:-$build/home-agent/vmroam-ha}"
+# shellcheck source=../../tests/netns/home-agent/ha_topology.sh
+source "$top/tests/netns/home-agent/ha_topology.sh" >&2
+FLOOD_KEY=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
+SOURCES=192.0.2.50,192.0.2.51,192.0.2.52,192.0.2.53,192.0.2.54
+VMS=20
+ha_up >&2
+for a in ${SOURCES//,/ }; do ip -n "$NS_FA" addr add "$a/24" dev "$VMR_WAN_IF" || die "ip addr add $a"; done
+known=""
+for a in 192.0.2.50 192.0.2.51 192.0.2.52 192.0.2.53; do
+  known+=", { \"address\": \"$a\", \"fa_ha\": { \"spi\": 2000, \"algorithm\": \"hmac-sha256\", \"key\": \"$FLOOD_KEY\" } }"
+done
+cat >"$HA_CONF" <<JSON
+{
+  "address": "$HA", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
+  "dataplane": { "driver": "userspace", "tun_name": "vmr-ha0" },
+  "registration": { "max_lifetime_s": 300, "fa_ha_auth": "required" },
+  "foreign_agents": [
+    { "address": "$FA1", "fa_ha": { "spi": 1000, "algorithm": "hmac-sha256", "key": "$FA1_KEY" } }$known
+  ],
+  "store": { "path": "$HA_DIR/ha.db" }, "api": { "unix_socket": "$HA_SOCK" }, "log_level": "info"
+}
+JSON
+ha_start >&2
+for i in $(seq 0 $((VMS - 1))); do
+  body=$(printf '{"id":"r%d","home_address":"10.1.0.%d","mac":"52:54:00:fe:00:%02x"}' "$i" $((100 + i)) "$i")
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HA_SOCK" -H 'Content-Type: application/json' \
+        -d "$body" http://ha/v1/vms)" = 201 ] || die "API: VM r$i not created"
+done
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$HA_PID/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HA_PID/stat"; }
+# round NAME RATE: one run of the tool; prints the row.
+round() {
+  local name=$1 r=$2 out=$HA_DIR/$1.json rss0 rss_max lines0 cpu0 pid
+  rss0=$(rss_kib) rss_max=$(rss_kib) lines0=$(wc -l <"$HA_DIR/ha.log") cpu0=$(cpu_ticks)
+  local kinds=()
+  [ "$r" = 0 ] && kinds=(--kinds truncated)  # the tool needs one kind; at rate 0 it sends none
+  ip netns exec "$NS_FA" "$FLOOD_BIN" --ha "$HA" --sources "$SOURCES" --rate "$r" --seconds "$seconds" \
+    --spi 2000 --key "$FLOOD_KEY" --hoa 10.1.0.100 --mac 52:54:00:fe:00:00 --unknown-hoa 10.1.0.250 "${kinds[@]}" \
+    --legit-from "$FA1" --legit-spi 1000 --legit-key "$FA1_KEY" --legit-hoa 10.1.0.100 --legit-vms "$VMS" \
+    --legit-rate 200 >"$out" &
+  pid=$!
+  sample() {
+    local x
+    x=$(rss_kib)
+    [ "${x:-0}" -gt "$rss_max" ] && rss_max=$x
+    ! kill -0 "$pid" 2>/dev/null
+  }
+  wait_for sample $((seconds + 60)) "vmroam-flood to end" || die "vmroam-flood did not end"
+  wait "$pid" || die "vmroam-flood failed"
+  log "$name: $(jq -c . "$out")"
+  jq -c --arg name "$name" --argjson offered "$r" --argjson rss "$(rss_kib)" --argjson growth $((rss_max - rss0)) \
+    --argjson lines $(($(wc -l <"$HA_DIR/ha.log") - lines0)) \
+    --argjson cpu "$(echo "$(cpu_ticks) $cpu0 $(getconf CLK_TCK)" | awk '{ printf "%.2f", ($1 - $2) / $3 }')" \
+    --argjson load "$(cut -d' ' -f1 /proc/loadavg)" '
+    {point: $name, offered_per_second: $offered, flood_per_second: .flood.per_second,
+     legit_success_rate: .legit.success_rate, legit_p50_ms: .legit.p50_ms, legit_p99_ms: .legit.p99_ms,
+     legit_max_ms: .legit.max_ms, legit_registrations: .legit.registrations, legit_retransmissions: .legit.retransmissions, legit_lost: .legit.lost,
+     rss_kib: $rss, rss_growth_kib: $growth, log_lines: $lines, cpu_s: $cpu, load: $load}' "$out"
+}
+quiet=$(round quiet 0)
+flood=$(round "flood@$rate" "$rate")
+jq -n --argjson q "$quiet" --argjson f "$flood" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" --arg kernel "$(uname -r)" \
+  --argjson nproc "$(nproc)" --argjson seconds "$seconds" '
+  {benchmark: "ha_flood", date: $date, machine: {nproc: $nproc, cpu: $cpu, kernel: $kernel},
+   setup: {seconds: $seconds, sources: 5, real_vms: 20, real_rate: 200,
+           kinds: ["bad_auth", "unknown_spi", "unknown_hoa", "replayed", "truncated", "wrong_type", "random"]},
+   targets: {legit_success_rate: 0.99},
+   key: "point",
+   summary: ["flood_per_second", "legit_success_rate", "legit_p50_ms", "legit_p99_ms", "rss_growth_kib", "log_lines", "cpu_s", "load"],
+   plot: {y: ["legit_p99_ms", "legit_success_rate"]},
+   results: [$q, $f]}'

@@ -1,0 +1,1 @@
+../flood/ha_flood.sh
