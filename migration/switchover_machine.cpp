@@ -117,6 +117,33 @@ Transition on_moved_unpaused(Machine m, const MachineConfig& cfg, State next) {
   return go(m, next, std::move(acts));
 }
 
+// Before the switch: what QEMU's progress and the early registration move on (the downtime
+// rule's raises, the early handover). Anything else leaves the state as it is.
+Transition pre_switch_progress(const Machine& m, const Event& e) {
+  switch (e.kind) {
+    case Ev::progress_stalled:
+      // The downtime rule raised the limit (it stops raising at QEMU's default).
+      if (m.state != State::migrating_tight) break;
+      return go(m, State::migrating_tight, {act(Act::relax_downtime)});
+    case Ev::progress_converging:
+      if (m.state != State::holding) break;
+      return go(m, State::activating_early, {act(Act::early_activate)});
+    case Ev::early_registered:
+      if (m.state != State::activating_early) break;
+      return go(m, State::released, {act(Act::release_downtime)});
+    case Ev::early_not_registered:
+      // Nothing moved yet: cancel; the VM runs on at the source and keeps its binding.
+      if (m.state != State::activating_early) break;
+      return begin_cancel(m, true, "registration_failed_before_switch", e.detail);
+    case Ev::release_refused:
+      if (m.state != State::released) break;
+      return begin_cancel(m, true, "migration_failed", "release downtime-limit: " + e.detail);
+    default:
+      break;
+  }
+  return go(m, m.state);
+}
+
 // States from `starting` up to the switch: QEMU is moving memory; nothing is committed.
 Transition pre_switch(const Machine& m, const MachineConfig& cfg, const Event& e) {
   const bool activated = activated_early(m.state);
@@ -165,25 +192,8 @@ Transition pre_switch(const Machine& m, const MachineConfig& cfg, const Event& e
     case Ev::migration_timeout:
       if (starting) break;
       return begin_cancel(m, activated, "timeout", "migration did not reach pre-switchover in time");
-    case Ev::progress_stalled:
-      // The downtime rule raised the limit (it stops raising at QEMU's default).
-      if (m.state != State::migrating_tight) break;
-      return go(m, State::migrating_tight, {act(Act::relax_downtime)});
-    case Ev::progress_converging:
-      if (m.state != State::holding) break;
-      return go(m, State::activating_early, {act(Act::early_activate)});
-    case Ev::early_registered:
-      if (m.state != State::activating_early) break;
-      return go(m, State::released, {act(Act::release_downtime)});
-    case Ev::early_not_registered:
-      // Nothing moved yet: cancel; the VM runs on at the source and keeps its binding.
-      if (m.state != State::activating_early) break;
-      return begin_cancel(m, true, "registration_failed_before_switch", e.detail);
-    case Ev::release_refused:
-      if (m.state != State::released) break;
-      return begin_cancel(m, true, "migration_failed", "release downtime-limit: " + e.detail);
     default:
-      break;
+      return pre_switch_progress(m, e);
   }
   return go(m, m.state);
 }

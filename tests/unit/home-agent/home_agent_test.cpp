@@ -396,9 +396,9 @@ TEST_F(HomeAgentTest, MoveToAnotherForeignAgentRevokesTheOldOne) {
 TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARestart) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(sent.size(), 3u);
   const Bytes first = sent[2].payload;
   auto rev = wire::parse_revocation(first);
@@ -426,7 +426,7 @@ TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARest
   ack.revocation_id = rev->revocation_id;
   ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa1)));
   ha->on_datagram(wire::encode(ack), kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(ha->pending_revocations(), 0u);
   EXPECT_TRUE(stored().revocations.empty());
 }
@@ -434,7 +434,7 @@ TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARest
 TEST_F(HomeAgentTest, FailedCommitOfTheMoveSendsNoRevocation) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   // The store refuses the next commit (read-only file system in production).
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(dir.file("ha.db").c_str(), &db), SQLITE_OK);
@@ -446,7 +446,7 @@ TEST_F(HomeAgentTest, FailedCommitOfTheMoveSendsNoRevocation) {
   sqlite3_close(db);
   sent.clear();
   ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(sent.size(), 1u) << "the denial only, no revocation";
   EXPECT_EQ(wire::parse_registration_reply(sent[0].payload)->code, mip::code::ha_insufficient_resources);
   EXPECT_EQ(ha->pending_revocations(), 0u);
