@@ -647,7 +647,7 @@ TEST_F(HomeAgentTest, ApiValidatesIpv6HomeAddresses) {
   EXPECT_EQ(clash.status, 409) << clash.body_text();
   // Away, its IPv6 home addresses are fixed like its IPv4 one.
   ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(last_reply().code, 0);
   auto change = call(
       api::Method::put, "/v1/vms/vm1",
@@ -675,7 +675,7 @@ TEST_F(HomeAgentTest, RegistrationGrantsAndRecordsIpv6HomeAddresses) {
   r.append(wire::Ipv6PrefixRequest{128, *Ipv6::parse("2001:db8:1::11")}.to_extension());
   ASSERT_TRUE(auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(kFa1)));
   ha->on_datagram(wire::encode(r), kFa1, 434);
-  ha->flush();
+  flush();
   auto reply = last_reply();
   ASSERT_EQ(reply.code, 0);
   auto granted = wire::ipv6_prefix_replies(reply.extensions);
@@ -696,7 +696,7 @@ TEST_F(HomeAgentTest, RegistrationGrantsAndRecordsIpv6HomeAddresses) {
   r.append(wire::Ipv6PrefixRequest{128, *Ipv6::parse("2001:db8:1::99")}.to_extension());
   ASSERT_TRUE(auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(kFa1)));
   ha->on_datagram(wire::encode(r), kFa1, 434);
-  ha->flush();
+  flush();
   EXPECT_EQ(last_reply().code, mip::code::ha_prohibited);
   EXPECT_EQ(ha->bindings().lookup(kHoa)->home_addresses_v6, want);
 }
@@ -735,7 +735,7 @@ TEST_F(HomeAgentTest, HomeLinkDefendsIpv6HomeAddressesWhileAway) {
     return targets;
   };
   ha->on_datagram(request(300, 1), kFa1, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(last_reply().code, 0);
   EXPECT_EQ(netlink.proxies6, (std::vector<dataplane::ProxyNeighbour6>{{a, 3}, {b, 3}}));
   EXPECT_TRUE(ha->proxy_ndp_for(a));
@@ -754,7 +754,7 @@ TEST_F(HomeAgentTest, HomeLinkDefendsIpv6HomeAddressesWhileAway) {
   // Home again: the entries go, the NAs carry the VM's own MAC.
   frames.clear();
   ha->on_datagram(request(0, 2), kFa1, 434);
-  ha->flush();
+  flush();
   ASSERT_EQ(last_reply().code, 0);
   EXPECT_TRUE(netlink.proxies6.empty());
   EXPECT_FALSE(ha->proxy_ndp_for(a));
