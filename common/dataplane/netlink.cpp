@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace vmroam::dataplane {
 namespace {
@@ -63,6 +64,20 @@ AddrPtr make_addr(Ipv4Prefix prefix) {
   return a;
 }
 
+AddrPtr make_addr(const Ipv6Prefix& prefix) {
+  AddrPtr a{nl_addr_build(AF_INET6, prefix.address.bytes().data(), 16)};
+  if (!a.p) std::abort();  // allocation failure: can't continue
+  nl_addr_set_prefixlen(a.p, prefix.length);
+  return a;
+}
+
+Ipv6Prefix to_prefix6(nl_addr* a) {
+  if (!a || nl_addr_get_family(a) != AF_INET6 || nl_addr_get_len(a) != 16) return Ipv6Prefix{Ipv6(), 0};
+  Ipv6::Octets b{};
+  std::memcpy(b.data(), nl_addr_get_binary_addr(a), 16);
+  return Ipv6Prefix{Ipv6(b), static_cast<int>(nl_addr_get_prefixlen(a))};
+}
+
 Ipv4Prefix to_prefix(nl_addr* a) {
   if (!a || nl_addr_get_family(a) != AF_INET || nl_addr_get_len(a) != 4) return Ipv4Prefix{Ipv4(), 0};
   std::uint32_t be = 0;
@@ -70,13 +85,16 @@ Ipv4Prefix to_prefix(nl_addr* a) {
   return Ipv4Prefix{Ipv4(ntohl(be)), static_cast<int>(nl_addr_get_prefixlen(a))};
 }
 
-rtnl_route* build_route(const Route& r) {
+// IPv4 routes are scope link (on the device); IPv6 routes have no such scope (universe).
+template <typename R>
+rtnl_route* build_route(const R& r) {
+  constexpr bool v6 = std::is_same_v<R, Route6>;
   auto* route = rtnl_route_alloc();
   auto dst = make_addr(r.dst);
-  rtnl_route_set_family(route, AF_INET);
+  rtnl_route_set_family(route, v6 ? AF_INET6 : AF_INET);
   rtnl_route_set_table(route, r.table);
   rtnl_route_set_protocol(route, kRouteProtocol);
-  rtnl_route_set_scope(route, RT_SCOPE_LINK);
+  rtnl_route_set_scope(route, v6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
   rtnl_route_set_type(route, RTN_UNICAST);
   rtnl_route_set_dst(route, dst.p);  // takes its own reference
   auto* nh = rtnl_route_nh_alloc();
@@ -85,10 +103,12 @@ rtnl_route* build_route(const Route& r) {
   return route;
 }
 
-rtnl_rule* build_rule(const PolicyRule& r) {
+template <typename R>
+rtnl_rule* build_rule(const R& r) {
+  constexpr bool v6 = std::is_same_v<R, PolicyRule6>;
   auto* rule = rtnl_rule_alloc();
   auto src = make_addr(r.from);
-  rtnl_rule_set_family(rule, AF_INET);
+  rtnl_rule_set_family(rule, v6 ? AF_INET6 : AF_INET);
   rtnl_rule_set_prio(rule, r.priority);
   rtnl_rule_set_table(rule, r.table);
   rtnl_rule_set_action(rule, FR_ACT_TO_TBL);
@@ -245,9 +265,11 @@ Result<std::unique_ptr<LibnlNetlink>> LibnlNetlink::create() {
 
 LibnlNetlink::~LibnlNetlink() { nl_socket_free(sock_); }
 
-Result<void> LibnlNetlink::add_route(const Route& r) {
+namespace {
+template <typename R>
+Result<void> add_route_any(nl_sock* sock, const R& r) {
   auto* route = build_route(r);
-  int err = rtnl_route_add(sock_, route, NLM_F_EXCL);
+  int err = rtnl_route_add(sock, route, NLM_F_EXCL);
   rtnl_route_put(route);
   if (err < 0)
     return fail(nl_error(
@@ -256,15 +278,48 @@ Result<void> LibnlNetlink::add_route(const Route& r) {
   return ok();
 }
 
-Result<void> LibnlNetlink::remove_route(const Route& r) {
+template <typename R>
+Result<void> remove_route_any(nl_sock* sock, const R& r) {
   auto* route = build_route(r);
-  int err = rtnl_route_delete(sock_, route, 0);
+  int err = rtnl_route_delete(sock, route, 0);
   rtnl_route_put(route);
   if (err < 0)
     return fail(
         nl_error("remove_route_failed", err, r.dst.to_string() + " table " + std::to_string(r.table)));
   return ok();
 }
+
+template <typename R>
+Result<void> add_rule_any(nl_sock* sock, const R& r) {
+  auto* rule = build_rule(r);
+  int err = rtnl_rule_add(sock, rule, NLM_F_EXCL);
+  rtnl_rule_put(rule);
+  if (err < 0)
+    return fail(nl_error("add_rule_failed", err,
+                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
+  return ok();
+}
+
+template <typename R>
+Result<void> remove_rule_any(nl_sock* sock, const R& r) {
+  auto* rule = build_rule(r);
+  int err = rtnl_rule_delete(sock, rule, 0);
+  rtnl_rule_put(rule);
+  if (err < 0)
+    return fail(nl_error("remove_rule_failed", err,
+                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
+  return ok();
+}
+}  // namespace
+
+Result<void> LibnlNetlink::add_route(const Route& r) { return add_route_any(sock_, r); }
+Result<void> LibnlNetlink::remove_route(const Route& r) { return remove_route_any(sock_, r); }
+Result<void> LibnlNetlink::add_route6(const Route6& r) { return add_route_any(sock_, r); }
+Result<void> LibnlNetlink::remove_route6(const Route6& r) { return remove_route_any(sock_, r); }
+Result<void> LibnlNetlink::add_rule(const PolicyRule& r) { return add_rule_any(sock_, r); }
+Result<void> LibnlNetlink::remove_rule(const PolicyRule& r) { return remove_rule_any(sock_, r); }
+Result<void> LibnlNetlink::add_rule6(const PolicyRule6& r) { return add_rule_any(sock_, r); }
+Result<void> LibnlNetlink::remove_rule6(const PolicyRule6& r) { return remove_rule_any(sock_, r); }
 
 Result<void> LibnlNetlink::add_proxy_neighbour(const ProxyNeighbour& p) {
   return send_neigh(sock_, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, p);
@@ -290,26 +345,6 @@ Result<void> LibnlNetlink::add_neighbour(const Neighbour& n) {
 
 Result<void> LibnlNetlink::remove_neighbour(const Neighbour& n) {
   return send_plain_neigh(sock_, RTM_DELNEIGH, 0, n);
-}
-
-Result<void> LibnlNetlink::add_rule(const PolicyRule& r) {
-  auto* rule = build_rule(r);
-  int err = rtnl_rule_add(sock_, rule, NLM_F_EXCL);
-  rtnl_rule_put(rule);
-  if (err < 0)
-    return fail(nl_error("add_rule_failed", err,
-                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
-  return ok();
-}
-
-Result<void> LibnlNetlink::remove_rule(const PolicyRule& r) {
-  auto* rule = build_rule(r);
-  int err = rtnl_rule_delete(sock_, rule, 0);
-  rtnl_rule_put(rule);
-  if (err < 0)
-    return fail(nl_error("remove_rule_failed", err,
-                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
-  return ok();
 }
 
 Result<void> LibnlNetlink::set_link(int ifindex, bool up, unsigned mtu) {
@@ -367,16 +402,21 @@ Result<LinkInfo> LibnlNetlink::link(int ifindex) { return fetch_link(sock_, ifin
 
 namespace {
 
-// Our routes: protocol kRouteProtocol, in any table.
-Result<void> owned_routes(nl_sock* sock, std::vector<Route>& out) {
+// Our routes: protocol kRouteProtocol, in any table (Route: IPv4, Route6: IPv6).
+template <typename R>
+Result<void> owned_routes(nl_sock* sock, std::vector<R>& out) {
+  constexpr bool v6 = std::is_same_v<R, Route6>;
   CachePtr routes;
-  int err = rtnl_route_alloc_cache(sock, AF_INET, 0, &routes.p);
+  int err = rtnl_route_alloc_cache(sock, v6 ? AF_INET6 : AF_INET, 0, &routes.p);
   if (err < 0) return fail(nl_error("netlink_failed", err, "route dump"));
   for (auto* o = nl_cache_get_first(routes.p); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
     if (rtnl_route_get_protocol(r) != kRouteProtocol) continue;
-    Route route;
-    route.dst = to_prefix(rtnl_route_get_dst(r));
+    R route;
+    if constexpr (v6)
+      route.dst = to_prefix6(rtnl_route_get_dst(r));
+    else
+      route.dst = to_prefix(rtnl_route_get_dst(r));
     route.table = rtnl_route_get_table(r);
     if (rtnl_route_get_nnexthops(r) > 0)
       route.ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
@@ -407,16 +447,21 @@ Result<void> dump_neighbours(nl_sock* sock, std::uint8_t family, std::uint8_t nd
 }
 
 // Our policy rules: priorities in [kRulePriorityBase, + kRulePriorityRange).
-Result<void> owned_rules(nl_sock* sock, std::vector<PolicyRule>& out) {
+template <typename R>
+Result<void> owned_rules(nl_sock* sock, std::vector<R>& out) {
+  constexpr bool v6 = std::is_same_v<R, PolicyRule6>;
   CachePtr rules;
-  int err = rtnl_rule_alloc_cache(sock, AF_INET, &rules.p);
+  int err = rtnl_rule_alloc_cache(sock, v6 ? AF_INET6 : AF_INET, &rules.p);
   if (err < 0) return fail(nl_error("netlink_failed", err, "rule dump"));
   for (auto* o = nl_cache_get_first(rules.p); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_rule*>(o);
     auto prio = rtnl_rule_get_prio(r);
     if (prio < kRulePriorityBase || prio >= kRulePriorityBase + kRulePriorityRange) continue;
-    PolicyRule rule;
-    rule.from = to_prefix(rtnl_rule_get_src(r));
+    R rule;
+    if constexpr (v6)
+      rule.from = to_prefix6(rtnl_rule_get_src(r));
+    else
+      rule.from = to_prefix(rtnl_rule_get_src(r));
     const char* iif = rtnl_rule_get_iif(r);
     rule.iif = iif ? iif : "";
     rule.table = rtnl_rule_get_table(r);
@@ -456,6 +501,9 @@ Result<OwnedObjects> LibnlNetlink::list_owned(const std::vector<int>& our_ifinde
   }
   VMROAM_TRY_VOID(owned_rules(sock_, out.rules));
   VMROAM_TRY_VOID(owned_links(sock_, out.links));
+  // A kernel without IPv6 has no IPv6 routes or rules to own: an empty list, not a failure.
+  if (auto r = owned_routes(sock_, out.routes6); !r) out.routes6.clear();
+  if (auto r = owned_rules(sock_, out.rules6); !r) out.rules6.clear();
   return out;
 }
 

@@ -170,7 +170,8 @@ void decode_ipv4(Records& out, ByteView packet, const auth::Keyring& keys) {
     r.skip(8);
     const std::uint8_t proto = r.u8();
     const std::size_t ihl = static_cast<std::size_t>(vihl & 0x0f) * 4;
-    bool ours = r.ok() && (proto == mip::kIpProtoIpip || proto == mip::kIpProtoIcmp);
+    bool ours =
+        r.ok() && (proto == mip::kIpProtoIpip || proto == mip::kIpProtoIpv6 || proto == mip::kIpProtoIcmp);
     if (r.ok() && proto == mip::kIpProtoUdp && packet.size() >= ihl + 4 && ihl >= 20) {
       ByteReader ports(packet.subspan(ihl));
       const std::uint16_t s = ports.u16();
@@ -181,17 +182,19 @@ void decode_ipv4(Records& out, ByteView packet, const auth::Keyring& keys) {
     return;
   }
   switch (ip->protocol) {
-    case mip::kIpProtoIpip: {
-      auto d = wire::ipip_decapsulate(packet);
+    case mip::kIpProtoIpip:
+    case mip::kIpProtoIpv6: {  // a dual-stack VM's IPv6 in IPv4 (RFC 4213 §3.5, RFC 5454)
+      const bool v6 = ip->protocol == mip::kIpProtoIpv6;
+      auto d = v6 ? wire::ipv6_in_ipv4_decapsulate(packet) : wire::ipip_decapsulate(packet);
       if (!d) {
-        Json& e = out.error(d.error(), "ipip");
+        Json& e = out.error(d.error(), v6 ? "ipv6_in_ipv4" : "ipip");
         e["src"] = ip->src.to_string();
         e["dst"] = ip->dst.to_string();
         return;
       }
       Json& r = out.add_ip(ip->src, ip->dst);
       r["kind"] = "tunnel";
-      r["encapsulation"] = "ipip";
+      r["encapsulation"] = v6 ? "ipv6_in_ipv4" : "ipip";
       r["outer_src"] = d->outer_src.to_string();
       r["outer_dst"] = d->outer_dst.to_string();
       render_inner(r, d->inner);

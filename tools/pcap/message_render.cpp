@@ -12,6 +12,7 @@
 #include "common/core/hex.hpp"
 #include "common/wire/dsmip.hpp"
 #include "common/wire/ipv4.hpp"
+#include "common/wire/ipv6.hpp"
 #include "common/wire/mobile_ip.hpp"
 #include "common/wire/registration.hpp"
 #include "common/wire/revocation.hpp"
@@ -391,7 +392,17 @@ void render_advertisement(Json& r, const wire::AgentAdvertisement& adv) {
 }
 
 void render_inner(Json& r, ByteView inner) {
-  // The decapsulators already validated the inner header.
+  // The decapsulators already validated the inner header. A dual-stack VM's IPv6 (RFC 5454)
+  // shows its addresses, next header and length the same way.
+  if (wire::ip_version(inner) == 6) {
+    auto h6 = wire::parse_ipv6(inner);
+    if (!h6) return;
+    r["inner_src"] = h6->src.to_string();
+    r["inner_dst"] = h6->dst.to_string();
+    r["inner_protocol"] = h6->next_header;
+    r["inner_length"] = h6->total_length();
+    return;
+  }
   auto h = wire::parse_ipv4(inner);
   if (!h) return;
   r["inner_src"] = h->src.to_string();

@@ -92,3 +92,80 @@ TEST(Ndp, AdvertisementWithoutTheOptionHasNoMac) {
 
 }  // namespace
 }  // namespace vmroam::wire
+
+namespace vmroam::wire {
+namespace {
+
+using fixtures::hex;
+
+// scapy: the VM's solicitation for its gateway's link-local address, and the FA's answer:
+//   Ether(src=VM, dst='33:33:ff:00:00:01') / IPv6(src='fe80::5054:ff:fe12:3456',
+//   dst='ff02::1:ff00:1', hlim=255) / ICMPv6ND_NS(tgt='fe80::1') / ICMPv6NDOptSrcLLAddr(lladdr=VM)
+//   Ether(src=GW, dst=VM) / IPv6(src='fe80::1', dst='fe80::5054:ff:fe12:3456', hlim=255) /
+//   ICMPv6ND_NA(R=1, S=1, O=1, tgt='fe80::1') / ICMPv6NDOptDstLLAddr(lladdr=GW)
+const MacAddress kVm = *MacAddress::parse("52:54:00:12:34:56");
+const MacAddress kGw = *MacAddress::parse("02:00:00:00:00:01");
+const std::string kScapyNs =
+    "3333ff000001525400123456 86dd"
+    "6000000000203aff fe80000000000000505400fffe123456 ff0200000000000000000001ff000001"
+    "87007222 00000000 fe800000000000000000000000000001 0101 525400123456";
+const std::string kScapySolicitedNa =
+    "525400123456020000000001 86dd"
+    "6000000000203aff fe800000000000000000000000000001 fe80000000000000505400fffe123456"
+    "88001461 e0000000 fe800000000000000000000000000001 0201 020000000001";
+
+TEST(Ndp, ReadsTheVmsSolicitation) {
+  auto ns = parse_neighbor_solicitation(hex(kScapyNs));
+  ASSERT_TRUE(ns) << ns.error().to_string();
+  EXPECT_EQ(ns->eth_src, kVm);
+  EXPECT_EQ(ns->src.to_string(), "fe80::5054:ff:fe12:3456");
+  EXPECT_EQ(ns->dst.to_string(), "ff02::1:ff00:1");
+  EXPECT_EQ(ns->target.to_string(), "fe80::1");
+  EXPECT_EQ(ns->source_mac, kVm);
+  // An advertisement is not a solicitation, nor the other way round.
+  auto na = parse_neighbor_solicitation(hex(kScapySolicitedNa));
+  ASSERT_FALSE(na);
+  EXPECT_EQ(na.error().code, "not_neighbor_solicitation");
+  auto not_na = parse_neighbor_advertisement(hex(kScapyNs));
+  ASSERT_FALSE(not_na);
+  EXPECT_EQ(not_na.error().code, "not_neighbor_advertisement");
+}
+
+TEST(Ndp, SolicitationRejections) {
+  const Bytes good = hex(kScapyNs);
+  auto with = [&](std::size_t at, std::uint8_t value) {
+    Bytes b = good;
+    b.at(at) = value;
+    return b;
+  };
+  const struct {
+    const char* description;
+    Bytes input;
+    std::string_view expected;
+  } cases[] = {
+      {"IPv4 frame", with(12, 0x08), "not_ipv6"},
+      {"cut inside the IPv6 header", Bytes(good.begin(), good.begin() + 40), "truncated"},
+      {"hop limit 64", with(21, 64), "bad_hop_limit"},
+      {"checksum off by one", with(57, 0x23), "bad_checksum"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_neighbor_solicitation(c.input);
+    ASSERT_FALSE(r) << c.description;
+    EXPECT_EQ(r.error().code, c.expected) << c.description << ": " << r.error().to_string();
+  }
+}
+
+TEST(Ndp, SolicitedAdvertisementIsWhatScapyBuilds) {
+  const NeighborAdvertisement na{kGw,
+                                 *Ipv6::parse("fe80::1"),
+                                 *Ipv6::parse("fe80::5054:ff:fe12:3456"),
+                                 true,
+                                 true,
+                                 true,
+                                 *Ipv6::parse("fe80::1"),
+                                 kGw};
+  EXPECT_EQ(to_hex(build_neighbor_advertisement(na, kVm)), to_hex(hex(kScapySolicitedNa)));
+}
+
+}  // namespace
+}  // namespace vmroam::wire
