@@ -84,11 +84,13 @@ class HaDaemon final : public daemon::Service<HaConfig> {
   // Dual-stack VMs (docs/home-agent.md "Dual-stack VMs"): the kernel answers Neighbor
   // Solicitations for our proxy entries only with proxy_ndp on (its forwarding path reads
   // `all`, not the link's) and forwarding on the home link, and at once only with
-  // proxy_delay 0. Restored when the daemon goes (SysctlGuard).
+  // proxy_delay 0. Their IPv6 is forwarded into and out of the tunnel only with IPv6
+  // forwarding on (ip6_forward reads `all`). Restored when the daemon goes (SysctlGuard).
   Result<void> enable_proxy_ndp() {
     if (!config_.home_prefix_v6) return ok();
     const std::string& link = config_.home_interface;
-    for (const auto& [key, value] : {std::pair<std::string, std::string>{"net/ipv6/conf/all/proxy_ndp", "1"},
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"net/ipv6/conf/all/forwarding", "1"},
+                                     {"net/ipv6/conf/all/proxy_ndp", "1"},
                                      {"net/ipv6/conf/" + link + "/proxy_ndp", "1"},
                                      {"net/ipv6/conf/" + link + "/forwarding", "1"},
                                      {"net/ipv6/neigh/" + link + "/proxy_delay", "0"}})

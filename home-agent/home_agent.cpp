@@ -340,6 +340,7 @@ std::vector<HomeAgent::EarlySwitch> HomeAgent::switch_early(std::vector<Effect>&
     e.routed_early = true;
     const Ipv4 hoa = e.upsert->binding.home_address;
     switched.push_back({hoa, tunnels_.endpoint_of(hoa)});
+    tunnels_.set_home_addresses_v6(hoa, e.upsert->binding.home_addresses_v6);
     tunnels_.bind(hoa, {e.verdict.tunnel_peer, e.upsert->binding.encapsulation, e.verdict.tunnel_port});
   }
   return switched;
@@ -448,6 +449,7 @@ void HomeAgent::forget_revocation(std::uint32_t id) {
 
 void HomeAgent::bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep,
                                   bool route) {
+  tunnels_.set_home_addresses_v6(b.home_address, b.home_addresses_v6);
   tunnels_.bind(b.home_address, ep, route);
   home_link_.attract(b.home_address);
   home_link_.attract6(b.home_addresses_v6);
@@ -516,6 +518,10 @@ void HomeAgent::on_expiry() {
 Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase phase,
                                                        std::optional<WallTime> stopped_at) {
   const binding::Binding* bound = cache_.lookup(hoa);
+  // The hold covers a dual-stack VM's IPv6 too: the data plane learns its addresses from the
+  // VM's definition, as a VM at home has no binding that would have told it.
+  if (const Vm* vm = vms_.by_home_address(hoa); vm && phase != HandoverPhase::cancel && !bound)
+    tunnels_.set_home_addresses_v6(hoa, vm->home_addresses_v6);
   auto r = handovers_.on_phase(hoa, phase, stopped_at,
                                bound ? std::optional(bound->care_of_address) : std::nullopt);
   if (r && phase == HandoverPhase::stopped)

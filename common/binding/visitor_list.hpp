@@ -90,6 +90,8 @@ class VisitorList {
   [[nodiscard]] const Visitor* find(std::string_view id) const;
   [[nodiscard]] const Visitor* find_by_home_address(Ipv4 home_address) const;
   [[nodiscard]] const Visitor* find_by_mac(const MacAddress& mac) const;
+  // The visitor holding `a` among its IPv6 home addresses (a scan: few visitors, rare calls).
+  [[nodiscard]] const Visitor* find_by_home_address_v6(const Ipv6& a) const;
 
   // Moves a visitor to another state. Errors: "not_found", "illegal_transition".
   [[nodiscard]] Result<const Visitor*> transition(std::string_view id, VisitorState to);

@@ -9,11 +9,17 @@
 #   2. a proxy registration (scapy, RFC 5454 Prefix Request) is granted and echoed
 #   3. the HA has a proxy-NDP entry; its unsolicited NA (O=1) overrode the lan host's cache
 #   4. a fresh Neighbor Solicitation from the lan host is answered by the HA (proxy NDP)
+#   4b. the data plane (docs/dataplane.md "IPv6"): HoA6/128 into the HA's TUN; the lan host's
+#      pings to the VM leave for FA1 as IPv6-in-IPv4 (protocol 41); FA1's reverse-tunnelled IPv6
+#      from the VM reaches the lan host, one with a foreign inner source is dropped and counted
+#      (peer_mismatch); the same again over RFC 3519 UDP (Next Header 41) after a re-registration
 #   5. lifetime 0 (the VM is home): the entry goes; the lan host's cache has the VM's MAC
 #      again; a fresh solicitation is no longer answered by the HA
 #   6. SIGTERM: net.ipv6.conf.all.proxy_ndp is back to what it was
 #   7. tshark on the captures (the FA's wan0, the home link): the registration carries type
-#      152 and dissects cleanly; the NAs have O=1, the HA's MAC when leaving, the VM's on return
+#      152 and dissects cleanly; the NAs have O=1, the HA's MAC when leaving, the VM's on return;
+#      protocol 41 and UDP 434 with Next Header 41 carry IPv6 to the VM, and only the VM's own
+#      reverse-tunnelled IPv6 reached the home link
 # HA_SAVE_PCAP=FILE saves both captures merged (the dual-stack fixture, pcap-fixtures/README.md).
 # usage: dualstack.sh PATH_TO_vmroam-ha
 set -u
@@ -43,8 +49,8 @@ stop_captures() {
   for p in "${CAPTURES[@]}"; do kill -INT "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   CAPTURES=()
 }
-capture "$NS_FA" "$VMR_WAN_IF" wan6 "udp port 434"
-capture "$NS_HA" br-home home6 "icmp6 and ip6[40] == 136"
+capture "$NS_FA" "$VMR_WAN_IF" wan6 "udp port 434 or ip proto 41 or ip proto 4"
+capture "$NS_HA" br-home home6 "icmp6 and (ip6[40] == 136 or ip6[40] == 128)"
 ha_start
 HA_MAC=$(ip -n "$NS_HA" -j link show br-home | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
 [ "$(ip netns exec "$NS_HA" cat /proc/sys/net/ipv6/conf/all/proxy_ndp)" = 1 ] || die "all.proxy_ndp not set"
@@ -81,10 +87,49 @@ wait_for "[ \"\$(lladdr_of $VM6)\" = $HA_MAC ]" 5 "proxy NDP to answer for $VM6"
   die "proxy NDP did not answer: $(ip -n "$NS_LAN" -6 neigh show "$VM6")"
 echo "ok   proxy NDP answers a fresh solicitation for $VM6 with $HA_MAC"
 
+# 4b. The data plane carries the VM's IPv6 (userspace driver; docs/dataplane.md "IPv6").
+LAN6=2001:db8:1::20 FOREIGN6=2001:db8:66::1
+route6() { ip -n "$NS_HA" -6 route show proto 186 | grep -c "^$VM6 dev vmr-ha0"; }
+drops() {
+  curl -s --unix-socket "$HA_SOCK" http://ha/metrics |
+    awk -v r="$1" '$1 == "vmroam_tunnel_drops_total{reason=\"" r "\"}" { print $2 }'
+}
+lan_saw() {  # echo requests from $1 that reached the home link so far
+  ip netns exec "$NS_HA" tcpdump -n -r "$HA_DIR/home6.pcap" "icmp6 and ip6[40] == 128 and src $1" 2>/dev/null | wc -l
+}
+wait_for "[ \$(route6) = 1 ]" 5 "$VM6/128 into the tunnel device" || die "no IPv6 route into the tunnel"
+echo "ok   $VM6/128 dev vmr-ha0 proto 186"
+ip netns exec "$NS_LAN" ping -6 -c 3 -i 0.2 -W 1 "$VM6" >/dev/null 2>&1  # nobody answers: only the HA's encapsulation matters
+ip netns exec "$NS_LAN" ping -c 2 -i 0.2 -W 1 10.1.0.10 >/dev/null 2>&1  # and IPv4 beside it (IP in IP)
+base=$(drops peer_mismatch)
+peer send6 ipip "$VM6" "$LAN6" 3 || die "send6 ipip"
+wait_for "[ \$(lan_saw $VM6) -ge 3 ]" 5 "the VM's reverse-tunnelled IPv6 on the home link" ||
+  die "reverse-tunnelled IPv6 (protocol 41) not delivered: $(lan_saw "$VM6")"
+echo "ok   reverse-tunnelled IPv6 (protocol 41) from $VM6 delivered on the home link"
+peer send6 ipip "$FOREIGN6" "$LAN6" 2 || die "send6 foreign"
+wait_for "[ \$(drops peer_mismatch) -ge \$((${base:-0} + 2)) ]" 5 "2 peer_mismatch drops" ||
+  die "foreign inner source not counted: peer_mismatch $(drops peer_mismatch), was ${base:-0}"
+[ "$(lan_saw "$FOREIGN6")" = 0 ] || die "IPv6 with a foreign inner source reached the home link"
+echo "ok   reverse-tunnelled IPv6 with a foreign inner source ($FOREIGN6) dropped as peer_mismatch"
+# RFC 3519 UDP tunnelling: the same VM re-registers with extension 144 (F = 1).
+peer dualstack-register 10.1.0.10 300 "$VM6" 0 udp || die "dual-stack registration over UDP"
+ip netns exec "$NS_LAN" ping -6 -c 3 -i 0.2 -W 1 "$VM6" >/dev/null 2>&1
+seen=$(lan_saw "$VM6")
+peer send6 udp "$VM6" "$LAN6" 3 || die "send6 udp"
+wait_for "[ \$(lan_saw $VM6) -ge \$(($seen + 3)) ]" 5 "the VM's UDP-tunnelled IPv6 on the home link" ||
+  die "UDP-tunnelled IPv6 not delivered"
+peer send6 udp "$FOREIGN6" "$LAN6" 1 || die "send6 udp foreign"
+wait_for "[ \$(drops peer_mismatch) -ge \$((${base:-0} + 3)) ]" 5 "a third peer_mismatch drop" ||
+  die "foreign inner source over UDP not counted"
+[ "$(lan_saw "$FOREIGN6")" = 0 ] || die "UDP-tunnelled IPv6 with a foreign inner source reached the home link"
+echo "ok   RFC 3519 UDP (Next Header 41): the VM's IPv6 delivered, a foreign source dropped"
+
 # 5. Home again: the entry goes, the NA gives the lan host the VM's MAC back.
 peer dualstack-register 10.1.0.10 0 "" 0 || die "deregistration"
 wait_for "[ \$(proxy6) = 0 ]" 5 "the proxy-NDP entry to go" || die "proxy-NDP entry left after return"
 echo "ok   no proxy-NDP entry once the VM is home"
+wait_for "[ \$(route6) = 0 ]" 5 "the IPv6 route into the tunnel to go" || die "IPv6 route left after return"
+echo "ok   no IPv6 route into the tunnel once the VM is home"
 wait_for "[ \"\$(lladdr_of $VM6)\" = $VM_MAC ]" 5 "the lan host's cache to say $VM_MAC" ||
   die "lan cache not given back: $(ip -n "$NS_LAN" -6 neigh show "$VM6")"
 echo "ok   the NA on return gave the lan host the VM's MAC back"
@@ -124,6 +169,15 @@ na() { tsh "$HA_DIR/home6.pcap" -Y "icmpv6.type == 136 && icmpv6.nd.na.target_ad
 [ "$(tsh "$HA_DIR/home6.pcap" -Y '_ws.malformed || _ws.expert.severity >= error' | wc -l)" = 0 ] ||
   die "tshark: malformed or erroneous NAs"
 echo "ok   tshark: 152 in request and reply, clean; NAs with O=1, the HA's MAC then the VM's"
+[ "$(tsh "$HA_DIR/wan6.pcap" -Y "ip.src == $HA && ip.dst == $FA1 && ip.proto == 41 && ipv6.dst == $VM6 && icmpv6.type == 128" | wc -l)" -ge 1 ] ||
+  die "tshark: no IPv6-in-IPv4 (protocol 41) from the HA to FA1 for $VM6"
+[ "$(tsh "$HA_DIR/wan6.pcap" -Y "ip.src == $HA && udp.srcport == 434 && mip.nattt.nexthdr == 41 && ipv6.dst == $VM6 && icmpv6.type == 128" | wc -l)" -ge 1 ] ||
+  die "tshark: no RFC 3519 UDP tunnel data with Next Header 41 from the HA for $VM6"
+[ "$(tsh "$HA_DIR/wan6.pcap" -Y "ip.src == $HA && (ip.proto == 41 || mip.nattt.nexthdr == 41) && (_ws.malformed || _ws.expert.severity >= error)" | wc -l)" = 0 ] ||
+  die "tshark: the HA's tunnelled IPv6 is malformed or erroneous"
+[ "$(tsh "$HA_DIR/wan6.pcap" -Y "ip.src == $HA && ip.proto == 4 && ip.dst == $FA1" | wc -l)" -ge 1 ] ||
+  die "tshark: no IP-in-IP beside the IPv6 (both families through one binding)"
+echo "ok   tshark: IPv6 to the VM as protocol 41 and as UDP 434 Next Header 41 beside IPv4 in IP, clean"
 if [ -n "${HA_SAVE_PCAP:-}" ]; then
   mergecap -F pcap -w "$HA_SAVE_PCAP" "$HA_DIR/wan6.pcap" "$HA_DIR/home6.pcap" || die "mergecap"
   echo "saved $HA_SAVE_PCAP"

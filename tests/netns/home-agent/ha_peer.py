@@ -13,10 +13,14 @@ Subcommands (each prints one line per check and exits 1 on the first failed one)
                           care-of address of the request it came from; kernel state == bindings
   lifecycle-register ENV_JSON HOA LIFETIME EXPECT_LIFETIME
                           one proxy registration, expect code 0 and the granted lifetime
-  dualstack-register ENV_JSON HOA LIFETIME V6[,V6…] EXPECT_CODE
+  dualstack-register ENV_JSON HOA LIFETIME V6[,V6…] EXPECT_CODE [udp]
                           one proxy registration with RFC 5454 IPv6 Prefix Requests (built here
                           byte by byte); expect the code and, when accepted, one Prefix Reply
-                          (code 0, /128) per address before the FA-HA authenticator
+                          (code 0, /128) per address before the FA-HA authenticator; with
+                          `udp`, RFC 3519 UDP tunnelling forced (extension 144, F = 1)
+  send6 ENV_JSON ipip|udp SRC6 DST6 COUNT
+                          COUNT ICMPv6 echo requests SRC6 -> DST6 from FA1 to the HA, reverse
+                          tunnelled as IPv6-in-IPv4 (protocol 41) or RFC 3519 UDP (Next Header 41)
 
 ENV_JSON names: ha_ns, lan_ns, fa_ns, ha_pid, socket, workdir, ha, fa1, fa2 and the keys.
 Only /usr/bin/python3 has scapy.
@@ -482,7 +486,21 @@ def scenario_lifecycle_register(env, hoa, lifetime, expect):
          rep["code"] == 0 and rep["lifetime"] == expect, rep)
 
 
-def scenario_dualstack_register(env, hoa, lifetime, v6, expect_code):
+def scenario_send6(env, mode, src6, dst6, count):
+    """Reverse-tunnelled IPv6 as a foreign agent sends it (RFC 3024, RFC 5454 §4.3)."""
+    from scapy.all import IP, UDP, IPv6, ICMPv6EchoRequest, Raw, send
+    for seq in range(count):
+        inner = IPv6(src=src6, dst=dst6, hlim=64) / ICMPv6EchoRequest(id=0x6464, seq=seq, data=b"vmroam-v6")
+        if mode == "udp":
+            # RFC 3519 §3.3: Type 4 | Next Header 41 (IPv6) | Reserved
+            outer = IP(src=env["fa1"], dst=env["ha"]) / UDP(sport=PORT, dport=PORT) / Raw(b"\x04\x29\x00\x00" + bytes(inner))
+        else:
+            outer = IP(src=env["fa1"], dst=env["ha"], proto=41) / inner
+        send(outer, verbose=False)
+    print(f"ok   sent {count} {mode}-tunnelled IPv6 packets {src6} -> {dst6}", flush=True)
+
+
+def scenario_dualstack_register(env, hoa, lifetime, v6, expect_code, udp=False):
     """One proxy registration carrying IPv6 home addresses; the HA's code, and on acceptance
     the Prefix Replies echoing each address (code 0, /128), covered by FA-HA."""
     c = Checks()
@@ -490,7 +508,7 @@ def scenario_dualstack_register(env, hoa, lifetime, v6, expect_code):
     addresses = [a for a in v6.split(",") if a]
     sock = fa_socket(env["fa1"])
     sock.sendto(proxy_request(hoa, env["ha"], env["fa1"], ntp_now(), env["mac"], env["fa1_spi"], key,
-                              lifetime=lifetime, v6=addresses), (env["ha"], PORT))
+                              lifetime=lifetime, udp_force=udp, v6=addresses), (env["ha"], PORT))
     data = receive(sock, 3, 5)
     c.ok("a reply arrives", data is not None)
     rep = parse_reply(data)
@@ -514,7 +532,10 @@ def main():
     elif cmd == "verify":
         scenario_verify(env, sys.argv[3])
     elif cmd == "dualstack-register":
-        scenario_dualstack_register(env, sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6]))
+        scenario_dualstack_register(env, sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6]),
+                                    udp=len(sys.argv) > 7 and sys.argv[7] == "udp")
+    elif cmd == "send6":
+        scenario_send6(env, sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
     elif cmd == "lifecycle-register":
         scenario_lifecycle_register(env, sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:

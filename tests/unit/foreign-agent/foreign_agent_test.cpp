@@ -506,6 +506,42 @@ TEST_F(ForeignAgentTest, ArpForOtherHomeAddressesIsAnsweredWithTheGatewayMac) {
   EXPECT_EQ(frames.size(), 1u);
 }
 
+// Dual-stack VMs: their IPv6 is buffered with their IPv4 (one queue, in order), their
+// unsolicited NA is an arrival, their solicitations for the home gateway are answered.
+TEST_F(ForeignAgentTest, DualStackVmIsBufferedAnsweredAndDetectedByItsNeighborAdvertisement) {
+  start();
+  const std::string prepare = std::string(kPrepare).substr(0, std::string(kPrepare).size() - 1) +
+                              R"(,"home_addresses_v6":["2001:db8:1::10"],"home_gateway_v6":"fe80::1"})";
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", prepare).status, 201);
+  const Ipv6 hoa6 = *Ipv6::parse("2001:db8:1::10");
+  Bytes v6(48, 0);  // an IPv6 packet for the VM: 40-byte header, 8 bytes of payload
+  v6[0] = 0x60, v6[5] = 8, v6[6] = 59, v6[7] = 64;
+  std::copy(hoa6.bytes().begin(), hoa6.bytes().end(), v6.begin() + 24);
+  fa->on_buffered_packet(ip_packet(1));
+  fa->on_buffered_packet(v6);
+  fa->on_buffered_packet(ip_packet(2));
+  // Its own announcement (RFC 4861 §7.2.6) says it runs here: registration, then the flush.
+  fa->on_vm_frame(wire::build_unsolicited_na(kVmMac, hoa6));
+  EXPECT_EQ(state(), "registering");
+  ASSERT_EQ(reinjected.size(), 3u);
+  EXPECT_EQ(reinjected[0][20], 1);
+  EXPECT_EQ(reinjected[1], v6);
+  EXPECT_EQ(reinjected[2][20], 2);
+  // Its solicitation for the gateway's link-local address gets the anycast MAC back.
+  frames.clear();
+  // scapy: Ether(src=VM, dst='33:33:ff:00:00:01') / IPv6(src='fe80::5054:ff:fe12:3456',
+  // dst='ff02::1:ff00:1', hlim=255) / ICMPv6ND_NS(tgt='fe80::1') / ICMPv6NDOptSrcLLAddr(lladdr=VM)
+  const Bytes ns = *from_hex(
+      "3333ff00000152540012345686dd6000000000203afffe80000000000000505400fffe123456ff020000000000"
+      "0000000001ff0000018700722200000000fe8000000000000000000000000000010101525400123456");
+  fa->on_vm_frame(ns);
+  ASSERT_EQ(frames.size(), 1u);
+  auto na = wire::parse_neighbor_advertisement(frames[0]);
+  ASSERT_TRUE(na) << na.error().to_string();
+  EXPECT_EQ(na->target_mac, *MacAddress::parse("02:00:00:00:01:01"));
+  EXPECT_TRUE(na->router && na->solicited);
+}
+
 TEST_F(ForeignAgentTest, RestartRestoresVisitorsAndState) {
   start();
   ASSERT_EQ(call(api::Method::post, "/v1/visitors", kPrepare).status, 201);
