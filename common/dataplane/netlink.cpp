@@ -412,6 +412,7 @@ Result<void> owned_routes(nl_sock* sock, std::vector<R>& out) {
   for (auto* o = nl_cache_get_first(routes.p); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
     if (rtnl_route_get_protocol(r) != kRouteProtocol) continue;
+    if (rtnl_route_get_family(r) != (v6 ? AF_INET6 : AF_INET)) continue;
     R route;
     if constexpr (v6)
       route.dst = to_prefix6(rtnl_route_get_dst(r));
@@ -455,6 +456,8 @@ Result<void> owned_rules(nl_sock* sock, std::vector<R>& out) {
   if (err < 0) return fail(nl_error("netlink_failed", err, "rule dump"));
   for (auto* o = nl_cache_get_first(rules.p); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_rule*>(o);
+    // libnl's rule cache holds both families whatever it was asked for: keep ours only.
+    if (rtnl_rule_get_family(r) != (v6 ? AF_INET6 : AF_INET)) continue;
     auto prio = rtnl_rule_get_prio(r);
     if (prio < kRulePriorityBase || prio >= kRulePriorityBase + kRulePriorityRange) continue;
     R rule;
