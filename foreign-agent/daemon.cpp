@@ -44,6 +44,7 @@ class FaDaemon final : public daemon::Service<FaConfig> {
     // The kernel driver has no TUN of that name: nothing to relax then.
     if (host_->netlink().link(config_.tun_name))
       set_link_sysctl(host_->sysctl(), "net/ipv4/conf/" + config_.tun_name + "/rp_filter", "0");
+    enable_ipv6();
     VMROAM_TRY_VOID(open_buffer_tun());
     auto vm_link = VmLink::open(context_.io, config_.vm_interface, [this](ByteView frame) {
       if (agent_) agent_->on_vm_frame(frame);
@@ -74,6 +75,23 @@ class FaDaemon final : public daemon::Service<FaConfig> {
   }
 
  private:
+  // Dual-stack VMs (docs/foreign-agent.md "Dual-stack VMs"): their IPv6 is forwarded between
+  // the VM link and the tunnel only with IPv6 forwarding on (ip6_forward reads `all`), and
+  // delivered on the VM link only with IPv6 on there (the kernel resolves the VM's address
+  // with Neighbor Discovery from its link-local address). A kernel without IPv6 serves IPv4.
+  void enable_ipv6() {
+    if (!host_->sysctl().get("net/ipv6/conf/all/forwarding")) return;
+    set_link_sysctl(host_->sysctl(), "net/ipv6/conf/all/forwarding", "1");
+    set_link_sysctl(host_->sysctl(), "net/ipv6/conf/" + config_.vm_interface + "/disable_ipv6", "0");
+  }
+  // IPv6 on one of our links without an address of its own (no router solicitations, no
+  // duplicate address detection: it only carries the visitors' packets).
+  void enable_ipv6_on(const std::string& link) {
+    if (!host_->sysctl().get("net/ipv6/conf/" + link + "/disable_ipv6")) return;  // no IPv6 here
+    set_link_sysctl(host_->sysctl(), "net/ipv6/conf/" + link + "/addr_gen_mode", "1");
+    set_link_sysctl(host_->sysctl(), "net/ipv6/conf/" + link + "/disable_ipv6", "0");
+  }
+
   // The buffer TUN: HoAs of visitors not yet running here route to it (docs/foreign-agent.md).
   Result<void> open_buffer_tun() {
     auto tun = dataplane::TunDevice::open(kBufferTun);
@@ -86,6 +104,7 @@ class FaDaemon final : public daemon::Service<FaConfig> {
       return daemon::fail_at("buffer_tun", r.error());
     set_link_sysctl(host_->sysctl(), std::string("net/ipv4/conf/") + kBufferTun + "/rp_filter", "0");
     set_link_sysctl(host_->sysctl(), std::string("net/ipv4/conf/") + kBufferTun + "/forwarding", "1");
+    enable_ipv6_on(kBufferTun);
     const int flags = ::fcntl(buffer_tun_.fd(), F_GETFL);
     if (flags < 0 || ::fcntl(buffer_tun_.fd(), F_SETFL, flags | O_NONBLOCK) < 0)
       return daemon::fail_at("buffer_tun", make_error("io_error", "O_NONBLOCK on the buffer TUN"));
@@ -146,6 +165,8 @@ class FaDaemon final : public daemon::Service<FaConfig> {
     set_link_sysctl(host_->sysctl(), "net/ipv4/conf/" + name + "/forwarding", "1");
     // It answers ARP for the home gateway (its proxy entry): at once, like the VM link.
     set_link_sysctl(host_->sysctl(), "net/ipv4/neigh/" + name + "/proxy_delay", "0");
+    // A dual-stack VM's IPv6 to its gateway MAC arrives here too.
+    enable_ipv6_on(name);
     return name;
   }
 

@@ -1,11 +1,13 @@
 // Delivery: routes, neighbour seeding, proxy ARP, anycast gateway links, garp (see the header).
 #include "foreign-agent/delivery.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/core/log.hpp"
 #include "common/wire/ethernet.hpp"
 #include "common/wire/mobile_ip.hpp"
+#include "common/wire/ndp.hpp"
 
 namespace vmroam::fa {
 
@@ -21,6 +23,25 @@ dataplane::Encapsulation to_dataplane(binding::Encapsulation e) {
   return e == binding::Encapsulation::udp ? dataplane::Encapsulation::udp : dataplane::Encapsulation::ipip;
 }
 
+// One /128 route per IPv6 home address of `v` (dual-stack VMs) on `ifindex`; what the kernel
+// refuses is logged and left out.
+std::vector<dataplane::OwnedRoute6> host_routes6(dataplane::Netlink& nl, const Visitor& v, int ifindex,
+                                                 std::string_view what) {
+  std::vector<dataplane::OwnedRoute6> out;
+  for (const Ipv6& a : v.home_addresses_v6) {
+    auto r = dataplane::OwnedRoute6::create(nl, {{a, 128}, ifindex, dataplane::kMainTable});
+    if (r)
+      out.push_back(std::move(*r));
+    else
+      log_error(what, {{"hoa", a.to_string()}, {"reason", r.error().to_string()}});
+  }
+  return out;
+}
+
+bool holds_v6(const Visitor& v, const Ipv6& a) {
+  return std::find(v.home_addresses_v6.begin(), v.home_addresses_v6.end(), a) != v.home_addresses_v6.end();
+}
+
 // A removal that fails leaves an object tagged as ours: the next start-up's reconcile
 // removes it. Logged, not fatal.
 void log_removal(const Result<void>& r, std::string_view what, const std::string& which) {
@@ -32,7 +53,12 @@ void log_removal(const Result<void>& r, std::string_view what, const std::string
 }  // namespace
 
 struct Delivery::State {
-  std::optional<dataplane::OwnedRoute> host_route;     // HoA/32 dev <vm link>
+  std::optional<dataplane::OwnedRoute> host_route;  // HoA/32 dev <vm link>
+  // Dual-stack VMs: the same for each IPv6 home address (/128s).
+  std::vector<dataplane::OwnedRoute6> host_routes6;
+  std::vector<dataplane::OwnedRoute6> buffer_routes6;
+  std::vector<dataplane::OwnedRule6> anycast_rules6;
+  std::optional<Ipv6> gateway6;                        // announced in garp mode
   std::optional<dataplane::OwnedRoute> buffer_route;   // HoA/32 dev <buffer TUN>
   std::optional<dataplane::OwnedRule> anycast_rule;    // from HoA iif <gateway link>
   std::optional<dataplane::OwnedNeighbour> neighbour;  // HoA lladdr <VM MAC> dev <vm link>
@@ -90,6 +116,7 @@ void Delivery::reconcile(const binding::VisitorList& visitors) {
       log_removal(seams_.netlink->remove_rule(r), "rule", r.from.to_string());
     }
   }
+  reconcile_v6(*owned, visitors);
   for (const auto& n : owned->neighbours) {
     const Visitor* v = visitors.find_by_home_address(n.address);
     if (n.ifindex == vm_ifindex_ && (!v || v->mac != n.mac)) {
@@ -109,6 +136,24 @@ void Delivery::reconcile(const binding::VisitorList& visitors) {
       continue;
     }
     seams_.remove_gateway_link(l.name);
+  }
+}
+
+// The IPv6 half of reconcile(): /128 routes and rules no visitor's IPv6 home address explains.
+void Delivery::reconcile_v6(const dataplane::OwnedObjects& owned, const binding::VisitorList& visitors) {
+  auto explained = [&](const Ipv6& a) { return visitors.find_by_home_address_v6(a) != nullptr; };
+  for (const auto& r : owned.routes6) {
+    if (r.dst.length == 128 && r.table == dataplane::kMainTable && !explained(r.dst.address)) {
+      log_info("stale_route_removed", {{"dst", r.dst.to_string()}});
+      log_removal(seams_.netlink->remove_route6(r), "route", r.dst.to_string());
+    }
+  }
+  for (const auto& r : owned.rules6) {
+    if (r.from.length == 128 && !explained(r.from.address)) {
+      log_info("stale_rule_removed",
+               {{"from", r.from.to_string()}, {"priority", std::to_string(r.priority)}});
+      log_removal(seams_.netlink->remove_rule6(r), "rule", r.from.to_string());
+    }
   }
 }
 
@@ -133,6 +178,8 @@ bool Delivery::install(const Visitor& v, bool to_buffer) {
   else
     log_error("buffer_route_failed",
               {{"hoa", v.home_address.to_string()}, {"reason", r.error().to_string()}});
+  if (st.buffer_routes6.empty())
+    st.buffer_routes6 = host_routes6(*seams_.netlink, v, seams_.buffer_ifindex, "buffer_route_failed");
   return true;
 }
 
@@ -160,6 +207,14 @@ void Delivery::install_anycast(const Visitor& v, State& st) {
   else
     log_error("anycast_rule_failed",
               {{"hoa", v.home_address.to_string()}, {"reason", r.error().to_string()}});
+  if (!st.anycast_rules6.empty()) return;
+  for (const Ipv6& a : v.home_addresses_v6) {
+    dataplane::PolicyRule6 rule6{{a, 128}, rule.iif, rule.table, rule.priority};
+    if (auto r6 = dataplane::OwnedRule6::create(*seams_.netlink, rule6); r6)
+      st.anycast_rules6.push_back(std::move(*r6));
+    else
+      log_error("anycast_rule_failed", {{"hoa", a.to_string()}, {"reason", r6.error().to_string()}});
+  }
 }
 
 // Answer ARP for the home gateway on the VM link (per address, shared by its visitors). The
@@ -190,6 +245,10 @@ void Delivery::install_reverse_tunnel(const Visitor& v, State& st) {
     log_error("tunnel_endpoint_failed", {{"peer", ep.peer.to_string()}, {"reason", r.error().to_string()}});
   if (st.endpoint_peer.is_zero()) ++endpoint_refs_[ep.peer];
   st.endpoint_peer = ep.peer;
+  // Its IPv6 home addresses ride with the HoA (RFC 5454): reverse-tunnelled as it is.
+  if (auto r = seams_.driver->set_home_addresses_v6(v.home_address, v.home_addresses_v6); !r)
+    log_error("reverse_tunnel_failed",
+              {{"hoa", v.home_address.to_string()}, {"reason", r.error().to_string()}});
   if (auto r = seams_.driver->route(v.home_address, v.home_agent); r)
     st.tunnel_routed = true;
   else
@@ -203,6 +262,10 @@ void Delivery::route_to_vm_link(const Visitor& v, State& st) {
     log_removal(st.buffer_route->reset(), "buffer_route", v.home_address.to_string());
     st.buffer_route.reset();
   }
+  for (auto& r : st.buffer_routes6) log_removal(r.reset(), "buffer_route", r.get().dst.to_string());
+  st.buffer_routes6.clear();
+  if (st.host_routes6.empty())
+    st.host_routes6 = host_routes6(*seams_.netlink, v, vm_ifindex_, "host_route_failed");
   if (st.host_route) return;
   auto r = dataplane::OwnedRoute::create(*seams_.netlink,
                                          {{v.home_address, 32}, vm_ifindex_, dataplane::kMainTable});
@@ -239,6 +302,7 @@ void Delivery::resume(const Visitor& v) {
   // garp mode: tell the VM that its gateway is us now, on QEMU's announce schedule.
   if (anycast_ || !seams_.send_vm_frame || config_.garp_schedule_ms.empty()) return;
   st.garp_next = 0;
+  st.gateway6 = v.home_gateway_v6;
   if (!st.garp_timer) st.garp_timer = std::make_unique<boost::asio::steady_timer>(io_);
   send_garp(v.id, v.home_gateway);
 }
@@ -253,6 +317,8 @@ void Delivery::send_garp(const std::string& id, Ipv4 gateway) {
   const std::uint32_t due = sched[st.garp_next];
   while (st.garp_next < sched.size() && sched[st.garp_next] == due) {
     seams_.send_vm_frame(wire::build_gratuitous_arp(vm_mac_, gateway));
+    // Its IPv6 twin (RFC 4861 §7.2.6, O = 1): the VM's cached gateway entry moves to us too.
+    if (st.gateway6) seams_.send_vm_frame(wire::build_unsolicited_na(vm_mac_, *st.gateway6));
     ++st.garp_next;
   }
   if (st.garp_next >= sched.size()) return;
@@ -278,6 +344,9 @@ void Delivery::remove(const Visitor& v) {
   st.host_route.reset();
   st.buffer_route.reset();
   st.anycast_rule.reset();
+  st.host_routes6.clear();
+  st.buffer_routes6.clear();
+  st.anycast_rules6.clear();
   st.neighbour.reset();
   if (st.tunnel_routed)
     log_removal(seams_.driver->unroute(v.home_address), "reverse_tunnel", v.home_address.to_string());
@@ -324,6 +393,45 @@ std::optional<Bytes> Delivery::home_arp_answer(const Visitor& v, ByteView arp_pa
   const MacAddress answer = anycast_ && !v.home_gateway_mac.is_zero() ? v.home_gateway_mac : vm_mac_;
   wire::ArpPacket reply{mip::kArpOpReply, answer, arp->target_ip, v.mac, v.home_address};
   return wire::build_arp_frame(v.mac, answer, mip::kEtherTypeArp, reply);
+}
+
+std::optional<Delivery::Answer> Delivery::home_link_answer(const Visitor& v, const wire::EthernetFrame& eth,
+                                                           ByteView frame) const {
+  std::optional<Bytes> answer;
+  if (eth.ethertype == mip::kEtherTypeArp) {
+    if ((answer = home_arp_answer(v, eth.payload))) return Answer{std::move(*answer), "home_arp_answered"};
+  } else if (eth.ethertype == mip::kEtherTypeIpv6) {
+    if (auto ns = wire::parse_neighbor_solicitation(frame))
+      if ((answer = home_ns_answer(v, *ns))) return Answer{std::move(*answer), "home_ns_answered"};
+  }
+  return std::nullopt;
+}
+
+std::string_view arrival_kind(const wire::EthernetFrame& eth, ByteView frame) {
+  if (eth.ethertype == mip::kEtherTypeRarp) return "rarp";
+  if (eth.ethertype == mip::kEtherTypeArp) return "arp";
+  if (eth.ethertype == mip::kEtherTypeIpv6)
+    if (auto na = wire::parse_neighbor_advertisement(frame); na && !na->solicited) return "na";
+  return "ip";
+}
+
+// The IPv6 twin of home_arp_answer (RFC 4861 §7.2.4): the VM solicits its home gateway (the
+// router's link-local or global address) or another address of its home /64 as if it were on
+// its link. We answer with the MAC it already uses for its gateway, so its IPv6 enters the
+// reverse tunnel like its IPv4. Never for its own addresses (duplicate address detection comes
+// from ::, and the VM answers for itself), never link-local addresses but the gateway's (those
+// cannot be tunnelled), and R = 1 only for the gateway (R = 0 would make the VM drop it as a
+// router, §7.2.5).
+std::optional<Bytes> Delivery::home_ns_answer(const binding::Visitor& v,
+                                              const wire::NeighborSolicitation& ns) const {
+  if (!seams_.send_vm_frame || v.home_addresses_v6.empty()) return std::nullopt;
+  if (v.state != VisitorState::active && v.state != VisitorState::registering) return std::nullopt;
+  if (ns.src.is_zero() || ns.src.is_multicast() || holds_v6(v, ns.target)) return std::nullopt;
+  const bool gateway = v.home_gateway_v6 && ns.target == *v.home_gateway_v6;
+  if (!gateway && ns.target.is_link_local()) return std::nullopt;
+  const MacAddress answer = anycast_ && !v.home_gateway_mac.is_zero() ? v.home_gateway_mac : vm_mac_;
+  const wire::NeighborAdvertisement na{answer, ns.target, ns.src, gateway, true, true, ns.target, answer};
+  return wire::build_neighbor_advertisement(na, v.mac);
 }
 
 }  // namespace vmroam::fa

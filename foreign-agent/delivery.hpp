@@ -3,6 +3,7 @@
 //
 //   * HoA/32 dev <vm link> proto 186 — or, while the visitor is buffering, HoA/32 dev <buffer
 //     TUN> proto 186, so that early packets reach us instead of an ARP queue (VisitorBuffer);
+//     a dual-stack VM's IPv6 home addresses likewise (/128s), and its anycast rules too;
 //   * a proxy-ARP entry for the home gateway on the VM link (NTF_PROXY, per address, shared
 //     by the visitors behind the same gateway);
 //   * a neighbour entry HoA → the VM's MAC on the VM link (NUD_STALE, protocol 186), refreshed
@@ -34,6 +35,8 @@
 #include "common/binding/visitor_list.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
+#include "common/wire/ethernet.hpp"
+#include "common/wire/ndp.hpp"
 #include "foreign-agent/config.hpp"
 
 namespace vmroam::fa {
@@ -47,6 +50,10 @@ struct DeliveryIo {
   std::function<Result<std::string>(const MacAddress& mac)> add_gateway_link;  // empty: no anycast
   std::function<void(const std::string& name)> remove_gateway_link;
 };
+
+// How a frame from an awaited VM shows that it runs here (the `how` of its resume): "rarp",
+// "arp", "na" (its unsolicited Neighbor Advertisement, RFC 4861 §7.2.6) or "ip".
+[[nodiscard]] std::string_view arrival_kind(const wire::EthernetFrame& eth, ByteView frame);
 
 class Delivery {
  public:
@@ -76,6 +83,18 @@ class Delivery {
 
   // The frame answering the VM's ARP request for another home address, if it gets one.
   [[nodiscard]] std::optional<Bytes> home_arp_answer(const binding::Visitor& v, ByteView arp_payload) const;
+  // The frame answering what the VM asked of its home link — ARP (home_arp_answer) or a
+  // Neighbor Solicitation (home_ns_answer) — if it gets one, with the metric result naming it.
+  struct Answer {
+    Bytes frame;
+    std::string_view metric;  // "home_arp_answered" | "home_ns_answered"
+  };
+  [[nodiscard]] std::optional<Answer> home_link_answer(const binding::Visitor& v,
+                                                       const wire::EthernetFrame& eth, ByteView frame) const;
+  // The frame answering the VM's Neighbor Solicitation for its home gateway or another home
+  // address (dual-stack VMs), if it gets one.
+  [[nodiscard]] std::optional<Bytes> home_ns_answer(const binding::Visitor& v,
+                                                    const wire::NeighborSolicitation& ns) const;
   [[nodiscard]] bool anycast() const { return anycast_; }
 
  private:
@@ -88,6 +107,7 @@ class Delivery {
     std::string name;
     int refs = 0;
   };
+  void reconcile_v6(const dataplane::OwnedObjects& owned, const binding::VisitorList& visitors);
   void install_anycast(const binding::Visitor& v, State& st);
   void install_proxy(const binding::Visitor& v, const State& st);
   void install_reverse_tunnel(const binding::Visitor& v, State& st);

@@ -9,6 +9,7 @@
 #include "common/auth/replay.hpp"
 #include "common/core/log.hpp"
 #include "common/wire/ethernet.hpp"
+#include "common/wire/ipv6.hpp"
 #include "common/wire/message.hpp"
 #include "common/wire/mobile_ip.hpp"
 #include "foreign-agent/foreign_agent_api.hpp"
@@ -35,6 +36,19 @@ void count_message(api::MetricsRegistry& metrics, std::string_view result) {
 }
 
 BufferLimits buffer_limits(const FaConfig& c) { return {c.buffer_bytes, milliseconds(c.buffer_ms)}; }
+
+// What a registration's outcome (activate or fail) changes in its visitor's record.
+void record_outcome(Visitor& m, const RegistrationOutcome& o) {
+  m.last_reply_code = o.code;
+  m.reason = o.step == RegistrationStep::activate ? std::string() : o.reason;
+  if (o.step == RegistrationStep::activate) {
+    m.expires_at = o.expires_at;
+    m.granted_v6 = o.granted_v6;  // RFC 5454 §2.2: what the HA defends for it at home
+  } else if (o.step == RegistrationStep::fail) {
+    m.granted_v6.clear();
+  }
+  if (o.fall_back_to_ipip) m.encapsulation = binding::Encapsulation::ipip;
+}
 
 }  // namespace
 
@@ -244,10 +258,14 @@ api::Reply ForeignAgent::handle_api(const api::Request& request) { return api_->
 // ---- Packets ------------------------------------------------------------------------------
 
 void ForeignAgent::on_buffered_packet(ByteView ip) {
-  if (ip.size() < 20 || (ip[0] >> 4) != 4) return;
-  const Ipv4 dst((std::uint32_t{ip[16]} << 24) | (std::uint32_t{ip[17]} << 16) |
-                 (std::uint32_t{ip[18]} << 8) | ip[19]);
-  const Visitor* v = visitors_.find_by_home_address(dst);
+  const Visitor* v = nullptr;
+  if (wire::ip_version(ip) == 6) {  // a dual-stack VM's IPv6 is buffered with its IPv4, in one queue
+    if (auto h = wire::parse_ipv6(ip)) v = visitors_.find_by_home_address_v6(h->dst);
+  } else {
+    if (ip.size() < 20 || (ip[0] >> 4) != 4) return;
+    v = visitors_.find_by_home_address(Ipv4((std::uint32_t{ip[16]} << 24) | (std::uint32_t{ip[17]} << 16) |
+                                            (std::uint32_t{ip[18]} << 8) | ip[19]));
+  }
   if (!v || !runtime_.contains(v->id)) return;
   const auto pushed = buffer_.push(v->id, ip, seams_.clock->now());
   if (!pushed.buffering) {
@@ -263,15 +281,13 @@ void ForeignAgent::on_vm_frame(ByteView frame) {
   auto eth = wire::parse_ethernet(frame);
   if (!eth) return;
   if (eth->ethertype != mip::kEtherTypeRarp && eth->ethertype != mip::kEtherTypeArp &&
-      eth->ethertype != mip::kEtherTypeIpv4)
+      eth->ethertype != mip::kEtherTypeIpv4 && eth->ethertype != mip::kEtherTypeIpv6)
     return;
   const Visitor* v = visitors_.find_by_mac(eth->src);
   if (!v) return;
-  if (eth->ethertype == mip::kEtherTypeArp) {
-    if (auto answer = delivery_.home_arp_answer(*v, eth->payload)) {
-      seams_.send_vm_frame(*answer);
-      count_message(metrics_, "home_arp_answered");
-    }
+  if (auto answer = delivery_.home_link_answer(*v, *eth, frame)) {
+    seams_.send_vm_frame(answer->frame);
+    count_message(metrics_, answer->metric);
   }
   if (!config_.detect_arrival) return;
   const std::string id = v->id;
@@ -281,10 +297,7 @@ void ForeignAgent::on_vm_frame(ByteView frame) {
     if (auto r = activate(id, nullptr); !r)
       log_error("registration_not_started", {{"visitor", id}, {"reason", r.error().to_string()}});
   }
-  const char* how = eth->ethertype == mip::kEtherTypeRarp  ? "rarp"
-                    : eth->ethertype == mip::kEtherTypeArp ? "arp"
-                                                           : "ip";
-  resume(id, how);
+  resume(id, arrival_kind(*eth, frame));
 }
 
 // ---- Registration -------------------------------------------------------------------------
@@ -422,12 +435,7 @@ void ForeignAgent::apply(const std::string& id, const RegistrationOutcome& o, Ch
   if (rt.timer) rt.timer->cancel();
   if (o.renew_after) arm_timer(id, *o.renew_after);
   // Only the fields below change (the id is known: modify cannot fail).
-  static_cast<void>(visitors_.modify(id, [&](Visitor& m) {
-    m.last_reply_code = o.code;
-    m.reason = o.step == RegistrationStep::activate ? std::string() : o.reason;
-    if (o.step == RegistrationStep::activate) m.expires_at = o.expires_at;
-    if (o.fall_back_to_ipip) m.encapsulation = binding::Encapsulation::ipip;
-  }));
+  static_cast<void>(visitors_.modify(id, [&](Visitor& m) { record_outcome(m, o); }));
   changes.push_back(change_of(visitors_, id, *seams_.clock));
 }
 

@@ -111,8 +111,9 @@ class ForeignAgent {
   void flush();
   // An IP packet the kernel routed to the buffer TUN.
   void on_buffered_packet(ByteView ip_packet);
-  // An Ethernet frame seen on the VM link (arrival detection: RARP, ARP or IPv4 from a
-  // visitor's MAC).
+  // An Ethernet frame seen on the VM link (arrival detection: RARP, ARP, IPv4 or IPv6 — an
+  // unsolicited Neighbor Advertisement among them — from a visitor's MAC; the VM's ARP and
+  // Neighbor Solicitations for its home gateway and home link are answered).
   void on_vm_frame(ByteView frame);
 
   // The JSON API's commands (docs/api.md). `done` runs on the loop once the change is durable

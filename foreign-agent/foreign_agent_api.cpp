@@ -1,6 +1,7 @@
 // The foreign agent's JSON API: validation, answers, long polls (see the header).
 #include "foreign-agent/foreign_agent_api.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -47,6 +48,45 @@ std::optional<Response> reject_fields(const api::Request& req) {
   auto f = api::FieldReader::from_body(req.body, /*empty_is_object=*/true);
   f.reject_unknown();
   if (!f.ok()) return f.error();
+  return std::nullopt;
+}
+
+Json v6_json(const std::vector<Ipv6>& list) {
+  Json a = Json::array();
+  for (const auto& x : list) a.push_back(x.to_string());
+  return a;
+}
+
+// Another visitor holding one of `v`'s IPv6 home addresses, said for a 409.
+std::optional<std::string> v6_conflict(const binding::VisitorList& visitors, const binding::Visitor& v) {
+  std::optional<std::string> clash;
+  visitors.for_each([&](const binding::Visitor& o) {
+    for (const auto& a : v.home_addresses_v6)
+      if (!clash && o.id != v.id &&
+          std::find(o.home_addresses_v6.begin(), o.home_addresses_v6.end(), a) != o.home_addresses_v6.end())
+        clash = "IPv6 home address " + a.to_string() + " belongs to visitor " + o.id;
+  });
+  return clash;
+}
+
+// A visitor's IPv6 fields (docs/api.md): unicast home addresses, none twice, and the home
+// router's address to answer Neighbor Solicitations for whenever there are some. The FA does
+// not know the home prefix; the HA checks the addresses against the VM's definition.
+std::optional<std::pair<std::string, std::string>> check_v6(const binding::Visitor& v) {
+  const auto& list = v.home_addresses_v6;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string at = "home_addresses_v6[" + std::to_string(i) + "]";
+    if (list[i].is_zero() || list[i].is_multicast() || list[i].is_link_local())
+      return std::pair{at, list[i].to_string() + " is not a global unicast address"};
+    for (std::size_t j = 0; j < i; ++j)
+      if (list[j] == list[i])
+        return std::pair{at, list[i].to_string() + " repeats home_addresses_v6[" + std::to_string(j) + "]"};
+  }
+  if (v.home_gateway_v6 && (v.home_gateway_v6->is_zero() || v.home_gateway_v6->is_multicast()))
+    return std::pair{std::string("home_gateway_v6"), "must be a unicast address"};
+  if (!list.empty() && !v.home_gateway_v6)
+    return std::pair{std::string("home_gateway_v6"),
+                     "required with home_addresses_v6 (the VM's IPv6 gateway)"};
   return std::nullopt;
 }
 
@@ -123,7 +163,10 @@ Json ForeignAgentApi::visitor_json(const Visitor& v) const {
          {"state", std::string(binding::to_string(v.state))},
          {"lifetime_requested", v.lifetime_requested},
          {"encapsulation", std::string(binding::to_string(v.encapsulation))},
-         {"identification", hex64(v.identification_sent)}};
+         {"identification", hex64(v.identification_sent)},
+         {"home_addresses_v6", v6_json(v.home_addresses_v6)},
+         {"granted_v6", v6_json(v.granted_v6)},
+         {"home_gateway_v6", v.home_gateway_v6 ? Json(v.home_gateway_v6->to_string()) : Json(nullptr)}};
   if (!v.key.empty()) {
     j["spi"] = v.spi;
     j["algorithm"] = v.algorithm;
@@ -170,7 +213,11 @@ api::Reply ForeignAgentApi::prepare(const api::Request& req, const api::PathPara
   auto key = f.optional_hex_key("key", auth::kMinKeySize, auth::kMaxKeySize);
   auto lifetime = f.optional_uint("lifetime", 1, 0xFFFF);
   auto encapsulation = f.optional_enum("encapsulation", {"ipip", "udp"});
+  v.home_addresses_v6 = f.optional_ipv6_list("home_addresses_v6", 16).value_or(std::vector<Ipv6>{});
+  v.home_gateway_v6 = f.optional_ipv6("home_gateway_v6");
   f.reject_unknown();
+  if (f.ok())
+    if (auto p = check_v6(v)) f.fail_field(p->first, p->second);
   if (f.ok() && v.home_address.is_zero()) f.fail_field("home_address", "must not be 0.0.0.0");
   if (f.ok() && (v.mac.is_zero() || v.mac.is_broadcast())) f.fail_field("mac", "must be a unicast MAC");
   if (f.ok() && v.home_gateway == v.home_address)
@@ -196,6 +243,7 @@ api::Reply ForeignAgentApi::prepare(const api::Request& req, const api::PathPara
                         .value_or(binding::Encapsulation::ipip);
   v.state = VisitorState::prepared;
   v.created_at = clock_.now();
+  if (auto clash = v6_conflict(agent_.visitors(), v)) return api::conflict(*clash);
   const std::string id = v.id;
   if (auto r = agent_.prepare(std::move(v)); !r)
     return r.error().code == "conflict" ? api::conflict(r.error().context) : store_failed(r.error());

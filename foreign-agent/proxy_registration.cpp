@@ -5,6 +5,7 @@
 
 #include "common/auth/authenticator.hpp"
 #include "common/auth/replay.hpp"
+#include "common/wire/dsmip.hpp"
 #include "common/wire/extension.hpp"
 #include "common/wire/reply_code.hpp"
 
@@ -35,6 +36,8 @@ Result<wire::RegistrationRequest> build_proxy_request(const ProxyRequestParams& 
     r.append(u.to_extension());
   }
   if (p.revocation_support) r.append(wire::RevocationSupport{}.to_extension());
+  if (p.lifetime != mip::kLifetimeDeregister)
+    for (const auto& a : p.home_addresses_v6) r.append(wire::Ipv6PrefixRequest{128, a}.to_extension());
   if (p.mn_ha) VMROAM_TRY_VOID(auth::append_auth(r, mip::ext::mn_ha_auth, *p.mn_ha));
   if (p.fa_ha) VMROAM_TRY_VOID(auth::append_auth(r, mip::ext::fa_ha_auth, *p.fa_ha));
   return r;
@@ -78,6 +81,15 @@ ReplyVerdict judge_reply(const wire::RegistrationReply& reply, ByteView raw, con
         v.udp_tunnel = u && u->code == mip::udp_tunnel::reply_code_accepted;
       }
     }
+    // The parse checked every 152 extension's layout, so this cannot fail; an empty list if
+    // it somehow did.
+    for (const auto& g :
+         wire::ipv6_prefix_replies(reply.extensions).value_or(std::vector<wire::Ipv6PrefixReply>{}))
+      if (g.success() && g.prefix_length == 128 &&
+          std::find(p.home_addresses_v6.begin(), p.home_addresses_v6.end(), g.prefix) !=
+              p.home_addresses_v6.end() &&
+          std::find(v.granted_v6.begin(), v.granted_v6.end(), g.prefix) == v.granted_v6.end())
+        v.granted_v6.push_back(g.prefix);
     return v;
   }
   if (reply.code == mip::code::ha_identification_mismatch) {
@@ -124,6 +136,7 @@ Result<Bytes> build_visitor_request(const binding::Visitor& v, Ipv4 care_of, std
   p.udp_tunnel = v.encapsulation == binding::Encapsulation::udp;
   p.mn_ha = mn_ha_of(v);
   p.fa_ha = fa_ha_for(has, v.home_agent);
+  p.home_addresses_v6 = v.home_addresses_v6;
   VMROAM_TRY(wire::RegistrationRequest req, build_proxy_request(p));
   return wire::encode(req);
 }

@@ -29,10 +29,12 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "common/auth/security_association.hpp"
 #include "common/binding/visitor_list.hpp"
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
@@ -53,6 +55,9 @@ struct ProxyRequestParams {
   bool revocation_support = true;
   std::optional<auth::SecurityAssociation> mn_ha;  // the visitor's own key, if any
   std::optional<auth::SecurityAssociation> fa_ha;  // the FA-HA key for this HA
+  // The VM's IPv6 home addresses: one RFC 5454 §2.1 Prefix Request (/128) each, before the
+  // authenticators; not sent when deregistering (lifetime 0 releases them all).
+  std::vector<Ipv6> home_addresses_v6;
 };
 
 // Errors: the authenticator's ("reserved_spi", "short_key", "long_key"), "no_authentication"
@@ -67,6 +72,7 @@ struct PendingRequest {
   bool udp_tunnel = false;
   std::optional<auth::SecurityAssociation> mn_ha;
   std::optional<auth::SecurityAssociation> fa_ha;
+  std::vector<Ipv6> home_addresses_v6;  // requested (RFC 5454 §2.1)
 };
 
 enum class ReplyOutcome : std::uint8_t {
@@ -83,6 +89,9 @@ struct ReplyVerdict {
   bool udp_tunnel = false;          // the HA agreed to UDP tunnelling (44, code 0)
   std::int64_t clock_offset_s = 0;  // resync
   std::string_view reason;          // stable name: "accepted", the denial's name, or why ignored
+  // accepted: the requested IPv6 home addresses the HA granted (Prefix Reply code 0, RFC 5454
+  // §2.2), in the reply's order; a reply for an address we did not ask for is passed over.
+  std::vector<Ipv6> granted_v6;
 };
 
 // `raw` are the reply's exact received bytes.

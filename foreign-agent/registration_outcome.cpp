@@ -14,7 +14,7 @@ using Step = RegistrationStep;
 RegistrationOutcome ignore(std::string metric) { return {.step = Step::ignore, .metric = std::move(metric)}; }
 
 PendingRequest pending(const ReplyContext& c, std::uint64_t identification) {
-  return {c.home_address, c.home_agent, identification, c.udp_tunnel, c.mn_ha, c.fa_ha};
+  return {c.home_address, c.home_agent, identification, c.udp_tunnel, c.mn_ha, c.fa_ha, c.home_addresses_v6};
 }
 
 RegistrationOutcome accepted(const ReplyContext& c, const ReplyVerdict& v, TimePoint now) {
@@ -26,6 +26,7 @@ RegistrationOutcome accepted(const ReplyContext& c, const ReplyVerdict& v, TimeP
   o.renew_after = renewal_delay(v.lifetime);
   // RFC 3519 §3.2: the HA declined UDP tunnelling (no 44, or code 64): IP-in-IP it is.
   o.fall_back_to_ipip = c.udp_tunnel && !v.udp_tunnel;
+  o.granted_v6 = v.granted_v6;
   return o;
 }
 
@@ -34,7 +35,7 @@ RegistrationOutcome accepted(const ReplyContext& c, const ReplyVerdict& v, TimeP
 ReplyContext reply_context(const binding::Visitor& v, const RegistrationRound& round,
                            std::optional<auth::SecurityAssociation> fa_ha) {
   return {v.state,     v.home_address,   v.home_agent, v.encapsulation == binding::Encapsulation::udp,
-          mn_ha_of(v), std::move(fa_ha), round};
+          mn_ha_of(v), std::move(fa_ha), round,        v.home_addresses_v6};
 }
 
 RegistrationOutcome decide_reply(const std::optional<ReplyContext>& c, const wire::RegistrationReply& reply,

@@ -16,7 +16,9 @@
 //   accepted (0, 1) ............................... activate: active until now + lifetime,
 //                                                           re-register at 2/3 of it (never for
 //                                                           0xFFFF); IP-in-IP when we asked for
-//                                                           UDP and the HA declined (RFC 3519 §3.2)
+//                                                           UDP and the HA declined (RFC 3519 §3.2);
+//                                                           the IPv6 home addresses granted
+//                                                           (RFC 5454 §2.2) recorded
 //   133 (RFC 5944 §5.7.1), first in this round .... resync: adopt the HA's clock, new round
 //   133 again, or any other denial ................ fail with the reply's code
 //   timer, round not in flight .................... ignore
@@ -56,6 +58,7 @@ struct ReplyContext {
   std::optional<auth::SecurityAssociation> mn_ha;
   std::optional<auth::SecurityAssociation> fa_ha;
   RegistrationRound round;
+  std::vector<Ipv6> home_addresses_v6;  // requested in every transmission (RFC 5454 §2.1)
 };
 
 enum class RegistrationStep : std::uint8_t {
@@ -77,6 +80,7 @@ struct RegistrationOutcome {
   TimePoint expires_at{};
   std::optional<std::chrono::milliseconds> renew_after;
   bool fall_back_to_ipip = false;
+  std::vector<Ipv6> granted_v6;  // the IPv6 home addresses the HA granted (RFC 5454 §2.2)
   // resync
   std::int64_t clock_offset_s = 0;
 

@@ -17,7 +17,7 @@ void copy_alike(const From& from, To& to) {
   const auto fields = [](auto& m) {
     return std::tie(m.id, m.home_address, m.mac, m.home_gateway, m.home_gateway_mac, m.home_agent, m.spi,
                     m.algorithm, m.key, m.lifetime_requested, m.last_reply_code, m.reason,
-                    m.identification_sent, m.counters);
+                    m.identification_sent, m.counters, m.home_addresses_v6, m.granted_v6, m.home_gateway_v6);
   };
   fields(to) = fields(from);
 }

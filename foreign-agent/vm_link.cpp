@@ -12,12 +12,14 @@ namespace vmroam::fa {
 namespace {
 
 // The filter the kernel runs on the socket (libpcap compiles it to classic BPF and attaches
-// it): everyone's RARP and ARP, and IP only from the visitors whose arrival is awaited. All
-// other traffic of the VM link stays in the kernel instead of being copied to us per frame.
+// it): everyone's RARP and ARP, Neighbor Solicitations and Advertisements (ICMPv6 135/136:
+// dual-stack VMs solicit their gateway and announce themselves), and IPv4 and IPv6 only from
+// the visitors whose arrival is awaited. All other traffic of the VM link stays in the kernel
+// instead of being copied to us per frame.
 std::string arrival_filter(const std::vector<MacAddress>& awaited) {
-  std::string f = "ether proto 0x8035 or arp";
+  std::string f = "ether proto 0x8035 or arp or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))";
   if (awaited.empty()) return f;
-  f += " or (ip and (";
+  f += " or ((ip or ip6) and (";
   for (std::size_t i = 0; i < awaited.size(); ++i)
     f += (i ? " or ether src " : "ether src ") + awaited[i].to_string();
   return f + "))";

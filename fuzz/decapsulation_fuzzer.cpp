@@ -1,11 +1,12 @@
-// Fuzz target: the tunnel exit (IP in IP, RFC 2003; UDP tunnel data, RFC 3519 §3.3) and the
-// IPv4/UDP/ICMP header parsers beneath it.
+// Fuzz target: the tunnel exit (IP in IP, RFC 2003; IPv6 in IPv4, RFC 4213; UDP tunnel data,
+// RFC 3519 §3.3) and the IPv4/IPv6/UDP/ICMP header parsers beneath it.
 //
 // The input is tried as a whole IPv4 packet (parse_ipv4, parse_udp_datagram, parse_icmp,
-// ipip_decapsulate) and as a UDP payload (udp_tunnel_decapsulate). Beyond "no crash, no
-// over-read" it checks what a data path relies on, aborting if any fails:
+// ipip_decapsulate, ipv6_in_ipv4_decapsulate), as an IPv6 packet (parse_ipv6) and as a UDP
+// payload (udp_tunnel_decapsulate). Beyond "no crash, no over-read" it checks what a data path
+// relies on, aborting if any fails:
 //   * every view returned lies inside the input;
-//   * a decapsulated inner packet is itself a valid IPv4 packet that fills the view;
+//   * a decapsulated inner packet is itself a valid IPv4 or IPv6 packet that fills the view;
 //   * re-encapsulating an accepted inner packet and decapsulating it again gives back the
 //     same bytes (round trip).
 #include <array>
@@ -16,6 +17,7 @@
 #include "common/core/bytes.hpp"
 #include "common/wire/ipip.hpp"
 #include "common/wire/ipv4.hpp"
+#include "common/wire/ipv6.hpp"
 #include "common/wire/udp_tunnel.hpp"
 
 namespace {
@@ -39,8 +41,32 @@ bool equal(ByteView a, ByteView b) {
   return true;
 }
 
+// An accepted IPv6 inner packet: parses, fills its view, survives both encapsulations.
+void check_inner6(ByteView inner, vmroam::Ipv4 outer_src, vmroam::Ipv4 outer_dst) {
+  auto h = vmroam::wire::parse_ipv6(inner);
+  require(h.has_value());
+  require(h->total_length() == inner.size());
+  static std::array<std::uint8_t, vmroam::wire::kIpv4MaxPacketSize + 64> buffer;
+  auto u = vmroam::wire::udp_tunnel_encapsulate(inner, buffer);
+  require(u.has_value());
+  require(buffer[1] == 41);
+  auto back = vmroam::wire::udp_tunnel_decapsulate(ByteView(buffer.data(), *u));
+  require(back.has_value());
+  require(equal(*back, inner));
+  auto n = vmroam::wire::ipv6_in_ipv4_encapsulate(inner, {outer_src, outer_dst}, buffer);
+  if (!n) return;  // too big for an outer header
+  auto again = vmroam::wire::ipv6_in_ipv4_decapsulate(ByteView(buffer.data(), *n));
+  require(again.has_value());
+  require(again->outer_src == outer_src && again->outer_dst == outer_dst);
+  require(equal(again->inner, inner));
+}
+
 // An accepted inner packet must parse, fill its view, and survive a round trip.
 void check_inner(ByteView inner, vmroam::Ipv4 outer_src, vmroam::Ipv4 outer_dst) {
+  if (vmroam::wire::ip_version(inner) == 6) {
+    check_inner6(inner, outer_src, outer_dst);
+    return;
+  }
   auto h = vmroam::wire::parse_ipv4(inner);
   require(h.has_value());
   require(h->total_length == inner.size());
@@ -80,6 +106,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(inside(d->inner, input));
     check_inner(d->inner, d->outer_src, d->outer_dst);
   }
+
+  if (auto d = vmroam::wire::ipv6_in_ipv4_decapsulate(input)) {
+    require(inside(d->inner, input));
+    require(vmroam::wire::ip_version(d->inner) == 6);
+    check_inner(d->inner, d->outer_src, d->outer_dst);
+  }
+
+  if (auto ip6 = vmroam::wire::parse_ipv6(input)) require(ip6->total_length() <= size);
 
   if (auto inner = vmroam::wire::udp_tunnel_decapsulate(input)) {
     require(inside(*inner, input));

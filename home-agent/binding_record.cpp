@@ -16,7 +16,7 @@ template <class From, class To>
 void copy_alike(const From& from, To& to) {
   const auto fields = [](auto& m) {
     return std::tie(m.home_address, m.care_of_address, m.foreign_agent, m.lifetime_granted, m.flags,
-                    m.identification, m.move_seq, m.counters);
+                    m.identification, m.move_seq, m.counters, m.home_addresses_v6);
   };
   fields(to) = fields(from);
 }

@@ -28,6 +28,7 @@ Result<void> read_policy(ObjectReader& r, HaConfig& c) {
 // foreign agents and the "cluster" section.
 Result<void> read_own_keys(ObjectReader& r, HaConfig& c) {
   c.home_prefix = r.required_prefix("home_prefix");
+  c.home_prefix_v6 = r.optional_prefix_v6("home_prefix_v6");
   c.home_interface = r.required_string("home_interface");
   VMROAM_TRY_VOID(config::read_dataplane_section(r, c, [&c](ObjectReader& d) {
     c.route_table = d.optional_u32("route_table", c.route_table, 1, 0xffffffffu);
@@ -54,6 +55,11 @@ Result<HaConfig> parse_config(const Json& doc) {
                                  ") with its prefix length: the active HA's address is the service address");
   if (c.home_prefix.contains(c.address) && c.home_prefix.length == 32)
     return fail("bad_field", "home_prefix: a /32 leaves no room for VMs");
+  if (const auto& p6 = c.home_prefix_v6) {
+    if (p6->length == 128) return fail("bad_field", "home_prefix_v6: a /128 leaves no room for VMs");
+    if (p6->length == 0 || p6->address.is_link_local() || p6->address.is_multicast())
+      return fail("bad_field", "home_prefix_v6: " + p6->to_string() + " is not a unicast on-link prefix");
+  }
   return c;
 }
 
@@ -62,6 +68,7 @@ Result<HaConfig> parse_config_text(std::string_view text) { return config::parse
 Json to_json(const HaConfig& c) {
   Json j = config::to_json(c, {{"route_table", c.route_table}});
   j["home_prefix"] = c.home_prefix.to_string();
+  if (c.home_prefix_v6) j["home_prefix_v6"] = c.home_prefix_v6->to_string();
   j["home_interface"] = c.home_interface;
   j["registration"] = {{"max_lifetime_s", c.max_lifetime_s},
                        {"replay_window_s", c.replay_window_s},
@@ -80,6 +87,7 @@ Reloaded reload_config(const HaConfig& running, const HaConfig& next) {
   using C = HaConfig;
   return config::Reload(running, next, next.route_table == running.route_table)
       .restart(&C::home_prefix, "home_prefix")
+      .restart(&C::home_prefix_v6, "home_prefix_v6")
       .restart(&C::home_interface, "home_interface")
       .take(&C::max_lifetime_s, &C::replay_window_s, &C::replay, &C::mn_ha_auth, &C::fa_ha_auth,
             &C::udp_tunnelling, &C::revocation, &C::hold_timeout_ms, &C::recover_margin_ms,

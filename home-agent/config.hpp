@@ -27,7 +27,10 @@ using ForeignAgentPeer = config::PeerConfig;
 struct HaConfig : config::AgentConfig {
   HaConfig() : AgentConfig({"vmr-ha0", "/var/lib/vmroam/ha.db", "/run/vmroam/ha.sock"}) {}
 
-  Ipv4Prefix home_prefix;           // the home subnet
+  Ipv4Prefix home_prefix;  // the home subnet
+  // The home link's on-link IPv6 prefix (usually a /64); VMs' IPv6 home addresses come from
+  // it (docs/protocol.md "Dual-stack VMs"). Absent: VMs are IPv4-only here.
+  std::optional<Ipv6Prefix> home_prefix_v6;
   std::string home_interface;       // the home link (proxy ARP, gratuitous ARP)
   std::uint32_t route_table = 254;  // host routes for away VMs (main by default)
   std::uint32_t max_lifetime_s = 600;

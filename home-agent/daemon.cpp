@@ -3,6 +3,7 @@
 #include "common/core/log.hpp"
 #include "common/daemon/agent_host.hpp"
 #include "common/daemon/packet_socket.hpp"
+#include "common/dataplane/sysctl.hpp"
 #include "home-agent/cluster/membership.hpp"
 #include "home-agent/home_agent.hpp"
 #include "home-agent/home_link_capture.hpp"
@@ -21,6 +22,7 @@ class HaDaemon final : public daemon::Service<HaConfig> {
     setup.driver.steering.key = dataplane::LookupKey::destination;
     setup.driver.steering.table = config_.route_table;
     VMROAM_TRY(host_, daemon::AgentHost::open(context_.io, host_config(), std::move(setup)));
+    VMROAM_TRY_VOID(enable_proxy_ndp());
     auto packets = daemon::PacketSocket::open(host_->link().ifindex, config_.home_interface);
     if (!packets) return daemon::fail_at("packet_socket", packets.error());
     packets_.emplace(std::move(*packets));
@@ -79,6 +81,22 @@ class HaDaemon final : public daemon::Service<HaConfig> {
     s.cluster = cluster_ ? &cluster_->link() : nullptr;
     return s;
   }
+  // Dual-stack VMs (docs/home-agent.md "Dual-stack VMs"): the kernel answers Neighbor
+  // Solicitations for our proxy entries only with proxy_ndp on (its forwarding path reads
+  // `all`, not the link's) and forwarding on the home link, and at once only with
+  // proxy_delay 0. Their IPv6 is forwarded into and out of the tunnel only with IPv6
+  // forwarding on (ip6_forward reads `all`). Restored when the daemon goes (SysctlGuard).
+  Result<void> enable_proxy_ndp() {
+    if (!config_.home_prefix_v6) return ok();
+    const std::string& link = config_.home_interface;
+    for (const auto& [key, value] : {std::pair<std::string, std::string>{"net/ipv6/conf/all/forwarding", "1"},
+                                     {"net/ipv6/conf/all/proxy_ndp", "1"},
+                                     {"net/ipv6/conf/" + link + "/proxy_ndp", "1"},
+                                     {"net/ipv6/conf/" + link + "/forwarding", "1"},
+                                     {"net/ipv6/neigh/" + link + "/proxy_delay", "0"}})
+      if (auto r = ndp_sysctls_.set(key, value); !r) return daemon::fail_at("sysctl", r.error());
+    return ok();
+  }
   std::function<void(ByteView)> home_frame_sender() {
     return [this](ByteView frame) {
       if (auto r = packets_->send(frame); !r)
@@ -90,6 +108,7 @@ class HaDaemon final : public daemon::Service<HaConfig> {
   daemon::Context context_;
   // Declared in start-up order: destroyed in reverse.
   std::unique_ptr<daemon::AgentHost> host_;
+  dataplane::SysctlGuard ndp_sysctls_;
   std::optional<daemon::PacketSocket> packets_;
   std::unique_ptr<HomeLinkCapture> capture_;
   std::unique_ptr<ClusterMembership> cluster_;

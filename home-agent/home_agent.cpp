@@ -1,5 +1,6 @@
 #include "home-agent/home_agent.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/auth/authenticator.hpp"
@@ -100,7 +101,8 @@ Result<void> HomeAgent::start() {
   }
   // Reconcile the kernel: what a crashed predecessor left that no binding explains goes;
   // what a binding needs is (re)created.
-  home_link_.reconcile([this](Ipv4 hoa) { return cache_.lookup(hoa) != nullptr; });
+  home_link_.reconcile([this](Ipv4 hoa) { return cache_.lookup(hoa) != nullptr; },
+                       [this](const Ipv6& a) { return bound_v6(a); });
   cache_.for_each(
       [&](const binding::Binding& b) { bind_kernel_state(b, restored.endpoints.at(b.home_address)); });
   arm_expiry();
@@ -117,7 +119,7 @@ Result<void> HomeAgent::start() {
 Result<HomeAgent::Restored> HomeAgent::restore() {
   VMROAM_TRY(store::Snapshot snap, load_snapshot());
   for (const auto& r : snap.vms) {
-    Vm vm{r.id, r.home_address, r.mac, r.allowed_fas, std::nullopt};
+    Vm vm{r.id, r.home_address, r.mac, r.allowed_fas, std::nullopt, r.home_addresses_v6};
     if (!r.key.empty())
       if (auto alg = auth::parse_algorithm(r.algorithm))
         vm.mn_ha = auth::SecurityAssociation{r.spi, *alg, r.key};
@@ -339,6 +341,7 @@ std::vector<HomeAgent::EarlySwitch> HomeAgent::switch_early(std::vector<Effect>&
     e.routed_early = true;
     const Ipv4 hoa = e.upsert->binding.home_address;
     switched.push_back({hoa, tunnels_.endpoint_of(hoa)});
+    tunnels_.set_home_addresses_v6(hoa, e.upsert->binding.home_addresses_v6);
     tunnels_.bind(hoa, {e.verdict.tunnel_peer, e.upsert->binding.encapsulation, e.verdict.tunnel_port});
   }
   return switched;
@@ -454,8 +457,10 @@ void HomeAgent::forget_revocation(std::uint32_t id) {
 
 void HomeAgent::bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep,
                                   bool route) {
+  tunnels_.set_home_addresses_v6(b.home_address, b.home_addresses_v6);
   tunnels_.bind(b.home_address, ep, route);
   home_link_.attract(b.home_address);
+  home_link_.attract6(b.home_addresses_v6);
 }
 
 void HomeAgent::unbind_kernel_state(const binding::Binding& b, bool announce_home) {
@@ -463,6 +468,16 @@ void HomeAgent::unbind_kernel_state(const binding::Binding& b, bool announce_hom
   tunnels_.unbind(hoa);
   const Vm* vm = announce_home ? vms_.by_home_address(hoa) : nullptr;
   home_link_.release(hoa, vm ? &vm->mac : nullptr);
+  home_link_.release6(b.home_addresses_v6, vm ? &vm->mac : nullptr);
+}
+
+bool HomeAgent::bound_v6(const Ipv6& a) const {
+  bool found = false;
+  cache_.for_each([&](const binding::Binding& b) {
+    if (std::find(b.home_addresses_v6.begin(), b.home_addresses_v6.end(), a) != b.home_addresses_v6.end())
+      found = true;
+  });
+  return found;
 }
 
 // ---- Expiry ---------------------------------------------------------------------------
@@ -511,6 +526,10 @@ void HomeAgent::on_expiry() {
 Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase phase,
                                                        std::optional<WallTime> stopped_at) {
   const binding::Binding* bound = cache_.lookup(hoa);
+  // The hold covers a dual-stack VM's IPv6 too: the data plane learns its addresses from the
+  // VM's definition, as a VM at home has no binding that would have told it.
+  if (const Vm* vm = vms_.by_home_address(hoa); vm && phase != HandoverPhase::cancel && !bound)
+    tunnels_.set_home_addresses_v6(hoa, vm->home_addresses_v6);
   auto r = handovers_.on_phase(hoa, phase, stopped_at,
                                bound ? std::optional(bound->care_of_address) : std::nullopt);
   if (r && phase == HandoverPhase::stopped)

@@ -159,6 +159,7 @@ class HomeAgent {
   [[nodiscard]] const VmDirectory& vms() const { return vms_; }
   [[nodiscard]] const HaConfig& config() const { return config_; }
   [[nodiscard]] bool proxy_arp_for(Ipv4 hoa) const { return home_link_.proxying(hoa); }
+  [[nodiscard]] bool proxy_ndp_for(const Ipv6& hoa) const { return home_link_.proxying6(hoa); }
   [[nodiscard]] std::size_t pending_revocations() const { return revocations_.pending(); }
 
  private:
@@ -221,6 +222,8 @@ class HomeAgent {
   [[nodiscard]] Result<Restored> restore();
   void bind_kernel_state(const binding::Binding& b, const dataplane::TunnelEndpoint& ep, bool route = true);
   void unbind_kernel_state(const binding::Binding& b, bool announce_home);
+  // Some binding holds this IPv6 home address (start-up reconciliation of proxy NDP).
+  [[nodiscard]] bool bound_v6(const Ipv6& a) const;
   void arm_expiry();
   [[nodiscard]] Result<void> commit(const store::Batch& batch);
   // Cluster: the batch goes to etcd pipelined; its effects apply once it is committed.

@@ -74,6 +74,17 @@ api::Handler bind_handler(HomeAgentApi* self, F f) {
   return [self, f](const api::Request& r, const api::PathParams& p) { return (self->*f)(r, p); };
 }
 
+// IPv6 home addresses as JSON text (docs/api.md "home_addresses_v6").
+Json v6_json(const std::vector<Ipv6>& list) {
+  Json a = Json::array();
+  for (const auto& x : list) a.push_back(x.to_string());
+  return a;
+}
+
+// A VM has at most this many IPv6 home addresses: each one is a 20-byte extension in every
+// registration (RFC 5454 §2.1) and a proxy neighbour entry at home while it is away.
+constexpr std::size_t kMaxHomeAddressesV6 = 16;
+
 }  // namespace
 
 HomeAgentApi::HomeAgentApi(HomeAgent& agent) : ha_(agent), tunnel_metrics_(agent.metrics_, "binding") {
@@ -148,6 +159,7 @@ Json HomeAgentApi::vm_json(const Vm& vm) const {
          {"home_address", vm.home_address.to_string()},
          {"mac", vm.mac.to_string()},
          {"allowed_fas", fas},
+         {"home_addresses_v6", v6_json(vm.home_addresses_v6)},
          {"away", ha_.cache_.lookup(vm.home_address) != nullptr}};
   if (vm.mn_ha) {
     j["spi"] = vm.mn_ha->spi;
@@ -168,7 +180,8 @@ Json HomeAgentApi::binding_json(const binding::Binding& b) const {
          {"flags", flag_names(b.flags)},
          {"encapsulation", std::string(binding::to_string(b.encapsulation))},
          {"identification", hex64(b.identification)},
-         {"move_seq", b.move_seq}};
+         {"move_seq", b.move_seq},
+         {"home_addresses_v6", v6_json(b.home_addresses_v6)}};
   if (const Vm* vm = ha_.vms_.by_home_address(b.home_address)) j["vm"] = vm->id;
   const auto st = ha_.seams_.driver->stats();
   if (const auto ep = ha_.tunnels_.endpoint_of(b.home_address)) {
@@ -210,12 +223,17 @@ api::Reply HomeAgentApi::put_vm(const api::Request& req, const std::string& path
   vm.home_address = f.require_ipv4("home_address");
   vm.mac = f.require_mac("mac");
   vm.allowed_fas = f.optional_ipv4_list("allowed_fas").value_or(std::vector<Ipv4>{});
+  vm.home_addresses_v6 =
+      f.optional_ipv6_list("home_addresses_v6", kMaxHomeAddressesV6).value_or(std::vector<Ipv6>{});
   auto spi = f.optional_uint("spi", mip::kSpiReservedMax + 1, 0xffffffffu);
   auto algorithm = f.optional_enum("algorithm", {"hmac-sha256", "hmac-md5"});
   auto key = f.optional_hex_key("key", auth::kMinKeySize, auth::kMaxKeySize);
   f.reject_unknown();
   if (f.ok() && !ha_.config_.home_prefix.contains(vm.home_address))
     f.fail_field("home_address", "not in the home prefix " + ha_.config_.home_prefix.to_string());
+  if (f.ok())
+    if (auto p = check_home_addresses_v6(vm.home_addresses_v6, ha_.config_.home_prefix_v6))
+      f.fail_field(p->field, p->message);
   if (f.ok() && vm.mac.is_zero()) f.fail_field("mac", "must not be 00:00:00:00:00:00");
   if (f.ok() && spi.has_value() != key.has_value())
     f.fail_field(spi ? "key" : "spi", "spi and key come together (the VM's MN-HA association)");
@@ -229,15 +247,10 @@ api::Reply HomeAgentApi::put_vm(const api::Request& req, const std::string& path
     vm.mn_ha = auth::SecurityAssociation{static_cast<std::uint32_t>(*spi), *alg, *key};
   }
 
-  const Vm* existing = ha_.vms_.by_id(vm.id);
-  if (create && existing) return api::conflict("VM " + vm.id + " exists; use PUT /v1/vms/" + vm.id);
-  if (!create && !existing) return api::not_found("no VM " + vm.id);
-  if (const Vm* other = ha_.vms_.by_home_address(vm.home_address); other && other->id != vm.id)
-    return api::conflict("home address " + vm.home_address.to_string() + " belongs to VM " + other->id);
-  if (existing && existing->home_address != vm.home_address && ha_.cache_.lookup(existing->home_address))
-    return api::conflict("VM " + vm.id + " is away; its home address cannot change until it is home");
+  if (auto clash = vm_conflict(vm, create)) return std::move(*clash);
 
-  store::VmRecord rec{vm.id, vm.home_address, vm.mac, vm.allowed_fas, 0, {}, {}, std::nullopt, "{}"};
+  store::VmRecord rec{vm.id, vm.home_address, vm.mac, vm.allowed_fas,      0, {},
+                      {},    std::nullopt,    "{}",   vm.home_addresses_v6};
   if (vm.mn_ha) {
     rec.spi = vm.mn_ha->spi;
     rec.algorithm = std::string(auth::algorithm_name(vm.mn_ha->algorithm));
@@ -249,6 +262,23 @@ api::Reply HomeAgentApi::put_vm(const api::Request& req, const std::string& path
   ha_.vms_.put(vm);
   log_info(create ? "vm_added" : "vm_updated", {{"id", vm.id}, {"hoa", vm.home_address.to_string()}});
   return Response::make_json(create ? 201 : 200, vm_json(*ha_.vms_.by_id(vm.id)));
+}
+
+// 404 or 409 when `vm` cannot be put as asked: it exists (create) or does not (replace), one
+// of its home addresses is another VM's, or it is away and its home addresses would change.
+std::optional<api::Reply> HomeAgentApi::vm_conflict(const Vm& vm, bool create) const {
+  const Vm* existing = ha_.vms_.by_id(vm.id);
+  if (create && existing) return api::conflict("VM " + vm.id + " exists; use PUT /v1/vms/" + vm.id);
+  if (!create && !existing) return api::not_found("no VM " + vm.id);
+  if (const Vm* other = ha_.vms_.by_home_address(vm.home_address); other && other->id != vm.id)
+    return api::conflict("home address " + vm.home_address.to_string() + " belongs to VM " + other->id);
+  for (const auto& a : vm.home_addresses_v6)
+    if (const Vm* other = ha_.vms_.by_home_address_v6(a); other && other->id != vm.id)
+      return api::conflict("IPv6 home address " + a.to_string() + " belongs to VM " + other->id);
+  if (existing && ha_.cache_.lookup(existing->home_address) &&
+      (existing->home_address != vm.home_address || existing->home_addresses_v6 != vm.home_addresses_v6))
+    return api::conflict("VM " + vm.id + " is away; its home addresses cannot change until it is home");
+  return std::nullopt;
 }
 
 api::Reply HomeAgentApi::api_vm_list(const api::Request&, const api::PathParams&) {

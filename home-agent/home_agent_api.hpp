@@ -46,6 +46,7 @@ class HomeAgentApi {
   api::Reply api_binding_show(const api::Request&, const api::PathParams&);
   api::Reply api_vm_handover(const api::Request&, const api::PathParams&);
   api::Reply put_vm(const api::Request& req, const std::string& path_id, bool create);
+  [[nodiscard]] std::optional<api::Reply> vm_conflict(const Vm& vm, bool create) const;
   [[nodiscard]] api::Json vm_json(const Vm& vm) const;
   [[nodiscard]] api::Json binding_json(const binding::Binding& b) const;
   void sync_tunnel_metrics();

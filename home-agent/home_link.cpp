@@ -3,6 +3,7 @@
 
 #include "common/core/log.hpp"
 #include "common/wire/ethernet.hpp"
+#include "common/wire/ndp.hpp"
 
 namespace vmroam::ha {
 
@@ -14,7 +15,8 @@ Result<void> HomeLink::open(const std::string& ifname) {
   return ok();
 }
 
-void HomeLink::reconcile(const std::function<bool(Ipv4)>& bound) {
+void HomeLink::reconcile(const std::function<bool(Ipv4)>& bound,
+                         const std::function<bool(const Ipv6&)>& bound6) {
   auto owned = netlink_.list_owned({ifindex_});
   if (!owned) {
     log_warn("kernel_state_unreadable", {{"reason", owned.error().to_string()}});
@@ -28,6 +30,17 @@ void HomeLink::reconcile(const std::function<bool(Ipv4)>& bound) {
     }
     log_info("stale_proxy_removed", {{"address", p.address.to_string()}});
     if (auto r = netlink_.remove_proxy_neighbour(p); !r)
+      log_warn("stale_proxy_not_removed",
+               {{"address", p.address.to_string()}, {"reason", r.error().to_string()}});
+  }
+  for (const auto& p : owned->proxies6) {
+    if (p.ifindex != ifindex_) continue;
+    if (bound6(p.address)) {
+      proxies6_.emplace(p.address, dataplane::OwnedProxyNeighbour6::adopt(netlink_, p));
+      continue;
+    }
+    log_info("stale_proxy_removed", {{"address", p.address.to_string()}});
+    if (auto r = netlink_.remove_proxy_neighbour6(p); !r)
       log_warn("stale_proxy_not_removed",
                {{"address", p.address.to_string()}, {"reason", r.error().to_string()}});
   }
@@ -49,6 +62,35 @@ void HomeLink::release(Ipv4 hoa, const MacAddress* vm_mac) {
   proxies_.erase(hoa);
   // The VM is home again: point the caches back at its own MAC (RFC 5944 §4.6).
   if (vm_mac) announce(hoa, *vm_mac);
+}
+
+void HomeLink::attract6(const std::vector<Ipv6>& addresses) {
+  if (ifindex_ <= 0) return;
+  for (const auto& a : addresses) {
+    if (proxies6_.contains(a)) continue;
+    auto p = dataplane::OwnedProxyNeighbour6::create(netlink_, {a, ifindex_});
+    if (!p) {
+      log_error("proxy_ndp_failed", {{"hoa", a.to_string()}, {"reason", p.error().to_string()}});
+      continue;
+    }
+    proxies6_.emplace(a, std::move(*p));
+    // The VM left: override what the home link cached for it (RFC 6275 §10.4.1).
+    announce6(a, mac_);
+  }
+}
+
+void HomeLink::release6(const std::vector<Ipv6>& addresses, const MacAddress* vm_mac) {
+  for (const auto& a : addresses) {
+    proxies6_.erase(a);
+    // The VM is home again: its neighbours learn its own MAC back (RFC 4861 §7.2.6).
+    if (vm_mac) announce6(a, *vm_mac);
+  }
+}
+
+void HomeLink::announce6(const Ipv6& hoa, const MacAddress& mac) {
+  if (!send_frame_ || mac.is_zero()) return;
+  const Bytes frame = wire::build_unsolicited_na(mac, hoa);
+  send_frame_(frame);
 }
 
 void HomeLink::announce(Ipv4 hoa, const MacAddress& mac) {

@@ -6,6 +6,7 @@
 
 #include "common/auth/authenticator.hpp"
 #include "common/core/hex.hpp"
+#include "common/wire/dsmip.hpp"
 
 namespace vmroam::ha {
 namespace {
@@ -28,6 +29,7 @@ struct Review {
   bool mn_ha_present = false;
   bool authenticated = false;
   binding::Encapsulation encapsulation = binding::Encapsulation::ipip;
+  std::vector<Ipv6> granted_v6;  // IPv6 home addresses to grant (RFC 5454 §2.1), request order
   auth::ReplayState replay;
   wire::RegistrationReply reply;
 };
@@ -143,6 +145,28 @@ Outcome check_device_id(Review& r) {
   return std::nullopt;
 }
 
+// RFC 5454 §2.1 (129 / 134): the IPv6 home addresses the request asks for (one /128 Prefix
+// Request each) must all be the VM's own, from its definition; they are granted as asked. We
+// register on-link /128s, not the off-link prefixes RFC 5454 assigns (docs/protocol.md
+// "Dual-stack VMs"). A deregistration releases everything and is not checked.
+Outcome check_ipv6_home_addresses(Review& r) {
+  if (r.deregistration) return std::nullopt;
+  auto requests = wire::ipv6_prefix_requests(r.req.extensions);
+  if (!requests) return Denial{code::ha_poorly_formed_request, "poorly_formed", requests.error().to_string()};
+  for (const auto& q : *requests) {
+    const std::string a = q.prefix.to_string() + "/" + std::to_string(q.prefix_length);
+    if (q.prefix_length != 128)
+      return Denial{code::ha_prohibited, "ipv6_home_address_mismatch", a + ": only /128 home addresses"};
+    if (std::find(r.vm->home_addresses_v6.begin(), r.vm->home_addresses_v6.end(), q.prefix) ==
+        r.vm->home_addresses_v6.end())
+      return Denial{code::ha_prohibited, "ipv6_home_address_mismatch", a + " is not VM " + r.vm->id + "'s"};
+    if (std::find(r.granted_v6.begin(), r.granted_v6.end(), q.prefix) != r.granted_v6.end())
+      return Denial{code::ha_poorly_formed_request, "poorly_formed", a + " requested twice"};
+    r.granted_v6.push_back(q.prefix);
+  }
+  return std::nullopt;
+}
+
 // RFC 5944 §5.7 (133): replay protection. In nonce style the new HA nonce stands whatever the
 // outcome, so the node can retry.
 Outcome check_identification(Review& r) {
@@ -187,13 +211,13 @@ Outcome check_udp_tunnelling(Review& r) {
 
 // The checks in the order they decide (RFC 5944 §3.8.2, see registrar.hpp): the first denial
 // is the reply code.
-constexpr std::array<Check, 11> kChecks = {
-    check_home_agent,     check_vm,
-    check_foreign_agent,  check_pmip_method,
-    check_mn_ha,          check_fa_ha,
-    check_authenticated,  check_identification,
-    check_device_id,      check_encapsulation,
-    check_udp_tunnelling,
+constexpr std::array<Check, 12> kChecks = {
+    check_home_agent,    check_vm,
+    check_foreign_agent, check_pmip_method,
+    check_mn_ha,         check_fa_ha,
+    check_authenticated, check_identification,
+    check_device_id,     check_ipv6_home_addresses,
+    check_encapsulation, check_udp_tunnelling,
 };
 
 // The reply every outcome shares (RFC 5944 §3.4): our address as Home Agent, the request's
@@ -269,13 +293,25 @@ Verdict accept(Review& r, const binding::Binding* current) {
       }
     }
   }
+  // RFC 5454 §2.2: one Prefix Reply per IPv6 home address granted, before the authenticators
+  // (finish() appends those) so that they cover it.
+  for (const auto& a : r.granted_v6) {
+    wire::Ipv6PrefixReply p;
+    p.prefix = a;
+    r.reply.append(p.to_extension());
+  }
   const std::uint16_t granted = std::min<std::uint16_t>(r.req.lifetime, s.max_lifetime_s);
   const bool udp = r.encapsulation == binding::Encapsulation::udp;
   const std::uint8_t c = r.req.simultaneous_bindings() ? code::accepted_no_simultaneous : code::accepted;
   Verdict v = finish(r, VerdictKind::bind, c, "accepted", {}, granted);
-  v.registration = binding::Registration{
-      r.req.home_address, r.req.care_of_address, r.fa ? r.fa->address : r.ctx.source, granted, r.req.flags,
-      r.encapsulation,    r.req.identification};
+  v.registration = binding::Registration{r.req.home_address,
+                                         r.req.care_of_address,
+                                         r.fa ? r.fa->address : r.ctx.source,
+                                         granted,
+                                         r.req.flags,
+                                         r.encapsulation,
+                                         r.req.identification,
+                                         r.granted_v6};
   // UDP tunnelling goes where the request came from (through the NAT, RFC 3519 §3.2.1).
   v.tunnel_peer = udp ? r.ctx.source : r.req.care_of_address;
   v.tunnel_port = udp ? r.ctx.source_port : mip::kRegistrationPort;

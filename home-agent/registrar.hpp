@@ -26,13 +26,16 @@
 //       (RFC 5944 §5.7) .............................................................. else 133
 //    9. check_device_id: PMIPv4 device ID (147/2), when present, is the VM's MAC
 //       (RFC 5563 §3.2.2) .................................................... else 134 / 129
-//   10. check_encapsulation: M or G requested (RFC 5944 §3.8.2.2) ......................... 139
-//   11. check_udp_tunnelling: RFC 3519 §3.2 extension 144 while disabled and forced, or
+//   10. check_ipv6_home_addresses: every IPv6 Prefix Request (152/1) is a /128 of the VM's
+//       definition, none twice (RFC 5454 §2.1; docs/protocol.md) ............. else 129 / 134
+//   11. check_encapsulation: M or G requested (RFC 5944 §3.8.2.2) ......................... 139
+//   12. check_udp_tunnelling: RFC 3519 §3.2 extension 144 while disabled and forced, or
 //       with an inner encapsulation other than IP-in-IP ..................... 142 (malformed 134)
 // Then (accept): lifetime 0, or care-of = our own address, deregisters (returns home), and
 // only the binding the request names; otherwise the lifetime granted is min(requested,
-// configured maximum). S (simultaneous bindings) is not supported: accepted with code 1
-// (RFC 5944 §3.4).
+// configured maximum), and each requested IPv6 home address is granted with an IPv6 Prefix
+// Reply (152/2, code 0) before the authenticators. S (simultaneous bindings) is not supported: accepted with
+// code 1 (RFC 5944 §3.4).
 #pragma once
 
 #include <chrono>

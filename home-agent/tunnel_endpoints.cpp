@@ -17,6 +17,11 @@ void TunnelEndpoints::bind(Ipv4 hoa, const dataplane::TunnelEndpoint& ep, bool r
   if (auto r = driver_.route(hoa, ep.peer); !r) log_failure("tunnel_route_failed", hoa, ep.peer, r.error());
 }
 
+void TunnelEndpoints::set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses) {
+  if (auto r = driver_.set_home_addresses_v6(hoa, addresses); !r)
+    log_failure("tunnel_ipv6_failed", hoa, Ipv4(), r.error());
+}
+
 void TunnelEndpoints::unbind(Ipv4 hoa) {
   // "no_route" is expected here (a binding restored while the driver failed); anything else
   // is logged, and the endpoint goes after the grace either way.

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "common/core/asio.hpp"
 
@@ -33,6 +34,9 @@ class TunnelEndpoints {
   // with `route`, its traffic is routed into the tunnel too. Driver failures are logged: the
   // binding stands, and a restart's reconciliation tries again.
   void bind(Ipv4 hoa, const dataplane::TunnelEndpoint& ep, bool route = true);
+  // A dual-stack VM's IPv6 home addresses ride with its HoA in the data plane (they follow its
+  // route and its hold). A driver that carries no IPv6 is logged once per call: IPv4 goes on.
+  void set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses);
   // The HoA's binding went: its route goes now, its endpoint after the grace.
   void unbind(Ipv4 hoa);
   // Undoes an early switch (the commit failed): back to `previous`, or unbound.

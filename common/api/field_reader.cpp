@@ -220,6 +220,51 @@ std::optional<std::vector<Ipv4>> FieldReader::optional_ipv4_list(std::string_vie
   return out;
 }
 
+std::optional<Ipv6> FieldReader::optional_ipv6(std::string_view name) {
+  const Json* v = find(name);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
+    fail_field(name, "must be an IPv6 address string, not " + describe(*v));
+    return std::nullopt;
+  }
+  auto a = Ipv6::parse(v->get_ref<const std::string&>());
+  if (!a) {
+    fail_field(name, "not an IPv6 address: " + v->get<std::string>());
+    return std::nullopt;
+  }
+  return *a;
+}
+
+std::optional<std::vector<Ipv6>> FieldReader::optional_ipv6_list(std::string_view name,
+                                                                 std::size_t max_items) {
+  const Json* v = find(name);
+  if (!v) return std::nullopt;
+  if (!v->is_array()) {
+    fail_field(name, "must be an array of IPv6 addresses, not " + describe(*v));
+    return std::nullopt;
+  }
+  if (v->size() > max_items) {
+    fail_field(name, "more than " + std::to_string(max_items) + " items");
+    return std::nullopt;
+  }
+  std::vector<Ipv6> out;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const Json& item = (*v)[i];
+    const std::string where = std::string(name) + "[" + std::to_string(i) + "]";
+    if (!item.is_string()) {
+      fail_field(where, "must be a string, not " + describe(item));
+      return std::nullopt;
+    }
+    auto a = Ipv6::parse(item.get_ref<const std::string&>());
+    if (!a) {
+      fail_field(where, "not an IPv6 address: " + item.get<std::string>());
+      return std::nullopt;
+    }
+    out.push_back(*a);
+  }
+  return out;
+}
+
 MacAddress FieldReader::require_mac(std::string_view name) {
   if (!need(name)) return {};
   return optional_mac(name).value_or(MacAddress{});

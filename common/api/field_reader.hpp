@@ -25,6 +25,7 @@
 
 #include "common/api/message.hpp"
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/bytes.hpp"
 
 namespace vmroam::api {
@@ -62,6 +63,8 @@ class FieldReader {
   std::vector<Ipv4> require_ipv4_list(std::string_view name, std::size_t min_items = 1,
                                       std::size_t max_items = 64);
   std::optional<std::vector<Ipv4>> optional_ipv4_list(std::string_view name, std::size_t max_items = 64);
+  std::optional<Ipv6> optional_ipv6(std::string_view name);
+  std::optional<std::vector<Ipv6>> optional_ipv6_list(std::string_view name, std::size_t max_items = 64);
   MacAddress require_mac(std::string_view name);
   std::optional<MacAddress> optional_mac(std::string_view name);
 

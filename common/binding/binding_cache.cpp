@@ -64,6 +64,7 @@ Result<UpsertOutcome> BindingCache::upsert(const Registration& r, TimePoint now)
   b.registered_at = now;
   b.expires_at = expiry_for(r.lifetime, now);
   b.identification = r.identification;
+  b.home_addresses_v6 = r.home_addresses_v6;
   if (out.kind == UpsertKind::moved) ++b.move_seq;
   index_expiry(b);
   count(b, +1);

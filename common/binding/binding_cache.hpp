@@ -25,6 +25,7 @@
 
 #include "common/binding/tunnel.hpp"
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
 
@@ -43,6 +44,7 @@ struct Binding {
   std::uint64_t identification = 0;  // of the accepted request (RFC 5944 §5.7)
   std::uint64_t move_seq = 0;        // incremented each time the care-of address changes
   TrafficCounters counters;
+  std::vector<Ipv6> home_addresses_v6;  // IPv6 home addresses granted (RFC 5454 §2.2)
 
   [[nodiscard]] bool infinite() const { return expires_at == TimePoint::max(); }
   // Time left (zero once expired; TimePoint::max() - now for infinite bindings).
@@ -61,6 +63,7 @@ struct Registration {
   std::uint8_t flags = 0;
   Encapsulation encapsulation = Encapsulation::ipip;
   std::uint64_t identification = 0;
+  std::vector<Ipv6> home_addresses_v6;  // granted with it (RFC 5454 §2.2)
 };
 
 enum class UpsertKind : std::uint8_t {

@@ -1,6 +1,7 @@
 // Visitor list implementation and the visitor state machine's transition table.
 #include "common/binding/visitor_list.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -66,6 +67,13 @@ const Visitor* VisitorList::find_by_home_address(Ipv4 home_address) const {
 const Visitor* VisitorList::find_by_mac(const MacAddress& mac) const {
   auto it = by_mac_.find(mac);
   return it == by_mac_.end() ? nullptr : it->second;
+}
+
+const Visitor* VisitorList::find_by_home_address_v6(const Ipv6& a) const {
+  for (const auto& [id, v] : by_id_)
+    if (std::find(v.home_addresses_v6.begin(), v.home_addresses_v6.end(), a) != v.home_addresses_v6.end())
+      return &v;
+  return nullptr;
 }
 
 Result<const Visitor*> VisitorList::transition(std::string_view id, VisitorState to) {

@@ -32,6 +32,7 @@
 
 #include "common/binding/tunnel.hpp"
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
@@ -66,6 +67,12 @@ struct Visitor {
   TimePoint expires_at{};                       // registration expiry once active
   TimePoint created_at{};
   TrafficCounters counters;
+  // Dual-stack VMs (docs/protocol.md "Dual-stack VMs"): the IPv6 home addresses registered
+  // for it (RFC 5454 §2.1), those the HA granted (§2.2), and its IPv6 default gateway at home
+  // (the home router's link-local address), for which the FA answers Neighbor Solicitations.
+  std::vector<Ipv6> home_addresses_v6;
+  std::vector<Ipv6> granted_v6;
+  std::optional<Ipv6> home_gateway_v6;
   friend bool operator==(const Visitor&, const Visitor&) = default;
 };
 
@@ -83,6 +90,8 @@ class VisitorList {
   [[nodiscard]] const Visitor* find(std::string_view id) const;
   [[nodiscard]] const Visitor* find_by_home_address(Ipv4 home_address) const;
   [[nodiscard]] const Visitor* find_by_mac(const MacAddress& mac) const;
+  // The visitor holding `a` among its IPv6 home addresses (a scan: few visitors, rare calls).
+  [[nodiscard]] const Visitor* find_by_home_address_v6(const Ipv6& a) const;
 
   // Moves a visitor to another state. Errors: "not_found", "illegal_transition".
   [[nodiscard]] Result<const Visitor*> transition(std::string_view id, VisitorState to);

@@ -118,6 +118,18 @@ Ipv4Prefix ObjectReader::required_prefix(std::string_view key) {
   return *p;
 }
 
+std::optional<Ipv6Prefix> ObjectReader::optional_prefix_v6(std::string_view key) {
+  if (!has(key)) return std::nullopt;
+  auto s = required_string(key);
+  if (!ok()) return std::nullopt;
+  auto p = Ipv6Prefix::parse(s);
+  if (!p || s.find('/') == std::string::npos) {
+    add_error("bad_field", path_of(key) + ": not an IPv6 prefix (address/len): " + s);
+    return std::nullopt;
+  }
+  return *p;
+}
+
 MacAddress ObjectReader::required_mac(std::string_view key) {
   auto s = required_string(key);
   if (!ok()) return {};

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/result.hpp"
 
 namespace vmroam::config {
@@ -47,6 +48,8 @@ class ObjectReader {
   Ipv4 required_ipv4(std::string_view key);
   Ipv4 optional_ipv4(std::string_view key, Ipv4 fallback);
   Ipv4Prefix required_prefix(std::string_view key);
+  // An IPv6 prefix (address/len); nullopt when the key is absent or bad (then an error).
+  std::optional<Ipv6Prefix> optional_prefix_v6(std::string_view key);
   MacAddress required_mac(std::string_view key);
   std::optional<MacAddress> optional_mac(std::string_view key);
   // One of `choices`; the error lists them.

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 namespace vmroam::dataplane {
 namespace {
@@ -63,6 +64,20 @@ AddrPtr make_addr(Ipv4Prefix prefix) {
   return a;
 }
 
+AddrPtr make_addr(const Ipv6Prefix& prefix) {
+  AddrPtr a{nl_addr_build(AF_INET6, prefix.address.bytes().data(), 16)};
+  if (!a.p) std::abort();  // allocation failure: can't continue
+  nl_addr_set_prefixlen(a.p, prefix.length);
+  return a;
+}
+
+Ipv6Prefix to_prefix6(nl_addr* a) {
+  if (!a || nl_addr_get_family(a) != AF_INET6 || nl_addr_get_len(a) != 16) return Ipv6Prefix{Ipv6(), 0};
+  Ipv6::Octets b{};
+  std::memcpy(b.data(), nl_addr_get_binary_addr(a), 16);
+  return Ipv6Prefix{Ipv6(b), static_cast<int>(nl_addr_get_prefixlen(a))};
+}
+
 Ipv4Prefix to_prefix(nl_addr* a) {
   if (!a || nl_addr_get_family(a) != AF_INET || nl_addr_get_len(a) != 4) return Ipv4Prefix{Ipv4(), 0};
   std::uint32_t be = 0;
@@ -70,13 +85,16 @@ Ipv4Prefix to_prefix(nl_addr* a) {
   return Ipv4Prefix{Ipv4(ntohl(be)), static_cast<int>(nl_addr_get_prefixlen(a))};
 }
 
-rtnl_route* build_route(const Route& r) {
+// IPv4 routes are scope link (on the device); IPv6 routes have no such scope (universe).
+template <typename R>
+rtnl_route* build_route(const R& r) {
+  constexpr bool v6 = std::is_same_v<R, Route6>;
   auto* route = rtnl_route_alloc();
   auto dst = make_addr(r.dst);
-  rtnl_route_set_family(route, AF_INET);
+  rtnl_route_set_family(route, v6 ? AF_INET6 : AF_INET);
   rtnl_route_set_table(route, r.table);
   rtnl_route_set_protocol(route, kRouteProtocol);
-  rtnl_route_set_scope(route, RT_SCOPE_LINK);
+  rtnl_route_set_scope(route, v6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
   rtnl_route_set_type(route, RTN_UNICAST);
   rtnl_route_set_dst(route, dst.p);  // takes its own reference
   auto* nh = rtnl_route_nh_alloc();
@@ -85,10 +103,12 @@ rtnl_route* build_route(const Route& r) {
   return route;
 }
 
-rtnl_rule* build_rule(const PolicyRule& r) {
+template <typename R>
+rtnl_rule* build_rule(const R& r) {
+  constexpr bool v6 = std::is_same_v<R, PolicyRule6>;
   auto* rule = rtnl_rule_alloc();
   auto src = make_addr(r.from);
-  rtnl_rule_set_family(rule, AF_INET);
+  rtnl_rule_set_family(rule, v6 ? AF_INET6 : AF_INET);
   rtnl_rule_set_prio(rule, r.priority);
   rtnl_rule_set_table(rule, r.table);
   rtnl_rule_set_action(rule, FR_ACT_TO_TBL);
@@ -98,26 +118,36 @@ rtnl_rule* build_rule(const PolicyRule& r) {
   return rule;
 }
 
-Result<void> send_neigh(nl_sock* sk, int type, int flags, const ProxyNeighbour& p) {
+// A proxy entry of either family (`ip [-6] neigh add|del proxy A dev X protocol 186`).
+Result<void> send_proxy(nl_sock* sk, int type, int flags, int family, const void* address, int length,
+                        int ifindex, const std::string& what) {
   nl_msg* msg = nlmsg_alloc_simple(type, flags);
   if (!msg) std::abort();
   ndmsg ndm{};
-  ndm.ndm_family = AF_INET;
-  ndm.ndm_ifindex = p.ifindex;
+  ndm.ndm_family = static_cast<std::uint8_t>(family);
+  ndm.ndm_ifindex = ifindex;
   ndm.ndm_flags = NTF_PROXY;
   ndm.ndm_state = NUD_PERMANENT;
-  std::uint32_t be = htonl(p.address.value());
-  if (nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0 || nla_put(msg, NDA_DST, 4, &be) < 0 ||
+  if (nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0 || nla_put(msg, NDA_DST, length, address) < 0 ||
       nla_put_u8(msg, NDA_PROTOCOL, kRouteProtocol) < 0) {
     nlmsg_free(msg);
     std::abort();  // a fixed-size message cannot overflow
   }
   int err = nl_send_sync(sk, msg);  // frees msg, waits for the ACK
-  if (err < 0) {
-    auto what = "proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex);
-    return fail(nl_error(type == RTM_NEWNEIGH ? "add_proxy_failed" : "remove_proxy_failed", err, what));
-  }
+  if (err < 0)
+    return fail(nl_error(type == RTM_NEWNEIGH ? "add_proxy_failed" : "remove_proxy_failed", err,
+                         "proxy " + what + " dev " + std::to_string(ifindex)));
   return ok();
+}
+
+Result<void> send_neigh(nl_sock* sk, int type, int flags, const ProxyNeighbour& p) {
+  const std::uint32_t be = htonl(p.address.value());
+  return send_proxy(sk, type, flags, AF_INET, &be, 4, p.ifindex, p.address.to_string());
+}
+
+Result<void> send_neigh6(nl_sock* sk, int type, int flags, const ProxyNeighbour6& p) {
+  return send_proxy(sk, type, flags, AF_INET6, p.address.bytes().data(), 16, p.ifindex,
+                    p.address.to_string());
 }
 
 // A plain neighbour entry (`ip neigh replace A lladdr M dev X nud stale protocol 186`).
@@ -178,6 +208,7 @@ int on_neighbour_message(nl_msg* msg, void* arg) {
 struct ProxyDump {
   const std::vector<int>* ours;
   std::vector<ProxyNeighbour>* out;
+  std::vector<ProxyNeighbour6>* out6;
 };
 
 int on_proxy_message(nl_msg* msg, void* arg) {
@@ -185,13 +216,21 @@ int on_proxy_message(nl_msg* msg, void* arg) {
   nlmsghdr* hdr = nlmsg_hdr(msg);
   if (hdr->nlmsg_type != RTM_NEWNEIGH || !nlmsg_valid_hdr(hdr, sizeof(ndmsg))) return NL_SKIP;
   auto* ndm = static_cast<ndmsg*>(nlmsg_data(hdr));
-  if (ndm->ndm_family != AF_INET || !(ndm->ndm_flags & NTF_PROXY)) return NL_SKIP;
+  const bool v6 = ndm->ndm_family == AF_INET6;
+  if ((ndm->ndm_family != AF_INET && !v6) || !(ndm->ndm_flags & NTF_PROXY)) return NL_SKIP;
   nlattr* tb[NDA_MAX + 1] = {};
-  if (nlmsg_parse(hdr, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] || nla_len(tb[NDA_DST]) != 4)
+  if (nlmsg_parse(hdr, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] ||
+      nla_len(tb[NDA_DST]) != (v6 ? 16 : 4))
     return NL_SKIP;
   bool tagged = tb[NDA_PROTOCOL] && nla_get_u8(tb[NDA_PROTOCOL]) == kRouteProtocol;
   bool our_link = std::find(dump->ours->begin(), dump->ours->end(), ndm->ndm_ifindex) != dump->ours->end();
   if (!tagged && !our_link) return NL_SKIP;
+  if (v6) {
+    Ipv6::Octets b{};
+    std::memcpy(b.data(), nla_data(tb[NDA_DST]), 16);
+    dump->out6->push_back(ProxyNeighbour6{Ipv6(b), ndm->ndm_ifindex});
+    return NL_OK;
+  }
   std::uint32_t be = 0;
   std::memcpy(&be, nla_data(tb[NDA_DST]), 4);
   dump->out->push_back(ProxyNeighbour{Ipv4(ntohl(be)), ndm->ndm_ifindex});
@@ -226,9 +265,11 @@ Result<std::unique_ptr<LibnlNetlink>> LibnlNetlink::create() {
 
 LibnlNetlink::~LibnlNetlink() { nl_socket_free(sock_); }
 
-Result<void> LibnlNetlink::add_route(const Route& r) {
+namespace {
+template <typename R>
+Result<void> add_route_any(nl_sock* sock, const R& r) {
   auto* route = build_route(r);
-  int err = rtnl_route_add(sock_, route, NLM_F_EXCL);
+  int err = rtnl_route_add(sock, route, NLM_F_EXCL);
   rtnl_route_put(route);
   if (err < 0)
     return fail(nl_error(
@@ -237,9 +278,10 @@ Result<void> LibnlNetlink::add_route(const Route& r) {
   return ok();
 }
 
-Result<void> LibnlNetlink::remove_route(const Route& r) {
+template <typename R>
+Result<void> remove_route_any(nl_sock* sock, const R& r) {
   auto* route = build_route(r);
-  int err = rtnl_route_delete(sock_, route, 0);
+  int err = rtnl_route_delete(sock, route, 0);
   rtnl_route_put(route);
   if (err < 0)
     return fail(
@@ -247,12 +289,52 @@ Result<void> LibnlNetlink::remove_route(const Route& r) {
   return ok();
 }
 
+template <typename R>
+Result<void> add_rule_any(nl_sock* sock, const R& r) {
+  auto* rule = build_rule(r);
+  int err = rtnl_rule_add(sock, rule, NLM_F_EXCL);
+  rtnl_rule_put(rule);
+  if (err < 0)
+    return fail(nl_error("add_rule_failed", err,
+                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
+  return ok();
+}
+
+template <typename R>
+Result<void> remove_rule_any(nl_sock* sock, const R& r) {
+  auto* rule = build_rule(r);
+  int err = rtnl_rule_delete(sock, rule, 0);
+  rtnl_rule_put(rule);
+  if (err < 0)
+    return fail(nl_error("remove_rule_failed", err,
+                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
+  return ok();
+}
+}  // namespace
+
+Result<void> LibnlNetlink::add_route(const Route& r) { return add_route_any(sock_, r); }
+Result<void> LibnlNetlink::remove_route(const Route& r) { return remove_route_any(sock_, r); }
+Result<void> LibnlNetlink::add_route6(const Route6& r) { return add_route_any(sock_, r); }
+Result<void> LibnlNetlink::remove_route6(const Route6& r) { return remove_route_any(sock_, r); }
+Result<void> LibnlNetlink::add_rule(const PolicyRule& r) { return add_rule_any(sock_, r); }
+Result<void> LibnlNetlink::remove_rule(const PolicyRule& r) { return remove_rule_any(sock_, r); }
+Result<void> LibnlNetlink::add_rule6(const PolicyRule6& r) { return add_rule_any(sock_, r); }
+Result<void> LibnlNetlink::remove_rule6(const PolicyRule6& r) { return remove_rule_any(sock_, r); }
+
 Result<void> LibnlNetlink::add_proxy_neighbour(const ProxyNeighbour& p) {
   return send_neigh(sock_, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, p);
 }
 
 Result<void> LibnlNetlink::remove_proxy_neighbour(const ProxyNeighbour& p) {
   return send_neigh(sock_, RTM_DELNEIGH, 0, p);
+}
+
+Result<void> LibnlNetlink::add_proxy_neighbour6(const ProxyNeighbour6& p) {
+  return send_neigh6(sock_, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, p);
+}
+
+Result<void> LibnlNetlink::remove_proxy_neighbour6(const ProxyNeighbour6& p) {
+  return send_neigh6(sock_, RTM_DELNEIGH, 0, p);
 }
 
 Result<void> LibnlNetlink::add_neighbour(const Neighbour& n) {
@@ -263,26 +345,6 @@ Result<void> LibnlNetlink::add_neighbour(const Neighbour& n) {
 
 Result<void> LibnlNetlink::remove_neighbour(const Neighbour& n) {
   return send_plain_neigh(sock_, RTM_DELNEIGH, 0, n);
-}
-
-Result<void> LibnlNetlink::add_rule(const PolicyRule& r) {
-  auto* rule = build_rule(r);
-  int err = rtnl_rule_add(sock_, rule, NLM_F_EXCL);
-  rtnl_rule_put(rule);
-  if (err < 0)
-    return fail(nl_error("add_rule_failed", err,
-                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
-  return ok();
-}
-
-Result<void> LibnlNetlink::remove_rule(const PolicyRule& r) {
-  auto* rule = build_rule(r);
-  int err = rtnl_rule_delete(sock_, rule, 0);
-  rtnl_rule_put(rule);
-  if (err < 0)
-    return fail(nl_error("remove_rule_failed", err,
-                         "from " + r.from.to_string() + " prio " + std::to_string(r.priority)));
-  return ok();
 }
 
 Result<void> LibnlNetlink::set_link(int ifindex, bool up, unsigned mtu) {
@@ -340,16 +402,22 @@ Result<LinkInfo> LibnlNetlink::link(int ifindex) { return fetch_link(sock_, ifin
 
 namespace {
 
-// Our routes: protocol kRouteProtocol, in any table.
-Result<void> owned_routes(nl_sock* sock, std::vector<Route>& out) {
+// Our routes: protocol kRouteProtocol, in any table (Route: IPv4, Route6: IPv6).
+template <typename R>
+Result<void> owned_routes(nl_sock* sock, std::vector<R>& out) {
+  constexpr bool v6 = std::is_same_v<R, Route6>;
   CachePtr routes;
-  int err = rtnl_route_alloc_cache(sock, AF_INET, 0, &routes.p);
+  int err = rtnl_route_alloc_cache(sock, v6 ? AF_INET6 : AF_INET, 0, &routes.p);
   if (err < 0) return fail(nl_error("netlink_failed", err, "route dump"));
   for (auto* o = nl_cache_get_first(routes.p); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_route*>(o);
     if (rtnl_route_get_protocol(r) != kRouteProtocol) continue;
-    Route route;
-    route.dst = to_prefix(rtnl_route_get_dst(r));
+    if (rtnl_route_get_family(r) != (v6 ? AF_INET6 : AF_INET)) continue;
+    R route;
+    if constexpr (v6)
+      route.dst = to_prefix6(rtnl_route_get_dst(r));
+    else
+      route.dst = to_prefix(rtnl_route_get_dst(r));
     route.table = rtnl_route_get_table(r);
     if (rtnl_route_get_nnexthops(r) > 0)
       route.ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
@@ -358,13 +426,14 @@ Result<void> owned_routes(nl_sock* sock, std::vector<Route>& out) {
   return {};
 }
 
-// An RTM_GETNEIGH dump with `ndm_flags` (NTF_PROXY asks for the pneigh table,
-// neigh_dump_info), each message handed to `on_message` with `arg`; `what` names it in errors.
-Result<void> dump_neighbours(nl_sock* sock, std::uint8_t ndm_flags, int (*on_message)(nl_msg*, void*),
-                             void* arg, const char* what) {
+// An RTM_GETNEIGH dump of `family` (AF_UNSPEC: every table) with `ndm_flags` (NTF_PROXY asks
+// for the pneigh tables, neigh_dump_info), each message handed to `on_message` with `arg`;
+// `what` names it in errors.
+Result<void> dump_neighbours(nl_sock* sock, std::uint8_t family, std::uint8_t ndm_flags,
+                             int (*on_message)(nl_msg*, void*), void* arg, const char* what) {
   nl_msg* msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
   ndmsg ndm{};
-  ndm.ndm_family = AF_INET;
+  ndm.ndm_family = family;
   ndm.ndm_flags = ndm_flags;
   if (!msg || nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0) std::abort();
   int err = nl_send_auto(sock, msg);
@@ -379,16 +448,23 @@ Result<void> dump_neighbours(nl_sock* sock, std::uint8_t ndm_flags, int (*on_mes
 }
 
 // Our policy rules: priorities in [kRulePriorityBase, + kRulePriorityRange).
-Result<void> owned_rules(nl_sock* sock, std::vector<PolicyRule>& out) {
+template <typename R>
+Result<void> owned_rules(nl_sock* sock, std::vector<R>& out) {
+  constexpr bool v6 = std::is_same_v<R, PolicyRule6>;
   CachePtr rules;
-  int err = rtnl_rule_alloc_cache(sock, AF_INET, &rules.p);
+  int err = rtnl_rule_alloc_cache(sock, v6 ? AF_INET6 : AF_INET, &rules.p);
   if (err < 0) return fail(nl_error("netlink_failed", err, "rule dump"));
   for (auto* o = nl_cache_get_first(rules.p); o; o = nl_cache_get_next(o)) {
     auto* r = reinterpret_cast<rtnl_rule*>(o);
+    // libnl's rule cache holds both families whatever it was asked for: keep ours only.
+    if (rtnl_rule_get_family(r) != (v6 ? AF_INET6 : AF_INET)) continue;
     auto prio = rtnl_rule_get_prio(r);
     if (prio < kRulePriorityBase || prio >= kRulePriorityBase + kRulePriorityRange) continue;
-    PolicyRule rule;
-    rule.from = to_prefix(rtnl_rule_get_src(r));
+    R rule;
+    if constexpr (v6)
+      rule.from = to_prefix6(rtnl_rule_get_src(r));
+    else
+      rule.from = to_prefix(rtnl_rule_get_src(r));
     const char* iif = rtnl_rule_get_iif(r);
     rule.iif = iif ? iif : "";
     rule.table = rtnl_rule_get_table(r);
@@ -419,14 +495,18 @@ Result<void> owned_links(nl_sock* sock, std::vector<LinkInfo>& out) {
 Result<OwnedObjects> LibnlNetlink::list_owned(const std::vector<int>& our_ifindexes) {
   OwnedObjects out;
   VMROAM_TRY_VOID(owned_routes(sock_, out.routes));
-  ProxyDump proxies{&our_ifindexes, &out.proxies};
-  VMROAM_TRY_VOID(dump_neighbours(sock_, NTF_PROXY, on_proxy_message, &proxies, "proxy dump"));
+  // AF_UNSPEC with NTF_PROXY dumps both pneigh tables: ARP (IPv4) and ND (IPv6) proxies.
+  ProxyDump proxies{&our_ifindexes, &out.proxies, &out.proxies6};
+  VMROAM_TRY_VOID(dump_neighbours(sock_, AF_UNSPEC, NTF_PROXY, on_proxy_message, &proxies, "proxy dump"));
   if (!our_ifindexes.empty()) {
     NeighbourDump neighbours{&our_ifindexes, &out.neighbours};
-    VMROAM_TRY_VOID(dump_neighbours(sock_, 0, on_neighbour_message, &neighbours, "neighbour dump"));
+    VMROAM_TRY_VOID(dump_neighbours(sock_, AF_INET, 0, on_neighbour_message, &neighbours, "neighbour dump"));
   }
   VMROAM_TRY_VOID(owned_rules(sock_, out.rules));
   VMROAM_TRY_VOID(owned_links(sock_, out.links));
+  // A kernel without IPv6 has no IPv6 routes or rules to own: an empty list, not a failure.
+  if (auto r = owned_routes(sock_, out.routes6); !r) out.routes6.clear();
+  if (auto r = owned_rules(sock_, out.rules6); !r) out.rules6.clear();
   return out;
 }
 

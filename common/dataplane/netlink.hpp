@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/result.hpp"
 
 struct nl_sock;  // libnl, global namespace
@@ -45,11 +46,29 @@ struct Route {
   friend bool operator==(const Route&, const Route&) = default;
 };
 
+// The IPv6 twins of Route and PolicyRule, for dual-stack VMs' IPv6 home addresses (the
+// data plane steers them as it steers the IPv4 HoA; docs/dataplane.md "IPv6").
+struct Route6 {
+  Ipv6Prefix dst;
+  int ifindex = 0;
+  std::uint32_t table = kMainTable;
+  friend bool operator==(const Route6&, const Route6&) = default;
+};
+
 // `ip neigh add proxy <address> dev <ifindex>`
 struct ProxyNeighbour {
   Ipv4 address;
   int ifindex = 0;
   friend bool operator==(const ProxyNeighbour&, const ProxyNeighbour&) = default;
+};
+
+// `ip -6 neigh add proxy <address> dev <ifindex>`: the home agent answers Neighbor
+// Solicitations for an away VM's IPv6 home address (RFC 6275 §10.4.1). The kernel answers only
+// with net.ipv6.conf.all.proxy_ndp = 1 (docs/home-agent.md "Dual-stack VMs").
+struct ProxyNeighbour6 {
+  Ipv6 address;
+  int ifindex = 0;
+  friend bool operator==(const ProxyNeighbour6&, const ProxyNeighbour6&) = default;
 };
 
 // `ip neigh replace <address> lladdr <mac> dev <ifindex> nud stale protocol 186`: a neighbour
@@ -73,6 +92,14 @@ struct PolicyRule {
   friend bool operator==(const PolicyRule&, const PolicyRule&) = default;
 };
 
+struct PolicyRule6 {
+  Ipv6Prefix from;
+  std::string iif;  // empty: any input interface
+  std::uint32_t table = kDefaultPolicyTable;
+  std::uint32_t priority = kRulePriorityBase;
+  friend bool operator==(const PolicyRule6&, const PolicyRule6&) = default;
+};
+
 struct LinkInfo {
   int ifindex = 0;
   std::string name;
@@ -88,7 +115,10 @@ struct OwnedObjects {
   std::vector<ProxyNeighbour> proxies;
   std::vector<PolicyRule> rules;
   std::vector<LinkInfo> links;
-  std::vector<Neighbour> neighbours;  // NDA_PROTOCOL 186 (not proxy) on one of our_ifindexes
+  std::vector<Neighbour> neighbours;      // NDA_PROTOCOL 186 (not proxy) on one of our_ifindexes
+  std::vector<ProxyNeighbour6> proxies6;  // as `proxies`, for IPv6
+  std::vector<Route6> routes6;            // as `routes`, for IPv6
+  std::vector<PolicyRule6> rules6;        // as `rules`, for IPv6
 };
 
 class Netlink {
@@ -109,6 +139,28 @@ class Netlink {
   }
   virtual Result<void> remove_neighbour(const Neighbour& n) {
     return fail("unsupported", "remove_neighbour " + n.address.to_string());
+  }
+  // IPv6 proxy entries (NTF_PROXY, tagged). Only the home agent of dual-stack VMs makes them;
+  // seams that never do need not care.
+  virtual Result<void> add_proxy_neighbour6(const ProxyNeighbour6& p) {
+    return fail("unsupported", "add_proxy_neighbour6 " + p.address.to_string());
+  }
+  virtual Result<void> remove_proxy_neighbour6(const ProxyNeighbour6& p) {
+    return fail("unsupported", "remove_proxy_neighbour6 " + p.address.to_string());
+  }
+  // IPv6 routes and rules (same tags as their IPv4 twins). Only the data plane of dual-stack
+  // VMs makes them; seams that never do need not care.
+  virtual Result<void> add_route6(const Route6& r) {
+    return fail("unsupported", "add_route6 " + r.dst.to_string());
+  }
+  virtual Result<void> remove_route6(const Route6& r) {
+    return fail("unsupported", "remove_route6 " + r.dst.to_string());
+  }
+  virtual Result<void> add_rule6(const PolicyRule6& r) {
+    return fail("unsupported", "add_rule6 " + r.from.to_string());
+  }
+  virtual Result<void> remove_rule6(const PolicyRule6& r) {
+    return fail("unsupported", "remove_rule6 " + r.from.to_string());
   }
   // Up/down and MTU (0 = leave as is).
   virtual Result<void> set_link(int ifindex, bool up, unsigned mtu) = 0;
@@ -138,6 +190,12 @@ class LibnlNetlink final : public Netlink {
   Result<void> remove_rule(const PolicyRule& r) override;
   Result<void> add_neighbour(const Neighbour& n) override;
   Result<void> remove_neighbour(const Neighbour& n) override;
+  Result<void> add_proxy_neighbour6(const ProxyNeighbour6& p) override;
+  Result<void> remove_proxy_neighbour6(const ProxyNeighbour6& p) override;
+  Result<void> add_route6(const Route6& r) override;
+  Result<void> remove_route6(const Route6& r) override;
+  Result<void> add_rule6(const PolicyRule6& r) override;
+  Result<void> remove_rule6(const PolicyRule6& r) override;
   Result<void> set_link(int ifindex, bool up, unsigned mtu) override;
   Result<void> delete_link(int ifindex) override;
   Result<LinkInfo> link(std::string_view name) override;
@@ -166,10 +224,18 @@ inline Result<void> remove_object(Netlink& nl, const ProxyNeighbour& p) {
 }
 inline Result<void> remove_object(Netlink& nl, const PolicyRule& r) { return nl.remove_rule(r); }
 inline Result<void> remove_object(Netlink& nl, const Neighbour& n) { return nl.remove_neighbour(n); }
+inline Result<void> remove_object(Netlink& nl, const ProxyNeighbour6& p) {
+  return nl.remove_proxy_neighbour6(p);
+}
+inline Result<void> remove_object(Netlink& nl, const Route6& r) { return nl.remove_route6(r); }
+inline Result<void> remove_object(Netlink& nl, const PolicyRule6& r) { return nl.remove_rule6(r); }
+inline Result<void> add_object(Netlink& nl, const Route6& r) { return nl.add_route6(r); }
+inline Result<void> add_object(Netlink& nl, const PolicyRule6& r) { return nl.add_rule6(r); }
 inline Result<void> add_object(Netlink& nl, const Route& r) { return nl.add_route(r); }
 inline Result<void> add_object(Netlink& nl, const ProxyNeighbour& p) { return nl.add_proxy_neighbour(p); }
 inline Result<void> add_object(Netlink& nl, const PolicyRule& r) { return nl.add_rule(r); }
 inline Result<void> add_object(Netlink& nl, const Neighbour& n) { return nl.add_neighbour(n); }
+inline Result<void> add_object(Netlink& nl, const ProxyNeighbour6& p) { return nl.add_proxy_neighbour6(p); }
 
 // RAII owner of one kernel object we created. Move-only. The Netlink must outlive it.
 template <typename T>
@@ -222,5 +288,8 @@ using OwnedRoute = Owned<Route>;
 using OwnedProxyNeighbour = Owned<ProxyNeighbour>;
 using OwnedRule = Owned<PolicyRule>;
 using OwnedNeighbour = Owned<Neighbour>;
+using OwnedProxyNeighbour6 = Owned<ProxyNeighbour6>;
+using OwnedRoute6 = Owned<Route6>;
+using OwnedRule6 = Owned<PolicyRule6>;
 
 }  // namespace vmroam::dataplane

@@ -66,7 +66,56 @@ Result<void> Steering::unsteer(Ipv4 hoa) {
   return fail("no_route", hoa.to_string());
 }
 
+Result<void> Steering::steer6(const Ipv6& hoa, int ifindex) {
+  const Ipv6Prefix host{hoa, 128};
+  if (config_.key == LookupKey::destination) {
+    auto it = routes6_.find(hoa);
+    if (it != routes6_.end() && it->second.get().ifindex == ifindex) return ok();
+    if (it != routes6_.end()) {
+      [[maybe_unused]] const auto removed = it->second.reset();  // as in steer()
+      routes6_.erase(it);
+    }
+    VMROAM_TRY(auto route, OwnedRoute6::create(nl_, Route6{host, ifindex, config_.table}));
+    routes6_.emplace(hoa, std::move(route));
+    return ok();
+  }
+  // The IPv6 table with the same number as the device's IPv4 one, and its default route.
+  VMROAM_TRY(std::uint32_t table, table_for(ifindex));
+  if (!tables6_.contains(ifindex)) {
+    VMROAM_TRY(auto route, OwnedRoute6::create(nl_, Route6{Ipv6Prefix{Ipv6(), 0}, ifindex, table}));
+    tables6_.emplace(ifindex, std::move(route));
+  }
+  auto it = rules6_.find(hoa);
+  if (it != rules6_.end() && it->second.first == ifindex) return ok();
+  if (it != rules6_.end()) {
+    [[maybe_unused]] const auto removed = it->second.second.reset();
+    rules6_.erase(it);
+  }
+  VMROAM_TRY(auto owned,
+             OwnedRule6::create(nl_, PolicyRule6{host, config_.reverse_iif, table, config_.rule_priority}));
+  rules6_.emplace(hoa, std::make_pair(ifindex, std::move(owned)));
+  return ok();
+}
+
+Result<void> Steering::unsteer6(const Ipv6& hoa) {
+  Result<void> r = ok();
+  if (auto it = routes6_.find(hoa); it != routes6_.end()) {
+    r = it->second.reset();
+    routes6_.erase(it);
+  } else if (auto jt = rules6_.find(hoa); jt != rules6_.end()) {
+    r = jt->second.second.reset();
+    rules6_.erase(jt);
+  } else {
+    return fail("no_route", hoa.to_string());
+  }
+  if (!r && r.error().code != "not_found") return r;
+  return ok();
+}
+
 void Steering::clear() {
+  rules6_.clear();
+  routes6_.clear();
+  tables6_.clear();
   rules_.clear();
   routes_.clear();
   tables_.clear();

@@ -7,6 +7,9 @@
 //   * LookupKey::source (FA, RFC 3024 reverse tunnel): per device a table holding
 //     `default dev <dev> proto 186` (tables from `table`, 186 by default, one more per extra
 //     device), and per HoA `from HoA/32 [iif <vm link>] lookup <that table> prio <priority>`.
+// A dual-stack VM's IPv6 home addresses are steered the same way (steer6): `HoA6/128 dev <dev>`
+// at the HA, `from HoA6/128 [iif …] lookup <table>` with `default dev <dev>` in the same table
+// number of the IPv6 routing tables at the FA.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,12 @@ class Steering {
   Result<void> steer(Ipv4 hoa, int ifindex);
   Result<void> unsteer(Ipv4 hoa);
   [[nodiscard]] bool steered(Ipv4 hoa) const { return routes_.contains(hoa) || rules_.contains(hoa); }
+  // The same for an IPv6 home address.
+  Result<void> steer6(const Ipv6& hoa, int ifindex);
+  Result<void> unsteer6(const Ipv6& hoa);
+  [[nodiscard]] bool steered6(const Ipv6& hoa) const {
+    return routes6_.contains(hoa) || rules6_.contains(hoa);
+  }
   // Drops everything (and the per-device tables); also what the destructor does.
   void clear();
   ~Steering() { clear(); }
@@ -46,6 +55,9 @@ class Steering {
   std::map<Ipv4, OwnedRoute> routes_;                // destination mode
   std::map<Ipv4, std::pair<int, OwnedRule>> rules_;  // source mode: HoA → (ifindex, rule)
   std::map<int, OwnedRoute> tables_;                 // source mode: ifindex → its default route
+  std::map<Ipv6, OwnedRoute6> routes6_;
+  std::map<Ipv6, std::pair<int, OwnedRule6>> rules6_;
+  std::map<int, OwnedRoute6> tables6_;  // source mode: ifindex → its IPv6 default route
 };
 
 }  // namespace vmroam::dataplane

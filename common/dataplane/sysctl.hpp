@@ -37,4 +37,22 @@ class Sysctl {
   std::vector<std::pair<std::string, std::string>> changed_;  // key, previous value
 };
 
+// RAII for settings that must not outlive the daemon that needed them: writes each value and
+// writes the previous ones back when it goes (newest first). The home agent's proxy NDP
+// settings are such: net.ipv6.conf.all.proxy_ndp is host-wide, and a host that did not proxy
+// Neighbor Discovery before vmroam must not go on doing so after it (docs/home-agent.md).
+class SysctlGuard {
+ public:
+  explicit SysctlGuard(std::string root = "/proc/sys") : sysctl_(std::move(root)) {}
+  SysctlGuard(const SysctlGuard&) = delete;
+  SysctlGuard& operator=(const SysctlGuard&) = delete;
+  ~SysctlGuard() { (void)sysctl_.restore(); }
+  // As Sysctl::set; what it changed is restored by the destructor.
+  Result<std::string> set(std::string_view key, std::string_view value) { return sysctl_.set(key, value); }
+  [[nodiscard]] const Sysctl& sysctl() const { return sysctl_; }
+
+ private:
+  Sysctl sysctl_;
+};
+
 }  // namespace vmroam::dataplane

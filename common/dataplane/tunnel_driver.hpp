@@ -30,6 +30,7 @@
 
 #include "common/binding/tunnel.hpp"
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/result.hpp"
 #include "common/dataplane/hold_port.hpp"
@@ -106,13 +107,14 @@ struct TunnelStats {
 // noticing the first packet for a visitor, or per-binding byte counters). Runs on the loop.
 struct DecapsulatedPacket {
   Ipv4 peer;
-  Ipv4 inner_src;
+  Ipv4 inner_src;  // IPv4 inner packets; 0.0.0.0 for IPv6 ones
   Ipv4 inner_dst;
   std::size_t inner_bytes = 0;
+  bool ipv6 = false;  // a dual-stack VM's IPv6 packet (RFC 5454)
 };
 using DecapsulatedHook = std::function<void(const DecapsulatedPacket&)>;
 
-// Eight virtual verbs, the tunnel's own; the handover hold has its own seam (HoldPort), which
+// Nine virtual verbs, the tunnel's own; the handover hold has its own seam (HoldPort), which
 // a driver offers beside this one when it can (hold_port()).
 class TunnelDriver {
  public:
@@ -138,6 +140,17 @@ class TunnelDriver {
   // delivers them on the home link, instead of dropping them.
   virtual void end_grace(Ipv4 hoa) = 0;
   [[nodiscard]] virtual std::string_view name() const = 0;
+  // Dual-stack VMs (RFC 5454, docs/dataplane.md "IPv6"): the IPv6 home addresses of `hoa`'s VM,
+  // replacing the previous list. They follow `hoa`'s route — steered into the tunnel while it is
+  // routed, to the same peer, in the same encapsulation, accepted from that peer only as their
+  // inner address — so a move or an unroute needs no second call. The default: a driver that
+  // cannot carry IPv6 says so for a non-empty list ("not_supported"); the agents log it and the
+  // VM's IPv4 goes on working.
+  virtual Result<void> set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses) {
+    if (addresses.empty()) return ok();
+    return fail("not_supported",
+                std::string(name()) + " data plane carries no IPv6 (" + hoa.to_string() + ")");
+  }
 
   // Called for every decapsulated packet the driver delivers, if the driver sees them (the
   // kernel driver does not).

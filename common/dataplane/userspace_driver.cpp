@@ -23,21 +23,35 @@ Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_contex
   VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name, /*vnet_header=*/true));
   VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
   Sysctl sysctl;
-  // IPv4-only tunnel: without this the kernel's IPv6 router solicitations reach the TUN and
-  // are counted as malformed. Absent IPv6 is fine, so a failure here is not one.
-  [[maybe_unused]] const auto ipv6_off = sysctl.set("net/ipv6/conf/" + tun.name() + "/disable_ipv6", "1");
+  // IPv6 on, for dual-stack VMs' packets, but no address of its own (addr_gen_mode 1): without
+  // a link-local address the kernel sends no router solicitations or other neighbour discovery
+  // into the tunnel. Absent IPv6 is fine (IPv4 works alone), so failures here are not ones.
+  for (const auto& [key, value] : {std::pair<const char*, const char*>{"addr_gen_mode", "1"},
+                                   {"accept_ra", "0"},
+                                   {"disable_ipv6", "0"}}) {
+    [[maybe_unused]] const auto ipv6 = sysctl.set("net/ipv6/conf/" + tun.name() + "/" + key, value);
+  }
   VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
   // Decapsulated packets enter through the TUN with sources the reverse path may not lead
   // back to (correspondents at the FA, HoAs at the HA): no reverse-path filter, forward them.
   // (set() returns the previous value, which we do not need: the TUN goes with its settings.)
   VMROAM_TRY_VOID(sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
   VMROAM_TRY_VOID(sysctl.set("net/ipv4/conf/" + tun.name() + "/forwarding", "1"));
+  // Dual-stack VMs' IPv6 comes as protocol 41 (RFC 4213), which the IPPROTO_IPIP socket does
+  // not see; we send it through that one (IP_HDRINCL: our header names the protocol).
+  int raw6 = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPV6);
+  if (raw6 < 0) return fail("raw_socket_failed", std::string("IPPROTO_IPV6: ") + std::strerror(errno));
   int raw = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
-  if (raw < 0) return fail("raw_socket_failed", std::string("IPPROTO_IPIP: ") + std::strerror(errno));
+  if (raw < 0) {
+    int e = errno;
+    ::close(raw6);
+    return fail("raw_socket_failed", std::string("IPPROTO_IPIP: ") + std::strerror(e));
+  }
   int one = 1;
   if (::setsockopt(raw, IPPROTO_IP, IP_HDRINCL, &one, sizeof one) < 0) {
     int e = errno;
     ::close(raw);
+    ::close(raw6);
     return fail("raw_socket_failed", std::string("IP_HDRINCL: ") + std::strerror(e));
   }
   // One loop thread serves both directions: a TCP sender's 64 KiB bursts arrive while it is
@@ -50,6 +64,8 @@ Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_contex
     if (::setsockopt(raw, SOL_SOCKET, force, &kSocketBuffer, sizeof kSocketBuffer) < 0)
       (void)::setsockopt(raw, SOL_SOCKET, plain, &kSocketBuffer, sizeof kSocketBuffer);
   }
+  if (::setsockopt(raw6, SOL_SOCKET, SO_RCVBUFFORCE, &kSocketBuffer, sizeof kSocketBuffer) < 0)
+    (void)::setsockopt(raw6, SOL_SOCKET, SO_RCVBUF, &kSocketBuffer, sizeof kSocketBuffer);
   {
     ifreq ifr{};
     std::strncpy(ifr.ifr_name, tun.name().c_str(), IFNAMSIZ - 1);
@@ -57,11 +73,11 @@ Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_contex
     (void)::ioctl(raw, SIOCSIFTXQLEN, &ifr);  // best effort: a shorter queue still works
   }
   return std::unique_ptr<UserspaceDriver>(
-      new UserspaceDriver(io, nl, std::move(config), std::move(tun), raw, link.ifindex));
+      new UserspaceDriver(io, nl, std::move(config), std::move(tun), raw, raw6, link.ifindex));
 }
 
 UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun,
-                                 int raw_fd, int ifindex)
+                                 int raw_fd, int raw6_fd, int ifindex)
     : config_(std::move(config)),
       tun_(std::move(tun)),
       tun_ifindex_(ifindex),
@@ -74,6 +90,7 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
                 }()),
       tun_sd_(io),
       raw_sd_(io, raw_fd),
+      raw6_sd_(io, raw6_fd),
       // A segment is at most the TUN's MTU (the kernel cuts to it or sends ICMP "fragmentation
       // needed"); room for the outer header (IPv4 20 or RFC 3519 4), rounded to a cache line.
       stride_(std::max<std::size_t>(2048, (config_.mtu + wire::kIpipOverhead + 63) / 64 * 64)),
@@ -100,7 +117,8 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
   }
   if (config_.key == LookupKey::destination) offer_hold_port(this);
   arm_tun();
-  arm_raw();
+  arm_raw(raw_sd_);
+  arm_raw(raw6_sd_);
 }
 
 UserspaceDriver::~UserspaceDriver() {
@@ -109,6 +127,8 @@ UserspaceDriver::~UserspaceDriver() {
   (void)tun_sd_.release();  // TunDevice closes it
   raw_sd_.cancel(ec);
   raw_sd_.close(ec);
+  raw6_sd_.cancel(ec);
+  raw6_sd_.close(ec);
   steering_.clear();  // routes/rules before the TUN goes (they would vanish with it anyway)
 }
 
@@ -123,8 +143,10 @@ Result<void> UserspaceDriver::remove_tunnel_endpoint(Ipv4 peer) {
   // Unsteer the HoAs routed to this peer before the table forgets them. The table forgets
   // them whatever the kernel says; the first refusal is reported.
   Result<void> unsteered = ok();
-  for (Ipv4 hoa : table_.hoas_of(peer))
+  for (Ipv4 hoa : table_.hoas_of(peer)) {
     if (auto r = steering_.unsteer(hoa); !r && unsteered) unsteered = fail(r.error());
+    unsteer_v6(hoa);
+  }
   VMROAM_TRY_VOID(table_.remove_endpoint(peer));
   return unsteered;
 }
@@ -133,13 +155,41 @@ Result<void> UserspaceDriver::route(Ipv4 hoa, Ipv4 peer) {
   if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
   VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
   steered_for_hold_.erase(hoa);  // the route owns the steering now
-  return table_.route(hoa, peer);
+  VMROAM_TRY_VOID(table_.route(hoa, peer));
+  return steer_v6(hoa);
 }
 
 Result<void> UserspaceDriver::unroute(Ipv4 hoa) {
   VMROAM_TRY_VOID(table_.unroute(hoa));
   steered_for_hold_.erase(hoa);
+  unsteer_v6(hoa);
   return steering_.unsteer(hoa);
+}
+
+Result<void> UserspaceDriver::set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses) {
+  for (const Ipv6& a : table_.set_home_addresses_v6(hoa, addresses)) {
+    if (!steering_.steered6(a)) continue;
+    [[maybe_unused]] const auto gone = steering_.unsteer6(a);  // as in unsteer_v6()
+  }
+  if (table_.routed(hoa) || steered_for_hold_.contains(hoa)) return steer_v6(hoa);
+  return ok();
+}
+
+// A HoA's IPv6 addresses go where it goes (route, or a hold's steering); the first refusal is
+// reported, the others are still tried.
+Result<void> UserspaceDriver::steer_v6(Ipv4 hoa) {
+  Result<void> steered = ok();
+  for (const Ipv6& a : table_.home_addresses_v6(hoa))
+    if (auto r = steering_.steer6(a, tun_ifindex_); !r && steered) steered = fail(r.error());
+  return steered;
+}
+
+void UserspaceDriver::unsteer_v6(Ipv4 hoa) {
+  // A route that will not go is gone already (with its device) or is found at the next start.
+  for (const Ipv6& a : table_.home_addresses_v6(hoa)) {
+    if (!steering_.steered6(a)) continue;
+    [[maybe_unused]] const auto gone = steering_.unsteer6(a);
+  }
 }
 
 Result<void> UserspaceDriver::divert(Ipv4 hoa, bool on) {
@@ -151,6 +201,7 @@ Result<void> UserspaceDriver::divert(Ipv4 hoa, bool on) {
     if (!table_.routed(hoa)) {
       VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
       steered_for_hold_.insert(hoa);
+      VMROAM_TRY_VOID(steer_v6(hoa));  // the hold covers its IPv6 as well
     }
     diverted_.insert(hoa);
     return ok();
@@ -158,7 +209,10 @@ Result<void> UserspaceDriver::divert(Ipv4 hoa, bool on) {
   diverted_.erase(hoa);
   // Still not routed: the VM is at home (or the move was cancelled there). Our steering goes,
   // so that what is reinjected now reaches the kernel's home-link route.
-  if (steered_for_hold_.erase(hoa)) return steering_.unsteer(hoa);
+  if (steered_for_hold_.erase(hoa)) {
+    unsteer_v6(hoa);
+    return steering_.unsteer(hoa);
+  }
   return ok();
 }
 
@@ -180,12 +234,7 @@ Result<void> UserspaceDriver::reinject(ByteView packet) {
   return ok();
 }
 
-Ipv4 UserspaceDriver::key_address(ByteView inner) const {
-  if (inner.size() < 20) return Ipv4();
-  const std::size_t at = config_.key == LookupKey::destination ? 16 : 12;
-  return Ipv4((std::uint32_t{inner[at]} << 24) | (std::uint32_t{inner[at + 1]} << 16) |
-              (std::uint32_t{inner[at + 2]} << 8) | std::uint32_t{inner[at + 3]});
-}
+Ipv4 UserspaceDriver::key_address(ByteView inner) const { return table_.key_hoa(inner); }
 
 Result<void> UserspaceDriver::send_one(ByteView inner) {
   std::span<std::uint8_t> slot(one_buf_);
@@ -215,11 +264,11 @@ void UserspaceDriver::arm_tun() {
   });
 }
 
-void UserspaceDriver::arm_raw() {
-  raw_sd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+void UserspaceDriver::arm_raw(asio::posix::stream_descriptor& sd) {
+  sd.async_wait(asio::posix::stream_descriptor::wait_read, [this, &sd](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) on_raw_readable();
-    arm_raw();
+    if (!ec) on_raw_readable(sd.native_handle());
+    arm_raw(sd);
   });
 }
 
@@ -357,13 +406,13 @@ void UserspaceDriver::flush_udp() {
   }
 }
 
-void UserspaceDriver::on_raw_readable() {
+void UserspaceDriver::on_raw_readable(int fd) {
   for (std::size_t total = 0; total < kBudget;) {
     for (std::size_t i = 0; i < kBatch; ++i) {
       rx_iov_[i].iov_len = kSlot;
       rx_msgs_[i].msg_hdr.msg_flags = 0;
     }
-    int got = ::recvmmsg(raw_sd_.native_handle(), rx_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    int got = ::recvmmsg(fd, rx_msgs_.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (got <= 0) return;  // EAGAIN: drained
     for (int i = 0; i < got; ++i) {
       auto& m = rx_msgs_[static_cast<std::size_t>(i)];

@@ -6,6 +6,10 @@
 // daemon's socket builds the outer IPv4/UDP header). Received IP-in-IP arrives whole on the
 // raw socket (works without the ipip module); UDP tunnel data is handed over by the daemon.
 // Accepted inner packets are written to the TUN device and the kernel routes them on.
+// A dual-stack VM's IPv6 takes the same paths (docs/dataplane.md "IPv6"): its /128s are steered
+// into the TUN like its IPv4 HoA, leave as IPv6-in-IPv4 (protocol 41, RFC 4213 §3.5, through
+// the same raw socket) or RFC 3519 UDP with Next Header 41, and arrive on a second raw socket
+// (IPPROTO_IPV6) or from the daemon's UDP socket.
 //
 // Per readiness event the TUN is read until EAGAIN (at most kBudget reads, then re-armed for
 // fairness) and the IP-in-IP results go out in sendmmsg batches of up to kTxBatch; the raw
@@ -86,6 +90,7 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
   void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) override;
   [[nodiscard]] std::string_view name() const override { return "userspace"; }
   void end_grace(Ipv4 hoa) override { table_.end_grace(hoa); }
+  Result<void> set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses) override;
 
   // HoldPort (destination lookup only; "not_supported" at the FA).
   void set_sink(Sink sink) override { sink_ = std::move(sink); }
@@ -104,11 +109,14 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
  private:
   struct GroFlow;
   UserspaceDriver(boost::asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun, int raw_fd,
-                  int ifindex);
+                  int raw6_fd, int ifindex);
   void arm_tun();
-  void arm_raw();
+  void arm_raw(boost::asio::posix::stream_descriptor& sd);
   void on_tun_readable();
-  void on_raw_readable();
+  void on_raw_readable(int fd);
+  // The IPv6 home addresses of `hoa` into (or out of) the TUN, as `hoa` itself.
+  Result<void> steer_v6(Ipv4 hoa);
+  void unsteer_v6(Ipv4 hoa);
   // The per-packet outbound path for one (already segmented) inner packet: hold, lookup,
   // encapsulation; IP-in-IP results are queued in tx slot `batched` (flushed when full).
   void outbound(ByteView inner, std::size_t& batched);
@@ -143,6 +151,7 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
   std::unordered_set<Ipv4> steered_for_hold_;  // HoAs steered only because they are diverted
   boost::asio::posix::stream_descriptor tun_sd_;
   boost::asio::posix::stream_descriptor raw_sd_;
+  boost::asio::posix::stream_descriptor raw6_sd_;  // protocol 41: dual-stack VMs' IPv6 (RFC 4213)
   // Preallocated I/O state.
   std::size_t stride_;                 // one MTU-sized packet + outer header, rounded up
   std::vector<std::uint8_t> tun_buf_;  // what one TUN read returns (vnet header + packet)

@@ -38,6 +38,45 @@ std::vector<Ipv4> fas_from_json(const std::string& text, Row& row) {
   return out;
 }
 
+// IPv6 address lists are JSON arrays of text addresses (the columns CHECK they are arrays).
+std::string v6_to_json(const std::vector<Ipv6>& list) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& a : list) j.push_back(a.to_string());
+  return j.dump();
+}
+
+std::vector<Ipv6> v6_from_json(const std::string& text, Row& row, const char* what) {
+  std::vector<Ipv6> out;
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_array()) {
+    row.mark(what, text);
+    return out;
+  }
+  for (const auto& e : j) {
+    auto a = e.is_string() ? Ipv6::parse(e.get<std::string>()) : Result<Ipv6>(fail("bad_ipv6"));
+    if (!a) {
+      row.mark(what, text);
+      return {};
+    }
+    out.push_back(*a);
+  }
+  return out;
+}
+
+std::optional<Ipv6> opt_v6(Row& row, const char* what) {
+  if (row.is_null()) {
+    (void)row.text();  // steps past the NULL column
+    return std::nullopt;
+  }
+  const std::string text = row.text();
+  auto a = Ipv6::parse(text);
+  if (!a) {
+    row.mark(what, text);
+    return std::nullopt;
+  }
+  return *a;
+}
+
 // The four traffic columns both bindings and visitors end with.
 void bind_counters(Binder& b, const TrafficCounters& c) {
   b.u64(c.packets_in).u64(c.bytes_in).u64(c.packets_out).u64(c.bytes_out);
@@ -55,14 +94,14 @@ TrafficCounters read_counters(Row& row) {
 
 void bind(Binder& b, const VmRecord& r) {
   b.text(r.id).ipv4(r.home_address).mac(r.mac).text(fas_to_json(r.allowed_fas)).i64(r.spi).text(r.algorithm);
-  b.blob(r.key).opt_i64(r.fa_ha_spi).text(r.params);
+  b.blob(r.key).opt_i64(r.fa_ha_spi).text(r.params).text(v6_to_json(r.home_addresses_v6));
 }
 void bind(Binder& b, const BindingRecord& r) {
   b.ipv4(r.home_address).ipv4(r.care_of_address).ipv4(r.foreign_agent).i64(r.lifetime_granted).i64(r.flags);
   b.text(r.encapsulation).i64(r.registered_at_unix_ms).opt_i64(r.expires_at_unix_ms).u64(r.identification);
   b.u64(r.move_seq);
   bind_counters(b, r.counters);
-  b.text(r.params);
+  b.text(r.params).text(v6_to_json(r.home_addresses_v6));
 }
 void bind(Binder& b, const ReplayRecord& r) { b.ipv4(r.home_address).u64(r.last_identification); }
 void bind(Binder& b, const VisitorRecord& r) {
@@ -76,7 +115,12 @@ void bind(Binder& b, const VisitorRecord& r) {
   b.opt_i64(r.last_reply_code).text(r.reason).u64(r.identification_sent).opt_i64(r.expires_at_unix_ms);
   b.i64(r.created_at_unix_ms);
   bind_counters(b, r.counters);
-  b.text(r.params);
+  b.text(r.params).text(v6_to_json(r.home_addresses_v6)).text(v6_to_json(r.granted_v6));
+  if (r.home_gateway_v6) {
+    b.text(r.home_gateway_v6->to_string());
+  } else {
+    b.null();
+  }
 }
 
 void bind(Binder& b, const RevocationRecord& r) {
@@ -96,6 +140,7 @@ VmRecord read_vm(Row& row) {
   r.key = row.blob();
   r.fa_ha_spi = row.opt_uint<std::uint32_t>("fa_ha_spi");
   r.params = row.text();
+  r.home_addresses_v6 = v6_from_json(row.text(), row, "home_addresses_v6");
   return r;
 }
 BindingRecord read_binding(Row& row) {
@@ -112,6 +157,7 @@ BindingRecord read_binding(Row& row) {
   r.move_seq = row.u64();
   r.counters = read_counters(row);
   r.params = row.text();
+  r.home_addresses_v6 = v6_from_json(row.text(), row, "home_addresses_v6");
   return r;
 }
 ReplayRecord read_replay(Row& row) {
@@ -141,6 +187,9 @@ VisitorRecord read_visitor(Row& row) {
   r.created_at_unix_ms = row.i64();
   r.counters = read_counters(row);
   r.params = row.text();
+  r.home_addresses_v6 = v6_from_json(row.text(), row, "home_addresses_v6");
+  r.granted_v6 = v6_from_json(row.text(), row, "granted_v6");
+  r.home_gateway_v6 = opt_v6(row, "home_gateway_v6");
   return r;
 }
 RevocationRecord read_revocation(Row& row) {

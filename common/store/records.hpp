@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/traffic.hpp"
 
@@ -30,7 +31,8 @@ struct VmRecord {
   std::string algorithm;
   Bytes key;
   std::optional<std::uint32_t> fa_ha_spi;
-  std::string params = "{}";  // JSON object: fields not yet given a column
+  std::string params = "{}";            // JSON object: fields not yet given a column
+  std::vector<Ipv6> home_addresses_v6;  // the VM's IPv6 home addresses (/128s), schema v3
   friend bool operator==(const VmRecord&, const VmRecord&) = default;
 };
 
@@ -48,6 +50,7 @@ struct BindingRecord {
   std::uint64_t move_seq = 0;
   TrafficCounters counters;  // four columns: packets_in, bytes_in, packets_out, bytes_out
   std::string params = "{}";
+  std::vector<Ipv6> home_addresses_v6;  // granted with the binding (RFC 5454 §2.2), schema v3
   friend bool operator==(const BindingRecord&, const BindingRecord&) = default;
 };
 
@@ -79,6 +82,11 @@ struct VisitorRecord {
   std::int64_t created_at_unix_ms = 0;
   TrafficCounters counters;  // four columns: packets_in, bytes_in, packets_out, bytes_out
   std::string params = "{}";
+  // Schema v2: the VM's IPv6 home addresses, those the HA granted, and its home router's
+  // link-local address (its IPv6 default gateway).
+  std::vector<Ipv6> home_addresses_v6;
+  std::vector<Ipv6> granted_v6;
+  std::optional<Ipv6> home_gateway_v6;
   friend bool operator==(const VisitorRecord&, const VisitorRecord&) = default;
 };
 

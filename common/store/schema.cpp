@@ -74,8 +74,8 @@ CREATE TABLE fa_visitors (
   params TEXT NOT NULL CHECK (json_valid(params) AND json_type(params) = 'object')
 ) STRICT;
 )sql",
-    // Pending registration revocations (RFC 3543 §4): the signed message as sent, so that a
-    // restarted home agent re-sends exactly it until the old foreign agent acknowledges.
+    // 1 -> 2: pending registration revocations (RFC 3543 §4): the signed message as sent, so
+    // that a restarted home agent re-sends exactly it until the old foreign agent acknowledges.
     R"sql(
 CREATE TABLE ha_revocations (
   revocation_id INTEGER PRIMARY KEY NOT NULL CHECK (revocation_id BETWEEN 0 AND 4294967295),
@@ -85,6 +85,18 @@ CREATE TABLE ha_revocations (
   created_at_ms INTEGER NOT NULL,
   params TEXT NOT NULL CHECK (json_valid(params) AND json_type(params) = 'object')
 ) STRICT;
+)sql",
+    // 2 -> 3: dual-stack VMs (IPv6 home addresses, docs/protocol.md "Dual-stack VMs").
+    R"sql(
+ALTER TABLE ha_vms ADD COLUMN home_addresses_v6 TEXT NOT NULL DEFAULT '[]'
+  CHECK (json_valid(home_addresses_v6) AND json_type(home_addresses_v6) = 'array');
+ALTER TABLE ha_bindings ADD COLUMN home_addresses_v6 TEXT NOT NULL DEFAULT '[]'
+  CHECK (json_valid(home_addresses_v6) AND json_type(home_addresses_v6) = 'array');
+ALTER TABLE fa_visitors ADD COLUMN home_addresses_v6 TEXT NOT NULL DEFAULT '[]'
+  CHECK (json_valid(home_addresses_v6) AND json_type(home_addresses_v6) = 'array');
+ALTER TABLE fa_visitors ADD COLUMN granted_v6 TEXT NOT NULL DEFAULT '[]'
+  CHECK (json_valid(granted_v6) AND json_type(granted_v6) = 'array');
+ALTER TABLE fa_visitors ADD COLUMN home_gateway_v6 TEXT;
 )sql",
 };
 
@@ -99,15 +111,15 @@ std::string column_list(const Table& t) {
 
 }  // namespace
 
-const Table kVms{
-    "ha_vms",
-    "id",
-    {"id", "home_address", "mac", "allowed_fas", "spi", "algorithm", "key", "fa_ha_spi", "params"}};
+const Table kVms{"ha_vms",
+                 "id",
+                 {"id", "home_address", "mac", "allowed_fas", "spi", "algorithm", "key", "fa_ha_spi",
+                  "params", "home_addresses_v6"}};
 const Table kBindings{"ha_bindings",
                       "home_address",
                       {"home_address", "care_of_address", "foreign_agent", "lifetime_granted", "flags",
                        "encapsulation", "registered_at_ms", "expires_at_ms", "identification", "move_seq",
-                       "packets_in", "bytes_in", "packets_out", "bytes_out", "params"}};
+                       "packets_in", "bytes_in", "packets_out", "bytes_out", "params", "home_addresses_v6"}};
 const Table kReplay{"ha_replay", "home_address", {"home_address", "last_identification"}};
 const Table kVisitors{"fa_visitors",
                       "id",
@@ -132,7 +144,10 @@ const Table kVisitors{"fa_visitors",
                        "bytes_in",
                        "packets_out",
                        "bytes_out",
-                       "params"}};
+                       "params",
+                       "home_addresses_v6",
+                       "granted_v6",
+                       "home_gateway_v6"}};
 
 const Table kRevocations{
     "ha_revocations",

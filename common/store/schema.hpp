@@ -13,6 +13,10 @@
 //   fa_visitors(id PK, home_address UNIQUE, mac UNIQUE, …, params JSON)
 //   ha_revocations(revocation_id PK, foreign_agent, home_address, message, created_at_ms,
 //          params JSON): registration revocations sent and not yet acknowledged (RFC 3543 §4)
+//          (added by version 2)
+// Version 3 adds the IPv6 home addresses (JSON arrays of text addresses, '[]' for rows
+// written by version 2 or earlier): ha_vms.home_addresses_v6, ha_bindings.home_addresses_v6
+// (granted), fa_visitors.home_addresses_v6, .granted_v6 and .home_gateway_v6 (NULL: none).
 #pragma once
 
 #include <sqlite3.h>
@@ -25,7 +29,7 @@
 namespace vmroam::store::schema {
 
 // The version this build creates and reads (store.hpp re-exports it as kSchemaVersion).
-inline constexpr int kVersion = 2;
+inline constexpr int kVersion = 3;
 
 struct Table {
   const char* name;

@@ -29,7 +29,7 @@
 
 namespace vmroam::store {
 
-inline constexpr int kSchemaVersion = 2;  // schema.hpp builds it
+inline constexpr int kSchemaVersion = 3;  // schema.hpp builds it
 
 class Store {
  public:

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "common/wire/dsmip.hpp"
+
 namespace vmroam::wire {
 
 namespace {
@@ -94,6 +96,8 @@ Result<void> check_one(const Extension& e) {
           return ok();  // skippable: an unknown sub-type is passed over
       }
     }
+    case mip::ext::dsmipv4:  // RFC 5454 §2
+      return check_dsmip(e);
     default:
       if (!e.skippable() && !known_nonskippable(e.type)) return fail("unknown_nonskippable_extension", at(e));
       return ok();
@@ -264,6 +268,8 @@ std::string_view extension_name(std::uint8_t type) {
       return "udp_tunnel_request";
     case mip::ext::pmipv4_skip:
       return "pmipv4_skippable";
+    case mip::ext::dsmipv4:
+      return "dsmipv4";
     default:
       return "unknown";
   }

@@ -8,6 +8,12 @@
 // Decapsulation validates the outer header (protocol 4, not a fragment) and the inner IPv4
 // packet, which must fill the outer payload exactly, and returns a view of it (no copy).
 // Data path: neither direction allocates.
+//
+// A dual-stack VM's IPv6 packets take the same tunnel as IPv6-in-IPv4 (RFC 4213 §3.5,
+// protocol 41; RFC 5454 §4.3): the same outer header with protocol 41, TOS copied from the
+// inner Traffic Class, DF clear (RFC 4213 §3.2.1: a static tunnel MTU; the tunnel device's MTU
+// keeps every packet within it, and IPv6 routers never fragment, so a DF-less outer header is
+// the only way a path that shrank still delivers).
 #pragma once
 
 #include <cstddef>
@@ -49,5 +55,15 @@ struct Decapsulated {
 // (inner total length does not fill the outer payload); inner_source_is_tunnel_endpoint
 // (the inner claims to come from the decapsulator itself: a loop or a spoof, RFC 2003 §3.1).
 [[nodiscard]] Result<Decapsulated> ipip_decapsulate(ByteView packet);
+
+// RFC 4213 §3.5: `inner` must be a valid IPv6 packet (parse_ipv6 codes, as inner_*); the
+// result is the outer header with protocol 41 followed by it. Errors as ipip_encapsulate.
+[[nodiscard]] Result<std::size_t> ipv6_in_ipv4_encapsulate(ByteView inner, const IpipParams& params,
+                                                           std::span<std::uint8_t> out);
+
+// The mirror of ipip_decapsulate for protocol 41: Decapsulated::inner is exactly the IPv6
+// packet. Errors: the outer's parse_ipv4 codes; wrong_protocol (not 41); fragment;
+// inner_* (parse_ipv6 codes); inner_length_mismatch (the IPv6 packet does not fill the payload).
+[[nodiscard]] Result<Decapsulated> ipv6_in_ipv4_decapsulate(ByteView packet);
 
 }  // namespace vmroam::wire

@@ -43,7 +43,7 @@ std::string_view message_name(const Message& m) {
 }
 
 std::span<const std::string_view> rejection_reasons() {
-  static constexpr std::array<std::string_view, 9> kReasons = {
+  static constexpr std::array<std::string_view, 10> kReasons = {
       "truncated",                       // shorter than the fixed part (or empty)
       "bad_type",                        // unknown message type
       "extension_overrun",               // an extension header or its data runs past the end
@@ -53,6 +53,7 @@ std::span<const std::string_view> rejection_reasons() {
       "duplicate_auth_extension",        // two authenticators of one type
       "wrong_extension_type",            // typed view used on another extension
       "extension_too_long",              // builder: data does not fit the Length field
+      "bad_prefix_length",               // RFC 5454 prefix length over 128
   };
   return kReasons;
 }

@@ -7,6 +7,7 @@
 // RFC 3519  Mobile IP Traversal of NAT Devices (UDP tunnelling)
 // RFC 3543  Registration Revocation in Mobile IPv4
 // RFC 5563  WiMAX Forum / 3GPP2 Proxy Mobile IPv4 (PMIPv4 extensions 47 and 147)
+// RFC 5454  Dual-Stack Mobile IPv4 (extension 152)
 // RFC 2003  IP Encapsulation within IP
 // RFC 2104 / RFC 4231  HMAC, HMAC-SHA-256 test vectors
 #pragma once
@@ -23,6 +24,8 @@ inline constexpr std::uint8_t kIpProtoGre = 47;          // RFC 2784
 inline constexpr std::uint8_t kIpProtoMinimal = 55;      // RFC 2004
 inline constexpr std::uint8_t kIpProtoUdp = 17;
 inline constexpr std::uint8_t kIpProtoIcmp = 1;
+inline constexpr std::uint8_t kIpProtoIpv6 = 41;    // RFC 4213 §3.5 (IPv6 in IPv4)
+inline constexpr std::uint8_t kIpProtoIcmpv6 = 58;  // RFC 4443
 
 // ---- Message types (first byte of the UDP payload) ------------------------------------------
 enum class MessageType : std::uint8_t {
@@ -134,6 +137,7 @@ inline constexpr std::uint8_t nvse = 134;                    // RFC 3115 §3.2
 inline constexpr std::uint8_t revocation_support = 137;      // RFC 3543 §3.3
 inline constexpr std::uint8_t udp_tunnel_request = 144;      // RFC 3519 §3.1
 inline constexpr std::uint8_t pmipv4_skip = 147;             // RFC 5563 §3.2
+inline constexpr std::uint8_t dsmipv4 = 152;                 // RFC 5454 §2
 inline constexpr std::uint8_t agent_advertisement = 16;      // ICMP extension, RFC 5944 §2.1.1
 inline constexpr std::uint8_t prefix_lengths = 19;           // ICMP extension, RFC 5944 §2.1.2
 inline constexpr std::uint8_t one_byte_padding = 0;          // ICMP extension, RFC 5944 §2.1.3
@@ -173,6 +177,19 @@ inline constexpr std::uint8_t device_id_ethernet_mac = 1;
 // Access technology types.
 inline constexpr std::uint8_t access_802_3 = 1;
 }  // namespace pmip
+
+// ---- Dual-stack Mobile IPv4, RFC 5454 §2 ---------------------------------------------------
+// Extension 152 is skippable and short-headed: Type | Length | Sub-Type | data.
+namespace dsmip {
+inline constexpr std::uint8_t prefix_request = 1;  // RFC 5454 §2.1, in a Registration Request
+inline constexpr std::uint8_t prefix_reply = 2;    // RFC 5454 §2.2, in a Registration Reply
+inline constexpr std::uint8_t tunneling_mode = 3;  // RFC 5454 §2.3 (we neither send nor act on it)
+// Length field values: Sub-Type + Prefix Length + Prefix(16); Sub-Type + Code + Prefix
+// Length + Reserved + Prefix(16).
+inline constexpr std::size_t kPrefixRequestLength = 18;
+inline constexpr std::size_t kPrefixReplyLength = 20;
+inline constexpr std::uint8_t reply_code_success = 0;  // RFC 5454 §2.2; anything else is a refusal
+}  // namespace dsmip
 
 // ---- UDP tunnelling, RFC 3519 §3.1–3.3 -------------------------------------------------------
 namespace udp_tunnel {
@@ -214,6 +231,7 @@ inline constexpr std::uint16_t flag_I =
 
 // ---- Link layer -----------------------------------------------------------------------------
 inline constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
+inline constexpr std::uint16_t kEtherTypeIpv6 = 0x86DD;  // RFC 2464
 inline constexpr std::uint16_t kEtherTypeArp = 0x0806;
 inline constexpr std::uint16_t kEtherTypeRarp = 0x8035;  // QEMU's self-announce
 inline constexpr std::uint16_t kArpOpRequest = 1;

@@ -34,6 +34,25 @@ Ipv4 ipv4_of(const Json& j, const char* key) {
   return *a;
 }
 
+// IPv6 home addresses: written only when there are some, so values written before dual-stack
+// VMs existed (and by HAs that predate them) read as "none".
+Json v6_to_json(const std::vector<Ipv6>& list) {
+  Json a = Json::array();
+  for (const auto& x : list) a.push_back(x.to_string());
+  return a;
+}
+
+std::vector<Ipv6> v6_of(const Json& j, const char* key) {
+  std::vector<Ipv6> out;
+  if (!j.contains(key)) return out;
+  for (const auto& e : j.at(key)) {
+    auto a = Ipv6::parse(e.get<std::string>());
+    if (!a) throw Json::type_error::create(302, std::string(key) + ": not an IPv6 address", &j);
+    out.push_back(*a);
+  }
+  return out;
+}
+
 }  // namespace
 
 ClusterKeys::ClusterKeys(const std::string& prefix, Ipv4Prefix home_prefix)
@@ -67,6 +86,7 @@ std::string encode(const store::BindingRecord& r) {
          {"move_seq", r.move_seq},
          {"params", r.params}};
   if (r.expires_at_unix_ms) j["expires_at_ms"] = *r.expires_at_unix_ms;
+  if (!r.home_addresses_v6.empty()) j["hoa_v6"] = v6_to_json(r.home_addresses_v6);
   return j.dump();
 }
 
@@ -81,6 +101,7 @@ std::string encode(const store::VmRecord& r) {
       {"id", r.id},   {"hoa", r.home_address.to_string()}, {"mac", r.mac.to_string()}, {"allowed_fas", fas},
       {"spi", r.spi}, {"algorithm", r.algorithm},          {"key", to_hex(r.key)},     {"params", r.params}};
   if (r.fa_ha_spi) j["fa_ha_spi"] = *r.fa_ha_spi;
+  if (!r.home_addresses_v6.empty()) j["hoa_v6"] = v6_to_json(r.home_addresses_v6);
   return j.dump();
 }
 
@@ -108,6 +129,7 @@ Result<store::BindingRecord> decode_binding(std::string_view text) {
     r.identification = j.at("identification").get<std::uint64_t>();
     r.move_seq = j.at("move_seq").get<std::uint64_t>();
     r.params = j.at("params").get<std::string>();
+    r.home_addresses_v6 = v6_of(j, "hoa_v6");
     return r;
   });
 }
@@ -138,6 +160,7 @@ Result<store::VmRecord> decode_vm(std::string_view text) {
     r.key = std::move(*key);
     if (j.contains("fa_ha_spi")) r.fa_ha_spi = j.at("fa_ha_spi").get<std::uint32_t>();
     r.params = j.at("params").get<std::string>();
+    r.home_addresses_v6 = v6_of(j, "hoa_v6");
     return r;
   });
 }

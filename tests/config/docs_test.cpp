@@ -108,6 +108,7 @@ std::vector<AgentCase> cases() {
   return {
       {"## vmroam-ha",
        R"({"address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
+           "home_prefix_v6": "2001:db8:1::/64",
            "foreign_agents": [{"address": "192.0.2.2", "fa_ha": {"spi": 1000, )" +
            kKey + R"(}}],
            "api": {"tcp": "127.0.0.1:8434", "token_file": "/etc/vmroam/token",

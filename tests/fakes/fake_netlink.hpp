@@ -15,7 +15,10 @@ class FakeNetlink final : public Netlink {
  public:
   std::vector<Route> routes;
   std::vector<ProxyNeighbour> proxies;
+  std::vector<ProxyNeighbour6> proxies6;
   std::vector<PolicyRule> rules;
+  std::vector<Route6> routes6;
+  std::vector<PolicyRule6> rules6;
   std::vector<LinkInfo> links;
   std::vector<Neighbour> neighbours;  // plain (not proxy) entries, keyed by address + device
   std::vector<std::string> calls;     // "add_route 10.1.0.10/32 dev 7 table 254", …
@@ -36,6 +39,14 @@ class FakeNetlink final : public Netlink {
   Result<void> remove_proxy_neighbour(const ProxyNeighbour& p) override {
     calls.push_back("remove_proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
     return remove(proxies, p, "remove_proxy_neighbour");
+  }
+  Result<void> add_proxy_neighbour6(const ProxyNeighbour6& p) override {
+    calls.push_back("add_proxy6 " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
+    return add(proxies6, p, "add_proxy_neighbour6");
+  }
+  Result<void> remove_proxy_neighbour6(const ProxyNeighbour6& p) override {
+    calls.push_back("remove_proxy6 " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
+    return remove(proxies6, p, "remove_proxy_neighbour6");
   }
   // Like the kernel with NLM_F_REPLACE: an entry for the same address and device is replaced.
   Result<void> add_neighbour(const Neighbour& n) override {
@@ -59,6 +70,22 @@ class FakeNetlink final : public Netlink {
     calls.push_back("remove_rule " + describe(r));
     return remove(rules, r, "remove_rule");
   }
+  Result<void> add_route6(const Route6& r) override {
+    calls.push_back("add_route6 " + describe(r));
+    return add(routes6, r, "add_route6");
+  }
+  Result<void> remove_route6(const Route6& r) override {
+    calls.push_back("remove_route6 " + describe(r));
+    return remove(routes6, r, "remove_route6");
+  }
+  Result<void> add_rule6(const PolicyRule6& r) override {
+    calls.push_back("add_rule6 " + describe(r));
+    return add(rules6, r, "add_rule6");
+  }
+  Result<void> remove_rule6(const PolicyRule6& r) override {
+    calls.push_back("remove_rule6 " + describe(r));
+    return remove(rules6, r, "remove_rule6");
+  }
   Result<void> set_link(int ifindex, bool up, unsigned mtu) override {
     calls.push_back("set_link " + std::to_string(ifindex) + (up ? " up" : " down") + " mtu " +
                     std::to_string(mtu));
@@ -77,7 +104,9 @@ class FakeNetlink final : public Netlink {
     auto n = std::erase_if(links, [&](const LinkInfo& l) { return l.ifindex == ifindex; });
     // Like the kernel: objects on a deleted link go with it.
     std::erase_if(routes, [&](const Route& r) { return r.ifindex == ifindex; });
+    std::erase_if(routes6, [&](const Route6& r) { return r.ifindex == ifindex; });
     std::erase_if(proxies, [&](const ProxyNeighbour& p) { return p.ifindex == ifindex; });
+    std::erase_if(proxies6, [&](const ProxyNeighbour6& p) { return p.ifindex == ifindex; });
     std::erase_if(neighbours, [&](const Neighbour& x) { return x.ifindex == ifindex; });
     return n ? ok() : Result<void>(fail("not_found", std::to_string(ifindex)));
   }
@@ -95,7 +124,10 @@ class FakeNetlink final : public Netlink {
     OwnedObjects o;
     o.routes = routes;
     o.proxies = proxies;
+    o.proxies6 = proxies6;
     o.rules = rules;
+    o.routes6 = routes6;
+    o.rules6 = rules6;
     for (const auto& n : neighbours)  // like the kernel dump: only on the links we name
       if (std::find(ours.begin(), ours.end(), n.ifindex) != ours.end()) o.neighbours.push_back(n);
     for (const auto& l : links)
@@ -105,6 +137,13 @@ class FakeNetlink final : public Netlink {
 
   static std::string describe(const Route& r) {
     return r.dst.to_string() + " dev " + std::to_string(r.ifindex) + " table " + std::to_string(r.table);
+  }
+  static std::string describe(const Route6& r) {
+    return r.dst.to_string() + " dev " + std::to_string(r.ifindex) + " table " + std::to_string(r.table);
+  }
+  static std::string describe(const PolicyRule6& r) {
+    return "from " + r.from.to_string() + (r.iif.empty() ? "" : " iif " + r.iif) + " lookup " +
+           std::to_string(r.table) + " prio " + std::to_string(r.priority);
   }
   static std::string describe(const Neighbour& n) {
     return n.address.to_string() + " lladdr " + n.mac.to_string() + " dev " + std::to_string(n.ifindex);

@@ -18,6 +18,8 @@ class FakeTunnelDriver final : public TunnelDriver {
   std::vector<std::string> calls;
   std::map<Ipv4, TunnelEndpoint> endpoints;
   std::map<Ipv4, Ipv4> routes;  // HoA → peer
+  // set_home_addresses_v6 (kept apart from `calls`: every bind sets them, mostly to nothing).
+  std::map<Ipv4, std::vector<Ipv6>> home_addresses_v6;
   // When set, the next call with this name fails with code "fake_failure" (then clears).
   std::string fail_next;
   TunnelStats canned_stats;
@@ -53,6 +55,14 @@ class FakeTunnelDriver final : public TunnelDriver {
     calls.push_back("unroute " + hoa.to_string());
     if (should_fail("unroute")) return fail("fake_failure", "unroute");
     if (!routes.erase(hoa)) return fail("no_route", hoa.to_string());
+    return ok();
+  }
+  Result<void> set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses) override {
+    if (should_fail("set_home_addresses_v6")) return fail("fake_failure", "set_home_addresses_v6");
+    if (addresses.empty())
+      home_addresses_v6.erase(hoa);
+    else
+      home_addresses_v6[hoa] = addresses;
     return ok();
   }
   [[nodiscard]] TunnelStats stats() const override { return canned_stats; }

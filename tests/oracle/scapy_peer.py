@@ -9,6 +9,7 @@ Two directions, each a list of cases that must all pass:
                     with Python's hmac module, not with our code. `vmroam-pcap decode --key …`
                     must read back every field and report verified: true (false for the
                     case signed with the wrong key).
+                    Dual-stack (RFC 5454) extensions are built byte by byte here.
   vmroam -> scapy   the oracle generator (built on common/wire) writes a capture of our own
                     messages and a JSON of what it wrote; scapy must dissect the same type,
                     flags, lifetime, addresses, identification and code.
@@ -20,6 +21,7 @@ import hashlib
 import hmac
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -48,6 +50,39 @@ def auth_extension(message, ext_type, spi, key, digest):
     head = bytes([ext_type, 4 + size]) + spi.to_bytes(4, "big")
     mac = hmac.new(key, message + head, digest).digest()
     return head + mac
+
+
+def dsmip_request(address):
+    """RFC 5454 §2.1 IPv6 Prefix Request: 152 | 18 | Sub-Type 1 | Prefix Length | Prefix."""
+    return bytes([152, 18, 1, 128]) + socket.inet_pton(socket.AF_INET6, address)
+
+
+def dsmip_reply(address, code=0):
+    """RFC 5454 §2.2 IPv6 Prefix Reply: 152 | 20 | 2 | Code | Prefix Length | Reserved | Prefix."""
+    return bytes([152, 20, 2, code, 128, 0]) + socket.inet_pton(socket.AF_INET6, address)
+
+
+def dsmip_in(payload, fixed):
+    """Walks the extensions after the fixed part by hand (RFC 5944 §1.10-1.11) and reads
+    every type-152 extension; scapy has no layer for them."""
+    out, at = [], fixed
+    while at + 2 <= len(payload):
+        ext_type = payload[at]
+        if ext_type in (36, 38, 47):  # long header
+            length, data = int.from_bytes(payload[at + 2:at + 4], "big"), at + 4
+        else:
+            length, data = payload[at + 1], at + 2
+        if ext_type == 152 and length >= 1:
+            sub = payload[data]
+            if sub == 1 and length == 18:
+                prefix = socket.inet_ntop(socket.AF_INET6, payload[data + 2:data + 18])
+                out.append({"sub_type": 1, "prefix": f"{prefix}/{payload[data + 1]}"})
+            elif sub == 2 and length == 20:
+                prefix = socket.inet_ntop(socket.AF_INET6, payload[data + 4:data + 20])
+                out.append({"sub_type": 2, "code": payload[data + 1],
+                            "prefix": f"{prefix}/{payload[data + 2]}"})
+        at = data + length
+    return out
 
 
 def flag_names(bits):
@@ -85,6 +120,27 @@ def scapy_to_vmroam(pcap_tool, workdir):
         "kind": "registration_request", "identification": "0000000000000007",
         "auth": [{"ext": "mn-ha", "spi": MD5_SPI, "verified": False}]}))
 
+    # A dual-stack proxy registration and its reply (RFC 5454 §2), the 152 extensions built
+    # here byte by byte, before the authenticator that covers them.
+    v6 = ["2001:db8:1::10", "2001:db8:1::11"]
+    body = bytes(MobileIP(type=1) / MobileIPRRQ(flags=0x02, lifetime=1800, homeaddr=hoa, haaddr=ha,
+                                               coaddr=coa, id=0xE8F1A2B3000000F0))
+    body += dsmip_request(v6[0]) + dsmip_request(v6[1])
+    body += auth_extension(body, 32, MD5_SPI, MD5_KEY, "md5")
+    cases.append(("dual-stack request", body, {
+        "kind": "registration_request", "identification": "e8f1a2b3000000f0",
+        "dsmip": [{"sub_type": 1, "prefix": a + "/128"} for a in v6],
+        "auth": [{"ext": "mn-ha", "spi": MD5_SPI, "verified": True}]}))
+    body = bytes(MobileIP(type=3) / MobileIPRRP(code=0, lifetime=1800, homeaddr=hoa, haaddr=ha,
+                                               id=0xE8F1A2B3000000F1))
+    body += dsmip_reply(v6[0]) + dsmip_reply(v6[1], 0x81)
+    body += auth_extension(body, 32, SHA_SPI, SHA_KEY, "sha256")
+    cases.append(("dual-stack reply", body, {
+        "kind": "registration_reply", "code": 0,
+        "dsmip": [{"sub_type": 2, "code": 0, "prefix": v6[0] + "/128"},
+                  {"sub_type": 2, "code": 0x81, "prefix": v6[1] + "/128"}],
+        "auth": [{"ext": "mn-ha", "spi": SHA_SPI, "verified": True}]}))
+
     frames = []
     for _, body, _ in cases:
         frames.append(Ether(src="02:00:00:00:02:01", dst="02:00:00:00:01:01") /
@@ -121,7 +177,11 @@ def scapy_to_vmroam(pcap_tool, workdir):
             failures.append(f"{desc}: frame {n}: vmroam-pcap error {got}")
             continue
         for key, value in want.items():
-            if key == "auth":
+            if key == "dsmip":
+                got_dsmip = [{k: e[k] for k in ("sub_type", "code", "prefix") if k in e}
+                             for e in got.get("extensions", []) if e.get("type") == 152]
+                check(desc, key, got_dsmip, value)
+            elif key == "auth":
                 got_auth = [{k: a.get(k) for k in ("ext", "spi", "verified")}
                             for a in got.get("auth", [])]
                 check(desc, key, got_auth, value)
@@ -154,6 +214,8 @@ def vmroam_to_scapy(generator, workdir):
             check(desc, "haaddr", layer.haaddr, want["home_agent"])
             check(desc, "coaddr", layer.coaddr, want["care_of_address"])
             check(desc, "id", f"{layer.id:016x}", want["identification"])
+            if "dsmip" in want:
+                check(desc, "dsmip", dsmip_in(bytes(pkt[UDP].payload), 24), want["dsmip"])
         elif kind == "registration_reply":
             layer = pkt.getlayer(MobileIPRRP)
             if layer is None:
@@ -164,6 +226,8 @@ def vmroam_to_scapy(generator, workdir):
             check(desc, "homeaddr", layer.homeaddr, want["home_address"])
             check(desc, "haaddr", layer.haaddr, want["home_agent"])
             check(desc, "id", f"{layer.id:016x}", want["identification"])
+            if "dsmip" in want:
+                check(desc, "dsmip", dsmip_in(bytes(pkt[UDP].payload), 20), want["dsmip"])
         elif kind == "tunnel" and want["encapsulation"] == "udp":
             layer = pkt.getlayer(MobileIPTunnelData)
             if layer is None:

@@ -71,7 +71,7 @@ Result<Json> convert(const ParamSpec& p, const std::string& value, const FileRea
       if (!v) return usage(std::string(p.name) + ": not a non-negative integer: " + value);
       return Json(*v);
     }
-    case ParamType::ipv4_list: {
+    case ParamType::address_list: {
       Json list = Json::array();
       std::string_view rest = value;
       while (!rest.empty()) {
@@ -117,7 +117,7 @@ std::string usage_line(const CommandSpec& c) {
       case ParamType::uint:
         s += "N";
         break;
-      case ParamType::ipv4_list:
+      case ParamType::address_list:
         s += "A,B,…";
         break;
       case ParamType::key:

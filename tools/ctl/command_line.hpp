@@ -42,10 +42,10 @@ inline constexpr int kExitUsage = 2;        // bad command line; nothing was sen
 inline constexpr int kExitUnreachable = 3;  // could not connect, timed out, or no valid answer
 
 enum class ParamType {
-  string,     // sent as a JSON string
-  uint,       // a JSON number (decimal digits only)
-  ipv4_list,  // "a,b,c" → ["a","b","c"]; "" → []
-  key,        // hex key material; "@FILE" reads it from FILE (whitespace trimmed)
+  string,        // sent as a JSON string
+  uint,          // a JSON number (decimal digits only)
+  address_list,  // "a,b,c" → ["a","b","c"]; "" → [] (IPv4 or IPv6 addresses, checked by the agent)
+  key,           // hex key material; "@FILE" reads it from FILE (whitespace trimmed)
 };
 
 struct ParamSpec {

@@ -103,8 +103,10 @@ std::vector<ParamSpec> vm_params() {
   std::vector<ParamSpec> p{
       {"home_address", ParamType::string, true, false, "the VM's IPv4 address in the home prefix"},
       {"mac", ParamType::string, true, false, "the VM's MAC address"},
-      {"allowed_fas", ParamType::ipv4_list, false, false,
+      {"allowed_fas", ParamType::address_list, false, false,
        "comma-separated foreign agents it may register through"},
+      {"home_addresses_v6", ParamType::address_list, false, false,
+       "comma-separated IPv6 home addresses (/128s in the home IPv6 prefix)"},
   };
   p.insert(p.end(), std::begin(kKeyParams), std::end(kKeyParams));
   return p;
@@ -121,6 +123,10 @@ std::vector<ParamSpec> prepare_params() {
   p.insert(p.end(), std::begin(kKeyParams), std::end(kKeyParams));
   p.push_back({"lifetime", ParamType::uint, false, false, "registration lifetime in seconds"});
   p.push_back({"encapsulation", ParamType::string, false, false, "ipip (default) or udp (RFC 3519)"});
+  p.push_back({"home_addresses_v6", ParamType::address_list, false, false,
+               "comma-separated IPv6 home addresses to register (RFC 5454)"});
+  p.push_back({"home_gateway_v6", ParamType::string, false, false,
+               "the VM's IPv6 gateway at home (required with home_addresses_v6)"});
   return p;
 }
 

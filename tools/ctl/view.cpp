@@ -37,8 +37,13 @@ void flatten(const Json& j, const std::string& prefix,
   out.emplace_back(prefix, cell_text(j));
 }
 
-constexpr Column kVmColumns[] = {{"ID", "id"},     {"HOME_ADDRESS", "home_address"}, {"MAC", "mac"},
-                                 {"AWAY", "away"}, {"ALLOWED_FAS", "allowed_fas"},   {"SPI", "spi"}};
+constexpr Column kVmColumns[] = {{"ID", "id"},
+                                 {"HOME_ADDRESS", "home_address"},
+                                 {"HOME_ADDRESSES_V6", "home_addresses_v6"},
+                                 {"MAC", "mac"},
+                                 {"AWAY", "away"},
+                                 {"ALLOWED_FAS", "allowed_fas"},
+                                 {"SPI", "spi"}};
 constexpr Column kBindingColumns[] = {{"HOME_ADDRESS", "home_address"},
                                       {"VM", "vm"},
                                       {"CARE_OF", "care_of_address"},

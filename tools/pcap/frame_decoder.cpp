@@ -19,6 +19,7 @@
 #include "common/wire/ipv4.hpp"
 #include "common/wire/message.hpp"
 #include "common/wire/mobile_ip.hpp"
+#include "common/wire/ndp.hpp"
 #include "common/wire/reply_code.hpp"
 #include "common/wire/udp_tunnel.hpp"
 #include "tools/pcap/link_layer.hpp"
@@ -169,7 +170,8 @@ void decode_ipv4(Records& out, ByteView packet, const auth::Keyring& keys) {
     r.skip(8);
     const std::uint8_t proto = r.u8();
     const std::size_t ihl = static_cast<std::size_t>(vihl & 0x0f) * 4;
-    bool ours = r.ok() && (proto == mip::kIpProtoIpip || proto == mip::kIpProtoIcmp);
+    bool ours =
+        r.ok() && (proto == mip::kIpProtoIpip || proto == mip::kIpProtoIpv6 || proto == mip::kIpProtoIcmp);
     if (r.ok() && proto == mip::kIpProtoUdp && packet.size() >= ihl + 4 && ihl >= 20) {
       ByteReader ports(packet.subspan(ihl));
       const std::uint16_t s = ports.u16();
@@ -180,17 +182,19 @@ void decode_ipv4(Records& out, ByteView packet, const auth::Keyring& keys) {
     return;
   }
   switch (ip->protocol) {
-    case mip::kIpProtoIpip: {
-      auto d = wire::ipip_decapsulate(packet);
+    case mip::kIpProtoIpip:
+    case mip::kIpProtoIpv6: {  // a dual-stack VM's IPv6 in IPv4 (RFC 4213 §3.5, RFC 5454)
+      const bool v6 = ip->protocol == mip::kIpProtoIpv6;
+      auto d = v6 ? wire::ipv6_in_ipv4_decapsulate(packet) : wire::ipip_decapsulate(packet);
       if (!d) {
-        Json& e = out.error(d.error(), "ipip");
+        Json& e = out.error(d.error(), v6 ? "ipv6_in_ipv4" : "ipip");
         e["src"] = ip->src.to_string();
         e["dst"] = ip->dst.to_string();
         return;
       }
       Json& r = out.add_ip(ip->src, ip->dst);
       r["kind"] = "tunnel";
-      r["encapsulation"] = "ipip";
+      r["encapsulation"] = v6 ? "ipv6_in_ipv4" : "ipip";
       r["outer_src"] = d->outer_src.to_string();
       r["outer_dst"] = d->outer_dst.to_string();
       render_inner(r, d->inner);
@@ -231,6 +235,30 @@ void decode_arp(Records& out, const LinkLayer& l) {
   if (!rarp) r["gratuitous"] = !arp->sender_ip.is_zero() && arp->sender_ip == arp->target_ip;
 }
 
+// IPv6: only Neighbor Advertisements are ours to show (the home agent's for dual-stack VMs,
+// RFC 4861 §4.4); other IPv6 traffic is passed over like other ethertypes.
+void decode_ipv6(Records& out, const LinkLayer& l) {
+  auto na = wire::parse_neighbor_advertisement_packet(l.payload);
+  if (!na) {
+    if (na.error().code != "not_neighbor_advertisement") out.error(na.error(), "ndp");
+    return;
+  }
+  Json& r = out.add();
+  if (l.src_mac) r["src_mac"] = l.src_mac->to_string();
+  if (l.dst_mac) r["dst_mac"] = l.dst_mac->to_string();
+  if (l.vlan) r["vlan"] = *l.vlan;
+  r["kind"] = "neighbor_advertisement";
+  r["src"] = na->src.to_string();
+  r["dst"] = na->dst.to_string();
+  Json flags = Json::array();
+  if (na->router) flags.push_back("R");
+  if (na->solicited) flags.push_back("S");
+  if (na->override_) flags.push_back("O");
+  r["flags"] = std::move(flags);
+  r["target"] = na->target.to_string();
+  r["target_mac"] = na->target_mac ? Json(na->target_mac->to_string()) : Json(nullptr);
+}
+
 }  // namespace
 
 std::vector<Json> FrameDecoder::decode(const FrameInfo& info, ByteView frame) const {
@@ -256,6 +284,9 @@ std::vector<Json> FrameDecoder::decode(const FrameInfo& info, ByteView frame) co
     case mip::kEtherTypeArp:
     case mip::kEtherTypeRarp:
       decode_arp(out, l);
+      break;
+    case mip::kEtherTypeIpv6:
+      decode_ipv6(out, l);
       break;
     default:
       break;

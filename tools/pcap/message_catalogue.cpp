@@ -10,8 +10,10 @@
 
 #include "common/auth/authenticator.hpp"
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/hex.hpp"
 #include "common/wire/agent_advertisement.hpp"
+#include "common/wire/dsmip.hpp"
 #include "common/wire/ethernet.hpp"
 #include "common/wire/extension.hpp"
 #include "common/wire/ipip.hpp"
@@ -31,6 +33,9 @@ const Ipv4 kHomeAgent = Ipv4::from_octets(10, 1, 0, 1);
 const Ipv4 kForeignAgent = Ipv4::from_octets(10, 2, 0, 1);  // the care-of address
 const Ipv4 kOldForeignAgent = Ipv4::from_octets(10, 3, 0, 1);
 const Ipv4 kCorrespondent = Ipv4::from_octets(192, 0, 2, 7);
+// The VM's IPv6 home addresses, /128s from the home /64 (RFC 5454 §2, docs/protocol.md).
+const Ipv6 kHomeAddress6a{{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}};
+const Ipv6 kHomeAddress6b{{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11}};
 const MacAddress kVmMac{{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
 const MacAddress kHaMac{{0x02, 0x00, 0x00, 0x00, 0x01, 0x01}};
 const MacAddress kFaMac{{0x02, 0x00, 0x00, 0x00, 0x02, 0x01}};
@@ -167,6 +172,36 @@ wire::RegistrationRequest base_request(std::uint8_t flags, std::uint16_t lifetim
   return m;
 }
 
+// What the oracles read back from the type-152 extensions of a message (scapy parses them
+// by hand; Wireshark only names the type).
+Json dsmip_expected(const wire::ExtensionList& list) {
+  Json d = Json::array();
+  for (const auto& q : must(wire::ipv6_prefix_requests(list)))
+    d.push_back({{"sub_type", mip::dsmip::prefix_request},
+                 {"prefix", q.prefix.to_string() + "/" + std::to_string(q.prefix_length)}});
+  for (const auto& p : must(wire::ipv6_prefix_replies(list)))
+    d.push_back({{"sub_type", mip::dsmip::prefix_reply},
+                 {"code", p.code},
+                 {"prefix", p.prefix.to_string() + "/" + std::to_string(p.prefix_length)}});
+  return d;
+}
+
+// The proxy registration of a dual-stack VM: one IPv6 Prefix Request (RFC 5454 §2.1) per IPv6
+// home address, before the authenticators that cover them.
+void add_dual_stack_request(std::vector<SampleFrame>& out) {
+  auto m = base_request(mip::request_flag::T, 1800, kIdentBase + 101);
+  m.append(wire::PmipPerNodeAuth{mip::pmip::auth_fa_ha}.to_extension());
+  m.append(must(wire::PmipDeviceId::ethernet(kVmMac).to_extension()));
+  m.append(wire::Ipv6PrefixRequest{128, kHomeAddress6a}.to_extension());
+  m.append(wire::Ipv6PrefixRequest{128, kHomeAddress6b}.to_extension());
+  must(auth::append_auth(m, mip::ext::mn_ha_auth, md5_sa()));
+  must(auth::append_auth(m, mip::ext::fa_ha_auth, fa_ha_sa()));
+  Json j = request_expected(m);
+  j["dsmip"] = dsmip_expected(m.extensions);
+  out.push_back({"proxy request, dual stack: two IPv6 Prefix Requests (RFC 5454 152), MN-HA + FA-HA",
+                 udp_frame(kFaMac, kHaMac, kForeignAgent, kHomeAgent, wire::encode(m)), j});
+}
+
 void add_requests(std::vector<SampleFrame>& out) {
   namespace f = mip::request_flag;
   struct Case {
@@ -274,6 +309,26 @@ void add_replies(std::vector<SampleFrame>& out) {
   t["mip.ext.rev.tstamp"] = 0x65536f01;
   out.push_back({"reply accepting UDP tunnelling 44, revocation 137, MN-HA + FA-HA",
                  udp_frame(kHaMac, kFaMac, kHomeAgent, kForeignAgent, wire::encode(m)), j});
+}
+
+// The HA granting both IPv6 home addresses of a dual-stack VM (RFC 5454 §2.2).
+void add_dual_stack_reply(std::vector<SampleFrame>& out) {
+  wire::RegistrationReply d;
+  d.lifetime = 1800;
+  d.home_address = kHomeAddress;
+  d.home_agent = kHomeAgent;
+  d.identification = kIdentBase + 0x301;
+  for (const auto& a : {kHomeAddress6a, kHomeAddress6b}) {
+    wire::Ipv6PrefixReply p;
+    p.prefix = a;
+    d.append(p.to_extension());
+  }
+  must(auth::append_auth(d, mip::ext::mn_ha_auth, md5_sa()));
+  must(auth::append_auth(d, mip::ext::fa_ha_auth, fa_ha_sa()));
+  Json jd = reply_expected(d);
+  jd["dsmip"] = dsmip_expected(d.extensions);
+  out.push_back({"reply, dual stack: two IPv6 Prefix Replies (RFC 5454 152), MN-HA + FA-HA",
+                 udp_frame(kHaMac, kFaMac, kHomeAgent, kForeignAgent, wire::encode(d)), jd});
 }
 
 void add_revocations(std::vector<SampleFrame>& out) {
@@ -425,7 +480,9 @@ std::vector<auth::SecurityAssociation> sample_keys() { return {md5_sa(), sha256_
 std::vector<SampleFrame> sample_frames() {
   std::vector<SampleFrame> out;
   add_requests(out);
+  add_dual_stack_request(out);
   add_replies(out);
+  add_dual_stack_reply(out);
   add_revocations(out);
   add_tunnels(out);
   add_discovery(out);

@@ -10,7 +10,9 @@
 
 #include "common/auth/authenticator.hpp"
 #include "common/core/hex.hpp"
+#include "common/wire/dsmip.hpp"
 #include "common/wire/ipv4.hpp"
+#include "common/wire/ipv6.hpp"
 #include "common/wire/mobile_ip.hpp"
 #include "common/wire/registration.hpp"
 #include "common/wire/revocation.hpp"
@@ -204,6 +206,29 @@ Result<void> render_pmip_skippable(Json& j, const wire::Extension& e) {
   }
 }
 
+// RFC 5454 §2: the dual-stack extension's sub-types.
+Result<void> render_dsmip(Json& j, const wire::Extension& e) {
+  VMROAM_TRY(std::uint8_t sub, wire::dsmip_sub_type(e));
+  j["sub_type"] = sub;
+  j["sub_type_name"] = std::string(wire::dsmip_sub_type_name(sub));
+  switch (sub) {
+    case mip::dsmip::prefix_request: {
+      VMROAM_TRY(auto q, wire::Ipv6PrefixRequest::from(e));
+      j["prefix"] = q.prefix.to_string() + "/" + std::to_string(q.prefix_length);
+      return ok();
+    }
+    case mip::dsmip::prefix_reply: {
+      VMROAM_TRY(auto p, wire::Ipv6PrefixReply::from(e));
+      j["code"] = p.code;
+      j["prefix"] = p.prefix.to_string() + "/" + std::to_string(p.prefix_length);
+      return ok();
+    }
+    default:
+      j["data"] = to_hex(e.data().subspan(1));
+      return ok();
+  }
+}
+
 Result<void> render_nai(Json& j, const wire::Extension& e) {
   VMROAM_TRY(auto n, wire::MnNai::from(e));
   if (auto text = printable(n.nai)) {
@@ -232,6 +257,8 @@ Result<void> render_fields(Json& j, const wire::Extension& e) {
       return render_pmip_skippable(j, e);
     case mip::ext::mn_nai:
       return render_nai(j, e);
+    case mip::ext::dsmipv4:
+      return render_dsmip(j, e);
     case mip::ext::encapsulating_delivery:
       return ok();  // RFC 3024 §3.3: no data
     default:
@@ -365,7 +392,17 @@ void render_advertisement(Json& r, const wire::AgentAdvertisement& adv) {
 }
 
 void render_inner(Json& r, ByteView inner) {
-  // The decapsulators already validated the inner header.
+  // The decapsulators already validated the inner header. A dual-stack VM's IPv6 (RFC 5454)
+  // shows its addresses, next header and length the same way.
+  if (wire::ip_version(inner) == 6) {
+    auto h6 = wire::parse_ipv6(inner);
+    if (!h6) return;
+    r["inner_src"] = h6->src.to_string();
+    r["inner_dst"] = h6->dst.to_string();
+    r["inner_protocol"] = h6->next_header;
+    r["inner_length"] = h6->total_length();
+    return;
+  }
   auto h = wire::parse_ipv4(inner);
   if (!h) return;
   r["inner_src"] = h->src.to_string();

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -84,6 +85,55 @@ TEST_F(NetlinkNetns, ProxyNeighbourAndRule) {
   }
   EXPECT_EQ(run("ip -j neigh show proxy dev vmrt0").find("10.1.0.10"), std::string::npos);
   EXPECT_EQ(run("ip -j rule show priority 1860"), "[]\n");
+}
+
+// IPv6 proxy entries (the home agent's proxy NDP for dual-stack VMs): tagged, visible to
+// `ip -6 neigh show proxy`, removed by RAII, and found by list_owned() after a "crash".
+TEST_F(NetlinkNetns, ProxyNeighbour6IsTaggedListedAndRemoved) {
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0) GTEST_SKIP() << "no IPv6 in this kernel";
+  const Ipv6 a = *Ipv6::parse("2001:db8:1::10");
+  {
+    auto p = OwnedProxyNeighbour6::create(*nl_, ProxyNeighbour6{a, ifindex_});
+    ASSERT_TRUE(p) << p.error().to_string();
+    std::string proxies = run("ip -6 -j neigh show proxy dev vmrt0");
+    EXPECT_NE(proxies.find("2001:db8:1::10"), std::string::npos) << proxies;
+    auto owned = nl_->list_owned({});
+    ASSERT_TRUE(owned) << owned.error().to_string();
+    EXPECT_EQ(owned->proxies6, (std::vector<ProxyNeighbour6>{{a, ifindex_}})) << "found by its tag alone";
+    EXPECT_TRUE(owned->proxies.empty()) << "the IPv4 list holds no IPv6 entry";
+  }
+  EXPECT_EQ(run("ip -6 -j neigh show proxy dev vmrt0").find("2001:db8:1::10"), std::string::npos);
+}
+
+// IPv6 routes and rules (the data plane of dual-stack VMs, docs/dataplane.md "IPv6 (dual-stack
+// VMs)"): tagged, visible to `ip -6`, listed by list_owned(), removed by RAII.
+TEST_F(NetlinkNetns, Ipv6RoutesAndRulesAreTaggedListedAndRemoved) {
+  if (::access("/proc/sys/net/ipv6", F_OK) != 0) GTEST_SKIP() << "no IPv6 in this kernel";
+  ASSERT_EQ(run("sysctl -q -w net.ipv6.conf.vmrt0.disable_ipv6=0 && echo ok"), "ok\n");
+  const Ipv6 a = *Ipv6::parse("2001:db8:1::10");
+  {
+    auto r = OwnedRoute6::create(*nl_, Route6{Ipv6Prefix{a, 128}, ifindex_, kMainTable});
+    ASSERT_TRUE(r) << r.error().to_string();
+    auto d = OwnedRoute6::create(*nl_, Route6{Ipv6Prefix{Ipv6(), 0}, ifindex_, kDefaultPolicyTable});
+    ASSERT_TRUE(d) << d.error().to_string();
+    auto rule = OwnedRule6::create(*nl_, PolicyRule6{Ipv6Prefix{a, 128}, "vmrt1", 186, 1861});
+    ASSERT_TRUE(rule) << rule.error().to_string();
+    std::string shown = run("ip -6 -j route show proto 186 table all");
+    EXPECT_NE(shown.find("\"dst\":\"2001:db8:1::10\""), std::string::npos) << shown;
+    EXPECT_NE(shown.find("\"table\":\"186\""), std::string::npos) << shown;
+    std::string rules = run("ip -6 -j rule show priority 1861");
+    EXPECT_NE(rules.find("\"src\":\"2001:db8:1::10\""), std::string::npos) << rules;
+    EXPECT_NE(rules.find("\"iif\":\"vmrt1\""), std::string::npos) << rules;
+    auto owned = nl_->list_owned({});
+    ASSERT_TRUE(owned) << owned.error().to_string();
+    EXPECT_NE(std::find(owned->routes6.begin(), owned->routes6.end(), r->get()), owned->routes6.end());
+    EXPECT_NE(std::find(owned->routes6.begin(), owned->routes6.end(), d->get()), owned->routes6.end());
+    EXPECT_EQ(owned->rules6, (std::vector<PolicyRule6>{rule->get()}));
+    EXPECT_TRUE(owned->routes.empty()) << "the IPv4 lists hold no IPv6 object";
+    EXPECT_TRUE(owned->rules.empty());
+  }
+  EXPECT_EQ(run("ip -6 -j route show proto 186 table all"), "[]\n");
+  EXPECT_EQ(run("ip -6 -j rule show priority 1861"), "[]\n");
 }
 
 TEST_F(NetlinkNetns, ListOwnedFindsWhatACrashedPredecessorLeft) {

@@ -13,6 +13,14 @@ Subcommands (each prints one line per check and exits 1 on the first failed one)
                           care-of address of the request it came from; kernel state == bindings
   lifecycle-register ENV_JSON HOA LIFETIME EXPECT_LIFETIME
                           one proxy registration, expect code 0 and the granted lifetime
+  dualstack-register ENV_JSON HOA LIFETIME V6[,V6…] EXPECT_CODE [udp]
+                          one proxy registration with RFC 5454 IPv6 Prefix Requests (built here
+                          byte by byte); expect the code and, when accepted, one Prefix Reply
+                          (code 0, /128) per address before the FA-HA authenticator; with
+                          `udp`, RFC 3519 UDP tunnelling forced (extension 144, F = 1)
+  send6 ENV_JSON ipip|udp SRC6 DST6 COUNT
+                          COUNT ICMPv6 echo requests SRC6 -> DST6 from FA1 to the HA, reverse
+                          tunnelled as IPv6-in-IPv4 (protocol 41) or RFC 3519 UDP (Next Header 41)
 
 ENV_JSON names: ha_ns, lan_ns, fa_ns, ha_pid, socket, workdir, ha, fa1, fa2 and the keys.
 Only /usr/bin/python3 has scapy.
@@ -55,9 +63,10 @@ def auth_ext(message, ext_type, spi, key):
     return head + hmac.new(key, message + head, "sha256").digest()
 
 
-def proxy_request(hoa, ha, coa, ident, mac, spi, key, lifetime=300, udp_force=False):
+def proxy_request(hoa, ha, coa, ident, mac, spi, key, lifetime=300, udp_force=False, v6=()):
     """A PMIPv4 proxy Registration Request as our FA builds it (RFC 5563, docs/protocol.md):
-    147 device ID, 47 per-node method FA-HA, [144], 137, then FA-HA (34) last."""
+    147 device ID, 47 per-node method FA-HA, [144], 137, [152 per IPv6 home address], then
+    FA-HA (34) last."""
     body = bytes(MobileIP(type=1) / MobileIPRRQ(flags=FLAG_T, lifetime=lifetime, homeaddr=hoa,
                                                haaddr=ha, coaddr=coa, id=ident))
     body += bytes([147, 8, 2, 1]) + mac_bytes(mac)            # RFC 5563 §3.2.2 device ID = MAC
@@ -66,7 +75,20 @@ def proxy_request(hoa, ha, coa, ident, mac, spi, key, lifetime=300, udp_force=Fa
         # RFC 3519 §3.1: Sub-Type 0 | Reserved1 | F R Reserved2 | Encapsulation 4 | Reserved3
         body += bytes([144, 6, 0, 0, 0x80, 4, 0, 0])
     body += bytes([137, 6]) + struct.pack("!HI", 0, 0)         # RFC 3543 §3.3 revocation support
+    for a in v6:  # RFC 5454 §2.1 IPv6 Prefix Request: Sub-Type 1 | Prefix Length 128 | Prefix
+        body += bytes([152, 18, 1, 128]) + socket.inet_pton(socket.AF_INET6, a)
     return body + auth_ext(body, 34, spi, key)
+
+
+def prefix_replies(data):
+    """[(code, "address/len")] of the RFC 5454 §2.2 IPv6 Prefix Replies in a reply, read by hand:
+    152 | 20 | Sub-Type 2 | Code | Prefix Length | Reserved | Prefix."""
+    out = []
+    for t, start, end in extensions(data, 20):
+        if t == 152 and end - start == 22 and data[start + 2] == 2:
+            address = socket.inet_ntop(socket.AF_INET6, data[start + 6:end])
+            out.append((data[start + 3], f"{address}/{data[start + 4]}"))
+    return out
 
 
 def extensions(data, offset):
@@ -464,6 +486,38 @@ def scenario_lifecycle_register(env, hoa, lifetime, expect):
          rep["code"] == 0 and rep["lifetime"] == expect, rep)
 
 
+def scenario_send6(env, mode, src6, dst6, count):
+    """Reverse-tunnelled IPv6 as a foreign agent sends it (RFC 3024, RFC 5454 §4.3)."""
+    from scapy.all import IP, UDP, IPv6, ICMPv6EchoRequest, Raw, send
+    for seq in range(count):
+        inner = IPv6(src=src6, dst=dst6, hlim=64) / ICMPv6EchoRequest(id=0x6464, seq=seq, data=b"vmroam-v6")
+        if mode == "udp":
+            # RFC 3519 §3.3: Type 4 | Next Header 41 (IPv6) | Reserved
+            outer = IP(src=env["fa1"], dst=env["ha"]) / UDP(sport=PORT, dport=PORT) / Raw(b"\x04\x29\x00\x00" + bytes(inner))
+        else:
+            outer = IP(src=env["fa1"], dst=env["ha"], proto=41) / inner
+        send(outer, verbose=False)
+    print(f"ok   sent {count} {mode}-tunnelled IPv6 packets {src6} -> {dst6}", flush=True)
+
+
+def scenario_dualstack_register(env, hoa, lifetime, v6, expect_code, udp=False):
+    """One proxy registration carrying IPv6 home addresses; the HA's code, and on acceptance
+    the Prefix Replies echoing each address (code 0, /128), covered by FA-HA."""
+    c = Checks()
+    key = bytes.fromhex(env["fa1_key"])
+    addresses = [a for a in v6.split(",") if a]
+    sock = fa_socket(env["fa1"])
+    sock.sendto(proxy_request(hoa, env["ha"], env["fa1"], ntp_now(), env["mac"], env["fa1_spi"], key,
+                              lifetime=lifetime, udp_force=udp, v6=addresses), (env["ha"], PORT))
+    data = receive(sock, 3, 5)
+    c.ok("a reply arrives", data is not None)
+    rep = parse_reply(data)
+    c.ok(f"code {expect_code}", rep["code"] == expect_code, rep)
+    c.ok("the reply verifies with the FA-HA key", verify_fa_ha(data, 20, env["fa1_spi"], key))
+    want = [(0, a + "/128") for a in addresses] if expect_code == 0 and lifetime else []
+    c.ok(f"Prefix Replies {want}", prefix_replies(data) == want, prefix_replies(data))
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -477,6 +531,11 @@ def main():
         scenario_storm(env, sys.argv[3], int(sys.argv[4]))
     elif cmd == "verify":
         scenario_verify(env, sys.argv[3])
+    elif cmd == "dualstack-register":
+        scenario_dualstack_register(env, sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6]),
+                                    udp=len(sys.argv) > 7 and sys.argv[7] == "udp")
+    elif cmd == "send6":
+        scenario_send6(env, sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
     elif cmd == "lifecycle-register":
         scenario_lifecycle_register(env, sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:

@@ -265,6 +265,137 @@ TEST(TunnelTable, TooSmallBufferIsTooBig) {
   EXPECT_EQ(to_string(DropReason::too_big), "too_big");
 }
 
+// ---- Dual-stack VMs: IPv6 home addresses ride with the HoA (RFC 5454, RFC 4213) ------------
+
+Ipv6 ip6(const char* s) { return *Ipv6::parse(s); }
+const Ipv6 kHoa6 = ip6("2001:db8:1::10");
+const Ipv6 kCorrespondent6 = ip6("2001:db8:99::5");
+
+Bytes packet6(const Ipv6& src, const Ipv6& dst) {
+  Bytes p = {0x60, 0, 0, 0, 0, 8, 58, 63};  // version 6, payload 8, ICMPv6, hop limit 63
+  p.insert(p.end(), src.bytes().begin(), src.bytes().end());
+  p.insert(p.end(), dst.bytes().begin(), dst.bytes().end());
+  p.insert(p.end(), {128, 0, 0, 0, 0, 1, 0, 1});  // echo request
+  return p;
+}
+
+Bytes six_in_four(Ipv4 outer_src, Ipv4 outer_dst, const Bytes& inner) {
+  Bytes out(inner.size() + 20);
+  auto n = wire::ipv6_in_ipv4_encapsulate(inner, wire::IpipParams{outer_src, outer_dst, 64, 1}, out);
+  EXPECT_TRUE(n);
+  out.resize(*n);
+  return out;
+}
+
+TEST(TunnelTable, Ipv6FollowsItsHoaOutInTheBindingsEncapsulation) {
+  TunnelTable t = ha_table();
+  EXPECT_TRUE(t.set_home_addresses_v6(kHoa, {kHoa6}).empty());
+  EXPECT_EQ(t.owner_of(kHoa6), kHoa);
+  std::array<std::uint8_t, 2048> out{};
+  // IP-in-IP binding: IPv6-in-IPv4, protocol 41 (RFC 4213 §3.5).
+  auto r = t.encapsulate(packet6(kCorrespondent6, kHoa6), out);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->endpoint.peer, kCoa);
+  auto outer = wire::parse_ipv4(ByteView(out.data(), r->size));
+  ASSERT_TRUE(outer);
+  EXPECT_EQ(outer->protocol, 41);
+  EXPECT_EQ(outer->dst, kCoa);
+  EXPECT_FALSE(outer->df);
+  // The VM moves behind a NAT: RFC 3519 UDP with Next Header 41.
+  ASSERT_TRUE(t.route(kHoa, kOtherCoa));
+  r = t.encapsulate(packet6(kCorrespondent6, kHoa6), out);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->endpoint.peer, kOtherCoa);
+  EXPECT_EQ(out[0], 4);
+  EXPECT_EQ(out[1], 41);
+  // An IPv6 address no binding holds, and the kernel's own multicast (not counted).
+  auto stranger = t.encapsulate(packet6(kCorrespondent6, ip6("2001:db8:1::99")), out);
+  ASSERT_FALSE(stranger);
+  EXPECT_EQ(stranger.error().code, "no_route");
+  auto mld = t.encapsulate(packet6(ip6("fe80::1"), ip6("ff02::16")), out);
+  ASSERT_FALSE(mld);
+  EXPECT_EQ(mld.error().code, "not_tunnelled");
+  EXPECT_EQ(t.stats().dropped(DropReason::no_route), 1u);
+}
+
+TEST(TunnelTable, ReverseTunnelledIpv6NeedsAnInnerSourceOfThatBinding) {
+  TunnelTable t = ha_table();
+  (void)t.set_home_addresses_v6(kHoa, {kHoa6});
+  (void)t.set_home_addresses_v6(ip("10.1.0.11"), {ip6("2001:db8:1::11")});  // another VM's, not bound
+  auto r = t.accept_ipip(six_in_four(kCoa, kLocal, packet6(kHoa6, kCorrespondent6)));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_TRUE(r->packet.ipv6);
+  EXPECT_EQ(r->packet.peer, kCoa);
+  // A foreign inner source (RFC 3024 §4.2): not one of this binding's IPv6 home addresses.
+  const Ipv6 foreign[] = {ip6("2001:db8:66::1"), ip6("2001:db8:1::11")};
+  for (const auto& src : foreign) {
+    auto spoof = t.accept_ipip(six_in_four(kCoa, kLocal, packet6(src, kCorrespondent6)));
+    ASSERT_FALSE(spoof) << src.to_string();
+    EXPECT_EQ(spoof.error().code, "peer_mismatch");
+  }
+  // The right source from the wrong peer, over UDP.
+  auto wrong_peer = t.accept_udp(kOtherCoa, udp_payload(packet6(kHoa6, kCorrespondent6)));
+  ASSERT_FALSE(wrong_peer);
+  EXPECT_EQ(wrong_peer.error().code, "peer_mismatch");
+  EXPECT_EQ(t.stats().dropped(DropReason::peer_mismatch), 3u);
+  // The FA's mirror: the HA's packet to the visitor's IPv6 address.
+  TunnelTable fa(LookupKey::source, kLocal, 64);
+  ASSERT_TRUE(fa.add_endpoint({kCoa, Encapsulation::udp, 434}));
+  ASSERT_TRUE(fa.route(kHoa, kCoa));
+  (void)fa.set_home_addresses_v6(kHoa, {kHoa6});
+  EXPECT_TRUE(fa.accept_udp(kCoa, udp_payload(packet6(kCorrespondent6, kHoa6))));
+  EXPECT_FALSE(fa.accept_udp(kCoa, udp_payload(packet6(kCorrespondent6, ip6("2001:db8:1::99")))));
+}
+
+TEST(TunnelTable, Ipv6HomeAddressesAreReplacedAndMoveBetweenHoas) {
+  TunnelTable t = ha_table();
+  const Ipv6 second = ip6("2001:db8:1::20");
+  (void)t.set_home_addresses_v6(kHoa, {kHoa6, second});
+  EXPECT_EQ(t.set_home_addresses_v6(kHoa, {second}), std::vector<Ipv6>{kHoa6});
+  EXPECT_TRUE(t.owner_of(kHoa6).is_zero());
+  (void)t.set_home_addresses_v6(ip("10.1.0.11"), {second});  // redefined as another VM's
+  EXPECT_EQ(t.owner_of(second), ip("10.1.0.11"));
+  EXPECT_TRUE(t.home_addresses_v6(kHoa).empty());
+  EXPECT_EQ(t.key_hoa(packet6(kCorrespondent6, second)), ip("10.1.0.11"));
+  EXPECT_EQ(t.key_hoa(packet(kCorrespondent, kHoa)), kHoa);
+}
+
+TEST(TunnelTable, Ipv6ForAnUnroutedHoaIsGivenBackDuringTheGrace) {
+  TunnelTable t = ha_table();
+  (void)t.set_home_addresses_v6(kHoa, {kHoa6});
+  ASSERT_TRUE(t.unroute(kHoa));
+  std::array<std::uint8_t, 2048> out{};
+  auto r = t.encapsulate(packet6(kCorrespondent6, kHoa6), out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "in_grace");
+  // And the old FA's in-flight IPv6 is still accepted.
+  EXPECT_TRUE(t.accept_ipip(six_in_four(kCoa, kLocal, packet6(kHoa6, kCorrespondent6))));
+}
+
+TEST(Steering, Ipv6HomeAddressesAreSteeredLikeTheirHoa) {
+  FakeNetlink nl;
+  {
+    Steering ha(nl, SteeringConfig{LookupKey::destination, kMainTable, "", kRulePriorityBase});
+    ASSERT_TRUE(ha.steer6(kHoa6, 7));
+    ASSERT_TRUE(ha.steer6(kHoa6, 7));  // idempotent
+    ASSERT_EQ(nl.routes6.size(), 1u);
+    EXPECT_EQ(nl.routes6[0], (Route6{Ipv6Prefix{kHoa6, 128}, 7, kMainTable}));
+    EXPECT_TRUE(ha.steered6(kHoa6));
+    ASSERT_TRUE(ha.unsteer6(kHoa6));
+    EXPECT_TRUE(nl.routes6.empty());
+    EXPECT_FALSE(ha.unsteer6(kHoa6));
+    Steering fa(nl, SteeringConfig{LookupKey::source, kDefaultPolicyTable, "vmrbr0", kRulePriorityBase});
+    ASSERT_TRUE(fa.steer6(kHoa6, 7));
+    ASSERT_EQ(nl.routes6.size(), 1u);  // the IPv6 default route of table 186
+    EXPECT_EQ(nl.routes6[0], (Route6{Ipv6Prefix{Ipv6(), 0}, 7, 186}));
+    ASSERT_EQ(nl.rules6.size(), 1u);
+    EXPECT_EQ(nl.rules6[0], (PolicyRule6{Ipv6Prefix{kHoa6, 128}, "vmrbr0", 186, 1860}));
+  }
+  EXPECT_TRUE(nl.routes6.empty());  // RAII
+  EXPECT_TRUE(nl.rules6.empty());
+  EXPECT_TRUE(nl.routes.empty());
+}
+
 TEST(Steering, HomeAgentInstallsTaggedHostRoutesAndRemovesThem) {
   FakeNetlink nl;
   {

@@ -189,3 +189,89 @@ TEST_F(DeliveryTest, HomeArpAnswer) {
 
 }  // namespace
 }  // namespace vmroam::fa
+
+namespace vmroam::fa {
+namespace {
+
+const Ipv6 kHoa6 = *Ipv6::parse("2001:db8:1::10");
+const Ipv6 kGw6 = *Ipv6::parse("fe80::1");
+
+Visitor dual_stack(const std::string& id) {
+  Visitor v = visitor(id, 10, 0x56);
+  v.home_addresses_v6 = {kHoa6};
+  v.home_gateway_v6 = kGw6;
+  return v;
+}
+
+// The VM's solicitation for `target` from `src` (RFC 4861 §4.3), parsed as the FA reads it.
+wire::NeighborSolicitation solicitation(const Visitor& v, const Ipv6& src, const Ipv6& target) {
+  return wire::NeighborSolicitation{v.mac, src, *Ipv6::parse("ff02::1:ff00:1"), target, v.mac};
+}
+
+TEST_F(DeliveryTest, DualStackVisitorsGetTheirIpv6RoutedBufferedAndReverseTunnelled) {
+  make("anycast");
+  const Visitor v = dual_stack("vm1");
+  EXPECT_TRUE(delivery->install(v, /*to_buffer=*/true));
+  EXPECT_EQ(netlink.routes6,
+            (std::vector<dataplane::Route6>{{{kHoa6, 128}, kBufferIfindex, dataplane::kMainTable}}));
+  ASSERT_EQ(netlink.rules6.size(), 1u);  // anycast: from HoA6 iif <gateway link>
+  EXPECT_EQ(netlink.rules6[0].iif, "vmr-gw0");
+  EXPECT_EQ(netlink.rules6[0].from, (Ipv6Prefix{kHoa6, 128}));
+  EXPECT_EQ(driver.home_addresses_v6.at(v.home_address), std::vector<Ipv6>{kHoa6});
+  delivery->resume(v);
+  EXPECT_EQ(netlink.routes6,
+            (std::vector<dataplane::Route6>{{{kHoa6, 128}, kVmIfindex, dataplane::kMainTable}}));
+  delivery->remove(v);
+  EXPECT_TRUE(netlink.routes6.empty());
+  EXPECT_TRUE(netlink.rules6.empty());
+}
+
+TEST_F(DeliveryTest, NeighborSolicitationsForTheHomeLinkAreAnsweredWithTheGatewayMac) {
+  make("anycast");
+  const Visitor v = dual_stack("vm1");
+  delivery->install(v, false);
+  const Ipv6 vm_ll = *Ipv6::parse("fe80::5054:ff:fe12:3456");
+  // The gateway's link-local address: R = 1, S = 1, O = 1, the anycast MAC, to the VM.
+  auto a = delivery->home_ns_answer(v, solicitation(v, vm_ll, kGw6));
+  ASSERT_TRUE(a);
+  auto na = wire::parse_neighbor_advertisement(*a);
+  ASSERT_TRUE(na) << na.error().to_string();
+  EXPECT_EQ(na->eth_src, kGwMac);
+  EXPECT_EQ(na->target, kGw6);
+  EXPECT_EQ(na->dst, vm_ll);
+  EXPECT_EQ(na->target_mac, kGwMac);
+  EXPECT_TRUE(na->router && na->solicited && na->override_);
+  EXPECT_EQ(wire::parse_ethernet(*a)->dst, v.mac);
+  // Another global address of the home /64: answered, but not as a router.
+  auto other = delivery->home_ns_answer(v, solicitation(v, kHoa6, *Ipv6::parse("2001:db8:1::20")));
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(wire::parse_neighbor_advertisement(*other)->router);
+  // Never: its own address, duplicate address detection, another link-local address.
+  EXPECT_FALSE(delivery->home_ns_answer(v, solicitation(v, vm_ll, kHoa6)));
+  EXPECT_FALSE(delivery->home_ns_answer(v, solicitation(v, Ipv6(), *Ipv6::parse("2001:db8:1::20"))));
+  EXPECT_FALSE(delivery->home_ns_answer(v, solicitation(v, vm_ll, *Ipv6::parse("fe80::99"))));
+  // An IPv4-only visitor gets no IPv6 answers.
+  EXPECT_FALSE(delivery->home_ns_answer(visitor("v4", 11, 0x57), solicitation(v, vm_ll, kGw6)));
+}
+
+TEST_F(DeliveryTest, GarpModeAnswersWithTheVmLinkMacAndAnnouncesTheIpv6Gateway) {
+  make("garp");
+  const Visitor v = dual_stack("vm1");
+  delivery->install(v, true);
+  auto a = delivery->home_ns_answer(v, solicitation(v, *Ipv6::parse("fe80::5054:ff:fe12:3456"), kGw6));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(wire::parse_neighbor_advertisement(*a)->target_mac, kVmLinkMac);
+  delivery->resume(v);
+  std::size_t nas = 0;
+  for (const auto& f : frames)
+    if (auto na = wire::parse_neighbor_advertisement(f)) {
+      ++nas;
+      EXPECT_EQ(na->target, kGw6);
+      EXPECT_EQ(na->target_mac, kVmLinkMac);
+      EXPECT_TRUE(na->override_);
+    }
+  EXPECT_EQ(nas, 2u) << "one NA with each gratuitous ARP due at 0 ms";
+}
+
+}  // namespace
+}  // namespace vmroam::fa

@@ -6,6 +6,7 @@
 
 #include "common/auth/authenticator.hpp"
 #include "common/core/hex.hpp"
+#include "common/wire/dsmip.hpp"
 #include "common/wire/ethernet.hpp"
 #include "common/wire/message.hpp"
 #include "foreign-agent/foreign_agent.hpp"
@@ -212,6 +213,78 @@ TEST_F(ForeignAgentTest, ActivateRegistersAndAcceptedReplyMakesItActive) {
   auto show = call(api::Method::get, "/v1/visitors/vm1");
   EXPECT_EQ(show.json["lifetime_granted"], 300);
   EXPECT_EQ(show.json["reply_code"], 0);
+}
+
+// A dual-stack visitor (docs/protocol.md "Dual-stack VMs"): its IPv6 home addresses go into
+// the proxy registration as RFC 5454 Prefix Requests; what the HA grants is recorded and
+// durable; bad IPv6 fields are refused naming the field and change nothing.
+TEST_F(ForeignAgentTest, DualStackVisitorRegistersItsIpv6HomeAddresses) {
+  start();
+  const std::string base =
+      R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56",)"
+      R"("home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1",)";
+  const struct {
+    std::string v6;
+    std::string field;
+  } bad[] = {
+      {R"("home_addresses_v6":["2001:db8:1::10"])", "home_gateway_v6"},
+      {R"("home_addresses_v6":["2001:db8:1::10","nope"],"home_gateway_v6":"fe80::1")",
+       "home_addresses_v6[1]"},
+      {R"("home_addresses_v6":["fe80::10"],"home_gateway_v6":"fe80::1")", "home_addresses_v6[0]"},
+      {R"("home_addresses_v6":["2001:db8:1::10","2001:db8:1::10"],"home_gateway_v6":"fe80::1")",
+       "home_addresses_v6[1]"},
+      {R"("home_addresses_v6":[],"home_gateway_v6":"ff02::1")", "home_gateway_v6"},
+  };
+  for (const auto& c : bad) {
+    auto r = call(api::Method::post, "/v1/visitors", base + c.v6 + "}");
+    EXPECT_EQ(r.status, 400) << c.v6 << " → " << r.body_text();
+    EXPECT_EQ(r.json["error"]["field"], c.field) << c.v6 << " → " << r.body_text();
+    EXPECT_EQ(fa->visitors().size(), 0u);
+  }
+  auto p =
+      call(api::Method::post, "/v1/visitors",
+           base + R"("home_addresses_v6":["2001:db8:1::10","2001:db8:1::11"],"home_gateway_v6":"fe80::1"})");
+  ASSERT_EQ(p.status, 201) << p.body_text();
+  EXPECT_EQ(p.json["home_addresses_v6"], Json::array({"2001:db8:1::10", "2001:db8:1::11"}));
+  EXPECT_EQ(p.json["home_gateway_v6"], "fe80::1");
+  EXPECT_EQ(p.json["granted_v6"], Json::array());
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors/vm1/activate").status, 202);
+  const auto req = last_request();
+  auto asked = wire::ipv6_prefix_requests(req.extensions);
+  ASSERT_TRUE(asked);
+  ASSERT_EQ(asked->size(), 2u);
+  EXPECT_EQ((*asked)[1].prefix.to_string(), "2001:db8:1::11");
+  EXPECT_TRUE(auth::verify(sent.back().payload, req.extensions, mip::ext::fa_ha_auth, ha_key()));
+  // The HA grants one of them.
+  wire::RegistrationReply r;
+  r.lifetime = 300;
+  r.home_address = req.home_address;
+  r.home_agent = req.home_agent;
+  r.identification = req.identification;
+  wire::Ipv6PrefixReply g;
+  g.prefix = *Ipv6::parse("2001:db8:1::11");
+  r.append(g.to_extension());
+  ASSERT_TRUE(auth::append_auth(r, mip::ext::fa_ha_auth, ha_key()));
+  // A long poll answers once the outcome is durable (the store commits on its own thread).
+  api::Request poll;
+  poll.method = api::Method::get;
+  poll.path = "/v1/visitors/vm1";
+  poll.query = {{"wait_ms", "5000"}};
+  auto deferred = fa->handle_api(poll);
+  ASSERT_TRUE(std::holds_alternative<api::Deferred>(deferred));
+  std::optional<api::Response> got;
+  std::get<api::Deferred>(deferred).attach([&](api::Response x) { got = std::move(x); });
+  fa->on_datagram(wire::encode(r), kHa, 434);
+  fa->flush();
+  EXPECT_EQ(state(), "active");
+  run_until([&] { return got.has_value(); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->json["granted_v6"], Json::array({"2001:db8:1::11"}));
+  const auto stored = store_visitors();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].granted_v6, (std::vector<Ipv6>{*Ipv6::parse("2001:db8:1::11")}));
+  EXPECT_EQ(stored[0].home_addresses_v6.size(), 2u);
+  EXPECT_EQ(stored[0].home_gateway_v6, Ipv6::parse("fe80::1").value());
 }
 
 TEST_F(ForeignAgentTest, RepliesThatDoNotVerifyAreIgnoredDenialFails) {
@@ -431,6 +504,42 @@ TEST_F(ForeignAgentTest, ArpForOtherHomeAddressesIsAnsweredWithTheGatewayMac) {
   fa->on_vm_frame(who_has(kHoa, kGw));
   fa->on_vm_frame(who_has(*Ipv4::parse("10.1.0.99"), neighbour));
   EXPECT_EQ(frames.size(), 1u);
+}
+
+// Dual-stack VMs: their IPv6 is buffered with their IPv4 (one queue, in order), their
+// unsolicited NA is an arrival, their solicitations for the home gateway are answered.
+TEST_F(ForeignAgentTest, DualStackVmIsBufferedAnsweredAndDetectedByItsNeighborAdvertisement) {
+  start();
+  const std::string prepare = std::string(kPrepare).substr(0, std::string(kPrepare).size() - 1) +
+                              R"(,"home_addresses_v6":["2001:db8:1::10"],"home_gateway_v6":"fe80::1"})";
+  ASSERT_EQ(call(api::Method::post, "/v1/visitors", prepare).status, 201);
+  const Ipv6 hoa6 = *Ipv6::parse("2001:db8:1::10");
+  Bytes v6(48, 0);  // an IPv6 packet for the VM: 40-byte header, 8 bytes of payload
+  v6[0] = 0x60, v6[5] = 8, v6[6] = 59, v6[7] = 64;
+  std::copy(hoa6.bytes().begin(), hoa6.bytes().end(), v6.begin() + 24);
+  fa->on_buffered_packet(ip_packet(1));
+  fa->on_buffered_packet(v6);
+  fa->on_buffered_packet(ip_packet(2));
+  // Its own announcement (RFC 4861 §7.2.6) says it runs here: registration, then the flush.
+  fa->on_vm_frame(wire::build_unsolicited_na(kVmMac, hoa6));
+  EXPECT_EQ(state(), "registering");
+  ASSERT_EQ(reinjected.size(), 3u);
+  EXPECT_EQ(reinjected[0][20], 1);
+  EXPECT_EQ(reinjected[1], v6);
+  EXPECT_EQ(reinjected[2][20], 2);
+  // Its solicitation for the gateway's link-local address gets the anycast MAC back.
+  frames.clear();
+  // scapy: Ether(src=VM, dst='33:33:ff:00:00:01') / IPv6(src='fe80::5054:ff:fe12:3456',
+  // dst='ff02::1:ff00:1', hlim=255) / ICMPv6ND_NS(tgt='fe80::1') / ICMPv6NDOptSrcLLAddr(lladdr=VM)
+  const Bytes ns = *from_hex(
+      "3333ff00000152540012345686dd6000000000203afffe80000000000000505400fffe123456ff020000000000"
+      "0000000001ff0000018700722200000000fe8000000000000000000000000000010101525400123456");
+  fa->on_vm_frame(ns);
+  ASSERT_EQ(frames.size(), 1u);
+  auto na = wire::parse_neighbor_advertisement(frames[0]);
+  ASSERT_TRUE(na) << na.error().to_string();
+  EXPECT_EQ(na->target_mac, *MacAddress::parse("02:00:00:00:01:01"));
+  EXPECT_TRUE(na->router && na->solicited);
 }
 
 TEST_F(ForeignAgentTest, RestartRestoresVisitorsAndState) {

@@ -7,6 +7,7 @@
 
 #include "common/auth/authenticator.hpp"
 #include "common/auth/replay.hpp"
+#include "common/wire/dsmip.hpp"
 #include "common/wire/extension.hpp"
 #include "common/wire/message.hpp"
 
@@ -19,6 +20,8 @@ const Ipv4 kHoa = Ipv4::from_octets(10, 1, 0, 10);
 const Ipv4 kHa = Ipv4::from_octets(192, 0, 2, 1);
 const Ipv4 kFa = Ipv4::from_octets(192, 0, 2, 2);
 const MacAddress kMac = *MacAddress::parse("52:54:00:12:34:56");
+const Ipv6 kHoa6a = *Ipv6::parse("2001:db8:1::10");
+const Ipv6 kHoa6b = *Ipv6::parse("2001:db8:1::11");
 
 auth::SecurityAssociation sa(std::uint32_t spi, std::uint8_t fill,
                              auth::Algorithm a = auth::Algorithm::hmac_sha256) {
@@ -97,6 +100,32 @@ TEST(ProxyRequest, FieldsAndExtensions) {
   }
 }
 
+// RFC 5454 §2.1: one /128 Prefix Request per IPv6 home address, in order, before the
+// authenticators that cover them; none in a deregistration.
+TEST(ProxyRequest, Ipv6HomeAddressesGoBeforeTheAuthenticators) {
+  auto p = base_params();
+  p.home_addresses_v6 = {kHoa6a, kHoa6b};
+  auto req = build_proxy_request(p);
+  ASSERT_TRUE(req) << req.error().to_string();
+  const Bytes bytes = wire::encode(*req);
+  auto parsed = wire::parse_registration_request(bytes);
+  ASSERT_TRUE(parsed) << parsed.error().to_string();
+  std::vector<std::uint8_t> types;
+  for (const auto& e : parsed->extensions) types.push_back(e.type);
+  EXPECT_EQ(types, (std::vector<std::uint8_t>{147, 147, 47, 137, 152, 152, 34}));
+  auto qs = wire::ipv6_prefix_requests(parsed->extensions);
+  ASSERT_TRUE(qs);
+  ASSERT_EQ(qs->size(), 2u);
+  EXPECT_EQ((*qs)[0], (wire::Ipv6PrefixRequest{128, kHoa6a}));
+  EXPECT_EQ((*qs)[1], (wire::Ipv6PrefixRequest{128, kHoa6b}));
+  EXPECT_TRUE(auth::verify(bytes, parsed->extensions, mip::ext::fa_ha_auth, *p.fa_ha));
+
+  p.lifetime = 0;
+  auto dereg = build_proxy_request(p);
+  ASSERT_TRUE(dereg);
+  EXPECT_EQ(wire::find_extension(dereg->extensions, mip::ext::dsmipv4), nullptr);
+}
+
 TEST(ProxyRequest, Errors) {
   struct Case {
     const char* description;
@@ -126,6 +155,7 @@ struct ReplySpec {
   std::uint64_t identification = 0x00000001'12345678ull;  // low word echoes the request
   std::optional<auth::SecurityAssociation> fa_ha = sa(1000, 0x11);
   bool udp_reply = false;
+  std::vector<wire::Ipv6PrefixReply> v6;
 };
 
 Bytes make_reply(const ReplySpec& s) {
@@ -136,6 +166,7 @@ Bytes make_reply(const ReplySpec& s) {
   r.home_agent = s.ha;
   r.identification = s.identification;
   if (s.udp_reply) r.append(wire::UdpTunnelReply{}.to_extension());
+  for (const auto& g : s.v6) r.append(g.to_extension());
   if (s.fa_ha) {
     if (!auth::append_auth(r, mip::ext::fa_ha_auth, *s.fa_ha)) std::abort();
   }
@@ -201,6 +232,30 @@ TEST(ProxyReply, Judge) {
       EXPECT_EQ(v.lifetime, 300);
     }
   }
+}
+
+// RFC 5454 §2.2: what the HA granted is what the FA records; refusals, prefixes and
+// addresses we did not ask for are not.
+TEST(ProxyReply, GrantedIpv6HomeAddresses) {
+  const WallTime now = std::chrono::system_clock::now();
+  PendingRequest p{kHoa, kHa, 0xE8000000'12345678ull, false, std::nullopt, sa(1000, 0x11), {kHoa6a, kHoa6b}};
+  auto granted = [&](std::vector<wire::Ipv6PrefixReply> v6) {
+    const Bytes raw = make_reply({.v6 = std::move(v6)});
+    auto v = judge_reply(*wire::parse_registration_reply(raw), raw, p, now);
+    EXPECT_EQ(v.outcome, ReplyOutcome::accepted);
+    return v.granted_v6;
+  };
+  wire::Ipv6PrefixReply a, b, refused, other, prefix;
+  a.prefix = kHoa6a;
+  b.prefix = kHoa6b;
+  refused.prefix = kHoa6b;
+  refused.code = 128;
+  other.prefix = *Ipv6::parse("2001:db8:1::99");
+  prefix.prefix = kHoa6a;
+  prefix.prefix_length = 64;
+  EXPECT_EQ(granted({b, a}), (std::vector<Ipv6>{kHoa6b, kHoa6a}));
+  EXPECT_EQ(granted({a, refused, other, prefix, a}), (std::vector<Ipv6>{kHoa6a}));
+  EXPECT_TRUE(granted({}).empty()) << "an IPv4-only reply grants no IPv6";
 }
 
 TEST(ProxyReply, UdpTunnelAndClockOffset) {

@@ -30,6 +30,9 @@ TEST(VisitorRecord, RoundTrip) {
   v.created_at = clock.now();
   v.expires_at = clock.now() + 300s;
   v.counters = {1, 2, 3, 4};
+  v.home_addresses_v6 = {*Ipv6::parse("2001:db8:1::10"), *Ipv6::parse("2001:db8:1::11")};
+  v.granted_v6 = {*Ipv6::parse("2001:db8:1::11")};
+  v.home_gateway_v6 = *Ipv6::parse("fe80::1");
   const auto back = from_record(to_record(v, clock), clock);
   EXPECT_EQ(back, v);
 }

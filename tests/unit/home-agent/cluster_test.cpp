@@ -58,6 +58,15 @@ TEST(ClusterRecords, RecordsRoundTripAndBadValuesAreNamed) {
   auto vm_back = decode_vm(encode(vm));
   ASSERT_TRUE(vm_back) << vm_back.error().to_string();
   EXPECT_EQ(*vm_back, vm);
+  // Dual-stack: the IPv6 home addresses travel too (and their absence above reads as none).
+  vm.home_addresses_v6 = {*Ipv6::parse("2001:db8:1::10"), *Ipv6::parse("2001:db8:1::11")};
+  b.home_addresses_v6 = {*Ipv6::parse("2001:db8:1::10")};
+  EXPECT_EQ(decode_vm(encode(vm)).value(), vm);
+  EXPECT_EQ(decode_binding(encode(b)).value(), b);
+  auto bad6 = decode_vm(R"({"id":"v","hoa":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":[],"spi":0,)"
+                        R"("algorithm":"","key":"","params":"{}","hoa_v6":["10.1.0.1"]})");
+  ASSERT_FALSE(bad6);
+  EXPECT_NE(bad6.error().context.find("hoa_v6"), std::string::npos) << bad6.error().to_string();
   auto bad = decode_binding(R"({"hoa":"10.1.0.10","coa":"x"})");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, "cluster_bad_value");

@@ -8,8 +8,10 @@
 
 #include "common/auth/authenticator.hpp"
 #include "common/core/hex.hpp"
+#include "common/wire/dsmip.hpp"
 #include "common/wire/ethernet.hpp"
 #include "common/wire/message.hpp"
+#include "common/wire/ndp.hpp"
 #include "home-agent/home_agent.hpp"
 #include "tests/fakes/fake_clock.hpp"
 #include "tests/fakes/fake_hold_port.hpp"
@@ -35,6 +37,7 @@ const char* kKey2 = "ffeeddccbbaa99887766554433221100ffeeddccbbaa998877665544332
 HaConfig test_config(const std::string& store_path) {
   auto c = parse_config_text(R"({
     "address": "192.0.2.1", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
+    "home_prefix_v6": "2001:db8:1::/64",
     "registration": { "max_lifetime_s": 300 },
     "handover": { "hold_timeout_ms": 100 },
     "foreign_agents": [
@@ -600,6 +603,162 @@ TEST_F(HomeAgentTest, ApiRejectsBadInputAndChangesNothing) {
   EXPECT_EQ(call(api::Method::delete_, "/v1/vms/nope").status, 404);
   EXPECT_EQ(call(api::Method::get, "/v1/bindings/10.1.0.10").status, 404);
   EXPECT_EQ(call(api::Method::get, "/v1/bindings/ten").status, 400);
+}
+
+// A VM's IPv6 home addresses: every bad one is refused naming the field and changes nothing;
+// good ones are stored, shown, and cannot change while the VM is away.
+TEST_F(HomeAgentTest, ApiValidatesIpv6HomeAddresses) {
+  const std::string base = R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56",)";
+  struct Bad {
+    std::string v6;
+    int status;
+    std::string field;
+  };
+  const Bad cases[] = {
+      {R"("home_addresses_v6":"2001:db8:1::10")", 400, "home_addresses_v6"},
+      {R"("home_addresses_v6":["2001:db8:1::10","2001:db8:1::zz"])", 400, "home_addresses_v6[1]"},
+      {R"("home_addresses_v6":["2001:db8:1::10",7])", 400, "home_addresses_v6[1]"},
+      {R"("home_addresses_v6":["2001:db8:2::10"])", 400, "home_addresses_v6[0]"},
+      {R"("home_addresses_v6":["2001:db8:1::10","2001:db8:1::10"])", 400, "home_addresses_v6[1]"},
+      {R"("home_addresses_v6":["fe80::10"])", 400, "home_addresses_v6[0]"},
+      {R"("home_addresses_v6":["10.1.0.10"])", 400, "home_addresses_v6[0]"},
+  };
+  for (const auto& c : cases) {
+    auto r = call(api::Method::post, "/v1/vms", base + c.v6 + "}");
+    EXPECT_EQ(r.status, c.status) << c.v6 << " → " << r.body_text();
+    EXPECT_EQ(r.json["error"]["field"], c.field) << c.v6 << " → " << r.body_text();
+  }
+  EXPECT_EQ(ha->vms().size(), 0u);
+  EXPECT_TRUE(stored().vms.empty());
+
+  auto r = call(api::Method::post, "/v1/vms",
+                base + R"("home_addresses_v6":["2001:DB8:1::10","2001:db8:1::11"]})");
+  ASSERT_EQ(r.status, 201) << r.body_text();
+  EXPECT_EQ(r.json["home_addresses_v6"], Json::array({"2001:db8:1::10", "2001:db8:1::11"}));
+  EXPECT_EQ(call(api::Method::get, "/v1/vms/vm1").json["home_addresses_v6"],
+            Json::array({"2001:db8:1::10", "2001:db8:1::11"}));
+  ASSERT_EQ(stored().vms.size(), 1u);
+  EXPECT_EQ(stored().vms[0].home_addresses_v6,
+            (std::vector<Ipv6>{*Ipv6::parse("2001:db8:1::10"), *Ipv6::parse("2001:db8:1::11")}));
+  // Another VM may not claim one of them.
+  auto clash = call(api::Method::post, "/v1/vms",
+                    R"({"id":"vm2","home_address":"10.1.0.11","mac":"52:54:00:12:34:57",)"
+                    R"("home_addresses_v6":["2001:db8:1::11"]})");
+  EXPECT_EQ(clash.status, 409) << clash.body_text();
+  // Away, its IPv6 home addresses are fixed like its IPv4 one.
+  ha->on_datagram(request_from(kFa1, 300), kFa1, 434);
+  flush();
+  ASSERT_EQ(last_reply().code, 0);
+  auto change = call(
+      api::Method::put, "/v1/vms/vm1",
+      R"({"home_address":"10.1.0.10","mac":"52:54:00:12:34:56","home_addresses_v6":["2001:db8:1::10"]})");
+  EXPECT_EQ(change.status, 409) << change.body_text();
+  // Restarted, the definition is still there.
+  ha.reset();
+  start();
+  EXPECT_EQ(ha->vms().by_id("vm1")->home_addresses_v6.size(), 2u);
+}
+
+// The proxy registration of a dual-stack VM: the HA grants its IPv6 home addresses, records
+// them in the binding (memory, store, API) and echoes them in the reply (RFC 5454 §2.2).
+TEST_F(HomeAgentTest, RegistrationGrantsAndRecordsIpv6HomeAddresses) {
+  add_vm(R"(,"home_addresses_v6":["2001:db8:1::10","2001:db8:1::11"])");
+  wire::RegistrationRequest r;
+  r.flags = mip::request_flag::T;
+  r.lifetime = 300;
+  r.home_address = kHoa;
+  r.home_agent = kHa;
+  r.care_of_address = kFa1;
+  r.identification = auth::ntp_from_wall(clock.wall_now());
+  r.append(wire::PmipPerNodeAuth{}.to_extension());
+  r.append(*wire::PmipDeviceId::ethernet(kVmMac).to_extension());
+  r.append(wire::Ipv6PrefixRequest{128, *Ipv6::parse("2001:db8:1::11")}.to_extension());
+  ASSERT_TRUE(auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(kFa1)));
+  ha->on_datagram(wire::encode(r), kFa1, 434);
+  flush();
+  auto reply = last_reply();
+  ASSERT_EQ(reply.code, 0);
+  auto granted = wire::ipv6_prefix_replies(reply.extensions);
+  ASSERT_TRUE(granted);
+  ASSERT_EQ(granted->size(), 1u);
+  EXPECT_EQ(granted->front().prefix.to_string(), "2001:db8:1::11");
+  const std::vector<Ipv6> want{*Ipv6::parse("2001:db8:1::11")};
+  EXPECT_EQ(ha->bindings().lookup(kHoa)->home_addresses_v6, want);
+  ASSERT_EQ(stored().bindings.size(), 1u);
+  EXPECT_EQ(stored().bindings[0].home_addresses_v6, want);
+  EXPECT_EQ(call(api::Method::get, "/v1/bindings/10.1.0.10").json["home_addresses_v6"],
+            Json::array({"2001:db8:1::11"}));
+
+  // An address that is not the VM's: denied 129, the binding stays as it was.
+  r.identification += 1;
+  r.extensions.clear();
+  r.append(wire::PmipPerNodeAuth{}.to_extension());
+  r.append(wire::Ipv6PrefixRequest{128, *Ipv6::parse("2001:db8:1::99")}.to_extension());
+  ASSERT_TRUE(auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(kFa1)));
+  ha->on_datagram(wire::encode(r), kFa1, 434);
+  flush();
+  EXPECT_EQ(last_reply().code, mip::code::ha_prohibited);
+  EXPECT_EQ(ha->bindings().lookup(kHoa)->home_addresses_v6, want);
+}
+
+// The home link while a dual-stack VM is away (RFC 6275 §10.4.1): a proxy-NDP entry and an
+// unsolicited NA with our MAC (O = 1) for each granted IPv6 home address; on its return the
+// entries go and the NA carries the VM's MAC; a restart adopts the entries it still needs.
+TEST_F(HomeAgentTest, HomeLinkDefendsIpv6HomeAddressesWhileAway) {
+  add_vm(R"(,"home_addresses_v6":["2001:db8:1::10","2001:db8:1::11"])");
+  const Ipv6 a = *Ipv6::parse("2001:db8:1::10"), b = *Ipv6::parse("2001:db8:1::11");
+  auto request = [&](std::uint16_t lifetime, std::uint64_t offset) {
+    wire::RegistrationRequest r;
+    r.flags = mip::request_flag::T;
+    r.lifetime = lifetime;
+    r.home_address = kHoa;
+    r.home_agent = kHa;
+    r.care_of_address = kFa1;
+    r.identification = auth::ntp_from_wall(clock.wall_now()) + offset;
+    r.append(wire::PmipPerNodeAuth{}.to_extension());
+    if (lifetime) {
+      r.append(wire::Ipv6PrefixRequest{128, a}.to_extension());
+      r.append(wire::Ipv6PrefixRequest{128, b}.to_extension());
+    }
+    if (!auth::append_auth(r, mip::ext::fa_ha_auth, fa_key(kFa1))) std::abort();
+    return wire::encode(r);
+  };
+  auto advertised = [&](const MacAddress& mac) {
+    std::vector<Ipv6> targets;
+    for (const auto& f : frames)
+      if (auto na = wire::parse_neighbor_advertisement(f)) {
+        EXPECT_TRUE(na->override_);
+        EXPECT_EQ(na->eth_src, mac);
+        EXPECT_EQ(na->target_mac, mac);
+        targets.push_back(na->target);
+      }
+    return targets;
+  };
+  ha->on_datagram(request(300, 1), kFa1, 434);
+  flush();
+  ASSERT_EQ(last_reply().code, 0);
+  EXPECT_EQ(netlink.proxies6, (std::vector<dataplane::ProxyNeighbour6>{{a, 3}, {b, 3}}));
+  EXPECT_TRUE(ha->proxy_ndp_for(a));
+  EXPECT_EQ(advertised(kHomeMac), (std::vector<Ipv6>{a, b}));
+
+  // A restart adopts the entries its binding still needs (no second announcement).
+  ha.reset();
+  EXPECT_TRUE(netlink.proxies6.empty()) << "a clean stop removes them (RAII)";
+  netlink.proxies6 = {{a, 3}, {b, 3}, {*Ipv6::parse("2001:db8:1::99"), 3}};  // as a crash leaves them
+  frames.clear();
+  start();
+  EXPECT_EQ(netlink.proxies6, (std::vector<dataplane::ProxyNeighbour6>{{a, 3}, {b, 3}}))
+      << "the stale entry no binding explains goes";
+  EXPECT_TRUE(advertised(kHomeMac).empty());
+
+  // Home again: the entries go, the NAs carry the VM's own MAC.
+  frames.clear();
+  ha->on_datagram(request(0, 2), kFa1, 434);
+  flush();
+  ASSERT_EQ(last_reply().code, 0);
+  EXPECT_TRUE(netlink.proxies6.empty());
+  EXPECT_FALSE(ha->proxy_ndp_for(a));
+  EXPECT_EQ(advertised(kVmMac), (std::vector<Ipv6>{a, b}));
 }
 
 TEST_F(HomeAgentTest, ApiListsBindingsAndDeletingAVmRemovesItsBinding) {

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "common/auth/authenticator.hpp"
+#include "common/wire/dsmip.hpp"
 #include "common/wire/registration.hpp"
 #include "home-agent/registrar.hpp"
 
@@ -22,6 +23,8 @@ const Ipv4 kNat = *Ipv4::parse("198.51.100.77");
 const Ipv4 kHoa = *Ipv4::parse("10.1.0.10");
 const Ipv4 kHoa2 = *Ipv4::parse("10.1.0.11");
 const MacAddress kMac = *MacAddress::parse("52:54:00:12:34:56");
+const Ipv6 kHoa6a = *Ipv6::parse("2001:db8:1::10");
+const Ipv6 kHoa6b = *Ipv6::parse("2001:db8:1::11");
 const WallTime kNow = WallTime{} + std::chrono::seconds(1'790'000'000);
 
 auth::SecurityAssociation sa(std::uint32_t spi, std::uint8_t fill,
@@ -34,7 +37,7 @@ struct Env {
   VmDirectory vms;
   std::unordered_map<Ipv4, ForeignAgent> fas;
   Env() {
-    vms.put(Vm{"vm1", kHoa, kMac, {kFa}, std::nullopt});
+    vms.put(Vm{"vm1", kHoa, kMac, {kFa}, std::nullopt, {kHoa6a, kHoa6b}});
     vms.put(Vm{
         "vm2", kHoa2, *MacAddress::parse("52:54:00:00:00:02"), {}, sa(500, 0x22, auth::Algorithm::hmac_md5)});
     fas[kFa] = ForeignAgent{kFa, sa(1000, 0xaa)};
@@ -182,6 +185,46 @@ const Case kCases[] = {
        sign(r, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha);
      },
      VerdictKind::deny, 129, "device_id_mismatch"},
+    {"both IPv6 home addresses of the VM (RFC 5454 Prefix Requests) → accepted",
+     [](auto&, auto& r, auto&, auto&) {
+       r.append(wire::Ipv6PrefixRequest{128, kHoa6b}.to_extension());
+       r.append(wire::Ipv6PrefixRequest{128, kHoa6a}.to_extension());
+     },
+     VerdictKind::bind, 0, "accepted"},
+    {"an IPv6 home address not in the VM's definition → 129",
+     [](auto&, auto& r, auto&, auto&) {
+       r.append(wire::Ipv6PrefixRequest{128, kHoa6a}.to_extension());
+       r.append(wire::Ipv6PrefixRequest{128, *Ipv6::parse("2001:db8:1::99")}.to_extension());
+     },
+     VerdictKind::deny, 129, "ipv6_home_address_mismatch"},
+    {"an IPv6 prefix rather than a /128 → 129",
+     [](auto&, auto& r, auto&, auto&) {
+       r.append(wire::Ipv6PrefixRequest{64, *Ipv6::parse("2001:db8:1::")}.to_extension());
+     },
+     VerdictKind::deny, 129, "ipv6_home_address_mismatch"},
+    {"one IPv6 home address asked twice → 134",
+     [](auto&, auto& r, auto&, auto&) {
+       r.append(wire::Ipv6PrefixRequest{128, kHoa6a}.to_extension());
+       r.append(wire::Ipv6PrefixRequest{128, kHoa6a}.to_extension());
+     },
+     VerdictKind::deny, 134, "poorly_formed"},
+    {"IPv6 home addresses for a VM that has none → 129",
+     [](auto&, auto& r, auto&, auto&) {
+       r.home_address = kHoa2;
+       r.extensions.clear();
+       r.append(wire::PmipPerNodeAuth{}.to_extension());
+       r.append(wire::Ipv6PrefixRequest{128, kHoa6a}.to_extension());
+     },
+     VerdictKind::deny, 129, "ipv6_home_address_mismatch"},
+    {"a deregistration's IPv6 Prefix Requests are not checked → unbind",
+     [](auto& env, auto& r, auto& ctx, auto&) {
+       r = proxy_request(kFa2);
+       r.lifetime = 0;
+       ctx.source = kFa2;
+       r.append(wire::Ipv6PrefixRequest{128, *Ipv6::parse("2001:db8:1::99")}.to_extension());
+       sign(r, mip::ext::fa_ha_auth, *env.fas[kFa2].fa_ha);
+     },
+     VerdictKind::unbind, 0, "deregistered"},
     {"PMIPv4 per-node method IPsec → 149",
      [](auto& env, auto& r, auto&, auto&) {
        r.extensions.clear();
@@ -349,6 +392,7 @@ struct Faulty {
   bool mn_ha_without_key = false;  // an MN-HA for vm1, which has no MN-HA key
   bool fa_ha_wrong_key = false;
   bool stale_identification = false;
+  bool foreign_ipv6 = false;  // an RFC 5454 Prefix Request for an address not the VM's
   bool minimal_encapsulation = false;
   bool force_udp = false;  // while the HA has UDP tunnelling disabled
 
@@ -365,6 +409,7 @@ struct Faulty {
     method.method = pmip_method;
     r.append(method.to_extension());
     r.append(*wire::PmipDeviceId::ethernet(device).to_extension());
+    if (foreign_ipv6) r.append(wire::Ipv6PrefixRequest{128, *Ipv6::parse("2001:db8:1::99")}.to_extension());
     if (force_udp) {
       wire::UdpTunnelRequest u;
       u.flags = mip::udp_tunnel::request_flag_F;
@@ -395,6 +440,8 @@ const Fault kFaults[] = {
      [](Faulty& f) { f.stale_identification = true; }},
     {"check_device_id", 129, "device_id_mismatch",
      [](Faulty& f) { f.device = *MacAddress::parse("52:54:00:66:66:66"); }},
+    {"check_ipv6_home_addresses", 129, "ipv6_home_address_mismatch",
+     [](Faulty& f) { f.foreign_ipv6 = true; }},
     {"check_encapsulation", 139, "encapsulation_unavailable",
      [](Faulty& f) { f.minimal_encapsulation = true; }},
     {"check_udp_tunnelling", 142, "udp_tunnelling_unavailable", [](Faulty& f) { f.force_udp = true; }},
@@ -466,6 +513,40 @@ TEST_F(Fixture, AcceptedReplyIsAuthenticatedWithTheFaKeyAndEchoesTheIdentificati
   EXPECT_EQ(v.tunnel_peer, kFa);
   EXPECT_TRUE(v.replay.has_accepted);
   EXPECT_EQ(v.replay.last_accepted, req.identification);
+}
+
+// RFC 5454 §2.2: each granted IPv6 home address is echoed in a Prefix Reply (code 0), in the
+// request's order, before the FA-HA authenticator that covers it; the binding records them.
+TEST_F(Fixture, GrantedIpv6HomeAddressesAreEchoedBeforeTheAuthenticator) {
+  auto req = proxy_request();
+  req.append(wire::Ipv6PrefixRequest{128, kHoa6b}.to_extension());
+  req.append(wire::Ipv6PrefixRequest{128, kHoa6a}.to_extension());
+  auto v = decide(req);
+  ASSERT_EQ(v.kind, VerdictKind::bind) << v.reason << " " << v.detail;
+  EXPECT_EQ(v.registration.home_addresses_v6, (std::vector<Ipv6>{kHoa6b, kHoa6a}));
+  auto reply = wire::parse_registration_reply(v.reply_bytes);
+  ASSERT_TRUE(reply) << reply.error().to_string();
+  auto granted = wire::ipv6_prefix_replies(reply->extensions);
+  ASSERT_TRUE(granted);
+  ASSERT_EQ(granted->size(), 2u);
+  EXPECT_EQ((*granted)[0].prefix, kHoa6b);
+  EXPECT_EQ((*granted)[1].prefix, kHoa6a);
+  for (const auto& g : *granted) {
+    EXPECT_TRUE(g.success());
+    EXPECT_EQ(g.prefix_length, 128);
+  }
+  EXPECT_EQ(reply->extensions.back().type, mip::ext::fa_ha_auth);
+  EXPECT_TRUE(auth::verify(v.reply_bytes, reply->extensions, mip::ext::fa_ha_auth, *env.fas[kFa].fa_ha));
+}
+
+TEST_F(Fixture, AnIpv4OnlyRequestGrantsNoIpv6) {
+  auto req = proxy_request();
+  auto v = decide(req);
+  ASSERT_EQ(v.kind, VerdictKind::bind);
+  EXPECT_TRUE(v.registration.home_addresses_v6.empty());
+  EXPECT_EQ(
+      wire::find_extension(wire::parse_registration_reply(v.reply_bytes)->extensions, mip::ext::dsmipv4),
+      nullptr);
 }
 
 TEST_F(Fixture, LifetimeIsClampedToTheConfiguredMaximum) {

@@ -125,13 +125,17 @@ TEST(RecordCodec, MarksAColumnThatDoesNotParse) {
   };
   const Case cases[] = {
       {"allowed_fas holds a non-address",
-       R"(INSERT INTO ha_vms VALUES ('a', '10.1.0.1', '02:00:00:00:00:01', '["x"]', 1, 'm', x'', NULL, '{}'))",
+       R"(INSERT INTO ha_vms VALUES ('a', '10.1.0.1', '02:00:00:00:00:01', '["x"]', 1, 'm', x'', NULL, '{}', '[]'))",
        R"(allowed_fas = '["x"]')"},
       {"allowed_fas holds a number",
-       R"(INSERT INTO ha_vms VALUES ('a', '10.1.0.1', '02:00:00:00:00:01', '[1]', 1, 'm', x'', NULL, '{}'))",
+       R"(INSERT INTO ha_vms VALUES ('a', '10.1.0.1', '02:00:00:00:00:01', '[1]', 1, 'm', x'', NULL, '{}', '[]'))",
        "allowed_fas = '[1]'"},
+      {"home_addresses_v6 holds an IPv4 address",
+       R"(INSERT INTO ha_vms VALUES ('a', '10.1.0.1', '02:00:00:00:00:01', '[]', 1, 'm', x'', NULL, '{}', '["10.1.0.9"]'))",
+       R"(home_addresses_v6 = '["10.1.0.9"]')"},
       {"mac is not a MAC",
-       R"(INSERT INTO ha_vms VALUES ('a', '10.1.0.1', 'zz', '[]', 1, 'm', x'', NULL, '{}'))", "mac = 'zz'"},
+       R"(INSERT INTO ha_vms VALUES ('a', '10.1.0.1', 'zz', '[]', 1, 'm', x'', NULL, '{}', '[]'))",
+       "mac = 'zz'"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);

@@ -17,6 +17,7 @@ using test::TempDir;
 
 Ipv4 ip(const char* s) { return Ipv4::parse(s).value(); }
 MacAddress mac(const char* s) { return MacAddress::parse(s).value(); }
+Ipv6 ip6(const std::string& s) { return Ipv6::parse(s).value(); }
 
 VmRecord vm(const std::string& id, std::uint8_t n) {
   VmRecord r;
@@ -29,6 +30,7 @@ VmRecord vm(const std::string& id, std::uint8_t n) {
   r.key = Bytes(32, n);
   r.fa_ha_spi = 300;
   r.params = R"({"note":"x"})";
+  r.home_addresses_v6 = {ip6("2001:db8:1::" + std::to_string(n)), ip6("2001:db8:1::1:" + std::to_string(n))};
   return r;
 }
 
@@ -48,6 +50,7 @@ BindingRecord binding(std::uint8_t n) {
   r.counters.bytes_in = ~std::uint64_t{0};
   r.counters.packets_out = 2;
   r.counters.bytes_out = 3;
+  r.home_addresses_v6 = {ip6("2001:db8:1::" + std::to_string(n))};
   return r;
 }
 
@@ -69,6 +72,9 @@ VisitorRecord visitor(const std::string& id, std::uint8_t n) {
   r.identification_sent = 0x8000000000000001ULL;
   r.expires_at_unix_ms = std::nullopt;
   r.created_at_unix_ms = 1'700'000'000'123;
+  r.home_addresses_v6 = {ip6("2001:db8:1::" + std::to_string(n)), ip6("2001:db8:1::1:" + std::to_string(n))};
+  r.granted_v6 = {ip6("2001:db8:1::" + std::to_string(n))};
+  r.home_gateway_v6 = ip6("fe80::1");
   return r;
 }
 
@@ -94,6 +100,11 @@ TEST(Store, RoundTripsEveryTable) {
   b.put_binding(infinite);
   b.put_replay({ip("10.1.0.10"), 0xffffffffffffffffULL});
   b.put_visitor(visitor("vm-c", 12));
+  VisitorRecord v4_only = visitor("vm-d", 13);  // no IPv6 at all: empty lists, NULL gateway
+  v4_only.home_addresses_v6.clear();
+  v4_only.granted_v6.clear();
+  v4_only.home_gateway_v6.reset();
+  b.put_visitor(v4_only);
   ASSERT_TRUE(s.commit(b));
 
   auto snap = s.load();
@@ -101,7 +112,7 @@ TEST(Store, RoundTripsEveryTable) {
   EXPECT_EQ(snap->vms, (std::vector<VmRecord>{vm("vm-a", 10), no_fa_ha}));
   EXPECT_EQ(snap->bindings, (std::vector<BindingRecord>{binding(10), infinite}));
   EXPECT_EQ(snap->replay, (std::vector<ReplayRecord>{{ip("10.1.0.10"), 0xffffffffffffffffULL}}));
-  EXPECT_EQ(snap->visitors, (std::vector<VisitorRecord>{visitor("vm-c", 12)}));
+  EXPECT_EQ(snap->visitors, (std::vector<VisitorRecord>{visitor("vm-c", 12), v4_only}));
 }
 
 TEST(Store, PutReplacesByKeyAndDeleteRemoves) {
@@ -337,6 +348,55 @@ TEST(Store, MigratesAnEmptyFileFromVersionZero) {
   EXPECT_TRUE(snap->bindings.empty());
 }
 
+// The SQL that takes a freshly created store back to an older schema version: version 2
+// has no IPv6 columns (schema.cpp, 2 -> 3), version 1 neither those nor ha_revocations (1 -> 2).
+std::string downgrade_sql(int version) {
+  std::string sql =
+      "ALTER TABLE ha_vms DROP COLUMN home_addresses_v6;"
+      "ALTER TABLE ha_bindings DROP COLUMN home_addresses_v6;"
+      "ALTER TABLE fa_visitors DROP COLUMN home_addresses_v6;"
+      "ALTER TABLE fa_visitors DROP COLUMN granted_v6;"
+      "ALTER TABLE fa_visitors DROP COLUMN home_gateway_v6;";
+  if (version < 2) sql += "DROP TABLE ha_revocations;";
+  return sql + "UPDATE schema_version SET version = " + std::to_string(version) + ";";
+}
+
+// A store written by schema version 1 or 2 (no IPv6 columns) opens at kSchemaVersion: its rows
+// gain empty IPv6 lists, and IPv6 addresses can be written at once.
+TEST(Store, MigratesAStoreWithoutIpv6KeepingItsRows) {
+  for (int version : {1, 2}) {
+    SCOPED_TRACE("from version " + std::to_string(version));
+    TempDir dir;
+    {
+      Store s = open_ok(dir.file("old.db"));
+      Batch b;
+      b.put_vm(vm("vm-a", 10));
+      b.put_binding(binding(10));
+      b.put_visitor(visitor("vm-c", 12));
+      ASSERT_TRUE(s.commit(b));
+    }
+    raw_sql(dir.file("old.db"), downgrade_sql(version).c_str());
+    Store s = open_ok(dir.file("old.db"));
+    EXPECT_EQ(s.schema_version(), kSchemaVersion);
+    auto snap = s.load();
+    ASSERT_TRUE(snap) << snap.error().to_string();
+    ASSERT_EQ(snap->vms.size(), 1u);
+    VmRecord want_vm = vm("vm-a", 10);
+    want_vm.home_addresses_v6.clear();
+    EXPECT_EQ(snap->vms[0], want_vm);
+    ASSERT_EQ(snap->bindings.size(), 1u);
+    EXPECT_TRUE(snap->bindings[0].home_addresses_v6.empty());
+    ASSERT_EQ(snap->visitors.size(), 1u);
+    EXPECT_TRUE(snap->visitors[0].home_addresses_v6.empty());
+    EXPECT_FALSE(snap->visitors[0].home_gateway_v6.has_value());
+    EXPECT_TRUE(snap->revocations.empty());
+    Batch b;
+    b.put_vm(vm("vm-a", 10));
+    ASSERT_TRUE(s.commit(b));
+    EXPECT_EQ(s.load()->vms[0], vm("vm-a", 10));
+  }
+}
+
 TEST(Store, DetectsARowItCannotParse) {
   TempDir dir;
   {
@@ -351,6 +411,22 @@ TEST(Store, DetectsARowItCannotParse) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, "store_corrupt");
   EXPECT_NE(r.error().context.find("care_of_address"), std::string::npos) << r.error().context;
+}
+
+TEST(Store, DetectsAnIpv6ListItCannotParse) {
+  TempDir dir;
+  {
+    Store s = open_ok(dir.file("a.db"));
+    Batch b;
+    b.put_vm(vm("vm-a", 10));
+    ASSERT_TRUE(s.commit(b));
+  }
+  raw_sql(dir.file("a.db"), R"(UPDATE ha_vms SET home_addresses_v6 = '["2001:db8::1", "10.1.0.1"]';)");
+  Store s = open_ok(dir.file("a.db"));
+  auto r = s.load();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, "store_corrupt");
+  EXPECT_NE(r.error().context.find("home_addresses_v6"), std::string::npos) << r.error().context;
 }
 
 }  // namespace

@@ -178,3 +178,61 @@ TEST(Ipip, DecapsulationRejections) {
 
 }  // namespace
 }  // namespace vmroam::wire
+
+namespace vmroam::wire {
+namespace {
+
+using namespace fixtures;
+
+// ---- IPv6 in IPv4 (RFC 4213 §3.5, protocol 41) --------------------------------------------
+
+TEST(SixInFour, EncapsulationMatchesScapy) {
+  Bytes out(kInner6.size() + kIpipOverhead);
+  auto n = ipv6_in_ipv4_encapsulate(kInner6, IpipParams{ip("192.0.2.1"), ip("203.0.113.9"), 64, 7}, out);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(to_hex(ByteView(out).first(*n)), to_hex(kSixInFour));  // TOS from the Traffic Class, DF clear
+}
+
+TEST(SixInFour, DecapsulatesScapyPacketWithoutCopying) {
+  auto d = ipv6_in_ipv4_decapsulate(kSixInFour);
+  ASSERT_TRUE(d) << d.error().to_string();
+  EXPECT_EQ(d->outer_src, ip("192.0.2.1"));
+  EXPECT_EQ(d->outer_dst, ip("203.0.113.9"));
+  EXPECT_EQ(d->inner.data(), kSixInFour.data() + 20);
+  EXPECT_EQ(to_hex(d->inner), to_hex(kInner6));
+}
+
+TEST(SixInFour, Rejections) {
+  Bytes out(256);
+  auto v4 = ipv6_in_ipv4_encapsulate(kInner, IpipParams{ip("192.0.2.1"), ip("203.0.113.9"), 64, 7}, out);
+  ASSERT_FALSE(v4);
+  EXPECT_EQ(v4.error().code, "inner_bad_version");
+  auto small = ipv6_in_ipv4_encapsulate(kInner6, IpipParams{ip("192.0.2.1"), ip("203.0.113.9"), 64, 7},
+                                        std::span(out).first(40));
+  ASSERT_FALSE(small);
+  EXPECT_EQ(small.error().code, "buffer_too_small");
+  struct Case {
+    const char* description;
+    Bytes input;
+    std::string_view expected;
+  };
+  const Ipv4Params outer{ip("10.0.0.1"), ip("10.2.0.1"), mip::kIpProtoIpv6};
+  auto wrap = [&](ByteView inner) { return build_ipv4_packet(outer, inner); };
+  Bytes padded = kInner6;
+  padded.push_back(0);
+  const Case cases[] = {
+      {"IP in IP, not 41", kIpip, "wrong_protocol"},
+      {"no inner at all", wrap({}), "inner_too_short"},
+      {"inner IPv4", wrap(kInner), "inner_bad_version"},
+      {"inner cut short", wrap(ByteView(kInner6).first(50)), "inner_length_mismatch"},
+      {"trailing byte after inner", wrap(padded), "inner_length_mismatch"},
+  };
+  for (const auto& c : cases) {
+    auto r = ipv6_in_ipv4_decapsulate(c.input);
+    ASSERT_FALSE(r) << c.description;
+    EXPECT_EQ(r.error().code, c.expected) << c.description << ": " << r.error().to_string();
+  }
+}
+
+}  // namespace
+}  // namespace vmroam::wire

@@ -34,6 +34,15 @@ inline MacAddress mac(std::string_view s) { return *MacAddress::parse(s); }
 inline const Bytes kUdp = hex("45000021000000004011aec50a010005c000020101b201b2000d27630102030405");
 // scapy: ICMP echo 198.51.100.7 -> 10.1.0.5, TOS 0x10, DF, TTL 63, id 0x4242, "ping".
 inline const Bytes kInner = hex("45100020424240003f01c54ac63364070a0100050800192d0001000170696e67");
+// scapy: IPv6(src 2001:db8:1::10, dst 2001:db8:2::1, tc 0x10, hlim 63)/ICMPv6 echo "ping".
+inline const Bytes kInner6 =
+    hex("61000000000c3a3f20010db800010000000000000000001020010db8000200000000000000000001"
+        "800045600001000170696e67");
+// scapy: kInner6 in IPv6-in-IPv4 (protocol 41) 192.0.2.1 -> 203.0.113.9, id 7, TTL 64, TOS 0x10.
+inline const Bytes kSixInFour =
+    hex("451000480007000040297c6bc0000201cb007109"
+        "61000000000c3a3f20010db800010000000000000000001020010db8000200000000000000000001"
+        "800045600001000170696e67");
 // scapy: kInner in IP-in-IP 192.0.2.1 -> 203.0.113.9, id 7, TTL 64, TOS and DF copied.
 inline const Bytes kIpip =
     hex("451000340007400040043ca4c0000201cb007109"

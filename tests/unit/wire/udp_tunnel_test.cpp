@@ -1,4 +1,4 @@
-// common/wire/udp_tunnel: the RFC 3519 §3.3 tunnel data header (type 4, next header 4) on
+// common/wire/udp_tunnel: the RFC 3519 §3.3 tunnel data header (type 4, next header 4 or 41) on
 // its own and inside a UDP datagram; reserved bits ignored, every malformed header refused.
 #include <gtest/gtest.h>
 
@@ -44,6 +44,17 @@ TEST(UdpTunnel, RoundTripInsideAUdpDatagram) {
   EXPECT_EQ(inner->data(), udp->payload.data() + 4);  // a view, no copy
 }
 
+// RFC 3519 §3.3 names the tunnelled packet with an IP protocol number: 41 for IPv6 (RFC 5454).
+TEST(UdpTunnel, CarriesIpv6WithNextHeader41) {
+  std::uint8_t out[128];
+  auto n = udp_tunnel_encapsulate(kInner6, out);
+  ASSERT_TRUE(n) << n.error().to_string();
+  EXPECT_EQ(to_hex(ByteView(out, *n)), "04290000" + to_hex(kInner6));
+  auto inner = udp_tunnel_decapsulate(ByteView(out, *n));
+  ASSERT_TRUE(inner) << inner.error().to_string();
+  EXPECT_EQ(to_hex(*inner), to_hex(kInner6));
+}
+
 TEST(UdpTunnel, ReservedBitsAreIgnored) {
   Bytes p = hex("0404abcd");
   p.insert(p.end(), kInner.begin(), kInner.end());
@@ -77,6 +88,9 @@ TEST(UdpTunnel, Rejections) {
       {"trailing byte after inner", with_header("04040000", inner_padded), "inner_length_mismatch"},
       {"inner not IPv4", with_header("04040000", hex("6000000000000000000000000000000000000000")),
        "inner_bad_version"},
+      {"next header 41, inner IPv4", with_header("04290000", kInner), "inner_bad_version"},
+      {"next header 41, inner cut short", with_header("04290000", ByteView(kInner6).first(50)),
+       "inner_length_mismatch"},
   };
   for (const auto& c : cases) {
     auto r = udp_tunnel_decapsulate(c.input);

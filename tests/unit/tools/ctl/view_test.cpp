@@ -12,12 +12,15 @@ namespace {
 
 TEST(CtlView, VmTableIsAligned) {
   const Json body = Json::parse(R"({"vms":[
-    {"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["192.0.2.3"],"away":true,"spi":300},
-    {"id":"database-2","home_address":"10.1.0.200","mac":"52:54:00:00:00:02","allowed_fas":[],"away":false}]})");
-  EXPECT_EQ(render(View::vm_table, body, ""),
-            "ID          HOME_ADDRESS  MAC                AWAY  ALLOWED_FAS  SPI\n"
-            "vm1         10.1.0.10     52:54:00:12:34:56  yes   192.0.2.3    300\n"
-            "database-2  10.1.0.200    52:54:00:00:00:02  no    -            -\n");
+    {"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56","allowed_fas":["192.0.2.3"],"away":true,"spi":300,
+     "home_addresses_v6":["2001:db8:1::10","2001:db8:1::11"]},
+    {"id":"database-2","home_address":"10.1.0.200","mac":"52:54:00:00:00:02","allowed_fas":[],"away":false,
+     "home_addresses_v6":[]}]})");
+  EXPECT_EQ(
+      render(View::vm_table, body, ""),
+      "ID          HOME_ADDRESS  HOME_ADDRESSES_V6              MAC                AWAY  ALLOWED_FAS  SPI\n"
+      "vm1         10.1.0.10     2001:db8:1::10,2001:db8:1::11  52:54:00:12:34:56  yes   192.0.2.3    300\n"
+      "database-2  10.1.0.200    -                              52:54:00:00:00:02  no    -            -\n");
 }
 
 TEST(CtlView, EmptyListsKeepTheirHeader) {
