@@ -20,18 +20,10 @@ namespace asio = boost::asio;
 
 Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_context& io, Netlink& nl,
                                                                  UserspaceConfig config) {
-  VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name, /*vnet_header=*/true));
-  VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
-  Sysctl sysctl;
-  // IPv4-only tunnel: without this the kernel's IPv6 router solicitations reach the TUN and
-  // are counted as malformed. Absent IPv6 is fine, so a failure here is not one.
-  [[maybe_unused]] const auto ipv6_off = sysctl.set("net/ipv6/conf/" + tun.name() + "/disable_ipv6", "1");
-  VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
-  // Decapsulated packets enter through the TUN with sources the reverse path may not lead
-  // back to (correspondents at the FA, HoAs at the HA): no reverse-path filter, forward them.
-  // (set() returns the previous value, which we do not need: the TUN goes with its settings.)
-  VMROAM_TRY_VOID(sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
-  VMROAM_TRY_VOID(sysctl.set("net/ipv4/conf/" + tun.name() + "/forwarding", "1"));
+  SteeringConfig steering = config.steering;
+  steering.key = config.key;
+  VMROAM_TRY(auto tun,
+             SteeredTun::open(io, nl, {config.tun_name, config.mtu, /*vnet_header=*/true, steering}));
   int raw = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPIP);
   if (raw < 0) return fail("raw_socket_failed", std::string("IPPROTO_IPIP: ") + std::strerror(errno));
   int one = 1;
@@ -52,27 +44,18 @@ Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_contex
   }
   {
     ifreq ifr{};
-    std::strncpy(ifr.ifr_name, tun.name().c_str(), IFNAMSIZ - 1);
+    std::strncpy(ifr.ifr_name, tun->name().c_str(), IFNAMSIZ - 1);
     ifr.ifr_qlen = 4096;
     (void)::ioctl(raw, SIOCSIFTXQLEN, &ifr);  // best effort: a shorter queue still works
   }
-  return std::unique_ptr<UserspaceDriver>(
-      new UserspaceDriver(io, nl, std::move(config), std::move(tun), raw, link.ifindex));
+  return std::unique_ptr<UserspaceDriver>(new UserspaceDriver(io, std::move(config), std::move(tun), raw));
 }
 
-UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun,
-                                 int raw_fd, int ifindex)
+UserspaceDriver::UserspaceDriver(asio::io_context& io, UserspaceConfig config,
+                                 std::unique_ptr<SteeredTun> tun, int raw_fd)
     : config_(std::move(config)),
       tun_(std::move(tun)),
-      tun_ifindex_(ifindex),
       table_(config_.key, config_.local, config_.ttl),
-      steering_(nl,
-                [&] {
-                  auto s = config_.steering;
-                  s.key = config_.key;
-                  return s;
-                }()),
-      tun_sd_(io),
       raw_sd_(io, raw_fd),
       // A segment is at most the TUN's MTU (the kernel cuts to it or sends ICMP "fragmentation
       // needed"); room for the outer header (IPv4 20 or RFC 3519 4), rounded to a cache line.
@@ -85,8 +68,6 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
       udp_buf_(kMaxUdpGsoBytes),
       udp_batch_(udp_buf_) {
   for (auto& f : gro_) f = std::make_unique<GroFlow>();
-  // The TunDevice keeps owning its fd; the descriptor only waits on it (released in the dtor).
-  tun_sd_.assign(tun_.fd());
   for (std::size_t i = 0; i < kBatch; ++i) {
     rx_iov_[i] = iovec{rx_buf_.data() + i * kSlot, kSlot};
     rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
@@ -99,17 +80,14 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
     tx_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
   }
   if (config_.key == LookupKey::destination) offer_hold_port(this);
-  arm_tun();
+  tun_->watch([this] { on_tun_readable(); });
   arm_raw();
 }
 
 UserspaceDriver::~UserspaceDriver() {
   boost::system::error_code ec;
-  tun_sd_.cancel(ec);
-  (void)tun_sd_.release();  // TunDevice closes it
   raw_sd_.cancel(ec);
   raw_sd_.close(ec);
-  steering_.clear();  // routes/rules before the TUN goes (they would vanish with it anyway)
 }
 
 Result<void> UserspaceDriver::add_tunnel_endpoint(const TunnelEndpoint& endpoint) {
@@ -124,22 +102,20 @@ Result<void> UserspaceDriver::remove_tunnel_endpoint(Ipv4 peer) {
   // them whatever the kernel says; the first refusal is reported.
   Result<void> unsteered = ok();
   for (Ipv4 hoa : table_.hoas_of(peer))
-    if (auto r = steering_.unsteer(hoa); !r && unsteered) unsteered = fail(r.error());
+    if (auto r = tun_->unsteer(hoa); !r && unsteered) unsteered = fail(r.error());
   VMROAM_TRY_VOID(table_.remove_endpoint(peer));
   return unsteered;
 }
 
 Result<void> UserspaceDriver::route(Ipv4 hoa, Ipv4 peer) {
   if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
-  VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
-  steered_for_hold_.erase(hoa);  // the route owns the steering now
+  VMROAM_TRY_VOID(tun_->steer(hoa));
   return table_.route(hoa, peer);
 }
 
 Result<void> UserspaceDriver::unroute(Ipv4 hoa) {
   VMROAM_TRY_VOID(table_.unroute(hoa));
-  steered_for_hold_.erase(hoa);
-  return steering_.unsteer(hoa);
+  return tun_->unsteer(hoa);
 }
 
 Result<void> UserspaceDriver::divert(Ipv4 hoa, bool on) {
@@ -148,18 +124,12 @@ Result<void> UserspaceDriver::divert(Ipv4 hoa, bool on) {
     if (diverted_.contains(hoa)) return ok();
     // A VM at home has no route into the TUN yet: steer it here so the kernel hands us its
     // packets (the route is removed again when the divert ends, unless a binding took it over).
-    if (!table_.routed(hoa)) {
-      VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
-      steered_for_hold_.insert(hoa);
-    }
+    VMROAM_TRY_VOID(tun_->steer_for_hold(hoa));
     diverted_.insert(hoa);
     return ok();
   }
   diverted_.erase(hoa);
-  // Still not routed: the VM is at home (or the move was cancelled there). Our steering goes,
-  // so that what is reinjected now reaches the kernel's home-link route.
-  if (steered_for_hold_.erase(hoa)) return steering_.unsteer(hoa);
-  return ok();
+  return tun_->end_hold_steering(hoa);
 }
 
 Result<void> UserspaceDriver::tap(Ipv4 hoa, bool on) {
@@ -174,17 +144,10 @@ Result<void> UserspaceDriver::tap(Ipv4 hoa, bool on) {
 Result<void> UserspaceDriver::reinject(ByteView packet) {
   if (config_.key != LookupKey::destination)
     return fail("not_supported", "reinject: destination lookup only");
-  if (table_.routed(key_address(packet))) return send_one(packet);
+  if (table_.routed(tun_->key_address(packet))) return send_one(packet);
   // Not routed: back to the kernel, which delivers it on the home link.
   if (!write_tun(packet)) return table_.drop(DropReason::deliver_failed);
   return ok();
-}
-
-Ipv4 UserspaceDriver::key_address(ByteView inner) const {
-  if (inner.size() < 20) return Ipv4();
-  const std::size_t at = config_.key == LookupKey::destination ? 16 : 12;
-  return Ipv4((std::uint32_t{inner[at]} << 24) | (std::uint32_t{inner[at + 1]} << 16) |
-              (std::uint32_t{inner[at + 2]} << 8) | std::uint32_t{inner[at + 3]});
 }
 
 Result<void> UserspaceDriver::send_one(ByteView inner) {
@@ -207,14 +170,6 @@ Result<void> UserspaceDriver::send_one(ByteView inner) {
   return ok();
 }
 
-void UserspaceDriver::arm_tun() {
-  tun_sd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted) return;  // driver gone: touch nothing
-    if (!ec) on_tun_readable();
-    arm_tun();
-  });
-}
-
 void UserspaceDriver::arm_raw() {
   raw_sd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
@@ -224,21 +179,20 @@ void UserspaceDriver::arm_raw() {
 }
 
 bool UserspaceDriver::write_tun(ByteView packet, const VnetHeader& header) {
-  if (!tun_.vnet_header())
-    return ::write(tun_.fd(), packet.data(), packet.size()) == static_cast<ssize_t>(packet.size());
+  if (!tun_->vnet_header()) return tun_->write(packet);
   std::array<std::uint8_t, kVnetHeaderSize> h{};
   write_vnet_header(header, h);
   std::array<iovec, 2> iov{iovec{h.data(), h.size()},
                            iovec{const_cast<std::uint8_t*>(packet.data()), packet.size()}};
-  return ::writev(tun_.fd(), iov.data(), 2) == static_cast<ssize_t>(h.size() + packet.size());
+  return ::writev(tun_->fd(), iov.data(), 2) == static_cast<ssize_t>(h.size() + packet.size());
 }
 
 void UserspaceDriver::on_tun_readable() {
   std::size_t batched = 0;
   for (std::size_t n = 0; n < kBudget; ++n) {
-    ssize_t got = ::read(tun_.fd(), tun_buf_.data(), tun_buf_.size());
+    ssize_t got = ::read(tun_->fd(), tun_buf_.data(), tun_buf_.size());
     if (got <= 0) break;  // EAGAIN: drained
-    if (!tun_.vnet_header()) {
+    if (!tun_->vnet_header()) {
       outbound(ByteView(tun_buf_.data(), static_cast<std::size_t>(got)), batched);
       continue;
     }
@@ -280,7 +234,7 @@ void UserspaceDriver::on_tun_readable() {
 void UserspaceDriver::outbound(ByteView inner, std::size_t& batched) {
   // Handover hold: a diverted HoA's packets go to the hold instead of anywhere else.
   if (!diverted_.empty()) {
-    const Ipv4 key = key_address(inner);
+    const Ipv4 key = tun_->key_address(inner);
     if (diverted_.contains(key)) {
       if (sink_) sink_(Seen::diverted, key, std::chrono::system_clock::now(), inner);
       return;
@@ -295,7 +249,7 @@ void UserspaceDriver::outbound(ByteView inner, std::size_t& batched) {
     return;  // anything else was counted by the table
   }
   if (!tapped_.empty() && sink_) {
-    const Ipv4 key = key_address(inner);
+    const Ipv4 key = tun_->key_address(inner);
     if (tapped_.contains(key)) sink_(Seen::tapped, key, std::chrono::system_clock::now(), inner);
   }
   const TunnelEndpoint& ep = out->endpoint;
@@ -382,7 +336,7 @@ void UserspaceDriver::on_raw_readable() {
 }
 
 void UserspaceDriver::deliver_coalesced(const Inbound& in) {
-  if (!tun_.vnet_header()) {
+  if (!tun_->vnet_header()) {
     deliver(in);
     return;
   }
@@ -451,7 +405,7 @@ void UserspaceDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port
   // daemon's buffer may be reused meanwhile; `alive_` guards against a driver gone by then.
   if (!flush_posted_ && gro_pending()) {
     flush_posted_ = true;
-    asio::post(tun_sd_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
+    asio::post(raw_sd_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
       if (alive.expired()) return;
       flush_posted_ = false;
       flush_gro();

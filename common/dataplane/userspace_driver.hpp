@@ -43,9 +43,7 @@
 #include "common/dataplane/gso.hpp"
 #include "common/dataplane/hold_port.hpp"
 #include "common/dataplane/netlink.hpp"
-#include "common/dataplane/steering.hpp"
-#include "common/dataplane/sysctl.hpp"
-#include "common/dataplane/tun_device.hpp"
+#include "common/dataplane/steered_tun.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
 #include "common/dataplane/tunnel_table.hpp"
 
@@ -93,8 +91,8 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
   Result<void> tap(Ipv4 hoa, bool on) override;
   Result<void> reinject(ByteView packet) override;
 
-  [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }
-  [[nodiscard]] const std::string& tun_name() const { return tun_.name(); }
+  [[nodiscard]] int tun_ifindex() const { return tun_->ifindex(); }
+  [[nodiscard]] const std::string& tun_name() const { return tun_->name(); }
 
   static constexpr std::size_t kBatch = 32;                 // recvmmsg batch
   static constexpr std::size_t kBudget = 4 * kBatch;        // reads per readiness event
@@ -103,9 +101,8 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
 
  private:
   struct GroFlow;
-  UserspaceDriver(boost::asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun, int raw_fd,
-                  int ifindex);
-  void arm_tun();
+  UserspaceDriver(boost::asio::io_context& io, UserspaceConfig config, std::unique_ptr<SteeredTun> tun,
+                  int raw_fd);
   void arm_raw();
   void on_tun_readable();
   void on_raw_readable();
@@ -123,25 +120,18 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
   [[nodiscard]] bool gro_pending() const;
   // One packet into the kernel, with a virtio_net_hdr when the TUN wants one.
   bool write_tun(ByteView packet, const VnetHeader& header = {});
-  // The inner address the lookup key names (0 when the packet is too short to say).
-  [[nodiscard]] Ipv4 key_address(ByteView inner) const;
   // Encapsulates one inner packet for its routed peer and sends it at once (control plane:
   // releasing a hold), through its own buffer.
   Result<void> send_one(ByteView inner);
 
   UserspaceConfig config_;
-  TunDevice tun_;
-  int tun_ifindex_;
+  std::unique_ptr<SteeredTun> tun_;  // the TUN and the steering into it
   TunnelTable table_;
-  Steering steering_;
-  Sysctl sysctl_;
   // HoldPort state: what the TUN read path hands to the sink instead of sending (diverted_) or
   // besides sending (tapped_).
   Sink sink_;
   std::unordered_set<Ipv4> diverted_;
   std::unordered_set<Ipv4> tapped_;
-  std::unordered_set<Ipv4> steered_for_hold_;  // HoAs steered only because they are diverted
-  boost::asio::posix::stream_descriptor tun_sd_;
   boost::asio::posix::stream_descriptor raw_sd_;
   // Preallocated I/O state.
   std::size_t stride_;                 // one MTU-sized packet + outer header, rounded up
