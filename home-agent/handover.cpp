@@ -57,14 +57,17 @@ Result<HandoverOutcome> Handovers::stopped(Ipv4 hoa, std::optional<WallTime> sto
                                      " data plane cannot hold packets (dataplane.driver \"userspace\" can)");
   auto it = handovers_.find(hoa);
   const bool prepared = it != handovers_.end();
-  std::vector<Bytes> from_home;
   std::optional<WallTime> since;
   if (stopped_at) since = *stopped_at - std::chrono::milliseconds(config_.recover_margin_ms);
-  if (prepared) {
+  // The home-link capture is drained only once the divert is in place: what the router sent
+  // onto the home link until then is in the capture, what comes after is diverted. (Drained
+  // first, a packet routed between the drain and the divert was in neither, and lost.)
+  auto from_home = [&]() -> std::vector<Bytes> {
+    if (!prepared) return {};
     if (seams_.drain_home_link) seams_.drain_home_link();
-    if (since) from_home = home_recorder_.take_since(hoa, *since);
-  }
-  auto held = hold_->hold(hoa, since, std::move(from_home));
+    return since ? home_recorder_.take_since(hoa, *since) : std::vector<Bytes>{};
+  };
+  auto held = hold_->hold_and_recover(hoa, since, from_home);
   if (!held) return fail(held.error());
   const bool moved_already = prepared && coa_now != it->second.coa_at_prepare;
   Handover& h = handovers_[hoa];  // a stop without prepare holds too (nothing recorded)

@@ -48,23 +48,16 @@ EbpfProgram link_program(const EbpfDriverConfig& c, const std::string& link) {
 Result<std::unique_ptr<EbpfDriver>> EbpfDriver::create(asio::io_context& io, Netlink& nl,
                                                        EbpfDriverConfig config) {
   VMROAM_TRY(auto object, EbpfObject::load(config.loader));
-  VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name, /*vnet_header=*/false));
-  VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
-  Sysctl sysctl;
-  (void)sysctl.set("net/ipv6/conf/" + tun.name() + "/disable_ipv6", "1");
-  // The TUN's MTU is the tunnel MTU: the kernel's slow path answers DF packets above it with
-  // Fragmentation Needed carrying it (RFC 2003 §4) and fragments the others.
-  VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
-  VMROAM_TRY(auto prev_rp, sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
-  VMROAM_TRY(auto prev_fwd, sysctl.set("net/ipv4/conf/" + tun.name() + "/forwarding", "1"));
-  (void)prev_rp;
-  (void)prev_fwd;
-  std::unique_ptr<EbpfDriver> d(
-      new EbpfDriver(io, nl, std::move(config), std::move(object), std::move(tun), link.ifindex));
+  SteeringConfig steering = config.steering;
+  steering.key = config.key;
+  // Plain IFF_TUN: the kernel segments GSO packets before handing them over.
+  VMROAM_TRY(auto tun,
+             SteeredTun::open(io, nl, {config.tun_name, config.mtu, /*vnet_header=*/false, steering}));
+  std::unique_ptr<EbpfDriver> d(new EbpfDriver(std::move(config), std::move(object), std::move(tun)));
   const auto mtu = static_cast<std::uint16_t>(d->config_.mtu);
-  VMROAM_TRY_VOID(d->maps_.set_config({d->config_.local, d->tun_ifindex_, mtu, d->config_.ttl}));
+  VMROAM_TRY_VOID(d->maps_.set_config({d->config_.local, d->tun_ifindex(), mtu, d->config_.ttl}));
   VMROAM_TRY_VOID(d->attach(nl));
-  d->arm_tun();
+  d->tun_->watch([raw = d.get()] { raw->drain_tun(); });
   // The daemon restores its bindings before its loop runs: by the first turn of the loop the
   // maps hold everything it wants, and what is left over from a predecessor can go.
   asio::post(io, [raw = d.get(), alive = std::weak_ptr<int>(d->alive_)] {
@@ -73,32 +66,21 @@ Result<std::unique_ptr<EbpfDriver>> EbpfDriver::create(asio::io_context& io, Net
   return d;
 }
 
-EbpfDriver::EbpfDriver(asio::io_context& io, Netlink& nl, EbpfDriverConfig config,
-                       std::unique_ptr<EbpfObject> object, TunDevice tun, int tun_ifindex)
+EbpfDriver::EbpfDriver(EbpfDriverConfig config, std::unique_ptr<EbpfObject> object,
+                       std::unique_ptr<SteeredTun> tun)
     : config_(std::move(config)),
       object_(std::move(object)),
       maps_(*object_),
       tun_(std::move(tun)),
-      tun_ifindex_(tun_ifindex),
       table_(config_.key, config_.local, config_.ttl),
-      steering_(nl,
-                [&] {
-                  SteeringConfig s = config_.steering;
-                  s.key = config_.key;
-                  return s;
-                }()),
-      tun_sd_(io, tun_.fd()),
       buf_(kTunBuffer) {
   if (config_.key == LookupKey::destination) offer_hold_port(this);
 }
 
 EbpfDriver::~EbpfDriver() {
-  boost::system::error_code ec;
-  tun_sd_.cancel(ec);
-  (void)tun_sd_.release();      // TunDevice closes it
   (void)object_->unpin_maps();  // a clean stop hands nothing over
   object_.reset();              // detaches the programs
-  steering_.clear();
+  tun_->clear();                // the steering, then (with tun_) the TUN
 }
 
 Result<void> EbpfDriver::attach(Netlink& nl) {
@@ -115,8 +97,8 @@ Result<void> EbpfDriver::attach(Netlink& nl) {
     VMROAM_TRY_VOID(object_->attach(l.ifindex, link_program(config_, name)));
   }
   const bool ha = config_.key == LookupKey::destination;
-  VMROAM_TRY_VOID(object_->attach(tun_ifindex_, ha ? EbpfProgram::ha_tun_out : EbpfProgram::fa_tun_out));
-  if (ha) VMROAM_TRY_VOID(object_->attach(tun_ifindex_, EbpfProgram::ha_tun_in));
+  VMROAM_TRY_VOID(object_->attach(tun_ifindex(), ha ? EbpfProgram::ha_tun_out : EbpfProgram::fa_tun_out));
+  if (ha) VMROAM_TRY_VOID(object_->attach(tun_ifindex(), EbpfProgram::ha_tun_in));
   return ok();
 }
 
@@ -130,7 +112,7 @@ Result<void> EbpfDriver::remove_tunnel_endpoint(Ipv4 peer) {
   if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
   std::vector<Ipv4> affected = table_.hoas_of(peer);
   for (Ipv4 hoa : affected) {
-    (void)steering_.unsteer(hoa);
+    (void)tun_->unsteer(hoa);
     routes_.erase(hoa);
   }
   for (auto it = grace_.begin(); it != grace_.end();) {
@@ -148,8 +130,7 @@ Result<void> EbpfDriver::remove_tunnel_endpoint(Ipv4 peer) {
 
 Result<void> EbpfDriver::route(Ipv4 hoa, Ipv4 peer) {
   if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
-  VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));  // the kernel's slow path
-  steered_for_hold_.erase(hoa);                         // the route owns the steering now
+  VMROAM_TRY_VOID(tun_->steer(hoa));  // the kernel's slow path
   VMROAM_TRY_VOID(table_.route(hoa, peer));
   auto [it, created] = routes_.try_emplace(hoa, peer);
   if (!created && it->second != peer) {
@@ -163,9 +144,8 @@ Result<void> EbpfDriver::unroute(Ipv4 hoa) {
   VMROAM_TRY_VOID(table_.unroute(hoa));
   grace_[hoa] = routes_[hoa];
   routes_.erase(hoa);
-  steered_for_hold_.erase(hoa);
   VMROAM_TRY_VOID(sync(hoa));
-  return steering_.unsteer(hoa);
+  return tun_->unsteer(hoa);
 }
 
 void EbpfDriver::end_grace(Ipv4 hoa) {
@@ -230,7 +210,7 @@ void EbpfDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, Byt
   (void)src_port;
   auto in = table_.accept_udp(src, payload);  // anti-spoofing and counters as in the programs
   if (!in) return;
-  if (!write_tun(in->inner)) {
+  if (!tun_->write(in->inner)) {
     (void)table_.drop(DropReason::deliver_failed);
     return;
   }
@@ -247,10 +227,7 @@ Result<void> EbpfDriver::divert(Ipv4 hoa, bool on) {
     drain_tun();
     // A VM at home has no route into the TUN: steer it there so that the kernel's packets for
     // it come to us too (the map's hold flag catches the fast path's).
-    if (!routes_.contains(hoa)) {
-      VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
-      steered_for_hold_.insert(hoa);
-    }
+    VMROAM_TRY_VOID(tun_->steer_for_hold(hoa));
     diverted_.insert(hoa);
     return sync(hoa);
   }
@@ -258,9 +235,7 @@ Result<void> EbpfDriver::divert(Ipv4 hoa, bool on) {
   drain_tun();  // until EAGAIN: what the programs diverted so far goes to the sink first
   diverted_.erase(hoa);
   auto synced = sync(hoa);  // no hold flag: the programs tunnel (or pass) the HoA again
-  // Still not routed: the VM is at home. Our steering goes, so that what is reinjected now
-  // reaches the kernel's home-link route.
-  if (steered_for_hold_.erase(hoa) && !routes_.contains(hoa)) VMROAM_TRY_VOID(steering_.unsteer(hoa));
+  VMROAM_TRY_VOID(tun_->end_hold_steering(hoa));
   return synced;
 }
 
@@ -279,21 +254,13 @@ Result<void> EbpfDriver::reinject(ByteView packet) {
     return fail("not_supported", "reinject: destination lookup only");
   // Into the TUN: its ingress program tunnels the packet per the binding in the map now, or,
   // with no route, the kernel delivers it on the home link.
-  if (!write_tun(packet)) return table_.drop(DropReason::deliver_failed);
+  if (!tun_->write(packet)) return table_.drop(DropReason::deliver_failed);
   return ok();
-}
-
-void EbpfDriver::arm_tun() {
-  tun_sd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted) return;  // driver gone: touch nothing
-    if (!ec) drain_tun();
-    arm_tun();
-  });
 }
 
 void EbpfDriver::drain_tun() {
   for (;;) {
-    ssize_t got = ::read(tun_.fd(), buf_.data(), buf_.size());
+    ssize_t got = ::read(tun_->fd(), buf_.data(), buf_.size());
     if (got <= 0) return;  // EAGAIN: drained
     from_tun(ByteView(buf_.data(), static_cast<std::size_t>(got)));
   }
@@ -303,7 +270,7 @@ void EbpfDriver::drain_tun() {
 // programs tunnelled to a tapped HoA (to the sink, stamped now: a few microseconds after they
 // left), and packets the programs passed on because their HoA is not routed (any more).
 void EbpfDriver::from_tun(ByteView packet) {
-  const Ipv4 hoa = key_address(packet);
+  const Ipv4 hoa = tun_->key_address(packet);
   if (diverted_.contains(hoa)) {
     if (sink_) sink_(Seen::diverted, hoa, std::chrono::system_clock::now(), packet);
     return;
@@ -320,18 +287,7 @@ void EbpfDriver::from_tun(ByteView packet) {
   }
   // HA: a packet for a HoA that just came home or was undiverted: the TUN's ingress program
   // tunnels it if the HoA is routed again, otherwise the kernel delivers it on the home link.
-  if (!write_tun(packet)) (void)table_.drop(DropReason::deliver_failed);
-}
-
-bool EbpfDriver::write_tun(ByteView packet) {
-  return ::write(tun_.fd(), packet.data(), packet.size()) == static_cast<ssize_t>(packet.size());
-}
-
-Ipv4 EbpfDriver::key_address(ByteView packet) const {
-  if (packet.size() < 20) return Ipv4();
-  const std::size_t at = config_.key == LookupKey::destination ? 16 : 12;
-  return Ipv4((std::uint32_t{packet[at]} << 24) | (std::uint32_t{packet[at + 1]} << 16) |
-              (std::uint32_t{packet[at + 2]} << 8) | std::uint32_t{packet[at + 3]});
+  if (!tun_->write(packet)) (void)table_.drop(DropReason::deliver_failed);
 }
 
 }  // namespace vmroam::dataplane

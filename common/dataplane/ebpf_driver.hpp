@@ -39,8 +39,7 @@
 #include "common/dataplane/ebpf_maps.hpp"
 #include "common/dataplane/hold_port.hpp"
 #include "common/dataplane/netlink.hpp"
-#include "common/dataplane/steering.hpp"
-#include "common/dataplane/tun_device.hpp"
+#include "common/dataplane/steered_tun.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
 #include "common/dataplane/tunnel_table.hpp"
 
@@ -85,38 +84,30 @@ class EbpfDriver final : public TunnelDriver, public HoldPort {
   Result<void> tap(Ipv4 hoa, bool on) override;
   Result<void> reinject(ByteView packet) override;
 
-  [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }
+  [[nodiscard]] int tun_ifindex() const { return tun_->ifindex(); }
   [[nodiscard]] const EbpfMaps& maps() const { return maps_; }
 
  private:
-  EbpfDriver(boost::asio::io_context& io, Netlink& nl, EbpfDriverConfig config,
-             std::unique_ptr<EbpfObject> object, TunDevice tun, int tun_ifindex);
+  EbpfDriver(EbpfDriverConfig config, std::unique_ptr<EbpfObject> object, std::unique_ptr<SteeredTun> tun);
   Result<void> attach(Netlink& nl);
   // Writes the HoA's map entry from what the agent asked for (route, grace, divert), or
   // removes it when none applies.
   Result<void> sync(Ipv4 hoa);
   // Removes map entries the agent did not restore (left by a crashed predecessor).
   void reconcile();
-  void arm_tun();
   void drain_tun();
   void from_tun(ByteView packet);
-  bool write_tun(ByteView packet);
-  [[nodiscard]] Ipv4 key_address(ByteView packet) const;
 
   EbpfDriverConfig config_;
   std::unique_ptr<EbpfObject> object_;
   EbpfMaps maps_;
-  TunDevice tun_;
-  int tun_ifindex_;
-  TunnelTable table_;  // endpoints, routes and grace as the agent set them; userspace counters
-  Steering steering_;
+  std::unique_ptr<SteeredTun> tun_;  // the TUN and the steering into it
+  TunnelTable table_;                // endpoints, routes and grace as the agent set them; userspace counters
   Sink sink_;
   std::unordered_set<Ipv4> diverted_;
   std::unordered_set<Ipv4> tapped_;
   std::unordered_map<Ipv4, Ipv4> routes_;  // HoA → peer
   std::unordered_map<Ipv4, Ipv4> grace_;   // HoA → the peer it was routed to before
-  std::unordered_set<Ipv4> steered_for_hold_;
-  boost::asio::posix::stream_descriptor tun_sd_;
   std::vector<std::uint8_t> buf_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // expires with the driver
 };

@@ -116,14 +116,15 @@ Result<void> HandoverHold::stop_recording(Ipv4 hoa) {
   return port_.tap(hoa, false);
 }
 
-Result<std::size_t> HandoverHold::hold(Ipv4 hoa, std::optional<WallTime> recover_since,
-                                       std::vector<Bytes> recovered) {
+Result<std::size_t> HandoverHold::hold_and_recover(Ipv4 hoa, std::optional<WallTime> recover_since,
+                                                   const Recover& recover) {
   if (!queue_.holding(hoa)) {
     VMROAM_TRY_VOID(port_.divert(hoa, true));
     queue_.hold(hoa);
   }
   std::vector<Bytes> recorded;
   if (recover_since) recorded = recorder_.take_since(hoa, *recover_since);
+  std::vector<Bytes> recovered = recover ? recover() : std::vector<Bytes>{};
   // A failed untap is harmless here: the recorder has stopped watching, the copies go nowhere.
   [[maybe_unused]] const auto untapped = stop_recording(hoa);
   std::size_t queued = 0;

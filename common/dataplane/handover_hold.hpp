@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -123,13 +124,21 @@ class HandoverHold {
   [[nodiscard]] Result<void> record(Ipv4 hoa);
   // Stops that and forgets the copies. Errors: the port's tap (the copies are forgotten anyway).
   [[nodiscard]] Result<void> stop_recording(Ipv4 hoa);
+  // Copies taken elsewhere (e.g. the HA's home-link capture), asked for once the divert is in
+  // place: everything sent before it is in that capture, everything after it is diverted.
+  using Recover = std::function<std::vector<Bytes>()>;
   // Diverts the HoA's packets into the queue (nothing is sent to it any more). With
   // `recover_since`, the recorded copies tunnelled at or after that moment join the queue
-  // first, then `recovered` (copies taken elsewhere, e.g. on the home link); recording stops.
+  // first, then what `recover` returns (called after the divert); recording stops.
   // Holding an already held HoA only adds the copies. Returns how many copies were queued.
   // Errors: the port's divert (e.g. "not_supported"); then nothing is held.
+  [[nodiscard]] Result<std::size_t> hold_and_recover(Ipv4 hoa, std::optional<WallTime> recover_since,
+                                                     const Recover& recover);
+  // The same with copies already taken.
   [[nodiscard]] Result<std::size_t> hold(Ipv4 hoa, std::optional<WallTime> recover_since,
-                                         std::vector<Bytes> recovered);
+                                         std::vector<Bytes> recovered) {
+    return hold_and_recover(hoa, recover_since, [&recovered] { return std::move(recovered); });
+  }
   // Ends the hold: the diversion stops, then the queue is reinjected in arrival order (the
   // port sends each packet per the HoA's binding now, or hands it to the kernel). Returns how
   // many the port took. Errors: "not_holding"; the port's undivert (the queue was released

@@ -202,6 +202,32 @@ static __always_inline int vmr_tunnel_overhead(struct __sk_buff* skb, const stru
   return (int)(ohl + sizeof(udp) + sizeof(mip));
 }
 
+/* bpf_skb_adjust_room flags newer than the uapi header we build against (values from the
+ * kernel's enum bpf_adj_room_flags). DECAP_L3_IPV4 (Linux 6.3) only matches skb->protocol to
+ * the inner header, which is IPv4 already. DECAP_IPXIP4 and DECAP_L4_UDP (after 6.18) also
+ * clear what the encapsulation left on a GSO skb — skb->encapsulation and the tunnel GSO type
+ * (SKB_GSO_IPXIP4, SKB_GSO_UDP_TUNNEL) — as the kernel's own tunnel devices do when they
+ * decapsulate. Without them the decapsulated skb still claims to be a tunnel packet: every
+ * device on its way whose tunnel offloads (hw_enc_features) lack TSO and checksumming — a
+ * bridge, a tap — segments it in software and checksums each segment, and the receiver gets
+ * ~45 packets instead of one (docs/dataplane.md "Cost"). */
+#define VMR_ADJ_ROOM_DECAP_L3_IPV4 (1ULL << 7)
+#define VMR_ADJ_ROOM_DECAP_L4_UDP (1ULL << 10)
+#define VMR_ADJ_ROOM_DECAP_IPXIP4 (1ULL << 11)
+#define VMR_EINVAL 22
+
+/* Removes the outer header(s) (`overhead` bytes behind the Ethernet header), keeping GSO:
+ * FIXED_GSO keeps gso_size, which counted only the inner payload. With the flags that clear
+ * the tunnel state where the kernel has them; a kernel without them refuses unknown flags
+ * with -EINVAL before it touches the packet, and then the plain shrink is done. */
+static __always_inline long vmr_pop_outer(struct __sk_buff* skb, int overhead, bool udp) {
+  const __u64 keep = BPF_F_ADJ_ROOM_FIXED_GSO;
+  const __u64 clear = VMR_ADJ_ROOM_DECAP_L3_IPV4 | (udp ? VMR_ADJ_ROOM_DECAP_L4_UDP : VMR_ADJ_ROOM_DECAP_IPXIP4);
+  long rc = bpf_skb_adjust_room(skb, -overhead, BPF_ADJ_ROOM_MAC, keep | clear);
+  if (rc == -VMR_EINVAL) rc = bpf_skb_adjust_room(skb, -overhead, BPF_ADJ_ROOM_MAC, keep);
+  return rc;
+}
+
 /* Decapsulates a tunnel packet addressed to us if it comes from a registered peer and its
  * inner packet belongs to a HoA routed to that peer (the HA checks the inner source, the FA
  * the inner destination); the kernel then routes the inner packet. Returns VMR_NOT_TUNNEL
@@ -227,8 +253,7 @@ static __always_inline int vmr_tunnel_in(struct __sk_buff* skb, const struct vmr
   __u32 hoa = key == VMR_KEY_SRC ? inner.saddr : inner.daddr;
   const struct vmr_route* route = bpf_map_lookup_elem(&vmr_route_v1, &hoa);
   if (!route || (route->peer != peer && route->grace_peer != peer)) return vmr_drop(VMR_DROP_PEER_MISMATCH);
-  if (bpf_skb_adjust_room(skb, -overhead, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO))
-    return vmr_drop(VMR_DROP_ENCAP_FAILED);
+  if (vmr_pop_outer(skb, overhead, outer.protocol == IPPROTO_UDP)) return vmr_drop(VMR_DROP_ENCAP_FAILED);
   vmr_count_rx(peer, hoa, bpf_ntohs(inner.tot_len));
   return TC_ACT_OK;
 }

@@ -11,7 +11,10 @@
 #
 # C's packets for the HoA are tunnelled at A's ingress (fast path, GSO kept), decapsulated at
 # B's ingress; V's replies are reverse-tunnelled at B's VM-link ingress (RFC 3024) and
-# decapsulated at A's. Then: 4 MB of TCP each way intact; a DF packet over the tunnel MTU
+# decapsulated at A's. Then: 4 MB of TCP each way intact, C → V captured on the wire and at V
+# twice: with GSO (super-packets cross encapsulation and decapsulation whole) and with a0's
+# tunnel segmentation offloads off (the kernel cuts them; each packet's outer headers checked
+# by tshark); a DF packet over the tunnel MTU
 # answered with Fragmentation Needed carrying the tunnel MTU (the slow path through the
 # TUN); the handover hold (packets queue in the TUN, then go through on release); the
 # prepare-time recording (tapped copies recovered by a hold); IP-in-IP
@@ -105,6 +108,65 @@ wire() {
   fi
 }
 
+# wire_bulk ENCAP MODE: 4 MB of TCP from C to V while B's WAN link (what crossed the wire, seen
+# before B's ingress program) and V's link are captured; tshark checks the outer headers of
+# every tunnel packet (addresses, TTL 64, protocol; RFC 3519: UDP 434 → 434, checksum 0, type
+# 4, next header 4) and that it carries the transfer.
+#   gso:       offloads as they are: A's TCP super-packets cross the veth whole, so some outer
+#              packets are larger than the WAN MTU (GSO kept through encapsulation), and V
+#              receives inner packets larger than its MTU (GSO kept through decapsulation).
+#   segmented: tunnel segmentation offloads off on a0, so the kernel cuts each tunnel
+#              super-packet into MTU-sized packets (software GSO) before the wire: every one
+#              must carry a complete outer header of its own with a valid checksum and, for
+#              RFC 3519, a UDP length that matches (RFC 2003 §3.1, RFC 3519 §3.1).
+wire_bulk() {
+  local encap=$1 mode=$2 cap=$LOG/bulk.$1.$2 pw pv
+  local offloads=(tx-ipxip4-segmentation tx-udp_tnl-segmentation tx-udp_tnl-csum-segmentation)
+  if [ "$mode" = segmented ]; then
+    ip netns exec "$A" ethtool -K a0 "${offloads[0]}" off "${offloads[1]}" off "${offloads[2]}" off
+  fi
+  ip netns exec "$B" tcpdump -i b0 --immediate-mode -U -s 160 -w "$cap.wan.pcap" 'ip proto 4 or udp port 434' 2>"$cap.wan.err" &
+  pw=$!
+  ip netns exec "$V" tcpdump -i v0 --immediate-mode -U -s 96 -w "$cap.vm.pcap" 'tcp dst port 5001' 2>"$cap.vm.err" &
+  pv=$!
+  wait_line "$cap.wan.err" 'listening on'; wait_line "$cap.vm.err" 'listening on'
+  bulk "$C" "$V" 10.1.0.10 5001
+  # The transfer's last packet (V's FIN) is written once both captures saw it.
+  wait_for "tshark -r '$cap.wan.pcap' -Y 'tcp.flags.fin == 1' 2>/dev/null | grep -q . &&
+    tshark -r '$cap.vm.pcap' -Y 'tcp.flags.fin == 1' 2>/dev/null | grep -q ." 10 "the captures to catch up" || true
+  kill -INT "$pw" "$pv"; wait "$pw" "$pv" || true
+  if [ "$mode" = segmented ]; then
+    ip netns exec "$A" ethtool -K a0 "${offloads[0]}" on "${offloads[1]}" on "${offloads[2]}" on
+  fi
+  local fields='-e ip.src -e ip.dst -e ip.ttl -e ip.proto -e ip.len -e ip.checksum.status -e tcp.dstport'
+  [ "$encap" = udp ] && fields="$fields -e udp.srcport -e udp.dstport -e udp.checksum -e udp.length -e mip.type -e mip.nattt.nexthdr"
+  # shellcheck disable=SC2086  # $fields is a list of options
+  tshark -o ip.check_checksum:TRUE -r "$cap.wan.pcap" -Y 'tcp.dstport == 5001' -T fields -E occurrence=f \
+    -E separator=' ' $fields >"$cap.wan.txt"
+  # Each line: outer src dst ttl proto len checksum-status, inner TCP port[, UDP/RFC 3519 fields].
+  local verdict
+  verdict=$(awk -v encap="$encap" -v mode="$mode" '
+    { n++; if ($5 > max) max = $5
+      ok = $1 == "10.9.0.1" && $2 == "10.9.0.2" && $3 == 64 && $7 == 5001
+      ok = ok && (encap == "ipip" ? $4 == 4 : ($4 == 17 && $8 == 434 && $9 == 434 && $10 == "0x0000" && $12 == 4 && $13 == 4))
+      if (mode == "segmented") ok = ok && $5 <= 1500 && $6 == 1 && (encap == "ipip" || $11 == $5 - 20)
+      if (!ok) { bad++; if (bad <= 3) print "bad: " $0 > "/dev/stderr" } }
+    END { printf "%d %d %d\n", n, bad + 0, max + 0 }' "$cap.wan.txt")
+  local n bad max big_inner
+  read -r n bad max <<<"$verdict"
+  big_inner=$(tshark -r "$cap.vm.pcap" -T fields -e ip.len | awk '$1 > 1500 { c++ } END { print c + 0 }')
+  echo "wire $encap $mode: $n tunnel packets, largest outer $max bytes, $bad with wrong headers;" \
+    "V received $big_inner inner packets larger than its MTU"
+  [ "$n" -gt 0 ] && [ "$bad" = 0 ] || { echo "wire $encap $mode: outer headers wrong"; return 1; }
+  if [ "$mode" = gso ]; then
+    [ "$max" -gt 1500 ] || { echo "no GSO on the wire: encapsulation cut the super-packets"; return 1; }
+    [ "$big_inner" -gt 0 ] || { echo "no GSO at V: decapsulation cut the super-packets"; return 1; }
+  else
+    # ~2800 MSS-sized segments for 4 MB: the wire carried segments, not super-packets.
+    [ "$n" -gt 2000 ] || { echo "wire $encap segmented: only $n packets, not segmented"; return 1; }
+  fi
+}
+
 run_pair() {  # run_pair ENCAP
   local encap=$1
   ip netns exec "$A" "$EP" ebpf destination 10.9.0.1 10.9.0.2 "$encap" 10.1.0.10 vmrtunA "$BPFFS/ha" ac a0 \
@@ -125,13 +187,14 @@ run_pair() {  # run_pair ENCAP
   [ "$(echo "$sb" | jq '.peers["10.9.0.1"].tx_packets')" -ge 5 ]
   local sent0 sent1
   sent0=$(echo "$sa" | jq '.peers["10.9.0.2"].tx_packets')
-  bulk "$C" "$V" 10.1.0.10 5001
+  wire_bulk "$encap" gso
   sa=$(stats "$PA" "$LOG/a.$encap")
   sent1=$(echo "$sa" | jq '.peers["10.9.0.2"].tx_packets')
   # GSO kept: 4 MB is ~2800 MSS-sized segments; A tunnelled far fewer (super-)packets.
   echo "A tunnelled $((sent1 - sent0)) packets for 4 MB"
   [ $((sent1 - sent0)) -lt 1500 ] || { echo "no GSO: one tunnelled packet per segment"; return 1; }
   bulk "$V" "$C" 10.8.0.1 5002
+  wire_bulk "$encap" segmented
   sa=$(stats "$PA" "$LOG/a.$encap"); sb=$(stats "$PB" "$LOG/b.$encap")
   echo "after bulk: A $sa"; echo "after bulk: B $sb"
   for r in malformed too_big send_failed deliver_failed peer_mismatch; do

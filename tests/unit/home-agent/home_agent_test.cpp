@@ -87,6 +87,7 @@ class HomeAgentTest : public ::testing::Test {
   // Home-link capture calls the agent made (handover recovery).
   std::vector<std::string> watch_calls;
   int drains = 0;
+  bool diverted_at_drain = false;  // the VM's packets were diverted when the capture was drained
   [[nodiscard]] bool called(const std::string& call) const {
     return std::find(driver.calls.begin(), driver.calls.end(), call) != driver.calls.end();
   }
@@ -112,7 +113,10 @@ class HomeAgentTest : public ::testing::Test {
       watch_calls.push_back(a.to_string() + (on ? " on" : " off"));
       return ok();
     };
-    seams.drain_home_link = [this] { ++drains; };
+    seams.drain_home_link = [this] {
+      ++drains;
+      diverted_at_drain = port.diverted.contains(kHoa);
+    };
     ha = std::make_unique<HomeAgent>(io, test_config(dir.file("ha.db")), seams, std::move(*store));
     auto started = ha->start();
     ASSERT_TRUE(started) << started.error().to_string();
@@ -913,6 +917,19 @@ TEST_F(HomeAgentTest, HandoverFromHomeRecoversWhatTheHomeLinkSentAfterTheStopAnd
   EXPECT_EQ(port.reinjected[1].back(), 3);
   EXPECT_EQ(port.reinjected[2], late);
   EXPECT_EQ(port.reinjected_to, (std::vector<std::string>(3, "to 192.0.2.2")));
+}
+
+// The router keeps forwarding to the VM's home link until the divert is in place, and the
+// capture holds those packets only until it is drained: drained before the divert, a packet
+// routed in between was in neither place and the guest never got it (a lost ping in a move
+// from home). So the divert comes first, the drain second.
+TEST_F(HomeAgentTest, HandoverFromHomeDrainsTheHomeLinkCaptureOnlyOnceDiverted) {
+  add_vm();
+  ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"prepare"})").status, 200);
+  auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  EXPECT_EQ(drains, 1);
+  EXPECT_TRUE(diverted_at_drain) << "drained before the divert: packets routed in between are lost";
 }
 
 TEST_F(HomeAgentTest, HandoverHomeReleasesToTheKernelAtTheDeregistration) {
