@@ -57,7 +57,8 @@ ForeignAgent::ForeignAgent(boost::asio::io_context& io, FaConfig config, Foreign
     : io_(io),
       config_(std::move(config)),
       seams_(std::move(seams)),
-      store_(io, std::move(store)),
+      store_(std::move(store)),
+      pipeline_(io, store_),
       delivery_(io,
                 DeliveryIo{seams_.netlink, seams_.driver, seams_.send_vm_frame, seams_.buffer_ifindex,
                            seams_.add_gateway_link, seams_.remove_gateway_link},
@@ -85,6 +86,7 @@ ForeignAgent::~ForeignAgent() { stop(); }
 
 Result<void> ForeignAgent::start() {
   VMROAM_TRY_VOID(delivery_.open());
+  pipeline_.settle();  // nothing is queued yet; the Store is the loop's until the first commit
   VMROAM_TRY(std::vector<store::VisitorRecord> records, store_.load_visitors());
   store::Batch drop;
   for (const auto& r : records) {
@@ -185,6 +187,9 @@ void ForeignAgent::remove(std::string id, std::string_view why, Done on_durable)
 }
 
 Result<void> ForeignAgent::prepare(Visitor v) {
+  // A synchronous commit: everything queued before it completes first (and its completion
+  // runs now, so the checks below see memory as the store will), then the Store is ours.
+  pipeline_.settle();
   if (visitors_.find(v.id)) return fail("conflict", "visitor " + v.id + " exists");
   if (const Visitor* o = visitors_.find_by_home_address(v.home_address))
     return fail("conflict", "home address " + v.home_address.to_string() + " belongs to visitor " + o->id);
@@ -509,8 +514,8 @@ void ForeignAgent::commit(Changes changes, Done done, bool undo) {
     else
       batch.delete_visitor(c.id);
   }
-  store_.commit_async(std::move(batch), [this, changes = std::move(changes), done = std::move(done),
-                                         undo](const Result<void>& r) {
+  pipeline_.commit_async(std::move(batch), [this, changes = std::move(changes), done = std::move(done),
+                                            undo](const Result<void>& r) {
     if (r) {
       for (const auto& c : changes) {
         if (c.record)

@@ -7,7 +7,6 @@
 //                          garp, reverse tunnel)
 //   visitor_buffer         pure: packets held for a visitor until it runs here
 //   visitor_record         pure: visitor ⇄ store record
-//   store_writer           the store, committed on a thread of its own
 //   foreign_agent_api      the JSON API (docs/api.md); it owns the HTTP requests that wait
 //
 // A visitor arrives in two steps through the JSON API: prepare, then activate (RFC 5563 proxy
@@ -18,7 +17,8 @@
 // with one store commit for the whole batch (group commit). Revocation (RFC 3543): an FA-HA-authenticated
 // type 7 drops the visitor and is answered with an authenticated type 15 once the deletion is durable.
 //
-// Durability: whatever a client is told (activate's 202, the long poll's outcome, abort and
+// Durability: commits run on a writer thread (store::CommitPipeline, as the HA's), so the loop
+// never waits for an fsync; whatever a client is told (activate's 202, the long poll's outcome, abort and
 // depart's 200, the revocation ack) is sent from the commit's completion. A failed commit is
 // answered as failed and memory goes back to what is durable (docs/foreign-agent.md
 // "Failures"); when the FA cannot go on (a registration outcome the HA acted upon cannot be
@@ -48,13 +48,13 @@
 #include "common/daemon/control_batch.hpp"
 #include "common/dataplane/netlink.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
+#include "common/store/commit_pipeline.hpp"
 #include "common/store/store.hpp"
 #include "common/wire/registration.hpp"
 #include "common/wire/revocation.hpp"
 #include "foreign-agent/config.hpp"
 #include "foreign-agent/delivery.hpp"
 #include "foreign-agent/registration_outcome.hpp"
-#include "foreign-agent/store_writer.hpp"
 #include "foreign-agent/visitor_buffer.hpp"
 #include "foreign-agent/visitor_record.hpp"
 
@@ -91,7 +91,7 @@ struct ForeignAgentIo {
 
 class ForeignAgent {
  public:
-  using Done = StoreWriter::Done;
+  using Done = store::CommitPipeline::Done;
 
   ForeignAgent(boost::asio::io_context& io, FaConfig config, ForeignAgentIo seams, store::Store store);
   ~ForeignAgent();
@@ -190,7 +190,10 @@ class ForeignAgent {
   boost::asio::io_context& io_;
   FaConfig config_;
   ForeignAgentIo seams_;
-  StoreWriter store_;
+  // The store, committed on a writer thread (store::CommitPipeline): the loop also carries the
+  // data path and must not wait for an fsync. Declared in this order: the pipeline goes first.
+  store::Store store_;
+  store::CommitPipeline pipeline_;
   binding::VisitorList visitors_;
   std::map<std::string, Runtime, std::less<>> runtime_;
   std::optional<std::vector<MacAddress>> awaited_;  // last set given to watch_arrivals

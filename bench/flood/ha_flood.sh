@@ -43,56 +43,20 @@ FLOOD_BIN=$build/tools/flood/vmroam-flood
 set -- "${VMR_HA:-$build/home-agent/vmroam-ha}"
 # shellcheck source=../../tests/netns/home-agent/ha_topology.sh
 source "$top/tests/netns/home-agent/ha_topology.sh" >&2
-FLOOD_KEY=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
-SOURCES=192.0.2.50,192.0.2.51,192.0.2.52,192.0.2.53,192.0.2.54
-VMS=20
-ha_up >&2
-for a in ${SOURCES//,/ }; do ip -n "$NS_FA" addr add "$a/24" dev "$VMR_WAN_IF" || die "ip addr add $a"; done
-known=""
-for a in 192.0.2.50 192.0.2.51 192.0.2.52 192.0.2.53; do
-  known+=", { \"address\": \"$a\", \"fa_ha\": { \"spi\": 2000, \"algorithm\": \"hmac-sha256\", \"key\": \"$FLOOD_KEY\" } }"
-done
-cat >"$HA_CONF" <<JSON
-{
-  "address": "$HA", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
-  "dataplane": { "driver": "userspace", "tun_name": "vmr-ha0" },
-  "registration": { "max_lifetime_s": 300, "fa_ha_auth": "required" },
-  "foreign_agents": [
-    { "address": "$FA1", "fa_ha": { "spi": 1000, "algorithm": "hmac-sha256", "key": "$FA1_KEY" } }$known
-  ],
-  "store": { "path": "$HA_DIR/ha.db" }, "api": { "unix_socket": "$HA_SOCK" }, "log_level": "info"
-}
-JSON
-ha_start >&2
-for i in $(seq 0 $((VMS - 1))); do
-  body=$(printf '{"id":"r%d","home_address":"10.1.0.%d","mac":"52:54:00:fe:00:%02x"}' "$i" $((100 + i)) "$i")
-  [ "$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$HA_SOCK" -H 'Content-Type: application/json' \
-        -d "$body" http://ha/v1/vms)" = 201 ] || die "API: VM r$i not created"
-done
-
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$HA_PID/status"; }
+# shellcheck source=../../tests/lib/flood.sh
+source "$top/tests/lib/flood.sh"
+flood_up >&2
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HA_PID/stat"; }
 # round NAME RATE: one run of the tool; prints the row.
 round() {
-  local name=$1 r=$2 out=$HA_DIR/$1.json rss0 rss_max lines0 cpu0 pid
-  rss0=$(rss_kib) rss_max=$(rss_kib) lines0=$(wc -l <"$HA_DIR/ha.log") cpu0=$(cpu_ticks)
+  local name=$1 r=$2 out=$HA_DIR/$1.json rss0 lines0 cpu0
+  rss0=$(flood_rss_kib) lines0=$(wc -l <"$HA_DIR/ha.log") cpu0=$(cpu_ticks)
   local kinds=()
   [ "$r" = 0 ] && kinds=(--kinds truncated)  # the tool needs one kind; at rate 0 it sends none
-  ip netns exec "$NS_FA" "$FLOOD_BIN" --ha "$HA" --sources "$SOURCES" --rate "$r" --seconds "$seconds" \
-    --spi 2000 --key "$FLOOD_KEY" --hoa 10.1.0.100 --mac 52:54:00:fe:00:00 --unknown-hoa 10.1.0.250 "${kinds[@]}" \
-    --legit-from "$FA1" --legit-spi 1000 --legit-key "$FA1_KEY" --legit-hoa 10.1.0.100 --legit-vms "$VMS" \
-    --legit-rate 200 >"$out" &
-  pid=$!
-  sample() {
-    local x
-    x=$(rss_kib)
-    [ "${x:-0}" -gt "$rss_max" ] && rss_max=$x
-    ! kill -0 "$pid" 2>/dev/null
-  }
-  wait_for sample $((seconds + 60)) "vmroam-flood to end" || die "vmroam-flood did not end"
-  wait "$pid" || die "vmroam-flood failed"
+  flood_start "$out" "$r" "$seconds" "${kinds[@]}"
+  flood_wait $((seconds + 60))
   log "$name: $(jq -c . "$out")"
-  jq -c --arg name "$name" --argjson offered "$r" --argjson rss "$(rss_kib)" --argjson growth $((rss_max - rss0)) \
+  jq -c --arg name "$name" --argjson offered "$r" --argjson rss "$(flood_rss_kib)" --argjson growth $((FLOOD_RSS_MAX - rss0)) \
     --argjson lines $(($(wc -l <"$HA_DIR/ha.log") - lines0)) \
     --argjson cpu "$(echo "$(cpu_ticks) $cpu0 $(getconf CLK_TCK)" | awk '{ printf "%.2f", ($1 - $2) / $3 }')" \
     --argjson load "$(cut -d' ' -f1 /proc/loadavg)" '

@@ -31,10 +31,10 @@
 #include <vector>
 
 #include "common/api/http_server.hpp"
-#include "common/api/refusal_log.hpp"
 #include "common/api/tls_context.hpp"
 #include "common/core/asio.hpp"
 #include "common/core/log.hpp"
+#include "common/core/rate_limit.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -99,9 +99,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     std::string peer;
   };
   std::map<std::uint64_t, Slot> connections;
-  // Budgets for the log lines of refusals anyone can cause (refusal_log.hpp).
-  RefusalLog connection_refused_log;
-  RefusalLog tls_refused_log;
+  // The budget for the log lines of refusals anyone can cause, per kind
+  // ("api_connection_refused", "api_tls_refused"): 10 at once, then one per 5 s.
+  RateLimit refusal_log{/*per_second=*/0.2, /*burst=*/10};
   std::shared_ptr<TlsContext> tls;  // for the next TLS connection (set_tls swaps it)
   std::uint64_t next_id = 1;
   bool stopping = false;
@@ -119,6 +119,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   [[nodiscard]] std::string_view over_limit(bool remote, const std::string& peer) const;
   // api_tls_refused, under its budget.
   void log_tls_refused(const std::string& peer, std::string_view reason);
+  // Whether a refusal of `kind` is logged now; if so, the refusals of that kind not logged since
+  // its previous line, for the "suppressed" field.
+  [[nodiscard]] std::optional<std::string> refusal_line(std::string_view kind);
   void close_listeners();
   void remove_socket_file();
   void remove(std::uint64_t id);

@@ -120,7 +120,7 @@ void HttpServer::Impl::accept(Acceptor& acceptor, bool remote) {
     }
     if (auto why = self->over_limit(remote, peer); !why.empty()) {
       // Closed at once (the socket goes out of scope): the client sees the connection end.
-      if (auto n = self->connection_refused_log.admit(std::chrono::steady_clock::now()))
+      if (auto n = self->refusal_line("api_connection_refused"))
         log_warn("api_connection_refused",
                  {{"peer", peer}, {"reason", std::string(why)}, {"suppressed", *n}});
     } else {
@@ -142,8 +142,13 @@ std::string_view HttpServer::Impl::over_limit(bool remote, const std::string& pe
   return {};
 }
 
+std::optional<std::string> HttpServer::Impl::refusal_line(std::string_view kind) {
+  if (!refusal_log.admit(kind, std::chrono::steady_clock::now())) return std::nullopt;
+  return std::to_string(refusal_log.take_suppressed(kind));
+}
+
 void HttpServer::Impl::log_tls_refused(const std::string& peer, std::string_view reason) {
-  if (auto n = tls_refused_log.admit(std::chrono::steady_clock::now()))
+  if (auto n = refusal_line("api_tls_refused"))
     log_info("api_tls_refused", {{"peer", peer}, {"reason", std::string(reason)}, {"suppressed", *n}});
 }
 

@@ -26,8 +26,9 @@
 //   max_connections_per_peer 16 open TCP connections from one remote address
 // So a client can make the server hold at most max_connections × (body_limit + header_limit)
 // of request bytes per listener. Refusals anyone can cause (over a limit, plaintext or a failed
-// handshake on the TLS port) are logged under a budget (refusal_log.hpp): api_connection_refused
-// and api_tls_refused, at most 10 lines per 10 s each, the next line counting what was skipped.
+// handshake on the TLS port) are logged under a budget (common/core/rate_limit.hpp):
+// api_connection_refused and api_tls_refused, 10 lines at once and then one per 5 s each, the
+// next line counting what was skipped.
 // Graceful stop: listeners close (the Unix socket file is removed), idle connections close,
 // in-flight requests get their response with "Connection: close", pending Deferreds are
 // cancelled with 503; then the on_stopped callback runs.

@@ -1,13 +1,16 @@
-// RateLimit: a token bucket per reason, so that a flood of rejected packets can neither fill a
-// disk with log lines nor turn the agent into a reflector of replies.
+// RateLimit: a token bucket per reason, so that a flood of rejected packets (or of refused API
+// connections) can neither fill a disk with log lines nor turn the agent into a reflector of
+// replies. The one limiter of the tree: the HA's rejection log and denial replies, and the HTTP
+// server's refusal log (common/api/http_server.hpp) use it.
 //
 // Every rejected datagram on UDP 434 could log a line and send a denial; a sender that forges
 // 50 000 requests a second would then write megabytes a second to the journal and make the
 // agent send as many replies to addresses the sender chose. Each reason (the key) gets a
 // bucket of `burst` events refilled at `per_second`; an event over budget is not done but
-// counted, and the caller reports the counts from time to time ("log_suppressed" with the
-// number, docs/security.md "Floods"). Keys are the caller's fixed vocabulary (reasons, not
-// addresses); past `max_keys` distinct keys the rest share one bucket, "other", so the table
+// counted, and the caller reports the counts: all of them from time to time (take_suppressed(),
+// the HA's "log_suppressed" lines, docs/security.md "Floods"), or one key's on its next line
+// that is admitted (take_suppressed(key), the API's "suppressed=N"). Keys are the caller's fixed vocabulary
+// (reasons, not addresses); past `max_keys` distinct keys the rest share one bucket, "other", so the table
 // stays bounded whatever arrives. Pure: time is a parameter.
 #pragma once
 
@@ -18,6 +21,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/core/clock.hpp"
@@ -42,6 +46,7 @@ class RateLimit {
       return true;
     }
     ++b.suppressed;
+    ++suppressed_total_;
     return false;
   }
 
@@ -59,6 +64,16 @@ class RateLimit {
       }
     return out;
   }
+  // The events of `key` suppressed since the last call (for the key's next admitted line);
+  // its count restarts.
+  [[nodiscard]] std::uint64_t take_suppressed(std::string_view key) {
+    auto it = buckets_.find(key);
+    if (it == buckets_.end()) it = buckets_.find(std::string_view("other"));
+    if (it == buckets_.end()) return 0;
+    return std::exchange(it->second.suppressed, 0);
+  }
+  // Every event suppressed since construction (for tests and metrics).
+  [[nodiscard]] std::uint64_t suppressed_total() const { return suppressed_total_; }
 
  private:
   struct Bucket {
@@ -77,6 +92,7 @@ class RateLimit {
   double burst_;
   std::size_t max_keys_;
   std::map<std::string, Bucket, std::less<>> buckets_;
+  std::uint64_t suppressed_total_ = 0;
 };
 
 }  // namespace vmroam

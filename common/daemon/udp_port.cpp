@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "common/core/log.hpp"
@@ -74,34 +75,65 @@ void UdpPort::start(DatagramHandler on_datagram, std::function<void()> on_batch_
 void UdpPort::arm() {
   socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
     if (ec) return;  // closed
-    const int fd = socket_.native_handle();
-    for (std::size_t i = 0; i < kBudget; ++i) {
-      sockaddr_in from{};
-      iovec iov{buffer_.data(), buffer_.size()};
-      alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
-      msghdr msg = one_buffer_message(from, iov, control);
-      const ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        continue;  // e.g. ICMP port unreachable reported on the socket: not ours to act on
-      }
-      if (from.sin_family != AF_INET || (msg.msg_flags & MSG_TRUNC)) continue;
-      std::size_t segment_size = 0;  // UDP GRO: the size of the datagrams in the buffer
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-          int size = 0;
-          std::memcpy(&size, CMSG_DATA(c), sizeof size);
-          segment_size = size > 0 ? static_cast<std::size_t>(size) : 0;
-        }
-      const ByteView buffer(buffer_.data(), static_cast<std::size_t>(n));
-      if (segment_size != 0 && segment_size < buffer.size()) ++coalesced_receives_;
-      const Ipv4 src(ntohl(from.sin_addr.s_addr));
-      const std::uint16_t sport = ntohs(from.sin_port);
-      split(buffer, segment_size, [&](ByteView datagram) { on_datagram_(datagram, src, sport); });
+    // Up to kBudget datagrams, then the batch ends and other work on the loop gets its turn.
+    for (std::size_t calls = 0; calls < kBudget / kBatch; ++calls) {
+      const int n = receive_batch();
+      if (n >= 0 && static_cast<std::size_t>(n) < kBatch) break;  // drained
     }
     if (on_batch_end_) on_batch_end_();
     arm();
   });
+}
+
+namespace {
+
+// The datagram(s) of one received message: its source, and the UDP GRO segment size (0: one
+// datagram), or nullopt for what is not ours to handle (not IPv4, or cut short).
+struct Received {
+  Ipv4 src;
+  std::uint16_t port = 0;
+  std::size_t segment_size = 0;
+};
+std::optional<Received> received(const msghdr& msg, const sockaddr_in& from) {
+  if (from.sin_family != AF_INET || (msg.msg_flags & MSG_TRUNC)) return std::nullopt;
+  Received r{Ipv4(ntohl(from.sin_addr.s_addr)), ntohs(from.sin_port), 0};
+  for (const cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), const_cast<cmsghdr*>(c)))
+    if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(c), sizeof size);
+      r.segment_size = size > 0 ? static_cast<std::size_t>(size) : 0;
+    }
+  return r;
+}
+
+}  // namespace
+
+int UdpPort::receive_batch() {
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iov{};
+  std::array<sockaddr_in, kBatch> from{};
+  alignas(cmsghdr) std::array<std::array<char, CMSG_SPACE(sizeof(int))>, kBatch> control{};
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    iov[i] = {buffers_.data() + i * kSlot, kSlot};
+    msghdr& m = msgs[i].msg_hdr;
+    m.msg_name = &from[i];
+    m.msg_namelen = sizeof from[i];
+    m.msg_iov = &iov[i];
+    m.msg_iovlen = 1;
+    m.msg_control = control[i].data();
+    m.msg_controllen = control[i].size();
+  }
+  const int n = ::recvmmsg(socket_.native_handle(), msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+    const auto r = received(msgs[i].msg_hdr, from[i]);
+    if (!r) continue;
+    const ByteView buffer(buffers_.data() + i * kSlot, msgs[i].msg_len);
+    if (r->segment_size != 0 && r->segment_size < buffer.size()) ++coalesced_receives_;
+    split(buffer, r->segment_size, [&](ByteView datagram) { on_datagram_(datagram, r->src, r->port); });
+  }
+  return n;
 }
 
 bool UdpPort::send(Ipv4 dst, std::uint16_t port, ByteView payload) {

@@ -3,6 +3,10 @@
 // Per readiness event the socket is drained (non-blocking reads until it would block, at most
 // kBudget datagrams) and each datagram is handed to on_datagram; then on_batch_end runs once.
 // That is the group-commit point: everything that arrived together is committed together.
+// The reads are recvmmsg calls of up to kBatch datagrams each: under a flood of small
+// registrations the HA spent a third of its CPU in one recvmsg system call per datagram
+// (perf, docs/performance.md "Registration flood"); one call per kBatch amortises it. Each
+// of the kBatch slots holds 64 KiB, what one UDP GRO buffer may carry (1 MiB per port).
 //
 // Offloads for the RFC 3519 tunnel data sharing the port (docs/dataplane.md "Performance"):
 // * send_batch(): datagrams of equal size laid end to end go out in one sendmsg with a
@@ -20,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "common/core/address.hpp"
 #include "common/core/asio.hpp"
@@ -32,6 +37,8 @@ class UdpPort {
  public:
   using DatagramHandler = std::function<void(ByteView payload, Ipv4 src, std::uint16_t src_port)>;
   static constexpr std::size_t kBudget = 256;
+  static constexpr std::size_t kBatch = 16;  // datagrams per recvmmsg
+  static constexpr std::size_t kSlot = 65536;
 
   // Errors: "udp_bind_failed" naming the address.
   [[nodiscard]] static Result<std::unique_ptr<UdpPort>> open(boost::asio::io_context& io, Ipv4 address,
@@ -64,15 +71,18 @@ class UdpPort {
   [[nodiscard]] std::uint16_t local_port() const;
 
  private:
-  explicit UdpPort(boost::asio::io_context& io) : socket_(io) {}
+  explicit UdpPort(boost::asio::io_context& io) : socket_(io), buffers_(kBatch * kSlot) {}
   void arm();
+  // One recvmmsg: hands what it read to on_datagram_; returns how many it read (0: none
+  // waiting), or -1 for an error reported on the socket (an ICMP error: not ours to act on).
+  int receive_batch();
   boost::asio::ip::udp::socket socket_;
   DatagramHandler on_datagram_;
   std::function<void()> on_batch_end_;
   bool gso_ = true;  // UDP_SEGMENT not refused yet
   std::uint64_t segmented_sends_ = 0;
   std::uint64_t coalesced_receives_ = 0;
-  std::array<std::uint8_t, 65536> buffer_{};
+  std::vector<std::uint8_t> buffers_;  // kBatch slots of kSlot bytes
 };
 
 }  // namespace vmroam::daemon

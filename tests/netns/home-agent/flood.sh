@@ -2,79 +2,32 @@
 # netns test: a flood of forged and garbage registrations (vmroam-flood, tools/flood/) from
 # five source addresses, bounded in time, while a well-behaved foreign agent (the same tool,
 # FA1) registers and renews 20 real VMs through the HA (topology drawn in ha_topology.sh; the
-# flood's sources are extra addresses on the foreign router's WAN link).
-#
-#   foreign (vmr-foreign-PID): wan0 192.0.2.3 (FA1, the real registrations)
-#                              + 192.0.2.50..53 (flood sources the HA has a key for: forged
-#                                requests reach its authentication and replay checks)
-#                              + 192.0.2.54 (a flood source the HA does not know; the HA
-#                                knows the FA by the care-of address the requests carry)
+# flood's sources, the HA's config and the tool's arguments in tests/lib/flood.sh, shared with
+# the benchmark bench/flood/ha_flood.sh).
 #
 # Asserts the functional parts (docs/security.md "Floods"): every real VM is registered and
 # almost every real request accepted during the flood; /metrics counts each rejection reason
 # (vmroam_registration_messages_total{result=…}); the log stays bounded (rate-limited
 # registration_denied lines and one log_suppressed line per reason, with counts); the HA's
 # RSS does not grow past a bound; and a registration after the flood succeeds. The figures
-# (rates, p99, RSS) are printed; speed targets live in bench/scripts/ha_flood.sh.
+# (rates, p99, RSS) are printed; speed targets live in bench/flood/ha_flood.sh.
 # usage: flood.sh PATH_TO_vmroam-ha PATH_TO_vmroam-flood [RATE] [SECONDS]
 set -u
 FLOOD_BIN=${2:?usage: flood.sh PATH_TO_vmroam-ha PATH_TO_vmroam-flood [RATE] [SECONDS]}
 RATE=${3:-50000}
 SECONDS_=${4:-4}
 source "$(dirname "$0")/ha_topology.sh"
-[ -x "$FLOOD_BIN" ] || die "no vmroam-flood at $FLOOD_BIN"
-FLOOD_KEY=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0
-SOURCES=192.0.2.50,192.0.2.51,192.0.2.52,192.0.2.53,192.0.2.54
-VMS=20
-
-ha_up
-for a in ${SOURCES//,/ }; do ip -n "$NS_FA" addr add "$a/24" dev "$VMR_WAN_IF" || die "ip addr add $a"; done
-# The config of ha_topology.sh plus the four known flood sources (one FA-HA key for them).
-known=""
-for a in 192.0.2.50 192.0.2.51 192.0.2.52 192.0.2.53; do
-  known+=", { \"address\": \"$a\", \"fa_ha\": { \"spi\": 2000, \"algorithm\": \"hmac-sha256\", \"key\": \"$FLOOD_KEY\" } }"
-done
-cat >"$HA_CONF" <<JSON
-{
-  "address": "$HA",
-  "home_prefix": "10.1.0.0/24",
-  "home_interface": "br-home",
-  "dataplane": { "driver": "userspace", "tun_name": "vmr-ha0" },
-  "registration": { "max_lifetime_s": 300, "fa_ha_auth": "required" },
-  "foreign_agents": [
-    { "address": "$FA1", "fa_ha": { "spi": 1000, "algorithm": "hmac-sha256", "key": "$FA1_KEY" } }$known
-  ],
-  "store": { "path": "$HA_DIR/ha.db" },
-  "api": { "unix_socket": "$HA_SOCK" },
-  "log_level": "info"
-}
-JSON
-ha_start
+# shellcheck source=../../lib/flood.sh
+source "$(dirname "$0")/../../lib/flood.sh"
+VMS=$FLOOD_VMS
 api() { curl -s --unix-socket "$HA_SOCK" "$@"; }
-for i in $(seq 0 $((VMS - 1))); do
-  body=$(printf '{"id":"r%d","home_address":"10.1.0.%d","mac":"52:54:00:fe:00:%02x"}' "$i" $((100 + i)) "$i")
-  [ "$(api -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$body" http://ha/v1/vms)" = 201 ] ||
-    die "API: VM r$i not created"
-done
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$HA_PID/status"; }
-rss0=$(rss_kib)
-rss_max=$rss0
+flood_up
+rss0=$(flood_rss_kib)
 lines0=$(wc -l <"$HA_DIR/ha.log")
-ip netns exec "$NS_FA" "$FLOOD_BIN" --ha "$HA" --sources "$SOURCES" --rate "$RATE" --seconds "$SECONDS_" \
-  --spi 2000 --key "$FLOOD_KEY" --hoa 10.1.0.100 --mac 52:54:00:fe:00:00 --unknown-hoa 10.1.0.250 \
-  --legit-from "$FA1" --legit-spi 1000 --legit-key "$FA1_KEY" --legit-hoa 10.1.0.100 --legit-vms "$VMS" \
-  --legit-rate 200 >"$HA_DIR/flood.json" &
-flood_pid=$!
-# The HA's RSS, sampled at each poll (50 ms) while the flood runs.
-sample_until_done() {
-  local r
-  r=$(rss_kib)
-  [ "${r:-0}" -gt "$rss_max" ] && rss_max=$r
-  ! kill -0 "$flood_pid" 2>/dev/null
-}
-wait_for sample_until_done $((SECONDS_ + 60)) "the flood to end" || die "vmroam-flood did not end"
-wait "$flood_pid" || die "vmroam-flood failed"
+flood_start "$HA_DIR/flood.json" "$RATE" "$SECONDS_"
+flood_wait $((SECONDS_ + 60))
+rss_max=$FLOOD_RSS_MAX
 cat "$HA_DIR/flood.json"
 kill -0 "$HA_PID" 2>/dev/null || die "vmroam-ha died during the flood"
 
@@ -111,10 +64,8 @@ echo "rss: ${rss0} KiB before, ${rss_max} KiB at most during the flood"
 [ $((rss_max - rss0)) -lt 65536 ] || die "RSS grew by $((rss_max - rss0)) KiB during the flood"
 
 # After the flood: a registration goes through at once.
-ip netns exec "$NS_FA" "$FLOOD_BIN" --ha "$HA" --sources 192.0.2.50 --rate 1 --seconds 0.5 \
-  --spi 2000 --key "$FLOOD_KEY" --hoa 10.1.0.100 --mac 52:54:00:fe:00:00 --unknown-hoa 10.1.0.250 --kinds truncated \
-  --legit-from "$FA1" --legit-spi 1000 --legit-key "$FA1_KEY" --legit-hoa 10.1.0.100 --legit-vms 1 \
-  --legit-rate 4 >"$HA_DIR/after.json" || die "vmroam-flood failed"
+FLOOD_VMS=1 FLOOD_LEGIT_RATE=4 flood_start "$HA_DIR/after.json" 1 0.5 --kinds truncated
+flood_wait 60
 jq -e '.legit.registrations > 0 and .legit.accepted == .legit.registrations' "$HA_DIR/after.json" >/dev/null ||
   die "after the flood: $(jq -c .legit "$HA_DIR/after.json")"
 echo "PASS"

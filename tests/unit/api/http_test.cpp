@@ -530,7 +530,7 @@ TEST_F(HttpTest, ConnectionLimitsPerPeerAndPerListenerAndTheirLogBudget) {
   auto r = unix_client().request(Method::get, "/v1/health");
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(r->status, 200);
-  // A flood of refused connections writes at most 10 log lines (10 per 10 s).
+  // A flood of refused connections writes at most 10 log lines (10 at once, then one per 5 s).
   for (int i = 0; i < 40; ++i) {
     int fd = connect_tcp("127.0.0.2", port);
     EXPECT_TRUE(closed_by_server(fd));

@@ -47,5 +47,47 @@ TEST(RateLimit, ManyKeysShareOneBucketPastTheLimit) {
   EXPECT_EQ(s[0].count, 995u);
 }
 
+// The HTTP server's use: the next line admitted for a key carries what that key skipped.
+TEST(RateLimit, TheNextAdmittedLineOfAKeyTakesItsCount) {
+  RateLimit l(/*per_second=*/0.2, /*burst=*/3);
+  const TimePoint t0{};
+  struct Step {
+    const char* description;
+    std::string_view key;
+    Duration at;
+    bool admitted;
+    std::uint64_t count;  // take_suppressed(key) right after an admitted event
+  };
+  const Step steps[] = {
+      {"first line", "refused", 0ms, true, 0},
+      {"second", "refused", 1ms, true, 0},
+      {"third empties the bucket", "refused", 2ms, true, 0},
+      {"fourth is suppressed", "refused", 3ms, false, 0},
+      {"another key has its own bucket", "tls", 3ms, true, 0},
+      {"fifth is suppressed", "refused", 4999ms, false, 0},
+      {"a token 5 s later: the line carries the two", "refused", 5003ms, true, 2},
+      {"and the count restarts", "refused", 10003ms, true, 0},
+  };
+  for (const auto& s : steps) {
+    EXPECT_EQ(l.admit(s.key, t0 + s.at), s.admitted) << s.description;
+    if (s.admitted) {
+      EXPECT_EQ(l.take_suppressed(s.key), s.count) << s.description;
+    }
+  }
+  EXPECT_EQ(l.suppressed_total(), 2u);
+  EXPECT_EQ(l.take_suppressed("never seen"), 0u);
+}
+
+TEST(RateLimit, AFloodWritesTheBurstThenTheRefillRate) {
+  RateLimit l(/*per_second=*/0.2, /*burst=*/10);
+  const TimePoint t0{};
+  int lines = 0;
+  // 50 000 refusals a second for a minute: 10 at once, then one per 5 s.
+  for (int i = 0; i < 3'000'000; ++i)
+    if (l.admit("api_connection_refused", t0 + std::chrono::microseconds(i * 20))) ++lines;
+  EXPECT_EQ(lines, 10 + 11);
+  EXPECT_EQ(l.suppressed_total(), 3'000'000u - 21u);
+}
+
 }  // namespace
 }  // namespace vmroam

@@ -366,65 +366,56 @@ TEST_F(HomeAgentTest, DeregistrationRemovesKernelStateAndGivesTheHomeLinkTheVmsM
   EXPECT_TRUE(stored().bindings.empty());
 }
 
-TEST_F(HomeAgentTest, MoveToAnotherForeignAgentRevokesTheOldOne) {
+// A move to another FA revokes the old one (RFC 3543 §4): the reply to FA2, then an
+// authenticated revocation to FA1, durable with the move (the record holds the signed message
+// exactly as sent), retransmitted until FA1 acknowledges. With `restart`, the HA goes away
+// before the ack (as with kill -9: nothing runs on the way out that the store depends on) and
+// comes back: the same revocation goes out again, and the ack then ends it.
+struct RevocationCase {
+  const char* name;
+  bool restart;
+};
+
+class HomeAgentRevocationTest : public HomeAgentTest, public ::testing::WithParamInterface<RevocationCase> {};
+
+TEST_P(HomeAgentRevocationTest, MoveToAnotherForeignAgentRevokesTheOldOneUntilItAcknowledges) {
   add_vm();
   ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
   flush();
   ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
   flush();
-  // Reply to FA2, then the revocation to FA1.
   ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(wire::parse_registration_reply(sent[1].payload)->code, 0);
   EXPECT_EQ(sent[2].dst, kFa1);
-  auto rev = wire::parse_revocation(sent[2].payload);
+  const Bytes first = sent[2].payload;
+  auto rev = wire::parse_revocation(first);
   ASSERT_TRUE(rev) << rev.error().to_string();
   EXPECT_EQ(rev->home_address, kHoa);
   EXPECT_EQ(rev->foreign_domain_address, kFa1);
   EXPECT_TRUE(rev->from_home_agent());
-  EXPECT_TRUE(auth::verify(sent[2].payload, rev->extensions, mip::ext::fa_ha_auth, fa_key(kFa1)));
+  EXPECT_TRUE(auth::verify(first, rev->extensions, mip::ext::fa_ha_auth, fa_key(kFa1)));
   EXPECT_EQ(driver.routes.at(kHoa), kFa2);
   EXPECT_TRUE(driver.endpoints.contains(kFa1)) << "held through the handover grace";
   settle();
   EXPECT_FALSE(driver.endpoints.contains(kFa1)) << "the old endpoint is released after the grace";
   EXPECT_EQ(ha->pending_revocations(), 1u);
-  // FA1 acknowledges: the retransmission stops.
-  wire::RevocationAck ack;
-  ack.home_address = kHoa;
-  ack.revocation_id = rev->revocation_id;
-  ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, fa_key(kFa1)));
-  ha->on_datagram(wire::encode(ack), kFa1, 434);
-  flush();
-  EXPECT_EQ(ha->pending_revocations(), 0u);
-}
-
-TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARestart) {
-  add_vm();
-  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
-  flush();
-  ha->on_datagram(request_from(kFa2, 300, 2), kFa2, 434);
-  flush();
-  ASSERT_EQ(sent.size(), 3u);
-  const Bytes first = sent[2].payload;
-  auto rev = wire::parse_revocation(first);
-  ASSERT_TRUE(rev);
-  // Durable with the move: the record holds the signed message exactly as sent.
   auto snap = stored();
   ASSERT_EQ(snap.revocations.size(), 1u);
   EXPECT_EQ(snap.revocations[0].revocation_id, rev->revocation_id);
   EXPECT_EQ(snap.revocations[0].foreign_agent, kFa1);
   EXPECT_EQ(snap.revocations[0].home_address, kHoa);
   EXPECT_EQ(snap.revocations[0].message, first);
-  // The HA goes away before FA1 acknowledges (as with kill -9: nothing runs on the way out
-  // that the store depends on) and comes back: the same revocation goes out again.
-  ha.reset();
-  sent.clear();
-  start();
-  ASSERT_EQ(sent.size(), 1u);
-  EXPECT_EQ(sent[0].dst, kFa1);
-  EXPECT_EQ(sent[0].port, 434);
-  EXPECT_EQ(sent[0].payload, first);
-  EXPECT_EQ(ha->pending_revocations(), 1u);
-  // Acknowledged now: no longer pending, no longer stored.
+  if (GetParam().restart) {
+    ha.reset();
+    sent.clear();
+    start();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].dst, kFa1);
+    EXPECT_EQ(sent[0].port, 434);
+    EXPECT_EQ(sent[0].payload, first);
+    EXPECT_EQ(ha->pending_revocations(), 1u);
+  }
+  // FA1 acknowledges: no longer pending, no longer stored, no longer retransmitted.
   wire::RevocationAck ack;
   ack.home_address = kHoa;
   ack.revocation_id = rev->revocation_id;
@@ -434,6 +425,11 @@ TEST_F(HomeAgentTest, PendingRevocationIsCommittedWithTheMoveAndResentAfterARest
   EXPECT_EQ(ha->pending_revocations(), 0u);
   EXPECT_TRUE(stored().revocations.empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Revocation, HomeAgentRevocationTest,
+                         ::testing::Values(RevocationCase{"AcknowledgedAtOnce", false},
+                                           RevocationCase{"AcknowledgedAfterARestart", true}),
+                         [](const auto& p) { return std::string(p.param.name); });
 
 TEST_F(HomeAgentTest, FailedCommitOfTheMoveSendsNoRevocation) {
   add_vm();
