@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The testbed's WAN delay is what it says: with --delay D ms one way, the median RTT of
-# `ping -c 20 -i 0.05` is within 1 ms of 2·D, correspondent↔home and home↔foreign.
+# `ping -c 20 -i 0.05` is 2·D plus the path's own cost, correspondent↔home and home↔foreign:
+# never under 2·D − 0.5 ms, at most 2·D + 2 ms. The path's own cost (veth hops, the delay lines'
+# read-queue-write and their timer lateness, which they report below) measured 0.7–1.0 ms on
+# an idle machine here; a series out of bounds is measured once more before it fails (see
+# check()).
 #   usage: rtt.sh DELAY_MS
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/topology.sh"
@@ -9,15 +13,21 @@ delay=${1:?usage: rtt.sh DELAY_MS}
 topo_up --delay "$delay" || exit $?
 
 fail=0
+# One series of 20 pings is judged; a series out of bounds is measured once more before it
+# fails: the suite runs two tests at once, and a burst of CPU from the other one (3 etcd members,
+# a QEMU boot) can hold the delay line's timer for a while. Two series in a row out of bounds are
+# the delay line's fault.
 check() {
-  local name=$1 role=$2 addr=$3 median sent received
+  local name=$1 role=$2 addr=$3 median sent received try
   ns_exec "$role" ping -c 1 -W 2 "$addr" >/dev/null || true  # ARP resolved before measuring
-  read -r median sent received < <(ping_stats "$role" "$addr" 20 0.05)
-  echo "$name: median RTT $median ms over $received/$sent replies (want $((2 * delay)) ± 1 ms)"
-  if ! awk -v m="$median" -v want="$((2 * delay))" 'BEGIN { exit !(m != "nan" && m >= want - 1 && m <= want + 1) }'; then
-    echo "FAIL: $name median RTT $median ms is not within 1 ms of $((2 * delay)) ms" >&2
-    fail=1
-  fi
+  for try in 1 2; do
+    read -r median sent received < <(ping_stats "$role" "$addr" 20 0.05)
+    echo "$name: median RTT $median ms over $received/$sent replies (want $((2 * delay)) − 0.5 … + 2 ms, series $try)"
+    awk -v m="$median" -v want="$((2 * delay))" 'BEGIN { exit !(m != "nan" && m >= want - 0.5 && m <= want + 2) }' &&
+      return 0
+  done
+  echo "FAIL: $name median RTT $median ms is not within $((2 * delay)) − 0.5 … + 2 ms (two series)" >&2
+  fail=1
 }
 check "cn->home" cn "$VMR_HOME_WAN"
 check "home->foreign" home "$VMR_FOREIGN_WAN"
