@@ -22,7 +22,10 @@ LongPoll::~LongPoll() {
 }
 
 Deferred LongPoll::wait(const std::string& key, std::chrono::milliseconds timeout, Answer on_timeout) {
-  auto [deferred, responder] = make_deferred();
+  // Plain names, not a structured binding: clang 14 cannot capture those in a lambda.
+  auto made = make_deferred();
+  Deferred deferred = made.first;
+  Responder responder = made.second;
   auto w = std::make_shared<Waiter>(io_);
   w->responder = responder;
   std::weak_ptr<int> alive = alive_;
@@ -79,7 +82,9 @@ std::size_t LongPoll::waiting(const std::string& key) const {
 }
 
 std::pair<Deferred, std::function<void(Response)>> LongPoll::once() {
-  auto [deferred, responder] = make_deferred();
+  auto made = make_deferred();
+  Deferred deferred = made.first;
+  Responder responder = made.second;
   // send() is false only when the transport cancelled first (client gone): nobody to tell.
   return {deferred, [responder](Response r) { static_cast<void>(responder.send(std::move(r))); }};
 }
