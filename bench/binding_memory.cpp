@@ -3,8 +3,6 @@
 // before and after filling a cache, all with finite lifetimes so the expiry index is full.
 //
 //   binding_memory [--sizes 1,10000,100000]   → one JSON object on stdout
-#include <malloc.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,32 +11,15 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/measurement.hpp"
 #include "common/binding/binding_cache.hpp"
-
-namespace {
-
-std::size_t heap_in_use() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
-
-std::vector<std::size_t> parse_sizes(std::string_view s) {
-  std::vector<std::size_t> out;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    out.push_back(std::strtoull(std::string(s.substr(0, comma)).c_str(), nullptr, 10));
-    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
-  }
-  return out;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace vmroam;
+  using bench::heap_in_use;
   std::vector<std::size_t> sizes = {1, 10000, 100000};
   for (int i = 1; i + 1 < argc; i += 2)
-    if (std::string_view(argv[i]) == "--sizes") sizes = parse_sizes(argv[i + 1]);
+    if (std::string_view(argv[i]) == "--sizes") sizes = bench::parse_sizes(argv[i + 1]);
 
   const TimePoint t0 = TimePoint{} + std::chrono::hours(1);
   std::printf("{\"benchmark\":\"binding_memory\",\"target_bytes_per_binding\":512,\"results\":[");

@@ -64,6 +64,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/ha_fake_kernel.hpp"
+#include "bench/measurement.hpp"
 #include "common/auth/authenticator.hpp"
 #include "common/auth/replay.hpp"
 #include "common/core/clock.hpp"
@@ -85,6 +86,10 @@ namespace {
 using namespace vmroam;
 using Json = nlohmann::ordered_json;
 using SteadyClock = std::chrono::steady_clock;
+using bench::heap_in_use;
+using bench::parse_sizes;
+using bench::percentile;
+using bench::ScratchDir;
 
 constexpr const char* kFaHaKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 constexpr std::uint32_t kFaHaSpi = 1000;
@@ -112,33 +117,11 @@ struct Options {
   bool quick = false;
 };
 
-std::vector<std::size_t> parse_sizes(std::string_view s) {
-  std::vector<std::size_t> out;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    out.push_back(std::strtoull(std::string(s.substr(0, comma)).c_str(), nullptr, 10));
-    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
-  }
-  return out;
-}
-
-std::size_t heap_in_use() {
-  struct mallinfo2 mi = mallinfo2();
-  return mi.uordblks + mi.hblkhd;
-}
-
 std::size_t rss_bytes() {
   std::ifstream f("/proc/self/statm");
   std::size_t pages = 0, resident = 0;
   f >> pages >> resident;
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
-
-double percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 // The 1-minute load average now: the machine is shared, every figure says how busy it was.
@@ -402,15 +385,9 @@ struct SizeResult {
 };
 
 Result<SizeResult> run_size(std::size_t n, const Options& opt) {
-  std::string dir = opt.dir + "/vmroam-bench-ha-XXXXXX";
-  if (!mkdtemp(dir.data())) return fail("mkdtemp_failed", opt.dir);
-  struct Cleanup {
-    std::string d;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(d, ec);
-    }
-  } cleanup{dir};
+  const ScratchDir scratch(opt.dir, "vmroam-bench-ha");
+  if (scratch.path().empty()) return fail("mkdtemp_failed", opt.dir);
+  const std::string& dir = scratch.path();
   const std::string db = dir + "/ha.db";
 
   // The VMs, in one commit; start() restores them like after a restart.
@@ -671,15 +648,9 @@ Result<void> open_cluster_ha(ClusterBench& b, const std::vector<std::string>& en
 
 // One size on a fresh etcd cluster: create, closed-window refresh, open loop at each rate.
 Result<std::vector<Json>> run_cluster(std::size_t n, const Options& opt) {
-  std::string dir = opt.dir + "/vmroam-bench-cluster-XXXXXX";
-  if (!mkdtemp(dir.data())) return fail("mkdtemp_failed", opt.dir);
-  struct Cleanup {
-    std::string d;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(d, ec);
-    }
-  } cleanup{dir};
+  const ScratchDir scratch(opt.dir, "vmroam-bench-cluster");
+  if (scratch.path().empty()) return fail("mkdtemp_failed", opt.dir);
+  const std::string& dir = scratch.path();
   const double ha_cpu0 = cpu_seconds(RUSAGE_SELF), etcd_cpu0 = cpu_seconds(RUSAGE_CHILDREN);
   const auto wall0 = SteadyClock::now();
   VMROAM_TRY(auto etcd, bench::LocalEtcd::start(dir, opt.etcd_members, opt.etcd_max_txn_ops));

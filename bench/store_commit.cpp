@@ -5,39 +5,15 @@
 //
 //   store_commit [--dir D] [--seconds S] [--max-commits N] [--sizes 1,16,256]
 //   → one JSON object on stdout. D defaults to $TMPDIR or /var/tmp (a real disk, not tmpfs).
-#include <unistd.h>
-
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bench/measurement.hpp"
 #include "common/store/store.hpp"
-
-namespace {
-
-std::vector<std::size_t> parse_sizes(std::string_view s) {
-  std::vector<std::size_t> out;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    out.push_back(std::strtoull(std::string(s.substr(0, comma)).c_str(), nullptr, 10));
-    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
-  }
-  return out;
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace vmroam;
@@ -56,14 +32,14 @@ int main(int argc, char** argv) {
     else if (a == "--max-commits")
       max_commits = std::strtoull(argv[i + 1], nullptr, 10);
     else if (a == "--sizes")
-      sizes = parse_sizes(argv[i + 1]);
+      sizes = bench::parse_sizes(argv[i + 1]);
   }
-  std::string dir = base + "/vmroam-bench-XXXXXX";
-  if (!mkdtemp(dir.data())) {
+  const bench::ScratchDir dir(base, "vmroam-bench");
+  if (dir.path().empty()) {
     std::fprintf(stderr, "cannot create a directory under %s\n", base.c_str());
     return 1;
   }
-  auto store = store::Store::open(dir + "/bench.db");
+  auto store = store::Store::open(dir.path() + "/bench.db");
   if (!store) {
     std::fprintf(stderr, "%s\n", store.error().to_string().c_str());
     return 1;
@@ -109,13 +85,11 @@ int main(int argc, char** argv) {
     std::printf(
         "%s{\"batch\":%zu,\"commits\":%zu,\"commits_per_s\":%.1f,\"upserts_per_s\":%.1f,"
         "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}",
-        first ? "" : ",", size, lat_ms.size(), cps, cps * static_cast<double>(size), percentile(lat_ms, 0.50),
-        percentile(lat_ms, 0.99), percentile(lat_ms, 1.0));
+        first ? "" : ",", size, lat_ms.size(), cps, cps * static_cast<double>(size),
+        bench::percentile(lat_ms, 0.50), bench::percentile(lat_ms, 0.99), bench::percentile(lat_ms, 1.0));
     first = false;
   }
   std::printf("]}\n");
   store->close();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   return rc;
 }

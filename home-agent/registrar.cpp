@@ -44,22 +44,23 @@ struct Denial {
 using Outcome = std::optional<Denial>;
 using Check = Outcome (*)(Review&);
 
-// RFC 5944 §3.8.2.1 (its last rule, beside the authentication): a request not addressed to
-// our own unicast address is denied with 136, the reply naming the address to use instead.
+// RFC 5944 §3.8.3.2 (the reply's Home Agent field): a request whose Home Agent field is not our
+// own unicast address is denied, "e.g., Code 136", the reply naming the address to use instead;
+// §3.8.2.1's last rule asks the same of a request sent to the home subnet's broadcast address.
 Outcome check_home_agent(Review& r) {
   if (r.req.home_agent == r.settings.ha_address) return std::nullopt;
   return Denial{code::ha_unknown_ha_address, "unknown_ha_address",
                 "home agent field " + r.req.home_agent.to_string()};
 }
 
-// RFC 5944 §3.8.2.2 (administratively prohibited, 129): a VM we serve, in our home prefix.
+// RFC 5944 §3.8.2.3 (administratively prohibited, 129): a VM we serve, in our home prefix.
 Outcome check_vm(Review& r) {
   r.vm = r.vms.by_home_address(r.req.home_address);
   if (r.vm && r.settings.home_prefix.contains(r.req.home_address)) return std::nullopt;
   return Denial{code::ha_prohibited, "unknown_vm", "home address " + r.req.home_address.to_string()};
 }
 
-// RFC 5944 §3.8.2.2 (129): from a foreign agent we know and the VM allows. The care-of address
+// RFC 5944 §3.8.2.3 (129): from a foreign agent we know and the VM allows. The care-of address
 // names the FA (FA care-of mode); behind a NAT the source differs, so the source is tried too.
 // A deregistration may come from the VM itself (co-located, returning home) without an FA.
 Outcome check_foreign_agent(Review& r) {
@@ -177,7 +178,7 @@ Outcome check_identification(Review& r) {
   return Denial{code::ha_identification_mismatch, "identification_mismatch", v.error().to_string()};
 }
 
-// RFC 5944 §3.8.2.2 (139): IP-in-IP always, minimal encapsulation and GRE never.
+// RFC 5944 §3.8.2.3 (139): IP-in-IP always, minimal encapsulation and GRE never.
 Outcome check_encapsulation(Review& r) {
   if (!r.req.minimal_encapsulation() && !r.req.gre()) return std::nullopt;
   return Denial{code::ha_encapsulation_unavailable, "encapsulation_unavailable", "M or G requested"};

@@ -9,9 +9,9 @@
 // The order is RFC 5944 §3.8.2's: first what selects the security associations (who the
 // request is for and through whom), then authentication (§3.8.2.1 a and c), then the
 // Identification (§3.8.2.1 b: checked in the context the authenticating SPI selects, so only
-// once authenticated), then the denials of a valid request (§3.8.2.2). docs/protocol.md "Home agent: order of
-// the checks" says why FA-HA comes before the Identification:
-//    1. check_home_agent: the Home Agent field is ours (RFC 5944 §3.8.2.1) ........... else 136
+// once authenticated), then the other reasons to deny a request (§3.8.2.3). docs/protocol.md "Home agent:
+// order of the checks" says why FA-HA comes before the Identification:
+//    1. check_home_agent: the Home Agent field is ours (RFC 5944 §3.8.3.2) ........... else 136
 //    2. check_vm: the home address belongs to a known VM in our home prefix ........... else 129
 //    3. check_foreign_agent: the sender is a configured foreign agent, allowed for the
 //       VM (a deregistration from the VM itself, returning home, needs no FA) ......... else 129
@@ -28,7 +28,7 @@
 //       (RFC 5563 §3.2.2) .................................................... else 134 / 129
 //   10. check_ipv6_home_addresses: every IPv6 Prefix Request (152/1) is a /128 of the VM's
 //       definition, none twice (RFC 5454 §2.1; docs/protocol.md) ............. else 129 / 134
-//   11. check_encapsulation: M or G requested (RFC 5944 §3.8.2.2) ......................... 139
+//   11. check_encapsulation: M or G requested (RFC 5944 §3.8.2.3) ......................... 139
 //   12. check_udp_tunnelling: RFC 3519 §3.2 extension 144 while disabled and forced, or
 //       with an inner encapsulation other than IP-in-IP ..................... 142 (malformed 134)
 // Then (accept): lifetime 0, or care-of = our own address, deregisters (returns home), and

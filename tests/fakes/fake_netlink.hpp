@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common/dataplane/netlink.hpp"
@@ -24,29 +25,22 @@ class FakeNetlink final : public Netlink {
   std::vector<std::string> calls;     // "add_route 10.1.0.10/32 dev 7 table 254", …
   std::string fail_next;              // name of the next call to fail with "fake_failure"
 
-  Result<void> add_route(const Route& r) override {
-    calls.push_back("add_route " + describe(r));
-    return add(routes, r, "add_route");
-  }
+  // Each call is recorded as "<label> <describe(x)>"; `what` names it for fail_next.
+  Result<void> add_route(const Route& r) override { return add(routes, r, "add_route", "add_route"); }
   Result<void> remove_route(const Route& r) override {
-    calls.push_back("remove_route " + describe(r));
-    return remove(routes, r, "remove_route");
+    return remove(routes, r, "remove_route", "remove_route");
   }
   Result<void> add_proxy_neighbour(const ProxyNeighbour& p) override {
-    calls.push_back("add_proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
-    return add(proxies, p, "add_proxy_neighbour");
+    return add(proxies, p, "add_proxy", "add_proxy_neighbour");
   }
   Result<void> remove_proxy_neighbour(const ProxyNeighbour& p) override {
-    calls.push_back("remove_proxy " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
-    return remove(proxies, p, "remove_proxy_neighbour");
+    return remove(proxies, p, "remove_proxy", "remove_proxy_neighbour");
   }
   Result<void> add_proxy_neighbour6(const ProxyNeighbour6& p) override {
-    calls.push_back("add_proxy6 " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
-    return add(proxies6, p, "add_proxy_neighbour6");
+    return add(proxies6, p, "add_proxy6", "add_proxy_neighbour6");
   }
   Result<void> remove_proxy_neighbour6(const ProxyNeighbour6& p) override {
-    calls.push_back("remove_proxy6 " + p.address.to_string() + " dev " + std::to_string(p.ifindex));
-    return remove(proxies6, p, "remove_proxy_neighbour6");
+    return remove(proxies6, p, "remove_proxy6", "remove_proxy_neighbour6");
   }
   // Like the kernel with NLM_F_REPLACE: an entry for the same address and device is replaced.
   Result<void> add_neighbour(const Neighbour& n) override {
@@ -62,29 +56,17 @@ class FakeNetlink final : public Netlink {
     auto gone = std::erase_if(neighbours, [&](const Neighbour& o) { return same_key(o, n); });
     return gone ? ok() : Result<void>(fail("not_found", "remove_neighbour"));
   }
-  Result<void> add_rule(const PolicyRule& r) override {
-    calls.push_back("add_rule " + describe(r));
-    return add(rules, r, "add_rule");
-  }
+  Result<void> add_rule(const PolicyRule& r) override { return add(rules, r, "add_rule", "add_rule"); }
   Result<void> remove_rule(const PolicyRule& r) override {
-    calls.push_back("remove_rule " + describe(r));
-    return remove(rules, r, "remove_rule");
+    return remove(rules, r, "remove_rule", "remove_rule");
   }
-  Result<void> add_route6(const Route6& r) override {
-    calls.push_back("add_route6 " + describe(r));
-    return add(routes6, r, "add_route6");
-  }
+  Result<void> add_route6(const Route6& r) override { return add(routes6, r, "add_route6", "add_route6"); }
   Result<void> remove_route6(const Route6& r) override {
-    calls.push_back("remove_route6 " + describe(r));
-    return remove(routes6, r, "remove_route6");
+    return remove(routes6, r, "remove_route6", "remove_route6");
   }
-  Result<void> add_rule6(const PolicyRule6& r) override {
-    calls.push_back("add_rule6 " + describe(r));
-    return add(rules6, r, "add_rule6");
-  }
+  Result<void> add_rule6(const PolicyRule6& r) override { return add(rules6, r, "add_rule6", "add_rule6"); }
   Result<void> remove_rule6(const PolicyRule6& r) override {
-    calls.push_back("remove_rule6 " + describe(r));
-    return remove(rules6, r, "remove_rule6");
+    return remove(rules6, r, "remove_rule6", "remove_rule6");
   }
   Result<void> set_link(int ifindex, bool up, unsigned mtu) override {
     calls.push_back("set_link " + std::to_string(ifindex) + (up ? " up" : " down") + " mtu " +
@@ -135,22 +117,25 @@ class FakeNetlink final : public Netlink {
     return o;
   }
 
-  static std::string describe(const Route& r) {
+  // Routes and rules read alike in both families.
+  template <typename R>
+  requires std::is_same_v<R, Route> || std::is_same_v<R, Route6>
+  static std::string describe(const R& r) {
     return r.dst.to_string() + " dev " + std::to_string(r.ifindex) + " table " + std::to_string(r.table);
   }
-  static std::string describe(const Route6& r) {
-    return r.dst.to_string() + " dev " + std::to_string(r.ifindex) + " table " + std::to_string(r.table);
-  }
-  static std::string describe(const PolicyRule6& r) {
+  template <typename R>
+  requires std::is_same_v<R, PolicyRule> || std::is_same_v<R, PolicyRule6>
+  static std::string describe(const R& r) {
     return "from " + r.from.to_string() + (r.iif.empty() ? "" : " iif " + r.iif) + " lookup " +
            std::to_string(r.table) + " prio " + std::to_string(r.priority);
+  }
+  template <typename P>
+  requires std::is_same_v<P, ProxyNeighbour> || std::is_same_v<P, ProxyNeighbour6>
+  static std::string describe(const P& p) {
+    return p.address.to_string() + " dev " + std::to_string(p.ifindex);
   }
   static std::string describe(const Neighbour& n) {
     return n.address.to_string() + " lladdr " + n.mac.to_string() + " dev " + std::to_string(n.ifindex);
-  }
-  static std::string describe(const PolicyRule& r) {
-    return "from " + r.from.to_string() + (r.iif.empty() ? "" : " iif " + r.iif) + " lookup " +
-           std::to_string(r.table) + " prio " + std::to_string(r.priority);
   }
 
  private:
@@ -163,14 +148,16 @@ class FakeNetlink final : public Netlink {
     return true;
   }
   template <typename T>
-  Result<void> add(std::vector<T>& v, const T& x, const char* what) {
+  Result<void> add(std::vector<T>& v, const T& x, const char* label, const char* what) {
+    calls.push_back(std::string(label) + " " + describe(x));
     if (should_fail(what)) return fail("fake_failure", what);
     if (std::find(v.begin(), v.end(), x) != v.end()) return fail("exists", what);
     v.push_back(x);
     return ok();
   }
   template <typename T>
-  Result<void> remove(std::vector<T>& v, const T& x, const char* what) {
+  Result<void> remove(std::vector<T>& v, const T& x, const char* label, const char* what) {
+    calls.push_back(std::string(label) + " " + describe(x));
     if (should_fail(what)) return fail("fake_failure", what);
     auto it = std::find(v.begin(), v.end(), x);
     if (it == v.end()) return fail("not_found", what);

@@ -314,3 +314,57 @@ guest_probe_stop() {
   wait "$VMR_GUEST_PROBE_PID" 2>/dev/null
   VMR_GUEST_PROBE_PID=
 }
+
+# ---- The opening of a guest test (tests/vm/vm_*_test.sh) --------------------------------------
+#   guest_test_need [qemu-img]   exit 77, naming what is missing, without qemu-system-x86_64 or
+#                                /dev/net/tun (or qemu-img, when it is named)
+#   guest_test_setup             guest_setup as a test needs it: exit 77 when the guest needs a
+#                                device the host lacks, the test's die when it fails; then the
+#                                test's step names the accelerator
+#   guest_test_agents HA_SITE FA_SITE…  the agents (agents.sh): vmroam-ha in HA_SITE, vmroam-fa in
+#                                each FA_SITE, and the VM registered at the HA; the test's die
+#                                when one fails
+#   guest_test_logs G A          the last G lines of each guest log and A of each agent log (what
+#                                a failing test prints)
+#   guest_data_disk_args [mon]   QEMU arguments for VM_EXTRA_ARGS that give every QEMU a raw data
+#                                disk, $VMR_GUEST_DIR/<its name>.img (virtio-blk, id vdisk0); with
+#                                "mon" also a second QMP monitor, $VMR_GUEST_DIR/<its name>.mon
+
+guest_test_need() {
+  command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
+  if [ "${1:-}" = qemu-img ]; then
+    command -v qemu-img >/dev/null || { echo "SKIP: no qemu-img (./dev setup installs qemu-utils)"; exit 77; }
+  fi
+  [ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
+}
+
+guest_test_setup() {
+  local rc=0
+  step "guest: build (cached), accelerator probe"
+  guest_setup || rc=$?
+  [ "$rc" = 77 ] && { echo "SKIP: guest needs a missing device (see above)"; exit 77; }
+  [ "$rc" = 0 ] || die "guest_setup"
+  step "accelerator: $VMR_GUEST_ACCEL"
+}
+
+guest_test_agents() {
+  local site
+  step "agents: vmroam-ha in $1, vmroam-fa in ${*:2}"
+  agents_setup || die "agents_setup"
+  agent_start "$1" || die "vmroam-ha"
+  for site in "${@:2}"; do agent_start "$site" || die "vmroam-fa $site"; done
+  ha_register_vm >/dev/null || die "registering the VM at the HA"
+}
+
+guest_test_logs() {
+  local f
+  for f in "$VMR_GUEST_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n "$1" "$f"; }; done
+  for f in "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n "$2" "$f"; }; done
+}
+
+guest_data_disk_args() {
+  local a="-blockdev driver=file,filename=$VMR_GUEST_DIR/@NAME@.img,node-name=data0-file"
+  a+=" -blockdev driver=raw,file=data0-file,node-name=data0 -device virtio-blk-pci,drive=data0,id=vdisk0"
+  [ "${1:-}" = mon ] && a+=" -qmp unix:$VMR_GUEST_DIR/@NAME@.mon,server=on,wait=off"
+  echo "$a"
+}

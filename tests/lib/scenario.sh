@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The frame of an end-to-end test on the netns testbed with the real guest
-# (tests/vm/vm_agents_test.sh, tests/libvirt/libvirt_test.sh): the build directory, the root
+# (tests/vm/vm_*_test.sh, tests/libvirt/libvirt_test.sh): the build directory, the root
 # check, timed steps, failing with the run's logs, the topology brought up (100 Mbit/s, 4 ms per
 # access link: 8 ms RTT) and torn down on every exit, the run's files kept on failure or KEEP=1.
 # bash; source after topology.sh.

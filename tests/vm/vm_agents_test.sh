@@ -41,14 +41,11 @@ source "$top/tests/lib/guest.sh"
 source "$top/tests/lib/scenario.sh"
 
 scenario_begin vm-agents "${1:-}" "network namespaces, taps"
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
+guest_test_need
 
 scenario_logs() {
-  local f
   echo "--- files in $VMR_GUEST_DIR"
-  for f in "$VMR_GUEST_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 12 "$f"; }; done
-  for f in "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }; done
+  guest_test_logs 12 15
 }
 scenario_teardown() {
   guest_stop
@@ -56,19 +53,9 @@ scenario_teardown() {
 }
 scenario_up
 
-step "guest: build (cached), accelerator probe"
-guest_setup
-rc=$?
-[ "$rc" = 77 ] && { echo "SKIP: guest needs a missing device (see above)"; exit 77; }
-[ "$rc" = 0 ] || die "guest_setup"
-step "accelerator: $VMR_GUEST_ACCEL"
+guest_test_setup
 
-step "agents: vmroam-ha in home, vmroam-fa in foreign and foreign2"
-agents_setup || die "agents_setup"
-agent_start home || die "vmroam-ha"
-agent_start foreign || die "vmroam-fa foreign"
-agent_start foreign2 || die "vmroam-fa foreign2"
-ha_register_vm >/dev/null || die "registering the VM at the HA"
+guest_test_agents home foreign foreign2
 
 step "boot the guest at home (QEMU in the home router namespace)"
 guest_start_source home || die "guest at home"

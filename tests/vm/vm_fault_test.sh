@@ -40,9 +40,7 @@ source "$top/tests/lib/scenario.sh"
 
 scenario_begin vm-faults "${1:-}" "network namespaces, taps"
 shift
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-command -v qemu-img >/dev/null || { echo "SKIP: no qemu-img (./dev setup installs qemu-utils)"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
+guest_test_need qemu-img
 
 # victim:step, expected driver exit code, expected outcome ("-": no summary, "*": any, a|b:
 # either, as the events race), where the VM runs after (home | foreign | nowhere).
@@ -61,11 +59,7 @@ cases=(
 [ $# -eq 0 ] || { selected=" $* "; }
 
 driver_pid=
-scenario_logs() {
-  local f
-  for f in "$VMR_GUEST_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }; done
-  for f in "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 10 "$f"; }; done
-}
+scenario_logs() { guest_test_logs 8 10; }
 scenario_teardown() {
   [ -n "$driver_pid" ] && { kill -CONT "$driver_pid"; kill "$driver_pid"; } 2>/dev/null
   guest_stop
@@ -74,22 +68,13 @@ scenario_teardown() {
 }
 scenario_up
 
-step "guest: build (cached), accelerator probe"
-guest_setup
-rc=$?
-[ "$rc" = 77 ] && { echo "SKIP: guest needs a missing device (see above)"; exit 77; }
-[ "$rc" = 0 ] || die "guest_setup"
+guest_test_setup
 
-export VM_EXTRA_ARGS="-blockdev driver=file,filename=$VMR_GUEST_DIR/@NAME@.img,node-name=data0-file \
--blockdev driver=raw,file=data0-file,node-name=data0 -device virtio-blk-pci,drive=data0,id=vdisk0 \
--qmp unix:$VMR_GUEST_DIR/@NAME@.mon,server=on,wait=off"
+VM_EXTRA_ARGS=$(guest_data_disk_args mon)
+export VM_EXTRA_ARGS
 next_image() { qemu-img create -q -f raw "$VMR_GUEST_DIR/g$((VMR_GUEST_GEN + 1)).img" 64M; }
 
-step "agents: vmroam-ha in home, vmroam-fa in foreign"
-agents_setup || die "agents_setup"
-agent_start home || die "vmroam-ha"
-agent_start foreign || die "vmroam-fa foreign"
-ha_register_vm >/dev/null || die "registering the VM at the HA"
+guest_test_agents home foreign
 
 # mon NAME COMMAND: one QMP command on QEMU NAME's second monitor; prints its "return" (JSON).
 mon() {

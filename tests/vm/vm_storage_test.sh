@@ -32,17 +32,8 @@
 # Needs root, qemu-system-x86_64, qemu-img, /dev/net/tun, tc tbf; exit 77 when missing.
 # Usage: vm_storage_test.sh BUILD_DIR   (KEEP=1 keeps the run's files)
 set -uo pipefail
-build=${1:?usage: vm_storage_test.sh BUILD_DIR}
-build=$(cd "$build" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
-export VMROAM_BUILD_DIR=$build
-t0=$EPOCHREALTIME
-
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces, taps)"; exit 77; }
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"; exit 77; }
-command -v qemu-img >/dev/null || { echo "SKIP: no qemu-img (./dev setup installs qemu-utils)"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (TUN/TAP)"; exit 77; }
 
 # shellcheck source=../lib/topology.sh
 source "$top/tests/lib/topology.sh"
@@ -50,53 +41,31 @@ source "$top/tests/lib/topology.sh"
 source "$top/tests/lib/agents.sh"
 # shellcheck source=../lib/guest.sh
 source "$top/tests/lib/guest.sh"
+# shellcheck source=../lib/scenario.sh
+source "$top/tests/lib/scenario.sh"
+
+scenario_begin vm-storage "${1:-}" "network namespaces, taps"
+guest_test_need qemu-img
 
 random_mib=128
 disk_base=327680
-step() { printf '== [%6.1fs] %s\n' "$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN{print a-b}')" "$*"; }
-failed=0
-die() {
-  echo "FAIL: $*"
-  for f in "$VMR_GUEST_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 12 "$f"; }; done
-  for f in "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }; done
-  failed=1
-  exit 1
-}
-
 killer_pid=
-cleanup() {
+scenario_logs() { guest_test_logs 12 8; }
+# The disk images go before scenario.sh keeps the run's files.
+scenario_teardown() {
   guest_probe_stop
   [ -n "$killer_pid" ] && kill "$killer_pid" 2>/dev/null
   guest_stop
   agents_stop
-  if [ "${KEEP:-0}" = 1 ] || [ "$failed" = 1 ]; then
-    mkdir -p /tmp/vmroam-vm-storage && cp -r "$VMR_RUN_DIR"/. /tmp/vmroam-vm-storage/ 2>/dev/null
-    rm -f /tmp/vmroam-vm-storage/guest/*.img
-    echo "run files kept in /tmp/vmroam-vm-storage (without the disk images)"
-  fi
   rm -f "$VMR_GUEST_DIR"/*.img
-  topo_down
 }
+scenario_up
 
-step "topology: WAN 100 Mbit/s, 4 ms per access link (8 ms RTT)"
-topo_up --delay 4 --rate 100
-rc=$?
-[ "$rc" = 77 ] && { echo "SKIP: missing kernel feature (see above)"; exit 77; }
-[ "$rc" = 0 ] || { echo "FAIL: topo_up"; exit 1; }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-step "guest: build (cached), accelerator probe"
-guest_setup
-rc=$?
-[ "$rc" = 77 ] && { echo "SKIP: guest needs a missing device (see above)"; exit 77; }
-[ "$rc" = 0 ] || die "guest_setup"
-step "accelerator: $VMR_GUEST_ACCEL"
+guest_test_setup
 
 # Every QEMU from now on has the data disk: $VMR_GUEST_DIR/<its name>.img.
-export VM_EXTRA_ARGS="-blockdev driver=file,filename=$VMR_GUEST_DIR/@NAME@.img,node-name=data0-file \
--blockdev driver=raw,file=data0-file,node-name=data0 -device virtio-blk-pci,drive=data0,id=vdisk0"
+VM_EXTRA_ARGS=$(guest_data_disk_args)
+export VM_EXTRA_ARGS
 VMR_GUEST_APPEND="vmroam.disk=/dev/vda vmroam.disk_base=$disk_base"
 next_image() {  # an empty 256 MiB image for the next QEMU guest.sh starts
   qemu-img create -q -f raw "$VMR_GUEST_DIR/g$((VMR_GUEST_GEN + 1)).img" 256M
@@ -107,12 +76,7 @@ next_image || die "qemu-img create"
 dd if=/dev/urandom of="$VMR_GUEST_DIR/g1.img" bs=1M count=$random_mib conv=notrunc status=none || die "dd"
 random_sha=$(head -c $((random_mib << 20)) "$VMR_GUEST_DIR/g1.img" | sha256sum | cut -d' ' -f1)
 
-step "agents: vmroam-ha in home, vmroam-fa in foreign and foreign2"
-agents_setup || die "agents_setup"
-agent_start home || die "vmroam-ha"
-agent_start foreign || die "vmroam-fa foreign"
-agent_start foreign2 || die "vmroam-fa foreign2"
-ha_register_vm >/dev/null || die "registering the VM at the HA"
+guest_test_agents home foreign foreign2
 
 step "boot the guest at home with its data disk"
 guest_start_source home || die "guest at home"

@@ -41,13 +41,7 @@ api_section() {  # $1 tcp, $2 tls JSON or "" (then insecure if $3 = insecure)
   [[ ${3:-} == insecure ]] && tls=", \"insecure\": true"
   echo "\"api\": { \"unix_socket\": \"$RUN/$4.sock\", \"tcp\": \"$1\", \"token_file\": \"$RUN/token\"$tls }"
 }
-ha_config() {
-  cat <<JSON
-{ "address": "192.0.2.2", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
-  "foreign_agents": [ { "address": "192.0.2.3", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
-  "store": { "path": "$RUN/ha.db" }, $1 }
-JSON
-}
+ha_config() { agent_pair_ha_json "$RUN/ha.db" "$1"; }
 HA_TLS="{ \"cert_file\": \"$RUN/ha-cert.pem\", \"key_file\": \"$RUN/ha-key.pem\", \"client_ca_file\": \"$C/ca/ca-cert.pem\" }"
 FA_TLS="{ \"cert_file\": \"$C/fa-cert.pem\", \"key_file\": \"$C/fa-key.pem\" }"
 
@@ -66,20 +60,12 @@ ha_config "$(api_section 192.0.2.2:8434 "" insecure ha)" >"$RUN/insecure.json"
 
 # ---- Start both agents with TLS -------------------------------------------------------------
 ha_config "$(api_section 192.0.2.2:8434 "$HA_TLS" "" ha)" >"$RUN/ha.json"
-cat >"$RUN/fa.json" <<JSON
-{ "address": "192.0.2.3", "vm_interface": "br-for",
-  "home_agents": [ { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
-  "delivery": { "gateway_mode": "garp", "detect_arrival": false },
-  "store": { "path": "$RUN/fa.db" }, $(api_section 192.0.2.3:8435 "$FA_TLS" "" fa) }
-JSON
-ip netns exec "$NH" "$HA" -c "$RUN/ha.json" 2>"$RUN/ha.log" &
-ha_pid=$!
-ip netns exec "$NF" "$FA" -c "$RUN/fa.json" 2>"$RUN/fa.log" &
-fa_pid=$!
-wait_for "grep -q home_agent_ready '$RUN/ha.log'" 10 "vmroam-ha ready" || { fail "vmroam-ha did not start"; exit 1; }
-wait_for "grep -q foreign_agent_ready '$RUN/fa.log'" 10 "vmroam-fa ready" || { fail "vmroam-fa did not start"; exit 1; }
+agent_pair_fa_json "$RUN/fa.db" "$(api_section 192.0.2.3:8435 "$FA_TLS" "" fa)" >"$RUN/fa.json"
+start_agent ha "grep -q home_agent_ready '$RUN/ha.log'"
+start_agent fa "grep -q foreign_agent_ready '$RUN/fa.log'"
 
-# ctl NS WANT_RC ARGS…: vmroamctl in namespace NS; stdout in $out, stderr in $err.
+# ctl NS WANT_RC ARGS…: vmroamctl in namespace NS; stdout in $out, stderr in $err (the pair's
+# ctl, with the namespace and the API token).
 ctl() {
   local ns=$1 want=$2
   shift 2

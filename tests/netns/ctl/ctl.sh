@@ -15,44 +15,12 @@ set -u
 CTL=$1 HA=$2 FA=$3 SRC=$4
 # shellcheck source=../../lib/agent_pair.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib/agent_pair.sh"
-PY=/usr/bin/python3
 agent_pair_up ctl
 HA_API=$RUN/ha.sock FA_API=$RUN/fa.sock
-
-cat > "$RUN/ha.json" <<JSON
-{ "address": "192.0.2.2", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
-  "foreign_agents": [ { "address": "192.0.2.3", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
-  "store": { "path": "$RUN/ha.db" }, "api": { "unix_socket": "$HA_API" } }
-JSON
-cat > "$RUN/fa.json" <<JSON
-{ "address": "192.0.2.3", "vm_interface": "br-for",
-  "home_agents": [ { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
-  "delivery": { "gateway_mode": "garp", "detect_arrival": false },
-  "store": { "path": "$RUN/fa.db" }, "api": { "unix_socket": "$FA_API" } }
-JSON
-ip netns exec "$NH" "$HA" -c "$RUN/ha.json" 2>"$RUN/ha.log" &
-ha_pid=$!
-ip netns exec "$NF" "$FA" -c "$RUN/fa.json" 2>"$RUN/fa.log" &
-fa_pid=$!
-wait_for "[[ -S $HA_API ]]" 10 "the API socket of vmroam-ha" || { fail "vmroam-ha did not start"; exit 1; }
-wait_for "[[ -S $FA_API ]]" 10 "the API socket of vmroam-fa" || { fail "vmroam-fa did not start"; exit 1; }
-
-# ctl WANT_RC ARGS…: run vmroamctl, keep stdout in $out, check the exit code.
-ctl() {
-  local want=$1
-  shift
-  out=$("$CTL" "$@" 2>"$RUN/err")
-  local rc=$?
-  err=$(cat "$RUN/err")
-  if [[ $rc -ne $want ]]; then fail "vmroamctl $* exited $rc, want $want: $err"; return 1; fi
-  echo "ok: vmroamctl $* -> $rc"
-}
-# jq_check 'python expression over j' DESCRIPTION: assert on the last --json output.
-jcheck() {
-  if ! J="$out" $PY -c "import json,os,sys; j=json.loads(os.environ['J']); sys.exit(0 if ($1) else 1)" 2>/dev/null; then
-    fail "$2: got $out"
-  fi
-}
+agent_pair_ha_json "$RUN/ha.db" "\"api\": { \"unix_socket\": \"$HA_API\" }" >"$RUN/ha.json"
+agent_pair_fa_json "$RUN/fa.db" "\"api\": { \"unix_socket\": \"$FA_API\" }" >"$RUN/fa.json"
+start_agent ha
+start_agent fa
 
 H=(--api "$HA_API")
 F=(--api "$FA_API")

@@ -26,43 +26,10 @@ for m in ha-store fa-store; do
   mount -t tmpfs -o size=4m "vmr-$m-$S" "$RUN/$m" || { echo "SKIP: cannot mount a tmpfs"; exit 77; }
 done
 
-cat > "$RUN/ha.json" <<JSON
-{ "address": "192.0.2.2", "home_prefix": "10.1.0.0/24", "home_interface": "br-home",
-  "foreign_agents": [ { "address": "192.0.2.3", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
-  "store": { "path": "$RUN/ha-store/ha.db" }, "api": { "unix_socket": "$HA_API" } }
-JSON
-cat > "$RUN/fa.json" <<JSON
-{ "address": "192.0.2.3", "vm_interface": "br-for",
-  "home_agents": [ { "address": "192.0.2.2", "fa_ha": { "spi": 1000, "key": "$KEY" } } ],
-  "delivery": { "gateway_mode": "garp", "detect_arrival": false },
-  "store": { "path": "$RUN/fa-store/fa.db" }, "api": { "unix_socket": "$FA_API" } }
-JSON
-start_ha() {
-  ip netns exec "$NH" "$HA" -c "$RUN/ha.json" 2>>"$RUN/ha.log" &
-  ha_pid=$!
-  wait_for "[[ -S $HA_API ]]" 10 "the API socket of vmroam-ha" || { fail "vmroam-ha did not start"; exit 1; }
-}
-start_fa() {
-  ip netns exec "$NF" "$FA" -c "$RUN/fa.json" 2>>"$RUN/fa.log" &
-  fa_pid=$!
-  wait_for "[[ -S $FA_API ]]" 10 "the API socket of vmroam-fa" || { fail "vmroam-fa did not start"; exit 1; }
-}
-start_ha
-start_fa
-
-ctl() {  # WANT_RC ARGS…
-  local want=$1
-  shift
-  out=$("$CTL" "$@" 2>"$RUN/err")
-  local rc=$?
-  err=$(cat "$RUN/err")
-  if [[ $rc -ne $want ]]; then fail "vmroamctl $* exited $rc, want $want: $err"; return 1; fi
-  echo "ok: vmroamctl $* -> $rc ${err:+($err)}"
-}
-jcheck() {
-  J="$out" $PY -c "import json,os,sys; j=json.loads(os.environ['J']); sys.exit(0 if ($1) else 1)" 2>/dev/null ||
-    fail "$2: got $out"
-}
+agent_pair_ha_json "$RUN/ha-store/ha.db" "\"api\": { \"unix_socket\": \"$HA_API\" }" >"$RUN/ha.json"
+agent_pair_fa_json "$RUN/fa-store/fa.db" "\"api\": { \"unix_socket\": \"$FA_API\" }" >"$RUN/fa.json"
+start_agent ha
+start_agent fa
 # fill DIR: take every free page of the tmpfs at DIR.
 fill() {
   dd if=/dev/zero of="$1/fill-big" bs=64k status=none 2>/dev/null
@@ -100,7 +67,7 @@ wait_for "[[ \$(fa_state) == active ]]" 20 "the FA's retry to register once spac
 ctl 0 "${H[@]}" --json binding list && jcheck 'len(j["bindings"])==1' "the binding once space is back"
 # What the HA acknowledged is what a restart restores.
 stop_agent ha_pid
-start_ha
+start_agent ha
 ctl 0 "${H[@]}" --json vm list && jcheck '[v["id"] for v in j["vms"]]==["vm1","vm2"]' "vm list after restart"
 ctl 0 "${H[@]}" --json binding list && jcheck 'len(j["bindings"])==1' "binding after restart"
 
@@ -114,7 +81,7 @@ unfill "$RUN/fa-store"
 ctl 0 "${F[@]}" move prepare vm2 home_address=10.1.0.11 mac=52:54:00:00:00:02 home_gateway=10.1.0.1 \
   home_gateway_mac=02:00:0a:01:00:01 home_agent=192.0.2.2
 stop_agent fa_pid
-start_fa
+start_agent fa
 ctl 0 "${F[@]}" --json visitor list && jcheck 'sorted(v["id"] for v in j["visitors"])==["vm1","vm2"]' "visitors after restart"
 
 # ---- A store on a read-only file system: the agent does not start, and says which file -----

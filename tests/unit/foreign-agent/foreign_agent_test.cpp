@@ -14,32 +14,25 @@
 #include "tests/fakes/fake_netlink.hpp"
 #include "tests/fakes/fake_tunnel_driver.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/unit/support/agent_fixture.hpp"
 
 namespace vmroam::fa {
 namespace {
 
 using namespace std::chrono_literals;
 using api::Json;
+using namespace test;  // kHoa, kVmMac, Sent, … (tests/unit/support/agent_fixture.hpp)
 
 const Ipv4 kHa = *Ipv4::parse("192.0.2.1");
-const Ipv4 kHoa = *Ipv4::parse("10.1.0.10");
 const Ipv4 kGw = *Ipv4::parse("10.1.0.1");
-const MacAddress kVmMac = *MacAddress::parse("52:54:00:12:34:56");
 const MacAddress kVmLinkMac = *MacAddress::parse("02:00:00:00:02:02");
-const char* kKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 constexpr int kVmIfindex = 5;
 constexpr int kBufferIfindex = 9;
 
 const char* kPrepare = R"({"id":"vm1","home_address":"10.1.0.10","mac":"52:54:00:12:34:56",
   "home_gateway":"10.1.0.1","home_gateway_mac":"02:00:00:00:01:01","home_agent":"192.0.2.1"})";
 
-auth::SecurityAssociation ha_key() { return {1000, auth::Algorithm::hmac_sha256, *from_hex(kKey)}; }
-
-struct Sent {
-  Ipv4 dst;
-  std::uint16_t port;
-  Bytes payload;
-};
+auth::SecurityAssociation ha_key() { return test::fa_ha_key(); }
 
 Bytes ip_packet(std::uint8_t tag, std::size_t size = 40) {
   Bytes p(size, 0);
@@ -74,7 +67,7 @@ class ForeignAgentTest : public ::testing::Test {
     ASSERT_TRUE(store) << store.error().to_string();
     auto c = parse_config_text(R"({"address":"192.0.2.2","vm_interface":"br-vm",
       "home_agents":[{"address":"192.0.2.1","fa_ha":{"spi":1000,"key":")" +
-                               std::string(kKey) + R"("}}],
+                               std::string(test::kFaHaKeyHex) + R"("}}],
       "registration":{"retransmit_initial_ms":100,"retransmit_max_ms":400,"retransmit_attempts":3},
       "delivery":{"gateway_mode":")" +
                                gateway_mode + R"(","buffer_bytes":)" + std::to_string(buffer_bytes) +
@@ -83,9 +76,7 @@ class ForeignAgentTest : public ::testing::Test {
     ForeignAgentIo seams;
     seams.netlink = &netlink;
     seams.driver = &driver;
-    seams.send_udp = [this](Ipv4 d, std::uint16_t p, ByteView b) {
-      sent.push_back({d, p, Bytes(b.begin(), b.end())});
-    };
+    seams.send_udp = test::record_into(sent);
     seams.send_vm_frame = [this](ByteView f) { frames.emplace_back(f.begin(), f.end()); };
     seams.reinject = [this](ByteView p) { reinjected.emplace_back(p.begin(), p.end()); };
     seams.buffer_ifindex = kBufferIfindex;
@@ -103,25 +94,13 @@ class ForeignAgentTest : public ::testing::Test {
   // The answer, waiting for a deferred one (activate, abort, depart answer once their commit
   // is durable; the completion comes back through the io_context).
   api::Response call(api::Method m, const std::string& path, const std::string& body = {}) {
-    api::Request r;
-    r.method = m;
-    r.path = path;
-    r.body = body;
-    auto reply = fa->handle_api(r);
-    if (auto* response = std::get_if<api::Response>(&reply)) return *response;
-    std::optional<api::Response> got;
-    std::get<api::Deferred>(reply).attach([&](api::Response x) { got = std::move(x); });
-    run_until([&] { return got.has_value(); });
+    auto got = test::answer(io, fa->handle_api(test::api_request(m, path, body)));
     EXPECT_TRUE(got) << "no answer to " << path;
     return got.value_or(api::Response{});
   }
   template <typename F>
   void run_until(F done) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      if (io.stopped()) io.restart();  // it stops whenever it runs out of work
-      io.run_one_for(20ms);
-    }
+    test::run_until(io, done);
   }
   wire::RegistrationRequest last_request() {
     EXPECT_FALSE(sent.empty());
@@ -166,10 +145,7 @@ class ForeignAgentTest : public ::testing::Test {
     sqlite3* db = nullptr;
   };
   api::Response wait_for(const api::Reply& reply) {
-    if (auto* response = std::get_if<api::Response>(&reply)) return *response;
-    std::optional<api::Response> got;
-    std::get<api::Deferred>(reply).attach([&](api::Response x) { got = std::move(x); });
-    run_until([&] { return got.has_value(); });
+    auto got = test::answer(io, reply);
     EXPECT_TRUE(got) << "no answer";
     return got.value_or(api::Response{});
   }

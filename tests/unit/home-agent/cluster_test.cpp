@@ -13,6 +13,7 @@
 #include "tests/fakes/fake_netlink.hpp"
 #include "tests/fakes/fake_tunnel_driver.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/unit/support/agent_fixture.hpp"
 
 namespace vmroam::ha {
 namespace {
@@ -21,9 +22,9 @@ const Ipv4Prefix kHome = *Ipv4Prefix::parse("10.1.0.0/24");
 const Ipv4 kHa = *Ipv4::parse("10.1.0.2");
 const Ipv4 kFa = *Ipv4::parse("192.0.2.3");
 const Ipv4 kFa2 = *Ipv4::parse("192.0.2.4");
-const Ipv4 kHoa = *Ipv4::parse("10.1.0.10");
-const MacAddress kVmMac = *MacAddress::parse("52:54:00:12:34:56");
-const char* kFaKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+using test::kHoa;
+using test::kVmMac;
+const char* kFaKey = test::kFaHaKeyHex;
 
 std::string config_text(const std::string& node, const std::string& cluster_extra = "") {
   return R"({"address": "10.1.0.2", "home_prefix": "10.1.0.0/24", "home_interface": "h0",
@@ -487,11 +488,7 @@ struct Agent {
     ha.reset();
   }
   api::Response call(api::Method m, const std::string& path, const std::string& body) {
-    api::Request r;
-    r.method = m;
-    r.path = path;
-    r.body = body;
-    auto reply = ha->handle_api(r);
+    auto reply = ha->handle_api(test::api_request(m, path, body));
     if (auto* now = std::get_if<api::Response>(&reply)) return *now;
     // Deferred (it asks etcd first): the answer comes on the loop.
     std::optional<api::Response> later;
@@ -515,8 +512,7 @@ class ClusterHaTest : public ClusterNodeTest {
     r.identification = auth::ntp_from_wall(clock.wall_now()) + id_offset;
     r.append(wire::PmipPerNodeAuth{}.to_extension());
     r.append(*wire::PmipDeviceId::ethernet(kVmMac).to_extension());
-    if (!auth::append_auth(r, mip::ext::fa_ha_auth, {1000, auth::Algorithm::hmac_sha256, *from_hex(kFaKey)}))
-      std::abort();
+    if (!auth::append_auth(r, mip::ext::fa_ha_auth, test::fa_ha_key())) std::abort();
     return wire::encode(r);
   }
   static int code_of(const Bytes& reply) {
@@ -644,8 +640,7 @@ TEST_F(ClusterHaTest, ARevocationPendingWhenTheActiveDiesIsSentByTheNewActive) {
   wire::RevocationAck ack;
   ack.home_address = kHoa;
   ack.revocation_id = rev->revocation_id;
-  ASSERT_TRUE(
-      auth::append_auth(ack, mip::ext::fa_ha_auth, {1000, auth::Algorithm::hmac_sha256, *from_hex(kFaKey)}));
+  ASSERT_TRUE(auth::append_auth(ack, mip::ext::fa_ha_auth, test::fa_ha_key()));
   b.ha->on_datagram(wire::encode(ack), kFa, 434);
   b.ha->flush();
   settle();

@@ -18,20 +18,20 @@
 #include "tests/fakes/fake_netlink.hpp"
 #include "tests/fakes/fake_tunnel_driver.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/unit/support/agent_fixture.hpp"
 
 namespace vmroam::ha {
 namespace {
 
 using namespace std::chrono_literals;
 using api::Json;
+using namespace test;  // kHoa, kVmMac, Sent, … (tests/unit/support/agent_fixture.hpp)
 
 const Ipv4 kHa = *Ipv4::parse("192.0.2.1");
 const Ipv4 kFa1 = *Ipv4::parse("192.0.2.2");
 const Ipv4 kFa2 = *Ipv4::parse("192.0.2.3");
-const Ipv4 kHoa = *Ipv4::parse("10.1.0.10");
-const MacAddress kVmMac = *MacAddress::parse("52:54:00:12:34:56");
 const MacAddress kHomeMac = *MacAddress::parse("02:00:00:00:01:01");
-const char* kKey1 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const char* kKey1 = test::kFaHaKeyHex;
 const char* kKey2 = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
 
 HaConfig test_config(const std::string& store_path) {
@@ -54,12 +54,6 @@ auth::SecurityAssociation fa_key(Ipv4 fa) {
   auto k = from_hex(fa == kFa1 ? kKey1 : kKey2);
   return {fa == kFa1 ? 1000u : 1001u, auth::Algorithm::hmac_sha256, *k};
 }
-
-struct Sent {
-  Ipv4 dst;
-  std::uint16_t port;
-  Bytes payload;
-};
 
 class HomeAgentTest : public ::testing::Test {
  protected:
@@ -102,9 +96,7 @@ class HomeAgentTest : public ::testing::Test {
     HomeAgentIo seams;
     seams.netlink = &netlink;
     seams.driver = &driver;
-    seams.send_udp = [this](Ipv4 d, std::uint16_t p, ByteView b) {
-      sent.push_back({d, p, Bytes(b.begin(), b.end())});
-    };
+    seams.send_udp = test::record_into(sent);
     seams.send_home_frame = [this](ByteView f) { frames.emplace_back(f.begin(), f.end()); };
     seams.clock = &clock;
     seams.random32 = [this] { return next_random++; };
@@ -136,12 +128,7 @@ class HomeAgentTest : public ::testing::Test {
     io.restart();
   }
   api::Response call(api::Method m, const std::string& path, const std::string& body = {}) {
-    api::Request r;
-    r.method = m;
-    r.path = path;
-    r.body = body;
-    auto reply = ha->handle_api(r);
-    return std::get<api::Response>(reply);
+    return std::get<api::Response>(ha->handle_api(test::api_request(m, path, body)));
   }
   void add_vm(const std::string& extra = "") {
     auto r = call(api::Method::post, "/v1/vms",
@@ -974,9 +961,8 @@ TEST_F(HomeAgentTest, HandoverCancelAndTimeoutGiveThePacketsBack) {
   ASSERT_EQ(call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"stopped"})").status, 200);
   EXPECT_TRUE(ha->holding(kHoa));
   port.see(packet);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (ha->holding(kHoa) && std::chrono::steady_clock::now() < deadline)
-    io.run_one_for(std::chrono::milliseconds(100));
+  test::run_until(
+      io, [&] { return !ha->holding(kHoa); }, std::chrono::seconds(20));
   EXPECT_FALSE(ha->holding(kHoa)) << "released by the hold timeout";
   EXPECT_EQ(port.reinjected_to, std::vector<std::string>{"to kernel"});
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "common/core/hex.hpp"
 #include "tests/unit/wire/packet_fixtures.hpp"
@@ -23,6 +24,27 @@ const std::string kScapyNa =
     "333300000001020000000101 86dd"
     "6000000000203aff 20010db8000100000000000000000010 ff020000000000000000000000000001"
     "8800f80a 20000000 20010db8000100000000000000000010 0201 020000000101";
+
+// `frame` with the byte at `at` set to `value`: one field broken at a time.
+Bytes with_byte(Bytes frame, std::size_t at, std::uint8_t value) {
+  frame.at(at) = value;
+  return frame;
+}
+
+// A frame a parser must refuse, with the reason it must give.
+struct Refusal {
+  const char* description;
+  Bytes frame;
+  const char* code;
+};
+template <typename Parse>
+void expect_refusals(Parse parse, const std::vector<Refusal>& cases) {
+  for (const auto& c : cases) {
+    auto r = parse(c.frame);
+    ASSERT_FALSE(r) << c.description;
+    EXPECT_EQ(r.error().code, c.code) << c.description << ": " << r.error().to_string();
+  }
+}
 
 TEST(Ndp, UnsolicitedAdvertisementIsWhatScapyBuilds) {
   EXPECT_EQ(to_hex(build_unsolicited_na(kHaMac, kTarget)), to_hex(hex(kScapyNa)));
@@ -46,37 +68,25 @@ TEST(Ndp, ParsesWhatItBuilds) {
 // A bit or byte changed in the scapy frame, with the reason the parser must give.
 TEST(Ndp, RefusesWhatIsNotAnAdvertisement) {
   const Bytes good = hex(kScapyNa);
-  auto with = [&](std::size_t at, std::uint8_t value) {
-    Bytes b = good;
-    b.at(at) = value;
-    return b;
-  };
-  struct Case {
-    const char* description;
-    Bytes frame;
-    const char* code;
-  };
-  const Case cases[] = {
-      {"IPv4 ethertype", with(12, 0x08), "not_ipv6"},
-      {"cut inside the IPv6 header", Bytes(good.begin(), good.begin() + 40), "truncated"},
-      {"payload length past the frame", with(19, 0x40), "truncated"},
-      {"version 4 in the IPv6 header", with(14, 0x40), "bad_version"},
-      {"next header UDP", with(20, 17), "not_neighbor_advertisement"},
-      {"a Neighbor Solicitation (135)", with(54, 135), "not_neighbor_advertisement"},
-      {"hop limit 64 (forwarded, RFC 4861 §7.1.2)", with(21, 64), "bad_hop_limit"},
-      {"checksum off by one", with(57, 0x0b), "bad_checksum"},
-      // scapy: the same NA with its option's length byte 0 (checksum recomputed by scapy).
-      {"zero-length option",
-       hex("333300000001020000000101 86dd 6000000000203aff 20010db8000100000000000000000010"
-           "ff020000000000000000000000000001 8800f80b 20000000 20010db8000100000000000000000010"
-           "0200 020000000101"),
-       "bad_option"},
-  };
-  for (const auto& c : cases) {
-    auto r = parse_neighbor_advertisement(c.frame);
-    ASSERT_FALSE(r) << c.description;
-    EXPECT_EQ(r.error().code, c.code) << c.description << ": " << r.error().to_string();
-  }
+  auto with = [&](std::size_t at, std::uint8_t value) { return with_byte(good, at, value); };
+  expect_refusals(
+      parse_neighbor_advertisement,
+      {
+          {"IPv4 ethertype", with(12, 0x08), "not_ipv6"},
+          {"cut inside the IPv6 header", Bytes(good.begin(), good.begin() + 40), "truncated"},
+          {"payload length past the frame", with(19, 0x40), "truncated"},
+          {"version 4 in the IPv6 header", with(14, 0x40), "bad_version"},
+          {"next header UDP", with(20, 17), "not_neighbor_advertisement"},
+          {"a Neighbor Solicitation (135)", with(54, 135), "not_neighbor_advertisement"},
+          {"hop limit 64 (forwarded, RFC 4861 §7.1.2)", with(21, 64), "bad_hop_limit"},
+          {"checksum off by one", with(57, 0x0b), "bad_checksum"},
+          // scapy: the same NA with its option's length byte 0 (checksum recomputed by scapy).
+          {"zero-length option",
+           hex("333300000001020000000101 86dd 6000000000203aff 20010db8000100000000000000000010"
+               "ff020000000000000000000000000001 8800f80b 20000000 20010db8000100000000000000000010"
+               "0200 020000000101"),
+           "bad_option"},
+      });
 }
 
 TEST(Ndp, AdvertisementWithoutTheOptionHasNoMac) {
@@ -89,14 +99,6 @@ TEST(Ndp, AdvertisementWithoutTheOptionHasNoMac) {
   EXPECT_FALSE(r->override_);
   EXPECT_FALSE(r->target_mac.has_value());
 }
-
-}  // namespace
-}  // namespace vmroam::wire
-
-namespace vmroam::wire {
-namespace {
-
-using fixtures::hex;
 
 // scapy: the VM's solicitation for its gateway's link-local address, and the FA's answer:
 //   Ether(src=VM, dst='33:33:ff:00:00:01') / IPv6(src='fe80::5054:ff:fe12:3456',
@@ -133,26 +135,14 @@ TEST(Ndp, ReadsTheVmsSolicitation) {
 
 TEST(Ndp, SolicitationRejections) {
   const Bytes good = hex(kScapyNs);
-  auto with = [&](std::size_t at, std::uint8_t value) {
-    Bytes b = good;
-    b.at(at) = value;
-    return b;
-  };
-  const struct {
-    const char* description;
-    Bytes input;
-    std::string_view expected;
-  } cases[] = {
-      {"IPv4 frame", with(12, 0x08), "not_ipv6"},
-      {"cut inside the IPv6 header", Bytes(good.begin(), good.begin() + 40), "truncated"},
-      {"hop limit 64", with(21, 64), "bad_hop_limit"},
-      {"checksum off by one", with(57, 0x23), "bad_checksum"},
-  };
-  for (const auto& c : cases) {
-    auto r = parse_neighbor_solicitation(c.input);
-    ASSERT_FALSE(r) << c.description;
-    EXPECT_EQ(r.error().code, c.expected) << c.description << ": " << r.error().to_string();
-  }
+  auto with = [&](std::size_t at, std::uint8_t value) { return with_byte(good, at, value); };
+  expect_refusals(parse_neighbor_solicitation,
+                  {
+                      {"IPv4 frame", with(12, 0x08), "not_ipv6"},
+                      {"cut inside the IPv6 header", Bytes(good.begin(), good.begin() + 40), "truncated"},
+                      {"hop limit 64", with(21, 64), "bad_hop_limit"},
+                      {"checksum off by one", with(57, 0x23), "bad_checksum"},
+                  });
 }
 
 TEST(Ndp, SolicitedAdvertisementIsWhatScapyBuilds) {

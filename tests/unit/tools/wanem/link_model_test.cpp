@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <deque>
-#include <string>
 #include <vector>
 
 #include "tests/unit/tools/wanem/scripted_random.hpp"
@@ -13,12 +12,7 @@
 namespace vmroam::wanem {
 namespace {
 
-using scripted::kT0;
-using scripted::ScriptedRandom;
-using std::chrono::microseconds;
-using std::chrono::milliseconds;
-using std::chrono::nanoseconds;
-using std::chrono::seconds;
+using namespace scripted;  // ScriptedRandom, kT0, microseconds, milliseconds
 
 TEST(LinkModel, DecisionsTable) {
   struct Frame {

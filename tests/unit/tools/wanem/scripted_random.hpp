@@ -1,5 +1,5 @@
 // A scripted Random for the vmroam-wanem tests: the link model's draws come from a list, so a
-// test decides every loss and jitter outcome.
+// test decides every loss and jitter outcome; and the time the tests start at.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -30,5 +30,9 @@ class ScriptedRandom final : public Random {
 };
 
 inline const TimePoint kT0 = TimePoint{} + std::chrono::seconds(100);
+
+// The units the tests write their times in (`using namespace scripted;` brings them in).
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
 
 }  // namespace vmroam::wanem::scripted

@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <deque>
-#include <string>
 #include <vector>
 
 #include "tests/unit/tools/wanem/scripted_random.hpp"
@@ -13,12 +11,7 @@
 namespace vmroam::wanem {
 namespace {
 
-using scripted::kT0;
-using scripted::ScriptedRandom;
-using std::chrono::microseconds;
-using std::chrono::milliseconds;
-using std::chrono::nanoseconds;
-using std::chrono::seconds;
+using namespace scripted;  // ScriptedRandom, kT0, microseconds, milliseconds
 
 TEST(TimedQueue, OrdersByDeadlineThenArrival) {
   TimedQueue q(1 << 20, 100);
