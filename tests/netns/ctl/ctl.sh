@@ -85,6 +85,8 @@ ctl 0 "${H[@]}" --json vm list && jcheck 'j["vms"]==[]' "vm list after remove"
 # --api nobody answers on, it must get as far as connecting (exit 3), not a usage error (2).
 n=0
 while IFS= read -r line; do
+  # A synopsis ("[key=value | --key value]…") is not a command line: eval would run its pipes.
+  [[ $line == *…* ]] && continue
   n=$((n + 1))
   # Files the examples name are replaced by ours (the parser reads them).
   line=$(sed -E "s|key=@[^ ]+|key=@$RUN/vm1.key|; s|--token-file [^ ]+|--token-file $RUN/vm1.key|" <<<"$line")
