@@ -1,17 +1,22 @@
 #!/bin/bash
 # netns test: the eBPF driver (tc programs, common/dataplane/bpf) tunnels real traffic
 # between a correspondent and a "VM" through a home agent and a foreign agent, over IP-in-IP
-# and over RFC 3519 UDP; tshark checks the outer headers on the WAN.
+# and over RFC 3519 UDP; tshark checks the outer headers on the WAN. The "VM" is dual-stack
+# (RFC 5454): its IPv6 home address rides with the HoA in the same encapsulation.
 #
 #   ns C (correspondent)      ns A (home agent)                ns B (foreign agent)      ns V ("VM")
 #   c0 10.8.0.1/24 ─── veth ─ ac 10.8.0.254/24                 bv 10.1.0.1/24 ─ veth ─── v0 10.1.0.10/24
-#   default via .254          a0 10.9.0.1/24 ══ veth (WAN) ══ b0 10.9.0.2/24             default via 10.1.0.1
+#      2001:db8:8::1/64          2001:db8:8::fe/64                2001:db8:1::1/64          2001:db8:1::10/64
+#   default via .254, ::fe    a0 10.9.0.1/24 ══ veth (WAN) ══ b0 10.9.0.2/24             default via .1, ::1
 #                             vmr_ha_wan_in on ac, a0           vmr_fa_wan_in on b0, vmr_fa_vm_in on bv
 #                             HoA 10.1.0.10 → CoA 10.9.0.2      visitor 10.1.0.10 → HA 10.9.0.1
+#                             (+ 2001:db8:1::10)                (+ 2001:db8:1::10)
 #
 # C's packets for the HoA are tunnelled at A's ingress (fast path, GSO kept), decapsulated at
 # B's ingress; V's replies are reverse-tunnelled at B's VM-link ingress (RFC 3024) and
-# decapsulated at A's. Then: 4 MB of TCP each way intact, C → V captured on the wire and at V
+# decapsulated at A's. The same for IPv6 (protocol 41, or UDP with Next Header 41; tshark
+# checks both directions on the wire, a TCP transfer over IPv6 arrives intact; Hop Limit 1 and
+# a packet over the tunnel MTU answered by A's kernel through the slow path). Then: 4 MB of TCP each way intact, C → V captured on the wire and at V
 # twice: with GSO (super-packets cross encapsulation and decapsulation whole) and with a0's
 # tunnel segmentation offloads off (the kernel cuts them; each packet's outer headers checked
 # by tshark); a DF packet over the tunnel MTU
@@ -50,12 +55,25 @@ ip -n "$A" addr add 10.9.0.3/24 dev a0  # the unregistered peer's address, below
 ip -n "$B" addr add 10.9.0.2/24 dev b0
 ip -n "$B" addr add 10.1.0.1/24 dev bv
 ip -n "$V" addr add 10.1.0.10/24 dev v0
+ip -n "$C" addr add 2001:db8:8::1/64 dev c0 nodad
+ip -n "$A" addr add 2001:db8:8::fe/64 dev ac nodad
+ip -n "$B" addr add 2001:db8:1::1/64 dev bv nodad
+ip -n "$V" addr add 2001:db8:1::10/64 dev v0 nodad
 ip -n "$C" link set c0 up; ip -n "$A" link set ac up; ip -n "$A" link set a0 up
 ip -n "$B" link set b0 up; ip -n "$B" link set bv up; ip -n "$V" link set v0 up
 ip -n "$C" route add default via 10.8.0.254
 ip -n "$V" route add default via 10.1.0.1
+ip -n "$C" -6 route add default via 2001:db8:8::fe
+ip -n "$V" -6 route add default via 2001:db8:1::1
 ip -n "$B" route add default via 10.9.0.1  # the FA's WAN default route
-for n in "$A" "$B"; do ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0; done
+for n in "$A" "$B"; do
+  ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv6.conf.all.forwarding=1
+done
+export VMR_HOA6=2001:db8:1::10  # the endpoints' dual-stack VM (tunnel_endpoint.cpp)
+# The WAN carries no IPv6 of its own (as on the shared testbed): decapsulated IPv6 must not
+# depend on it (it enters through the agent's TUN).
+ip netns exec "$A" sysctl -qw net.ipv6.conf.a0.disable_ipv6=1
+ip netns exec "$B" sysctl -qw net.ipv6.conf.b0.disable_ipv6=1
 
 # shellcheck source=../../lib/wait.sh
 . "$(dirname "$0")/../../lib/wait.sh"
@@ -67,6 +85,17 @@ wait_line() {  # wait_line FILE PATTERN: the line appears within 10 s
 }
 stats() { tt_stats "$@"; }  # stats PID LOGFILE → its newest JSON line
 bulk() { tt_bulk "$@"; }    # bulk FROM_NS TO_NS TO_ADDR PORT
+bulk6() {  # bulk6 FROM_NS TO_NS TO_ADDR6 PORT: tt_bulk over IPv6 (socat's TCP6 addresses)
+  local from=$1 to=$2 addr=$3 port=$4 out=$LOG/recv6.$4 pr
+  ip netns exec "$to" socat -u "TCP6-LISTEN:$port,bind=[$addr],reuseaddr" "OPEN:$out,creat,trunc" &
+  pr=$!
+  wait_for "ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q LISTEN" 10 "socat to listen on [$addr]:$port"
+  timeout 20 ip netns exec "$from" socat -u "OPEN:$LOG/data" "TCP6:[$addr]:$port"
+  timeout 20 tail --pid="$pr" -f /dev/null
+  wait "$pr"
+  [ "$(sha256sum <"$out")" = "$(sha256sum <"$LOG/data")" ] || { echo "bulk6 -> $addr: data differs"; return 1; }
+  echo "bulk6 $from -> $addr: $(stat -c %s "$out") bytes intact"
+}
 
 # wire ENCAP: capture on A's WAN link while C pings V; tshark checks the outer headers of
 # both directions (RFC 2003 §3.1: protocol 4, TTL 64, DF copied — ping sets it, the echo
@@ -167,6 +196,44 @@ wire_bulk() {
   fi
 }
 
+# wire6 ENCAP: the same for the VM's IPv6: C pings 2001:db8:1::10; tshark checks that A sent
+# IPv6 in IPv4 (protocol 41, RFC 4213 §3.5: DF clear) or RFC 3519 UDP 434 → 434 with checksum 0,
+# type 4 and Next Header 41, inner Hop Limit decremented, and that the replies came back the
+# same way.
+wire6() {
+  local encap=$1
+  ip netns exec "$A" tcpdump -i a0 -U -w "$LOG/wire6.$encap.pcap" 'ip proto 41 or udp port 434' 2>"$LOG/tcpdump6.$encap" &
+  local pt=$!
+  wait_line "$LOG/tcpdump6.$encap" 'listening on'
+  ip netns exec "$C" ping -6 -c 10 -i 0.1 -W 2 2001:db8:1::10 >"$LOG/ping6.$encap"
+  grep -q ' 0% packet loss' "$LOG/ping6.$encap" || { cat "$LOG/ping6.$encap"; return 1; }
+  echo "$encap IPv6: $(grep rtt "$LOG/ping6.$encap")"
+  wait_for "[ \"\$(tcpdump -r '$LOG/wire6.$encap.pcap' 2>/dev/null | wc -l)\" -ge 20 ]" 5 \
+    "tcpdump to write the last reply" || true
+  kill -INT "$pt"; wait "$pt" 2>/dev/null || true
+  local filter fields
+  if [ "$encap" = ipip ]; then
+    filter='ip.proto == 41 && icmpv6'
+    fields='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e ipv6.src -e ipv6.dst -e ipv6.hlim -e icmpv6.type'
+  else
+    filter='udp.srcport == 434 && udp.dstport == 434 && icmpv6'
+    fields='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e udp.checksum -e mip.type -e mip.nattt.nexthdr -e ipv6.src -e ipv6.dst -e ipv6.hlim -e icmpv6.type'
+  fi
+  # shellcheck disable=SC2086
+  tshark -r "$LOG/wire6.$encap.pcap" -Y "$filter" -T fields -E separator=' ' $fields >"$LOG/wire6.$encap.txt"
+  head -2 "$LOG/wire6.$encap.txt"
+  local udp='' out back
+  [ "$encap" = udp ] && udp='0x0000 4 41 '
+  out=$(grep -c "^10.9.0.1 10.9.0.2 64 0 ${udp}2001:db8:8::1 2001:db8:1::10 63 128\$" "$LOG/wire6.$encap.txt" || true)
+  back=$(grep -c "^10.9.0.2 10.9.0.1 64 0 ${udp}2001:db8:1::10 2001:db8:8::1 63 129\$" "$LOG/wire6.$encap.txt" || true)
+  echo "wire6 $encap: $out requests and $back replies tunnelled as specified"
+  if [ "$out" -lt 10 ] || [ "$back" -lt 10 ]; then
+    echo "wire6 $encap: outer headers wrong:"; cat "$LOG/wire6.$encap.txt"; return 1
+  fi
+  [ "$(tshark -r "$LOG/wire6.$encap.pcap" -Y '_ws.malformed || _ws.expert.severity >= error' | wc -l)" = 0 ] ||
+    { echo "wire6 $encap: malformed packets"; return 1; }
+}
+
 run_pair() {  # run_pair ENCAP
   local encap=$1
   ip netns exec "$A" "$EP" ebpf destination 10.9.0.1 10.9.0.2 "$encap" 10.1.0.10 vmrtunA "$BPFFS/ha" ac a0 \
@@ -180,6 +247,8 @@ run_pair() {  # run_pair ENCAP
   ip netns exec "$B" tc filter show dev bv ingress | grep -q 'vmr_fa_vm_in'
   ip netns exec "$A" tc filter show dev vmrtunA egress | grep -q 'vmr_ha_tun_out'
   wire "$encap"
+  wire6 "$encap"
+  bulk6 "$C" "$V" 2001:db8:1::10 5003  # TCP over IPv6 through the tunnel (its ACKs come back)
   local sa sb; sa=$(stats "$PA" "$LOG/a.$encap"); sb=$(stats "$PB" "$LOG/b.$encap")
   echo "A $sa"; echo "B $sb"
   [ "$(echo "$sa" | jq '.peers["10.9.0.2"].tx_packets')" -ge 5 ]
@@ -214,17 +283,33 @@ grep -q 'mtu = 1468' "$LOG/pmtu" || { echo "no Fragmentation Needed with mtu 146
 echo "path MTU: $(grep -m1 'mtu = ' "$LOG/pmtu")"
 # …and one that fits goes through the tunnel.
 ip netns exec "$C" ping -c 1 -W 2 -M 'do' -s 1440 10.1.0.10 >/dev/null
+# The same for IPv6: ICMPv6 Packet Too Big with the tunnel MTU (RFC 8201), and a Hop Limit 1
+# packet answered with Time Exceeded, both by A's kernel (the programs leave them to it).
+ip -n "$C" -6 route flush cache 2>/dev/null || true
+ip netns exec "$C" ping -6 -c 1 -W 2 -M 'do' -s 1452 2001:db8:1::10 >"$LOG/pmtu6" 2>&1 || true
+grep -qi 'mtu.*1468' "$LOG/pmtu6" || { echo "no Packet Too Big with mtu 1468:"; cat "$LOG/pmtu6"; exit 1; }
+echo "path MTU (IPv6): $(grep -m1 -i 'mtu' "$LOG/pmtu6")"
+ip netns exec "$C" ping -6 -c 1 -W 2 -t 1 2001:db8:1::10 >"$LOG/hlim6" 2>&1 || true
+grep -qi 'time exceeded' "$LOG/hlim6" || { echo "no Time Exceeded for Hop Limit 1:"; cat "$LOG/hlim6"; exit 1; }
+echo "hop limit 1 (IPv6): $(grep -m1 -i 'time exceeded' "$LOG/hlim6")"
 
 # The handover hold: held packets queue in A's TUN and reach V only after the release.
 kill -USR2 "$PA"; wait_line "$LOG/a.ipip" '^held'
+# The VM's IPv6 is held with it.
 ip netns exec "$C" ping -c 3 -i 0.2 -W 4 10.1.0.10 >"$LOG/ping.hold" &
 PP=$!
-wait_for "[ \"\$(stats '$PA' '$LOG/a.ipip' | jq '.bpf.held')\" -ge 2 ]" 5 "two held packets" || true
+ip netns exec "$C" ping -6 -c 3 -i 0.2 -W 4 2001:db8:1::10 >"$LOG/ping6.hold" &
+PP6=$!
+wait_for "[ \"\$(stats '$PA' '$LOG/a.ipip' | jq '.bpf.held')\" -ge 4 ]" 5 "four held packets" || true
 kill -HUP "$PA"; wait_line "$LOG/a.ipip" '^released'
 wait "$PP" || true
-echo "hold: $(grep '^released' "$LOG/a.ipip"), ping $(grep -o '[0-9]* received' "$LOG/ping.hold")"
+wait "$PP6" || true
+echo "hold: $(grep '^released' "$LOG/a.ipip"), ping $(grep -o '[0-9]* received' "$LOG/ping.hold")," \
+  "ping -6 $(grep -o '[0-9]* received' "$LOG/ping6.hold")"
 grep -q '^released [1-9]' "$LOG/a.ipip"
+[ "$(grep '^released' "$LOG/a.ipip" | cut -d' ' -f2)" -ge 4 ] || { echo "hold: IPv6 not held"; exit 1; }
 grep -q ' 3 received' "$LOG/ping.hold"
+grep -q ' 3 received' "$LOG/ping6.hold"
 
 # The prepare-time recording: copies of what A tunnels to the HoA reach the agent (the
 # programs clone them into the TUN) while the originals go through; a hold then recovers them
