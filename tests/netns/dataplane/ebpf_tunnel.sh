@@ -85,16 +85,20 @@ wait_line() {  # wait_line FILE PATTERN: the line appears within 10 s
 }
 stats() { tt_stats "$@"; }  # stats PID LOGFILE → its newest JSON line
 bulk() { tt_bulk "$@"; }    # bulk FROM_NS TO_NS TO_ADDR PORT
-bulk6() {  # bulk6 FROM_NS TO_NS TO_ADDR6 PORT: tt_bulk over IPv6 (socat's TCP6 addresses)
-  local from=$1 to=$2 addr=$3 port=$4 out=$LOG/recv6.$4 pr
-  ip netns exec "$to" socat -u "TCP6-LISTEN:$port,bind=[$addr],reuseaddr" "OPEN:$out,creat,trunc" &
-  pr=$!
-  wait_for "ip netns exec '$to' ss -Hltn 'sport = :$port' | grep -q LISTEN" 10 "socat to listen on [$addr]:$port"
-  timeout 20 ip netns exec "$from" socat -u "OPEN:$LOG/data" "TCP6:[$addr]:$port"
-  timeout 20 tail --pid="$pr" -f /dev/null
-  wait "$pr"
-  [ "$(sha256sum <"$out")" = "$(sha256sum <"$LOG/data")" ] || { echo "bulk6 -> $addr: data differs"; return 1; }
-  echo "bulk6 $from -> $addr: $(stat -c %s "$out") bytes intact"
+
+# ping_on_wire NAME FILTER ADDR: C pings ADDR 10 times, every one answered, while A's WAN
+# link is captured (tcpdump FILTER) into $LOG/NAME.pcap.
+ping_on_wire() {
+  local name=$1 filter=$2 addr=$3 pt
+  ip netns exec "$A" tcpdump -i a0 -U -w "$LOG/$name.pcap" "$filter" 2>"$LOG/$name.tcpdump" &
+  pt=$!
+  wait_line "$LOG/$name.tcpdump" 'listening on'
+  ip netns exec "$C" ping -c 10 -i 0.1 -W 2 "$addr" >"$LOG/$name.ping"
+  grep -q ' 0% packet loss' "$LOG/$name.ping" || { cat "$LOG/$name.ping"; return 1; }
+  echo "$name: $(grep rtt "$LOG/$name.ping")"
+  wait_for "[ \"\$(tcpdump -r '$LOG/$name.pcap' 2>/dev/null | wc -l)\" -ge 20 ]" 5 \
+    "tcpdump to write the last reply" || true
+  kill -INT "$pt"; wait "$pt" 2>/dev/null || true
 }
 
 # wire ENCAP: capture on A's WAN link while C pings V; tshark checks the outer headers of
@@ -103,15 +107,7 @@ bulk6() {  # bulk6 FROM_NS TO_NS TO_ADDR6 PORT: tt_bulk over IPv6 (socat's TCP6 
 # checksum 0, type 4, next header 4) and that the inner packet is C's or V's ICMP.
 wire() {
   local encap=$1
-  ip netns exec "$A" tcpdump -i a0 -U -w "$LOG/wire.$encap.pcap" 'ip proto 4 or udp port 434' 2>"$LOG/tcpdump.$encap" &
-  local pt=$!
-  wait_line "$LOG/tcpdump.$encap" 'listening on'
-  ip netns exec "$C" ping -c 10 -i 0.1 -W 2 10.1.0.10 >"$LOG/ping.$encap"
-  grep -q ' 0% packet loss' "$LOG/ping.$encap"
-  echo "$encap: $(grep rtt "$LOG/ping.$encap")"
-  wait_for "[ \"\$(tcpdump -r '$LOG/wire.$encap.pcap' 2>/dev/null | wc -l)\" -ge 20 ]" 5 \
-    "tcpdump to write the last reply" || true
-  kill -INT "$pt"; wait "$pt" 2>/dev/null || true
+  ping_on_wire "wire.$encap" 'ip proto 4 or udp port 434' 10.1.0.10
   local filter fields
   if [ "$encap" = ipip ]; then
     filter='ip.proto == 4 && icmp'
@@ -202,15 +198,7 @@ wire_bulk() {
 # same way.
 wire6() {
   local encap=$1
-  ip netns exec "$A" tcpdump -i a0 -U -w "$LOG/wire6.$encap.pcap" 'ip proto 41 or udp port 434' 2>"$LOG/tcpdump6.$encap" &
-  local pt=$!
-  wait_line "$LOG/tcpdump6.$encap" 'listening on'
-  ip netns exec "$C" ping -6 -c 10 -i 0.1 -W 2 2001:db8:1::10 >"$LOG/ping6.$encap"
-  grep -q ' 0% packet loss' "$LOG/ping6.$encap" || { cat "$LOG/ping6.$encap"; return 1; }
-  echo "$encap IPv6: $(grep rtt "$LOG/ping6.$encap")"
-  wait_for "[ \"\$(tcpdump -r '$LOG/wire6.$encap.pcap' 2>/dev/null | wc -l)\" -ge 20 ]" 5 \
-    "tcpdump to write the last reply" || true
-  kill -INT "$pt"; wait "$pt" 2>/dev/null || true
+  ping_on_wire "wire6.$encap" 'ip proto 41 or udp port 434' 2001:db8:1::10
   local filter fields
   if [ "$encap" = ipip ]; then
     filter='ip.proto == 41 && icmpv6'
@@ -248,7 +236,8 @@ run_pair() {  # run_pair ENCAP
   ip netns exec "$A" tc filter show dev vmrtunA egress | grep -q 'vmr_ha_tun_out'
   wire "$encap"
   wire6 "$encap"
-  bulk6 "$C" "$V" 2001:db8:1::10 5003  # TCP over IPv6 through the tunnel (its ACKs come back)
+  # TCP over IPv6 through the tunnel (its ACKs come back); socat listens on IPv6 only when told.
+  (export SOCAT_DEFAULT_LISTEN_IP=6; bulk "$C" "$V" '[2001:db8:1::10]' 5003)
   local sa sb; sa=$(stats "$PA" "$LOG/a.$encap"); sb=$(stats "$PB" "$LOG/b.$encap")
   echo "A $sa"; echo "B $sb"
   [ "$(echo "$sa" | jq '.peers["10.9.0.2"].tx_packets')" -ge 5 ]
