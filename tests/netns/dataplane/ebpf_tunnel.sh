@@ -101,6 +101,23 @@ ping_on_wire() {
   kill -INT "$pt"; wait "$pt" 2>/dev/null || true
 }
 
+# tunnelled NAME FILTER FIELDS OUT BACK: tshark's FIELDS of the packets in $LOG/NAME.pcap that
+# match FILTER; at least 10 lines must read exactly OUT (the requests) and 10 BACK (the replies).
+OUTER='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df'
+RFC3519='-e udp.checksum -e mip.type -e mip.nattt.nexthdr'
+tunnelled() {
+  local name=$1 filter=$2 fields=$3 out back
+  # shellcheck disable=SC2086  # $fields is a list of options
+  tshark -r "$LOG/$name.pcap" -Y "$filter" -T fields -E separator=' ' $fields >"$LOG/$name.txt"
+  head -2 "$LOG/$name.txt"
+  out=$(grep -cxF "$4" "$LOG/$name.txt" || true)
+  back=$(grep -cxF "$5" "$LOG/$name.txt" || true)
+  echo "$name: $out requests and $back replies tunnelled as specified"
+  if [ "$out" -lt 10 ] || [ "$back" -lt 10 ]; then
+    echo "$name: outer headers wrong:"; cat "$LOG/$name.txt"; return 1
+  fi
+}
+
 # wire ENCAP: capture on A's WAN link while C pings V; tshark checks the outer headers of
 # both directions (RFC 2003 §3.1: protocol 4, TTL 64, DF copied — ping sets it, the echo
 # reply does not; RFC 3519: UDP 434 → 434,
@@ -108,28 +125,13 @@ ping_on_wire() {
 wire() {
   local encap=$1
   ping_on_wire "wire.$encap" 'ip proto 4 or udp port 434' 10.1.0.10
-  local filter fields
   if [ "$encap" = ipip ]; then
-    filter='ip.proto == 4 && icmp'
-    fields='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e icmp.type'
+    tunnelled "wire.$encap" 'ip.proto == 4 && icmp' "$OUTER -e icmp.type" \
+      '10.9.0.1,10.8.0.1 10.9.0.2,10.1.0.10 64,63 1,1 8' '10.9.0.2,10.1.0.10 10.9.0.1,10.8.0.1 64,63 0,0 0'
   else
-    filter='udp.srcport == 434 && udp.dstport == 434 && icmp'
-    fields='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e udp.checksum -e mip.type -e mip.nattt.nexthdr -e icmp.type'
-  fi
-  # shellcheck disable=SC2086
-  tshark -r "$LOG/wire.$encap.pcap" -Y "$filter" -T fields -E separator=' ' $fields >"$LOG/wire.$encap.txt"
-  head -2 "$LOG/wire.$encap.txt"
-  local out back
-  if [ "$encap" = ipip ]; then
-    out=$(grep -c '^10.9.0.1,10.8.0.1 10.9.0.2,10.1.0.10 64,63 1,1 8$' "$LOG/wire.$encap.txt" || true)
-    back=$(grep -c '^10.9.0.2,10.1.0.10 10.9.0.1,10.8.0.1 64,63 0,0 0$' "$LOG/wire.$encap.txt" || true)
-  else
-    out=$(grep -c '^10.9.0.1,10.8.0.1 10.9.0.2,10.1.0.10 64,63 1,1 0x0000 4 4 8$' "$LOG/wire.$encap.txt" || true)
-    back=$(grep -c '^10.9.0.2,10.1.0.10 10.9.0.1,10.8.0.1 64,63 0,0 0x0000 4 4 0$' "$LOG/wire.$encap.txt" || true)
-  fi
-  echo "wire $encap: $out requests and $back replies tunnelled as specified"
-  if [ "$out" -lt 10 ] || [ "$back" -lt 10 ]; then
-    echo "wire $encap: outer headers wrong:"; cat "$LOG/wire.$encap.txt"; return 1
+    tunnelled "wire.$encap" 'udp.srcport == 434 && udp.dstport == 434 && icmp' "$OUTER $RFC3519 -e icmp.type" \
+      '10.9.0.1,10.8.0.1 10.9.0.2,10.1.0.10 64,63 1,1 0x0000 4 4 8' \
+      '10.9.0.2,10.1.0.10 10.9.0.1,10.8.0.1 64,63 0,0 0x0000 4 4 0'
   fi
 }
 
@@ -197,26 +199,16 @@ wire_bulk() {
 # type 4 and Next Header 41, inner Hop Limit decremented, and that the replies came back the
 # same way.
 wire6() {
-  local encap=$1
+  local encap=$1 inner='-e ipv6.src -e ipv6.dst -e ipv6.hlim -e icmpv6.type'
   ping_on_wire "wire6.$encap" 'ip proto 41 or udp port 434' 2001:db8:1::10
-  local filter fields
   if [ "$encap" = ipip ]; then
-    filter='ip.proto == 41 && icmpv6'
-    fields='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e ipv6.src -e ipv6.dst -e ipv6.hlim -e icmpv6.type'
+    tunnelled "wire6.$encap" 'ip.proto == 41 && icmpv6' "$OUTER $inner" \
+      '10.9.0.1 10.9.0.2 64 0 2001:db8:8::1 2001:db8:1::10 63 128' \
+      '10.9.0.2 10.9.0.1 64 0 2001:db8:1::10 2001:db8:8::1 63 129'
   else
-    filter='udp.srcport == 434 && udp.dstport == 434 && icmpv6'
-    fields='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e udp.checksum -e mip.type -e mip.nattt.nexthdr -e ipv6.src -e ipv6.dst -e ipv6.hlim -e icmpv6.type'
-  fi
-  # shellcheck disable=SC2086
-  tshark -r "$LOG/wire6.$encap.pcap" -Y "$filter" -T fields -E separator=' ' $fields >"$LOG/wire6.$encap.txt"
-  head -2 "$LOG/wire6.$encap.txt"
-  local udp='' out back
-  [ "$encap" = udp ] && udp='0x0000 4 41 '
-  out=$(grep -c "^10.9.0.1 10.9.0.2 64 0 ${udp}2001:db8:8::1 2001:db8:1::10 63 128\$" "$LOG/wire6.$encap.txt" || true)
-  back=$(grep -c "^10.9.0.2 10.9.0.1 64 0 ${udp}2001:db8:1::10 2001:db8:8::1 63 129\$" "$LOG/wire6.$encap.txt" || true)
-  echo "wire6 $encap: $out requests and $back replies tunnelled as specified"
-  if [ "$out" -lt 10 ] || [ "$back" -lt 10 ]; then
-    echo "wire6 $encap: outer headers wrong:"; cat "$LOG/wire6.$encap.txt"; return 1
+    tunnelled "wire6.$encap" 'udp.srcport == 434 && udp.dstport == 434 && icmpv6' "$OUTER $RFC3519 $inner" \
+      '10.9.0.1 10.9.0.2 64 0 0x0000 4 41 2001:db8:8::1 2001:db8:1::10 63 128' \
+      '10.9.0.2 10.9.0.1 64 0 0x0000 4 41 2001:db8:1::10 2001:db8:8::1 63 129'
   fi
   [ "$(tshark -r "$LOG/wire6.$encap.pcap" -Y '_ws.malformed || _ws.expert.severity >= error' | wc -l)" = 0 ] ||
     { echo "wire6 $encap: malformed packets"; return 1; }
