@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/dataplane/sysctl.hpp"
+#include "common/wire/ipv6.hpp"
 
 namespace vmroam::dataplane {
 namespace asio = boost::asio;
@@ -112,7 +113,7 @@ Result<void> EbpfDriver::remove_tunnel_endpoint(Ipv4 peer) {
   if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
   std::vector<Ipv4> affected = table_.hoas_of(peer);
   for (Ipv4 hoa : affected) {
-    (void)tun_->unsteer(hoa);
+    (void)tun_->unsteer(hoa, table_.home_addresses_v6(hoa));
     routes_.erase(hoa);
   }
   for (auto it = grace_.begin(); it != grace_.end();) {
@@ -137,7 +138,9 @@ Result<void> EbpfDriver::route(Ipv4 hoa, Ipv4 peer) {
     grace_[hoa] = it->second;  // a move: the old peer's in-flight packets stay welcome
     it->second = peer;
   }
-  return sync(hoa);  // one map update switches the HoA to the new peer
+  VMROAM_TRY_VOID(sync(hoa));  // one map update switches the HoA (and its IPv6) to the new peer
+  // Its VM's IPv6 addresses' slow path; a refusal is reported, the IPv4 route stands.
+  return tun_->resteer6(hoa, {}, table_.home_addresses_v6(hoa));
 }
 
 Result<void> EbpfDriver::unroute(Ipv4 hoa) {
@@ -145,7 +148,24 @@ Result<void> EbpfDriver::unroute(Ipv4 hoa) {
   grace_[hoa] = routes_[hoa];
   routes_.erase(hoa);
   VMROAM_TRY_VOID(sync(hoa));
-  return tun_->unsteer(hoa);
+  return tun_->unsteer(hoa, table_.home_addresses_v6(hoa));
+}
+
+// The addresses go into the map whatever the HoA's state: the programs look an IPv6 packet's
+// HoA up there, and the HoA's route entry (or its absence) decides the rest. New entries are
+// written before the steering sends packets for them into the TUN; old ones are removed after
+// it stopped.
+Result<void> EbpfDriver::set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses) {
+  const std::vector<Ipv6> gone = table_.set_home_addresses_v6(hoa, addresses);
+  Result<void> done = ok();
+  auto first_error = [&done](Result<void> r) {
+    if (!r && done) done = std::move(r);
+  };
+  for (const Ipv6& a : addresses) first_error(maps_.put_address6(a, hoa));
+  first_error(tun_->resteer6(hoa, gone, addresses));
+  for (const Ipv6& a : gone)
+    if (table_.owner_of(a).is_zero()) first_error(maps_.erase_address6(a));
+  return done;
 }
 
 void EbpfDriver::end_grace(Ipv4 hoa) {
@@ -168,6 +188,10 @@ void EbpfDriver::reconcile() {
       (void)maps_.erase_route(r.hoa);
       (void)maps_.erase_hoa_traffic(r.hoa);
     }
+  }
+  if (auto addresses = maps_.addresses6()) {
+    for (const auto& [address, hoa] : *addresses)
+      if (table_.owner_of(address) != hoa) (void)maps_.erase_address6(address);
   }
   if (auto peers = maps_.peers()) {
     for (const EbpfPeer& p : *peers)
@@ -227,7 +251,7 @@ Result<void> EbpfDriver::divert(Ipv4 hoa, bool on) {
     drain_tun();
     // A VM at home has no route into the TUN: steer it there so that the kernel's packets for
     // it come to us too (the map's hold flag catches the fast path's).
-    VMROAM_TRY_VOID(tun_->steer_for_hold(hoa));
+    VMROAM_TRY_VOID(tun_->steer_for_hold(hoa, table_.home_addresses_v6(hoa)));
     diverted_.insert(hoa);
     return sync(hoa);
   }
@@ -235,7 +259,7 @@ Result<void> EbpfDriver::divert(Ipv4 hoa, bool on) {
   drain_tun();  // until EAGAIN: what the programs diverted so far goes to the sink first
   diverted_.erase(hoa);
   auto synced = sync(hoa);  // no hold flag: the programs tunnel (or pass) the HoA again
-  VMROAM_TRY_VOID(tun_->end_hold_steering(hoa));
+  VMROAM_TRY_VOID(tun_->end_hold_steering(hoa, table_.home_addresses_v6(hoa)));
   return synced;
 }
 
@@ -270,7 +294,13 @@ void EbpfDriver::drain_tun() {
 // programs tunnelled to a tapped HoA (to the sink, stamped now: a few microseconds after they
 // left), and packets the programs passed on because their HoA is not routed (any more).
 void EbpfDriver::from_tun(ByteView packet) {
-  const Ipv4 hoa = tun_->key_address(packet);
+  // IPv6 multicast is the kernel's own (MLD when the TUN comes up): never a VM's, which the
+  // programs leave to the kernel on the VM link. Not tunnelled, not counted (as TunnelTable's
+  // "not_tunnelled").
+  constexpr std::size_t kIpv6Destination = 24;
+  if (wire::ip_version(packet) == 6 && packet.size() > kIpv6Destination && packet[kIpv6Destination] == 0xff)
+    return;
+  const Ipv4 hoa = table_.key_hoa(packet);  // an IPv6 packet's by the address's owner
   if (diverted_.contains(hoa)) {
     if (sink_) sink_(Seen::diverted, hoa, std::chrono::system_clock::now(), packet);
     return;

@@ -14,6 +14,9 @@
 //     link). tap sets the route's tap flag: the programs clone each packet they tunnel to the
 //     HoA into the TUN (marked, so that its egress program lets the copy through), and the
 //     reader hands the copies to the sink as `tapped`;
+//   * a dual-stack VM's IPv6 home addresses (set_home_addresses_v6) go into the programs' IPv6
+//     map, naming the HoA whose route they follow, and are steered with it: its IPv6 is
+//     tunnelled, held, tapped and accepted exactly as its IPv4;
 //   * RFC 3519 datagrams the kernel aggregated (GRO) or fragmented go to the daemon's UDP 434
 //     socket, which hands them here (handle_udp_tunnel_payload): checked by a TunnelTable
 //     like the userspace driver's, then written into the TUN for the kernel to route.
@@ -74,6 +77,9 @@ class EbpfDriver final : public TunnelDriver, public HoldPort {
   void handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port, ByteView payload) override;
   [[nodiscard]] std::string_view name() const override { return "ebpf"; }
   void end_grace(Ipv4 hoa) override;
+  // Dual-stack VMs (RFC 5454): the addresses go into the IPv6 map (address → HoA), and follow
+  // the HoA's steering into the TUN (docs/dataplane.md "IPv6 in the kernel data plane").
+  Result<void> set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses) override;
 
   // HoldPort (destination lookup only; "not_supported" at the FA).
   void set_sink(Sink sink) override { sink_ = std::move(sink); }

@@ -121,7 +121,8 @@ int EbpfObject::program_fd(EbpfProgram p) const {
 int EbpfObject::map_fd(EbpfMap m) const {
   const auto& g = skel_->maps;
   const std::array<bpf_map*, kEbpfMapCount> maps = {g.vmr_cfg_v1,     g.vmr_peer_v1,   g.vmr_route_v1,
-                                                    g.vmr_peer_st_v1, g.vmr_hoa_st_v1, g.vmr_cnt_v2};
+                                                    g.vmr_peer_st_v1, g.vmr_hoa_st_v1, g.vmr_cnt_v2,
+                                                    g.vmr_addr6_v1};
   return bpf_map__fd(maps[static_cast<std::size_t>(m)]);
 }
 

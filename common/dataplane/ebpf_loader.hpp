@@ -38,7 +38,7 @@ inline constexpr std::size_t kEbpfProgramCount = static_cast<std::size_t>(EbpfPr
   return p == EbpfProgram::ha_tun_out || p == EbpfProgram::fa_tun_out;
 }
 
-enum class EbpfMap : std::uint8_t { config, peers, routes, peer_stats, hoa_stats, counters, count_ };
+enum class EbpfMap : std::uint8_t { config, peers, routes, peer_stats, hoa_stats, counters, addrs6, count_ };
 inline constexpr std::size_t kEbpfMapCount = static_cast<std::size_t>(EbpfMap::count_);
 
 struct EbpfLoaderConfig {

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -20,10 +21,22 @@ Error map_error(std::string_view map, Ipv4 key, int err) {
                     std::string(map) + "[" + key.to_string() + "]: " + std::strerror(err < 0 ? -err : err));
 }
 
+Error map_error(std::string_view map, const Ipv6& key, int err) {
+  return make_error("bpf_map",
+                    std::string(map) + "[" + key.to_string() + "]: " + std::strerror(err < 0 ? -err : err));
+}
+
+vmr_addr6 key6(const Ipv6& a) {
+  vmr_addr6 k{};
+  std::copy(a.bytes().begin(), a.bytes().end(), std::begin(k.addr));
+  return k;
+}
+
 // Every key of a hash map, in the kernel's order.
-std::vector<std::uint32_t> keys(int fd) {
-  std::vector<std::uint32_t> out;
-  std::uint32_t key = 0;
+template <typename Key = std::uint32_t>
+std::vector<Key> keys(int fd) {
+  std::vector<Key> out;
+  Key key{};
   const void* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, &key) == 0) {
     out.push_back(key);
@@ -144,6 +157,33 @@ Result<void> EbpfMaps::erase_hoa_traffic(Ipv4 hoa) {
   if (bpf_map_delete_elem(fd(EbpfMap::hoa_stats), &key) != 0 && errno != ENOENT)
     return fail(map_error(VMR_MAP_HOA_STATS, hoa, errno));
   return ok();
+}
+
+Result<void> EbpfMaps::put_address6(const Ipv6& address, Ipv4 hoa) {
+  const vmr_addr6 key = key6(address);
+  const std::uint32_t value = net(hoa);
+  if (bpf_map_update_elem(fd(EbpfMap::addrs6), &key, &value, BPF_ANY) != 0)
+    return fail(map_error(VMR_MAP_ADDRS6, address, errno));
+  return ok();
+}
+
+Result<void> EbpfMaps::erase_address6(const Ipv6& address) {
+  const vmr_addr6 key = key6(address);
+  if (bpf_map_delete_elem(fd(EbpfMap::addrs6), &key) != 0 && errno != ENOENT)
+    return fail(map_error(VMR_MAP_ADDRS6, address, errno));
+  return ok();
+}
+
+Result<std::vector<std::pair<Ipv6, Ipv4>>> EbpfMaps::addresses6() const {
+  std::vector<std::pair<Ipv6, Ipv4>> out;
+  for (const vmr_addr6& key : keys<vmr_addr6>(fd(EbpfMap::addrs6))) {
+    std::uint32_t hoa = 0;
+    if (bpf_map_lookup_elem(fd(EbpfMap::addrs6), &key, &hoa) != 0) continue;  // deleted meanwhile
+    Ipv6::Octets o{};
+    std::copy(std::begin(key.addr), std::end(key.addr), o.begin());
+    out.emplace_back(Ipv6(o), host(hoa));
+  }
+  return out;
 }
 
 EbpfCounters EbpfMaps::counters() const {

@@ -1,6 +1,7 @@
 // EbpfMaps: typed reads and writes of the eBPF data plane's maps (bpf/vmroam_bpf_shared.h),
 // for the agent that owns them: the configuration, endpoints (peers), routes (HoA → peer,
-// with the hold and tap flags and the handover grace peer), and the per-CPU counters summed over
+// with the hold and tap flags and the handover grace peer), dual-stack VMs' IPv6 home
+// addresses (IPv6 → the HoA whose route they follow), and the per-CPU counters summed over
 // CPUs. Addresses cross this class as Ipv4 (host order) and are stored in network order, as
 // the programs compare them with packet fields.
 #pragma once
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/result.hpp"
 #include "common/dataplane/bpf/vmroam_bpf_shared.h"
 #include "common/dataplane/ebpf_loader.hpp"
@@ -56,6 +58,10 @@ class EbpfMaps {
   [[nodiscard]] vmr_traffic peer_traffic(Ipv4 peer) const;  // zeros when absent
   [[nodiscard]] vmr_traffic hoa_traffic(Ipv4 hoa) const;
   Result<void> erase_hoa_traffic(Ipv4 hoa);
+  // A dual-stack VM's IPv6 home address → its IPv4 HoA (RFC 5454).
+  Result<void> put_address6(const Ipv6& address, Ipv4 hoa);
+  Result<void> erase_address6(const Ipv6& address);
+  [[nodiscard]] Result<std::vector<std::pair<Ipv6, Ipv4>>> addresses6() const;
   [[nodiscard]] EbpfCounters counters() const;
 
  private:

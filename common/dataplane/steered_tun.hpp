@@ -2,13 +2,18 @@
 // part the userspace and the eBPF drivers share (docs/dataplane.md). The userspace driver
 // reads every tunnelled packet from it; the eBPF driver only the kernel's slow path, held
 // packets and tapped copies.
-//   * open(): the TUN (IPv4 only: IPv6 off, so the kernel's router solicitations stay out),
-//     MTU = the tunnel MTU, up, rp_filter 0 and forwarding 1 (decapsulated packets enter with
-//     sources whose reverse path is elsewhere: correspondents at the FA, HoAs at the HA);
-//   * steer()/unsteer(): a HoA's route (HA) or rule (FA) into it, for a binding;
+//   * open(): the TUN, MTU = the tunnel MTU, up, rp_filter 0 and forwarding 1 (decapsulated
+//     packets enter with sources whose reverse path is elsewhere: correspondents at the FA,
+//     HoAs at the HA); IPv6 on for dual-stack VMs' packets but without an address of its own
+//     (addr_gen_mode 1, accept_ra 0), so the kernel sends no router solicitations or other
+//     neighbour discovery into the tunnel;
+//   * steer()/unsteer(): a HoA's route (HA) or rule (FA) into it, for a binding, and those of
+//     its VM's IPv6 home addresses (`v6`, RFC 5454; docs/dataplane.md "IPv6");
 //   * steer_for_hold()/end_hold_steering(): the handover hold of a VM at home, which has no
-//     binding to steer it: steered here for the hold only, undone when the hold ends unless a
-//     binding took the steering over meanwhile;
+//     binding to steer it: steered here for the hold only (its IPv6 too), undone when the hold
+//     ends unless a binding took the steering over meanwhile;
+//   * resteer6(): a HoA's IPv6 addresses changed: the ones gone leave, the new ones follow the
+//     HoA's steering if it has any;
 //   * watch(): calls back on the Asio loop whenever there is something to read.
 // The destructor removes the steering first, then the TUN (the routes would vanish with it).
 #pragma once
@@ -17,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 // g++ 12 at -O2 flags Boost 1.74's scheduler (thread_info cast) with -Wnull-dereference;
 // the diagnostic belongs to Boost, not to us.
@@ -56,23 +62,29 @@ class SteeredTun {
   // Writes one packet (no virtio_net_hdr); false if the kernel did not take all of it.
   [[nodiscard]] bool write(ByteView packet) const;
 
-  // A binding's steering: replaces any earlier steering of the HoA (a hold's among them).
-  Result<void> steer(Ipv4 hoa);
-  Result<void> unsteer(Ipv4 hoa);
+  // A binding's steering of the HoA and its IPv6 home addresses `v6`: replaces any earlier
+  // steering of the HoA (a hold's among them). The first refusal is reported, the other
+  // addresses are still tried.
+  Result<void> steer(Ipv4 hoa, const std::vector<Ipv6>& v6 = {});
+  // IPv6 routes that will not go are gone already (with their device) or found at the next
+  // start; the IPv4 one's refusal is reported.
+  Result<void> unsteer(Ipv4 hoa, const std::vector<Ipv6>& v6 = {});
   // A hold's steering of a HoA that has none (a VM at home); a no-op when it has.
-  Result<void> steer_for_hold(Ipv4 hoa);
+  Result<void> steer_for_hold(Ipv4 hoa, const std::vector<Ipv6>& v6 = {});
   // Undoes steer_for_hold's steering, unless steer() took it over since.
-  Result<void> end_hold_steering(Ipv4 hoa);
+  Result<void> end_hold_steering(Ipv4 hoa, const std::vector<Ipv6>& v6 = {});
+  // The HoA's IPv6 home addresses changed: `gone` are unsteered, `now` steered if the HoA is
+  // (by a binding or a hold).
+  Result<void> resteer6(Ipv4 hoa, const std::vector<Ipv6>& gone, const std::vector<Ipv6>& now);
+  [[nodiscard]] bool steered(Ipv4 hoa) const { return steering_.steered(hoa); }
   // Removes all steering (also what the destructor does).
   void clear() { steering_.clear(); }
-
-  // The inner address the lookup key names (destination at the HA, source at the FA), 0 when
-  // the packet is too short to say.
-  [[nodiscard]] Ipv4 key_address(ByteView packet) const;
 
  private:
   SteeredTun(boost::asio::io_context& io, Netlink& nl, Config config, TunDevice tun, int ifindex);
   void arm();
+  Result<void> steer6(const std::vector<Ipv6>& v6);
+  void unsteer6(const std::vector<Ipv6>& v6);
 
   Config config_;
   TunDevice tun_;

@@ -20,23 +20,12 @@ namespace asio = boost::asio;
 
 Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_context& io, Netlink& nl,
                                                                  UserspaceConfig config) {
-  VMROAM_TRY(TunDevice tun, TunDevice::open(config.tun_name, /*vnet_header=*/true));
-  VMROAM_TRY(LinkInfo link, nl.link(tun.name()));
-  Sysctl sysctl;
-  // IPv6 on, for dual-stack VMs' packets, but no address of its own (addr_gen_mode 1): without
-  // a link-local address the kernel sends no router solicitations or other neighbour discovery
-  // into the tunnel. Absent IPv6 is fine (IPv4 works alone), so failures here are not ones.
-  for (const auto& [key, value] : {std::pair<const char*, const char*>{"addr_gen_mode", "1"},
-                                   {"accept_ra", "0"},
-                                   {"disable_ipv6", "0"}}) {
-    [[maybe_unused]] const auto ipv6 = sysctl.set("net/ipv6/conf/" + tun.name() + "/" + key, value);
-  }
-  VMROAM_TRY_VOID(nl.set_link(link.ifindex, true, config.mtu));
-  // Decapsulated packets enter through the TUN with sources the reverse path may not lead
-  // back to (correspondents at the FA, HoAs at the HA): no reverse-path filter, forward them.
-  // (set() returns the previous value, which we do not need: the TUN goes with its settings.)
-  VMROAM_TRY_VOID(sysctl.set("net/ipv4/conf/" + tun.name() + "/rp_filter", "0"));
-  VMROAM_TRY_VOID(sysctl.set("net/ipv4/conf/" + tun.name() + "/forwarding", "1"));
+  SteeringConfig steering = config.steering;
+  steering.key = config.key;
+  // The TUN with offloads (IFF_VNET_HDR): TCP super-packets in one read (docs/dataplane.md
+  // "Performance"); IPv6 on for dual-stack VMs, rp_filter 0, forwarding 1 (steered_tun.hpp).
+  VMROAM_TRY(auto tun,
+             SteeredTun::open(io, nl, {config.tun_name, config.mtu, /*vnet_header=*/true, steering}));
   // Dual-stack VMs' IPv6 comes as protocol 41 (RFC 4213), which the IPPROTO_IPIP socket does
   // not see; we send it through that one (IP_HDRINCL: our header names the protocol).
   int raw6 = ::socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_IPV6);
@@ -68,27 +57,19 @@ Result<std::unique_ptr<UserspaceDriver>> UserspaceDriver::create(asio::io_contex
     (void)::setsockopt(raw6, SOL_SOCKET, SO_RCVBUF, &kSocketBuffer, sizeof kSocketBuffer);
   {
     ifreq ifr{};
-    std::strncpy(ifr.ifr_name, tun.name().c_str(), IFNAMSIZ - 1);
+    std::strncpy(ifr.ifr_name, tun->name().c_str(), IFNAMSIZ - 1);
     ifr.ifr_qlen = 4096;
     (void)::ioctl(raw, SIOCSIFTXQLEN, &ifr);  // best effort: a shorter queue still works
   }
   return std::unique_ptr<UserspaceDriver>(
-      new UserspaceDriver(io, nl, std::move(config), std::move(tun), raw, raw6, link.ifindex));
+      new UserspaceDriver(io, std::move(config), std::move(tun), raw, raw6));
 }
 
-UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun,
-                                 int raw_fd, int raw6_fd, int ifindex)
+UserspaceDriver::UserspaceDriver(asio::io_context& io, UserspaceConfig config,
+                                 std::unique_ptr<SteeredTun> tun, int raw_fd, int raw6_fd)
     : config_(std::move(config)),
       tun_(std::move(tun)),
-      tun_ifindex_(ifindex),
       table_(config_.key, config_.local, config_.ttl),
-      steering_(nl,
-                [&] {
-                  auto s = config_.steering;
-                  s.key = config_.key;
-                  return s;
-                }()),
-      tun_sd_(io),
       raw_sd_(io, raw_fd),
       raw6_sd_(io, raw6_fd),
       // A segment is at most the TUN's MTU (the kernel cuts to it or sends ICMP "fragmentation
@@ -102,8 +83,6 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
       udp_buf_(kMaxUdpGsoBytes),
       udp_batch_(udp_buf_) {
   for (auto& f : gro_) f = std::make_unique<GroFlow>();
-  // The TunDevice keeps owning its fd; the descriptor only waits on it (released in the dtor).
-  tun_sd_.assign(tun_.fd());
   for (std::size_t i = 0; i < kBatch; ++i) {
     rx_iov_[i] = iovec{rx_buf_.data() + i * kSlot, kSlot};
     rx_msgs_[i].msg_hdr.msg_iov = &rx_iov_[i];
@@ -116,20 +95,18 @@ UserspaceDriver::UserspaceDriver(asio::io_context& io, Netlink& nl, UserspaceCon
     tx_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
   }
   if (config_.key == LookupKey::destination) offer_hold_port(this);
-  arm_tun();
+  tun_->watch([this] { on_tun_readable(); });
   arm_raw(raw_sd_);
   arm_raw(raw6_sd_);
 }
 
 UserspaceDriver::~UserspaceDriver() {
   boost::system::error_code ec;
-  tun_sd_.cancel(ec);
-  (void)tun_sd_.release();  // TunDevice closes it
   raw_sd_.cancel(ec);
   raw_sd_.close(ec);
   raw6_sd_.cancel(ec);
   raw6_sd_.close(ec);
-  steering_.clear();  // routes/rules before the TUN goes (they would vanish with it anyway)
+  // tun_ goes next: its steering (routes, rules) first, then the TUN.
 }
 
 Result<void> UserspaceDriver::add_tunnel_endpoint(const TunnelEndpoint& endpoint) {
@@ -143,77 +120,45 @@ Result<void> UserspaceDriver::remove_tunnel_endpoint(Ipv4 peer) {
   // Unsteer the HoAs routed to this peer before the table forgets them. The table forgets
   // them whatever the kernel says; the first refusal is reported.
   Result<void> unsteered = ok();
-  for (Ipv4 hoa : table_.hoas_of(peer)) {
-    if (auto r = steering_.unsteer(hoa); !r && unsteered) unsteered = fail(r.error());
-    unsteer_v6(hoa);
-  }
+  for (Ipv4 hoa : table_.hoas_of(peer))
+    if (auto r = tun_->unsteer(hoa, table_.home_addresses_v6(hoa)); !r && unsteered)
+      unsteered = fail(r.error());
   VMROAM_TRY_VOID(table_.remove_endpoint(peer));
   return unsteered;
 }
 
 Result<void> UserspaceDriver::route(Ipv4 hoa, Ipv4 peer) {
   if (!table_.has_endpoint(peer)) return fail("unknown_peer", peer.to_string());
-  VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
-  steered_for_hold_.erase(hoa);  // the route owns the steering now
+  VMROAM_TRY_VOID(tun_->steer(hoa));  // the route owns the steering now
   VMROAM_TRY_VOID(table_.route(hoa, peer));
-  return steer_v6(hoa);
+  // Its VM's IPv6 addresses follow; a refusal is reported, the IPv4 route stands.
+  return tun_->resteer6(hoa, {}, table_.home_addresses_v6(hoa));
 }
 
 Result<void> UserspaceDriver::unroute(Ipv4 hoa) {
   VMROAM_TRY_VOID(table_.unroute(hoa));
-  steered_for_hold_.erase(hoa);
-  unsteer_v6(hoa);
-  return steering_.unsteer(hoa);
+  return tun_->unsteer(hoa, table_.home_addresses_v6(hoa));
 }
 
 Result<void> UserspaceDriver::set_home_addresses_v6(Ipv4 hoa, const std::vector<Ipv6>& addresses) {
-  for (const Ipv6& a : table_.set_home_addresses_v6(hoa, addresses)) {
-    if (!steering_.steered6(a)) continue;
-    [[maybe_unused]] const auto gone = steering_.unsteer6(a);  // as in unsteer_v6()
-  }
-  if (table_.routed(hoa) || steered_for_hold_.contains(hoa)) return steer_v6(hoa);
-  return ok();
-}
-
-// A HoA's IPv6 addresses go where it goes (route, or a hold's steering); the first refusal is
-// reported, the others are still tried.
-Result<void> UserspaceDriver::steer_v6(Ipv4 hoa) {
-  Result<void> steered = ok();
-  for (const Ipv6& a : table_.home_addresses_v6(hoa))
-    if (auto r = steering_.steer6(a, tun_ifindex_); !r && steered) steered = fail(r.error());
-  return steered;
-}
-
-void UserspaceDriver::unsteer_v6(Ipv4 hoa) {
-  // A route that will not go is gone already (with its device) or is found at the next start.
-  for (const Ipv6& a : table_.home_addresses_v6(hoa)) {
-    if (!steering_.steered6(a)) continue;
-    [[maybe_unused]] const auto gone = steering_.unsteer6(a);
-  }
+  const std::vector<Ipv6> gone = table_.set_home_addresses_v6(hoa, addresses);
+  return tun_->resteer6(hoa, gone, addresses);  // the new ones follow the HoA's route or hold
 }
 
 Result<void> UserspaceDriver::divert(Ipv4 hoa, bool on) {
   if (config_.key != LookupKey::destination) return fail("not_supported", "divert: destination lookup only");
   if (on) {
     if (diverted_.contains(hoa)) return ok();
-    // A VM at home has no route into the TUN yet: steer it here so the kernel hands us its
-    // packets (the route is removed again when the divert ends, unless a binding took it over).
-    if (!table_.routed(hoa)) {
-      VMROAM_TRY_VOID(steering_.steer(hoa, tun_ifindex_));
-      steered_for_hold_.insert(hoa);
-      VMROAM_TRY_VOID(steer_v6(hoa));  // the hold covers its IPv6 as well
-    }
+    // A VM at home has no route into the TUN yet: steer it (and its IPv6) here so the kernel
+    // hands us its packets (removed again when the divert ends, unless a binding took it over).
+    VMROAM_TRY_VOID(tun_->steer_for_hold(hoa, table_.home_addresses_v6(hoa)));
     diverted_.insert(hoa);
     return ok();
   }
   diverted_.erase(hoa);
   // Still not routed: the VM is at home (or the move was cancelled there). Our steering goes,
   // so that what is reinjected now reaches the kernel's home-link route.
-  if (steered_for_hold_.erase(hoa)) {
-    unsteer_v6(hoa);
-    return steering_.unsteer(hoa);
-  }
-  return ok();
+  return tun_->end_hold_steering(hoa, table_.home_addresses_v6(hoa));
 }
 
 Result<void> UserspaceDriver::tap(Ipv4 hoa, bool on) {
@@ -256,14 +201,6 @@ Result<void> UserspaceDriver::send_one(ByteView inner) {
   return ok();
 }
 
-void UserspaceDriver::arm_tun() {
-  tun_sd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted) return;  // driver gone: touch nothing
-    if (!ec) on_tun_readable();
-    arm_tun();
-  });
-}
-
 void UserspaceDriver::arm_raw(asio::posix::stream_descriptor& sd) {
   sd.async_wait(asio::posix::stream_descriptor::wait_read, [this, &sd](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted) return;
@@ -273,21 +210,20 @@ void UserspaceDriver::arm_raw(asio::posix::stream_descriptor& sd) {
 }
 
 bool UserspaceDriver::write_tun(ByteView packet, const VnetHeader& header) {
-  if (!tun_.vnet_header())
-    return ::write(tun_.fd(), packet.data(), packet.size()) == static_cast<ssize_t>(packet.size());
+  if (!tun_->vnet_header()) return tun_->write(packet);
   std::array<std::uint8_t, kVnetHeaderSize> h{};
   write_vnet_header(header, h);
   std::array<iovec, 2> iov{iovec{h.data(), h.size()},
                            iovec{const_cast<std::uint8_t*>(packet.data()), packet.size()}};
-  return ::writev(tun_.fd(), iov.data(), 2) == static_cast<ssize_t>(h.size() + packet.size());
+  return ::writev(tun_->fd(), iov.data(), 2) == static_cast<ssize_t>(h.size() + packet.size());
 }
 
 void UserspaceDriver::on_tun_readable() {
   std::size_t batched = 0;
   for (std::size_t n = 0; n < kBudget; ++n) {
-    ssize_t got = ::read(tun_.fd(), tun_buf_.data(), tun_buf_.size());
+    ssize_t got = ::read(tun_->fd(), tun_buf_.data(), tun_buf_.size());
     if (got <= 0) break;  // EAGAIN: drained
-    if (!tun_.vnet_header()) {
+    if (!tun_->vnet_header()) {
       outbound(ByteView(tun_buf_.data(), static_cast<std::size_t>(got)), batched);
       continue;
     }
@@ -431,7 +367,7 @@ void UserspaceDriver::on_raw_readable(int fd) {
 }
 
 void UserspaceDriver::deliver_coalesced(const Inbound& in) {
-  if (!tun_.vnet_header()) {
+  if (!tun_->vnet_header()) {
     deliver(in);
     return;
   }
@@ -500,7 +436,7 @@ void UserspaceDriver::handle_udp_tunnel_payload(Ipv4 src, std::uint16_t src_port
   // daemon's buffer may be reused meanwhile; `alive_` guards against a driver gone by then.
   if (!flush_posted_ && gro_pending()) {
     flush_posted_ = true;
-    asio::post(tun_sd_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
+    asio::post(raw_sd_.get_executor(), [this, alive = std::weak_ptr<int>(alive_)] {
       if (alive.expired()) return;
       flush_posted_ = false;
       flush_gro();

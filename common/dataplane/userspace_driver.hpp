@@ -1,5 +1,6 @@
 // UserspaceDriver: the reference data plane. A TUN device catches what the kernel routes
-// into the tunnel (Steering puts the routes/rules there); packets are encapsulated here and
+// into the tunnel (a SteeredTun, shared with the eBPF driver, puts the routes/rules there and
+// opens the TUN); packets are encapsulated here and
 // leave through a raw IPPROTO_IPIP socket (IP_HDRINCL: we write the RFC 2003 outer header,
 // wire::ipip_encapsulate copies TOS and DF from the inner header, TTL from config, and the
 // kernel fills ID and checksum) or through the daemon's UDP 434 socket (RFC 3519: the
@@ -47,9 +48,7 @@
 #include "common/dataplane/gso.hpp"
 #include "common/dataplane/hold_port.hpp"
 #include "common/dataplane/netlink.hpp"
-#include "common/dataplane/steering.hpp"
-#include "common/dataplane/sysctl.hpp"
-#include "common/dataplane/tun_device.hpp"
+#include "common/dataplane/steered_tun.hpp"
 #include "common/dataplane/tunnel_driver.hpp"
 #include "common/dataplane/tunnel_table.hpp"
 
@@ -98,8 +97,8 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
   Result<void> tap(Ipv4 hoa, bool on) override;
   Result<void> reinject(ByteView packet) override;
 
-  [[nodiscard]] int tun_ifindex() const { return tun_ifindex_; }
-  [[nodiscard]] const std::string& tun_name() const { return tun_.name(); }
+  [[nodiscard]] int tun_ifindex() const { return tun_->ifindex(); }
+  [[nodiscard]] const std::string& tun_name() const { return tun_->name(); }
 
   static constexpr std::size_t kBatch = 32;                 // recvmmsg batch
   static constexpr std::size_t kBudget = 4 * kBatch;        // reads per readiness event
@@ -108,15 +107,11 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
 
  private:
   struct GroFlow;
-  UserspaceDriver(boost::asio::io_context& io, Netlink& nl, UserspaceConfig config, TunDevice tun, int raw_fd,
-                  int raw6_fd, int ifindex);
-  void arm_tun();
+  UserspaceDriver(boost::asio::io_context& io, UserspaceConfig config, std::unique_ptr<SteeredTun> tun,
+                  int raw_fd, int raw6_fd);
   void arm_raw(boost::asio::posix::stream_descriptor& sd);
   void on_tun_readable();
   void on_raw_readable(int fd);
-  // The IPv6 home addresses of `hoa` into (or out of) the TUN, as `hoa` itself.
-  Result<void> steer_v6(Ipv4 hoa);
-  void unsteer_v6(Ipv4 hoa);
   // The per-packet outbound path for one (already segmented) inner packet: hold, lookup,
   // encapsulation; IP-in-IP results are queued in tx slot `batched` (flushed when full).
   void outbound(ByteView inner, std::size_t& batched);
@@ -138,18 +133,13 @@ class UserspaceDriver final : public TunnelDriver, public HoldPort {
   Result<void> send_one(ByteView inner);
 
   UserspaceConfig config_;
-  TunDevice tun_;
-  int tun_ifindex_;
+  std::unique_ptr<SteeredTun> tun_;  // the TUN and the steering into it (HoAs, their IPv6, holds)
   TunnelTable table_;
-  Steering steering_;
-  Sysctl sysctl_;
   // HoldPort state: what the TUN read path hands to the sink instead of sending (diverted_) or
   // besides sending (tapped_).
   Sink sink_;
   std::unordered_set<Ipv4> diverted_;
   std::unordered_set<Ipv4> tapped_;
-  std::unordered_set<Ipv4> steered_for_hold_;  // HoAs steered only because they are diverted
-  boost::asio::posix::stream_descriptor tun_sd_;
   boost::asio::posix::stream_descriptor raw_sd_;
   boost::asio::posix::stream_descriptor raw6_sd_;  // protocol 41: dual-stack VMs' IPv6 (RFC 4213)
   // Preallocated I/O state.

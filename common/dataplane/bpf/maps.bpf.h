@@ -34,6 +34,14 @@ struct {
 } vmr_route_v1 SEC(".maps");
 
 struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, VMR_MAX_ADDRS6);
+  __type(key, struct vmr_addr6);
+  __type(value, __u32);
+  __uint(pinning, LIBBPF_PIN_BY_NAME);
+} vmr_addr6_v1 SEC(".maps");
+
+struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
   __uint(max_entries, VMR_MAX_PEERS);
   __type(key, __u32);

@@ -1,4 +1,5 @@
-/* Packet helpers shared by every program: header loads, the IPv4 header checksum, counters.
+/* Packet helpers shared by every program: header loads (IPv4, and the IPv6 of dual-stack VMs),
+ * the IPv4 header checksum, counters.
  * Headers are copied out with bpf_skb_load_bytes (works on non-linear skbs, e.g. GRO'd ones,
  * and keeps the verifier's job simple); packets are changed with the skb helpers only. */
 #ifndef VMROAM_PACKET_BPF_H
@@ -11,6 +12,7 @@
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <linux/udp.h>
 #include <stdbool.h>
@@ -22,6 +24,8 @@
 #define VMR_IP_MF 0x2000
 #define VMR_IP_OFFSET 0x1fff
 #define VMR_AF_INET 2 /* <sys/socket.h> is not for BPF targets */
+#define VMR_AF_INET6 10
+#define VMR_IPV6_HLEN 40 /* the fixed header (RFC 8200 §3) */
 
 /* The RFC 3519 tunnel data header. */
 struct vmr_mip_hdr {
@@ -117,6 +121,39 @@ static __always_inline __u32 vmr_segment_len(struct __sk_buff* skb, const struct
     if (bpf_skb_load_bytes(skb, l3off + hl + 12, &doff, 1)) return 0xffff;
     hl += (doff >> 4) * 4;
   } else if (ip->protocol == IPPROTO_UDP) {
+    hl += sizeof(struct udphdr);
+  }
+  return hl + skb->gso_size;
+}
+
+/* Copies the IPv6 fixed header at `off`; false unless its version is 6. */
+static __always_inline bool vmr_load_ipv6(struct __sk_buff* skb, __u32 off, struct ipv6hdr* ip6) {
+  if (bpf_skb_load_bytes(skb, off, ip6, sizeof(*ip6))) return false;
+  return ip6->version == 6;
+}
+
+static __always_inline __u8 vmr_traffic_class(const struct ipv6hdr* ip6) {
+  return (__u8)(ip6->priority << 4 | ip6->flow_lbl[0] >> 4);
+}
+
+/* The IPv4 HoA that owns an IPv6 home address (vmr_addr6_v1), 0 for none. */
+static __always_inline __u32 vmr_owner6(const struct in6_addr* a) {
+  struct vmr_addr6 key;
+  __builtin_memcpy(key.addr, a, sizeof(key.addr));
+  const __u32* hoa = bpf_map_lookup_elem(&vmr_addr6_v1, &key);
+  return hoa ? *hoa : 0;
+}
+
+/* vmr_segment_len for IPv6: the packet, or for a GSO skb one segment. Extension headers are
+ * not walked: a GSO skb is TCP or UDP right behind the fixed header (the kernel builds them). */
+static __always_inline __u32 vmr_segment_len6(struct __sk_buff* skb, const struct ipv6hdr* ip6, __u32 l3off) {
+  if (!skb->gso_size) return VMR_IPV6_HLEN + bpf_ntohs(ip6->payload_len);
+  __u32 hl = VMR_IPV6_HLEN;
+  if (ip6->nexthdr == IPPROTO_TCP) {
+    __u8 doff = 0;
+    if (bpf_skb_load_bytes(skb, l3off + hl + 12, &doff, 1)) return 0xffff;
+    hl += (doff >> 4) * 4;
+  } else if (ip6->nexthdr == IPPROTO_UDP) {
     hl += sizeof(struct udphdr);
   }
   return hl + skb->gso_size;

@@ -21,9 +21,11 @@
 #define VMR_MAP_PEER_STATS "vmr_peer_st_v1"
 #define VMR_MAP_HOA_STATS "vmr_hoa_st_v1"
 #define VMR_MAP_COUNTERS "vmr_cnt_v2"
+#define VMR_MAP_ADDRS6 "vmr_addr6_v1"
 
 #define VMR_MAX_PEERS 4096
 #define VMR_MAX_ROUTES 65536
+#define VMR_MAX_ADDRS6 65536
 
 /* RFC 3519 §3.3: tunnel data share the registration port; §3.1: the 4-byte tunnel data
  * header (Type 4, Next Header = IP protocol number of the payload, Reserved). */
@@ -31,6 +33,7 @@
 #define VMR_UDP_TYPE_DATA 4
 #define VMR_IPIP_OVERHEAD 20          /* RFC 2003 outer IPv4 header */
 #define VMR_UDP_OVERHEAD (20 + 8 + 4) /* outer IPv4 + UDP + tunnel data header */
+#define VMR_IPPROTO_IPV6 41           /* IPv6 in IPv4 (RFC 4213 §3.5); RFC 3519 Next Header */
 
 /* vmr_cfg_v1[0]: one per agent. Until `local` is set every program passes every packet. */
 struct vmr_config {
@@ -60,6 +63,11 @@ struct vmr_peer {
  * to the agent instead of tunnelling it a second time. (The original keeps its own mark.) */
 #define VMR_TAP_MARK 0x766d7274u /* "vmrt" */
 
+/* skb->mark of a decapsulated IPv6 packet the HA hands to its TUN's ingress (the link it came
+ * on may have IPv6 off): the TUN's ingress program clears it and treats the packet as one
+ * just received, not as one released from a hold. */
+#define VMR_DECAP_MARK 0x766d7264u /* "vmrd" */
+
 /* vmr_route_v1: key __u32 home address (HoA). At the HA it selects by inner destination, at
  * the FA by inner source (RFC 3024 §5.2); inbound packets for the HoA are accepted only from
  * `peer`, or from `grace_peer` during a handover (docs/dataplane.md "Handover grace"). */
@@ -67,6 +75,14 @@ struct vmr_route {
   __u32 peer;       /* 0 = not routed (kept only for its grace peer, or to hold it) */
   __u32 grace_peer; /* 0 = none */
   __u32 flags;      /* VMR_ROUTE_* */
+};
+
+/* vmr_addr6_v1: a dual-stack VM's IPv6 home address (RFC 5454) → the IPv4 HoA (network order)
+ * whose route (vmr_route_v1) it follows: an IPv6 inner packet is looked up by its destination
+ * (HA) or source (FA) here, then tunnelled, held, tapped and accepted exactly as the HoA's
+ * IPv4 (docs/dataplane.md "IPv6 in the kernel data plane"). */
+struct vmr_addr6 {
+  __u8 addr[16];
 };
 
 /* vmr_peer_st_v1 (key: peer) and vmr_hoa_st_v1 (key: HoA), per-CPU: sum over CPUs. */

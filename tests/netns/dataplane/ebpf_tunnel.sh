@@ -1,17 +1,22 @@
 #!/bin/bash
 # netns test: the eBPF driver (tc programs, common/dataplane/bpf) tunnels real traffic
 # between a correspondent and a "VM" through a home agent and a foreign agent, over IP-in-IP
-# and over RFC 3519 UDP; tshark checks the outer headers on the WAN.
+# and over RFC 3519 UDP; tshark checks the outer headers on the WAN. The "VM" is dual-stack
+# (RFC 5454): its IPv6 home address rides with the HoA in the same encapsulation.
 #
 #   ns C (correspondent)      ns A (home agent)                ns B (foreign agent)      ns V ("VM")
 #   c0 10.8.0.1/24 ─── veth ─ ac 10.8.0.254/24                 bv 10.1.0.1/24 ─ veth ─── v0 10.1.0.10/24
-#   default via .254          a0 10.9.0.1/24 ══ veth (WAN) ══ b0 10.9.0.2/24             default via 10.1.0.1
+#      2001:db8:8::1/64          2001:db8:8::fe/64                2001:db8:1::1/64          2001:db8:1::10/64
+#   default via .254, ::fe    a0 10.9.0.1/24 ══ veth (WAN) ══ b0 10.9.0.2/24             default via .1, ::1
 #                             vmr_ha_wan_in on ac, a0           vmr_fa_wan_in on b0, vmr_fa_vm_in on bv
 #                             HoA 10.1.0.10 → CoA 10.9.0.2      visitor 10.1.0.10 → HA 10.9.0.1
+#                             (+ 2001:db8:1::10)                (+ 2001:db8:1::10)
 #
 # C's packets for the HoA are tunnelled at A's ingress (fast path, GSO kept), decapsulated at
 # B's ingress; V's replies are reverse-tunnelled at B's VM-link ingress (RFC 3024) and
-# decapsulated at A's. Then: 4 MB of TCP each way intact, C → V captured on the wire and at V
+# decapsulated at A's. The same for IPv6 (protocol 41, or UDP with Next Header 41; tshark
+# checks both directions on the wire, a TCP transfer over IPv6 arrives intact; Hop Limit 1 and
+# a packet over the tunnel MTU answered by A's kernel through the slow path). Then: 4 MB of TCP each way intact, C → V captured on the wire and at V
 # twice: with GSO (super-packets cross encapsulation and decapsulation whole) and with a0's
 # tunnel segmentation offloads off (the kernel cuts them; each packet's outer headers checked
 # by tshark); a DF packet over the tunnel MTU
@@ -50,12 +55,25 @@ ip -n "$A" addr add 10.9.0.3/24 dev a0  # the unregistered peer's address, below
 ip -n "$B" addr add 10.9.0.2/24 dev b0
 ip -n "$B" addr add 10.1.0.1/24 dev bv
 ip -n "$V" addr add 10.1.0.10/24 dev v0
+ip -n "$C" addr add 2001:db8:8::1/64 dev c0 nodad
+ip -n "$A" addr add 2001:db8:8::fe/64 dev ac nodad
+ip -n "$B" addr add 2001:db8:1::1/64 dev bv nodad
+ip -n "$V" addr add 2001:db8:1::10/64 dev v0 nodad
 ip -n "$C" link set c0 up; ip -n "$A" link set ac up; ip -n "$A" link set a0 up
 ip -n "$B" link set b0 up; ip -n "$B" link set bv up; ip -n "$V" link set v0 up
 ip -n "$C" route add default via 10.8.0.254
 ip -n "$V" route add default via 10.1.0.1
+ip -n "$C" -6 route add default via 2001:db8:8::fe
+ip -n "$V" -6 route add default via 2001:db8:1::1
 ip -n "$B" route add default via 10.9.0.1  # the FA's WAN default route
-for n in "$A" "$B"; do ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0; done
+for n in "$A" "$B"; do
+  ip netns exec "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv6.conf.all.forwarding=1
+done
+export VMR_HOA6=2001:db8:1::10  # the endpoints' dual-stack VM (tunnel_endpoint.cpp)
+# The WAN carries no IPv6 of its own (as on the shared testbed): decapsulated IPv6 must not
+# depend on it (it enters through the agent's TUN).
+ip netns exec "$A" sysctl -qw net.ipv6.conf.a0.disable_ipv6=1
+ip netns exec "$B" sysctl -qw net.ipv6.conf.b0.disable_ipv6=1
 
 # shellcheck source=../../lib/wait.sh
 . "$(dirname "$0")/../../lib/wait.sh"
@@ -68,43 +86,52 @@ wait_line() {  # wait_line FILE PATTERN: the line appears within 10 s
 stats() { tt_stats "$@"; }  # stats PID LOGFILE → its newest JSON line
 bulk() { tt_bulk "$@"; }    # bulk FROM_NS TO_NS TO_ADDR PORT
 
+# ping_on_wire NAME FILTER ADDR: C pings ADDR 10 times, every one answered, while A's WAN
+# link is captured (tcpdump FILTER) into $LOG/NAME.pcap.
+ping_on_wire() {
+  local name=$1 filter=$2 addr=$3 pt
+  ip netns exec "$A" tcpdump -i a0 -U -w "$LOG/$name.pcap" "$filter" 2>"$LOG/$name.tcpdump" &
+  pt=$!
+  wait_line "$LOG/$name.tcpdump" 'listening on'
+  ip netns exec "$C" ping -c 10 -i 0.1 -W 2 "$addr" >"$LOG/$name.ping"
+  grep -q ' 0% packet loss' "$LOG/$name.ping" || { cat "$LOG/$name.ping"; return 1; }
+  echo "$name: $(grep rtt "$LOG/$name.ping")"
+  wait_for "[ \"\$(tcpdump -r '$LOG/$name.pcap' 2>/dev/null | wc -l)\" -ge 20 ]" 5 \
+    "tcpdump to write the last reply" || true
+  kill -INT "$pt"; wait "$pt" 2>/dev/null || true
+}
+
+# tunnelled NAME FILTER FIELDS OUT BACK: tshark's FIELDS of the packets in $LOG/NAME.pcap that
+# match FILTER; at least 10 lines must read exactly OUT (the requests) and 10 BACK (the replies).
+OUTER='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df'
+RFC3519='-e udp.checksum -e mip.type -e mip.nattt.nexthdr'
+tunnelled() {
+  local name=$1 filter=$2 fields=$3 out back
+  # shellcheck disable=SC2086  # $fields is a list of options
+  tshark -r "$LOG/$name.pcap" -Y "$filter" -T fields -E separator=' ' $fields >"$LOG/$name.txt"
+  head -2 "$LOG/$name.txt"
+  out=$(grep -cxF "$4" "$LOG/$name.txt" || true)
+  back=$(grep -cxF "$5" "$LOG/$name.txt" || true)
+  echo "$name: $out requests and $back replies tunnelled as specified"
+  if [ "$out" -lt 10 ] || [ "$back" -lt 10 ]; then
+    echo "$name: outer headers wrong:"; cat "$LOG/$name.txt"; return 1
+  fi
+}
+
 # wire ENCAP: capture on A's WAN link while C pings V; tshark checks the outer headers of
 # both directions (RFC 2003 §3.1: protocol 4, TTL 64, DF copied — ping sets it, the echo
 # reply does not; RFC 3519: UDP 434 → 434,
 # checksum 0, type 4, next header 4) and that the inner packet is C's or V's ICMP.
 wire() {
   local encap=$1
-  ip netns exec "$A" tcpdump -i a0 -U -w "$LOG/wire.$encap.pcap" 'ip proto 4 or udp port 434' 2>"$LOG/tcpdump.$encap" &
-  local pt=$!
-  wait_line "$LOG/tcpdump.$encap" 'listening on'
-  ip netns exec "$C" ping -c 10 -i 0.1 -W 2 10.1.0.10 >"$LOG/ping.$encap"
-  grep -q ' 0% packet loss' "$LOG/ping.$encap"
-  echo "$encap: $(grep rtt "$LOG/ping.$encap")"
-  wait_for "[ \"\$(tcpdump -r '$LOG/wire.$encap.pcap' 2>/dev/null | wc -l)\" -ge 20 ]" 5 \
-    "tcpdump to write the last reply" || true
-  kill -INT "$pt"; wait "$pt" 2>/dev/null || true
-  local filter fields
+  ping_on_wire "wire.$encap" 'ip proto 4 or udp port 434' 10.1.0.10
   if [ "$encap" = ipip ]; then
-    filter='ip.proto == 4 && icmp'
-    fields='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e icmp.type'
+    tunnelled "wire.$encap" 'ip.proto == 4 && icmp' "$OUTER -e icmp.type" \
+      '10.9.0.1,10.8.0.1 10.9.0.2,10.1.0.10 64,63 1,1 8' '10.9.0.2,10.1.0.10 10.9.0.1,10.8.0.1 64,63 0,0 0'
   else
-    filter='udp.srcport == 434 && udp.dstport == 434 && icmp'
-    fields='-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e udp.checksum -e mip.type -e mip.nattt.nexthdr -e icmp.type'
-  fi
-  # shellcheck disable=SC2086
-  tshark -r "$LOG/wire.$encap.pcap" -Y "$filter" -T fields -E separator=' ' $fields >"$LOG/wire.$encap.txt"
-  head -2 "$LOG/wire.$encap.txt"
-  local out back
-  if [ "$encap" = ipip ]; then
-    out=$(grep -c '^10.9.0.1,10.8.0.1 10.9.0.2,10.1.0.10 64,63 1,1 8$' "$LOG/wire.$encap.txt" || true)
-    back=$(grep -c '^10.9.0.2,10.1.0.10 10.9.0.1,10.8.0.1 64,63 0,0 0$' "$LOG/wire.$encap.txt" || true)
-  else
-    out=$(grep -c '^10.9.0.1,10.8.0.1 10.9.0.2,10.1.0.10 64,63 1,1 0x0000 4 4 8$' "$LOG/wire.$encap.txt" || true)
-    back=$(grep -c '^10.9.0.2,10.1.0.10 10.9.0.1,10.8.0.1 64,63 0,0 0x0000 4 4 0$' "$LOG/wire.$encap.txt" || true)
-  fi
-  echo "wire $encap: $out requests and $back replies tunnelled as specified"
-  if [ "$out" -lt 10 ] || [ "$back" -lt 10 ]; then
-    echo "wire $encap: outer headers wrong:"; cat "$LOG/wire.$encap.txt"; return 1
+    tunnelled "wire.$encap" 'udp.srcport == 434 && udp.dstport == 434 && icmp' "$OUTER $RFC3519 -e icmp.type" \
+      '10.9.0.1,10.8.0.1 10.9.0.2,10.1.0.10 64,63 1,1 0x0000 4 4 8' \
+      '10.9.0.2,10.1.0.10 10.9.0.1,10.8.0.1 64,63 0,0 0x0000 4 4 0'
   fi
 }
 
@@ -167,6 +194,26 @@ wire_bulk() {
   fi
 }
 
+# wire6 ENCAP: the same for the VM's IPv6: C pings 2001:db8:1::10; tshark checks that A sent
+# IPv6 in IPv4 (protocol 41, RFC 4213 §3.5: DF clear) or RFC 3519 UDP 434 → 434 with checksum 0,
+# type 4 and Next Header 41, inner Hop Limit decremented, and that the replies came back the
+# same way.
+wire6() {
+  local encap=$1 inner='-e ipv6.src -e ipv6.dst -e ipv6.hlim -e icmpv6.type'
+  ping_on_wire "wire6.$encap" 'ip proto 41 or udp port 434' 2001:db8:1::10
+  if [ "$encap" = ipip ]; then
+    tunnelled "wire6.$encap" 'ip.proto == 41 && icmpv6' "$OUTER $inner" \
+      '10.9.0.1 10.9.0.2 64 0 2001:db8:8::1 2001:db8:1::10 63 128' \
+      '10.9.0.2 10.9.0.1 64 0 2001:db8:1::10 2001:db8:8::1 63 129'
+  else
+    tunnelled "wire6.$encap" 'udp.srcport == 434 && udp.dstport == 434 && icmpv6' "$OUTER $RFC3519 $inner" \
+      '10.9.0.1 10.9.0.2 64 0 0x0000 4 41 2001:db8:8::1 2001:db8:1::10 63 128' \
+      '10.9.0.2 10.9.0.1 64 0 0x0000 4 41 2001:db8:1::10 2001:db8:8::1 63 129'
+  fi
+  [ "$(tshark -r "$LOG/wire6.$encap.pcap" -Y '_ws.malformed || _ws.expert.severity >= error' | wc -l)" = 0 ] ||
+    { echo "wire6 $encap: malformed packets"; return 1; }
+}
+
 run_pair() {  # run_pair ENCAP
   local encap=$1
   ip netns exec "$A" "$EP" ebpf destination 10.9.0.1 10.9.0.2 "$encap" 10.1.0.10 vmrtunA "$BPFFS/ha" ac a0 \
@@ -180,6 +227,9 @@ run_pair() {  # run_pair ENCAP
   ip netns exec "$B" tc filter show dev bv ingress | grep -q 'vmr_fa_vm_in'
   ip netns exec "$A" tc filter show dev vmrtunA egress | grep -q 'vmr_ha_tun_out'
   wire "$encap"
+  wire6 "$encap"
+  # TCP over IPv6 through the tunnel (its ACKs come back); socat listens on IPv6 only when told.
+  (export SOCAT_DEFAULT_LISTEN_IP=6; bulk "$C" "$V" '[2001:db8:1::10]' 5003)
   local sa sb; sa=$(stats "$PA" "$LOG/a.$encap"); sb=$(stats "$PB" "$LOG/b.$encap")
   echo "A $sa"; echo "B $sb"
   [ "$(echo "$sa" | jq '.peers["10.9.0.2"].tx_packets')" -ge 5 ]
@@ -214,17 +264,33 @@ grep -q 'mtu = 1468' "$LOG/pmtu" || { echo "no Fragmentation Needed with mtu 146
 echo "path MTU: $(grep -m1 'mtu = ' "$LOG/pmtu")"
 # …and one that fits goes through the tunnel.
 ip netns exec "$C" ping -c 1 -W 2 -M 'do' -s 1440 10.1.0.10 >/dev/null
+# The same for IPv6: ICMPv6 Packet Too Big with the tunnel MTU (RFC 8201), and a Hop Limit 1
+# packet answered with Time Exceeded, both by A's kernel (the programs leave them to it).
+ip -n "$C" -6 route flush cache 2>/dev/null || true
+ip netns exec "$C" ping -6 -c 1 -W 2 -M 'do' -s 1452 2001:db8:1::10 >"$LOG/pmtu6" 2>&1 || true
+grep -qi 'mtu.*1468' "$LOG/pmtu6" || { echo "no Packet Too Big with mtu 1468:"; cat "$LOG/pmtu6"; exit 1; }
+echo "path MTU (IPv6): $(grep -m1 -i 'mtu' "$LOG/pmtu6")"
+ip netns exec "$C" ping -6 -c 1 -W 2 -t 1 2001:db8:1::10 >"$LOG/hlim6" 2>&1 || true
+grep -qi 'time exceeded' "$LOG/hlim6" || { echo "no Time Exceeded for Hop Limit 1:"; cat "$LOG/hlim6"; exit 1; }
+echo "hop limit 1 (IPv6): $(grep -m1 -i 'time exceeded' "$LOG/hlim6")"
 
 # The handover hold: held packets queue in A's TUN and reach V only after the release.
 kill -USR2 "$PA"; wait_line "$LOG/a.ipip" '^held'
+# The VM's IPv6 is held with it.
 ip netns exec "$C" ping -c 3 -i 0.2 -W 4 10.1.0.10 >"$LOG/ping.hold" &
 PP=$!
-wait_for "[ \"\$(stats '$PA' '$LOG/a.ipip' | jq '.bpf.held')\" -ge 2 ]" 5 "two held packets" || true
+ip netns exec "$C" ping -6 -c 3 -i 0.2 -W 4 2001:db8:1::10 >"$LOG/ping6.hold" &
+PP6=$!
+wait_for "[ \"\$(stats '$PA' '$LOG/a.ipip' | jq '.bpf.held')\" -ge 4 ]" 5 "four held packets" || true
 kill -HUP "$PA"; wait_line "$LOG/a.ipip" '^released'
 wait "$PP" || true
-echo "hold: $(grep '^released' "$LOG/a.ipip"), ping $(grep -o '[0-9]* received' "$LOG/ping.hold")"
+wait "$PP6" || true
+echo "hold: $(grep '^released' "$LOG/a.ipip"), ping $(grep -o '[0-9]* received' "$LOG/ping.hold")," \
+  "ping -6 $(grep -o '[0-9]* received' "$LOG/ping6.hold")"
 grep -q '^released [1-9]' "$LOG/a.ipip"
+[ "$(grep '^released' "$LOG/a.ipip" | cut -d' ' -f2)" -ge 4 ] || { echo "hold: IPv6 not held"; exit 1; }
 grep -q ' 3 received' "$LOG/ping.hold"
+grep -q ' 3 received' "$LOG/ping6.hold"
 
 # The prepare-time recording: copies of what A tunnels to the HoA reach the agent (the
 # programs clone them into the TUN) while the originals go through; a hold then recovers them

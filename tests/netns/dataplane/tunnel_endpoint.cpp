@@ -4,13 +4,15 @@
 //   tunnel_endpoint userspace destination|source LOCAL PEER ipip|udp HOA TUN
 //   tunnel_endpoint ebpf destination|source LOCAL PEER ipip|udp HOA TUN PIN_DIR LINK [VM_LINK]
 // (ebpf: the maps are pinned in PIN_DIR, the link programs go on LINK, and on VM_LINK, the
-// FA's VM-facing link, which gets the reverse-tunnel program.)
+// FA's VM-facing link, which gets the reverse-tunnel program.) With VMR_HOA6=ADDRESS in the
+// environment the HoA's VM is dual-stack: that IPv6 home address rides with it (RFC 5454).
 // Signals: SIGUSR1 prints the stats as one JSON line (drops per reason, per-peer counters, the
 // UDP port's offload counters, and for ebpf the programs' own counters); through a
 // HandoverHold over the driver's HoldPort, as the HA does: SIGALRM starts the prepare-time
 // recording ("recording"), SIGUSR2 holds the HoA, recovering what was recorded since
 // ("held N"), SIGHUP releases it ("released N"); SIGTERM stops cleanly.
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string_view>
@@ -147,6 +149,11 @@ int main(int argc, char** argv) {
   };
   check(drv.add_tunnel_endpoint({a.peer, a.udp ? dp::Encapsulation::udp : dp::Encapsulation::ipip, 434}));
   check(drv.route(a.hoa, a.peer));
+  if (const char* hoa6 = std::getenv("VMR_HOA6"); hoa6 != nullptr && *hoa6 != '\0') {
+    auto address = vmroam::Ipv6::parse(hoa6);
+    if (!address) die(address.error().to_string());
+    check(drv.set_home_addresses_v6(a.hoa, {*address}));
+  }
   std::unique_ptr<dp::HandoverHold> hold;
   if (drv.hold_port() != nullptr) hold = std::make_unique<dp::HandoverHold>(*drv.hold_port());
 

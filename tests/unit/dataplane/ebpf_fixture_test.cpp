@@ -13,6 +13,8 @@
 //            10.1.0.13 → .7 held                  10.1.0.14 → .7, grace .9
 //            10.1.0.15 not routed, grace .7 (the VM came home a moment ago)
 //            10.1.0.16 → .7 tapped (the prepare-time recording: copies cloned to the TUN)
+//   IPv6     2001:db8:1::10 → 10.1.0.10   2001:db8:1::11 → 10.1.0.11   2001:db8:1::13 → 10.1.0.13
+//            (dual-stack VMs' home addresses, RFC 5454: they follow their HoA's route)
 // Root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN for the namespaces) is needed: skipped without.
 #include <bpf/bpf.h>
 #include <gtest/gtest.h>
@@ -31,14 +33,20 @@ namespace vmroam::dataplane {
 namespace {
 
 using test::eth;
+using test::icmp6_echo;
 using test::icmp_echo;
 using test::ip;
 using test::Ip;
+using test::ip6;
+using test::Ip6;
+using test::Ip6Addr;
 using test::ipv4;
+using test::ipv6;
 using test::kGatewayMac;
 using test::kOurMac;
 using test::kSenderMac;
 using test::mip_data_header;
+using test::mip_data_header6;
 using test::operator+;
 using test::Packet;
 using test::tcp;
@@ -58,6 +66,12 @@ constexpr std::uint32_t kHoaHome = ip(10, 1, 0, 15);
 constexpr std::uint32_t kHoaTapped = ip(10, 1, 0, 16);
 constexpr std::uint32_t kCorrespondent = ip(8, 8, 8, 8);
 constexpr unsigned kPeerUdpPort = 4434;
+const Ip6Addr kHoa6 = ip6("2001:db8:1::10");     // kHoa's VM
+const Ip6Addr kHoa6Udp = ip6("2001:db8:1::11");  // kHoaUdp's VM
+const Ip6Addr kHoa6Held = ip6("2001:db8:1::13");
+const Ip6Addr kNobody6 = ip6("2001:db8:1::99");
+const Ip6Addr kCorrespondent6 = ip6("2001:db8:8::1");
+const Ip6Addr kFa6 = ip6("2001:db8:ffff::1");  // the test netns's own address (ebpf_test_env.hpp)
 
 struct Fixture {
   const char* description;
@@ -86,6 +100,22 @@ Packet ping(std::uint32_t src, std::uint32_t dst, unsigned ttl = 64, unsigned to
             std::size_t data = 16) {
   return ipv4({.src = src, .dst = dst, .proto = 1, .ttl = ttl, .tos = tos, .frag = frag}, icmp_echo(data));
 }
+Packet ping6(const Ip6Addr& src, const Ip6Addr& dst, unsigned hops = 64, unsigned tclass = 0,
+             std::size_t data = 16) {
+  return ipv6({.src = src, .dst = dst, .next = 58, .hops = hops, .tclass = tclass}, icmp6_echo(data));
+}
+// IPv6 frames (EtherType 0x86dd) and IPv6 in IPv4 (protocol 41, RFC 4213 §3.5: TOS from the
+// Traffic Class, DF clear).
+Packet from_sender6(const Packet& ip_packet) { return eth(kOurMac, kSenderMac, 0x86dd) + ip_packet; }
+Packet sit(std::uint32_t src, std::uint32_t dst, const Packet& inner, unsigned tos = 0) {
+  return ipv4({.src = src, .dst = dst, .proto = 41, .ttl = 64, .tos = tos, .frag = 0, .id = 0}, inner);
+}
+Packet udp_tunnel6(std::uint32_t src, std::uint32_t dst, unsigned sport, unsigned dport,
+                   const Packet& inner) {
+  return ipv4({.src = src, .dst = dst, .proto = 17, .ttl = 64, .frag = 0, .id = 0},
+              udp(sport, dport, mip_data_header6() + inner));
+}
+Ipv6 addr6(const Ip6Addr& a) { return Ipv6(a); }
 
 class EbpfFixtureTest : public ::testing::Test {
  protected:
@@ -109,6 +139,9 @@ class EbpfFixtureTest : public ::testing::Test {
     ASSERT_TRUE(maps_->put_route({Ipv4(kHoaGrace), Ipv4(kCoaIpip), Ipv4(kCoaUdp), false}));
     ASSERT_TRUE(maps_->put_route({Ipv4(kHoaHome), Ipv4(0), Ipv4(kCoaIpip), false}));
     ASSERT_TRUE(maps_->put_route({Ipv4(kHoaTapped), Ipv4(kCoaIpip), {}, false, true}));
+    ASSERT_TRUE(maps_->put_address6(addr6(kHoa6), Ipv4(kHoa)));
+    ASSERT_TRUE(maps_->put_address6(addr6(kHoa6Udp), Ipv4(kHoaUdp)));
+    ASSERT_TRUE(maps_->put_address6(addr6(kHoa6Held), Ipv4(kHoaHeld)));
   }
   static void TearDownTestSuite() {
     delete maps_;
@@ -310,6 +343,94 @@ TEST_F(EbpfFixtureTest, ForeignAgent) {
   for (const auto& f : fixtures) check(f);
 }
 
+TEST_F(EbpfFixtureTest, HomeAgentEncapsulationIpv6) {
+  const Fixture fixtures[] = {
+      {"IPv6 in IPv4 (protocol 41) to the HoA's care-of address: TOS from the Traffic Class, DF "
+       "clear, Hop Limit decremented (RFC 4213 §3.5, §3.2.1)",
+       EbpfProgram::ha_home_in, from_sender6(ping6(kCorrespondent6, kHoa6, 64, 0x28)), TC_ACT_REDIRECT,
+       to_gateway(sit(kLocal, kCoaIpip, ping6(kCorrespondent6, kHoa6, 63, 0x28), 0x28)), std::nullopt, 0,
+       true},
+      {"RFC 3519 UDP with Next Header 41 (data header 04 29 00 00)", EbpfProgram::ha_home_in,
+       from_sender6(ping6(kCorrespondent6, kHoa6Udp)), TC_ACT_REDIRECT,
+       to_gateway(udp_tunnel6(kLocal, kCoaUdp, 434, kPeerUdpPort, ping6(kCorrespondent6, kHoa6Udp, 63))),
+       std::nullopt, 0, true},
+      {"IPv6 from the WAN side: tunnelled from WAN ingress too", EbpfProgram::ha_wan_in,
+       from_sender6(ping6(kCorrespondent6, kHoa6)), TC_ACT_REDIRECT,
+       to_gateway(sit(kLocal, kCoaIpip, ping6(kCorrespondent6, kHoa6, 63))), std::nullopt, 0, true},
+      {"Hop Limit 1: left to the kernel (ICMPv6 Time Exceeded)", EbpfProgram::ha_home_in,
+       from_sender6(ping6(kCorrespondent6, kHoa6, 1)), TC_ACT_OK, std::nullopt, VMR_PASS_TTL},
+      {"over the tunnel MTU: left to the kernel (ICMPv6 Packet Too Big with the TUN's MTU)",
+       EbpfProgram::ha_home_in, from_sender6(ping6(kCorrespondent6, kHoa6, 64, 0, 1500 - 48)), TC_ACT_OK,
+       std::nullopt, VMR_PASS_TOO_BIG},
+      {"held HoA's IPv6: redirected to the TUN, unchanged", EbpfProgram::ha_home_in,
+       from_sender6(ping6(kCorrespondent6, kHoa6Held)), TC_ACT_REDIRECT, std::nullopt, VMR_PASS_HELD},
+      {"IPv6 address of no VM: untouched", EbpfProgram::ha_home_in,
+       from_sender6(ping6(kCorrespondent6, kNobody6)), TC_ACT_OK, std::nullopt, std::nullopt},
+      {"multicast (neighbour discovery): untouched", EbpfProgram::ha_home_in,
+       from_sender6(ping6(kCorrespondent6, ip6("ff02::1:ff00:10"), 255)), TC_ACT_OK, std::nullopt,
+       std::nullopt},
+  };
+  for (const auto& f : fixtures) check(f);
+}
+
+TEST_F(EbpfFixtureTest, HomeAgentDecapsulationIpv6) {
+  const Packet reverse = ping6(kHoa6, kCorrespondent6);
+  const Fixture fixtures[] = {
+      {"reverse-tunnelled IPv6 in IPv4 from the binding's CoA: decapsulated, EtherType IPv6, into the TUN",
+       EbpfProgram::ha_wan_in, from_sender(sit(kCoaIpip, kLocal, reverse)), TC_ACT_REDIRECT,
+       from_sender6(reverse), std::nullopt},
+      {"reverse-tunnelled RFC 3519 UDP with Next Header 41: decapsulated", EbpfProgram::ha_wan_in,
+       from_sender(udp_tunnel6(kCoaUdp, kLocal, kPeerUdpPort, 434, ping6(kHoa6Udp, kCorrespondent6))),
+       TC_ACT_REDIRECT, from_sender6(ping6(kHoa6Udp, kCorrespondent6)), std::nullopt},
+      {"foreign inner source (another binding's IPv6 address): dropped (RFC 3024 §4.2)",
+       EbpfProgram::ha_wan_in, from_sender(sit(kCoaIpip, kLocal, ping6(kHoa6Udp, kCorrespondent6))),
+       TC_ACT_SHOT, std::nullopt, VMR_DROP_PEER_MISMATCH},
+      {"inner source that is no VM's IPv6 address: dropped", EbpfProgram::ha_wan_in,
+       from_sender(sit(kCoaIpip, kLocal, ping6(kNobody6, kCorrespondent6))), TC_ACT_SHOT, std::nullopt,
+       VMR_DROP_PEER_MISMATCH},
+      {"protocol 41 from an unknown peer: dropped", EbpfProgram::ha_wan_in,
+       from_sender(sit(kStranger, kLocal, reverse)), TC_ACT_SHOT, std::nullopt, VMR_DROP_UNKNOWN_PEER},
+      {"protocol 41 carrying no IPv6: dropped as malformed", EbpfProgram::ha_wan_in,
+       from_sender(sit(kCoaIpip, kLocal, ping(kHoa, kCorrespondent))), TC_ACT_SHOT, std::nullopt,
+       VMR_DROP_MALFORMED},
+      {"protocol 41 with an inner length that disagrees with the outer one: malformed",
+       EbpfProgram::ha_wan_in, from_sender(sit(kCoaIpip, kLocal, reverse + Packet(8, 0))), TC_ACT_SHOT,
+       std::nullopt, VMR_DROP_MALFORMED},
+  };
+  for (const auto& f : fixtures) check(f);
+}
+
+TEST_F(EbpfFixtureTest, ForeignAgentIpv6) {
+  const Packet for_visitor = ping6(kCorrespondent6, kHoa6);
+  const Fixture fixtures[] = {
+      {"IPv6 for a visitor from its HA: decapsulated, into the TUN for the kernel", EbpfProgram::fa_wan_in,
+       from_sender(sit(kCoaIpip, kLocal, for_visitor)), TC_ACT_REDIRECT, from_sender6(for_visitor),
+       std::nullopt},
+      {"IPv6 for a visitor from another HA: dropped", EbpfProgram::fa_wan_in,
+       from_sender(udp_tunnel6(kCoaUdp, kLocal, kPeerUdpPort, 434, for_visitor)), TC_ACT_SHOT, std::nullopt,
+       VMR_DROP_PEER_MISMATCH},
+      {"visitor's IPv6: reverse-tunnelled to its HA in protocol 41, Hop Limit decremented",
+       EbpfProgram::fa_vm_in, from_sender6(ping6(kHoa6, kCorrespondent6)), TC_ACT_REDIRECT,
+       to_gateway(sit(kLocal, kCoaIpip, ping6(kHoa6, kCorrespondent6, 63))), std::nullopt, 0, true},
+      {"visitor's IPv6 over UDP", EbpfProgram::fa_vm_in, from_sender6(ping6(kHoa6Udp, kCorrespondent6)),
+       TC_ACT_REDIRECT,
+       to_gateway(udp_tunnel6(kLocal, kCoaUdp, 434, kPeerUdpPort, ping6(kHoa6Udp, kCorrespondent6, 63))),
+       std::nullopt, 0, true},
+      {"visitor's IPv6 with Hop Limit 1: left to the kernel", EbpfProgram::fa_vm_in,
+       from_sender6(ping6(kHoa6, kCorrespondent6, 1)), TC_ACT_OK, std::nullopt, VMR_PASS_TTL},
+      {"visitor's neighbour solicitation (multicast): not tunnelled", EbpfProgram::fa_vm_in,
+       from_sender6(ping6(kHoa6, ip6("ff02::1:ff00:1"), 255)), TC_ACT_OK, std::nullopt, VMR_PASS_LOCAL},
+      {"visitor to a link-local address: not tunnelled", EbpfProgram::fa_vm_in,
+       from_sender6(ping6(kHoa6, ip6("fe80::1"))), TC_ACT_OK, std::nullopt, VMR_PASS_LOCAL},
+      {"visitor to the FA's own IPv6 address: not tunnelled", EbpfProgram::fa_vm_in,
+       from_sender6(ping6(kHoa6, kFa6)), TC_ACT_OK, std::nullopt, VMR_PASS_LOCAL},
+      {"link-local source (no VM's home address): untouched", EbpfProgram::fa_vm_in,
+       from_sender6(ping6(ip6("fe80::5054:ff:fe12:3456"), kCorrespondent6)), TC_ACT_OK, std::nullopt,
+       std::nullopt},
+  };
+  for (const auto& f : fixtures) check(f);
+}
+
 TEST_F(EbpfFixtureTest, TrafficCountersPerPeerAndHoa) {
   vmr_traffic peer_before = maps_->peer_traffic(Ipv4(kCoaIpip));
   vmr_traffic hoa_before = maps_->hoa_traffic(Ipv4(kHoa));
@@ -325,6 +446,23 @@ TEST_F(EbpfFixtureTest, TrafficCountersPerPeerAndHoa) {
   EXPECT_EQ(peer.rx_bytes - peer_before.rx_bytes, reverse.size());
   EXPECT_EQ(hoa.tx_packets - hoa_before.tx_packets, 1u);
   EXPECT_EQ(hoa.rx_packets - hoa_before.rx_packets, 1u);
+}
+
+TEST_F(EbpfFixtureTest, Ipv6CountsUnderItsHoa) {
+  vmr_traffic peer_before = maps_->peer_traffic(Ipv4(kCoaIpip));
+  vmr_traffic hoa_before = maps_->hoa_traffic(Ipv4(kHoa));
+  Packet inner = ping6(kCorrespondent6, kHoa6);
+  EXPECT_EQ(run(EbpfProgram::ha_home_in, from_sender6(inner)).verdict, TC_ACT_REDIRECT);
+  Packet reverse = ping6(kHoa6, kCorrespondent6);
+  EXPECT_EQ(run(EbpfProgram::ha_wan_in, from_sender(sit(kCoaIpip, kLocal, reverse))).verdict,
+            TC_ACT_REDIRECT);
+  vmr_traffic peer = maps_->peer_traffic(Ipv4(kCoaIpip));
+  vmr_traffic hoa = maps_->hoa_traffic(Ipv4(kHoa));
+  EXPECT_EQ(peer.tx_packets - peer_before.tx_packets, 1u);
+  EXPECT_EQ(hoa.tx_packets - hoa_before.tx_packets, 1u);
+  EXPECT_EQ(hoa.tx_bytes - hoa_before.tx_bytes, inner.size() + 20);
+  EXPECT_EQ(hoa.rx_packets - hoa_before.rx_packets, 1u);
+  EXPECT_EQ(hoa.rx_bytes - hoa_before.rx_bytes, reverse.size());
 }
 
 TEST_F(EbpfFixtureTest, UnconfiguredAgentPassesEverything) {

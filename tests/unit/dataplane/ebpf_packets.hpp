@@ -1,8 +1,11 @@
-// Hand-built packets for the eBPF fixture tables: Ethernet, IPv4 (with its checksum), UDP,
-// ICMP echo and the RFC 3519 data header, written out field by field so the expected
+// Hand-built packets for the eBPF fixture tables: Ethernet, IPv4 (with its checksum), IPv6,
+// UDP, ICMP and ICMPv6 echo and the RFC 3519 data header, written out field by field so the expected
 // packets do not come from the code under test.
 #pragma once
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +80,41 @@ inline Packet ipv4(const Ip& h, const Packet& payload) {
   return p + payload;
 }
 
+// The IPv6 fixed header (RFC 8200 §3) in front of `payload`; payload length filled in.
+using Ip6Addr = std::array<std::uint8_t, 16>;
+inline Ip6Addr ip6(const char* text) {
+  Ip6Addr a{};
+  if (inet_pton(AF_INET6, text, a.data()) != 1) a.fill(0xee);
+  return a;
+}
+struct Ip6 {
+  Ip6Addr src{};
+  Ip6Addr dst{};
+  unsigned next = 58;  // ICMPv6
+  unsigned hops = 64;
+  unsigned tclass = 0;
+};
+inline Packet ipv6(const Ip6& h, const Packet& payload) {
+  Packet p(40);
+  p[0] = static_cast<std::uint8_t>(0x60 | h.tclass >> 4);
+  p[1] = static_cast<std::uint8_t>((h.tclass & 0xf) << 4);
+  put16(p, 4, static_cast<unsigned>(payload.size()));
+  p[6] = static_cast<std::uint8_t>(h.next);
+  p[7] = static_cast<std::uint8_t>(h.hops);
+  std::copy(h.src.begin(), h.src.end(), p.begin() + 8);
+  std::copy(h.dst.begin(), h.dst.end(), p.begin() + 24);
+  return p + payload;
+}
+
+inline Packet icmp6_echo(std::size_t data_bytes = 16) {
+  Packet p(8 + data_bytes, 0xcd);
+  p[0] = 128;  // echo request (RFC 4443 §4.1)
+  p[1] = 0;
+  put16(p, 2, 0);  // checksum: not looked at by the programs
+  put32(p, 4, 0x00010001);
+  return p;
+}
+
 inline Packet icmp_echo(std::size_t data_bytes = 16) {
   Packet p(8 + data_bytes, 0xab);
   p[0] = 8;
@@ -110,7 +148,8 @@ inline Packet tcp(std::size_t data_bytes) {
   return p;
 }
 
-inline Packet mip_data_header() { return {4, 4, 0, 0}; }  // RFC 3519 §3.1: type 4, IPv4, reserved
+inline Packet mip_data_header() { return {4, 4, 0, 0}; }    // RFC 3519 §3.1: type 4, IPv4, reserved
+inline Packet mip_data_header6() { return {4, 41, 0, 0}; }  // next header IPv6
 
 inline std::string hex(const Packet& p) {
   static const char* kDigits = "0123456789abcdef";

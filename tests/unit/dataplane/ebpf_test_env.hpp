@@ -5,6 +5,8 @@
 //     vmrw0 192.0.2.1/24, MAC 02:00:00:00:00:01 ──veth── vmrw1
 //       default via 192.0.2.2 (neighbour 02:00:00:00:00:02, permanent: FIB "success")
 //       203.0.113.0/24 via 192.0.2.3 (no neighbour: FIB "no_neigh")
+//       2001:db8:ffff::1/64 (IPv6 forwarding on: the FA's own IPv6 address, FIB "not forwarded")
+//       default via 2001:db8:ffff::2 (no neighbour: IPv6 destinations are forwarded)
 //
 // Skips (with the reason) when namespaces, veth or BPF are not available to us.
 #pragma once
@@ -63,7 +65,9 @@ class EbpfTestEnv {
         "ip link set vmrw0 address 02:00:00:00:00:01 && ip addr add 192.0.2.1/24 dev vmrw0 && "
         "ip link set vmrw0 up && ip link set vmrw1 up && "
         "ip neigh replace 192.0.2.2 lladdr 02:00:00:00:00:02 dev vmrw0 nud permanent && "
-        "ip route add default via 192.0.2.2 && ip route add 203.0.113.0/24 via 192.0.2.3";
+        "ip route add default via 192.0.2.2 && ip route add 203.0.113.0/24 via 192.0.2.3 && "
+        "sysctl -qw net.ipv6.conf.all.forwarding=1 && ip addr add 2001:db8:ffff::1/64 dev vmrw0 nodad && "
+        "ip -6 route add default via 2001:db8:ffff::2 dev vmrw0";
     if (std::system(script) != 0) return "veth or iproute2 unavailable";
     // bpf_fib_lookup answers only for devices that forward (a router's), like ip_forward.
     std::ofstream("/proc/sys/net/ipv4/conf/all/forwarding") << "1\n";
