@@ -110,7 +110,9 @@ Result<void> parse_agent_extension(ByteView data, AgentAdvertisement& adv) {
   ByteReader e(data);
   adv.sequence = e.u16();
   adv.registration_lifetime = e.u16();
-  adv.flags = e.u16();
+  // RFC 5944 §2.1.1: reserved bits are ignored on reception, so they never reach the struct
+  // (what we read, we write back unchanged).
+  adv.flags = e.u16() & static_cast<std::uint16_t>(~kAdvertFlagsReservedMask);
   while (!e.at_end()) adv.care_of_addresses.push_back(Ipv4(e.u32()));
   return {};
 }

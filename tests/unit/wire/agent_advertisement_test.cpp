@@ -141,6 +141,7 @@ TEST(AgentAdvertisement, ReservedFlagBitsAreSentZeroAndIgnoredOnReceipt) {
   auto parsed = parse_agent_advertisement(with_checksum(m));
   ASSERT_TRUE(parsed) << parsed.error().to_string();
   EXPECT_EQ(parsed->flags & advert::flag_F, advert::flag_F);
+  EXPECT_EQ(parsed->flags & kAdvertFlagsReservedMask, 0);  // dropped on receipt, not kept
 }
 
 TEST(AgentAdvertisement, PaddingSkippableExtensionsAndLargerEntries) {
