@@ -76,7 +76,9 @@ class HaDaemon final : public daemon::Service<HaConfig> {
     s.clock = &host_->clock();
     s.random32 = host_->random32();
     s.on_fatal = context_.on_fatal;
-    s.watch_home_link = [this](Ipv4 hoa, bool on) { return capture_->watch(hoa, on); };
+    s.watch_home_link = [this](Ipv4 hoa, const std::vector<Ipv6>& v6, bool on) {
+      return capture_->watch(hoa, v6, on);
+    };
     s.drain_home_link = [this] { capture_->drain(); };
     s.cluster = cluster_ ? &cluster_->link() : nullptr;
     return s;

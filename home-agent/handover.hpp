@@ -2,7 +2,8 @@
 // hold"), between the migration driver's API calls and the data plane's handover hold.
 //
 //   prepare  the VM is about to move: record what is sent to it, on the tunnel (the hold's
-//            tap) and on the home link (the capture, frames come back via on_home_link_frame);
+//            tap) and on the home link (the capture, frames come back via on_home_link_frame;
+//            IPv4 to the HoA and IPv6 to a dual-stack VM's IPv6 home addresses);
 //   stopped  the source has stopped (QEMU STOP at `stopped_at`): hold the VM's packets, with
 //            the copies sent since the stop (minus handover.recover_margin_ms) queued first;
 //            if the binding already changed since prepare, release at once;
@@ -21,10 +22,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/core/asio.hpp"
 
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
 #include "common/dataplane/handover_hold.hpp"
@@ -44,9 +47,10 @@ struct HandoverOutcome {
 struct HandoverSeams {
   dataplane::HoldPort* port = nullptr;  // null: this data plane cannot hold ("not_supported")
   std::string driver_name;              // for that error
-  // The capture of what the router sends onto the home link for an address; either may be
-  // empty: then nothing is recovered from the home link.
-  std::function<Result<void>(Ipv4 hoa, bool on)> watch_home_link;
+  // The capture of what the router sends onto the home link for a VM: to its HoA and to its
+  // IPv6 home addresses (a dual-stack VM). Either may be empty: then nothing is recovered from
+  // the home link.
+  std::function<Result<void>(Ipv4 hoa, const std::vector<Ipv6>& home_addresses_v6, bool on)> watch_home_link;
   std::function<void()> drain_home_link;
 };
 
@@ -58,14 +62,18 @@ class Handovers {
   Handovers(const Handovers&) = delete;
   Handovers& operator=(const Handovers&) = delete;
 
-  // `coa_now`: where the VM's binding points now (nullopt: it is home). Errors:
-  // "holding" (prepare during a hold), "not_supported" (no HoldPort), the port's.
+  // `coa_now`: where the VM's binding points now (nullopt: it is home). `home_addresses_v6`
+  // (read at prepare): a dual-stack VM's IPv6 home addresses, whose packets on the home link are
+  // recovered with the HoA's. Errors: "holding" (prepare during a hold), "not_supported" (no
+  // HoldPort), the port's.
   [[nodiscard]] Result<HandoverOutcome> on_phase(Ipv4 hoa, HandoverPhase phase,
                                                  std::optional<WallTime> stopped_at,
-                                                 std::optional<Ipv4> coa_now);
+                                                 std::optional<Ipv4> coa_now,
+                                                 const std::vector<Ipv6>& home_addresses_v6 = {});
   // The VM's binding changed (registered elsewhere, or deregistered): a hold ends now.
   void on_binding_changed(Ipv4 hoa, std::string_view why);
-  // A frame the router sent onto the home link, stamped when it left.
+  // A frame the router sent onto the home link, stamped when it left: IPv4 is recorded for
+  // its destination HoA, IPv6 for the HoA of the VM its destination belongs to.
   void on_home_link_frame(WallTime at, ByteView frame);
   // Ends every handover (clean shutdown): what is held is released.
   void stop();
@@ -76,16 +84,18 @@ class Handovers {
 
  private:
   struct Handover {
-    std::optional<Ipv4> coa_at_prepare;  // where the binding pointed at prepare (none: home)
+    std::optional<Ipv4> coa_at_prepare;   // where the binding pointed at prepare (none: home)
+    std::vector<Ipv6> home_addresses_v6;  // recorded on the home link with the HoA
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
-  Result<HandoverOutcome> prepare(Ipv4 hoa, std::optional<Ipv4> coa_now);
+  Result<HandoverOutcome> prepare(Ipv4 hoa, std::optional<Ipv4> coa_now, const std::vector<Ipv6>& v6);
   Result<HandoverOutcome> stopped(Ipv4 hoa, std::optional<WallTime> stopped_at, std::optional<Ipv4> coa_now);
   HandoverOutcome cancel(Ipv4 hoa);
   // A hold ends: the held packets go where the binding points now, or onto the home link.
   void end(Ipv4 hoa, std::string_view why);
   void forget(Ipv4 hoa);  // timer, recording, capture
-  void watch_home_link(Ipv4 hoa, bool on);
+  void unmap_v6(Ipv4 hoa, const Handover& h);
+  void watch_home_link(Ipv4 hoa, const std::vector<Ipv6>& v6, bool on);
   void arm(Handover& h, Ipv4 hoa, Duration after, std::string_view why);
 
   boost::asio::io_context& io_;
@@ -94,6 +104,7 @@ class Handovers {
   std::unique_ptr<dataplane::HandoverHold> hold_;  // null without a HoldPort
   dataplane::PacketRecorder home_recorder_;        // frames sent onto the home link, by HoA
   std::unordered_map<Ipv4, Handover> handovers_;
+  std::unordered_map<Ipv6, Ipv4> hoa_of_v6_;  // IPv6 home address -> HoA, while recording
 };
 
 }  // namespace vmroam::ha

@@ -526,12 +526,12 @@ void HomeAgent::on_expiry() {
 Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase phase,
                                                        std::optional<WallTime> stopped_at) {
   const binding::Binding* bound = cache_.lookup(hoa);
-  // The hold covers a dual-stack VM's IPv6 too: the data plane learns its addresses from the
-  // VM's definition, as a VM at home has no binding that would have told it.
-  if (const Vm* vm = vms_.by_home_address(hoa); vm && phase != HandoverPhase::cancel && !bound)
-    tunnels_.set_home_addresses_v6(hoa, vm->home_addresses_v6);
+  // The hold and the home-link recorder cover a dual-stack VM's IPv6, from its definition.
+  const Vm* vm = vms_.by_home_address(hoa);
+  const auto v6 = vm ? vm->home_addresses_v6 : std::vector<Ipv6>{};
+  if (vm && phase != HandoverPhase::cancel && !bound) tunnels_.set_home_addresses_v6(hoa, v6);
   auto r = handovers_.on_phase(hoa, phase, stopped_at,
-                               bound ? std::optional(bound->care_of_address) : std::nullopt);
+                               bound ? std::optional(bound->care_of_address) : std::nullopt, v6);
   if (r && phase == HandoverPhase::stopped)
     metrics_.counter("vmroam_handover_recovered_packets_total", "Packets recovered at a handover stop")
         .inc(static_cast<double>(r->recovered));

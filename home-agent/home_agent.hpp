@@ -84,7 +84,7 @@ struct HomeAgentIo {
   // The capture of what the router sends onto the home link for an address (handover
   // recovery for a VM that leaves home; frames come back through on_home_link_frame). Either
   // may be empty: then nothing is recovered from the home link.
-  std::function<Result<void>(Ipv4 hoa, bool on)> watch_home_link;
+  std::function<Result<void>(Ipv4 hoa, const std::vector<Ipv6>& home_addresses_v6, bool on)> watch_home_link;
   // Hands over what the capture has buffered, now (before the stop moment is judged).
   std::function<void()> drain_home_link;
   // The cluster this HA belongs to (home-agent/cluster/), or nullptr for a single HA on its

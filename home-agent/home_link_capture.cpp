@@ -10,16 +10,22 @@ HomeLinkCapture::HomeLinkCapture(boost::asio::io_context& io, std::string ifname
 
 HomeLinkCapture::~HomeLinkCapture() { close(); }
 
-Result<void> HomeLinkCapture::watch(Ipv4 address, bool on) {
-  const bool changed = on ? watched_.insert(address).second : watched_.erase(address) > 0;
+Result<void> HomeLinkCapture::watch(Ipv4 hoa, const std::vector<Ipv6>& v6, bool on) {
+  bool changed = false;
+  if (on) {
+    auto [it, added] = watched_.try_emplace(hoa, v6);
+    changed = added || it->second != v6;
+    it->second = v6;
+  } else {
+    changed = watched_.erase(hoa) > 0;
+  }
   if (!changed) return ok();
   if (watched_.empty()) {
     close();
     return ok();
   }
   if (!pcap_) VMROAM_TRY_VOID(open());
-  std::string filter;
-  for (Ipv4 a : watched_) filter += (filter.empty() ? "ip dst host " : " or ip dst host ") + a.to_string();
+  const std::string filter = home_link_filter(watched_);
   bpf_program prog{};
   if (pcap_compile(pcap_, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0)
     return fail("pcap_failed", ifname_ + ": compile \"" + filter + "\": " + pcap_geterr(pcap_));

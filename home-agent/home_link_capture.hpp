@@ -1,23 +1,26 @@
 // HomeLinkCapture: what the home router sends onto the home link for the addresses of VMs
 // about to leave (handover recovery, docs/home-agent.md "Handover hold"). Daemon only.
 //
-// libpcap on the home interface, outbound only, immediate mode, BPF "ip dst host A or …"
-// rebuilt whenever the set of watched addresses changes; the handle exists only while an
-// address is watched, so an idle HA captures nothing. Each frame goes to the callback with
-// the time the kernel stamped it when it left (wall clock, like QEMU's STOP event).
+// libpcap on the home interface, outbound only, immediate mode, BPF "ip dst host A or ip6 dst
+// host A6 or …" (a VM's HoA and its IPv6 home addresses, home_link_filter) rebuilt whenever
+// the set of watched VMs changes; the handle exists only while a VM is watched, so an idle HA
+// captures nothing. Each frame goes to the callback with the time the kernel stamped it when
+// it left (wall clock, like QEMU's STOP event).
 #pragma once
 
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
+#include <vector>
 
 #include "common/core/asio.hpp"
 
 #include "common/core/address.hpp"
+#include "common/core/address6.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
+#include "home-agent/home_link_filter.hpp"
 
 struct pcap;
 
@@ -31,8 +34,10 @@ class HomeLinkCapture {
   HomeLinkCapture(const HomeLinkCapture&) = delete;
   HomeLinkCapture& operator=(const HomeLinkCapture&) = delete;
 
-  // Errors: "pcap_failed" naming the interface and libpcap's reason (needs CAP_NET_RAW).
-  [[nodiscard]] Result<void> watch(Ipv4 address, bool on);
+  // Starts (`on`) or stops capturing what is sent to the VM with HoA `hoa` and IPv6 home
+  // addresses `v6`; watching a watched HoA again replaces its IPv6 addresses. Errors:
+  // "pcap_failed" naming the interface and libpcap's reason (needs CAP_NET_RAW).
+  [[nodiscard]] Result<void> watch(Ipv4 hoa, const std::vector<Ipv6>& v6, bool on);
   // Reads everything the kernel has buffered for us now.
   void drain();
 
@@ -45,7 +50,7 @@ class HomeLinkCapture {
   boost::asio::io_context& io_;
   std::string ifname_;
   FrameHandler on_frame_;
-  std::set<Ipv4> watched_;
+  WatchedVms watched_;
   ::pcap* pcap_ = nullptr;
   std::unique_ptr<boost::asio::posix::stream_descriptor> sd_;
 };

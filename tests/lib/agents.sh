@@ -14,6 +14,10 @@
 #   fa_visitor SITE [WAIT_MS]        # the visitor JSON (long-poll until active/failed)
 #   fa_wait_state SITE STATE TIMEOUT_S
 #
+# Dual-stack: after `topo_up --ipv6` (VMR_IPV6=1) the HA gets the home /64 (home_prefix_v6),
+# the VM is defined with its IPv6 home address and the FAs are prepared with it and its IPv6
+# gateway (docs/protocol.md "Dual-stack VMs").
+#
 # Keys: per run, random (FA-HA per foreign agent, MN-HA for the VM) unless --fixed-keys, which
 # uses the documented constants below (the pcap fixture is made that way, so that
 # `vmroam-pcap decode --key` can verify its authenticators).
@@ -90,7 +94,7 @@ agents_setup() {
 {
   "address": "$VMR_HOME_WAN",
   "home_prefix": "$VMR_HOME_NET",
-  "home_interface": "$VMR_HOME_BRIDGE",
+  "home_interface": "$VMR_HOME_BRIDGE",$([ "${VMR_IPV6:-0}" = 1 ] && printf '\n  "home_prefix_v6": "%s",' "$VMR_HOME_NET6")
   "log_level": "${VMR_AGENT_LOG_LEVEL:-info}",
   "dataplane": { "driver": "$driver", "tun_name": "vmr-ha0"$bpffs },
   "registration": { "max_lifetime_s": 600, "fa_ha_auth": "required", "revocation": true },
@@ -188,7 +192,18 @@ ha_register_vm() {
   agent_api home POST /v1/vms "$(jq -cn --arg id "$VMR_VM_ID" --arg hoa "$VMR_VM_ADDR" --arg mac "$VMR_VM_MAC" \
     --arg f1 "$VMR_FOREIGN_WAN" --arg f2 "$VMR_FOREIGN2_WAN" --argjson spi "$VMR_MN_HA_SPI" \
     --arg alg "$VMR_ALGORITHM" --arg key "$VMR_MN_HA_KEY" \
-    '{id: $id, home_address: $hoa, mac: $mac, allowed_fas: [$f1, $f2], spi: $spi, algorithm: $alg, key: $key}')"
+    '{id: $id, home_address: $hoa, mac: $mac, allowed_fas: [$f1, $f2], spi: $spi, algorithm: $alg, key: $key}' |
+    _vmr_dualstack '{home_addresses_v6: [$a6]}')"
+}
+
+# _vmr_dualstack JQ-OBJECT: adds the object's fields to the JSON on stdin when the testbed is
+# dual-stack ($a6: the VM's IPv6 home address, $gw6: its IPv6 gateway); passes it on otherwise.
+_vmr_dualstack() {
+  if [ "${VMR_IPV6:-0}" = 1 ]; then
+    jq -c --arg a6 "$VMR_VM_ADDR6" --arg gw6 "$VMR_VM_GW6" ". + $1"
+  else
+    cat
+  fi
 }
 
 ha_binding() { agent_api home GET "/v1/bindings/$VMR_VM_ADDR" 2>/dev/null; }
@@ -201,7 +216,8 @@ fa_prepare() {
     --argjson spi "$VMR_MN_HA_SPI" --arg alg "$VMR_ALGORITHM" --arg key "$VMR_MN_HA_KEY" \
     --argjson lifetime "${VMR_LIFETIME:-600}" --arg encap "${VMR_ENCAPSULATION:-ipip}" \
     '{id: $id, home_address: $hoa, mac: $mac, home_gateway: $gw, home_gateway_mac: $gwmac,
-      home_agent: $ha, spi: $spi, algorithm: $alg, key: $key, lifetime: $lifetime, encapsulation: $encap}')"
+      home_agent: $ha, spi: $spi, algorithm: $alg, key: $key, lifetime: $lifetime, encapsulation: $encap}' |
+    _vmr_dualstack '{home_addresses_v6: [$a6], home_gateway_v6: $gw6}')"
 }
 fa_activate() { agent_api "${1:?site}" POST "/v1/visitors/$VMR_VM_ID/activate" '{}'; }
 fa_resumed() { agent_api "${1:?site}" POST "/v1/visitors/$VMR_VM_ID/resumed" '{}'; }

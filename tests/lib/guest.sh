@@ -368,3 +368,31 @@ guest_data_disk_args() {
   [ "${1:-}" = mon ] && a+=" -qmp unix:$VMR_GUEST_DIR/@NAME@.mon,server=on,wait=off"
   echo "$a"
 }
+
+# ---- dual-stack guests (docs/protocol.md "Dual-stack VMs") -----------------------------------
+# The guest configures its IPv6 home address and gateway itself (tests/vm/build-guest.sh:
+# vmroam.ip6, vmroam.gw6; by default the addresses of `topo_up --ipv6`). For the agents it is
+# dual-stack when the testbed is (VMR_IPV6=1, tests/lib/agents.sh registers it with the HA):
+#
+#   guest_dualstack_append       the guest's kernel arguments for the testbed's IPv6 address and
+#                                gateway (add them to $VMR_GUEST_APPEND before guest_start_source)
+#   guest_migrate_dualstack FROM TO [ARGS]
+#                                guest_migrate, with the FA at TO prepared with the VM's IPv6
+#                                home address and gateway as well (its own --vm-json, given
+#                                after guest_migrate's: vmroam-migrate takes the last one)
+
+guest_dualstack_append() { echo "vmroam.ip6=$VMR_VM_ADDR6/64 vmroam.gw6=$VMR_VM_GW6"; }
+
+guest_migrate_dualstack() {
+  local from=${1:?guest_migrate_dualstack needs FROM} to=${2:?guest_migrate_dualstack needs TO} vmjson
+  shift 2
+  if [ "${VMR_IPV6:-0}" != 1 ] || [ "$to" = home ] || [ ! -S "${VMR_AGENTS_DIR:-/nonexistent}/home.sock" ]; then
+    guest_migrate "$from" "$to" "$@"
+    return
+  fi
+  vmjson=$VMR_GUEST_DIR/visitor6-$to.json
+  _vmr_guest_visitor_json "$vmjson.v4" || return 1
+  jq --arg a6 "$VMR_VM_ADDR6" --arg gw6 "$VMR_VM_GW6" '. + {home_addresses_v6: [$a6], home_gateway_v6: $gw6}' \
+    "$vmjson.v4" >"$vmjson" || return 1
+  guest_migrate "$from" "$to" --vm-json "$vmjson" "$@"
+}

@@ -28,13 +28,23 @@
 #   lan (vmr-lan-PID, only with --lan): eth0 10.1.0.20/24, MAC 52:54:00:00:00:20, default via
 #   10.1.0.1: a host on the home link (port l-lan of br-home) that talks to the VM's home address
 #
+#   --ipv6 (dual-stack VMs, docs/protocol.md "Dual-stack VMs"): IPv6 on the paths the VM's IPv6
+#   takes, and nowhere else (no RS/DAD/MLD noise on the other links; no DAD at all):
+#     cn wan0 2001:db8:100::10/64, default via 2001:db8:100::1 (wan br-inet)
+#     home wan0 2001:db8:200::2/64, default via 2001:db8:200::1 (wan br-transit)
+#     home br-home 2001:db8:1::1/64 and fe80::aff:fe01:1 (its EUI-64 link-local, given explicitly)
+#     vm eth0 2001:db8:1::10/64, default via fe80::aff:fe01:1 (the home router's link-local)
+#     wan: 2001:db8:1::/64 via 2001:db8:200::2; IPv6 forwarding in wan and home
+#   The foreign sites get no IPv6 of their own: their agents carry the VM's IPv6 in IPv4 tunnels
+#   and turn IPv6 on for their VM link themselves (docs/foreign-agent.md "Dual-stack visitors").
+#
 #   --sites LIST builds only the sites named (the others, their links and routes are absent);
 #   --vm-site none builds no VM namespace (a test that brings its own VM, or none).
 #
 # Use:
 #   source tests/lib/topology.sh
 #   topo_up [--delay MS] [--rate MBIT] [--loss PCT] [--jitter MS] [--seed N] [--no-wanem]
-#           [--sites "home foreign foreign2"] [--vm-site SITE|none] [--lan] [--keep]
+#           [--sites "home foreign foreign2"] [--vm-site SITE|none] [--lan] [--ipv6] [--keep]
 #                                        # installs `trap topo_down EXIT INT TERM` unless --keep
 #   ns_exec ROLE cmd...                  # ROLE: cn wan home foreign foreign2 vm lan
 #   vm_attach SITE; vm_move FROM TO; vm_site
@@ -97,6 +107,17 @@ VMR_VM_GW=10.1.0.1
 VMR_LAN_ADDR=10.1.0.20          # the home-link host of --lan
 VMR_LAN_MAC=52:54:00:00:00:20
 VMR_LAN_PORT=l-lan              # its port on br-home
+# --ipv6 only (VMR_IPV6=1 once topo_up built it).
+VMR_IPV6=0
+VMR_CN_ADDR6=2001:db8:100::10
+VMR_INET6_GW=2001:db8:100::1
+VMR_TRANSIT6_GW=2001:db8:200::1
+VMR_HOME_WAN6=2001:db8:200::2
+VMR_HOME_NET6=2001:db8:1::/64
+VMR_HOME_LAN6=2001:db8:1::1     # the home router's global address on br-home
+VMR_HOME_LL6=fe80::aff:fe01:1   # its link-local (EUI-64 of VMR_HOME_MAC): the VM's IPv6 gateway
+VMR_VM_ADDR6=2001:db8:1::10     # the VM's IPv6 home address
+VMR_VM_GW6=$VMR_HOME_LL6
 
 # Per-run state: wanem logs/pids; removed by topo_down unless VMR_KEEP_LOGS=1 or --keep.
 VMR_RUN_DIR=${VMR_RUN_DIR:-/tmp/vmr-topo-$VMR_SUFFIX}
@@ -330,6 +351,55 @@ _vmr_lan_up() {
   _vmr_do ip -n "$VMR_NS_LAN" route add default via "$VMR_HOME_LAN"
 }
 
+# _vmr_v6_on ROLE IF: IPv6 on one interface (the namespace's default is off, see _vmr_sysctls),
+# without DAD (addresses are usable at once) and without listening to router advertisements.
+_vmr_v6_on() {
+  local ns k
+  ns=$(topo_ns "$1") || return 1
+  for k in accept_dad=0 accept_ra=0 disable_ipv6=0; do
+    _vmr_do ip netns exec "$ns" sysctl -q -w "net.ipv6.conf.$2.$k" || return 1
+  done
+}
+
+# _vmr_ipv6_up: --ipv6 (the drawing at the top): addresses, routes and forwarding.
+_vmr_ipv6_up() {
+  if ! ip netns exec "$VMR_NS_WAN" test -e /proc/sys/net/ipv6/conf/all/disable_ipv6; then
+    _vmr_err "--ipv6: this kernel has no IPv6"
+    return 77
+  fi
+  [[ " ${VMR_SITES[*]} " == *" home "* ]] || { _vmr_err "--ipv6 needs the home site"; return 1; }
+  local ns
+  for ns in "$VMR_NS_WAN" "$VMR_NS_HOME"; do
+    _vmr_do ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.forwarding=1 || return 1
+  done
+  _vmr_v6_on wan br-inet && _vmr_v6_on wan br-transit || return 1
+  _vmr_do ip -n "$VMR_NS_WAN" addr add "$VMR_INET6_GW/64" dev br-inet nodad || return 1
+  _vmr_do ip -n "$VMR_NS_WAN" addr add "$VMR_TRANSIT6_GW/64" dev br-transit nodad || return 1
+  _vmr_do ip -n "$VMR_NS_WAN" route add "$VMR_HOME_NET6" via "$VMR_HOME_WAN6" || return 1
+  _vmr_v6_on cn "$VMR_WAN_IF" || return 1
+  _vmr_do ip -n "$VMR_NS_CN" addr add "$VMR_CN_ADDR6/64" dev "$VMR_WAN_IF" nodad || return 1
+  _vmr_do ip -n "$VMR_NS_CN" route add default via "$VMR_INET6_GW" || return 1
+  _vmr_v6_on home "$VMR_WAN_IF" || return 1
+  _vmr_do ip -n "$VMR_NS_HOME" addr add "$VMR_HOME_WAN6/64" dev "$VMR_WAN_IF" nodad || return 1
+  _vmr_do ip -n "$VMR_NS_HOME" route add default via "$VMR_TRANSIT6_GW" || return 1
+  # The link-local is given, not generated: a bridge without a port has no carrier and would
+  # get none, and the VM's default route names it.
+  _vmr_do ip netns exec "$VMR_NS_HOME" sysctl -q -w "net.ipv6.conf.$VMR_HOME_BRIDGE.addr_gen_mode=1" || return 1
+  _vmr_v6_on home "$VMR_HOME_BRIDGE" || return 1
+  _vmr_do ip -n "$VMR_NS_HOME" addr add "$VMR_HOME_LL6/64" dev "$VMR_HOME_BRIDGE" nodad || return 1
+  _vmr_do ip -n "$VMR_NS_HOME" addr add "$VMR_HOME_LAN6/64" dev "$VMR_HOME_BRIDGE" nodad || return 1
+  [[ " ${VMR_ROLES[*]} " == *" vm "* ]] || return 0
+  _vmr_v6_on vm "$VMR_VM_IF" || return 1
+  # A live-migrated guest keeps its neighbour cache (its link never loses carrier); the
+  # namespace VM's veth does, so keep the cache as the guest would (Linux 5.18+).
+  local f=/proc/sys/net/ipv6/conf/$VMR_VM_IF/ndisc_evict_nocarrier
+  if ip netns exec "$VMR_NS_VM" test -e "$f"; then
+    _vmr_do ip netns exec "$VMR_NS_VM" sysctl -q -w "net.ipv6.conf.$VMR_VM_IF.ndisc_evict_nocarrier=0" || return 1
+  fi
+  _vmr_do ip -n "$VMR_NS_VM" addr add "$VMR_VM_ADDR6/64" dev "$VMR_VM_IF" nodad || return 1
+  _vmr_do ip -n "$VMR_NS_VM" route add default via "$VMR_VM_GW6" dev "$VMR_VM_IF"
+}
+
 _vmr_bridge() {
   local ns=$1 name=$2 mac=$3 addr=${4:-}
   _vmr_do ip -n "$ns" link add "$name" address "$mac" type bridge forward_delay 0 stp_state 0 || return 1
@@ -361,6 +431,7 @@ _vmr_up() {
       --vm-site) VMR_VM_INITIAL_SITE=${2:?--vm-site needs a site or none}; shift 2 ;;
       --sites) sites=${2:?--sites needs a list of sites}; shift 2 ;;
       --lan) lan=1; shift ;;
+      --ipv6) VMR_IPV6=1; shift ;;
       --no-wanem) VMR_USE_WANEM=0; shift ;;
       --keep) VMR_KEEP=1; shift ;;
       *) _vmr_err "topo_up: unknown option '$1'"; return 1 ;;
@@ -423,6 +494,7 @@ _vmr_up() {
     _vmr_do ip -n "$VMR_NS_VM" route add default via "$VMR_VM_GW" || return 1
   fi
   [ "$lan" = 0 ] || _vmr_lan_up || return 1
+  if [ "$VMR_IPV6" = 1 ]; then _vmr_ipv6_up || return $?; fi
 
   # Delay lines last, once every interface exists.
   if [ "$VMR_USE_WANEM" = 1 ]; then
@@ -440,6 +512,10 @@ _vmr_up() {
     addr=$(_vmr_site_addr "$site" wan)
     wait_for "ip netns exec $VMR_NS_CN ping -c1 -W1 $addr" 10 "cn to reach $addr across the WAN" || return 1
   done
+  if [ "$VMR_IPV6" = 1 ]; then
+    wait_for "ip netns exec $VMR_NS_CN ping -6 -c1 -W1 $VMR_HOME_WAN6" 10 "cn to reach $VMR_HOME_WAN6 across the WAN" ||
+      return 1
+  fi
   [ "$VMR_KEEP" = 0 ] || topo_keep
   return $rc
 }

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# The vmroam demo (`./dev demo`): a VM keeps its home address 10.1.0.10 while it moves
-# home -> foreign -> foreign2 -> home, and a correspondent on the internet never loses it.
+# The vmroam demo (`./dev demo`): a dual-stack VM keeps its home addresses 10.1.0.10 and
+# 2001:db8:1::10 while it moves home -> foreign -> foreign2 -> home, and a correspondent on the
+# internet never loses it.
 #
 #   demo.sh [--out DIR] [--keep] [--vm auto|qemu|namespace] [--no-agents] [--delay MS] [--rate MBIT]
 #           [--dwell S] [--interval-ms MS] [--fixed-keys] [--encapsulation ipip|udp]
-#           [--fixture DIR] [--ha-pair]
+#           [--fixture DIR] [--ha-pair] [--ipv4-only] [--dataplane auto|ebpf|userspace]
 #
 # On the testbed of tests/lib/topology.sh (drawing: `topology.sh draw`): vmroam-ha runs in
 # the home site router, vmroam-fa in foreign and foreign2 (configs by tests/lib/agents.sh,
 # random keys per run). While the VM moves, the correspondent pings it every 10 ms and holds a
-# TCP stream to it (tools/probe/vmroam-probe), the VM prints the date every second, and the
-# home router's WAN side is captured. At the end: a summary table, DIR/demo-result.json,
-# DIR/timeline.svg (RTT over time, moves marked), the capture checked with tshark.
+# TCP stream to it (tools/probe/vmroam-probe), on IPv4 and on IPv6 (the testbed's --ipv6: the
+# VM's IPv6 home address in the home /64, its IPv6 gateway the home router's link-local
+# address; docs/protocol.md "Dual-stack VMs"), the VM prints the date every second, and the
+# home router's WAN side is captured. At the end: a summary table (both families),
+# DIR/demo-result.json, DIR/timeline.svg (RTT over time per family, moves marked), the capture
+# checked with tshark.
 #
 # With the QEMU guest (tests/lib/guest.sh) each move is a real live migration by vmroam-migrate
 # coupled to the agents (docs/migration.md): the destination QEMU waits at the next site, the
@@ -32,11 +36,14 @@
 #   cluster_failover.sh --out DIR): the namespace VM moves away, the active HA is killed -9 in
 #   the middle (the standby takes over), later cut off from etcd; the timeline marks both.
 # --no-agents: the same moves with no agent running (the baseline: reachability is lost).
+# --ipv4-only: the VM, the testbed and the probe without IPv6 (the demo before dual stack).
+# --dataplane: the agents' data plane (dataplane.driver). Default `userspace`: the only one
+#   that tunnels IPv6 so far (docs/dataplane.md "IPv6 (dual-stack VMs)"); `auto` picks eBPF.
 # --vm: the VM is an abstraction (vm_* functions below). `qemu`: the real guest of tests/vm/
 #   (KVM if it works, else TCG; VM pause = QEMU's STOP -> RESUME). `namespace`: a network
 #   namespace whose veth moves between site bridges (VM pause null). `auto` (the default): qemu,
 #   or the namespace VM when no QEMU guest can run here, saying why.
-# Exit status: 0 when the VM was reachable at the end and the TCP stream survived (with
+# Exit status: 0 when the VM was reachable at the end and its TCP streams survived (with
 # agents), 1 otherwise, 2 bad usage, 77 missing kernel feature.
 set -uo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -47,6 +54,7 @@ source "$top/tests/lib/agents.sh"
 
 out=$top/demo-out
 keep=0 vm_kind=auto agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip fixture= ha_pair=0
+ipv6=1 dataplane=${VMR_DATAPLANE_DRIVER:-userspace}
 usage() { sed -n '5,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -62,6 +70,8 @@ while [ $# -gt 0 ]; do
     --encapsulation) encap=${2:?}; shift 2 ;;
     --fixture) fixture=${2:?}; fixed_keys=1; shift 2 ;;
     --ha-pair) ha_pair=1; shift ;;
+    --ipv4-only) ipv6=0; shift ;;
+    --dataplane) dataplane=${2:?}; shift 2 ;;
     -h | --help) usage ;;
     *) echo "demo: unknown option '$1'" >&2; usage ;;
   esac
@@ -118,6 +128,12 @@ vm_choose() {
   guest_setup 2>"$run/guest-setup.err" || rc=$?
   if [ "$rc" = 0 ]; then
     vm_kind=qemu vm_port=7 vm_accelerator=$VMR_GUEST_ACCEL
+    # The guest's IPv6 (or none): its address and gateway on its kernel command line.
+    if [ "$ipv6" = 1 ]; then
+      VMR_GUEST_APPEND="$VMR_GUEST_APPEND $(guest_dualstack_append)"
+    else
+      VMR_GUEST_APPEND="$VMR_GUEST_APPEND vmroam.ip6=none"
+    fi
     return 0
   fi
   [ "$vm_kind" = qemu ] && die "--vm qemu: the QEMU guest cannot run here: $(tail -n 2 "$run/guest-setup.err")"
@@ -134,7 +150,8 @@ vm_start_workload() {
   # The guest's services: a TCP echo server and the founding demo's clock on the console.
   if [ "$vm_kind" = qemu ]; then
     # The guest's init runs both (echo on port 7, "vmroam-guest tick EPOCH DATE" every second).
-    wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR >/dev/null" 30
+    wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR >/dev/null" 30 || return 1
+    [ "$ipv6" = 0 ] || wait_for "ns_exec cn ping -6 -c1 -W1 $VMR_VM_ADDR6 >/dev/null" 30
     return
   fi
   ns_exec vm "$probe" serve --port 7007 >"$run/echo.log" 2>&1 &
@@ -160,7 +177,7 @@ vm_migrate() {
   [ "$(demo_vm_site)" = "$from" ] || { echo "demo: the VM is not on $from" >&2; return 1; }
   if [ "$vm_kind" = qemu ]; then
     guest_start_dest "$to" || return 1
-    guest_migrate "$from" "$to" >/dev/null
+    guest_migrate_dualstack "$from" "$to" >/dev/null
     local rc=$? j=$VMR_GUEST_JSON v
     mark link
     v=$(jq -r '.real_pause_ms // empty' "$j" 2>/dev/null)
@@ -176,12 +193,14 @@ vm_migrate() {
   ip -n "$(topo_ns "$from")" link set "$VMR_VM_PORT" netns "$(topo_ns "$to")" || return 1
   ip -n "$(topo_ns "$to")" link set "$VMR_VM_PORT" master "$(_vmr_site_bridge "$to")" up || return 1
   mark link
-  # What a migrated guest puts on its new link at once: QEMU's RARP and the guest's GARP.
-  # The GARP first with busybox (a few ms; Python takes 100+ ms to start under load): the
-  # home router holds the VM's packets in its ARP queue until it hears it. Then RARP + GARP
-  # like QEMU, in the background.
+  # What a migrated guest puts on its new link at once: QEMU's RARP and the guest's GARP (and
+  # its unsolicited NA, dual-stack). The GARP first with busybox (a few ms; Python takes 100+ ms
+  # to start under load): the home router holds the VM's packets in its ARP queue until it
+  # hears it. Then RARP + GARP (+ NA) like QEMU and the guest, in the background.
   ns_exec vm busybox arping -U -c 1 -I "$VMR_VM_IF" "$VMR_VM_ADDR" >/dev/null 2>&1
-  ip netns exec "$VMR_NS_VM" "$probe" announce --if "$VMR_VM_IF" --ip "$VMR_VM_ADDR" --mac "$VMR_VM_MAC" &
+  local na=()
+  [ "$ipv6" = 0 ] || na=(--ip6 "$VMR_VM_ADDR6")
+  ip netns exec "$VMR_NS_VM" "$probe" announce --if "$VMR_VM_IF" --ip "$VMR_VM_ADDR" --mac "$VMR_VM_MAC" "${na[@]}" &
 }
 
 # ---- moves ------------------------------------------------------------------------------
@@ -260,9 +279,11 @@ rm -f "$out"/demo-result.json "$out"/timeline.svg "$out"/rtt.dat "$out"/marks "$
 marks=$out/marks
 : >"$marks"
 phase "vmroam demo: VM '$vm_kind' (auto: the QEMU guest if it can run here, else the namespace VM)," \
-  "agents $([ $agents = 1 ] && echo on || echo OFF), WAN ${delay} ms each way, ${rate} Mbit/s, out $out"
+  "$([ $ipv6 = 1 ] && echo dual-stack || echo IPv4 only), agents $([ $agents = 1 ] && echo "on ($dataplane data plane)" || echo OFF)," \
+  "WAN ${delay} ms each way, ${rate} Mbit/s, out $out"
 
 topo_args=(--delay "$delay" --rate "$rate")
+[ "$ipv6" = 0 ] || topo_args+=(--ipv6)
 [ "$keep" = 1 ] && topo_args+=(--keep)
 topo_up "${topo_args[@]}" >/dev/null
 rc=$?
@@ -293,7 +314,7 @@ trap 'exit 143' TERM
 phase "topology up: cn, wan, home, foreign, foreign2, vm (suffix $VMR_SUFFIX)"
 
 if [ "$agents" = 1 ]; then
-  setup_args=(--encapsulation "$encap")
+  setup_args=(--encapsulation "$encap" --driver "$dataplane")
   [ "$fixed_keys" = 1 ] && setup_args+=(--fixed-keys)
   agents_setup "${setup_args[@]}" || die "agent configs"
   agent_start home || die "vmroam-ha"
@@ -313,19 +334,22 @@ fi
 
 # The capture: the home router's WAN side (registrations, tunnel, revocations).
 ip netns exec "$VMR_NS_HOME" tcpdump -i "$VMR_WAN_IF" -U -s 256 -w "$out/wan-home.pcap" \
-  'udp port 434 or ip proto 4 or arp or icmp' >"$run/tcpdump.log" 2>&1 &
+  'udp port 434 or ip proto 4 or ip proto 41 or arp or icmp' >"$run/tcpdump.log" 2>&1 &
 tcpdump_pid=$!
 wait_for "grep -q 'listening on' '$run/tcpdump.log'" 5 || die "tcpdump did not start: $(cat "$run/tcpdump.log")"
 
 vm_choose
 vm_setup
 vm_start_workload || die "the VM's echo server did not start"
-ip netns exec "$VMR_NS_CN" "$probe" run --target "$VMR_VM_ADDR" --port "$vm_port" --interval-ms "$interval" \
+targets=(--target "$VMR_VM_ADDR")
+[ "$ipv6" = 0 ] || targets+=(--target6 "$VMR_VM_ADDR6")
+ip netns exec "$VMR_NS_CN" "$probe" run "${targets[@]}" --port "$vm_port" --interval-ms "$interval" \
   --out "$out/samples.json" --status "$run/probe.status" 2>"$run/probe.err" &
 probe_pid=$!
 wait_for "[ -s '$run/probe.status' ] || ! kill -0 $probe_pid" 5
 kill -0 "$probe_pid" 2>/dev/null || die "the probe did not start: $(cat "$run/probe.err")"
-phase "measuring: ping every ${interval} ms + a TCP echo stream from cn to $VMR_VM_ADDR; the VM prints the date every second"
+phase "measuring: ping every ${interval} ms + a TCP echo stream from cn to $VMR_VM_ADDR$([ $ipv6 = 0 ] || echo " and to $VMR_VM_ADDR6");" \
+  "the VM prints the date every second"
 dwell 2
 
 for m in "home foreign" "foreign foreign2" "foreign2 home"; do

@@ -10,6 +10,10 @@
 # The guest's /init reads its settings from the kernel command line:
 #   vmroam.ip=10.1.0.10/24   address (default 10.1.0.10/24)
 #   vmroam.gw=10.1.0.1       default route (default 10.1.0.1)
+#   vmroam.ip6=2001:db8:1::10/64   IPv6 address from the home /64 (default 2001:db8:1::10/64;
+#                            `none`: IPv6 keeps only its link-local address), no DAD
+#   vmroam.gw6=fe80::aff:fe01:1    IPv6 default route, via the home router's link-local address
+#                            (default fe80::aff:fe01:1, tests/lib/topology.sh --ipv6)
 #   vmroam.fill=N            fill a tmpfs with N MiB of /dev/urandom (default 0) so a
 #                            migration has real work to do
 #   vmroam.memcheck=SEED:MIB run the integrity check (tests/vm/memcheck.c, installed by
@@ -18,8 +22,9 @@
 #   vmroam.disk=DEV          run tests/vm/guest-disk-writer.sh on the raw disk DEV (e.g.
 #                            /dev/vda: a virtio-blk data disk), records from sector
 #                            vmroam.disk_base, one per vmroam.disk_interval seconds
-# and then runs a TCP echo on port 7 and prints "vmroam-guest tick <epoch> <date>" every second on
-# ttyS0 (the serial log shows the guest is alive and when it paused).
+# and then runs a TCP echo on port 7 (IPv4 and IPv6, any number of connections at once) and
+# prints "vmroam-guest tick <epoch> <date>" every second on ttyS0 (the serial log shows the guest
+# is alive and when it paused).
 #
 # Usage: build-guest.sh [CACHE_DIR]   prints the cache dir on stdout when done.
 # Cached: the download and extraction happen once; the initrd is rebuilt only when this
@@ -101,11 +106,15 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 ip=10.1.0.10/24
 gw=10.1.0.1
+ip6=2001:db8:1::10/64
+gw6=fe80::aff:fe01:1
 fill=0
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     vmroam.ip=*) ip=${arg#vmroam.ip=} ;;
     vmroam.gw=*) gw=${arg#vmroam.gw=} ;;
+    vmroam.ip6=*) ip6=${arg#vmroam.ip6=} ;;
+    vmroam.gw6=*) gw6=${arg#vmroam.gw6=} ;;
     vmroam.fill=*) fill=${arg#vmroam.fill=} ;;
     vmroam.disk=*) disk=${arg#vmroam.disk=} ;;
     vmroam.disk_base=*) disk_base=${arg#vmroam.disk_base=} ;;
@@ -117,12 +126,23 @@ ip link set lo up
 ip link set eth0 up
 ip addr add "$ip" dev eth0
 ip route add default via "$gw"
+# Dual-stack (docs/protocol.md "Dual-stack VMs"): a static address, no DAD (usable at once; the
+# testbed has no duplicate), no router advertisements; the gateway is the home router's
+# link-local address, as on a real home link.
+if [ "$ip6" != none ] && [ -d /proc/sys/net/ipv6/conf/eth0 ]; then
+  echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad
+  echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_ra
+  ip -6 addr add "$ip6" dev eth0
+  ip -6 route add default via "$gw6" dev eth0
+fi
 if [ "$fill" -gt 0 ]; then
   mount -t tmpfs -o size=$((fill + 8))m fill /mnt
   dd if=/dev/urandom of=/mnt/fill bs=1M count="$fill" 2>/dev/null
 fi
-echo "vmroam-guest up ip=$ip gw=$gw fill=${fill}MiB"
-(while true; do nc -l -p 7 -e cat; done) &
+echo "vmroam-guest up ip=$ip gw=$gw ip6=$ip6 gw6=$gw6 fill=${fill}MiB"
+# -ll: busybox nc keeps listening (on [::], so IPv4 and IPv6) and runs cat per connection: the
+# IPv4 and IPv6 echo streams at once.
+(while true; do nc -ll -p 7 -e cat; done) &
 [ -n "${disk:-}" ] && vmroam-disk-writer "$disk" "${disk_base:-327680}" "${disk_interval:-0.1}" &
 for hook in /etc/vmroam-init.d/*; do [ -f "$hook" ] && . "$hook"; done
 while true; do echo "vmroam-guest tick $(date +%s) $(date "+%F %T %Z")"; sleep 1; done

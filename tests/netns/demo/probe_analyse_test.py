@@ -3,7 +3,8 @@
 silence, handover marks and the verdict, on synthetic samples with known answers.
 
 Table-driven: each case is {description, pings (sent, received-or-None, relative), marks,
-tcp error, expected per-move (sent, lost, max_gap_ms), expected exit status}."""
+tcp error, expected per-move (sent, lost, max_gap_ms), expected exit status}; dual-stack cases
+add the same for IPv6 (pings6, tcp6 error, expected6: sent_v6, lost_v6, max_gap_v6_ms)."""
 import json
 import os
 import subprocess
@@ -52,12 +53,45 @@ CASES = [
      "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 0, 10.0)], "status": 1},
 ]
 
+# Dual-stack samples (pings6/tcp6, `vmroam-probe run --target6`): each family is judged on its
+# own, and the verdict needs both.
+MARKS3 = [(0.0, "home", "foreign", None), (1.0, "foreign", "foreign2", None), (2.0, "foreign2", "home", None)]
+CASES += [
+    {"description": "dual stack: 3 IPv6 pings lost in the second move, IPv4 clean",
+     "pings": pings(300), "marks": MARKS3, "tcp_error": None,
+     "pings6": pings(300, rtt=0.009, lost=range(150, 153)), "tcp6_error": None,
+     "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 0, 10.0)],
+     "expected6": [(100, 0, 10.0), (100, 3, 40.0), (100, 0, 10.0)], "status": 0},
+    {"description": "dual stack: the IPv6 TCP stream broke: exit 1 although IPv4 is clean",
+     "pings": pings(300), "marks": MARKS3, "tcp_error": None,
+     "pings6": pings(300), "tcp6_error": "recv: [Errno 104] Connection reset by peer",
+     "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 0, 10.0)],
+     "expected6": [(100, 0, 10.0), (100, 0, 10.0), (100, 0, 10.0)], "status": 1},
+    {"description": "dual stack: unreachable over IPv6 at the end: exit 1",
+     "pings": pings(300), "marks": MARKS3, "tcp_error": None,
+     "pings6": pings(300, lost=range(250, 300)), "tcp6_error": None,
+     "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 0, 10.0)],
+     "expected6": [(100, 0, 10.0), (100, 0, 10.0), (100, 50, 492.0)], "status": 1},
+]
+
+
+def tcp_samples(error):
+    return {"sent": [T0], "echoed": [T0 + 0.01] if not error else [], "error": error, "survived": error is None}
+
+
+def per_family(res, suffix):
+    return [(m["sent" + suffix], m["lost" + suffix], round(m["max_gap%s_ms" % suffix])) for m in res["moves"]]
+
+
 failures = 0
 for case in CASES:
     with tempfile.TemporaryDirectory() as d:
         samples = {"target": "10.1.0.10", "interval_ms": 10.0, "pings": case["pings"],
-                   "tcp": {"sent": [T0], "echoed": [T0 + 0.01] if not case["tcp_error"] else [],
-                           "error": case["tcp_error"], "survived": case["tcp_error"] is None}}
+                   "tcp": tcp_samples(case["tcp_error"])}
+        dual = "pings6" in case
+        if dual:
+            samples.update({"target6": "2001:db8:1::10", "pings6": case["pings6"],
+                            "tcp6": tcp_samples(case["tcp6_error"])})
         with open(os.path.join(d, "samples.json"), "w") as f:
             json.dump(samples, f)
         with open(os.path.join(d, "marks"), "w") as f:
@@ -70,13 +104,19 @@ for case in CASES:
                             "--marks", os.path.join(d, "marks"), "--out", d],
                            capture_output=True, text=True)
         res = json.load(open(os.path.join(d, "demo-result.json")))
-        got = [(m["sent"], m["lost"], round(m["max_gap_ms"])) for m in res["moves"]]
+        got = per_family(res, "")
         want = [(s, l, round(g)) for s, l, g in case["expected"]]
+        if dual:
+            got += per_family(res, "_v6")
+            want += [(s, l, round(g)) for s, l, g in case["expected6"]]
         handovers = [m["handover_ms"] for m in res["moves"]]
         want_ho = [c[3] for c in case["marks"]]
         ok = (got == want and r.returncode == case["status"] and handovers == want_ho
               and res["tcp_stream_survived"] == (case["tcp_error"] is None)
-              and all(m["vm_pause_ms"] is None for m in res["moves"]) and res["vm"] == "namespace")
+              and all(m["vm_pause_ms"] is None for m in res["moves"]) and res["vm"] == "namespace"
+              and res["dual_stack"] == dual
+              and (not dual or res["tcp6_stream_survived"] == (case["tcp6_error"] is None))
+              and (dual or all("sent_v6" not in m for m in res["moves"])))
         print("%s: %s" % ("ok  " if ok else "FAIL", case["description"]))
         if not ok:
             failures += 1

@@ -3,9 +3,10 @@
 # foreign2) on the standard testbed, with configs from tests/lib/agents.sh (random FA-HA
 # and MN-HA keys per run). Sourced by the tests in this directory; what this file adds:
 #
-#   fa_up [--sites "foreign foreign2"] [--no-buffer] [--garp] [--no-detect-arrival]
+#   fa_up [--sites "foreign foreign2"] [--no-buffer] [--garp] [--no-detect-arrival] [--ipv6]
 #         topology up (trap cleanup), configs written (and adjusted), daemons started, the VM
-#         registered at the HA through its API
+#         registered at the HA through its API; --ipv6: the dual-stack testbed (topology.sh
+#         --ipv6), the VM defined and prepared with its IPv6 home address
 #   capture_start NAME ROLE [IF]; capture_stop NAME      tcpdump -U into $FA_DIR/NAME.pcap
 #   tshark_count PCAP FILTER                             packets matching a display filter
 #   ping_start NAME ROLE ADDR; ping_wait_replies NAME N TIMEOUT; ping_stop NAME;
@@ -55,13 +56,14 @@ _fa_edit() {
 }
 
 fa_up() {
-  local sites="foreign" buffer=1 mode=anycast detect=1
+  local sites="foreign" buffer=1 mode=anycast detect=1 topo=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --sites) sites=$2; shift 2 ;;
       --no-buffer) buffer=0; shift ;;
       --garp) mode=garp; shift ;;
       --no-detect-arrival) detect=0; shift ;;
+      --ipv6) topo+=(--ipv6); shift ;;
       *) echo "fa_up: unknown option $1" >&2; return 1 ;;
     esac
   done
@@ -70,7 +72,7 @@ fa_up() {
   command -v tshark >/dev/null || fail "tshark not installed (./dev setup)"
   local rc=0
   VMR_KEEP_LOGS=${FA_KEEP:-0}
-  topo_up || rc=$?
+  topo_up "${topo[@]}" || rc=$?
   [ "$rc" = 77 ] && exit 77
   [ "$rc" = 0 ] || fail "topology did not come up"
   # topo_up's trap removes the namespaces (and every daemon in them); stop ours first so

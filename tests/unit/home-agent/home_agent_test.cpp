@@ -101,8 +101,10 @@ class HomeAgentTest : public ::testing::Test {
     seams.clock = &clock;
     seams.random32 = [this] { return next_random++; };
     seams.previous_peer_grace = Duration::zero();
-    seams.watch_home_link = [this](Ipv4 a, bool on) -> Result<void> {
-      watch_calls.push_back(a.to_string() + (on ? " on" : " off"));
+    seams.watch_home_link = [this](Ipv4 a, const std::vector<Ipv6>& v6, bool on) -> Result<void> {
+      std::string call = a.to_string();
+      for (const Ipv6& b : v6) call += " " + b.to_string();
+      watch_calls.push_back(call + (on ? " on" : " off"));
       return ok();
     };
     seams.drain_home_link = [this] {
@@ -900,6 +902,71 @@ TEST_F(HomeAgentTest, HandoverFromHomeRecoversWhatTheHomeLinkSentAfterTheStopAnd
   EXPECT_EQ(port.reinjected[1].back(), 3);
   EXPECT_EQ(port.reinjected[2], late);
   EXPECT_EQ(port.reinjected_to, (std::vector<std::string>(3, "to 192.0.2.2")));
+}
+
+// An IPv6 packet from 2001:db8:100::10 to `dst` (no next header, or ICMPv6 of `icmp6_type`)
+// whose payload bytes are all `tag`, in a frame the router sent onto the home link.
+Bytes frame6_to(const std::string& dst, std::uint8_t tag, int icmp6_type = -1) {
+  Bytes ip(40 + 4, tag);
+  const Ipv6 src = *Ipv6::parse("2001:db8:100::10");
+  const Ipv6 d = *Ipv6::parse(dst);
+  ip[0] = 0x60;
+  ip[1] = ip[2] = ip[3] = 0;
+  ip[4] = 0;
+  ip[5] = 4;
+  ip[6] = 59;
+  ip[7] = 64;
+  if (icmp6_type >= 0) {
+    ip[6] = 58;
+    ip[7] = 255;
+    ip[40] = static_cast<std::uint8_t>(icmp6_type);
+  }
+  std::copy(src.bytes().begin(), src.bytes().end(), ip.begin() + 8);
+  std::copy(d.bytes().begin(), d.bytes().end(), ip.begin() + 24);
+  return wire::build_ethernet_frame(kVmMac, kHomeMac, 0x86dd, ip);
+}
+
+// A dual-stack VM leaving home (docs/home-agent.md "Handover hold"): the home link is watched
+// for its IPv6 home addresses too, and what the router sent to them after the stop is
+// recovered with its IPv4, in the order it left; IPv6 to other addresses of the home /64 is not.
+TEST_F(HomeAgentTest, HandoverFromHomeRecoversTheDualStackVmsIpv6FromTheHomeLink) {
+  add_vm(R"(,"home_addresses_v6":["2001:db8:1::10","2001:db8:1::11"])");
+  auto r = call(api::Method::post, "/v1/vms/vm1/handover", R"({"phase":"prepare"})");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  EXPECT_EQ(watch_calls, std::vector<std::string>{"10.1.0.10 2001:db8:1::10 2001:db8:1::11 on"});
+  const WallTime t0 = clock.wall_now();
+  ha->on_home_link_frame(t0, frame6_to("2001:db8:1::10", 1));  // before the stop
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(30), frame6_to("2001:db8:1::11", 2));  // recovered
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(35), frame_to(kHoa, 3));               // recovered
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(40), frame6_to("2001:db8:1::99", 8));  // not the VM's
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(42),
+                         frame6_to("2001:db8:1::10", 7, 135));  // NUD probe
+  Bytes padded = frame6_to("2001:db8:1::10", 4);                // Ethernet padding is not part of the packet
+  padded.resize(padded.size() + 12, 0);
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(50), padded);
+  Bytes truncated = frame6_to("2001:db8:1::10", 9);
+  truncated.resize(14 + 40 + 2);                                          // announces 4 payload bytes, has 2
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(55), truncated);  // malformed: ignored
+  const auto stop_us = std::chrono::duration_cast<std::chrono::microseconds>(
+      (t0 + std::chrono::milliseconds(45)).time_since_epoch());
+  r = call(api::Method::post, "/v1/vms/vm1/handover",
+           R"({"phase":"stopped","stopped_at_us":)" + std::to_string(stop_us.count()) + "}");
+  ASSERT_EQ(r.status, 200) << r.body_text();
+  EXPECT_EQ(r.json["recovered"], 3)
+      << "the IPv6 to ::11, the IPv4, the padded IPv6 to ::10; not the Neighbor Solicitation";
+  EXPECT_EQ(watch_calls.back(), "10.1.0.10 2001:db8:1::10 2001:db8:1::11 off");
+  // After the stop the home link is no longer recorded for it.
+  ha->on_home_link_frame(t0 + std::chrono::milliseconds(60), frame6_to("2001:db8:1::10", 5));
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  flush();
+  ASSERT_EQ(last_reply().code, 0);
+  ASSERT_EQ(port.reinjected.size(), 3u);
+  const Bytes sent6 = frame6_to("2001:db8:1::11", 2);
+  EXPECT_EQ(port.reinjected[0], Bytes(sent6.begin() + 14, sent6.begin() + 14 + 44))
+      << "the IPv6 packet as it left, without its Ethernet header or padding";
+  EXPECT_EQ(port.reinjected[1].back(), 3);
+  EXPECT_EQ(port.reinjected[2].size(), 44u) << "the padding is cut off";
+  EXPECT_EQ(port.reinjected[2].back(), 4);
 }
 
 // The router keeps forwarding to the VM's home link until the divert is in place, and the
