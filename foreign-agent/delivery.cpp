@@ -58,11 +58,12 @@ struct Delivery::State {
   std::vector<dataplane::OwnedRoute6> host_routes6;
   std::vector<dataplane::OwnedRoute6> buffer_routes6;
   std::vector<dataplane::OwnedRule6> anycast_rules6;
-  std::optional<Ipv6> gateway6;                        // announced in garp mode
-  std::optional<dataplane::OwnedRoute> buffer_route;   // HoA/32 dev <buffer TUN>
-  std::optional<dataplane::OwnedRule> anycast_rule;    // from HoA iif <gateway link>
-  std::optional<dataplane::OwnedNeighbour> neighbour;  // HoA lladdr <VM MAC> dev <vm link>
-  std::string gateway_link;                            // its name (anycast)
+  std::optional<Ipv6> gateway6;                         // announced in garp mode
+  std::optional<dataplane::OwnedRoute> buffer_route;    // HoA/32 dev <buffer TUN>
+  std::optional<dataplane::OwnedRule> anycast_rule;     // from HoA iif <gateway link>
+  std::optional<dataplane::OwnedNeighbour> neighbour;   // HoA lladdr <VM MAC> dev <vm link>
+  std::vector<dataplane::OwnedNeighbour6> neighbours6;  // the same for each IPv6 home address
+  std::string gateway_link;                             // its name (anycast)
   bool tunnel_routed = false;
   Ipv4 endpoint_peer;  // the HA we hold an endpoint ref for
   std::unique_ptr<boost::asio::steady_timer> garp_timer;
@@ -153,6 +154,13 @@ void Delivery::reconcile_v6(const dataplane::OwnedObjects& owned, const binding:
       log_info("stale_rule_removed",
                {{"from", r.from.to_string()}, {"priority", std::to_string(r.priority)}});
       log_removal(seams_.netlink->remove_rule6(r), "rule", r.from.to_string());
+    }
+  }
+  for (const auto& n : owned.neighbours6) {
+    const Visitor* v = visitors.find_by_home_address_v6(n.address);
+    if (n.ifindex == vm_ifindex_ && (!v || v->mac != n.mac)) {
+      log_info("stale_neighbour_removed", {{"address", n.address.to_string()}, {"mac", n.mac.to_string()}});
+      log_removal(seams_.netlink->remove_neighbour6(n), "neighbour", n.address.to_string());
     }
   }
 }
@@ -281,16 +289,28 @@ void Delivery::route_to_vm_link(const Visitor& v, State& st) {
 // the first packet goes out at once and the kernel validates the entry with a unicast probe.
 // Called again at resume: the kernel may have aged the entry out, or failed it, while the
 // visitor was only prepared; replacing it makes it fresh at the moment it matters.
+// A dual-stack VM's IPv6 home addresses get the same (RFC 4861 §7.3.2 STALE): without it the
+// FA's first IPv6 packet to the VM waits for Neighbor Discovery on a link the VM has only just
+// reached.
 void Delivery::seed_neighbour(const Visitor& v, State& st) {
-  // The kernel replaces the entry in place: forget the old handle without removing it.
+  // The kernel replaces the entry in place: forget the old handles without removing them.
   if (st.neighbour) st.neighbour->release();
   st.neighbour.reset();
+  for (auto& n6 : st.neighbours6) n6.release();
+  st.neighbours6.clear();
   auto n = dataplane::OwnedNeighbour::create(*seams_.netlink, {v.home_address, v.mac, vm_ifindex_});
   if (n)
     st.neighbour.emplace(std::move(*n));
   else
     log_warn("neighbour_seed_failed",
              {{"hoa", v.home_address.to_string()}, {"reason", n.error().to_string()}});
+  for (const Ipv6& a : v.home_addresses_v6) {
+    auto n6 = dataplane::OwnedNeighbour6::create(*seams_.netlink, {a, v.mac, vm_ifindex_});
+    if (n6)
+      st.neighbours6.push_back(std::move(*n6));
+    else
+      log_warn("neighbour_seed_failed", {{"hoa", a.to_string()}, {"reason", n6.error().to_string()}});
+  }
 }
 
 void Delivery::resume(const Visitor& v) {
@@ -348,6 +368,7 @@ void Delivery::remove(const Visitor& v) {
   st.buffer_routes6.clear();
   st.anycast_rules6.clear();
   st.neighbour.reset();
+  st.neighbours6.clear();
   if (st.tunnel_routed)
     log_removal(seams_.driver->unroute(v.home_address), "reverse_tunnel", v.home_address.to_string());
   release_shared(v, st);

@@ -150,18 +150,20 @@ Result<void> send_neigh6(nl_sock* sk, int type, int flags, const ProxyNeighbour6
                     p.address.to_string());
 }
 
-// A plain neighbour entry (`ip neigh replace A lladdr M dev X nud stale protocol 186`).
-Result<void> send_plain_neigh(nl_sock* sk, int type, int flags, const Neighbour& n) {
+// A plain neighbour entry (`ip [-6] neigh replace A lladdr M dev X nud stale protocol 186`) of
+// `family`, the address `len` bytes at `dst`; `what` names it in errors.
+Result<void> send_plain_neigh(nl_sock* sk, int type, int flags, std::uint8_t family, const void* dst, int len,
+                              const MacAddress& mac, int ifindex, const std::string& what) {
   nl_msg* msg = nlmsg_alloc_simple(type, flags);
   if (!msg) std::abort();
   ndmsg ndm{};
-  ndm.ndm_family = AF_INET;
-  ndm.ndm_ifindex = n.ifindex;
+  ndm.ndm_family = family;
+  ndm.ndm_ifindex = ifindex;
   ndm.ndm_state = NUD_STALE;  // usable at once, verified by the kernel (netlink.hpp)
-  std::uint32_t be = htonl(n.address.value());
-  bool built = nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) >= 0 && nla_put(msg, NDA_DST, 4, &be) >= 0;
+  bool built =
+      nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) >= 0 && nla_put(msg, NDA_DST, len, dst) >= 0;
   if (built && type == RTM_NEWNEIGH)
-    built = nla_put(msg, NDA_LLADDR, 6, n.mac.bytes().data()) >= 0 &&
+    built = nla_put(msg, NDA_LLADDR, 6, mac.bytes().data()) >= 0 &&
             nla_put_u8(msg, NDA_PROTOCOL, kRouteProtocol) >= 0;
   if (!built) {
     nlmsg_free(msg);
@@ -169,16 +171,27 @@ Result<void> send_plain_neigh(nl_sock* sk, int type, int flags, const Neighbour&
   }
   int err = nl_send_sync(sk, msg);  // frees msg, waits for the ACK
   if (err < 0) {
-    auto what = n.address.to_string() + " lladdr " + n.mac.to_string() + " dev " + std::to_string(n.ifindex);
+    auto full = what + " lladdr " + mac.to_string() + " dev " + std::to_string(ifindex);
     return fail(
-        nl_error(type == RTM_NEWNEIGH ? "add_neighbour_failed" : "remove_neighbour_failed", err, what));
+        nl_error(type == RTM_NEWNEIGH ? "add_neighbour_failed" : "remove_neighbour_failed", err, full));
   }
   return ok();
+}
+
+Result<void> send_plain_neigh(nl_sock* sk, int type, int flags, const Neighbour& n) {
+  const std::uint32_t be = htonl(n.address.value());
+  return send_plain_neigh(sk, type, flags, AF_INET, &be, 4, n.mac, n.ifindex, n.address.to_string());
+}
+
+Result<void> send_plain_neigh(nl_sock* sk, int type, int flags, const Neighbour6& n) {
+  return send_plain_neigh(sk, type, flags, AF_INET6, n.address.bytes().data(), 16, n.mac, n.ifindex,
+                          n.address.to_string());
 }
 
 struct NeighbourDump {
   const std::vector<int>* ours;
   std::vector<Neighbour>* out;
+  std::vector<Neighbour6>* out6;
 };
 
 int on_neighbour_message(nl_msg* msg, void* arg) {
@@ -186,22 +199,30 @@ int on_neighbour_message(nl_msg* msg, void* arg) {
   nlmsghdr* hdr = nlmsg_hdr(msg);
   if (hdr->nlmsg_type != RTM_NEWNEIGH || !nlmsg_valid_hdr(hdr, sizeof(ndmsg))) return NL_SKIP;
   auto* ndm = static_cast<ndmsg*>(nlmsg_data(hdr));
-  if (ndm->ndm_family != AF_INET || (ndm->ndm_flags & NTF_PROXY)) return NL_SKIP;
+  const bool v6 = ndm->ndm_family == AF_INET6;
+  if ((ndm->ndm_family != AF_INET && !v6) || (ndm->ndm_flags & NTF_PROXY)) return NL_SKIP;
   if (std::find(dump->ours->begin(), dump->ours->end(), ndm->ndm_ifindex) == dump->ours->end())
     return NL_SKIP;
   nlattr* tb[NDA_MAX + 1] = {};
-  if (nlmsg_parse(hdr, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] || nla_len(tb[NDA_DST]) != 4)
+  if (nlmsg_parse(hdr, sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0 || !tb[NDA_DST] ||
+      nla_len(tb[NDA_DST]) != (v6 ? 16 : 4))
     return NL_SKIP;
   if (!tb[NDA_PROTOCOL] || nla_get_u8(tb[NDA_PROTOCOL]) != kRouteProtocol) return NL_SKIP;
-  std::uint32_t be = 0;
-  std::memcpy(&be, nla_data(tb[NDA_DST]), 4);
-  Neighbour n{Ipv4(ntohl(be)), MacAddress{}, ndm->ndm_ifindex};
+  MacAddress mac;
   if (tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == 6) {
     std::array<std::uint8_t, 6> b{};
     std::memcpy(b.data(), nla_data(tb[NDA_LLADDR]), 6);
-    n.mac = MacAddress(b);
+    mac = MacAddress(b);
   }
-  dump->out->push_back(n);
+  if (v6) {
+    Ipv6::Octets b{};
+    std::memcpy(b.data(), nla_data(tb[NDA_DST]), 16);
+    dump->out6->push_back(Neighbour6{Ipv6(b), mac, ndm->ndm_ifindex});
+    return NL_OK;
+  }
+  std::uint32_t be = 0;
+  std::memcpy(&be, nla_data(tb[NDA_DST]), 4);
+  dump->out->push_back(Neighbour{Ipv4(ntohl(be)), mac, ndm->ndm_ifindex});
   return NL_OK;
 }
 
@@ -344,6 +365,14 @@ Result<void> LibnlNetlink::add_neighbour(const Neighbour& n) {
 }
 
 Result<void> LibnlNetlink::remove_neighbour(const Neighbour& n) {
+  return send_plain_neigh(sock_, RTM_DELNEIGH, 0, n);
+}
+
+Result<void> LibnlNetlink::add_neighbour6(const Neighbour6& n) {
+  return send_plain_neigh(sock_, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, n);  // as add_neighbour
+}
+
+Result<void> LibnlNetlink::remove_neighbour6(const Neighbour6& n) {
   return send_plain_neigh(sock_, RTM_DELNEIGH, 0, n);
 }
 
@@ -499,8 +528,10 @@ Result<OwnedObjects> LibnlNetlink::list_owned(const std::vector<int>& our_ifinde
   ProxyDump proxies{&our_ifindexes, &out.proxies, &out.proxies6};
   VMROAM_TRY_VOID(dump_neighbours(sock_, AF_UNSPEC, NTF_PROXY, on_proxy_message, &proxies, "proxy dump"));
   if (!our_ifindexes.empty()) {
-    NeighbourDump neighbours{&our_ifindexes, &out.neighbours};
-    VMROAM_TRY_VOID(dump_neighbours(sock_, AF_INET, 0, on_neighbour_message, &neighbours, "neighbour dump"));
+    // AF_UNSPEC: the ARP and ND tables both.
+    NeighbourDump neighbours{&our_ifindexes, &out.neighbours, &out.neighbours6};
+    VMROAM_TRY_VOID(
+        dump_neighbours(sock_, AF_UNSPEC, 0, on_neighbour_message, &neighbours, "neighbour dump"));
   }
   VMROAM_TRY_VOID(owned_rules(sock_, out.rules));
   VMROAM_TRY_VOID(owned_links(sock_, out.links));

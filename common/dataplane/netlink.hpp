@@ -83,6 +83,16 @@ struct Neighbour {
   friend bool operator==(const Neighbour&, const Neighbour&) = default;
 };
 
+// `ip -6 neigh replace <address> lladdr <mac> dev <ifindex> nud stale protocol 186`: the same
+// for a dual-stack VM's IPv6 home address (RFC 4861 §7.3.2: STALE is usable at once and the
+// kernel confirms it with its own unicast Neighbor Solicitation).
+struct Neighbour6 {
+  Ipv6 address;
+  MacAddress mac;
+  int ifindex = 0;
+  friend bool operator==(const Neighbour6&, const Neighbour6&) = default;
+};
+
 // `ip rule add from <from>/32 [iif <iif>] lookup <table> priority <priority>`
 struct PolicyRule {
   Ipv4Prefix from;
@@ -119,6 +129,7 @@ struct OwnedObjects {
   std::vector<ProxyNeighbour6> proxies6;  // as `proxies`, for IPv6
   std::vector<Route6> routes6;            // as `routes`, for IPv6
   std::vector<PolicyRule6> rules6;        // as `rules`, for IPv6
+  std::vector<Neighbour6> neighbours6;    // as `neighbours`, for IPv6
 };
 
 class Netlink {
@@ -139,6 +150,13 @@ class Netlink {
   }
   virtual Result<void> remove_neighbour(const Neighbour& n) {
     return fail("unsupported", "remove_neighbour " + n.address.to_string());
+  }
+  // The same for IPv6 (a dual-stack visitor's home addresses at the FA).
+  virtual Result<void> add_neighbour6(const Neighbour6& n) {
+    return fail("unsupported", "add_neighbour6 " + n.address.to_string());
+  }
+  virtual Result<void> remove_neighbour6(const Neighbour6& n) {
+    return fail("unsupported", "remove_neighbour6 " + n.address.to_string());
   }
   // IPv6 proxy entries (NTF_PROXY, tagged). Only the home agent of dual-stack VMs makes them;
   // seams that never do need not care.
@@ -190,6 +208,8 @@ class LibnlNetlink final : public Netlink {
   Result<void> remove_rule(const PolicyRule& r) override;
   Result<void> add_neighbour(const Neighbour& n) override;
   Result<void> remove_neighbour(const Neighbour& n) override;
+  Result<void> add_neighbour6(const Neighbour6& n) override;
+  Result<void> remove_neighbour6(const Neighbour6& n) override;
   Result<void> add_proxy_neighbour6(const ProxyNeighbour6& p) override;
   Result<void> remove_proxy_neighbour6(const ProxyNeighbour6& p) override;
   Result<void> add_route6(const Route6& r) override;
@@ -224,6 +244,7 @@ inline Result<void> remove_object(Netlink& nl, const ProxyNeighbour& p) {
 }
 inline Result<void> remove_object(Netlink& nl, const PolicyRule& r) { return nl.remove_rule(r); }
 inline Result<void> remove_object(Netlink& nl, const Neighbour& n) { return nl.remove_neighbour(n); }
+inline Result<void> remove_object(Netlink& nl, const Neighbour6& n) { return nl.remove_neighbour6(n); }
 inline Result<void> remove_object(Netlink& nl, const ProxyNeighbour6& p) {
   return nl.remove_proxy_neighbour6(p);
 }
@@ -235,6 +256,7 @@ inline Result<void> add_object(Netlink& nl, const Route& r) { return nl.add_rout
 inline Result<void> add_object(Netlink& nl, const ProxyNeighbour& p) { return nl.add_proxy_neighbour(p); }
 inline Result<void> add_object(Netlink& nl, const PolicyRule& r) { return nl.add_rule(r); }
 inline Result<void> add_object(Netlink& nl, const Neighbour& n) { return nl.add_neighbour(n); }
+inline Result<void> add_object(Netlink& nl, const Neighbour6& n) { return nl.add_neighbour6(n); }
 inline Result<void> add_object(Netlink& nl, const ProxyNeighbour6& p) { return nl.add_proxy_neighbour6(p); }
 
 // RAII owner of one kernel object we created. Move-only. The Netlink must outlive it.
@@ -288,6 +310,7 @@ using OwnedRoute = Owned<Route>;
 using OwnedProxyNeighbour = Owned<ProxyNeighbour>;
 using OwnedRule = Owned<PolicyRule>;
 using OwnedNeighbour = Owned<Neighbour>;
+using OwnedNeighbour6 = Owned<Neighbour6>;
 using OwnedProxyNeighbour6 = Owned<ProxyNeighbour6>;
 using OwnedRoute6 = Owned<Route6>;
 using OwnedRule6 = Owned<PolicyRule6>;

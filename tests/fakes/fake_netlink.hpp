@@ -22,8 +22,9 @@ class FakeNetlink final : public Netlink {
   std::vector<PolicyRule6> rules6;
   std::vector<LinkInfo> links;
   std::vector<Neighbour> neighbours;  // plain (not proxy) entries, keyed by address + device
-  std::vector<std::string> calls;     // "add_route 10.1.0.10/32 dev 7 table 254", …
-  std::string fail_next;              // name of the next call to fail with "fake_failure"
+  std::vector<Neighbour6> neighbours6;
+  std::vector<std::string> calls;  // "add_route 10.1.0.10/32 dev 7 table 254", …
+  std::string fail_next;           // name of the next call to fail with "fake_failure"
 
   // Each call is recorded as "<label> <describe(x)>"; `what` names it for fail_next.
   Result<void> add_route(const Route& r) override { return add(routes, r, "add_route", "add_route"); }
@@ -43,18 +44,15 @@ class FakeNetlink final : public Netlink {
     return remove(proxies6, p, "remove_proxy6", "remove_proxy_neighbour6");
   }
   // Like the kernel with NLM_F_REPLACE: an entry for the same address and device is replaced.
-  Result<void> add_neighbour(const Neighbour& n) override {
-    calls.push_back("add_neighbour " + describe(n));
-    if (should_fail("add_neighbour")) return fail("fake_failure", "add_neighbour");
-    std::erase_if(neighbours, [&](const Neighbour& o) { return same_key(o, n); });
-    neighbours.push_back(n);
-    return ok();
-  }
+  Result<void> add_neighbour(const Neighbour& n) override { return replace(neighbours, n, "add_neighbour"); }
   Result<void> remove_neighbour(const Neighbour& n) override {
-    calls.push_back("remove_neighbour " + describe(n));
-    if (should_fail("remove_neighbour")) return fail("fake_failure", "remove_neighbour");
-    auto gone = std::erase_if(neighbours, [&](const Neighbour& o) { return same_key(o, n); });
-    return gone ? ok() : Result<void>(fail("not_found", "remove_neighbour"));
+    return remove_keyed(neighbours, n, "remove_neighbour");
+  }
+  Result<void> add_neighbour6(const Neighbour6& n) override {
+    return replace(neighbours6, n, "add_neighbour6");
+  }
+  Result<void> remove_neighbour6(const Neighbour6& n) override {
+    return remove_keyed(neighbours6, n, "remove_neighbour6");
   }
   Result<void> add_rule(const PolicyRule& r) override { return add(rules, r, "add_rule", "add_rule"); }
   Result<void> remove_rule(const PolicyRule& r) override {
@@ -90,6 +88,7 @@ class FakeNetlink final : public Netlink {
     std::erase_if(proxies, [&](const ProxyNeighbour& p) { return p.ifindex == ifindex; });
     std::erase_if(proxies6, [&](const ProxyNeighbour6& p) { return p.ifindex == ifindex; });
     std::erase_if(neighbours, [&](const Neighbour& x) { return x.ifindex == ifindex; });
+    std::erase_if(neighbours6, [&](const Neighbour6& x) { return x.ifindex == ifindex; });
     return n ? ok() : Result<void>(fail("not_found", std::to_string(ifindex)));
   }
   Result<LinkInfo> link(std::string_view name) override {
@@ -112,6 +111,8 @@ class FakeNetlink final : public Netlink {
     o.rules6 = rules6;
     for (const auto& n : neighbours)  // like the kernel dump: only on the links we name
       if (std::find(ours.begin(), ours.end(), n.ifindex) != ours.end()) o.neighbours.push_back(n);
+    for (const auto& n : neighbours6)
+      if (std::find(ours.begin(), ours.end(), n.ifindex) != ours.end()) o.neighbours6.push_back(n);
     for (const auto& l : links)
       if (l.name.starts_with(kLinkPrefix)) o.links.push_back(l);
     return o;
@@ -134,13 +135,32 @@ class FakeNetlink final : public Netlink {
   static std::string describe(const P& p) {
     return p.address.to_string() + " dev " + std::to_string(p.ifindex);
   }
-  static std::string describe(const Neighbour& n) {
+  template <typename N>
+  requires std::is_same_v<N, Neighbour> || std::is_same_v<N, Neighbour6>
+  static std::string describe(const N& n) {
     return n.address.to_string() + " lladdr " + n.mac.to_string() + " dev " + std::to_string(n.ifindex);
   }
 
  private:
-  static bool same_key(const Neighbour& a, const Neighbour& b) {
+  template <typename N>
+  static bool same_key(const N& a, const N& b) {
     return a.address == b.address && a.ifindex == b.ifindex;
+  }
+  // Neighbour entries: keyed by address and device, replaced in place (NLM_F_REPLACE).
+  template <typename N>
+  Result<void> replace(std::vector<N>& v, const N& n, const char* what) {
+    calls.push_back(std::string(what) + " " + describe(n));
+    if (should_fail(what)) return fail("fake_failure", what);
+    std::erase_if(v, [&](const N& o) { return same_key(o, n); });
+    v.push_back(n);
+    return ok();
+  }
+  template <typename N>
+  Result<void> remove_keyed(std::vector<N>& v, const N& n, const char* what) {
+    calls.push_back(std::string(what) + " " + describe(n));
+    if (should_fail(what)) return fail("fake_failure", what);
+    auto gone = std::erase_if(v, [&](const N& o) { return same_key(o, n); });
+    return gone ? ok() : Result<void>(fail("not_found", what));
   }
   bool should_fail(const std::string& what) {
     if (fail_next != what) return false;

@@ -218,12 +218,32 @@ TEST_F(DeliveryTest, DualStackVisitorsGetTheirIpv6RoutedBufferedAndReverseTunnel
   EXPECT_EQ(netlink.rules6[0].iif, "vmr-gw0");
   EXPECT_EQ(netlink.rules6[0].from, (Ipv6Prefix{kHoa6, 128}));
   EXPECT_EQ(driver.home_addresses_v6.at(v.home_address), std::vector<Ipv6>{kHoa6});
+  // Its IPv6 neighbour entry is seeded like the IPv4 one (STALE, the VM's MAC).
+  const std::vector<dataplane::Neighbour6> seeded{{kHoa6, v.mac, kVmIfindex}};
+  EXPECT_EQ(netlink.neighbours6, seeded);
+  netlink.neighbours6.clear();  // the kernel aged it out while the visitor was only prepared
   delivery->resume(v);
   EXPECT_EQ(netlink.routes6,
             (std::vector<dataplane::Route6>{{{kHoa6, 128}, kVmIfindex, dataplane::kMainTable}}));
+  EXPECT_EQ(netlink.neighbours6, seeded) << "resume seeds it afresh";
   delivery->remove(v);
   EXPECT_TRUE(netlink.routes6.empty());
   EXPECT_TRUE(netlink.rules6.empty());
+  EXPECT_TRUE(netlink.neighbours6.empty());
+}
+
+TEST_F(DeliveryTest, ReconcileRemovesIpv6NeighbourEntriesNoVisitorExplains) {
+  make("garp");
+  binding::VisitorList visitors;
+  const Visitor v = dual_stack("vm1");
+  ASSERT_TRUE(visitors.add(v));
+  const dataplane::Neighbour6 explained{kHoa6, v.mac, kVmIfindex};
+  netlink.neighbours6 = {explained,
+                         {*Ipv6::parse("2001:db8:1::99"), v.mac, kVmIfindex},    // no visitor has it
+                         {kHoa6, *MacAddress::parse("02:00:00:00:09:09"), 99}};  // not our link: left
+  delivery->reconcile(visitors);
+  EXPECT_EQ(netlink.neighbours6, (std::vector<dataplane::Neighbour6>{
+                                     explained, {kHoa6, *MacAddress::parse("02:00:00:00:09:09"), 99}}));
 }
 
 TEST_F(DeliveryTest, NeighborSolicitationsForTheHomeLinkAreAnsweredWithTheGatewayMac) {
