@@ -37,8 +37,8 @@
 #   the middle (the standby takes over), later cut off from etcd; the timeline marks both.
 # --no-agents: the same moves with no agent running (the baseline: reachability is lost).
 # --ipv4-only: the VM, the testbed and the probe without IPv6 (the demo before dual stack).
-# --dataplane: the agents' data plane (dataplane.driver). Default `userspace`: the only one
-#   that tunnels IPv6 so far (docs/dataplane.md "IPv6 (dual-stack VMs)"); `auto` picks eBPF.
+# --dataplane: the agents' data plane (dataplane.driver). Default `auto`: eBPF where the kernel
+#   has it (both families, docs/dataplane.md "IPv6 in the kernel data plane"), else userspace.
 # --vm: the VM is an abstraction (vm_* functions below). `qemu`: the real guest of tests/vm/
 #   (KVM if it works, else TCG; VM pause = QEMU's STOP -> RESUME). `namespace`: a network
 #   namespace whose veth moves between site bridges (VM pause null). `auto` (the default): qemu,
@@ -54,7 +54,7 @@ source "$top/tests/lib/agents.sh"
 
 out=$top/demo-out
 keep=0 vm_kind=auto agents=1 delay=4 rate=100 dwell=8 interval=10 fixed_keys=0 encap=ipip fixture= ha_pair=0
-ipv6=1 dataplane=${VMR_DATAPLANE_DRIVER:-userspace}
+ipv6=1 dataplane=${VMR_DATAPLANE_DRIVER:-auto}
 usage() { sed -n '5,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -5,8 +5,8 @@
 # stream, on IPv4 and on IPv6. Asserts the project's promise on all three moves: 0 pings lost
 # on either family, both TCP streams survived, a measured VM pause and handover per move, the
 # guest's clock on the console across the moves, and the documented demo-result.json.
-# Data plane: userspace, the demo's default while only it tunnels IPv6 (--dataplane; once the
-# eBPF data plane does, pass `--dataplane auto` or drop the demo's default). (demo-namespace is the same scenario without QEMU;
+# Data plane: the demo's default, `auto` (eBPF where the kernel has it; VMR_DATAPLANE_DRIVER
+# overrides). (demo-namespace is the same scenario without QEMU;
 # vm_agents_migration shows that without the HA's hold these moves lose pings.)
 # Needs root, qemu-system-x86_64, /dev/net/tun: exit 77 naming what is missing.
 set -uo pipefail

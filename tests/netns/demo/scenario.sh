@@ -4,8 +4,8 @@
 # -> home) not one of the correspondent's 10 ms pings is lost, on IPv4 or on IPv6, and both its
 # TCP streams survive (every message echoed, no stall over 2 s); the capture holds Mobile IP
 # messages and none is malformed (tshark); demo-result.json has every documented key.
-# Data plane: userspace, the demo's default while only it tunnels IPv6 (--dataplane; once the
-# eBPF data plane does, pass `--dataplane auto` or drop the demo's default).
+# Data plane: the demo's default, `auto` (eBPF where the kernel has it; VMR_DATAPLANE_DRIVER
+# overrides).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=$(mktemp -d /tmp/vmr-demo-test.XXXXXX)

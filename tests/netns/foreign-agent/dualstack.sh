@@ -21,11 +21,11 @@
 #      FA's WAN link, in both directions: delivered, and the replies reverse-tunnelled)
 #   5. the VM's IPv6 from a source that is not its home address is not reverse-tunnelled (the
 #      HA's own check of the inner source is tests/netns/home-agent/dualstack.sh's)
-# Data plane: userspace (the eBPF one tunnels no IPv6 yet); VMR_DATAPLANE_DRIVER overrides.
+# Data plane: `auto` (eBPF where the kernel has it), as the other agent tests; VMR_DATAPLANE_DRIVER
+# overrides (both carry IPv6).
 # usage: dualstack.sh
 set -u
 source "$(dirname "$0")/fa_lib.sh"
-export VMR_DATAPLANE_DRIVER=${VMR_DATAPLANE_DRIVER:-userspace}
 probe=$(cd "$here_fa/../../.." && pwd)/tools/probe/vmroam-probe
 [ -e /proc/sys/net/ipv6 ] || skip "no IPv6 in this kernel"
 fa_up --ipv6
