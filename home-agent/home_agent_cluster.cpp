@@ -106,7 +106,7 @@ void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value)
       }
       auto rec = decode_vm(*value);
       if (!rec) return warn(rec.error());
-      Vm vm{rec->id, rec->home_address, rec->mac, rec->allowed_fas, std::nullopt};
+      Vm vm{rec->id, rec->home_address, rec->mac, rec->allowed_fas, std::nullopt, rec->home_addresses_v6};
       if (!rec->key.empty())
         if (auto alg = auth::parse_algorithm(rec->algorithm))
           vm.mn_ha = auth::SecurityAssociation{rec->spi, *alg, rec->key};
@@ -120,6 +120,17 @@ void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value)
     case ClusterKeys::Kind::unknown:
       return;
   }
+}
+
+// One series per role, 1 for this HA's (docs/operations.md "What to monitor"): an alert on
+// role="connecting" finds an HA that lost etcd and retries.
+void HomeAgent::add_cluster_metrics() {
+  for (const char* role : {"active", "standby", "electing", "connecting"})
+    metrics_.gauge_callback("vmroam_cluster_role", "This home agent's role in its cluster", {{"role", role}},
+                            [this, role] { return seams_.cluster->role() == role ? 1.0 : 0.0; });
+  metrics_.gauge_callback("vmroam_cluster_reconnects",
+                          "Reconnects to etcd since start (a standby that lost it)", {},
+                          [this] { return static_cast<double>(seams_.cluster->reconnects()); });
 }
 
 Result<void> HomeAgent::take_over() {

@@ -3,6 +3,8 @@
 // and a takeover in which the standby's mirror becomes the active binding cache.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/auth/authenticator.hpp"
 #include "common/core/hex.hpp"
 #include "common/wire/message.hpp"
@@ -435,6 +437,104 @@ TEST_F(ClusterNodeTest, AnActiveWhoseKeepalivesGoUnansweredStepsDownBeforeItsLea
   a.node.keepalive_tick();
   ASSERT_TRUE(a.deposed) << "1.5 s without a confirmed keepalive: TTL minus the 500 ms margin has passed";
   EXPECT_EQ(a.deposed->code, "cluster_lease_unconfirmed");
+}
+
+// ---- Losing etcd and finding it again ----------------------------------------------------------
+
+TEST_F(ClusterNodeTest, AnHaStartedBeforeEtcdComesUpConnectingAndJoinsOnceEtcdAnswers) {
+  Node a(io, store, "ha1", clock);
+  a.etcd.unavailable = true;  // etcd not listening yet
+  a.start();
+  settle();
+  EXPECT_EQ(a.node.state(), ClusterNode::State::connecting);
+  EXPECT_EQ(a.node.role(), "connecting");
+  EXPECT_NE(a.node.etcd_error().find("etcd_unavailable"), std::string::npos) << a.node.etcd_error();
+  auto loaded = a.node.load();
+  ASSERT_TRUE(loaded);
+  EXPECT_TRUE(loaded->bindings.empty());
+  a.node.reconnect();  // the backoff timer's attempt, etcd still down
+  settle();
+  EXPECT_EQ(a.node.state(), ClusterNode::State::connecting);
+  EXPECT_FALSE(a.deposed) << "a standby that cannot reach etcd retries, it does not end";
+  // What another HA committed meanwhile is in the mirror once we are in.
+  ASSERT_TRUE(
+      store.apply({{}, {{false, a.node.keys().replay(kHoa), encode(store::ReplayRecord{kHoa, 5}), 0}}, {}}));
+  a.etcd.unavailable = false;
+  a.node.reconnect();
+  settle();
+  EXPECT_TRUE(a.node.active()) << a.node.role();
+  EXPECT_EQ(a.elected, 1);
+  ASSERT_EQ(a.changes.size(), 1u);
+  EXPECT_EQ(a.changes[0], "10.1.0.10=" + encode(store::ReplayRecord{kHoa, 5}));
+  EXPECT_EQ(a.node.reconnects(), 2u);
+  EXPECT_EQ(a.node.etcd_error(), "");
+}
+
+TEST_F(ClusterNodeTest, AStandbyWhoseCampaignFailsStaysUpRetriesAndResyncsItsMirror) {
+  Node a(io, store, "ha1", clock), b(io, store, "ha2", clock);
+  a.start();
+  settle();
+  b.start();
+  settle();
+  ASSERT_EQ(b.node.state(), ClusterNode::State::standby);
+  std::optional<Result<void>> done;
+  a.node.commit(wide_batch(20, 2), [&](const Result<void>& r) { done = r; });
+  settle();
+  ASSERT_TRUE(done && *done);
+  ASSERT_EQ(b.changes.size(), 2u);
+  const std::int64_t old_lease = b.etcd.lease;
+  // The active dies while b cannot reach etcd: b's campaign fails.
+  b.etcd.unavailable = true;
+  store.expire_lease(a.etcd.lease);
+  settle();
+  EXPECT_EQ(b.node.state(), ClusterNode::State::connecting);
+  EXPECT_FALSE(b.deposed) << "a failed campaign is not a reason for a standby to end";
+  EXPECT_NE(b.node.etcd_error().find("cluster_campaign_failed"), std::string::npos) << b.node.etcd_error();
+  // Meanwhile one record goes from etcd (the standby's watch is gone: no event for it).
+  ASSERT_TRUE(store.apply({{}, {{true, a.node.keys().replay(*Ipv4::parse("10.1.0.20")), "", 0}}, {}}));
+  b.changes.clear();
+  b.etcd.unavailable = false;
+  b.node.reconnect();
+  settle();
+  EXPECT_TRUE(b.node.active()) << b.node.role();
+  EXPECT_EQ(b.elected, 1);
+  EXPECT_NE(b.etcd.lease, old_lease) << "a new lease";
+  EXPECT_FALSE(store.leases.contains(old_lease)) << "the old lease is revoked";
+  EXPECT_NE(std::find(b.changes.begin(), b.changes.end(), "10.1.0.20 gone"), b.changes.end())
+      << "the record etcd lost leaves the mirror";
+  EXPECT_NE(std::find(b.changes.begin(), b.changes.end(),
+                      "10.1.0.21=" + encode(store::ReplayRecord{*Ipv4::parse("10.1.0.21"), 1})),
+            b.changes.end());
+  EXPECT_EQ(b.etcd.watches, 2);
+}
+
+TEST_F(ClusterNodeTest, AStandbyWhoseWatchEndsOrLeaseGoesReconnectsAnActiveIsDeposed) {
+  Node a(io, store, "ha1", clock), b(io, store, "ha2", clock);
+  a.start();
+  settle();
+  b.start();
+  settle();
+  b.etcd.end_watch(make_error("etcd_unavailable", "14 connection reset"));
+  settle();
+  EXPECT_EQ(b.node.state(), ClusterNode::State::connecting);
+  EXPECT_FALSE(b.deposed);
+  b.node.reconnect();
+  settle();
+  EXPECT_EQ(b.node.state(), ClusterNode::State::standby);
+  EXPECT_EQ(b.node.leader(), "ha1");
+  EXPECT_TRUE(b.etcd.watching());
+  // Its lease runs out in etcd (a partition longer than the TTL): the keepalive says so.
+  store.expire_lease(b.etcd.lease);
+  settle();
+  b.node.keepalive_tick();
+  settle();
+  EXPECT_EQ(b.node.state(), ClusterNode::State::connecting);
+  EXPECT_FALSE(b.deposed);
+  // The active's watch ends: it may no longer act.
+  a.etcd.end_watch(make_error("etcd_unavailable", "14 connection reset"));
+  settle();
+  ASSERT_TRUE(a.deposed);
+  EXPECT_EQ(a.deposed->code, "cluster_watch_ended");
 }
 
 // ---- Two home agents: the standby's mirror becomes the active binding cache -----------------
