@@ -502,7 +502,7 @@ void HomeAgent::on_expiry() {
   auto expired = cache_.expire(seams_.clock->now());
   if (!expired.empty()) {
     store::Batch batch;
-    for (const auto& b : expired) batch.delete_binding(b.home_address);
+    for (const auto& b : expired) drop_expired(batch, b.home_address);
     if (auto r = commit(batch); !r) {
       // Keep them: the next start will expire them from the store.
       log_error("store_commit_failed", {{"reason", r.error().to_string()}});

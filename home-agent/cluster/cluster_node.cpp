@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include "common/core/log.hpp"
@@ -203,8 +204,19 @@ void ClusterNode::resync(const std::vector<cluster::KeyValue>& kvs) {
   }
   for (const auto& key : mirrored_keys_)
     if (!now.contains(key)) hooks_.on_change(keys_.parse(key), nullptr);
+  // In the order they were written, as the watch would have told them: a HoA's replay state
+  // is in its binding or its replay key, whichever came last (cluster_records.hpp); one txn
+  // writes a replay key after the binding.
+  std::vector<std::pair<ClusterKeys::Parsed, const cluster::KeyValue*>> order;
+  order.reserve(kvs.size());
   for (const auto& kv : kvs)
-    if (kv.key != keys_.leader()) hooks_.on_change(keys_.parse(kv.key), &kv);
+    if (kv.key != keys_.leader()) order.emplace_back(keys_.parse(kv.key), &kv);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    const bool a_replay = a.first.kind == ClusterKeys::Kind::replay;
+    const bool b_replay = b.first.kind == ClusterKeys::Kind::replay;
+    return std::tie(a.second->mod_revision, a_replay) < std::tie(b.second->mod_revision, b_replay);
+  });
+  for (const auto& [parsed, kv] : order) hooks_.on_change(parsed, kv);
   mirrored_keys_ = std::move(now);
 }
 
@@ -322,6 +334,10 @@ void ClusterNode::commit(const store::Batch& batch, std::function<void(Result<vo
     return;
   }
   for (auto& m : to_mutations(keys_, batch)) {
+    // A binding put carries its HoA's replay state: a replay put queued before it is stale
+    // and stays out of the txn (cluster_records.hpp), so that a replay key in the same txn
+    // as a binding is always the later write.
+    if (!m.erase) drop_replay_before(m.key);
     // etcd refuses a txn that names one key twice: the later write replaces the earlier.
     auto [it, fresh] = next_index_.try_emplace(m.key, next_.size());
     if (fresh)
@@ -331,6 +347,15 @@ void ClusterNode::commit(const store::Batch& batch, std::function<void(Result<vo
   }
   next_done_.push_back({std::move(done), next_.size()});
   if (!in_flight_) send_next();
+}
+
+void ClusterNode::drop_replay_before(const std::string& key) {
+  const auto parsed = keys_.parse(key);
+  if (parsed.kind != ClusterKeys::Kind::binding) return;
+  auto it = next_index_.find(keys_.home() + "replay/" + parsed.name);
+  if (it == next_index_.end()) return;
+  next_[it->second].key.clear();  // left out when the txn is built (send_next)
+  next_index_.erase(it);
 }
 
 std::vector<std::function<void(Result<void>)>> ClusterNode::take_next(
@@ -348,7 +373,8 @@ std::vector<std::function<void(Result<void>)>> ClusterNode::take_next(
                    std::make_move_iterator(next_.begin() + static_cast<std::ptrdiff_t>(take)));
   next_.erase(next_.begin(), next_.begin() + static_cast<std::ptrdiff_t>(take));
   next_index_.clear();
-  for (std::size_t i = 0; i < next_.size(); ++i) next_index_[next_[i].key] = i;
+  for (std::size_t i = 0; i < next_.size(); ++i)
+    if (!next_[i].key.empty()) next_index_[next_[i].key] = i;
   std::vector<std::function<void(Result<void>)>> done;
   for (std::size_t i = 0; i < batches; ++i) done.push_back(std::move(next_done_[i].done));
   next_done_.erase(next_done_.begin(), next_done_.begin() + static_cast<std::ptrdiff_t>(batches));
@@ -361,6 +387,7 @@ void ClusterNode::send_next() {
   cluster::Txn txn;
   txn.compares.push_back({keys_.leader(), won_revision_});  // fencing
   auto done = take_next(txn.mutations);
+  std::erase_if(txn.mutations, [](const cluster::Mutation& m) { return m.key.empty(); });
   in_flight_ = true;
   ++txns_sent_;
   if (txn.mutations.empty()) {

@@ -36,6 +36,9 @@
 // * Members: our record (ClusterKeys::member, on our lease) says our role, API address and
 //   how far the mirror has got; it is written at open() and refreshed on the keepalive tick
 //   when it changed. survey() reads every record and the leases' TTLs (GET /v1/cluster).
+// * One key per registration: a registration's batch carries its binding, whose record holds
+//   the replay state; a replay put queued earlier for the same HoA is dropped from the txn
+//   (cluster_records.hpp says why that keeps "the later write wins" exact).
 // * Txn size: etcd refuses a txn with more than --max-txn-ops operations. A txn carries
 //   whole batches up to config.max_txn_ops mutations; a batch larger than that on its own is
 //   split into several txns, each fenced, its callback after the last (such a batch is
@@ -136,6 +139,8 @@ class ClusterNode final : public ClusterLink {
   [[nodiscard]] Error standby_error() const;
   [[nodiscard]] MemberRecord own_record() const;
   void publish_member();
+  // A binding put for `key` is queued: a replay put of its HoA queued before it leaves the txn.
+  void drop_replay_before(const std::string& key);
   // Takes the next txn's mutations and callbacks off the queue (whole batches up to the limit).
   std::vector<std::function<void(Result<void>)>> take_next(std::vector<cluster::Mutation>& mutations);
 

@@ -109,6 +109,42 @@ TEST(ClusterRecords, ABatchBecomesMutationsInOrder) {
       << "a message that is not hex is an error";
 }
 
+TEST(ClusterRecords, ARegistrationIsOneKeyItsBindingCarriesTheReplayState) {
+  ClusterKeys keys("/vmroam", kHome);
+  const store::BindingRecord b{kHoa, kFa, kFa, 300, 0, "ipip", 1700000000000, 1700000300000, 9, 1, {}, "{}"};
+  store::Batch reg;
+  reg.put_replay({kHoa, 9});
+  reg.put_binding(b);
+  auto m = to_mutations(keys, reg);
+  ASSERT_EQ(m.size(), 1u) << "the binding record holds the Identification: no replay key";
+  EXPECT_EQ(m[0].key, keys.binding(kHoa));
+  store::Batch dereg;  // the binding goes: the replay state needs its own key
+  dereg.put_replay({kHoa, 10});
+  dereg.delete_binding(kHoa);
+  EXPECT_EQ(to_mutations(keys, dereg).size(), 2u);
+  // Readers take whichever was written last; replay/<hoa> when one txn wrote both.
+  const cluster::KeyValue binding_at_7{keys.binding(kHoa), encode(b), 5, 7, 0};
+  auto replay_at = [&](std::int64_t rev, std::uint64_t id) {
+    return cluster::KeyValue{keys.replay(kHoa), encode(store::ReplayRecord{kHoa, id}), 2, rev, 0};
+  };
+  const struct {
+    std::vector<cluster::KeyValue> kvs;
+    std::uint64_t want;
+  } cases[] = {
+      {{binding_at_7}, 9},
+      {{binding_at_7, replay_at(6, 3)}, 9},
+      {{binding_at_7, replay_at(8, 11)}, 11},
+      {{binding_at_7, replay_at(7, 11)}, 11},
+      {{replay_at(4, 3)}, 3},
+  };
+  for (const auto& c : cases) {
+    auto snap = to_snapshot(keys, c.kvs);
+    ASSERT_TRUE(snap) << snap.error().to_string();
+    ASSERT_EQ(snap->replay.size(), 1u);
+    EXPECT_EQ(snap->replay[0], (store::ReplayRecord{kHoa, c.want})) << c.kvs.size() << " keys";
+  }
+}
+
 // ---- Config ------------------------------------------------------------------------------------
 
 TEST(ClusterConfigTest, ParsesAndPrintsBack) {
@@ -283,6 +319,38 @@ TEST_F(ClusterNodeTest, CommitsArePipelinedOneTxnInFlightAndRepliesFollowTheirOw
   a.etcd.release_one();
   settle();
   EXPECT_EQ(done, (std::vector<int>{1, 2, 3}));
+}
+
+TEST_F(ClusterNodeTest, AReplayPutQueuedBeforeABindingOfItsHoaStaysOutOfTheTxn) {
+  Node a(io, store, "ha1", clock);
+  a.start();
+  settle();
+  a.etcd.hold_txns = true;
+  int ok_count = 0;
+  auto count = [&](const Result<void>& r) { ok_count += r ? 1 : 0; };
+  a.node.commit(replay_batch(1), count);  // in flight
+  a.node.commit(replay_batch(2), count);  // queued: a denial that moved the replay state
+  const store::BindingRecord b{kHoa, kFa, kFa, 300, 0, "ipip", 1700000000000, 1700000300000, 3, 1, {}, "{}"};
+  store::Batch reg;
+  reg.put_replay({kHoa, 3});
+  reg.put_binding(b);
+  a.node.commit(reg, count);
+  a.etcd.release_one();
+  settle();
+  ASSERT_EQ(a.etcd.held.size(), 1u);
+  const cluster::Txn& second = a.etcd.held.front().first;
+  ASSERT_EQ(second.mutations.size(), 1u) << "replay 2 is stale behind binding 3, replay 3 rides in it";
+  EXPECT_EQ(second.mutations[0].key, a.node.keys().binding(kHoa));
+  a.etcd.release_one();
+  settle();
+  EXPECT_EQ(ok_count, 3);
+  // What a new HA would load: the binding is later than replay/<hoa> (1).
+  std::vector<cluster::KeyValue> kvs;
+  for (const auto& [k, kv] : store.kvs) kvs.push_back(kv);
+  auto snap = to_snapshot(a.node.keys(), kvs);
+  ASSERT_TRUE(snap) << snap.error().to_string();
+  ASSERT_EQ(snap->replay.size(), 1u);
+  EXPECT_EQ(snap->replay[0].last_identification, 3u);
 }
 
 TEST_F(ClusterNodeTest, AFencedCommitDeposesAndNothingIsApplied) {
