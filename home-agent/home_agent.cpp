@@ -78,6 +78,7 @@ HomeAgent::HomeAgent(boost::asio::io_context& io, HaConfig config, HomeAgentIo s
                           [this] { return static_cast<double>(vms_.size()); });
   metrics_.gauge_callback("vmroam_revocations_pending", "Registration revocations awaiting an ack", {},
                           [this] { return static_cast<double>(revocations_.pending()); });
+  if (seams_.cluster) add_cluster_metrics();
 }
 
 HomeAgent::~HomeAgent() { stop(); }
@@ -361,8 +362,7 @@ void HomeAgent::undo(const Batch& batch, const std::vector<EarlySwitch>& switche
   }
 }
 
-// Every sender of an undone batch hears so (130, insufficient resources; denials keep their
-// own reply).
+// Every sender of an undone batch hears so (130, insufficient resources; denials keep theirs).
 void HomeAgent::answer_failed(const Batch& batch) {
   for (const auto& e : batch.effects) {
     if (e.verdict.kind == VerdictKind::deny) {
@@ -488,8 +488,7 @@ void HomeAgent::arm_expiry() {
     expiry_timer_.cancel();
     return;
   }
-  // steady_timer and our TimePoint share steady_clock, but the clock seam may be fake: go
-  // through "time from now".
+  // steady_timer and our TimePoint share steady_clock, but the clock seam may be fake.
   const auto in = *next - seams_.clock->now();
   expiry_timer_.expires_after(in > Duration::zero() ? in : Duration::zero());
   expiry_timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -503,7 +502,7 @@ void HomeAgent::on_expiry() {
   auto expired = cache_.expire(seams_.clock->now());
   if (!expired.empty()) {
     store::Batch batch;
-    for (const auto& b : expired) batch.delete_binding(b.home_address);
+    for (const auto& b : expired) drop_expired(batch, b.home_address);
     if (auto r = commit(batch); !r) {
       // Keep them: the next start will expire them from the store.
       log_error("store_commit_failed", {{"reason", r.error().to_string()}});

@@ -228,6 +228,8 @@ class HomeAgent {
   [[nodiscard]] Result<void> commit(const store::Batch& batch);
   // Cluster: the batch goes to etcd pipelined; its effects apply once it is committed.
   void commit_clustered(Batch batch);
+  void add_cluster_metrics();
+  void drop_expired(store::Batch& batch, Ipv4 hoa);
   [[nodiscard]] bool standby() const { return seams_.cluster && !seams_.cluster->active(); }
   [[nodiscard]] Result<store::Snapshot> load_snapshot();
   void count_message(std::string_view result, int code);

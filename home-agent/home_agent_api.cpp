@@ -107,7 +107,10 @@ api::Reply HomeAgentApi::api_health(const api::Request&, const api::PathParams&)
       std::chrono::duration_cast<std::chrono::seconds>(ha_.seams_.clock->now() - ha_.started_at_).count();
   Json cluster = nullptr;
   if (const auto* c = ha_.seams_.cluster)
-    cluster = Json{{"role", c->active() ? "active" : "standby"}, {"active", c->active_node()}};
+    cluster = Json{{"role", c->role()},
+                   {"active", c->active_node()},
+                   {"reconnects", c->reconnects()},
+                   {"etcd_error", c->etcd_error().empty() ? Json(nullptr) : Json(c->etcd_error())}};
   return Response::make_json(200, Json{{"status", "ok"},
                                        {"cluster", cluster},
                                        {"role", "home-agent"},

@@ -62,12 +62,20 @@ Result<void> mirror_revocation(std::map<std::uint32_t, store::RevocationRecord>&
   return ok();
 }
 
+// The HoA's replay state as the active left it: `id` was the last Identification it accepted.
+void accept_into(auth::ReplayState& s, const RegistrarSettings& settings, std::uint64_t id) {
+  s.style = settings.replay_style;
+  s.has_accepted = true;
+  s.last_accepted = id;
+}
+
 }  // namespace
 
 void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value) {
   auto warn = [&](const Error& e) {
     log_warn("cluster_mirror_skipped", {{"name", key.name}, {"reason", e.to_string()}});
   };
+  auto accepted = [&](Ipv4 hoa, std::uint64_t id) { accept_into(replay_[hoa], registrar_.settings(), id); };
   switch (key.kind) {
     case ClusterKeys::Kind::binding: {
       auto hoa = Ipv4::parse(key.name);
@@ -79,6 +87,9 @@ void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value)
       if (!rec) return warn(rec.error());
       const binding::Binding b = from_record(*rec, *seams_.clock);
       mirrored_endpoints_[*hoa] = endpoint_from_record(*rec, b);
+      // The binding's Identification is the HoA's replay state, unless a later replay key
+      // says otherwise (cluster_records.hpp: the active writes one key per registration).
+      accepted(*hoa, rec->identification);
       if (b.infinite() || b.expires_at > seams_.clock->now())
         if (auto r = cache_.restore(b); !r) warn(r.error());
       return;
@@ -92,11 +103,7 @@ void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value)
       }
       auto rec = decode_replay(*value);
       if (!rec) return warn(rec.error());
-      auth::ReplayState s;
-      s.style = registrar_.settings().replay_style;
-      s.has_accepted = true;
-      s.last_accepted = rec->last_identification;
-      replay_[*hoa] = s;
+      accepted(*hoa, rec->last_identification);
       return;
     }
     case ClusterKeys::Kind::vm: {
@@ -106,7 +113,7 @@ void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value)
       }
       auto rec = decode_vm(*value);
       if (!rec) return warn(rec.error());
-      Vm vm{rec->id, rec->home_address, rec->mac, rec->allowed_fas, std::nullopt};
+      Vm vm{rec->id, rec->home_address, rec->mac, rec->allowed_fas, std::nullopt, rec->home_addresses_v6};
       if (!rec->key.empty())
         if (auto alg = auth::parse_algorithm(rec->algorithm))
           vm.mn_ha = auth::SecurityAssociation{rec->spi, *alg, rec->key};
@@ -120,6 +127,25 @@ void HomeAgent::mirror(const ClusterKeys::Parsed& key, const std::string* value)
     case ClusterKeys::Kind::unknown:
       return;
   }
+}
+
+// One series per role, 1 for this HA's (docs/operations.md "What to monitor"): an alert on
+// role="connecting" finds an HA that lost etcd and retries.
+void HomeAgent::add_cluster_metrics() {
+  for (const char* role : {"active", "standby", "electing", "connecting"})
+    metrics_.gauge_callback("vmroam_cluster_role", "This home agent's role in its cluster", {{"role", role}},
+                            [this, role] { return seams_.cluster->role() == role ? 1.0 : 0.0; });
+  metrics_.gauge_callback("vmroam_cluster_reconnects",
+                          "Reconnects to etcd since start (a standby that lost it)", {},
+                          [this] { return static_cast<double>(seams_.cluster->reconnects()); });
+}
+
+// An expired binding leaves the store. In a cluster its record was the HoA's replay state
+// (one key per registration, cluster_records.hpp): that goes on in replay/<hoa>.
+void HomeAgent::drop_expired(store::Batch& batch, Ipv4 hoa) {
+  batch.delete_binding(hoa);
+  if (auto it = replay_.find(hoa); seams_.cluster && it != replay_.end())
+    batch.put_replay(store::ReplayRecord{hoa, it->second.last_accepted});
 }
 
 Result<void> HomeAgent::take_over() {

@@ -82,6 +82,8 @@ class Etcd {
   [[nodiscard]] virtual Result<TxnResult> txn_now(const Txn& txn) = 0;
 
   virtual void txn(Txn txn, std::function<void(Result<TxnResult>)> done) = 0;
+  // A new lease of `ttl_s` seconds (a standby that reconnects after losing etcd).
+  virtual void grant_lease(std::int64_t ttl_s, std::function<void(Result<std::int64_t>)> done) = 0;
   // One put outside any txn (a member record: not fenced, not part of the commit pipeline).
   virtual void put(Mutation m, std::function<void(Result<void>)> done) = 0;
   // Every key under `prefix` (operator reads: the cluster's status).

@@ -211,6 +211,14 @@ GrpcEtcd::GrpcEtcd(boost::asio::io_context& io, const std::vector<std::string>& 
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // A member gone silent: pings find it (see the header for the values and etcd's limit).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(kKeepaliveTime.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(kKeepaliveTimeout.count()));
+  // Only while calls are open (the watch always is): etcd counts pings on an idle
+  // connection as abuse (its keepalive policy does not permit them without a stream).
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  // A watch that sees no change for minutes sends no data: keep pinging all the same.
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   args.SetLoadBalancingPolicyName("pick_first");
   impl_->channel =
       grpc::CreateCustomChannel(channel_target(endpoints), grpc::InsecureChannelCredentials(), args);
@@ -331,6 +339,26 @@ void GrpcEtcd::txn(Txn txn, std::function<void(Result<TxnResult>)> done) {
                                                          : Result<TxnResult>(fail(from_status(s)));
                             impl->post([done = std::move(done), r = std::move(r)] { done(r); });
                           });
+}
+
+void GrpcEtcd::grant_lease(std::int64_t ttl_s, std::function<void(Result<std::int64_t>)> done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    pb::LeaseGrantRequest req;
+    pb::LeaseGrantResponse resp;
+  };
+  auto call = std::make_shared<Call>();
+  call->req.set_ttl(ttl_s);
+  impl_->set_deadline(call->ctx);
+  impl_->lease->async()->LeaseGrant(&call->ctx, &call->req, &call->resp,
+                                    [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
+                                      Result<std::int64_t> r = Result<std::int64_t>(call->resp.id());
+                                      if (!s.ok())
+                                        r = fail(from_status(s));
+                                      else if (!call->resp.error().empty())
+                                        r = fail("etcd_error", call->resp.error());
+                                      impl->post([done = std::move(done), r = std::move(r)] { done(r); });
+                                    });
 }
 
 void GrpcEtcd::keep_alive(std::int64_t lease, std::function<void(Result<std::int64_t>)> done) {

@@ -3,6 +3,7 @@
 // real one; tests pass fakes.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -19,6 +20,12 @@ class ClusterLink {
   [[nodiscard]] virtual bool active() const = 0;
   // The active HA's node name as last seen ("" while none is known).
   [[nodiscard]] virtual std::string active_node() const = 0;
+  // This HA's part: "active", "standby", "electing", or "connecting" (etcd out of reach: a
+  // standby that retries; docs/operations.md "Failover timing").
+  [[nodiscard]] virtual std::string role() const { return active() ? "active" : "standby"; }
+  // The last error from etcd while connecting ("" when connected), and reconnects so far.
+  [[nodiscard]] virtual std::string etcd_error() const { return {}; }
+  [[nodiscard]] virtual std::uint64_t reconnects() const { return 0; }
   // Everything the cluster holds for our home prefix (start-up).
   [[nodiscard]] virtual Result<store::Snapshot> load() = 0;
   // Makes `batch` durable in etcd, pipelined: returns at once, `done` runs on the loop once

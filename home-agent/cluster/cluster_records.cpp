@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unordered_map>
 #include <variant>
 
 #include "common/core/hex.hpp"
@@ -180,9 +181,34 @@ Result<store::RevocationRecord> decode_revocation(std::string_view text) {
   });
 }
 
+namespace {
+
+// For each HoA whose binding the batch puts: the position of the last such put and its
+// Identification.
+std::unordered_map<std::uint32_t, std::pair<std::size_t, std::uint64_t>> last_binding_puts(
+    const store::Batch& batch) {
+  std::unordered_map<std::uint32_t, std::pair<std::size_t, std::uint64_t>> last;
+  std::size_t i = 0;
+  for (const auto& any : batch.ops()) {
+    if (const auto* b = std::get_if<store::BindingRecord>(&any))
+      last[b->home_address.value()] = {i, b->identification};
+    ++i;
+  }
+  return last;
+}
+
+}  // namespace
+
 std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store::Batch& batch) {
   std::vector<cluster::Mutation> out;
   out.reserve(batch.size());
+  const auto bound = last_binding_puts(batch);
+  // The binding put later in this batch carries this replay state (the overview).
+  auto carried = [&](std::size_t at, const store::ReplayRecord& r) {
+    auto it = bound.find(r.home_address.value());
+    return it != bound.end() && it->second.first > at && it->second.second == r.last_identification;
+  };
+  std::size_t at = 0;
   auto put = [&](std::string key, std::string value) {
     out.push_back({false, std::move(key), std::move(value), 0});
   };
@@ -195,9 +221,9 @@ std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store
             put(keys.binding(op.home_address), encode(op));
           else if constexpr (std::is_same_v<T, store::Batch::DeleteBinding>)
             erase(keys.binding(op.home_address));
-          else if constexpr (std::is_same_v<T, store::ReplayRecord>)
-            put(keys.replay(op.home_address), encode(op));
-          else if constexpr (std::is_same_v<T, store::Batch::DeleteReplay>)
+          else if constexpr (std::is_same_v<T, store::ReplayRecord>) {
+            if (!carried(at, op)) put(keys.replay(op.home_address), encode(op));
+          } else if constexpr (std::is_same_v<T, store::Batch::DeleteReplay>)
             erase(keys.replay(op.home_address));
           else if constexpr (std::is_same_v<T, store::VmRecord>)
             put(keys.vm(op.id), encode(op));
@@ -210,12 +236,36 @@ std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store
           // Visitors are the FA's; a home agent never writes them.
         },
         any);
+    ++at;
   }
   return out;
 }
 
+namespace {
+
+// Each HoA's replay state from whichever of its binding and replay keys was written last.
+void replay_from_bindings(store::Snapshot& snap,
+                          const std::unordered_map<std::uint32_t, std::int64_t>& binding_rev,
+                          const std::unordered_map<std::uint32_t, std::int64_t>& replay_rev) {
+  std::unordered_map<std::uint32_t, std::size_t> at;
+  for (std::size_t i = 0; i < snap.replay.size(); ++i) at[snap.replay[i].home_address.value()] = i;
+  for (const auto& b : snap.bindings) {
+    const std::uint32_t h = b.home_address.value();
+    auto r = replay_rev.find(h);
+    if (r != replay_rev.end() && r->second >= binding_rev.at(h)) continue;  // replay/<hoa> is later
+    const store::ReplayRecord from_binding{b.home_address, b.identification};
+    if (auto i = at.find(h); i != at.end())
+      snap.replay[i->second] = from_binding;
+    else
+      snap.replay.push_back(from_binding);
+  }
+}
+
+}  // namespace
+
 Result<store::Snapshot> to_snapshot(const ClusterKeys& keys, const std::vector<cluster::KeyValue>& kvs) {
   store::Snapshot snap;
+  std::unordered_map<std::uint32_t, std::int64_t> binding_rev, replay_rev;
   for (const auto& kv : kvs) {
     const auto parsed = keys.parse(kv.key);
     auto bad = [&](const Error& e) { return fail(e.code, kv.key + ": " + e.context); };
@@ -223,12 +273,14 @@ Result<store::Snapshot> to_snapshot(const ClusterKeys& keys, const std::vector<c
       case ClusterKeys::Kind::binding: {
         auto r = decode_binding(kv.value);
         if (!r) return bad(r.error());
+        binding_rev[r->home_address.value()] = kv.mod_revision;
         snap.bindings.push_back(std::move(*r));
         break;
       }
       case ClusterKeys::Kind::replay: {
         auto r = decode_replay(kv.value);
         if (!r) return bad(r.error());
+        replay_rev[r->home_address.value()] = kv.mod_revision;
         snap.replay.push_back(*r);
         break;
       }
@@ -249,6 +301,7 @@ Result<store::Snapshot> to_snapshot(const ClusterKeys& keys, const std::vector<c
         break;
     }
   }
+  replay_from_bindings(snap, binding_rev, replay_rev);
   return snap;
 }
 

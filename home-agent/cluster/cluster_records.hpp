@@ -9,6 +9,16 @@
 //   <prefix>/members/<net>_<len>/<node>        MemberRecord (cluster_status.hpp), on the
 //                                              node's lease: who serves, where its API is
 //
+// One key per registration: while a binding exists its record's Identification is the HoA's
+// replay state (the registrar accepts exactly that Identification), so a batch that puts a
+// binding does not also put replay/<hoa> with the same value (to_mutations); replay/<hoa> is
+// written when the replay state moves without a binding put (deregistration, expiry, a
+// denial that moves it). Readers take whichever of the two was written last: the higher
+// mod_revision, and replay/<hoa> when both were written by one txn (the commit pipeline keeps
+// a replay put that precedes a binding put of the same HoA out of their txn,
+// ClusterNode::commit, so one in the same txn is the later). etcd's work per registration is
+// halved: it writes, replicates and fsyncs per key.
+//
 // One home prefix, one subtree: one watch covers everything a standby mirrors, and one
 // election key per home prefix. Member records lie outside the home subtree: a standby
 // reporting how far its mirror has got must not itself move what it mirrors. Values carry the same fields as
@@ -63,11 +73,13 @@ class ClusterKeys {
 [[nodiscard]] Result<store::VmRecord> decode_vm(std::string_view json);
 [[nodiscard]] Result<store::RevocationRecord> decode_revocation(std::string_view json);
 
-// A store batch as etcd mutations, in order.
+// A store batch as etcd mutations, in order; a replay put followed in the batch by a put of
+// the same HoA's binding with that Identification is left out (see the overview).
 [[nodiscard]] std::vector<cluster::Mutation> to_mutations(const ClusterKeys& keys, const store::Batch& batch);
 
-// Everything under keys.home() as a store snapshot (the leader key is skipped). A value
-// that does not decode is an error naming its key: we never guess at a binding.
+// Everything under keys.home() as a store snapshot (the leader key is skipped), each HoA's
+// replay state from its binding or its replay key, whichever is later (see the overview). A
+// value that does not decode is an error naming its key: we never guess at a binding.
 [[nodiscard]] Result<store::Snapshot> to_snapshot(const ClusterKeys& keys,
                                                   const std::vector<cluster::KeyValue>& kvs);
 

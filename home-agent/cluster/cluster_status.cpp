@@ -74,6 +74,8 @@ Json to_json(const ClusterStatus& s) {
                        {"lag", m.lag},
                        {"lease_ttl_s", m.lease_ttl_s >= 0 ? Json(m.lease_ttl_s) : Json(nullptr)}});
   return {{"node", s.node},
+          {"role", s.role},
+          {"reconnects", s.reconnects},
           {"home_prefix", s.home_prefix},
           {"active", s.active.empty() ? Json(nullptr) : Json(s.active)},
           {"revision", s.revision},

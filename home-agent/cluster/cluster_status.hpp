@@ -44,6 +44,8 @@ struct MemberStatus {
 
 struct ClusterStatus {
   std::string node;                   // the HA that answers
+  std::string role;                   // its role (ClusterLink::role)
+  std::uint64_t reconnects = 0;       // its reconnects to etcd since it started
   std::string home_prefix;            // its home prefix
   std::string active;                 // the active HA of that prefix as it last saw it ("" none)
   std::int64_t revision = 0;          // etcd's revision at the read

@@ -113,6 +113,7 @@ class FakeEtcd final : public cluster::Etcd {
   std::deque<std::pair<cluster::Txn, std::function<void(Result<cluster::TxnResult>)>>> held;
   std::vector<cluster::Txn> sent;  // every async txn, in order
   std::int64_t lease = 0;
+  int grants = 0;  // asynchronous lease grants (reconnects)
 
   // Decides the oldest held txn now and posts its answer.
   void release_one() {
@@ -147,6 +148,11 @@ class FakeEtcd final : public cluster::Etcd {
     }
     finish(txn, std::move(done));
   }
+  void grant_lease(std::int64_t ttl_s, std::function<void(Result<std::int64_t>)> done) override {
+    ++grants;
+    auto r = grant_lease_now(ttl_s);
+    boost::asio::post(io_, [done = std::move(done), r = std::move(r)] { done(r); });
+  }
   // Not recorded in `sent` nor held: only the commit pipeline's txns are.
   void put(cluster::Mutation m, std::function<void(Result<void>)> done) override {
     Result<void> r = ok();
@@ -174,8 +180,10 @@ class FakeEtcd final : public cluster::Etcd {
     });
   }
   void watch_prefix(const std::string& prefix, std::int64_t from, OnEvents on_events,
-                    std::function<void(Error)> /*ended*/) override {
+                    std::function<void(Error)> ended) override {
     cancel_watch();
+    ++watches;
+    ended_ = std::move(ended);
     watcher_ = store_.next_watcher++;
     // Events the fake has already moved past `from` are not replayed: tests start watches
     // at the revision they read.
@@ -189,7 +197,16 @@ class FakeEtcd final : public cluster::Etcd {
   void cancel_watch() override {
     if (watcher_ >= 0) store_.watchers.erase(watcher_);
     watcher_ = -1;
+    ended_ = nullptr;
   }
+  // The watch stream breaks (etcd went away): `ended` is posted, as the real client does.
+  void end_watch(Error why) {
+    auto ended = std::move(ended_);
+    cancel_watch();
+    if (ended) boost::asio::post(io_, [ended = std::move(ended), why = std::move(why)] { ended(why); });
+  }
+  [[nodiscard]] bool watching() const { return watcher_ >= 0; }
+  int watches = 0;  // watch_prefix calls
 
  private:
   void finish(const cluster::Txn& txn, std::function<void(Result<cluster::TxnResult>)> done) {
@@ -201,6 +218,7 @@ class FakeEtcd final : public cluster::Etcd {
   boost::asio::io_context& io_;
   FakeEtcdStore& store_;
   int watcher_ = -1;
+  std::function<void(Error)> ended_;
 };
 
 }  // namespace vmroam::test

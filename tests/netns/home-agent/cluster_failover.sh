@@ -380,7 +380,7 @@ for i in $(seq 0 $((BURST - 1))); do
 done
 burst=$(ip netns exec "$VMR_NS_FOREIGN" "$PY" "$here/cluster_burst.py" "$SERVICE" "$VMR_FOREIGN_WAN" \
   "$VMR_FA_HA_SPI_FOREIGN" "$VMR_FA_HA_KEY_FOREIGN" 100 "$BURST" 4) || fail "$burst"
-note "$burst (etcd --max-txn-ops $MAX_TXN_OPS; each registration writes 2 keys)"
+note "$burst (etcd --max-txn-ops $MAX_TXN_OPS; each registration writes 1 key, its binding)"
 burst_keys() { ctl get --prefix --keys-only /vmroam/homes/10.1.0.0_24/bindings/10.1.0.1 | grep -c '/10\.1\.0\.1[01][0-9]$'; }
 [ "$(burst_keys)" = "$BURST" ] || fail "$(burst_keys) of $BURST burst bindings in etcd"
 [ "$(role_of ha1)" = active ] || fail "ha1 is $(role_of ha1) after the burst"

@@ -3,6 +3,8 @@
 // and a takeover in which the standby's mirror becomes the active binding cache.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/auth/authenticator.hpp"
 #include "common/core/hex.hpp"
 #include "common/wire/message.hpp"
@@ -106,6 +108,42 @@ TEST(ClusterRecords, ABatchBecomesMutationsInOrder) {
   EXPECT_FALSE(decode_revocation(R"({"id":1,"fa":"192.0.2.3","hoa":"10.1.0.10","message":"zz",)"
                                  R"("created_at_ms":0,"params":"{}"})"))
       << "a message that is not hex is an error";
+}
+
+TEST(ClusterRecords, ARegistrationIsOneKeyItsBindingCarriesTheReplayState) {
+  ClusterKeys keys("/vmroam", kHome);
+  const store::BindingRecord b{kHoa, kFa, kFa, 300, 0, "ipip", 1700000000000, 1700000300000, 9, 1, {}, "{}"};
+  store::Batch reg;
+  reg.put_replay({kHoa, 9});
+  reg.put_binding(b);
+  auto m = to_mutations(keys, reg);
+  ASSERT_EQ(m.size(), 1u) << "the binding record holds the Identification: no replay key";
+  EXPECT_EQ(m[0].key, keys.binding(kHoa));
+  store::Batch dereg;  // the binding goes: the replay state needs its own key
+  dereg.put_replay({kHoa, 10});
+  dereg.delete_binding(kHoa);
+  EXPECT_EQ(to_mutations(keys, dereg).size(), 2u);
+  // Readers take whichever was written last; replay/<hoa> when one txn wrote both.
+  const cluster::KeyValue binding_at_7{keys.binding(kHoa), encode(b), 5, 7, 0};
+  auto replay_at = [&](std::int64_t rev, std::uint64_t id) {
+    return cluster::KeyValue{keys.replay(kHoa), encode(store::ReplayRecord{kHoa, id}), 2, rev, 0};
+  };
+  const struct {
+    std::vector<cluster::KeyValue> kvs;
+    std::uint64_t want;
+  } cases[] = {
+      {{binding_at_7}, 9},
+      {{binding_at_7, replay_at(6, 3)}, 9},
+      {{binding_at_7, replay_at(8, 11)}, 11},
+      {{binding_at_7, replay_at(7, 11)}, 11},
+      {{replay_at(4, 3)}, 3},
+  };
+  for (const auto& c : cases) {
+    auto snap = to_snapshot(keys, c.kvs);
+    ASSERT_TRUE(snap) << snap.error().to_string();
+    ASSERT_EQ(snap->replay.size(), 1u);
+    EXPECT_EQ(snap->replay[0], (store::ReplayRecord{kHoa, c.want})) << c.kvs.size() << " keys";
+  }
 }
 
 // ---- Config ------------------------------------------------------------------------------------
@@ -284,6 +322,38 @@ TEST_F(ClusterNodeTest, CommitsArePipelinedOneTxnInFlightAndRepliesFollowTheirOw
   EXPECT_EQ(done, (std::vector<int>{1, 2, 3}));
 }
 
+TEST_F(ClusterNodeTest, AReplayPutQueuedBeforeABindingOfItsHoaStaysOutOfTheTxn) {
+  Node a(io, store, "ha1", clock);
+  a.start();
+  settle();
+  a.etcd.hold_txns = true;
+  int ok_count = 0;
+  auto count = [&](const Result<void>& r) { ok_count += r ? 1 : 0; };
+  a.node.commit(replay_batch(1), count);  // in flight
+  a.node.commit(replay_batch(2), count);  // queued: a denial that moved the replay state
+  const store::BindingRecord b{kHoa, kFa, kFa, 300, 0, "ipip", 1700000000000, 1700000300000, 3, 1, {}, "{}"};
+  store::Batch reg;
+  reg.put_replay({kHoa, 3});
+  reg.put_binding(b);
+  a.node.commit(reg, count);
+  a.etcd.release_one();
+  settle();
+  ASSERT_EQ(a.etcd.held.size(), 1u);
+  const cluster::Txn& second = a.etcd.held.front().first;
+  ASSERT_EQ(second.mutations.size(), 1u) << "replay 2 is stale behind binding 3, replay 3 rides in it";
+  EXPECT_EQ(second.mutations[0].key, a.node.keys().binding(kHoa));
+  a.etcd.release_one();
+  settle();
+  EXPECT_EQ(ok_count, 3);
+  // What a new HA would load: the binding is later than replay/<hoa> (1).
+  std::vector<cluster::KeyValue> kvs;
+  for (const auto& [k, kv] : store.kvs) kvs.push_back(kv);
+  auto snap = to_snapshot(a.node.keys(), kvs);
+  ASSERT_TRUE(snap) << snap.error().to_string();
+  ASSERT_EQ(snap->replay.size(), 1u);
+  EXPECT_EQ(snap->replay[0].last_identification, 3u);
+}
+
 TEST_F(ClusterNodeTest, AFencedCommitDeposesAndNothingIsApplied) {
   Node a(io, store, "ha1", clock);
   a.start();
@@ -436,6 +506,104 @@ TEST_F(ClusterNodeTest, AnActiveWhoseKeepalivesGoUnansweredStepsDownBeforeItsLea
   a.node.keepalive_tick();
   ASSERT_TRUE(a.deposed) << "1.5 s without a confirmed keepalive: TTL minus the 500 ms margin has passed";
   EXPECT_EQ(a.deposed->code, "cluster_lease_unconfirmed");
+}
+
+// ---- Losing etcd and finding it again ----------------------------------------------------------
+
+TEST_F(ClusterNodeTest, AnHaStartedBeforeEtcdComesUpConnectingAndJoinsOnceEtcdAnswers) {
+  Node a(io, store, "ha1", clock);
+  a.etcd.unavailable = true;  // etcd not listening yet
+  a.start();
+  settle();
+  EXPECT_EQ(a.node.state(), ClusterNode::State::connecting);
+  EXPECT_EQ(a.node.role(), "connecting");
+  EXPECT_NE(a.node.etcd_error().find("etcd_unavailable"), std::string::npos) << a.node.etcd_error();
+  auto loaded = a.node.load();
+  ASSERT_TRUE(loaded);
+  EXPECT_TRUE(loaded->bindings.empty());
+  a.node.reconnect();  // the backoff timer's attempt, etcd still down
+  settle();
+  EXPECT_EQ(a.node.state(), ClusterNode::State::connecting);
+  EXPECT_FALSE(a.deposed) << "a standby that cannot reach etcd retries, it does not end";
+  // What another HA committed meanwhile is in the mirror once we are in.
+  ASSERT_TRUE(
+      store.apply({{}, {{false, a.node.keys().replay(kHoa), encode(store::ReplayRecord{kHoa, 5}), 0}}, {}}));
+  a.etcd.unavailable = false;
+  a.node.reconnect();
+  settle();
+  EXPECT_TRUE(a.node.active()) << a.node.role();
+  EXPECT_EQ(a.elected, 1);
+  ASSERT_EQ(a.changes.size(), 1u);
+  EXPECT_EQ(a.changes[0], "10.1.0.10=" + encode(store::ReplayRecord{kHoa, 5}));
+  EXPECT_EQ(a.node.reconnects(), 2u);
+  EXPECT_EQ(a.node.etcd_error(), "");
+}
+
+TEST_F(ClusterNodeTest, AStandbyWhoseCampaignFailsStaysUpRetriesAndResyncsItsMirror) {
+  Node a(io, store, "ha1", clock), b(io, store, "ha2", clock);
+  a.start();
+  settle();
+  b.start();
+  settle();
+  ASSERT_EQ(b.node.state(), ClusterNode::State::standby);
+  std::optional<Result<void>> done;
+  a.node.commit(wide_batch(20, 2), [&](const Result<void>& r) { done = r; });
+  settle();
+  ASSERT_TRUE(done && *done);
+  ASSERT_EQ(b.changes.size(), 2u);
+  const std::int64_t old_lease = b.etcd.lease;
+  // The active dies while b cannot reach etcd: b's campaign fails.
+  b.etcd.unavailable = true;
+  store.expire_lease(a.etcd.lease);
+  settle();
+  EXPECT_EQ(b.node.state(), ClusterNode::State::connecting);
+  EXPECT_FALSE(b.deposed) << "a failed campaign is not a reason for a standby to end";
+  EXPECT_NE(b.node.etcd_error().find("cluster_campaign_failed"), std::string::npos) << b.node.etcd_error();
+  // Meanwhile one record goes from etcd (the standby's watch is gone: no event for it).
+  ASSERT_TRUE(store.apply({{}, {{true, a.node.keys().replay(*Ipv4::parse("10.1.0.20")), "", 0}}, {}}));
+  b.changes.clear();
+  b.etcd.unavailable = false;
+  b.node.reconnect();
+  settle();
+  EXPECT_TRUE(b.node.active()) << b.node.role();
+  EXPECT_EQ(b.elected, 1);
+  EXPECT_NE(b.etcd.lease, old_lease) << "a new lease";
+  EXPECT_FALSE(store.leases.contains(old_lease)) << "the old lease is revoked";
+  EXPECT_NE(std::find(b.changes.begin(), b.changes.end(), "10.1.0.20 gone"), b.changes.end())
+      << "the record etcd lost leaves the mirror";
+  EXPECT_NE(std::find(b.changes.begin(), b.changes.end(),
+                      "10.1.0.21=" + encode(store::ReplayRecord{*Ipv4::parse("10.1.0.21"), 1})),
+            b.changes.end());
+  EXPECT_EQ(b.etcd.watches, 2);
+}
+
+TEST_F(ClusterNodeTest, AStandbyWhoseWatchEndsOrLeaseGoesReconnectsAnActiveIsDeposed) {
+  Node a(io, store, "ha1", clock), b(io, store, "ha2", clock);
+  a.start();
+  settle();
+  b.start();
+  settle();
+  b.etcd.end_watch(make_error("etcd_unavailable", "14 connection reset"));
+  settle();
+  EXPECT_EQ(b.node.state(), ClusterNode::State::connecting);
+  EXPECT_FALSE(b.deposed);
+  b.node.reconnect();
+  settle();
+  EXPECT_EQ(b.node.state(), ClusterNode::State::standby);
+  EXPECT_EQ(b.node.leader(), "ha1");
+  EXPECT_TRUE(b.etcd.watching());
+  // Its lease runs out in etcd (a partition longer than the TTL): the keepalive says so.
+  store.expire_lease(b.etcd.lease);
+  settle();
+  b.node.keepalive_tick();
+  settle();
+  EXPECT_EQ(b.node.state(), ClusterNode::State::connecting);
+  EXPECT_FALSE(b.deposed);
+  // The active's watch ends: it may no longer act.
+  a.etcd.end_watch(make_error("etcd_unavailable", "14 connection reset"));
+  settle();
+  ASSERT_TRUE(a.deposed);
+  EXPECT_EQ(a.deposed->code, "cluster_watch_ended");
 }
 
 // ---- Two home agents: the standby's mirror becomes the active binding cache -----------------
