@@ -66,7 +66,7 @@ else
   rss=$(rss_kib)
   echo "rss: $rss0 KiB before, $rss KiB with $held connections held"
   (((rss - rss0) < 16384)) || fail "RSS grew by $((rss - rss0)) KiB for $held idle connections"
-  echo done >&"${FLOOD[1]}"
+  echo close >&"${FLOOD[1]}"
 fi
 wait "$FLOOD_PID" || fail "the connection flood step failed"
 refused=$(grep -c 'event=api_connection_refused' "$RUN/ha.log")
