@@ -6,13 +6,18 @@
 //
 //   vmroam-flood --ha ADDR --sources A[,B…] --rate PER_S --seconds S --spi N --key HEX
 //                --hoa ADDR --mac MAC --unknown-hoa ADDR [--kinds K[,K…]] [--port 434]
+//                [--threads N]
 //                [--legit-from ADDR --legit-spi N --legit-key HEX --legit-hoa ADDR
 //                 --legit-vms N --legit-rate PER_S]
 //
-// The flood: the kinds of tools/flood/mix.hpp in turn, `--rate` datagrams/s in all (0: none), spread
-// over the source sockets (one per address, sendmmsg per 1 ms tick). --key/--spi are what
-// the HA holds for the sources (so that forged requests reach its authentication and replay
-// checks); --hoa/--mac a real VM.
+// The flood: the kinds of tools/flood/mix.hpp in turn, `--rate` datagrams/s in all (0: none), from
+// --threads sender threads (default: one per CPU, at most one per source). Sender t owns the
+// sources t, t + N, … (a socket each, bound to that address) and its own packets, and sends
+// its share of the rate with sendmmsg on its own 1 ms tick: the senders share nothing, so
+// the offered rate grows with the CPUs instead of stopping at what one thread's system calls
+// can push (one thread made ≈ 46 000/s here). --key/--spi are what the HA holds for the
+// sources (so that forged requests reach its authentication and replay checks); --hoa/--mac
+// a real VM. The real FA below runs on the main thread.
 // The real ones: VM i (0 ≤ i < --legit-vms) has home address --legit-hoa + i and MAC
 // 52:54:00:fe:HH:LL (i in two bytes); each is registered in turn, `--legit-rate` requests/s,
 // proxy registrations (RFC 5563) signed with the legit FA's key. Like a real FA it sends a
@@ -28,12 +33,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -65,6 +74,7 @@ struct Options {
   Ipv4 legit_hoa;
   std::size_t legit_vms = 0;
   double legit_rate = 100;
+  std::size_t threads = 0;  // 0: one per CPU, at most one per source
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -133,6 +143,10 @@ Options parse(int argc, char** argv) {
       o.kinds.push_back(*kind);
     }
   }
+  if (v.contains("threads")) {
+    o.threads = std::strtoul(v["threads"].c_str(), nullptr, 10);
+    if (o.threads == 0 || o.threads > 64) usage("--threads 1..64");
+  }
   if (v.contains("legit-from")) {
     o.legit_from = address(v["legit-from"]);
     o.legit_key = key_of(need("legit-spi"), need("legit-key"));
@@ -171,11 +185,12 @@ double percentile(std::vector<double>& v, double p) {
 
 // ---- The flood ------------------------------------------------------------------------
 
+// One sender thread's part of the flood: its sockets, its packets, its counts. Only its own
+// thread touches it between start and join.
 class Flood {
  public:
-  explicit Flood(const Options& o) {
-    for (Ipv4 s : o.sources) fds_.push_back(connected_socket(s, o.ha, o.port));
-    std::uint32_t seed = 1;
+  Flood(const Options& o, const std::vector<Ipv4>& sources, std::uint32_t seed) {
+    for (Ipv4 s : sources) fds_.push_back(connected_socket(s, o.ha, o.port));
     for (auto k : o.kinds)
       pools_.push_back({k, flood::make_packets(k, o.target, 256, std::chrono::system_clock::now(), seed++)});
     sent_by_kind_.assign(pools_.size(), 0);
@@ -183,7 +198,33 @@ class Flood {
   ~Flood() {
     for (int fd : fds_) ::close(fd);
   }
-  // Sends up to `n` datagrams now, round robin over kinds and sources (one sendmmsg each).
+  Flood(const Flood&) = delete;
+  Flood& operator=(const Flood&) = delete;
+
+  // Sends `rate` datagrams/s from `start` until `end` on a 1 ms tick.
+  void run(double rate, Steady::time_point start, Steady::time_point end) {
+    // Behind by more than 50 ms (a busy machine): that part is skipped, not sent in a burst.
+    const auto cap = static_cast<std::size_t>(rate * 0.05) + 1;
+    for (auto now = Steady::now(); now < end; now = Steady::now()) {
+      const auto due = static_cast<std::size_t>(std::chrono::duration<double>(now - start).count() * rate);
+      if (due > sent_) send(std::min(due - sent_, cap));
+      const timespec tick{0, 1'000'000};
+      (void)::nanosleep(&tick, nullptr);
+    }
+  }
+  // Adds this sender's counts to `out` (the fields of report_flood).
+  void add_to(Json& out) const {
+    out["sent"] = out.value("sent", std::size_t{0}) + sent_;
+    out["send_errors"] = out.value("send_errors", std::size_t{0}) + errors_;
+    out["sources"] = out.value("sources", std::size_t{0}) + fds_.size();
+    for (std::size_t i = 0; i < pools_.size(); ++i) {
+      auto& n = out["by_kind"][std::string(flood::to_string(pools_[i].kind))];
+      n = n.is_null() ? sent_by_kind_[i] : n.get<std::size_t>() + sent_by_kind_[i];
+    }
+  }
+
+ private:
+  // Sends `n` datagrams now, round robin over kinds and sources (one sendmmsg each).
   void send(std::size_t n) {
     constexpr std::size_t kBatch = 64;
     while (n > 0) {
@@ -208,19 +249,7 @@ class Flood {
       n -= m;
     }
   }
-  [[nodiscard]] std::size_t sent() const { return sent_; }
-  [[nodiscard]] Json report(double seconds) const {
-    Json by_kind;
-    for (std::size_t i = 0; i < pools_.size(); ++i)
-      by_kind[std::string(flood::to_string(pools_[i].kind))] = sent_by_kind_[i];
-    return Json{{"sent", sent_},
-                {"per_second", seconds > 0 ? static_cast<double>(sent_) / seconds : 0.0},
-                {"sources", fds_.size()},
-                {"send_errors", errors_},
-                {"by_kind", by_kind}};
-  }
 
- private:
   struct Pool {
     flood::Kind kind;
     std::vector<Bytes> packets;
@@ -230,6 +259,27 @@ class Flood {
   std::vector<std::size_t> sent_by_kind_;
   std::size_t next_ = 0, source_ = 0, sent_ = 0, errors_ = 0;
 };
+
+// The senders: --threads of them (default one per CPU), at most one per source; sender t
+// gets the sources t, t + N, …
+std::vector<std::unique_ptr<Flood>> make_senders(const Options& o) {
+  const std::size_t cpus = std::max(1U, std::thread::hardware_concurrency());
+  const std::size_t n = std::min(o.sources.size(), o.threads ? o.threads : cpus);
+  std::vector<std::unique_ptr<Flood>> out;
+  for (std::size_t t = 0; t < n; ++t) {
+    std::vector<Ipv4> mine;
+    for (std::size_t i = t; i < o.sources.size(); i += n) mine.push_back(o.sources[i]);
+    out.push_back(std::make_unique<Flood>(o, mine, static_cast<std::uint32_t>(1 + 100 * t)));
+  }
+  return out;
+}
+
+Json report_flood(const std::vector<std::unique_ptr<Flood>>& senders, double seconds) {
+  Json out{{"sent", 0}, {"per_second", 0.0}, {"sources", 0}, {"threads", senders.size()}, {"send_errors", 0}};
+  for (const auto& f : senders) f->add_to(out);
+  out["per_second"] = seconds > 0 ? out["sent"].get<double>() / seconds : 0.0;
+  return out;
+}
 
 // ---- The real foreign agent -----------------------------------------------------------
 
@@ -342,49 +392,53 @@ class Legit {
   std::vector<double> latency_ms_;
 };
 
-// Paces both for o.seconds on a 1 ms tick (flood in sendmmsg bursts, real requests on their
-// own schedule), then waits up to 2 s for the real replies.
+// The real FA's part of the run, on the main thread: its registrations on their own schedule
+// until `end`, then up to 4 s more for every retransmission to be answered or given up.
+void run_legit(Legit& legit, const Options& o, Steady::time_point start, Steady::time_point end) {
+  const auto period =
+      std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(1.0 / o.legit_rate));
+  auto due = start;
+  for (auto now = Steady::now(); now < end; now = Steady::now()) {
+    while (due <= now) {
+      legit.start(due);
+      due += period;
+    }
+    legit.receive();
+    legit.retransmit(now);
+    pollfd p{legit.fd(), POLLIN, 0};
+    const timespec tick{0, 1'000'000};
+    (void)::ppoll(&p, 1, &tick, nullptr);
+  }
+  const auto give_up = Steady::now() + std::chrono::seconds(4);
+  while (legit.waiting() && Steady::now() < give_up) {
+    pollfd p{legit.fd(), POLLIN, 0};
+    (void)::poll(&p, 1, 100);
+    legit.receive();
+    legit.retransmit(Steady::now());
+  }
+}
+
+// The senders flood for o.seconds, each on its own thread, while the real FA registers.
 Json run(const Options& o) {
-  Flood flood(o);
+  auto senders = make_senders(o);
   std::optional<Legit> legit;
   if (o.legit_from) legit.emplace(o);
   const auto start = Steady::now();
   const auto end =
       start + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.seconds));
-  const auto legit_period =
-      std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(1.0 / o.legit_rate));
-  auto legit_due = start;
-  for (auto now = Steady::now(); now < end; now = Steady::now()) {
-    const double elapsed = std::chrono::duration<double>(now - start).count();
-    const auto due = static_cast<std::size_t>(elapsed * o.rate);
-    // Behind by more than 50 ms (a busy machine): that part is skipped, not sent in a burst.
-    const auto cap = static_cast<std::size_t>(o.rate * 0.05) + 1;
-    if (due > flood.sent()) flood.send(std::min(due - flood.sent(), cap));
-    if (legit) {
-      while (legit_due <= now) {
-        legit->start(legit_due);
-        legit_due += legit_period;
-      }
-      legit->receive();
-      legit->retransmit(now);
-    }
-    pollfd p{legit ? legit->fd() : -1, POLLIN, 0};
-    const timespec tick{0, 1'000'000};
-    (void)::ppoll(&p, 1, &tick, nullptr);
-  }
-  const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
-  Json out{{"seconds", seconds}, {"flood", flood.report(seconds)}};
-  if (legit) {
-    // Long enough for every retransmission to be answered or given up.
-    const auto give_up = Steady::now() + std::chrono::seconds(4);
-    while (legit->waiting() && Steady::now() < give_up) {
-      pollfd p{legit->fd(), POLLIN, 0};
-      (void)::poll(&p, 1, 100);
-      legit->receive();
-      legit->retransmit(Steady::now());
-    }
-    out["legit"] = legit->report();
-  }
+  std::vector<std::thread> threads;
+  const double share = o.rate / static_cast<double>(senders.size());
+  for (auto& f : senders) threads.emplace_back([&f, share, start, end] { f->run(share, start, end); });
+  if (legit)
+    run_legit(*legit, o, start, end);
+  else
+    std::this_thread::sleep_until(end);
+  for (auto& t : threads) t.join();
+  // The flood's time: the senders stop at their first tick past `end` (the real FA may have
+  // waited on for its replies since).
+  const double seconds = std::chrono::duration<double>(end - start).count();
+  Json out{{"seconds", seconds}, {"flood", report_flood(senders, seconds)}};
+  if (legit) out["legit"] = legit->report();
   return out;
 }
 

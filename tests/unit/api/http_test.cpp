@@ -35,6 +35,10 @@ namespace {
 namespace net = boost::asio;
 using namespace std::chrono_literals;
 
+// Far more than a Unix socket's buffers hold (≈ 200 KiB each way): a client that does not read
+// stalls the server's write of it.
+constexpr std::size_t kBigBody = 8 * 1024 * 1024;
+
 template <class F>
 bool poll_until(F cond, std::chrono::milliseconds limit = 5000ms) {
   auto deadline = std::chrono::steady_clock::now() + limit;
@@ -61,6 +65,9 @@ class HttpTest : public ::testing::Test {
     });
     router_.add(Method::get, "/metrics", [](const Request&, const PathParams&) -> Reply {
       return Response::make_text(200, "# TYPE x counter\nx 1\n", kPrometheusType);
+    });
+    router_.add(Method::get, "/v1/big", [](const Request&, const PathParams&) -> Reply {
+      return Response::make_text(200, std::string(kBigBody, 'x'), "text/plain");
     });
     router_.add(Method::get, "/v1/visitors/{id}", [this](const Request&, const PathParams& p) -> Reply {
       auto [deferred, responder] = make_deferred();
@@ -468,6 +475,32 @@ TEST_F(HttpTest, SilentConnectionIsClosedAfterTheIdleTimeoutWithoutAnAnswer) {
   EXPECT_TRUE(closed_by_server(fd)) << "closed without a response";
   ::close(fd);
   EXPECT_TRUE(poll_until([&] { return connections() == 0; }));
+}
+
+// A slow reader: the request arrives at once but the client never reads the answer, so the
+// server's write stalls with the socket buffers full. The write is under the request timeout
+// too: the connection (and its response buffer) goes, the loop is free for everyone else.
+TEST_F(HttpTest, SlowReaderIsClosedAfterTheRequestTimeout) {
+  auto o = unix_options();
+  o.request_timeout = 300ms;
+  o.idle_timeout = 30s;
+  start(o);
+  int fd = connect_unix();
+  const std::string req = "GET /v1/big HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  ASSERT_TRUE(poll_until([&] { return connections() == 1; }));
+  EXPECT_TRUE(poll_until([&] { return connections() == 0; }, 10s)) << "the stalled write was not cut off";
+  // Others are served meanwhile and after.
+  auto r = unix_client().request(Method::get, "/v1/health");
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
+  // What the client can still read is the start of the answer, then the end of the stream.
+  std::string got;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200")) << got.substr(0, 100);
+  EXPECT_LT(got.size(), kBigBody) << "the whole body was written to a client that does not read";
+  ::close(fd);
 }
 
 // A TCP connection from `source` (a loopback address) to the server; -1 on failure.

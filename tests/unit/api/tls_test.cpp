@@ -11,6 +11,12 @@
 //
 // Every refusal must come with an error that says what was wrong, on the side that refused.
 // The server runs on its own io_context in a background thread (as the daemon's loop would).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -63,11 +69,12 @@ class TlsTest : public ::testing::Test {
   }
 
   // TCP on 127.0.0.1 with TLS from `tls` (plaintext when null).
-  void start(std::shared_ptr<TlsContext> tls) {
+  void start(std::shared_ptr<TlsContext> tls, std::chrono::milliseconds request_timeout = 10s) {
     HttpServerOptions o;
     o.tcp_address = "127.0.0.1";
     o.token = kToken;
     o.tls = std::move(tls);
+    o.request_timeout = request_timeout;
     server_ = std::make_unique<HttpServer>(io_, std::move(o),
                                            [this](const Request& r) { return router_.dispatch(r); });
     auto r = server_->start();
@@ -76,10 +83,30 @@ class TlsTest : public ::testing::Test {
     thread_ = std::thread([this] { io_.run(); });
   }
 
-  void start_tls(const std::string& name, bool mutual) {
+  void start_tls(const std::string& name, bool mutual, std::chrono::milliseconds request_timeout = 10s) {
     auto tls = make_server_tls(server_files(name, mutual));
     ASSERT_TRUE(tls) << tls.error().to_string();
-    start(*tls);
+    start(*tls, request_timeout);
+  }
+
+  std::size_t connections() {
+    std::size_t n = 0;
+    on_loop([&] { n = server_->connection_count(); });
+    return n;
+  }
+
+  // A raw TCP connection to the server (no TLS on our side); -1 on failure.
+  int connect_raw() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(server_->tcp_port());
+    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
   }
 
   template <class F>
@@ -187,6 +214,39 @@ TEST_F(TlsTest, NewContextServesNewConnections) {
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_EQ(r->status, 200);
   expect_refused(get(client_files("ca")), "tls_failed", "certificate verify failed");
+}
+
+// A client that connects and stalls before the handshake ends — silent, or a ClientHello cut
+// after its record header — holds its slot only for the request timeout from the accept.
+TEST_F(TlsTest, StalledHandshakeIsClosedAfterTheRequestTimeout) {
+  start_tls("server", true, 1000ms);
+  const int silent = connect_raw();
+  const int stalled = connect_raw();
+  ASSERT_GE(silent, 0);
+  ASSERT_GE(stalled, 0);
+  // A handshake record (type 22, TLS 1.0 record version, 512 bytes announced), then nothing.
+  const unsigned char head[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01};
+  ASSERT_EQ(::send(stalled, head, sizeof head, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof head));
+  // Both accepted, then both closed (polling, 10 ms apart, with a deadline).
+  auto poll_until = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (connections() != n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);  // polling interval, not a wait for an event
+    return connections() == n;
+  };
+  ASSERT_TRUE(poll_until(2)) << "both accepted";
+  EXPECT_TRUE(poll_until(0)) << "a stalled handshake kept its connection";
+  for (int fd : {silent, stalled}) {
+    pollfd p{fd, POLLIN, 0};
+    EXPECT_EQ(::poll(&p, 1, 5000), 1) << "the server closed it";
+    char c;
+    EXPECT_LE(::recv(fd, &c, 1, MSG_DONTWAIT), 0) << "closed, without an HTTP answer";
+    ::close(fd);
+  }
+  // The listener still serves a real client.
+  auto r = get(client_files("ca", "client"));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(r->status, 200);
 }
 
 // ---- Loading: a bad file is refused when the config is loaded, naming it -----------------
