@@ -132,6 +132,22 @@ double load_average() {
   return l;
 }
 
+double cpu_seconds(int who) {
+  rusage u{};
+  ::getrusage(who, &u);
+  auto s = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+// CPU seconds of the calling thread so far.
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 Ipv4 hoa_of(std::size_t i) { return Ipv4(kFirstHoa + static_cast<std::uint32_t>(i)); }
 MacAddress mac_of(std::size_t i) {
   const auto v = static_cast<std::uint32_t>(i);
@@ -160,6 +176,25 @@ struct Outcome {
   std::size_t lost = 0;
   double seconds = 0;
   std::vector<double> latency_ms;
+  // CPU over the round: the whole process (the HA's loop and writer thread, gRPC's threads
+  // in a cluster, and the generator) and the generator's thread alone. The HA's share,
+  // process − generator, is what a registration costs the HA, whatever the machine's load.
+  double process_cpu_s = 0;
+  double generator_cpu_s = 0;
+};
+
+// Starts the CPU clocks of a round (on the generator's thread); stop() fills `o`.
+class CpuClocks {
+ public:
+  CpuClocks() : process0_(cpu_seconds(RUSAGE_SELF)), thread0_(thread_cpu_seconds()) {}
+  void stop(Outcome& o) const {
+    o.process_cpu_s = cpu_seconds(RUSAGE_SELF) - process0_;
+    o.generator_cpu_s = thread_cpu_seconds() - thread0_;
+  }
+
+ private:
+  double process0_;
+  double thread0_;
 };
 
 class LoadGenerator {
@@ -196,6 +231,7 @@ class LoadGenerator {
   Outcome run_open(std::size_t n, double rate, double seconds) {
     Outcome o;
     o.latency_ms.reserve(static_cast<std::size_t>(rate * seconds) + 16);
+    const CpuClocks cpu;
     const auto start = SteadyClock::now();
     const auto period =
         std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(1.0 / rate));
@@ -226,6 +262,7 @@ class LoadGenerator {
       receive(o);
     }
     o.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    cpu.stop(o);
     return o;
   }
 
@@ -234,6 +271,7 @@ class LoadGenerator {
   Outcome run(std::size_t n, std::size_t max_requests, double max_seconds) {
     Outcome o;
     o.latency_ms.reserve(std::min<std::size_t>(max_requests, 4'000'000));
+    const CpuClocks cpu;
     const auto start = SteadyClock::now();
     const auto deadline =
         start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(max_seconds));
@@ -255,6 +293,7 @@ class LoadGenerator {
       receive(o);
     }
     o.seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    cpu.stop(o);
     return o;
   }
 
@@ -374,6 +413,11 @@ Json row_of(const char* round, std::size_t bindings, std::size_t window, Outcome
   j["denied"] = o.denied;
   j["lost"] = o.lost;
   j["overlap"] = true;
+  // What the HA's own CPU time bought: less sensitive to the machine's load than per_second.
+  const double ha_cpu = o.process_cpu_s - o.generator_cpu_s;
+  j["ha_cpu_s"] = ha_cpu;
+  j["generator_cpu_s"] = o.generator_cpu_s;
+  j["per_ha_cpu_second"] = ha_cpu > 0 ? static_cast<double>(o.accepted) / ha_cpu : 0.0;
   j["load"] = load_average();
   return j;
 }
@@ -556,15 +600,6 @@ Result<void> put_vms(cluster::Etcd& etcd, const ha::ClusterKeys& keys, std::size
     (void)r;
   }
   return ok();
-}
-
-double cpu_seconds(int who) {
-  rusage u{};
-  ::getrusage(who, &u);
-  auto s = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return s(u.ru_utime) + s(u.ru_stime);
 }
 
 // Runs the loop until the node is active (it is alone: its first campaign wins).
