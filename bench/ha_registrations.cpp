@@ -457,6 +457,9 @@ Result<SizeResult> run_size(std::size_t n, const Options& opt) {
   seams.netlink = &netlink;
   seams.driver = &driver;
   seams.send_udp = [port](Ipv4 dst, std::uint16_t p, ByteView payload) { (void)port->send(dst, p, payload); };
+  seams.send_udp_segmented = [port](Ipv4 dst, std::uint16_t p, ByteView payload, std::size_t size) {
+    return port->send_batch(dst, p, payload, size);
+  };
   seams.send_home_frame = [](ByteView) {};  // gratuitous ARP: built by the HA, not sent
   seams.clock = &clock;
   std::uint32_t rnd = 1;
@@ -659,6 +662,10 @@ Result<void> open_cluster_ha(ClusterBench& b, const std::vector<std::string>& en
   seams.driver = &b.driver;
   seams.send_udp = [p = b.port.get()](Ipv4 dst, std::uint16_t pt, ByteView payload) {
     (void)p->send(dst, pt, payload);
+  };
+  seams.send_udp_segmented = [p = b.port.get()](Ipv4 dst, std::uint16_t pt, ByteView payload,
+                                                std::size_t size) {
+    return p->send_batch(dst, pt, payload, size);
   };
   seams.send_home_frame = [](ByteView) {};
   seams.clock = &b.clock;

@@ -72,6 +72,10 @@ class HaDaemon final : public daemon::Service<HaConfig> {
     s.netlink = &host_->netlink();
     s.driver = &host_->driver();
     s.send_udp = host_->udp_sender();
+    s.send_udp_segmented = [port = &host_->udp()](Ipv4 dst, std::uint16_t p, ByteView payload,
+                                                  std::size_t size) {
+      return port->send_batch(dst, p, payload, size);
+    };
     s.send_home_frame = home_frame_sender();
     s.clock = &host_->clock();
     s.random32 = host_->random32();

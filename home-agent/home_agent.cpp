@@ -64,6 +64,7 @@ HomeAgent::HomeAgent(boost::asio::io_context& io, HaConfig config, HomeAgentIo s
       batch_([this](Ipv4 src, std::uint16_t port,
                     ByteView payload) { seams_.driver->handle_udp_tunnel_payload(src, port, payload); },
              [this](std::span<const daemon::ControlDatagram> datagrams) { handle_batch(datagrams); }),
+      replies_(seams_.send_udp, seams_.send_udp_segmented),
       expiry_timer_(io),
       suppressed_timer_(io) {
   if (!seams_.cluster) pipeline_ = std::make_unique<store::CommitPipeline>(io, store_);
@@ -218,7 +219,7 @@ void HomeAgent::handle_batch(std::span<const daemon::ControlDatagram> datagrams)
 // its tunnels early and goes to the writer thread, its effects wait for on_committed().
 void HomeAgent::submit(Batch batch) {
   if (batch.store.empty()) {
-    for (const auto& e : batch.effects) apply(e);
+    apply_all(batch.effects);
     arm_expiry();
     return;
   }
@@ -249,7 +250,7 @@ void HomeAgent::on_committed(const Result<void>& r) {
     arm_expiry();
     return;
   }
-  for (const auto& e : done.batch.effects) apply(e);
+  apply_all(done.batch.effects);
   if (waiting_) {
     Batch next = std::move(*waiting_);
     waiting_.reset();
@@ -426,14 +427,23 @@ void HomeAgent::apply(const Effect& e) {
                                      {"detail", v.detail}});
   }
   // The reply goes after the kernel state: when the FA hears "accepted", the tunnel is
-  // already in place. The old FA is told after that (RFC 3543 §4): it is not in a hurry.
+  // already in place.
   if (v.kind != VerdictKind::deny || may_reply(v.reason))
-    seams_.send_udp(e.reply_to, e.reply_port, v.reply_bytes);
-  // A held VM's binding changed: its packets go to the new place now, after the reply so
-  // that the FA knows the binding when they arrive.
-  if (e.upsert) handovers_.on_binding_changed(e.upsert->binding.home_address, "registered");
-  if (e.removed) handovers_.on_binding_changed(e.removed->home_address, "deregistered");
-  if (e.revocation) revocations_.start(*e.revocation);
+    replies_.add(e.reply_to, e.reply_port, v.reply_bytes);
+}
+
+void HomeAgent::apply_all(const std::vector<Effect>& effects) {
+  for (const auto& e : effects) apply(e);
+  if (const std::size_t refused = replies_.flush(); refused > 0)
+    log_warn("udp_send_failed", {{"replies", std::to_string(refused)}});
+  for (const auto& e : effects) {
+    // A held VM's binding changed: its packets go to the new place now, after the reply so
+    // that the FA knows the binding when they arrive. The old FA is told after that (RFC
+    // 3543 §4): it is not in a hurry.
+    if (e.upsert) handovers_.on_binding_changed(e.upsert->binding.home_address, "registered");
+    if (e.removed) handovers_.on_binding_changed(e.removed->home_address, "deregistered");
+    if (e.revocation) revocations_.start(*e.revocation);
+  }
 }
 
 // A revocation ended (acknowledged or given up): its record goes. If that commit fails the
@@ -535,65 +545,6 @@ Result<HomeAgent::HandoverOutcome> HomeAgent::handover(Ipv4 hoa, HandoverPhase p
     metrics_.counter("vmroam_handover_recovered_packets_total", "Packets recovered at a handover stop")
         .inc(static_cast<double>(r->recovered));
   return r;
-}
-
-// ---- Rejections: rate-limited lines, counted reasons ---------------------------------------
-
-// Anyone who can reach UDP 434 can make us reject; the lines each reason may write are
-// limited (common/core/rate_limit.hpp) and what was left out is reported every
-// kSuppressedReport as one "log_suppressed" line per reason (docs/security.md "Floods").
-bool HomeAgent::may_log(std::string_view reason) {
-  if (rejection_log_.admit(reason, seams_.clock->now())) return true;
-  if (!suppressed_armed_) {
-    suppressed_armed_ = true;
-    suppressed_timer_.expires_after(kSuppressedReport);
-    suppressed_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;  // cancelled: the agent may be gone
-      suppressed_armed_ = false;
-      report_suppressed();
-    });
-  }
-  return false;
-}
-
-void HomeAgent::report_suppressed() {
-  for (const auto& s : rejection_log_.take_suppressed()) {
-    log_warn("log_suppressed", {{"reason", s.key},
-                                {"suppressed", std::to_string(s.count)},
-                                {"interval_s", std::to_string(kSuppressedReport.count())}});
-    metrics_
-        .counter("vmroam_log_suppressed_total", "Log lines about rejected messages left out (rate limit)",
-                 {{"reason", s.key}})
-        .inc(static_cast<double>(s.count));
-  }
-}
-
-// A denial goes to whatever address the request came from, which a forger chooses: they are
-// limited per reason (accepted replies never are), so that a flood does not make us a
-// reflector, and the loop's time goes to the real requests.
-bool HomeAgent::may_reply(std::string_view reason) {
-  if (denial_replies_.admit(reason, seams_.clock->now())) return true;
-  metrics_
-      .counter("vmroam_registration_replies_suppressed_total", "Denials not sent (rate limit per reason)",
-               {{"reason", std::string(reason)}})
-      .inc();
-  return false;
-}
-
-// One counter per (result, code), looked up once: this runs for every datagram.
-void HomeAgent::count_message(std::string_view result, int code) {
-  std::string key(result);
-  key += '|';
-  key += std::to_string(code);
-  auto it = message_counters_.find(key);
-  if (it == message_counters_.end()) {
-    api::Labels labels{{"result", std::string(result)}};
-    if (code >= 0) labels.emplace_back("code", std::to_string(code));
-    api::Counter* c = &metrics_.counter("vmroam_registration_messages_total",
-                                        "UDP 434 control messages by outcome", std::move(labels));
-    it = message_counters_.emplace(std::move(key), c).first;
-  }
-  it->second->inc();
 }
 
 }  // namespace vmroam::ha

@@ -55,6 +55,7 @@
 #include "home-agent/home_agent_api.hpp"
 #include "home-agent/home_link.hpp"
 #include "home-agent/registrar.hpp"
+#include "home-agent/reply_batch.hpp"
 #include "home-agent/revocations.hpp"
 #include "home-agent/tunnel_endpoints.hpp"
 #include "home-agent/vm.hpp"
@@ -69,6 +70,9 @@ struct HomeAgentIo {
   dataplane::TunnelDriver* driver = nullptr;
   // One UDP 434 datagram to dst:port (replies, revocations).
   std::function<void(Ipv4 dst, std::uint16_t port, ByteView payload)> send_udp;
+  // Datagrams of segment_size bytes end to end to dst:port in one send (UdpPort::send_batch,
+  // UDP GSO); returns how many were accepted. May be empty: replies then go one by one.
+  ReplyBatch::SendSegmented send_udp_segmented;
   // One Ethernet frame onto the home link (gratuitous ARP); may be empty (no home link).
   std::function<void(ByteView frame)> send_home_frame;
   const Clock* clock = nullptr;
@@ -212,6 +216,9 @@ class HomeAgent {
   void answer_failed(const Batch& batch);
   void note_commit(std::chrono::steady_clock::time_point started, const Result<void>& r);
   void apply(const Effect& e);
+  // A committed batch's effects: apply() each, its replies sent together, then what must
+  // follow the replies (handovers, revocations to the FA a binding left).
+  void apply_all(const std::vector<Effect>& effects);
   void forget_revocation(std::uint32_t id);
   // Start-up: memory from the store (expired bindings go from it); the kernel follows.
   struct Restored {
@@ -255,6 +262,7 @@ class HomeAgent {
   Revocations revocations_;
   Handovers handovers_;
   daemon::ControlBatch batch_;
+  ReplyBatch replies_;  // the replies of the effects being applied (apply_all())
   // Single HA: commits on the writer thread (nullptr in a cluster: ClusterLink pipelines).
   std::unique_ptr<store::CommitPipeline> pipeline_;
   std::optional<InFlight> in_flight_;

@@ -21,7 +21,7 @@ Result<store::Snapshot> HomeAgent::load_snapshot() {
 // (the outcome may be unknown; the FA retransmits and reaches the new active).
 void HomeAgent::commit_clustered(Batch batch) {
   if (batch.store.empty()) {
-    for (const auto& e : batch.effects) apply(e);
+    apply_all(batch.effects);
     return;
   }
   auto effects = std::make_shared<std::vector<Effect>>(std::move(batch.effects));
@@ -34,7 +34,7 @@ void HomeAgent::commit_clustered(Batch batch) {
                 {{"reason", r.error().to_string()}, {"requests", std::to_string(effects->size())}});
       return;
     }
-    for (const auto& e : *effects) apply(e);
+    apply_all(*effects);
     arm_expiry();
   });
 }
