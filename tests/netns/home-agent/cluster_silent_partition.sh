@@ -17,6 +17,8 @@
 #   least the Identification of the last accepted reply the FA got, before or after the cut.
 # * the old active, restarted while still cut off, comes up `connecting` and does not take
 #   the service address; once the drop rules go it joins as a standby with a full mirror.
+# * that standby, cut off silently in turn, stays up as `connecting` (its watch just goes
+#   quiet) and rejoins as the same process once the rules go.
 #
 #     foreign 192.0.2.3 (cluster_register_loop.py: an FA registering 10.1.0.100… at 50/s)
 #      |
@@ -215,17 +217,21 @@ wait_for "[ \$(acks) -ge $((2 * VMS)) ] && [ \"\$(bindings_at ha2)\" = $VMS ]" 2
 note "the FA registers $VMS VMs at $RATE/s through ha1; ha2 mirrors them"
 
 # ---- the cut: ha1's packets to and from etcd vanish --------------------------------------------
-pid1=$(ha_pid ha1)
-t_cut=$(now_ms)
-ip netns exec "$NS_CTL" nft -f - <<'EOF' || fail "nft: the drop rules"
+# cut_off ADDR: every frame to or from ADDR on the control network's bridge is dropped.
+cut_off() {
+  ip netns exec "$NS_CTL" nft -f - <<EOF || fail "nft: the drop rules for $1"
 table bridge vmr_cut {
   chain forward {
     type filter hook forward priority 0; policy accept;
-    ip saddr 172.31.0.21 counter drop
-    ip daddr 172.31.0.21 counter drop
+    ip saddr $1 counter drop
+    ip daddr $1 counter drop
   }
 }
 EOF
+}
+pid1=$(ha_pid ha1)
+t_cut=$(now_ms)
+cut_off 172.31.0.21
 # The bound the model gives (docs/operations.md "Failover timing"), with 1 s for a late timer.
 STEP_DOWN_BOUND_MS=$((TTL_S * 1000 - 500 + 1000))
 EXIT_BOUND_MS=$((STEP_DOWN_BOUND_MS + REQUEST_TIMEOUT_MS + 1000))
@@ -290,6 +296,22 @@ wait_for "[ \"\$(role_of ha1)\" = standby ] && [ \"\$(bindings_at ha1)\" = $VMS 
 has_service ha1 && fail "the rejoined ha1 holds the service address"
 [ "$(leader)" = ha2 ] || fail "leader is '$(leader)' after ha1 rejoined"
 note "ha1 restarted while cut off: connecting, no service address; once healed a standby with all $VMS bindings"
+
+# ---- the standby cut off silently: it stays up, reconnects once the cut heals -------------------
+# Its watch stream sees nothing (no RST): its own lease deadline makes it `connecting`, and
+# it must rejoin as the same process once etcd's packets flow again.
+pid1=$(ha_pid ha1)
+cut_off 172.31.0.21
+wait_for "[ \"\$(role_of ha1)\" = connecting ]" 15 "the cut-off standby ha1 to report connecting" ||
+  fail "the silently cut-off standby is '$(role_of ha1)'"
+kill -0 "$pid1" 2>/dev/null || fail "the silently cut-off standby ended"
+has_service ha1 && fail "the cut-off standby took the service address"
+[ "$(role_of ha2)" = active ] || fail "the active ha2 is '$(role_of ha2)' while the standby is cut off"
+ip netns exec "$NS_CTL" nft delete table bridge vmr_cut || fail "nft: removing the drop rules"
+wait_for "[ \"\$(role_of ha1)\" = standby ]" 20 "ha1 to rejoin as a standby" || fail "ha1 is '$(role_of ha1)' once healed"
+[ "$(ha_pid ha1)" = "$pid1" ] && kill -0 "$pid1" 2>/dev/null || fail "ha1 was restarted"
+[ "$(bindings_at ha1)" = "$VMS" ] || fail "ha1 mirrors $(bindings_at ha1) bindings after rejoining"
+note "the standby ha1 cut off silently: connecting, still running; rejoined as a standby once healed"
 
 echo "RESULT step_down_ms=$step_down_ms exit_ms=$exit_ms takeover_ms=$takeover_ms accepted=$total sent=$sent load=$(cut -d' ' -f1 /proc/loadavg)"
 echo "PASS"
