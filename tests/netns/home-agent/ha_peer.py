@@ -339,6 +339,12 @@ def scenario_registration(env):
     c.ok("lifetime 0: proxy entry gone", proxies(env) == [], proxies(env))
     c.ok(f"lifetime 0: gratuitous ARP 10.1.0.10 is-at {mac} (the VM's own)",
          bool(wait_until("GARP home", lambda: garp(mac), 5)))
+    # ... and the HA's own address in the VM's subnet (its gateway), for a VM whose entry for it
+    # is INCOMPLETE or names a foreign agent's MAC (docs/home-agent.md).
+    gw = lambda: tshark(home.path, f"arp.src.proto_ipv4==10.1.0.1 && arp.dst.proto_ipv4==10.1.0.1 "
+                                   f"&& arp.src.hw_mac=={ha_mac}", "frame.number")
+    c.ok(f"lifetime 0: gratuitous ARP 10.1.0.1 is-at {ha_mac} (the gateway, re-announced)",
+         bool(wait_until("GARP gateway", gw, 5)))
     wan.stop()
     home.stop()
 
