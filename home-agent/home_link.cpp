@@ -12,6 +12,7 @@ Result<void> HomeLink::open(const std::string& ifname) {
   if (!link) return fail("home_interface_missing", ifname + ": " + link.error().to_string());
   ifindex_ = link->ifindex;
   mac_ = link->mac;
+  addresses_ = link->addresses;
   return ok();
 }
 
@@ -60,8 +61,13 @@ void HomeLink::attract(Ipv4 hoa) {
 
 void HomeLink::release(Ipv4 hoa, const MacAddress* vm_mac) {
   proxies_.erase(hoa);
-  // The VM is home again: point the caches back at its own MAC (RFC 5944 §4.6).
-  if (vm_mac) announce(hoa, *vm_mac);
+  if (!vm_mac) return;
+  // The VM is home again: point the caches back at its own MAC (RFC 5944 §4.6), and the VM's
+  // at its gateway here (the header says why): the packets released to it next are answered
+  // at once instead of after its next ARP retransmission.
+  announce(hoa, *vm_mac);
+  for (const auto& a : addresses_)
+    if (a.contains(hoa) && a.address != hoa) announce(a.address, mac_);
 }
 
 void HomeLink::attract6(const std::vector<Ipv6>& addresses) {

@@ -3,8 +3,14 @@
 // While a VM is away the HA answers ARP for its home address (a per-address proxy-ARP entry,
 // NTF_PROXY, owned by an RAII handle and tagged ours) and, when the VM leaves, sends a
 // gratuitous ARP pointing the link's caches at the HA's MAC; when the VM comes home, one with
-// the VM's own MAC. At start-up our proxy entries on the link are reconciled against the
-// bindings: those no binding explains go.
+// the VM's own MAC, and one for each of our own addresses on the link whose subnet holds the
+// VM's home address (the VM's gateway when the HA is the home router): a VM arriving home
+// may hold an unusable entry for its gateway — INCOMPLETE, its first ARP request lost while
+// its link came up (the next goes 1 s later, retrans_time), or the FA's MAC in the FA's `garp`
+// gateway mode — and a gratuitous ARP replaces what a neighbour holds at once (RFC 5227 §3;
+// RFC 826 updates existing entries only, so it creates nothing the VM did not ask for). Our
+// addresses are read when the link is opened. At start-up our proxy entries on the link are
+// reconciled against the bindings: those no binding explains go.
 //
 // Dual-stack VMs (docs/protocol.md "Dual-stack VMs"): the same for each IPv6 home address the
 // binding was granted, as a Mobile IPv6 home agent does (RFC 6275 §10.4.1): a proxy-NDP entry
@@ -44,7 +50,7 @@ class HomeLink {
   // gratuitous ARP with our MAC.
   void attract(Ipv4 hoa);
   // Its binding went: no more proxy ARP. With `vm_mac` (the VM is home again) a gratuitous ARP
-  // gives the link its MAC back.
+  // gives the link its MAC back, and ours re-announce the gateway to the VM.
   void release(Ipv4 hoa, const MacAddress* vm_mac);
   // The same for IPv6 home addresses: proxy NDP and, the first time, an unsolicited NA with
   // our MAC; on release the entries go and, with `vm_mac`, NAs give the link the VM's MAC.
@@ -67,6 +73,7 @@ class HomeLink {
   std::function<void(ByteView)> send_frame_;
   int ifindex_ = 0;
   MacAddress mac_;
+  std::vector<Ipv4Prefix> addresses_;  // ours on the link (with their subnets), from open()
   std::map<Ipv4, dataplane::OwnedProxyNeighbour> proxies_;
   std::map<Ipv6, dataplane::OwnedProxyNeighbour6> proxies6_;
 };

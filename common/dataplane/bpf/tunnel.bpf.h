@@ -220,14 +220,19 @@ static __always_inline bool vmr_load_inner(struct __sk_buff* skb, __u32 l3off, e
  * untouched; held → the TUN (the agent queues it); otherwise tunnelled. */
 static __always_inline int vmr_route_packet(struct __sk_buff* skb, const struct vmr_config* cfg, __u32 l3off,
                                             enum vmr_key key, enum vmr_path path) {
+  /* At the TUN's egress: a held packet the fast path redirected here (counted there). */
+  bool redirected_held = path == VMR_KERNEL && skb->mark == VMR_HELD_MARK;
+  if (redirected_held) skb->mark = 0;
   struct vmr_inner in;
   if (!vmr_load_inner(skb, l3off, key, &in)) return TC_ACT_OK;
   const struct vmr_route* route = bpf_map_lookup_elem(&vmr_route_v1, &in.hoa);
   if (!route) return TC_ACT_OK;
   if ((route->flags & VMR_ROUTE_HOLD) && path != VMR_RELEASED) {
-    if (path == VMR_KERNEL) return vmr_pass(VMR_PASS_HELD); /* already on its way into the TUN */
+    /* Already on its way into the TUN; one the kernel routed there (slow path) counts now. */
+    if (path == VMR_KERNEL) return redirected_held ? TC_ACT_OK : vmr_pass(VMR_PASS_HELD);
     if (!cfg->tun_ifindex) return vmr_drop(VMR_DROP_NO_TUN);
     vmr_count(VMR_PASS_HELD);
+    skb->mark = VMR_HELD_MARK;
     return (int)bpf_redirect(cfg->tun_ifindex, 0);
   }
   if (!route->peer) return TC_ACT_OK; /* unrouted, in its handover grace: the kernel delivers */

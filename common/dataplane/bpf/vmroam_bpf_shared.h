@@ -68,6 +68,11 @@ struct vmr_peer {
  * just received, not as one released from a hold. */
 #define VMR_DECAP_MARK 0x766d7264u /* "vmrd" */
 
+/* skb->mark of a held packet redirected from a link's ingress to the TUN: it passes the TUN's
+ * egress program on its way into the agent's queue, which lets it through without counting it
+ * again (VMR_PASS_HELD counts each held packet once, at the redirect). */
+#define VMR_HELD_MARK 0x766d7268u /* "vmrh" */
+
 /* vmr_route_v1: key __u32 home address (HoA). At the HA it selects by inner destination, at
  * the FA by inner source (RFC 3024 §5.2); inbound packets for the HoA are accepted only from
  * `peer`, or from `grace_peer` during a handover (docs/dataplane.md "Handover grace"). */

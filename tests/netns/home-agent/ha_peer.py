@@ -330,7 +330,11 @@ def scenario_registration(env):
     c.ok("UDP tunnelling: code 0 with a UDP tunnel reply extension (44)", rep["code"] == 0 and 44 in rep["ext"], rep)
     subprocess.run(["ip", "netns", "exec", env["lan_ns"], "ping", "-c", "3", "-i", "0.2", "-W", "1", hoa],
                    capture_output=True)
-    # 2b. Lifetime 0: deregistration; everything goes; GARP with the VM's own MAC.
+    # 2b. Lifetime 0: deregistration; everything goes; GARP with the VM's own MAC. The home-link
+    # host plays a VM coming home that holds a foreign agent's MAC for its gateway (as after the
+    # FA's garp mode): the HA's announcement of 10.1.0.1 must replace it.
+    run("ip", "-n", env["lan_ns"], "neigh", "replace", "10.1.0.1", "lladdr", "02:00:0a:02:00:01",
+        "dev", "eth0", "nud", "reachable")
     raw, rep = exchange(sock2, proxy_request(hoa, ha, fa2, ntp_now(), mac, s2, k2, lifetime=0), "lifetime 0")
     c.ok("lifetime 0: code 0", rep["code"] == 0, rep)
     st, _ = api(env, "GET", f"/v1/bindings/{hoa}")
@@ -339,6 +343,15 @@ def scenario_registration(env):
     c.ok("lifetime 0: proxy entry gone", proxies(env) == [], proxies(env))
     c.ok(f"lifetime 0: gratuitous ARP 10.1.0.10 is-at {mac} (the VM's own)",
          bool(wait_until("GARP home", lambda: garp(mac), 5)))
+    # ... and the HA's own address in the VM's subnet (its gateway), for a VM whose entry for it
+    # is INCOMPLETE or names a foreign agent's MAC (docs/home-agent.md).
+    gw = lambda: tshark(home.path, f"arp.src.proto_ipv4==10.1.0.1 && arp.dst.proto_ipv4==10.1.0.1 "
+                                   f"&& arp.src.hw_mac=={ha_mac}", "frame.number")
+    c.ok(f"lifetime 0: gratuitous ARP 10.1.0.1 is-at {ha_mac} (the gateway, re-announced)",
+         bool(wait_until("GARP gateway", gw, 5)))
+    lan_gw = lambda: json.loads(run("ip", "-n", env["lan_ns"], "-j", "neigh", "show", "10.1.0.1", "dev", "eth0"))
+    c.ok(f"lifetime 0: the home-link host's entry for 10.1.0.1 is {ha_mac} again",
+         bool(wait_until("gateway entry", lambda: [n for n in lan_gw() if n.get("lladdr") == ha_mac], 5)), lan_gw())
     wan.stop()
     home.stop()
 

@@ -156,6 +156,7 @@ class EbpfFixtureTest : public ::testing::Test {
   struct Run {
     int verdict = -1;
     Packet output;
+    std::uint32_t mark = 0;  // skb->mark as the program left it
   };
   static Run run(EbpfProgram program, const Packet& input, unsigned gso_size = 0) {
     Run r;
@@ -172,10 +173,14 @@ class EbpfFixtureTest : public ::testing::Test {
     opts.data_size_out = static_cast<__u32>(r.output.size());
     opts.ctx_in = &ctx;
     opts.ctx_size_in = sizeof ctx;
+    __sk_buff ctx_out{};
+    opts.ctx_out = &ctx_out;
+    opts.ctx_size_out = sizeof ctx_out;
     opts.repeat = 1;
     int rc = bpf_prog_test_run_opts(object_->program_fd(program), &opts);
     EXPECT_EQ(rc, 0) << "BPF_PROG_TEST_RUN: " << std::strerror(errno);
     r.verdict = static_cast<int>(opts.retval);
+    r.mark = ctx_out.mark;
     r.output.resize(opts.data_size_out);
     return r;
   }
@@ -257,6 +262,21 @@ TEST_F(EbpfFixtureTest, HomeAgentEncapsulation) {
        TC_ACT_OK, std::nullopt, std::nullopt},
   };
   for (const auto& f : fixtures) check(f);
+}
+
+// A held packet passes two programs: the link's, which redirects it to the TUN, and the TUN's
+// egress on its way into the agent's queue. It is counted once, at the redirect; the mark
+// tells the TUN's program so (it clears it; the netns test ebpf_tunnel.sh counts end to end).
+TEST_F(EbpfFixtureTest, HeldPacketIsMarkedForTheTunsProgram) {
+  Run held = run(EbpfProgram::ha_home_in, from_sender(ping(kCorrespondent, kHoaHeld)));
+  EXPECT_EQ(held.verdict, TC_ACT_REDIRECT);
+  EXPECT_EQ(held.mark, VMR_HELD_MARK);
+  Run held6 = run(EbpfProgram::ha_wan_in, from_sender6(ping6(kCorrespondent6, kHoa6Held)));
+  EXPECT_EQ(held6.verdict, TC_ACT_REDIRECT);
+  EXPECT_EQ(held6.mark, VMR_HELD_MARK);
+  Run tunnelled = run(EbpfProgram::ha_home_in, from_sender(ping(kCorrespondent, kHoa)));
+  EXPECT_EQ(tunnelled.verdict, TC_ACT_REDIRECT);
+  EXPECT_EQ(tunnelled.mark, 0u);
 }
 
 TEST_F(EbpfFixtureTest, HomeAgentDecapsulation) {

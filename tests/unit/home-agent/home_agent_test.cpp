@@ -355,6 +355,42 @@ TEST_F(HomeAgentTest, DeregistrationRemovesKernelStateAndGivesTheHomeLinkTheVmsM
   EXPECT_TRUE(stored().bindings.empty());
 }
 
+// Home again, the VM may hold an unusable entry for its gateway (INCOMPLETE with its first
+// request lost while its link came up, or the FA's MAC in garp mode): after the VM's own
+// announcement, the HA announces each of its addresses on the home link whose subnet holds the
+// HoA, with the link's MAC. Not addresses of other subnets, and nothing on the way out.
+TEST_F(HomeAgentTest, DeregistrationReannouncesTheGatewayToTheVm) {
+  ha.reset();
+  netlink.links[0].addresses = {*Ipv4Prefix::parse("10.1.0.1/24"), *Ipv4Prefix::parse("10.1.0.2/24"),
+                                *Ipv4Prefix::parse("192.168.7.1/24")};
+  start();
+  add_vm();
+  auto announced = [&] {
+    std::vector<std::pair<Ipv4, MacAddress>> out;
+    for (const auto& f : frames) {
+      auto eth = wire::parse_ethernet(f);
+      if (!eth) continue;
+      auto arp = wire::parse_arp(eth->payload);
+      if (!arp) continue;
+      EXPECT_EQ(arp->sender_ip, arp->target_ip) << "gratuitous: sender = target";
+      EXPECT_EQ(eth->src, arp->sender_mac);
+      out.emplace_back(arp->sender_ip, arp->sender_mac);
+    }
+    return out;
+  };
+  ha->on_datagram(request_from(kFa1, 300, 1), kFa1, 434);
+  flush();
+  EXPECT_EQ(announced(), (std::vector<std::pair<Ipv4, MacAddress>>{{kHoa, kHomeMac}}))
+      << "leaving: the HoA only";
+  frames.clear();
+  ha->on_datagram(request_from(kFa1, 0, 2), kFa1, 434);
+  flush();
+  ASSERT_EQ(last_reply().code, 0);
+  EXPECT_EQ(announced(),
+            (std::vector<std::pair<Ipv4, MacAddress>>{
+                {kHoa, kVmMac}, {*Ipv4::parse("10.1.0.1"), kHomeMac}, {*Ipv4::parse("10.1.0.2"), kHomeMac}}));
+}
+
 // A move to another FA revokes the old one (RFC 3543 §4): the reply to FA2, then an
 // authenticated revocation to FA1, durable with the move (the record holds the signed message
 // exactly as sent), retransmitted until FA1 acknowledges. With `restart`, the HA goes away
