@@ -351,11 +351,7 @@ void ForeignAgent::transmit(const std::string& id) {
   auto bytes = request(id, lifetime);
   if (!bytes) {
     Changes changes;
-    apply(id,
-          {.step = RegistrationStep::fail,
-           .code = mip::code::fa_unspecified,
-           .reason = "cannot build the request: " + bytes.error().to_string()},
-          changes);
+    apply(id, decide_unbuildable(bytes.error()), changes);
     commit_outcomes(std::move(changes));
     return;
   }

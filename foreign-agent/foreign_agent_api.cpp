@@ -8,6 +8,7 @@
 #include "common/api/field_reader.hpp"
 #include "common/core/log.hpp"
 #include "foreign-agent/foreign_agent.hpp"
+#include "foreign-agent/proxy_registration.hpp"
 
 namespace vmroam::fa {
 
@@ -222,7 +223,10 @@ api::Reply ForeignAgentApi::prepare(const api::Request& req, const api::PathPara
   if (f.ok() && (v.mac.is_zero() || v.mac.is_broadcast())) f.fail_field("mac", "must be a unicast MAC");
   if (f.ok() && v.home_gateway == v.home_address)
     f.fail_field("home_gateway", "must differ from home_address");
-  if (f.ok() && v.home_agent.is_zero()) f.fail_field("home_agent", "must not be 0.0.0.0");
+  // RFC 5944 §3.7.2: an FA relays to a unicast home agent only (else it denies with code 194).
+  if (auto why = home_agent_problem(v.home_agent); f.ok() && why)
+    f.fail_field("home_agent",
+                 v.home_agent.to_string() + " is " + std::string(*why) + ", not a unicast address");
   const HomeAgentPeer* ha = nullptr;
   for (const auto& h : config.home_agents)
     if (h.address == v.home_agent) ha = &h;

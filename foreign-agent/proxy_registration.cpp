@@ -11,7 +11,19 @@
 
 namespace vmroam::fa {
 
+std::optional<std::string_view> home_agent_problem(Ipv4 ha) {
+  const std::uint32_t a = ha.value();
+  if ((a >> 24) == 0) return "unspecified";  // 0/8: "this network", never a destination
+  if (a == 0xFFFFFFFF) return "broadcast";
+  if ((a >> 24) == 127) return "loopback";
+  if ((a >> 28) == 0xE) return "multicast";
+  if ((a >> 28) == 0xF) return "reserved";
+  return std::nullopt;
+}
+
 Result<wire::RegistrationRequest> build_proxy_request(const ProxyRequestParams& p) {
+  if (auto why = home_agent_problem(p.home_agent))
+    return fail("invalid_home_agent", p.home_agent.to_string() + " is " + std::string(*why));
   if (!p.mn_ha && !p.fa_ha)
     return fail("no_authentication", "neither an MN-HA nor an FA-HA key for " + p.home_agent.to_string());
   wire::RegistrationRequest r;

@@ -23,6 +23,8 @@
 //   revocation_ack()       RFC 3543 §3: a Registration Revocation verified with the FA-HA key
 //                          of the HA that sent it, and the authenticated acknowledgement.
 //   fa_ha_for(), mn_ha_of() the keys: from the configuration, from the visitor.
+//   home_agent_problem()   RFC 5944 §3.7.2: a Home Agent field the FA must not relay to (it
+//                          denies with code 194, Invalid Home Agent Address).
 #pragma once
 
 #include <chrono>
@@ -61,8 +63,14 @@ struct ProxyRequestParams {
 };
 
 // Errors: the authenticator's ("reserved_spi", "short_key", "long_key"), "no_authentication"
-// when neither key is given (the HA would refuse an unauthenticated proxy registration).
+// when neither key is given (the HA would refuse an unauthenticated proxy registration),
+// "invalid_home_agent" when home_agent_problem() names one (code 194 when the FA denies).
 [[nodiscard]] Result<wire::RegistrationRequest> build_proxy_request(const ProxyRequestParams& p);
+
+// Why `ha` cannot be a Home Agent field the FA relays a request to (RFC 5944 §3.7.2, code 194):
+// "unspecified" (0/8), "broadcast" (255.255.255.255), "loopback" (127/8), "multicast"
+// (224/4) or "reserved" (240/4); nullopt for a unicast address.
+[[nodiscard]] std::optional<std::string_view> home_agent_problem(Ipv4 ha);
 
 // What the FA is waiting for.
 struct PendingRequest {

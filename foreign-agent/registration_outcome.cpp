@@ -87,4 +87,12 @@ RegistrationOutcome decide_timer(const RegistrationRound& round, std::uint32_t a
   return {.step = Step::retransmit};
 }
 
+RegistrationOutcome decide_unbuildable(const Error& e) {
+  // RFC 5944 §3.7.2: the FA denies a Home Agent field it must not relay to with code 194.
+  return {
+      .step = Step::fail,
+      .code = e.code == "invalid_home_agent" ? mip::code::fa_invalid_home_agent : mip::code::fa_unspecified,
+      .reason = "cannot build the request: " + e.to_string()};
+}
+
 }  // namespace vmroam::fa

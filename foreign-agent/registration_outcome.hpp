@@ -24,6 +24,9 @@
 //   timer, round not in flight .................... ignore
 //   timer, `attempts` transmissions made .......... fail 78 (registration timeout)
 //   timer, otherwise .............................. retransmit (fresh Identification)
+//   request not built, Home Agent field no unicast address (RFC 5944 §3.7.2)
+//                                                   fail 194 (Invalid Home Agent Address)
+//   request not built, any other reason ........... fail 64 (reason unspecified)
 #pragma once
 
 #include <chrono>
@@ -36,6 +39,7 @@
 #include "common/binding/visitor_list.hpp"
 #include "common/core/bytes.hpp"
 #include "common/core/clock.hpp"
+#include "common/core/result.hpp"
 #include "common/wire/registration.hpp"
 
 namespace vmroam::fa {
@@ -99,5 +103,8 @@ struct RegistrationOutcome {
 
 // The retransmission timer fired; `attempts` is registration.retransmit_attempts.
 [[nodiscard]] RegistrationOutcome decide_timer(const RegistrationRound& round, std::uint32_t attempts);
+
+// The request could not be built (`e`: build_visitor_request()'s error).
+[[nodiscard]] RegistrationOutcome decide_unbuildable(const Error& e);
 
 }  // namespace vmroam::fa

@@ -84,6 +84,28 @@ TxnResult from_pb(const pb::TxnResponse& resp) {
   return r;
 }
 
+// One asynchronous unary call on gRPC's callback API: `issue(ctx, req, resp, on_status)` starts
+// it (a stub's async()->Method), `convert(resp)` is its result once the status is OK, and
+// `done` gets that, or the status as an error, on the loop. The call's context, request and
+// response live until gRPC is done with them.
+template <typename Resp, typename Req, typename T, typename Issue, typename Convert>
+void unary(const std::shared_ptr<GrpcEtcd::Impl>& impl, Req req, Issue issue, Convert convert,
+           std::function<void(Result<T>)> done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    Req req;
+    Resp resp;
+  };
+  auto call = std::make_shared<Call>();
+  call->req = std::move(req);
+  impl->set_deadline(call->ctx);
+  issue(&call->ctx, &call->req, &call->resp,
+        [impl, call, convert = std::move(convert), done = std::move(done)](grpc::Status s) mutable {
+          Result<T> r = s.ok() ? convert(call->resp) : Result<T>(fail(from_status(s)));
+          impl->post([done = std::move(done), r = std::move(r)] { done(r); });
+        });
+}
+
 // One lease keepalive: a LeaseKeepAlive stream carrying one request and one answer.
 class KeepAliveCall final
     : public grpc::ClientBidiReactor<pb::LeaseKeepAliveRequest, pb::LeaseKeepAliveResponse> {
@@ -263,56 +285,28 @@ Result<RangeResult> GrpcEtcd::range_prefix_now(const std::string& prefix) {
 }
 
 void GrpcEtcd::put(Mutation m, std::function<void(Result<void>)> done) {
-  struct Call {
-    grpc::ClientContext ctx;
-    pb::PutRequest req;
-    pb::PutResponse resp;
-  };
-  auto call = std::make_shared<Call>();
-  call->req.set_key(m.key);
-  call->req.set_value(m.value);
-  call->req.set_lease(m.lease);
-  impl_->set_deadline(call->ctx);
-  impl_->kv->async()->Put(&call->ctx, &call->req, &call->resp,
-                          [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
-                            Result<void> r = s.ok() ? ok() : Result<void>(fail(from_status(s)));
-                            impl->post([done = std::move(done), r = std::move(r)] { done(r); });
-                          });
+  pb::PutRequest req;
+  req.set_key(m.key);
+  req.set_value(m.value);
+  req.set_lease(m.lease);
+  unary<pb::PutResponse>(
+      impl_, std::move(req), [kv = impl_->kv.get()](auto... a) { kv->async()->Put(a...); },
+      [](const pb::PutResponse&) { return Result<void>(ok()); }, std::move(done));
 }
 
 void GrpcEtcd::range_prefix(const std::string& prefix, std::function<void(Result<RangeResult>)> done) {
-  struct Call {
-    grpc::ClientContext ctx;
-    pb::RangeRequest req;
-    pb::RangeResponse resp;
-  };
-  auto call = std::make_shared<Call>();
-  call->req = range_request(prefix);
-  impl_->set_deadline(call->ctx);
-  impl_->kv->async()->Range(&call->ctx, &call->req, &call->resp,
-                            [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
-                              Result<RangeResult> r = s.ok() ? Result<RangeResult>(from_pb(call->resp))
-                                                             : Result<RangeResult>(fail(from_status(s)));
-                              impl->post([done = std::move(done), r = std::move(r)] { done(r); });
-                            });
+  unary<pb::RangeResponse>(
+      impl_, range_request(prefix), [kv = impl_->kv.get()](auto... a) { kv->async()->Range(a...); },
+      [](const pb::RangeResponse& resp) { return Result<RangeResult>(from_pb(resp)); }, std::move(done));
 }
 
 void GrpcEtcd::lease_ttl(std::int64_t lease, std::function<void(Result<std::int64_t>)> done) {
-  struct Call {
-    grpc::ClientContext ctx;
-    pb::LeaseTimeToLiveRequest req;
-    pb::LeaseTimeToLiveResponse resp;
-  };
-  auto call = std::make_shared<Call>();
-  call->req.set_id(lease);
-  impl_->set_deadline(call->ctx);
-  impl_->lease->async()->LeaseTimeToLive(
-      &call->ctx, &call->req, &call->resp,
-      [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
-        Result<std::int64_t> r =
-            s.ok() ? Result<std::int64_t>(call->resp.ttl()) : Result<std::int64_t>(fail(from_status(s)));
-        impl->post([done = std::move(done), r = std::move(r)] { done(r); });
-      });
+  pb::LeaseTimeToLiveRequest req;
+  req.set_id(lease);
+  unary<pb::LeaseTimeToLiveResponse>(
+      impl_, std::move(req), [l = impl_->lease.get()](auto... a) { l->async()->LeaseTimeToLive(a...); },
+      [](const pb::LeaseTimeToLiveResponse& resp) { return Result<std::int64_t>(resp.ttl()); },
+      std::move(done));
 }
 
 Result<TxnResult> GrpcEtcd::txn_now(const Txn& txn) {
@@ -325,40 +319,22 @@ Result<TxnResult> GrpcEtcd::txn_now(const Txn& txn) {
 }
 
 void GrpcEtcd::txn(Txn txn, std::function<void(Result<TxnResult>)> done) {
-  struct Call {
-    grpc::ClientContext ctx;
-    pb::TxnRequest req;
-    pb::TxnResponse resp;
-  };
-  auto call = std::make_shared<Call>();
-  call->req = to_pb(txn);
-  impl_->set_deadline(call->ctx);
-  impl_->kv->async()->Txn(&call->ctx, &call->req, &call->resp,
-                          [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
-                            Result<TxnResult> r = s.ok() ? Result<TxnResult>(from_pb(call->resp))
-                                                         : Result<TxnResult>(fail(from_status(s)));
-                            impl->post([done = std::move(done), r = std::move(r)] { done(r); });
-                          });
+  unary<pb::TxnResponse>(
+      impl_, to_pb(txn), [kv = impl_->kv.get()](auto... a) { kv->async()->Txn(a...); },
+      [](const pb::TxnResponse& resp) { return Result<TxnResult>(from_pb(resp)); }, std::move(done));
 }
 
 void GrpcEtcd::grant_lease(std::int64_t ttl_s, std::function<void(Result<std::int64_t>)> done) {
-  struct Call {
-    grpc::ClientContext ctx;
-    pb::LeaseGrantRequest req;
-    pb::LeaseGrantResponse resp;
-  };
-  auto call = std::make_shared<Call>();
-  call->req.set_ttl(ttl_s);
-  impl_->set_deadline(call->ctx);
-  impl_->lease->async()->LeaseGrant(&call->ctx, &call->req, &call->resp,
-                                    [impl = impl_, call, done = std::move(done)](grpc::Status s) mutable {
-                                      Result<std::int64_t> r = Result<std::int64_t>(call->resp.id());
-                                      if (!s.ok())
-                                        r = fail(from_status(s));
-                                      else if (!call->resp.error().empty())
-                                        r = fail("etcd_error", call->resp.error());
-                                      impl->post([done = std::move(done), r = std::move(r)] { done(r); });
-                                    });
+  pb::LeaseGrantRequest req;
+  req.set_ttl(ttl_s);
+  unary<pb::LeaseGrantResponse>(
+      impl_, std::move(req), [l = impl_->lease.get()](auto... a) { l->async()->LeaseGrant(a...); },
+      [](const pb::LeaseGrantResponse& resp) {
+        // etcd reports some refusals in the answer, not the status.
+        if (!resp.error().empty()) return Result<std::int64_t>(fail("etcd_error", resp.error()));
+        return Result<std::int64_t>(resp.id());
+      },
+      std::move(done));
 }
 
 void GrpcEtcd::keep_alive(std::int64_t lease, std::function<void(Result<std::int64_t>)> done) {

@@ -94,6 +94,9 @@ inline constexpr std::uint8_t fa_missing_home_agent = 98;             // display
 inline constexpr std::uint8_t fa_missing_home_address = 99;           // display only
 inline constexpr std::uint8_t fa_unknown_cvse_from_mn = 100;          // display only
 inline constexpr std::uint8_t fa_unknown_cvse_from_ha = 101;          // display only
+// RFC 5944 §3.4, §3.7.2: a foreign agent's denial numbered outside 64–127 (the IANA registry
+// has it so); the FA refuses to relay to a Home Agent field that is no unicast address.
+inline constexpr std::uint8_t fa_invalid_home_agent = 194;
 // 128–191: denied by the home agent
 inline constexpr std::uint8_t ha_unspecified = 128;
 inline constexpr std::uint8_t ha_prohibited = 129;
@@ -116,7 +119,9 @@ inline constexpr std::uint8_t ha_pmip_unsupported = 149;               // RFC 55
 inline constexpr std::uint8_t ha_pmip_disallowed = 150;                // RFC 5563 §4
 
 [[nodiscard]] constexpr bool is_accepted(std::uint8_t c) { return c <= 1; }
-[[nodiscard]] constexpr bool is_fa_denial(std::uint8_t c) { return c >= 64 && c <= 127; }
+[[nodiscard]] constexpr bool is_fa_denial(std::uint8_t c) {
+  return (c >= 64 && c <= 127) || c == fa_invalid_home_agent;
+}
 [[nodiscard]] constexpr bool is_ha_denial(std::uint8_t c) { return c >= 128 && c <= 191; }
 }  // namespace code
 

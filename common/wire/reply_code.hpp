@@ -46,6 +46,7 @@ inline constexpr ReplyCodeName kReplyCodeNames[] = {
     {mip::code::fa_missing_home_address, "fa_missing_home_address"},
     {mip::code::fa_unknown_cvse_from_mn, "fa_unknown_cvse_from_mn"},
     {mip::code::fa_unknown_cvse_from_ha, "fa_unknown_cvse_from_ha"},
+    {mip::code::fa_invalid_home_agent, "fa_invalid_home_agent"},
     {mip::code::ha_unspecified, "ha_unspecified"},
     {mip::code::ha_prohibited, "ha_prohibited"},
     {mip::code::ha_insufficient_resources, "ha_insufficient_resources"},

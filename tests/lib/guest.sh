@@ -5,10 +5,13 @@
 #
 # Source after topology.sh (and agents.sh when the agents run), after topo_up:
 #
-#   guest_setup                  build/cache the guest (tests/vm/build-guest.sh), take the
-#                                topology's namespace VM off the home bridge (the guest owns
-#                                10.1.0.10 / 52:54:00:12:34:56 now), pick the accelerator
-#                                (KVM probe, then TCG; $VMROAM_ACCEL overrides) → $VMR_GUEST_ACCEL
+#   guest_image                  build/cache the guest (tests/vm/build-guest.sh) → its cache
+#                                directory in $VMR_GUEST_CACHE, and take the topology's
+#                                namespace VM off every site's bridge (the guest owns
+#                                10.1.0.10 / 52:54:00:12:34:56 now)
+#   guest_setup                  guest_image, the home tap and the migration TLS credentials,
+#                                then pick the accelerator (KVM probe, then TCG; $VMROAM_ACCEL
+#                                overrides) → $VMR_GUEST_ACCEL
 #   guest_start_source SITE      boot the guest in a QEMU running in SITE's router namespace,
 #                                its tap vmrg-SITE on SITE's VM-facing bridge; returns when the
 #                                guest prints "vmroam-guest up" (its echo service on port 7 runs)
@@ -112,17 +115,21 @@ _vmr_guest_tap_up() {
   _vmr_do ip -n "$ns" link set "$tap" master "$bridge" up
 }
 
-guest_setup() {
-  [ -c /dev/net/tun ] || { _vmr_guest_err "no /dev/net/tun (TUN/TAP)"; return 77; }
-  command -v qemu-system-x86_64 >/dev/null || { _vmr_guest_err "no qemu-system-x86_64"; return 77; }
+guest_image() {
+  local site
   mkdir -p "$VMR_GUEST_DIR" || return 1
-  VMR_GUEST_MIGRATE=$(_vmr_guest_find_migrate) || return 1
   VMR_GUEST_CACHE=$("$_vmr_guest_here/../vm/build-guest.sh") || { _vmr_guest_err "build-guest.sh failed"; return 1; }
   # The namespace VM of the topology answers for 10.1.0.10 with the same MAC: unplug it.
-  local site
   for site in "${VMR_SITES[@]}"; do
     ip -n "$(topo_ns "$site")" link del "$VMR_VM_PORT" 2>/dev/null || true
   done
+}
+
+guest_setup() {
+  [ -c /dev/net/tun ] || { _vmr_guest_err "no /dev/net/tun (TUN/TAP)"; return 77; }
+  command -v qemu-system-x86_64 >/dev/null || { _vmr_guest_err "no qemu-system-x86_64"; return 77; }
+  VMR_GUEST_MIGRATE=$(_vmr_guest_find_migrate) || return 1
+  guest_image || return 1
   _vmr_guest_tap_up home || return 1
   guest_tls_setup || return 1
   VMR_GUEST_ACCEL=$(vm_accel "$VMR_GUEST_CACHE" "$(topo_ns home)" "$(_vmr_guest_tap home)" "$VMR_GUEST_DIR")
@@ -321,9 +328,9 @@ guest_probe_stop() {
 #   guest_test_setup             guest_setup as a test needs it: exit 77 when the guest needs a
 #                                device the host lacks, the test's die when it fails; then the
 #                                test's step names the accelerator
-#   guest_test_agents HA_SITE FA_SITE…  the agents (agents.sh): vmroam-ha in HA_SITE, vmroam-fa in
-#                                each FA_SITE, and the VM registered at the HA; the test's die
-#                                when one fails
+#   guest_test_agents [OPTION…] HA_SITE FA_SITE…  the agents (agents.sh): vmroam-ha in HA_SITE,
+#                                vmroam-fa in each FA_SITE, and the VM registered at the HA; the
+#                                test's die when one fails; OPTIONs (--…) go to agents_setup
 #   guest_test_logs G A          the last G lines of each guest log and A of each agent log (what
 #                                a failing test prints)
 #   guest_data_disk_args [mon]   QEMU arguments for VM_EXTRA_ARGS that give every QEMU a raw data
@@ -348,9 +355,10 @@ guest_test_setup() {
 }
 
 guest_test_agents() {
-  local site
-  step "agents: vmroam-ha in $1, vmroam-fa in ${*:2}"
-  agents_setup || die "agents_setup"
+  local site opts=()
+  while [ "${1#--}" != "$1" ]; do opts+=("$1"); shift; done
+  step "agents: vmroam-ha in $1, vmroam-fa in ${*:2}${opts[*]:+ (${opts[*]})}"
+  agents_setup "${opts[@]}" || die "agents_setup"
   agent_start "$1" || die "vmroam-ha"
   for site in "${@:2}"; do agent_start "$site" || die "vmroam-fa $site"; done
   ha_register_vm >/dev/null || die "registering the VM at the HA"

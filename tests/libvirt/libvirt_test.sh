@@ -37,6 +37,8 @@ top=$(cd "$here/../.." && pwd)
 source "$top/tests/lib/topology.sh"
 # shellcheck source=../lib/agents.sh
 source "$top/tests/lib/agents.sh"
+# shellcheck source=../lib/guest.sh
+source "$top/tests/lib/guest.sh"
 # shellcheck source=../lib/scenario.sh
 source "$top/tests/lib/scenario.sh"
 # shellcheck source=libvirtd.sh
@@ -45,9 +47,9 @@ source "$here/libvirtd.sh"
 source "$here/coupling.sh"
 
 scenario_begin libvirt-test "${1:-}" "network namespaces, mount namespaces, taps"
+guest_test_need
 missing=$(lv_check) || { echo "SKIP: $missing"; exit 77; }
 
-probe=$top/tools/probe/vmroam-probe
 scenario_logs() {
   local f
   for f in "$LV_DIR"/*/vmroam-libvirt.log "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 25 "$f"; }; done
@@ -56,6 +58,7 @@ scenario_logs() {
 LV_KILLER_PID=
 scenario_teardown() {
   [ -n "$LV_KILLER_PID" ] && kill "$LV_KILLER_PID" 2>/dev/null
+  guest_probe_stop
   coupling_agents_reachable
   coupling_stop_all
   lv_stop_all
@@ -63,14 +66,10 @@ scenario_teardown() {
 }
 scenario_up
 
-step "guest image (cached) and the agents: HA at home, FAs at foreign and foreign2 (no arrival detection)"
-cache=$("$top/tests/vm/build-guest.sh") || die "build-guest.sh"
-for site in "${VMR_SITES[@]}"; do ip -n "$(topo_ns "$site")" link del "$VMR_VM_PORT" 2>/dev/null || true; done
-agents_setup --no-detect-arrival || die "agents_setup"
-agent_start home || die "vmroam-ha"
-agent_start foreign || die "vmroam-fa foreign"
-agent_start foreign2 || die "vmroam-fa foreign2"
-ha_register_vm >/dev/null || die "registering the VM at the HA"
+step "guest image (cached)"
+guest_image || die "the guest image"
+# No arrival detection: every registration comes from vmroam-libvirt.
+guest_test_agents --no-detect-arrival home foreign foreign2
 
 step "libvirtd and vmroam-libvirt at every site"
 for site in "${VMR_SITES[@]}"; do
@@ -81,7 +80,7 @@ done
 
 step "define and start the guest at home"
 serial=$LV_DIR/guest.serial
-LV_METADATA=0 lv_domain_xml "$cache" "$serial" >"$LV_DIR/guest.xml"
+LV_METADATA=0 lv_domain_xml "$VMR_GUEST_CACHE" "$serial" >"$LV_DIR/guest.xml"
 lv_virsh home define "$LV_DIR/guest.xml" >/dev/null || die "virsh define"
 lv_virsh home start "$LV_DOMAIN" >/dev/null || die "virsh start"
 # The VM named in the domain's metadata as docs/getting-started.md tells (its MAC would also
@@ -92,20 +91,6 @@ meta=$(lv_virsh home metadata "$LV_DOMAIN" https://vmroam.example/xmlns/1) || di
 echo "$meta" | grep -q "id=.$VMR_VM_ID." || die "the domain's vmroam metadata reads '$meta'"
 wait_for "grep -q 'vmroam-guest up' '$serial'" 120 || die "the guest did not come up: $(tail -n 5 "$serial")"
 wait_for "ns_exec cn ping -c1 -W1 $VMR_VM_ADDR" 30 || die "the correspondent cannot ping the guest at home"
-
-start_probe() {
-  ip netns exec "$VMR_NS_CN" "$probe" run --target "$VMR_VM_ADDR" --port 7 --interval-ms 10 --drain-s 1 \
-    --out "$LV_DIR/$1.json" --status "$LV_DIR/$1.status" 2>"$LV_DIR/$1.err" &
-  probe_pid=$!
-  wait_for "[ -s '$LV_DIR/$1.status' ] || ! kill -0 $probe_pid" 10
-  kill -0 "$probe_pid" 2>/dev/null || die "the probe did not start: $(cat "$LV_DIR/$1.err")"
-  wait_for "grep -Eq 'tcp ok [1-9]' '$LV_DIR/$1.status'" 5 || die "no TCP echo stream: $(cat "$LV_DIR/$1.status")"
-}
-stop_probe() {
-  kill -TERM "$probe_pid"
-  wait "$probe_pid"
-  probe_pid=
-}
 
 # check_binding TO: the HA's binding after a move to TO (none when the VM is home).
 check_binding() {
@@ -123,7 +108,7 @@ reports=()
 move() {
   local n=$1 from=$2 to=$3 ticks lines out report
   step "move $n: $from -> $to (virsh migrate --live)"
-  start_probe "probe$n"
+  guest_probe_start "probe$n" || die "the probe (move $n)"
   lines=$(wc -l <"$serial")
   t_switch=$EPOCHREALTIME
   out=$(lv_migrate "$from" "$to") || die "virsh migrate $from -> $to: $out"
@@ -137,9 +122,9 @@ move() {
     wait_for "grep -q 'event=registration_active\\|event=vm_unreachable' '$(coupling_log "$to")'" 10 ||
       die "no registration outcome at $to"
   fi
-  stop_probe
+  guest_probe_stop
   check_binding "$to"
-  report=$(coupling_move_report "$from" "$to" "$LV_DIR/probe$n.json" "$t_switch")
+  report=$(coupling_move_report "$from" "$to" "$VMR_GUEST_DIR/probe$n.json" "$t_switch")
   echo "$report"
   reports+=("$report")
   # QEMU 7.2 under TCG sometimes corrupts the guest's virtio-net ring across a migration

@@ -269,6 +269,7 @@ void add_replies(std::vector<SampleFrame>& out) {
       mip::code::accepted_no_simultaneous,
       mip::code::fa_mn_auth_failed,
       mip::code::fa_reverse_tunnel_unavailable,
+      mip::code::fa_invalid_home_agent,  // 194: an FA's, numbered past the HA's range
       mip::code::ha_mn_auth_failed,
       mip::code::ha_identification_mismatch,
       mip::code::ha_pmip_unsupported,

@@ -13,6 +13,12 @@
 #   ping_report NAME   10 ms pings with receive timestamps (-D); the report is "sent lost
 #         max_gap_ms dups", lost counted up to the last answered sequence number
 #   move_link FROM TO     the VM's link to TO's bridge (two ip calls: the migration's "pause")
+#   fa_move FROM TO       the VM moves FROM -> TO as the migration driver moves it: prepare and
+#         activate at TO's FA, its registration active within 5 s, move_link, resumed; fails
+#         naming the step
+#   revocation_capture_stop NAME   stops capture NAME once it holds an acknowledgement (or
+#         after 10 s); pcap: its file; n_rev, n_ack: the authenticated Registration Revocations
+#         from the HA to FA1 and FA1's acknowledgements in it (RFC 3543, types 7 and 15)
 #   fail MSG / skip MSG / note MSG
 #
 #                          cn 198.51.100.10 (pings the VM)
@@ -185,6 +191,22 @@ ping_report() {
 move_link() {
   ip -n "$(topo_ns "$1")" link set "$VMR_VM_PORT" netns "$(topo_ns "$2")" || return 1
   ip -n "$(topo_ns "$2")" link set "$VMR_VM_PORT" master "$(_vmr_site_bridge "$2")" up
+}
+
+fa_move() {
+  fa_prepare "$2" >/dev/null || fail "prepare at $2"
+  fa_activate "$2" >/dev/null || fail "activate at $2"
+  fa_wait_state "$2" active 5 || fail "registration at $2"
+  move_link "$1" "$2" || fail "link move $1 -> $2"
+  fa_resumed "$2" >/dev/null || fail "resumed at $2"
+}
+
+revocation_capture_stop() {
+  pcap=$FA_DIR/$1.pcap
+  wait_for "[ \$(tshark_count $pcap 'mip.type == 15') -ge 1 ]" 10 || true
+  capture_stop "$1"
+  n_rev=$(tshark_count "$pcap" "mip.type == 7 && ip.src == $VMR_HOME_WAN && ip.dst == $VMR_FOREIGN_WAN && mip.auth.spi == $VMR_FA_HA_SPI_FOREIGN")
+  n_ack=$(tshark_count "$pcap" "mip.type == 15 && ip.src == $VMR_FOREIGN_WAN && ip.dst == $VMR_HOME_WAN && mip.auth.spi == $VMR_FA_HA_SPI_FOREIGN")
 }
 
 # ip_json ROLE ARGS...: `ip -N -j ARGS` (numeric protocols) in ROLE's namespace.

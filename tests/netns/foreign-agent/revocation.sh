@@ -22,21 +22,13 @@ hoa=$VMR_VM_ADDR
 reach() { ns_exec cn ping -n -c 1 -W 1 "$hoa" >/dev/null 2>&1; }
 
 # home -> foreign (FA1), as the migration driver does it.
-fa_prepare foreign >/dev/null || fail "prepare at FA1"
-fa_activate foreign >/dev/null || fail "activate at FA1"
-fa_wait_state foreign active 5 || fail "registration at FA1"
-move_link home foreign || fail "link move to FA1"
-fa_resumed foreign >/dev/null || fail "resumed at FA1"
+fa_move home foreign
 wait_for reach 10 || fail "cn does not reach the VM at FA1"
 
 # ---- 5. FA1 -> FA2: revocation -------------------------------------------------------------
 capture_start fa1 foreign
 t0=$EPOCHREALTIME
-fa_prepare foreign2 >/dev/null || fail "prepare at FA2"
-fa_activate foreign2 >/dev/null || fail "activate at FA2"
-fa_wait_state foreign2 active 5 || fail "registration at FA2"
-move_link foreign foreign2 || fail "link move to FA2"
-fa_resumed foreign2 >/dev/null || fail "resumed at FA2"
+fa_move foreign foreign2
 # FA1 lets go: the visitor is gone (404) once the revocation is handled.
 wait_for "! fa_visitor foreign" 5 || fail "FA1 still has the visitor: $(fa_visitor foreign)"
 t_gone=$EPOCHREALTIME
@@ -49,11 +41,7 @@ ip -n "$f1" link show | grep -q 'vmr-gw' && fail "FA1 kept its anycast gateway l
 ip -n "$f1" -N -j neigh show "$hoa" | jq -e 'map(select((.protocol | tostring) == "186")) | length == 0' >/dev/null ||
   fail "FA1 kept its neighbour entry for $hoa: $(ip -n "$f1" neigh show "$hoa")"
 wait_for reach 10 || fail "cn does not reach the VM at FA2"
-pcap=$FA_DIR/fa1.pcap
-wait_for "[ \$(tshark_count $pcap 'mip.type == 15') -ge 1 ]" 10 || true
-capture_stop fa1
-n_rev=$(tshark_count "$pcap" "mip.type == 7 && ip.src == $VMR_HOME_WAN && ip.dst == $VMR_FOREIGN_WAN && mip.auth.spi == $VMR_FA_HA_SPI_FOREIGN")
-n_ack=$(tshark_count "$pcap" "mip.type == 15 && ip.src == $VMR_FOREIGN_WAN && ip.dst == $VMR_HOME_WAN && mip.auth.spi == $VMR_FA_HA_SPI_FOREIGN")
+revocation_capture_stop fa1
 bad=$(tshark_count "$pcap" "mip && (_ws.malformed || _ws.expert.severity >= error)")
 note "FA1 wire: revocation(s) $n_rev, acknowledgement(s) $n_ack, malformed $bad"
 [ "$n_rev" -ge 1 ] || fail "no authenticated Registration Revocation to FA1: $(tshark -r "$pcap" -Y mip | head)"

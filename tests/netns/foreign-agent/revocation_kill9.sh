@@ -42,20 +42,12 @@ EOF
 dropped() { ip netns exec "$home_ns" nft -j list table ip vmr_kill9 | jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0'; }
 
 # home -> FA1.
-fa_prepare foreign >/dev/null || fail "prepare at FA1"
-fa_activate foreign >/dev/null || fail "activate at FA1"
-fa_wait_state foreign active 5 || fail "registration at FA1"
-move_link home foreign || fail "link move to FA1"
-fa_resumed foreign >/dev/null || fail "resumed at FA1"
+fa_move home foreign
 wait_for reach 10 || fail "cn does not reach the VM at FA1"
 
 # FA1 -> FA2, the revocation of FA1 dropped: it stays pending (retransmitted at 1 s, 2 s).
 nft_drop_revocations
-fa_prepare foreign2 >/dev/null || fail "prepare at FA2"
-fa_activate foreign2 >/dev/null || fail "activate at FA2"
-fa_wait_state foreign2 active 5 || fail "registration at FA2"
-move_link foreign foreign2 || fail "link move to FA2"
-fa_resumed foreign2 >/dev/null || fail "resumed at FA2"
+fa_move foreign foreign2
 wait_for '[ "$(dropped)" -ge 1 ]' 5 "the revocation to FA1 (dropped)" || fail "the HA sent no revocation to FA1"
 [ "$(pending)" = 1 ] || fail "vmroam_revocations_pending is '$(pending)', expected 1"
 fa_visitor foreign >/dev/null || fail "FA1 lost the visitor without a revocation"
@@ -79,11 +71,7 @@ wait_for "! fa_visitor foreign" 10 "FA1 to drop the visitor" || fail "FA1 still 
 wait_for '[ "$(pending)" = 0 ]' 10 "the revocation to be acknowledged" || fail "still pending: $(pending)"
 wait_for '[ "$(stored_revocations)" = 0 ]' 10 "the record to go" ||
   fail "$(stored_revocations) revocation(s) still in the HA's store after the ack"
-pcap=$FA_DIR/fa1.pcap
-wait_for "[ \$(tshark_count $pcap 'mip.type == 15') -ge 1 ]" 10 || true
-capture_stop fa1
-n_rev=$(tshark_count "$pcap" "mip.type == 7 && ip.src == $VMR_HOME_WAN && ip.dst == $VMR_FOREIGN_WAN && mip.auth.spi == $VMR_FA_HA_SPI_FOREIGN")
-n_ack=$(tshark_count "$pcap" "mip.type == 15 && ip.src == $VMR_FOREIGN_WAN && ip.dst == $VMR_HOME_WAN && mip.auth.spi == $VMR_FA_HA_SPI_FOREIGN")
+revocation_capture_stop fa1
 [ "$n_rev" -ge 1 ] || fail "no authenticated revocation to FA1 after the restart"
 [ "$n_ack" -ge 1 ] || fail "FA1 sent no authenticated acknowledgement"
 ha_binding | jq -e --arg c "$VMR_FOREIGN2_WAN" '.care_of_address == $c' >/dev/null ||

@@ -50,95 +50,28 @@ PROBE=$here/../../../tools/probe/vmroam-probe
 PROBE_PID=
 source "$here/../../lib/topology.sh"
 source "$here/../../lib/agents.sh"
-
-CTL_BIN=$(dirname "$HA_BIN")/../tools/ctl/vmroamctl
-PY=/usr/bin/python3  # has scapy (cluster_burst.py)
-for tool in etcd etcdctl jq curl ping "$CTL_BIN" "$PY"; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (./dev setup)"; exit 77; }
-done
-
-S=$VMR_SUFFIX
-NS_CTL=vmr-ctl-$S
 MEMBERS=(e1 e2 e3)
 HAS=(ha1 ha2)
-ETCD_ENDPOINTS=172.31.0.11:2379,172.31.0.12:2379,172.31.0.13:2379
-LEADER_KEY=/vmroam/homes/10.1.0.0_24/leader
-SERVICE=10.1.0.2
+source "$here/../../lib/cluster.sh"
+PY=/usr/bin/python3  # has scapy (cluster_burst.py)
+cluster_need "$HA_BIN" cluster ping "$PY"
+
 CL_PING_PID=
 CL_STREAM_PIDS=
 CL_MON_PIDS=
 MAX_TXN_OPS=4
+CLUSTER_ETCD_ARGS="--max-txn-ops $MAX_TXN_OPS"
 
-fail() {
-  echo "FAIL: $*" >&2
-  local f
-  for f in "$VMR_AGENTS_DIR"/ha*.log "$VMR_AGENTS_DIR"/foreign.log; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
-  done
-  exit 1
-}
-note() { echo "cluster: $*"; }
-ns_of() { echo "vmr-$1-$S"; }
-now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
-
-cluster_down() {
+cluster_stop_traffic() {
   [ -n "$CL_PING_PID" ] && kill -INT "$CL_PING_PID" 2>/dev/null
   [ -n "$PROBE_PID" ] && kill -KILL "$PROBE_PID" 2>/dev/null
   local p
   for p in $CL_STREAM_PIDS $CL_MON_PIDS; do kill -KILL "$p" 2>/dev/null; done
-  local n pid
-  for n in "${HAS[@]}" "${MEMBERS[@]}"; do
-    [ -f "$VMR_RUN_DIR/$n.pid" ] || continue
-    pid=$(cat "$VMR_RUN_DIR/$n.pid")
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  agents_stop 2>/dev/null
-  for n in "${HAS[@]}" "${MEMBERS[@]}" ctl; do ip netns del "$(ns_of "$n")" 2>/dev/null; done
-  topo_down
 }
+cluster_on_cleanup cluster_stop_traffic
 
 # ---- the testbed: the standard one, plus the control network, etcd and two HA hosts ----------
-topo_up --no-wanem --sites "home foreign foreign2" || exit $?
-trap cluster_down EXIT
-trap 'cluster_down; exit 130' INT
-trap 'cluster_down; exit 143' TERM
-
-new_ns() {
-  local ns
-  ns=$(ns_of "$1")
-  ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
-  ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-    net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.disable_ipv6=1 >/dev/null
-}
-# ctl_attach NAME ADDR: NAME's c0 on br-ctl.
-ctl_attach() {
-  local ns
-  ns=$(ns_of "$1")
-  ip link add c0 netns "$ns" type veth peer name "c-$1" netns "$NS_CTL" &&
-    ip -n "$NS_CTL" link set "c-$1" master br-ctl up &&
-    ip -n "$ns" addr add "$2/24" dev c0 && ip -n "$ns" link set c0 up
-}
-new_ns ctl || fail "namespace ctl"
-ip -n "$NS_CTL" link add br-ctl type bridge && ip -n "$NS_CTL" link set br-ctl up || fail "br-ctl"
-i=1
-for m in "${MEMBERS[@]}"; do
-  new_ns "$m" && ctl_attach "$m" "172.31.0.1$i" || fail "etcd member namespace $m"
-  i=$((i + 1))
-done
-i=1
-for h in "${HAS[@]}"; do
-  new_ns "$h" && ctl_attach "$h" "172.31.0.2$i" || fail "HA namespace $h"
-  # h0: a port of br-home with the host's own address (the active HA adds the service
-  # address next to it; without an address of its own the kernel would flush the host's
-  # routes on h0 whenever the service address goes).
-  ip link add h0 netns "$(ns_of "$h")" type veth peer name "h-$h" netns "$VMR_NS_HOME" &&
-    ip -n "$VMR_NS_HOME" link set "h-$h" master "$VMR_HOME_BRIDGE" up &&
-    ip -n "$(ns_of "$h")" link set h0 address "02:00:0a:01:00:2$i" up &&
-    ip -n "$(ns_of "$h")" addr add "10.1.0.2$i/24" dev h0 &&
-    ip -n "$(ns_of "$h")" route add default via "$VMR_HOME_LAN" dev h0 || fail "home link of $h"
-  i=$((i + 1))
-done
+cluster_up --no-wanem --sites "home foreign foreign2" || exit $?
 
 # The service address's comings and goings on each HA host, timestamped by `ip -ts monitor`
 # ("[2026-12-05T11:12:07.897133] …", "[…] Deleted …").
@@ -165,46 +98,11 @@ event_ms() {
 }
 
 # ---- etcd ------------------------------------------------------------------------------------
-etcd_start() {
-  local m=$1 i=${1#e} addr
-  addr=172.31.0.1$i
-  ip netns exec "$(ns_of "$m")" etcd --name "$m" --data-dir "$VMR_RUN_DIR/$m.etcd" \
-    --listen-client-urls "http://$addr:2379" --advertise-client-urls "http://$addr:2379" \
-    --listen-peer-urls "http://$addr:2380" --initial-advertise-peer-urls "http://$addr:2380" \
-    --initial-cluster "e1=http://172.31.0.11:2380,e2=http://172.31.0.12:2380,e3=http://172.31.0.13:2380" \
-    --initial-cluster-token "vmr-$S" --initial-cluster-state new --max-txn-ops $MAX_TXN_OPS \
-    --logger zap --log-level warn >"$VMR_RUN_DIR/$m.log" 2>&1 &
-  echo $! >"$VMR_RUN_DIR/$m.pid"
-}
-ctl() { ip netns exec "$(ns_of e1)" env ETCDCTL_API=3 etcdctl --dial-timeout=1s --command-timeout=2s \
-  --endpoints "${CTL_ENDPOINTS:-$ETCD_ENDPOINTS}" "$@"; }
-for m in "${MEMBERS[@]}"; do etcd_start "$m"; done
-wait_for "ctl endpoint health --cluster" 30 "three healthy etcd members" || fail "etcd did not come up: $(tail -n 5 "$VMR_RUN_DIR/e1.log")"
+cluster_etcd_up
 note "etcd: 3 members healthy"
 
 # ---- agents --------------------------------------------------------------------------------
-# The FAs register with the service address, not with the home router.
-VMR_HOME_WAN=$SERVICE
-agents_setup --lifetime 8 || fail "agents_setup"
-for h in "${HAS[@]}"; do
-  jq --arg n "$h" --arg d "$VMR_AGENTS_DIR" --arg s "$SERVICE" --argjson ops "$MAX_TXN_OPS" '
-    .home_interface = "h0" | .store.path = ($d + "/" + $n + ".db") | .api.unix_socket = ($d + "/" + $n + ".sock")
-    | .cluster = {etcd: ["172.31.0.11:2379", "172.31.0.12:2379", "172.31.0.13:2379"], node: $n,
-                  service_address: ($s + "/24"), lease_ttl_s: 2, max_txn_ops: $ops}' \
-    "$VMR_AGENTS_DIR/home.json" >"$VMR_AGENTS_DIR/$h.json" || fail "config of $h"
-done
-ha_start() {
-  local h=$1 pid
-  ip netns exec "$(ns_of "$h")" "$HA_BIN" -c "$VMR_AGENTS_DIR/$h.json" >>"$VMR_AGENTS_DIR/$h.log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$VMR_RUN_DIR/$h.pid"
-  wait_for "agent_api $h GET /v1/health || ! kill -0 $pid" 15 "the API of $h" && kill -0 "$pid" 2>/dev/null ||
-    fail "$h did not come up"
-}
-ha_pid() { cat "$VMR_RUN_DIR/$1.pid"; }
-role_of() { agent_api "$1" GET /v1/health 2>/dev/null | jq -r '.cluster.role // empty'; }
-has_service() { ip -n "$(ns_of "$1")" -4 addr show dev h0 | grep -q "inet $SERVICE/"; }
-leader() { ctl get "$LEADER_KEY" --print-value-only 2>/dev/null; }
+cluster_agents_setup 8 "{\"max_txn_ops\": $MAX_TXN_OPS}"
 binding_of() { agent_api "$1" GET "/v1/bindings/$VMR_VM_ADDR" 2>/dev/null; }
 
 ha_start ha1
@@ -225,7 +123,6 @@ grep -q "503.*ha1, at $VMR_AGENTS_DIR/ha1.sock" "$VMR_RUN_DIR/refused" ||
   fail "the standby's refusal does not name the active and its API: $(cat "$VMR_RUN_DIR/refused")"
 agent_api ha2 GET /v1/vms/x >/dev/null 2>&1 && fail "the refused write changed something"
 # vmroamctl status at the standby: both members, who is active, lag and lease TTL.
-vctl() { "$CTL_BIN" --api "$VMR_AGENTS_DIR/$1.sock" "${@:2}"; }
 status_ok() {  # status_ok AT ACTIVE STANDBY: the members as AT sees them, the standby caught up
   vctl "$1" --json status | jq -e --arg a "$2" --arg s "$3" '.cluster.active == $a and
     ([.cluster.members[] | select(.role == "active") | .node] == [$a]) and
@@ -381,7 +278,7 @@ done
 burst=$(ip netns exec "$VMR_NS_FOREIGN" "$PY" "$here/cluster_burst.py" "$SERVICE" "$VMR_FOREIGN_WAN" \
   "$VMR_FA_HA_SPI_FOREIGN" "$VMR_FA_HA_KEY_FOREIGN" 100 "$BURST" 4) || fail "$burst"
 note "$burst (etcd --max-txn-ops $MAX_TXN_OPS; each registration writes 1 key, its binding)"
-burst_keys() { ctl get --prefix --keys-only /vmroam/homes/10.1.0.0_24/bindings/10.1.0.1 | grep -c '/10\.1\.0\.1[01][0-9]$'; }
+burst_keys() { etcd_ctl get --prefix --keys-only /vmroam/homes/10.1.0.0_24/bindings/10.1.0.1 | grep -c '/10\.1\.0\.1[01][0-9]$'; }
 [ "$(burst_keys)" = "$BURST" ] || fail "$(burst_keys) of $BURST burst bindings in etcd"
 [ "$(role_of ha1)" = active ] || fail "ha1 is $(role_of ha1) after the burst"
 wait_for "[ \$(burst_keys) = 0 ]" 20 "the expired bindings' keys to leave etcd" || fail "expired bindings stay in etcd"
@@ -393,13 +290,13 @@ note "the active removed the expired bindings from etcd; the standby's mirror fo
 
 # ---- an etcd member dies: nothing lost, registrations go on ------------------------------------
 victim=e3
-[ "$(CTL_ENDPOINTS=172.31.0.13:2379 ctl endpoint status -w json | jq '.[0].Status.header.member_id == .[0].Status.leader')" = true ] &&
+[ "$(CTL_ENDPOINTS=172.31.0.13:2379 etcd_ctl endpoint status -w json | jq '.[0].Status.header.member_id == .[0].Status.leader')" = true ] &&
   victim=e2  # keep the raft leader: a member loss, not an election
 kill -KILL "$(cat "$VMR_RUN_DIR/$victim.pid")"
 id1=$(binding_of ha1 | jq -r .identification)
 wait_for "[ \"\$(binding_of ha1 | jq -r .identification)\" != '$id1' ]" 15 "a renewal with $victim dead" ||
   fail "no renewal committed with one etcd member dead"
-CTL_ENDPOINTS=172.31.0.11:2379 ctl get "/vmroam/homes/10.1.0.0_24/bindings/$VMR_VM_ADDR" --print-value-only |
+CTL_ENDPOINTS=172.31.0.11:2379 etcd_ctl get "/vmroam/homes/10.1.0.0_24/bindings/$VMR_VM_ADDR" --print-value-only |
   jq -e --arg coa "$(jq -r .care_of_address <<<"$acked")" '.coa == $coa' >/dev/null ||
   fail "the binding is not in etcd after losing $victim"
 wait_more 50 10 || fail "pings stopped with $victim dead"
@@ -409,21 +306,16 @@ wait_more 50 10 || fail "pings stopped with $victim dead"
 # `member add` prints it and state "existing"; the HAs' cluster.etcd stays valid.
 i=${victim#e}
 victim_addr=172.31.0.1$i
-id=$(ctl member list | awk -F', ' -v n="$victim" '$3 == n { print $1 }')
-[ -n "$id" ] || fail "no member id for $victim: $(ctl member list)"
-ctl member remove "$id" >/dev/null || fail "etcdctl member remove $id"
-initial=$(ctl member add "r$i" --peer-urls="http://$victim_addr:2380" | sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p')
+id=$(etcd_ctl member list | awk -F', ' -v n="$victim" '$3 == n { print $1 }')
+[ -n "$id" ] || fail "no member id for $victim: $(etcd_ctl member list)"
+etcd_ctl member remove "$id" >/dev/null || fail "etcdctl member remove $id"
+initial=$(etcd_ctl member add "r$i" --peer-urls="http://$victim_addr:2380" | sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p')
 [ -n "$initial" ] || fail "etcdctl member add r$i printed no initial cluster"
-ip netns exec "$(ns_of "$victim")" etcd --name "r$i" --data-dir "$VMR_RUN_DIR/r$i.etcd" \
-  --listen-client-urls "http://$victim_addr:2379" --advertise-client-urls "http://$victim_addr:2379" \
-  --listen-peer-urls "http://$victim_addr:2380" --initial-advertise-peer-urls "http://$victim_addr:2380" \
-  --initial-cluster "$initial" --initial-cluster-state existing --max-txn-ops $MAX_TXN_OPS \
-  --logger zap --log-level warn >"$VMR_RUN_DIR/r$i.log" 2>&1 &
-echo $! >"$VMR_RUN_DIR/$victim.pid"
-wait_for "ctl endpoint health --cluster" 30 "three healthy members again" ||
+cluster_etcd_start "$victim" "r$i" "$initial" existing
+wait_for "etcd_ctl endpoint health --cluster" 30 "three healthy members again" ||
   fail "the replacement member r$i did not join: $(tail -n 5 "$VMR_RUN_DIR/r$i.log")"
-[ "$(ctl member list | wc -l)" = 3 ] || fail "members: $(ctl member list)"
-[ "$(CTL_ENDPOINTS=$victim_addr:2379 ctl get "$LEADER_KEY" --print-value-only)" = ha1 ] ||
+[ "$(etcd_ctl member list | wc -l)" = 3 ] || fail "members: $(etcd_ctl member list)"
+[ "$(CTL_ENDPOINTS=$victim_addr:2379 etcd_ctl get "$LEADER_KEY" --print-value-only)" = ha1 ] ||
   fail "the new member r$i does not serve the cluster's data"
 id2=$(binding_of ha1 | jq -r .identification)
 wait_for "[ \"\$(binding_of ha1 | jq -r .identification)\" != '$id2' ]" 15 "a renewal with r$i in place of $victim" ||

@@ -23,97 +23,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 HA_BIN=${1:?usage: cluster_reconnect.sh PATH_TO_vmroam-ha}
 source "$here/../../lib/topology.sh"
 source "$here/../../lib/agents.sh"
-
-CTL_BIN=$(dirname "$HA_BIN")/../tools/ctl/vmroamctl
-for tool in etcd etcdctl jq curl "$CTL_BIN"; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (./dev setup)"; exit 77; }
-done
-
-S=$VMR_SUFFIX
-NS_CTL=vmr-ctl-$S
 HAS=(ha1 ha2)
-SERVICE=10.1.0.2
+MEMBERS=(e1)
+source "$here/../../lib/cluster.sh"
+cluster_need "$HA_BIN" cluster-reconnect
 
-fail() {
-  echo "FAIL: $*" >&2
-  local f
-  for f in "$VMR_AGENTS_DIR"/ha*.log "$VMR_RUN_DIR/e1.log"; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
-  done
-  exit 1
-}
-note() { echo "cluster-reconnect: $*"; }
-ns_of() { echo "vmr-$1-$S"; }
-now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
-
-reconnect_down() {
-  local n pid
-  for n in "${HAS[@]}" e1; do
-    [ -f "$VMR_RUN_DIR/$n.pid" ] || continue
-    pid=$(cat "$VMR_RUN_DIR/$n.pid")
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  agents_stop 2>/dev/null
-  for n in "${HAS[@]}" e1 ctl; do ip netns del "$(ns_of "$n")" 2>/dev/null; done
-  topo_down
-}
-
-topo_up --no-wanem --sites "home foreign" || exit $?
-trap reconnect_down EXIT
-trap 'reconnect_down; exit 130' INT
-trap 'reconnect_down; exit 143' TERM
-
-new_ns() {
-  local ns
-  ns=$(ns_of "$1")
-  ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
-  ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-    net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.disable_ipv6=1 >/dev/null
-}
-ctl_attach() {  # ctl_attach NAME ADDR: NAME's c0 on br-ctl
-  local ns
-  ns=$(ns_of "$1")
-  ip link add c0 netns "$ns" type veth peer name "c-$1" netns "$NS_CTL" &&
-    ip -n "$NS_CTL" link set "c-$1" master br-ctl up &&
-    ip -n "$ns" addr add "$2/24" dev c0 && ip -n "$ns" link set c0 up
-}
-new_ns ctl || fail "namespace ctl"
-ip -n "$NS_CTL" link add br-ctl type bridge && ip -n "$NS_CTL" link set br-ctl up || fail "br-ctl"
-new_ns e1 && ctl_attach e1 172.31.0.11 || fail "etcd namespace"
-i=1
-for h in "${HAS[@]}"; do
-  new_ns "$h" && ctl_attach "$h" "172.31.0.2$i" || fail "HA namespace $h"
-  ip link add h0 netns "$(ns_of "$h")" type veth peer name "h-$h" netns "$VMR_NS_HOME" &&
-    ip -n "$VMR_NS_HOME" link set "h-$h" master "$VMR_HOME_BRIDGE" up &&
-    ip -n "$(ns_of "$h")" link set h0 address "02:00:0a:01:00:2$i" up &&
-    ip -n "$(ns_of "$h")" addr add "10.1.0.2$i/24" dev h0 &&
-    ip -n "$(ns_of "$h")" route add default via "$VMR_HOME_LAN" dev h0 || fail "home link of $h"
-  i=$((i + 1))
-done
-
-VMR_HOME_WAN=$SERVICE
-agents_setup --lifetime 30 || fail "agents_setup"
-for h in "${HAS[@]}"; do
-  jq --arg n "$h" --arg d "$VMR_AGENTS_DIR" --arg s "$SERVICE" '
-    .home_interface = "h0" | .store.path = ($d + "/" + $n + ".db") | .api.unix_socket = ($d + "/" + $n + ".sock")
-    | .cluster = {etcd: ["172.31.0.11:2379"], node: $n, service_address: ($s + "/24"), lease_ttl_s: 2}' \
-    "$VMR_AGENTS_DIR/home.json" >"$VMR_AGENTS_DIR/$h.json" || fail "config of $h"
-done
-ha_start() {
-  local h=$1 pid
-  ip netns exec "$(ns_of "$h")" "$HA_BIN" -c "$VMR_AGENTS_DIR/$h.json" >>"$VMR_AGENTS_DIR/$h.log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$VMR_RUN_DIR/$h.pid"
-  wait_for "agent_api $h GET /v1/health || ! kill -0 $pid" 15 "the API of $h" && kill -0 "$pid" 2>/dev/null ||
-    fail "$h did not come up"
-}
-ha_pid() { cat "$VMR_RUN_DIR/$1.pid"; }
-alive() { kill -0 "$(ha_pid "$1")" 2>/dev/null; }
-role_of() { agent_api "$1" GET /v1/health 2>/dev/null | jq -r '.cluster.role // empty'; }
-has_service() { ip -n "$(ns_of "$1")" -4 addr show dev h0 | grep -q "inet $SERVICE/"; }
-metric() { agent_api "$1" GET /metrics 2>/dev/null | awk -v m="$2" '$1 == m { print $2 }'; }
-vctl() { "$CTL_BIN" --api "$VMR_AGENTS_DIR/$1.sock" "${@:2}"; }
+cluster_up --no-wanem --sites "home foreign" || exit $?
+cluster_agents_setup 30
 vm_json() { printf '{"id":"%s","home_address":"%s","mac":"%s"}' "$1" "$2" "$3"; }
 
 # ---- an HA started before etcd ------------------------------------------------------------
@@ -126,15 +42,7 @@ vctl ha1 status | grep -Eq '^cluster\.role: +connecting$' || fail "vmroamctl sta
 has_service ha1 && fail "a connecting HA holds the service address"
 note "ha1 up without etcd: connecting ($(agent_api ha1 GET /v1/health | jq -r .cluster.etcd_error))"
 
-ip netns exec "$(ns_of e1)" etcd --name e1 --data-dir "$VMR_RUN_DIR/e1.etcd" \
-  --listen-client-urls http://172.31.0.11:2379 --advertise-client-urls http://172.31.0.11:2379 \
-  --listen-peer-urls http://172.31.0.11:2380 --initial-advertise-peer-urls http://172.31.0.11:2380 \
-  --initial-cluster e1=http://172.31.0.11:2380 --initial-cluster-token "vmr-$S" \
-  --logger zap --log-level warn >"$VMR_RUN_DIR/e1.log" 2>&1 &
-echo $! >"$VMR_RUN_DIR/e1.pid"
-ctl() { ip netns exec "$(ns_of e1)" env ETCDCTL_API=3 etcdctl --dial-timeout=1s --command-timeout=2s \
-  --endpoints 172.31.0.11:2379 "$@"; }
-wait_for "ctl endpoint health >/dev/null 2>&1" 30 "etcd to answer" || fail "etcd did not come up"
+cluster_etcd_up
 t_etcd=$(now_ms)
 # A few seconds once etcd answers (generous: the machine is shared). The HA's retry backs
 # off to 2 s at most and gRPC's reconnect to 1 s; a channel stuck in gRPC's default backoff
@@ -173,7 +81,7 @@ agent_api ha2 GET /v1/vms/v1 >/dev/null 2>&1 && fail "ha2's mirror still has v1,
 n=$(metric ha2 vmroam_cluster_reconnects)
 [ "${n:-0}" -ge 1 ] 2>/dev/null || fail "vmroam_cluster_reconnects is '$n'"
 [ "$(metric ha2 'vmroam_cluster_role{role="active"}')" = 1 ] || fail "metrics: $(agent_api ha2 GET /metrics | grep cluster)"
-[ "$(ctl get /vmroam/homes/10.1.0.0_24/leader --print-value-only)" = ha2 ] || fail "etcd's leader key is not ha2"
+[ "$(leader)" = ha2 ] || fail "etcd's leader key is not ha2"
 note "ha2 back: it resynced (v2 in, v1 out) and took over after $back_ms ms, $n reconnect attempt(s)"
 echo "RESULT etcd_up_to_active_ms=$up_ms reconnect_to_active_ms=$back_ms load=$(cut -d' ' -f1 /proc/loadavg)"
 echo "PASS"

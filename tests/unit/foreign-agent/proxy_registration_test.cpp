@@ -136,6 +136,8 @@ TEST(ProxyRequest, Errors) {
       {"no key at all", [](ProxyRequestParams& p) { p.fa_ha.reset(); }, "no_authentication"},
       {"reserved SPI", [](ProxyRequestParams& p) { p.fa_ha->spi = 7; }, "reserved_spi"},
       {"short key", [](ProxyRequestParams& p) { p.fa_ha->key = Bytes(4, 1); }, "short_key"},
+      {"multicast home agent (RFC 5944 §3.7.2)",
+       [](ProxyRequestParams& p) { p.home_agent = Ipv4(0xE000000B); }, "invalid_home_agent"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.description);
@@ -144,6 +146,28 @@ TEST(ProxyRequest, Errors) {
     auto r = build_proxy_request(p);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, c.code);
+  }
+}
+
+// RFC 5944 §3.7.2: the Home Agent fields an FA denies with code 194, and their neighbours it
+// relays to.
+TEST(ProxyRequest, HomeAgentAddressProblems) {
+  struct Case {
+    const char* address;
+    std::optional<std::string_view> problem;
+  };
+  const Case cases[] = {
+      {"0.0.0.0", "unspecified"},        {"255.255.255.255", "broadcast"}, {"127.0.0.1", "loopback"},
+      {"127.255.255.254", "loopback"},   {"224.0.0.1", "multicast"},       {"239.255.255.255", "multicast"},
+      {"240.0.0.1", "reserved"},         {"0.0.0.1", "unspecified"},       {"1.0.0.1", std::nullopt},
+      {"126.255.255.255", std::nullopt}, {"128.0.0.1", std::nullopt},      {"192.0.2.1", std::nullopt},
+      {"223.255.255.254", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.address);
+    auto a = Ipv4::parse(c.address);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(home_agent_problem(*a), c.problem);
   }
 }
 
@@ -311,6 +335,7 @@ TEST(ReplyCodeName, NamesKnownAndGroupsUnknown) {
   EXPECT_EQ(reply_code_name(78), "fa_registration_timeout");
   EXPECT_EQ(reply_code_name(100), "fa_unknown_cvse_from_mn");
   EXPECT_EQ(reply_code_name(102), "fa_other");
+  EXPECT_EQ(reply_code_name(194), "fa_invalid_home_agent");
   EXPECT_EQ(reply_code_name(250), "unknown_code");
 }
 

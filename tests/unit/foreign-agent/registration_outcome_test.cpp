@@ -199,5 +199,26 @@ TEST(RegistrationOutcome, Timer) {
   }
 }
 
+TEST(RegistrationOutcome, RequestNotBuilt) {
+  struct Case {
+    const char* description;
+    Error error;
+    std::uint8_t code;
+  };
+  const Case cases[] = {
+      {"Home Agent field no unicast address (RFC 5944 §3.7.2)",
+       {"invalid_home_agent", "224.0.0.1 is multicast"},
+       mip::code::fa_invalid_home_agent},
+      {"no key", {"no_authentication", ""}, mip::code::fa_unspecified},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    const auto o = decide_unbuildable(c.error);
+    EXPECT_EQ(o.step, Step::fail);
+    EXPECT_EQ(o.code, c.code);
+    EXPECT_NE(o.reason.find(c.error.code), std::string::npos) << o.reason;
+  }
+}
+
 }  // namespace
 }  // namespace vmroam::fa

@@ -1,6 +1,6 @@
 // common/wire/mobile_ip.hpp: the classification rules every parser relies on, checked over
 // the whole byte range rather than a few samples: reply-code classes (RFC 5944 §3.4: 0–1
-// accepted, 64–127 FA denials, 128–191 HA denials), extension skippability (RFC 5944 §1.9:
+// accepted, 64–127 and 194 FA denials, 128–191 HA denials), extension skippability (RFC 5944 §1.9:
 // 0–127 non-skippable) and the three long-header types (36, 38, 47); and that the request
 // flags are eight distinct bits filling byte 1 (RFC 5944 §3.3).
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@ TEST(ReplyCode, ClassesPartitionTheByteRange) {
     const int classes = int{code::is_accepted(u)} + int{code::is_fa_denial(u)} + int{code::is_ha_denial(u)};
     EXPECT_LE(classes, 1) << c;  // never two classes at once
     EXPECT_EQ(code::is_accepted(u), c <= 1) << c;
-    EXPECT_EQ(code::is_fa_denial(u), c >= 64 && c <= 127) << c;
+    EXPECT_EQ(code::is_fa_denial(u), (c >= 64 && c <= 127) || c == 194) << c;
     EXPECT_EQ(code::is_ha_denial(u), c >= 128 && c <= 191) << c;
   }
 }
@@ -28,6 +28,8 @@ TEST(ReplyCode, NamedCodesAreInTheirClass) {
   EXPECT_TRUE(code::is_accepted(code::accepted));
   EXPECT_TRUE(code::is_fa_denial(code::fa_delivery_style_unsupported));
   EXPECT_TRUE(code::is_fa_denial(code::fa_ha_port_unreachable));
+  EXPECT_TRUE(code::is_fa_denial(code::fa_invalid_home_agent));  // RFC 5944 §3.4: 194
+  EXPECT_FALSE(code::is_ha_denial(code::fa_invalid_home_agent));
   EXPECT_TRUE(code::is_ha_denial(code::ha_udp_encapsulation_unavailable));
   EXPECT_TRUE(code::is_ha_denial(code::ha_pmip_unsupported));
   EXPECT_TRUE(code::is_ha_denial(code::ha_pmip_disallowed));

@@ -166,7 +166,7 @@ TEST(PcapDecoder, VerifiesWithCatalogueKeysAndNotWithout) {
       EXPECT_FALSE(r.contains("auth")) << s.description;
     }
   }
-  EXPECT_EQ(verified, 28u);
+  EXPECT_EQ(verified, 29u);
 }
 
 TEST(PcapDecoder, IgnoresTrafficThatIsNotOurs) {
