@@ -31,12 +31,19 @@
 #   cluster_agents_setup LIFETIME_S [CLUSTER_JSON]  # agents.sh's configs (the FAs register with
 #                        # SERVICE), and HA's $VMR_AGENTS_DIR/HA.json: h0, its own store and API
 #                        # socket, "cluster" with every member, lease TTL 2 s, plus CLUSTER_JSON
-#   ha_start HA          # runs HA in its namespace (log $VMR_AGENTS_DIR/HA.log); fails unless
-#                        # its API answers within 15 s
+#   ha_start HA [TIMEOUT_S]  # runs HA in its namespace (log $VMR_AGENTS_DIR/HA.log); fails
+#                        # unless its API answers within TIMEOUT_S (default 15)
 #   ha_pid HA; alive HA; role_of HA; has_service HA  # pid, running?, cluster role, holds SERVICE?
 #   leader               # the HA named by etcd's leader key
 #   metric HA NAME       # the value of metric NAME at HA's /metrics
 #   vctl HA ARGS…        # vmroamctl against HA's API
+#   cluster_addr NAME    # NAME's (haN's, eN's) address on the control network
+#   cluster_addr_monitor # records, per HA, when the kernel adds and deletes addresses on its
+#                        # h0 (`ip -ts monitor`; stopped at cleanup), for:
+#   addr_event_ms HA added|deleted AFTER_MS  # epoch ms of the first time SERVICE was added to
+#                        # (deleted from) HA's h0 at or after AFTER_MS; nothing printed if not
+#   event_ms HA added|deleted AFTER_MS  # the same, waiting up to 5 s for the monitor to log it
+#   cluster_fail_log FILE  # fail also prints the last lines of FILE
 #   fail MSG             # prints FAIL: MSG and the last lines of the logs, exits 1
 #   note MSG; ns_of NAME; now_ms
 # At exit: the cleanup commands, then every HA and member killed, the agents stopped, the
@@ -48,6 +55,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 LEADER_KEY=/vmroam/homes/10.1.0.0_24/leader
 _vmr_cluster_hooks=()
 _vmr_cluster_name=cluster
+_vmr_cluster_mon_pids=()
+_vmr_cluster_fail_logs=()
 
 cluster_need() {
   local tool
@@ -65,7 +74,8 @@ cluster_need() {
 fail() {
   echo "FAIL: $*" >&2
   local f
-  for f in "$VMR_AGENTS_DIR"/ha*.log "$VMR_AGENTS_DIR"/foreign.log "$VMR_RUN_DIR"/e*.log; do
+  for f in "$VMR_AGENTS_DIR"/ha*.log "$VMR_AGENTS_DIR"/foreign.log "$VMR_RUN_DIR"/e*.log \
+    "${_vmr_cluster_fail_logs[@]}"; do
     [ -f "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
   done
   exit 1
@@ -74,15 +84,17 @@ note() { echo "$_vmr_cluster_name: $*"; }
 ns_of() { echo "vmr-$1-$S"; }
 now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
 # The control-network address of an HA (haN) or an etcd member (eN).
-_vmr_cluster_addr() {
+cluster_addr() {
   case "$1" in ha*) echo "172.31.0.2${1#ha}" ;; *) echo "172.31.0.1${1#e}" ;; esac
 }
 
 cluster_on_cleanup() { _vmr_cluster_hooks+=("$1"); }
+cluster_fail_log() { _vmr_cluster_fail_logs+=("$1"); }
 
 _vmr_cluster_down() {
   local hook n pid
   for hook in "${_vmr_cluster_hooks[@]}"; do eval "$hook"; done
+  for pid in "${_vmr_cluster_mon_pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   for n in "${HAS[@]}" "${MEMBERS[@]}"; do
     [ -f "$VMR_RUN_DIR/$n.pid" ] || continue
     pid=$(cat "$VMR_RUN_DIR/$n.pid")
@@ -109,7 +121,7 @@ _vmr_cluster_ctl_attach() {
   _vmr_cluster_ns "$1" &&
     ip link add c0 netns "$ns" type veth peer name "c-$1" netns "$NS_CTL" &&
     ip -n "$NS_CTL" link set "c-$1" master br-ctl up &&
-    ip -n "$ns" addr add "$(_vmr_cluster_addr "$1")/24" dev c0 && ip -n "$ns" link set c0 up
+    ip -n "$ns" addr add "$(cluster_addr "$1")/24" dev c0 && ip -n "$ns" link set c0 up
 }
 
 cluster_up() {
@@ -138,13 +150,13 @@ cluster_up() {
 
 _vmr_cluster_list() {  # _vmr_cluster_list FORMAT SEP: FORMAT (%s: a member) for every member
   local m out=
-  for m in "${MEMBERS[@]}"; do out+="${out:+$2}$(printf "$1" "$m" "$(_vmr_cluster_addr "$m")")"; done
+  for m in "${MEMBERS[@]}"; do out+="${out:+$2}$(printf "$1" "$m" "$(cluster_addr "$m")")"; done
   echo "$out"
 }
 
 cluster_etcd_start() {
   local m=$1 name=${2:-$1} addr initial
-  addr=$(_vmr_cluster_addr "$m")
+  addr=$(cluster_addr "$m")
   initial=${3:-$(_vmr_cluster_list '%s=http://%s:2380' ,)}
   # shellcheck disable=SC2086  # CLUSTER_ETCD_ARGS: words, no spaces inside
   ip netns exec "$(ns_of "$m")" etcd --name "$name" --data-dir "$VMR_RUN_DIR/$name.etcd" \
@@ -183,11 +195,11 @@ cluster_agents_setup() {
 }
 
 ha_start() {
-  local h=$1 pid
+  local h=$1 timeout=${2:-15} pid
   ip netns exec "$(ns_of "$h")" "$HA_BIN" -c "$VMR_AGENTS_DIR/$h.json" >>"$VMR_AGENTS_DIR/$h.log" 2>&1 &
   pid=$!
   echo "$pid" >"$VMR_RUN_DIR/$h.pid"
-  wait_for "agent_api $h GET /v1/health || ! kill -0 $pid" 15 "the API of $h" && kill -0 "$pid" 2>/dev/null ||
+  wait_for "agent_api $h GET /v1/health || ! kill -0 $pid" "$timeout" "the API of $h" && kill -0 "$pid" 2>/dev/null ||
     fail "$h did not come up"
 }
 ha_pid() { cat "$VMR_RUN_DIR/$1.pid"; }
@@ -197,3 +209,28 @@ has_service() { ip -n "$(ns_of "$1")" -4 addr show dev h0 | grep -q "inet $SERVI
 leader() { etcd_ctl get "$LEADER_KEY" --print-value-only 2>/dev/null; }
 metric() { agent_api "$1" GET /metrics 2>/dev/null | awk -v m="$2" '$1 == m { print $2 }'; }
 vctl() { "$CTL_BIN" --api "$VMR_AGENTS_DIR/$1.sock" "${@:2}"; }
+
+# The service address's comings and goings on each HA host, timestamped by the kernel's
+# notification as `ip -ts monitor` prints it ("[2026-12-05T11:12:07.897133] …", "[…] Deleted
+# …"): a takeover or step-down time is when the address changed, not when a poll noticed.
+cluster_addr_monitor() {
+  local h
+  for h in "${HAS[@]}"; do
+    ip -n "$(ns_of "$h")" -ts monitor address dev h0 >"$VMR_RUN_DIR/addr-$h.log" 2>&1 &
+    _vmr_cluster_mon_pids+=("$!")
+  done
+}
+addr_event_ms() {
+  local ts ms
+  while read -r ts; do
+    ms=$(date -d "$ts" +%s%3N) || continue
+    [ "$ms" -ge "$3" ] && { echo "$ms"; return 0; }
+  done < <(awk -v want="$2" -v a="inet $SERVICE/" 'index($0, a) {
+      del = ($2 == "Deleted") ? "deleted" : "added"
+      if (del == want) print substr($1, 2, length($1) - 2) }' "$VMR_RUN_DIR/addr-$1.log")
+  return 1
+}
+event_ms() {  # the monitor writes a moment after the kernel
+  wait_for "addr_event_ms $1 $2 $3" 5 "the monitor to log $1's service address $2" >/dev/null &&
+    addr_event_ms "$1" "$2" "$3"
+}

@@ -58,7 +58,7 @@ cluster_need "$HA_BIN" cluster ping "$PY"
 
 CL_PING_PID=
 CL_STREAM_PIDS=
-CL_MON_PIDS=
+CL_MON_PIDS=  # the revocation listener
 MAX_TXN_OPS=4
 CLUSTER_ETCD_ARGS="--max-txn-ops $MAX_TXN_OPS"
 
@@ -73,29 +73,7 @@ cluster_on_cleanup cluster_stop_traffic
 # ---- the testbed: the standard one, plus the control network, etcd and two HA hosts ----------
 cluster_up --no-wanem --sites "home foreign foreign2" || exit $?
 
-# The service address's comings and goings on each HA host, timestamped by `ip -ts monitor`
-# ("[2026-12-05T11:12:07.897133] …", "[…] Deleted …").
-for h in "${HAS[@]}"; do
-  ip -n "$(ns_of "$h")" -ts monitor address dev h0 >"$VMR_RUN_DIR/addr-$h.log" 2>&1 &
-  CL_MON_PIDS="$CL_MON_PIDS $!"
-done
-# addr_event_ms HA added|deleted AFTER_MS: epoch ms of the first time SERVICE was added to
-# (deleted from) HA's h0 after AFTER_MS; nothing printed if it was not.
-addr_event_ms() {
-  local ts ms
-  while read -r ts; do
-    ms=$(date -d "$ts" +%s%3N) || continue
-    [ "$ms" -ge "$3" ] && { echo "$ms"; return 0; }
-  done < <(awk -v want="$2" -v a="inet $SERVICE/" 'index($0, a) {
-      del = ($2 == "Deleted") ? "deleted" : "added"
-      if (del == want) print substr($1, 2, length($1) - 2) }' "$VMR_RUN_DIR/addr-$1.log")
-  return 1
-}
-# event_ms HA added|deleted AFTER_MS: waits (the monitor writes a moment after the kernel)
-event_ms() {
-  wait_for "addr_event_ms $1 $2 $3" 5 "the monitor to log $1's service address $2" >/dev/null &&
-    addr_event_ms "$1" "$2" "$3"
-}
+cluster_addr_monitor  # takeover and step-down times: see tests/lib/cluster.sh
 
 # ---- etcd ------------------------------------------------------------------------------------
 cluster_etcd_up

@@ -33,167 +33,42 @@
 #
 # Prints "RESULT step_down_ms=... exit_ms=... takeover_ms=..." (figures; the targets are the
 # model's bounds above, and the timing table in docs/operations.md).
-# The namespace, etcd and HA set-up is the same as cluster_failover.sh's; it moves to
-# tests/lib/cluster.sh with that test's.
+# The namespaces, etcd and the HAs are tests/lib/cluster.sh's.
 # usage: cluster_silent_partition.sh PATH_TO_vmroam-ha
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 HA_BIN=${1:?usage: cluster_silent_partition.sh PATH_TO_vmroam-ha}
 source "$here/../../lib/topology.sh"
 source "$here/../../lib/agents.sh"
-
-PY=/usr/bin/python3  # has scapy (cluster_register_loop.py)
-for tool in etcd etcdctl jq curl nft "$PY"; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (./dev setup)"; exit 77; }
-done
-
-S=$VMR_SUFFIX
-NS_CTL=vmr-ctl-$S
 MEMBERS=(e1 e2 e3)
 HAS=(ha1 ha2)
-LEADER_KEY=/vmroam/homes/10.1.0.0_24/leader
-SERVICE=10.1.0.2
+source "$here/../../lib/cluster.sh"
+PY=/usr/bin/python3  # has scapy (cluster_register_loop.py)
+cluster_need "$HA_BIN" cluster-silent-partition nft "$PY"
+
 TTL_S=2               # cluster.lease_ttl_s
 REQUEST_TIMEOUT_MS=1500  # cluster.request_timeout_ms (its default)
 VMS=16                # 10.1.0.100 … 10.1.0.115
 RATE=50               # registrations/s from the FA
 LOOP_PID=
-MON_PIDS=
-
-fail() {
-  echo "FAIL: $*" >&2
-  local f
-  for f in "$VMR_AGENTS_DIR"/ha*.log "$VMR_RUN_DIR/loop.err"; do
-    [ -f "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
-  done
-  exit 1
-}
-note() { echo "cluster-silent-partition: $*"; }
-ns_of() { echo "vmr-$1-$S"; }
-now_ms() { echo $((${EPOCHREALTIME/[.,]/} / 1000)); }
-
-silent_down() {
-  [ -n "$LOOP_PID" ] && kill -KILL "$LOOP_PID" 2>/dev/null
-  local p n pid
-  for p in $MON_PIDS; do kill -KILL "$p" 2>/dev/null; done
-  for n in "${HAS[@]}" "${MEMBERS[@]}"; do
-    [ -f "$VMR_RUN_DIR/$n.pid" ] || continue
-    pid=$(cat "$VMR_RUN_DIR/$n.pid")
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  agents_stop 2>/dev/null
-  for n in "${HAS[@]}" "${MEMBERS[@]}" ctl; do ip netns del "$(ns_of "$n")" 2>/dev/null; done
-  topo_down
-}
+stop_loop() { [ -z "$LOOP_PID" ] || kill -KILL "$LOOP_PID" 2>/dev/null; }
+cluster_on_cleanup stop_loop
+cluster_fail_log "$VMR_RUN_DIR/loop.err"
 
 # ---- the testbed: home and one foreign site, the control network, etcd, two HA hosts ---------
-topo_up --no-wanem --sites "home foreign" --vm-site none || exit $?
-trap silent_down EXIT
-trap 'silent_down; exit 130' INT
-trap 'silent_down; exit 143' TERM
-
-new_ns() {
-  local ns
-  ns=$(ns_of "$1")
-  ip netns add "$ns" && ip -n "$ns" link set lo up || return 1
-  ip netns exec "$ns" sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-    net.ipv4.conf.default.rp_filter=0 net.ipv6.conf.all.disable_ipv6=1 >/dev/null
-}
-ctl_attach() {  # ctl_attach NAME ADDR: NAME's c0 on br-ctl
-  local ns
-  ns=$(ns_of "$1")
-  ip link add c0 netns "$ns" type veth peer name "c-$1" netns "$NS_CTL" &&
-    ip -n "$NS_CTL" link set "c-$1" master br-ctl up &&
-    ip -n "$ns" addr add "$2/24" dev c0 && ip -n "$ns" link set c0 up
-}
-new_ns ctl || fail "namespace ctl"
-ip -n "$NS_CTL" link add br-ctl type bridge && ip -n "$NS_CTL" link set br-ctl up || fail "br-ctl"
-i=1
-for m in "${MEMBERS[@]}"; do
-  new_ns "$m" && ctl_attach "$m" "172.31.0.1$i" || fail "etcd member namespace $m"
-  i=$((i + 1))
-done
-i=1
-for h in "${HAS[@]}"; do
-  new_ns "$h" && ctl_attach "$h" "172.31.0.2$i" || fail "HA namespace $h"
-  # The host's own address on h0 (without one the kernel flushes its routes on h0 whenever
-  # the service address goes).
-  ip link add h0 netns "$(ns_of "$h")" type veth peer name "h-$h" netns "$VMR_NS_HOME" &&
-    ip -n "$VMR_NS_HOME" link set "h-$h" master "$VMR_HOME_BRIDGE" up &&
-    ip -n "$(ns_of "$h")" link set h0 address "02:00:0a:01:00:2$i" up &&
-    ip -n "$(ns_of "$h")" addr add "10.1.0.2$i/24" dev h0 &&
-    ip -n "$(ns_of "$h")" route add default via "$VMR_HOME_LAN" dev h0 || fail "home link of $h"
-  i=$((i + 1))
-done
-
-# The service address's comings and goings on each HA host, as the kernel timestamps them.
-for h in "${HAS[@]}"; do
-  ip -n "$(ns_of "$h")" -ts monitor address dev h0 >"$VMR_RUN_DIR/addr-$h.log" 2>&1 &
-  MON_PIDS="$MON_PIDS $!"
-done
-# addr_event_ms HA added|deleted AFTER_MS: epoch ms of the first time SERVICE was added to
-# (deleted from) HA's h0 at or after AFTER_MS; nothing printed if it was not.
-addr_event_ms() {
-  local ts ms
-  while read -r ts; do
-    ms=$(date -d "$ts" +%s%3N) || continue
-    [ "$ms" -ge "$3" ] && { echo "$ms"; return 0; }
-  done < <(awk -v want="$2" -v a="inet $SERVICE/" 'index($0, a) {
-      del = ($2 == "Deleted") ? "deleted" : "added"
-      if (del == want) print substr($1, 2, length($1) - 2) }' "$VMR_RUN_DIR/addr-$1.log")
-  return 1
-}
-event_ms() {  # as addr_event_ms, waiting a moment for the monitor to write it
-  wait_for "addr_event_ms $1 $2 $3" 5 "the monitor to log $1's service address $2" >/dev/null &&
-    addr_event_ms "$1" "$2" "$3"
-}
-
-# ---- etcd ------------------------------------------------------------------------------------
-for m in "${MEMBERS[@]}"; do
-  a=172.31.0.1${m#e}
-  ip netns exec "$(ns_of "$m")" etcd --name "$m" --data-dir "$VMR_RUN_DIR/$m.etcd" \
-    --listen-client-urls "http://$a:2379" --advertise-client-urls "http://$a:2379" \
-    --listen-peer-urls "http://$a:2380" --initial-advertise-peer-urls "http://$a:2380" \
-    --initial-cluster "e1=http://172.31.0.11:2380,e2=http://172.31.0.12:2380,e3=http://172.31.0.13:2380" \
-    --initial-cluster-token "vmr-$S" --initial-cluster-state new \
-    --logger zap --log-level warn >"$VMR_RUN_DIR/$m.log" 2>&1 &
-  echo $! >"$VMR_RUN_DIR/$m.pid"
-done
-ctl() { ip netns exec "$(ns_of e1)" env ETCDCTL_API=3 etcdctl --dial-timeout=1s --command-timeout=2s \
-  --endpoints 172.31.0.11:2379,172.31.0.12:2379,172.31.0.13:2379 "$@"; }
-wait_for "ctl endpoint health --cluster" 30 "three healthy etcd members" ||
-  fail "etcd did not come up: $(tail -n 5 "$VMR_RUN_DIR/e1.log")"
+cluster_up --no-wanem --sites "home foreign" --vm-site none || exit $?
+cluster_addr_monitor  # step-down and takeover times: see tests/lib/cluster.sh
+cluster_etcd_up
 
 # ---- two HAs ----------------------------------------------------------------------------------
-VMR_HOME_WAN=$SERVICE  # the FA registers with the service address
-agents_setup || fail "agents_setup"
-for h in "${HAS[@]}"; do
-  jq --arg n "$h" --arg d "$VMR_AGENTS_DIR" --arg s "$SERVICE" --argjson ttl "$TTL_S" \
-    --argjson rt "$REQUEST_TIMEOUT_MS" '
-    .home_interface = "h0" | .store.path = ($d + "/" + $n + ".db") | .api.unix_socket = ($d + "/" + $n + ".sock")
-    | .cluster = {etcd: ["172.31.0.11:2379", "172.31.0.12:2379", "172.31.0.13:2379"], node: $n,
-                  service_address: ($s + "/24"), lease_ttl_s: $ttl, request_timeout_ms: $rt}' \
-    "$VMR_AGENTS_DIR/home.json" >"$VMR_AGENTS_DIR/$h.json" || fail "config of $h"
-done
-ha_start() {
-  local h=$1 pid
-  ip netns exec "$(ns_of "$h")" "$HA_BIN" -c "$VMR_AGENTS_DIR/$h.json" >>"$VMR_AGENTS_DIR/$h.log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$VMR_RUN_DIR/$h.pid"
-  # Generous: an HA started while cut off waits for its first etcd request's deadline.
-  wait_for "agent_api $h GET /v1/health || ! kill -0 $pid" 20 "the API of $h" && kill -0 "$pid" 2>/dev/null ||
-    fail "$h did not come up"
-}
-ha_pid() { cat "$VMR_RUN_DIR/$1.pid"; }
-role_of() { agent_api "$1" GET /v1/health 2>/dev/null | jq -r '.cluster.role // empty'; }
+cluster_agents_setup 600 "{\"lease_ttl_s\": $TTL_S, \"request_timeout_ms\": $REQUEST_TIMEOUT_MS}"
 bindings_at() { agent_api "$1" GET /v1/health 2>/dev/null | jq -r '.bindings // empty'; }
-has_service() { ip -n "$(ns_of "$1")" -4 addr show dev h0 | grep -q "inet $SERVICE/"; }
-leader() { ctl get "$LEADER_KEY" --print-value-only 2>/dev/null; }
+# Generous: an HA started while cut off waits for its first etcd request's deadline.
+HA_START_S=20
 
-ha_start ha1
+ha_start ha1 "$HA_START_S"
 wait_for "[ \"\$(role_of ha1)\" = active ] && has_service ha1" 15 "ha1 to be elected" || fail "ha1 not active"
-ha_start ha2
+ha_start ha2 "$HA_START_S"
 wait_for "[ \"\$(role_of ha2)\" = standby ]" 15 "ha2 to be standby" || fail "ha2 not standby"
 [ "$(leader)" = ha1 ] || fail "etcd's leader key is '$(leader)', expected ha1"
 for i in $(seq 0 $((VMS - 1))); do
@@ -231,7 +106,7 @@ EOF
 }
 pid1=$(ha_pid ha1)
 t_cut=$(now_ms)
-cut_off 172.31.0.21
+cut_off "$(cluster_addr ha1)"
 # The bound the model gives (docs/operations.md "Failover timing"), with 1 s for a late timer.
 STEP_DOWN_BOUND_MS=$((TTL_S * 1000 - 500 + 1000))
 EXIT_BOUND_MS=$((STEP_DOWN_BOUND_MS + REQUEST_TIMEOUT_MS + 1000))
@@ -287,7 +162,7 @@ done < <(awk '$3 ~ /^0x/ { last[$2] = $3 } END { for (h in last) print h, last[h
 note "$sent registrations sent, $total accepted ($(acks_after "$t_back") by ha2); every VM's last acknowledged binding is at ha2"
 
 # ---- the old active comes back while still cut off, then the cut heals ----------------------------
-ha_start ha1
+ha_start ha1 "$HA_START_S"
 wait_for "[ \"\$(role_of ha1)\" = connecting ]" 15 "ha1 to report connecting" || fail "ha1 came back as '$(role_of ha1)'"
 has_service ha1 && fail "ha1, restarted while cut off, holds the service address"
 ip netns exec "$NS_CTL" nft delete table bridge vmr_cut || fail "nft: removing the drop rules"
@@ -301,7 +176,7 @@ note "ha1 restarted while cut off: connecting, no service address; once healed a
 # Its watch stream sees nothing (no RST): its own lease deadline makes it `connecting`, and
 # it must rejoin as the same process once etcd's packets flow again.
 pid1=$(ha_pid ha1)
-cut_off 172.31.0.21
+cut_off "$(cluster_addr ha1)"
 wait_for "[ \"\$(role_of ha1)\" = connecting ]" 15 "the cut-off standby ha1 to report connecting" ||
   fail "the silently cut-off standby is '$(role_of ha1)'"
 kill -0 "$pid1" 2>/dev/null || fail "the silently cut-off standby ended"
