@@ -87,9 +87,16 @@ suppressed=$(grep -o 'event=log_suppressed.* suppressed=[0-9]*' "$HA_DIR/ha.log"
 [ "$suppressed" -gt 0 ] || die "log_suppressed lines without counts"
 echo "$(api http://ha/metrics)" | grep -q '^vmroam_log_suppressed_total{' || die "no vmroam_log_suppressed_total"
 
-# Memory: bounded (what the flood leaves is denials, which keep nothing).
+# Memory: bounded (what the flood leaves is denials, which keep nothing). Not in a sanitizer
+# build (./dev test --sanitize/--tsan): there the RSS is the sanitizer's too, ASan's quarantine
+# of freed blocks (up to 256 MiB: 60.2 and 94.9 MiB of growth in two runs, against 5-14 MiB in
+# the ordinary build) or TSan's shadow memory; the ordinary build holds the bound.
 echo "rss: ${rss0} KiB before, ${rss_max} KiB at most during the flood"
-[ $((rss_max - rss0)) -lt 65536 ] || die "RSS grew by $((rss_max - rss0)) KiB during the flood"
+if ldd "$HA_BIN" 2>/dev/null | grep -q 'lib[at]san'; then
+  echo "rss: not bounded here: vmroam-ha is built with a sanitizer"
+else
+  [ $((rss_max - rss0)) -lt 65536 ] || die "RSS grew by $((rss_max - rss0)) KiB during the flood"
+fi
 
 # After the flood: a registration goes through at once.
 FLOOD_VMS=1 FLOOD_LEGIT_RATE=4 flood_start "$HA_DIR/after.json" 1 0.5 --kinds truncated
