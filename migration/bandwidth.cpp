@@ -120,7 +120,10 @@ nlohmann::json BandwidthReport::to_json() const {
           {"qemu_estimate_at_stop_bytes_per_s", opt(qemu_estimate_at_stop)},
           {"qemu_estimate_peak_bytes_per_s", opt(qemu_estimate_peak)},
           {"remaining_at_stop_bytes", opt(remaining_at_stop)},
-          {"rtt_us", opt(rtt_us)}};
+          {"rtt_us", opt(rtt_us)},
+          {"notsent_at_stop_bytes", opt(notsent_at_stop)},
+          {"unacked_at_stop_bytes", opt(unacked_at_stop)},
+          {"rtt_at_stop_us", opt(rtt_at_stop_us)}};
 }
 
 std::string BandwidthReport::render() const {

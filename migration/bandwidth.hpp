@@ -40,6 +40,7 @@ struct TcpSample {
   bool app_limited = false;         // tcpi_delivery_rate_app_limited
   std::uint32_t rtt_us = 0;
   std::uint32_t notsent_bytes = 0;  // written by QEMU, not yet sent
+  std::uint64_t unacked_bytes = 0;  // sent, not yet acknowledged: tcpi_unacked × tcpi_snd_mss
 };
 
 struct BandwidthConfig {
@@ -119,6 +120,13 @@ struct BandwidthReport {
   std::optional<std::uint64_t> qemu_estimate_peak;  // the largest in the last second before it
   std::optional<std::uint64_t> remaining_at_stop;   // ram.remaining at the last reading
   std::optional<std::uint32_t> rtt_us;
+  // What stood between the last pass and the destination at the STOP (the driver's socket, read
+  // when the STOP event arrives): bytes QEMU had written but TCP had not sent, and bytes in
+  // flight. At the link's rate they delay the last pass's arrival (docs/migration.md "What the
+  // pause is made of").
+  std::optional<std::uint64_t> notsent_at_stop;
+  std::optional<std::uint64_t> unacked_at_stop;
+  std::optional<std::uint32_t> rtt_at_stop_us;
   [[nodiscard]] nlohmann::json to_json() const;
   // "honest: max-bandwidth 11.3 MB/s = 95% of the link's 11.9 MB/s (measured …); QEMU's
   // estimate at the stop 11.2 MB/s (peak 11.9)"

@@ -90,6 +90,13 @@ void BandwidthGovernor::stop() {
   stopped_ = true;
   running_ = false;
   timer_.cancel();
+  if (sampler_) {
+    if (auto s = sampler_(); s) {
+      report_.notsent_at_stop = s->notsent_bytes;
+      report_.unacked_at_stop = s->unacked_bytes;
+      report_.rtt_at_stop_us = s->rtt_us;
+    }
+  }
   report_.measured_rate = estimator_.rate();
   report_.goodput = estimator_.goodput();
   report_.samples = estimator_.usable_samples();

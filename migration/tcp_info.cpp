@@ -26,6 +26,7 @@ Result<TcpSample> read_tcp_info(int fd) {
   s.app_limited = ti.tcpi_delivery_rate_app_limited != 0;
   s.rtt_us = ti.tcpi_rtt;
   s.notsent_bytes = ti.tcpi_notsent_bytes;
+  s.unacked_bytes = static_cast<std::uint64_t>(ti.tcpi_unacked) * ti.tcpi_snd_mss;
   return s;
 }
 
