@@ -154,7 +154,7 @@ void BandwidthGovernor::size_socket(std::uint32_t min_rtt_us) {
   report_.socket = *b;
   char what[160];
   std::snprintf(what, sizeof what,
-                "socket send buffer %u bytes (the link's rate x min RTT %.1f ms), unsent <= %u bytes",
+                "socket send buffer %u bytes (1.25 x the link's rate x min RTT %.1f ms), unsent <= %u bytes",
                 b->sndbuf, min_rtt_us / 1000.0, b->notsent_lowat);
   if (on_change_) on_change_(what);
 }
