@@ -120,7 +120,12 @@ nlohmann::json BandwidthReport::to_json() const {
           {"qemu_estimate_at_stop_bytes_per_s", opt(qemu_estimate_at_stop)},
           {"qemu_estimate_peak_bytes_per_s", opt(qemu_estimate_peak)},
           {"remaining_at_stop_bytes", opt(remaining_at_stop)},
-          {"rtt_us", opt(rtt_us)}};
+          {"rtt_us", opt(rtt_us)},
+          {"notsent_at_stop_bytes", opt(notsent_at_stop)},
+          {"unacked_at_stop_bytes", opt(unacked_at_stop)},
+          {"rtt_at_stop_us", opt(rtt_at_stop_us)},
+          {"socket_sndbuf_bytes", socket ? nlohmann::json(socket->sndbuf) : nlohmann::json()},
+          {"socket_notsent_lowat_bytes", socket ? nlohmann::json(socket->notsent_lowat) : nlohmann::json()}};
 }
 
 std::string BandwidthReport::render() const {
@@ -133,6 +138,20 @@ std::string BandwidthReport::render() const {
     if (qemu_estimate_peak) out += ", peak " + format_rate(*qemu_estimate_peak);
   }
   return out;
+}
+
+std::optional<SocketBudget> socket_budget(std::optional<std::uint64_t> link_rate, std::uint32_t min_rtt_us) {
+  if (!link_rate || *link_rate == 0 || min_rtt_us == 0) return std::nullopt;
+  const std::uint64_t bdp = *link_rate * min_rtt_us / 1'000'000;
+  const auto sndbuf = static_cast<std::uint32_t>(
+      std::clamp<std::uint64_t>(bdp + bdp / 4, kSocketBudgetMin, kSocketBudgetMax));
+  return SocketBudget{sndbuf, kNotsentLowat};
+}
+
+bool socket_budget_changed(const std::optional<SocketBudget>& current, const SocketBudget& next) {
+  if (!current) return true;
+  const double ratio = static_cast<double>(next.sndbuf) / current->sndbuf;
+  return ratio > 1.2 || ratio < 1 / 1.2 || next.notsent_lowat != current->notsent_lowat;
 }
 
 }  // namespace vmroam::migration

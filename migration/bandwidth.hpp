@@ -40,6 +40,8 @@ struct TcpSample {
   bool app_limited = false;         // tcpi_delivery_rate_app_limited
   std::uint32_t rtt_us = 0;
   std::uint32_t notsent_bytes = 0;  // written by QEMU, not yet sent
+  std::uint64_t unacked_bytes = 0;  // sent, not yet acknowledged: tcpi_unacked × tcpi_snd_mss
+  std::uint32_t min_rtt_us = 0;     // tcpi_min_rtt: the path's delay without our own queue
 };
 
 struct BandwidthConfig {
@@ -101,6 +103,30 @@ struct BandwidthDecision {
                                                                 std::optional<std::uint64_t> measured);
 
 // What the summary says about the rate (Summary::bandwidth; docs/migration.md).
+// How much the migration socket may hold once the link's rate is known (honest mode). The last
+// pass is written behind whatever the socket holds at the STOP: bytes not yet sent wait in the
+// socket, bytes in flight beyond the path's bandwidth-delay product wait in the bottleneck's
+// queue. Measured here (docs/migration.md "What the pause is made of"): with the 256 KiB buffer
+// the measurement needs, 250–300 KB stood queued at the STOP, 20–25 ms at 100 Mbit/s. So
+// SO_SNDBUF becomes 1.25 bandwidth-delay products at the path's min RTT (the kernel doubles
+// the value for its own bookkeeping; what is left for data keeps the link busy through some
+// RTT jitter: at exactly one product a move's rate halved once in four) and at most 16 KiB may
+// wait unsent (TCP_NOTSENT_LOWAT).
+struct SocketBudget {
+  std::uint32_t sndbuf = 0;         // SO_SNDBUF, bytes
+  std::uint32_t notsent_lowat = 0;  // TCP_NOTSENT_LOWAT, bytes
+  friend bool operator==(const SocketBudget&, const SocketBudget&) = default;
+};
+inline constexpr std::uint32_t kSocketBudgetMin = 32 * 1024;
+inline constexpr std::uint32_t kSocketBudgetMax = 16 * 1024 * 1024;
+inline constexpr std::uint32_t kNotsentLowat = 16 * 1024;
+// link_rate in bytes/s, min_rtt_us the path's smallest RTT; nullopt when either is unknown.
+[[nodiscard]] std::optional<SocketBudget> socket_budget(std::optional<std::uint64_t> link_rate,
+                                                        std::uint32_t min_rtt_us);
+// Whether `next` differs enough from `current` to be worth a setsockopt (±20 %).
+[[nodiscard]] bool socket_budget_changed(const std::optional<SocketBudget>& current,
+                                         const SocketBudget& next);
+
 struct BandwidthReport {
   std::string mode = "qemu";
   // How the driver learnt the rate: "measured (TCP_INFO delivery rate, driver's socket)",
@@ -119,6 +145,14 @@ struct BandwidthReport {
   std::optional<std::uint64_t> qemu_estimate_peak;  // the largest in the last second before it
   std::optional<std::uint64_t> remaining_at_stop;   // ram.remaining at the last reading
   std::optional<std::uint32_t> rtt_us;
+  // What stood between the last pass and the destination at the STOP (the driver's socket, read
+  // when the STOP event arrives): bytes QEMU had written but TCP had not sent, and bytes in
+  // flight. At the link's rate they delay the last pass's arrival (docs/migration.md "What the
+  // pause is made of").
+  std::optional<std::uint64_t> notsent_at_stop;
+  std::optional<std::uint64_t> unacked_at_stop;
+  std::optional<std::uint32_t> rtt_at_stop_us;
+  std::optional<SocketBudget> socket;  // what the honest mode sized the socket to, last
   [[nodiscard]] nlohmann::json to_json() const;
   // "honest: max-bandwidth 11.3 MB/s = 95% of the link's 11.9 MB/s (measured …); QEMU's
   // estimate at the stop 11.2 MB/s (peak 11.9)"

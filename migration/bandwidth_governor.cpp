@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "common/core/log.hpp"
 #include "migration/tcp_info.hpp"
@@ -46,6 +47,7 @@ void BandwidthGovernor::watch_socket(int fd) {
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
   sampler_ = [this]() { return read_tcp_info(fd_); };
+  sizer_ = [this](const SocketBudget& b) { return apply_socket_budget(fd_, b); };
   report_.source = "measured (TCP_INFO of the driver's migration socket)" + configured_note(cfg_);
 }
 
@@ -90,6 +92,13 @@ void BandwidthGovernor::stop() {
   stopped_ = true;
   running_ = false;
   timer_.cancel();
+  if (sampler_) {
+    if (auto s = sampler_(); s) {
+      report_.notsent_at_stop = s->notsent_bytes;
+      report_.unacked_at_stop = s->unacked_bytes;
+      report_.rtt_at_stop_us = s->rtt_us;
+    }
+  }
   report_.measured_rate = estimator_.rate();
   report_.goodput = estimator_.goodput();
   report_.samples = estimator_.usable_samples();
@@ -128,6 +137,26 @@ void BandwidthGovernor::sample() {
   const auto measured = estimator_.rate();
   if (measured) report_.link_rate = cfg_.link_rate ? std::min(*cfg_.link_rate, *measured) : *measured;
   if (auto d = decide_bandwidth(cfg_, current_, measured)) apply(*d);
+  size_socket(s->min_rtt_us);
+}
+
+// Honest mode: once the link's rate is known, the socket holds about one bandwidth-delay
+// product, so that the last pass does not queue behind a full send buffer (SocketBudget).
+void BandwidthGovernor::size_socket(std::uint32_t min_rtt_us) {
+  if (cfg_.mode != BandwidthMode::honest || !sizer_) return;
+  auto b = socket_budget(report_.link_rate, min_rtt_us);
+  if (!b || !socket_budget_changed(report_.socket, *b)) return;
+  if (auto r = sizer_(*b); !r) {
+    log_warn("socket_budget_failed", {{"error", r.error().to_string()}});
+    sizer_ = nullptr;  // keep the socket as it is; say so once
+    return;
+  }
+  report_.socket = *b;
+  char what[160];
+  std::snprintf(what, sizeof what,
+                "socket send buffer %u bytes (1.25 x the link's rate x min RTT %.1f ms), unsent <= %u bytes",
+                b->sndbuf, min_rtt_us / 1000.0, b->notsent_lowat);
+  if (on_change_) on_change_(what);
 }
 
 void BandwidthGovernor::apply(const BandwidthDecision& d) {

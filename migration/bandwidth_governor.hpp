@@ -42,6 +42,10 @@ class BandwidthGovernor {
   // No socket to read: why (e.g. QEMU connects itself with --tuning none).
   void no_socket(const std::string& why);
   void set_sampler(Sampler s) { sampler_ = std::move(s); }
+  // Applies a SocketBudget to the migration socket (honest mode, once the link's rate and the
+  // path's min RTT are known); the real one is setsockopt on watch_socket()'s fd.
+  using SocketSizer = std::function<Result<void>(const SocketBudget&)>;
+  void set_socket_sizer(SocketSizer z) { sizer_ = std::move(z); }
   void set_change_handler(ChangeHandler h) { on_change_ = std::move(h); }
   // Disk mirrors share the link (--copy-storage): RAM gets `ram_share` of the link's rate and
   // `disk_share` is told what the disks may use together (bytes/s) with every decision.
@@ -60,6 +64,7 @@ class BandwidthGovernor {
   void tick();
   void sample();
   void apply(const BandwidthDecision& d);
+  void size_socket(std::uint32_t min_rtt_us);
   void observe_qemu();
   [[nodiscard]] double now_s() const;
 
@@ -70,6 +75,7 @@ class BandwidthGovernor {
   std::chrono::milliseconds interval_;
   TimePoint origin_;
   Sampler sampler_;
+  SocketSizer sizer_;
   ChangeHandler on_change_;
   DiskShareHandler on_disk_share_;
   int fd_ = -1;

@@ -57,6 +57,7 @@ std::string render_summary(const Summary& s, bool with_ha) {
       format("vmroam-migrate: %s%s%s\n", s.outcome.c_str(), s.error.empty() ? "" : ": ", s.error.c_str());
   out += format("  accelerator %s, tuning %s, handover %s, fa %s\n", s.accelerator.c_str(), s.tuning.c_str(),
                 s.handover_mode.c_str(), s.fa.c_str());
+  for (const auto& w : s.warnings) out += "  warning (" + w.id + "): " + w.text + "\n";
   out += format("  migration stream: %s\n", s.migration_tls.c_str());
   out += format("  total %.0f ms (QEMU %lld ms), %llu bytes, %lld passes\n", s.total_time_ms,
                 static_cast<long long>(s.qemu_total_time_ms),

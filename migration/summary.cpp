@@ -12,9 +12,13 @@ Json Summary::fields_json() const {
   auto opt = [](const auto& v) -> Json { return v ? Json(*v) : Json(); };
   Json tl = Json::array();
   for (const auto& e : timeline) tl.push_back({{"t_ms", e.t_ms}, {"side", e.side}, {"what", e.what}});
+  Json warn = Json::array();
+  for (const auto& w : warnings) warn.push_back({{"id", w.id}, {"text", w.text}});
   return Json{{"outcome", outcome},
               {"error", error},
               {"accelerator", accelerator},
+              {"qemu_version", qemu_version.empty() ? Json() : Json(qemu_version)},
+              {"warnings", warn},
               {"tuning", tuning},
               {"fa", fa},
               {"migration_tls", migration_tls},

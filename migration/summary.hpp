@@ -11,6 +11,7 @@
 
 #include "migration/bandwidth.hpp"
 #include "migration/downtime.hpp"
+#include "migration/qemu_hazards.hpp"
 
 namespace vmroam::migration {
 
@@ -31,6 +32,8 @@ struct Summary {
   std::string outcome = "completed";
   std::string error;
   std::string accelerator = "unknown";
+  std::string qemu_version;          // the source's `query-version` ("7.2.22"); empty: not known
+  std::vector<QemuHazard> warnings;  // known QEMU defects this move runs into (qemu_hazards.hpp)
   std::string tuning;
   std::string fa = "none";
   // The migration stream: "x509, peer verified as HOST" | "off (--insecure-migration)".

@@ -26,7 +26,19 @@ Result<TcpSample> read_tcp_info(int fd) {
   s.app_limited = ti.tcpi_delivery_rate_app_limited != 0;
   s.rtt_us = ti.tcpi_rtt;
   s.notsent_bytes = ti.tcpi_notsent_bytes;
+  s.unacked_bytes = static_cast<std::uint64_t>(ti.tcpi_unacked) * ti.tcpi_snd_mss;
+  s.min_rtt_us = ti.tcpi_min_rtt;
   return s;
+}
+
+Result<void> apply_socket_budget(int fd, const SocketBudget& b) {
+  const int sndbuf = static_cast<int>(b.sndbuf);
+  const int lowat = static_cast<int>(b.notsent_lowat);
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) != 0)
+    return fail("sockopt", std::string("setsockopt(SO_SNDBUF): ") + std::strerror(errno));
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat) != 0)
+    return fail("sockopt", std::string("setsockopt(TCP_NOTSENT_LOWAT): ") + std::strerror(errno));
+  return ok();
 }
 
 }  // namespace vmroam::migration

@@ -11,4 +11,8 @@ namespace vmroam::migration {
 // closed), with errno's text.
 [[nodiscard]] Result<TcpSample> read_tcp_info(int fd);
 
+// SO_SNDBUF and TCP_NOTSENT_LOWAT of the migration connection. Errors: "sockopt", with errno's
+// text.
+[[nodiscard]] Result<void> apply_socket_budget(int fd, const SocketBudget& b);
+
 }  // namespace vmroam::migration

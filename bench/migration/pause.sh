@@ -28,6 +28,9 @@
 # guest_integrity: it ticks, no virtio/panic line, its memory check passes with the host's
 # checksum); a broken guest is counted, its move's figures stay in the medians, and a fresh
 # guest boots where the next move starts. --quick: one round, 128 MiB, no fill.
+# --busy KIB: the guest also runs tests/vm/memcheck.c's busy writer over KIB KiB (a store loop
+# whose lost stores the integrity check reports: the reproduction of QEMU's TCG dirty-tracking
+# defect, docs/migration.md "A tighter downtime-limit, and guests that break").
 # Plain QEMU migrations (--fa none, no agents): the registration round trip of the coupled
 # mode would add the same to all and is the 'migration' benchmark's subject.
 #
@@ -48,7 +51,11 @@
 #   tls_pause_vs_plain    honest+tls: real_pause_ms / the honest row's (target <= 1.1)
 #   tls_total_vs_plain    honest+tls: total_time_ms / the honest row's (target <= 1.1)
 #
+#   notsent_at_stop, unacked_at_stop  bytes in the driver's socket at the STOP, not sent / in
+#                         flight: what the last pass queued behind (--tuning socket only)
+#
 #   pause.sh [--quick] [--rounds N] [--variants none,socket,honest,honest+tls] [--mem MIB] [--fill MIB]
+#            [--busy KIB]
 # One JSON object on stdout, logs on stderr; exit 77 when root, QEMU, TUN/TAP or a kernel
 # feature is missing.
 set -uo pipefail
@@ -58,6 +65,7 @@ mem=512
 fill=350
 quick=0
 rounds=2
+busy=0
 variants=(none socket honest honest+tls)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -66,6 +74,7 @@ while [ $# -gt 0 ]; do
     --variants) IFS=, read -r -a variants <<<"${2:?}"; shift 2 ;;
     --mem) mem=${2:?}; shift 2 ;;
     --fill) fill=${2:?}; shift 2 ;;
+    --busy) busy=${2:?}; shift 2 ;;
     *) echo "pause: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -76,6 +85,10 @@ for v in "${variants[@]}"; do
   case "$v" in none | socket | honest | honest+tls | honest-30 | honest-target) ;; *) echo "pause: unknown variant '$v'" >&2; exit 2 ;; esac
 done
 mb_setup pause "$mem" "$fill"
+if [ "$busy" != 0 ]; then
+  VMR_GUEST_APPEND="$VMR_GUEST_APPEND vmroam.membusy=$RANDOM:$busy"
+  mb_log "the guest runs the busy writer over $busy KiB"
+fi
 
 # variant_args VARIANT: vmroam-migrate's arguments and VMR_GUEST_TLS for it.
 variant_args() {
@@ -120,6 +133,7 @@ one_move() {
     max_bandwidth: .bandwidth.max_bandwidth_bytes_per_s, link_rate: .bandwidth.measured_rate_bytes_per_s,
     qemu_estimate_at_stop: .bandwidth.qemu_estimate_at_stop_bytes_per_s,
     qemu_estimate_peak: .bandwidth.qemu_estimate_peak_bytes_per_s, remaining_at_stop: .bandwidth.remaining_at_stop_bytes,
+    notsent_at_stop: .bandwidth.notsent_at_stop_bytes, unacked_at_stop: .bandwidth.unacked_at_stop_bytes,
     bandwidth_why: .bandwidth.why, downtime_limit_ms: .downtime.limit_ms, downtime_start_ms: .downtime.start_ms,
     downtime_raises: .downtime.raises, downtime_why: .downtime.why}' "$VMR_GUEST_JSON" 2>/dev/null)
   mb_log "$variant $from -> $to: exit $rc $sample"

@@ -19,6 +19,9 @@
 #   vmroam.memcheck=SEED:MIB run the integrity check (tests/vm/memcheck.c, installed by
 #                            install_memcheck below): MIB MiB filled with a pattern from SEED,
 #                            rewritten a chunk at a time and verified every second on ttyS0
+#   vmroam.membusy=SEED:KIB  also run memcheck.c's busy writer: KIB KiB rewritten without
+#                            pause and verified after every sweep (a reproduction of stores
+#                            that a migration loses; docs/migration.md)
 #   vmroam.disk=DEV          run tests/vm/guest-disk-writer.sh on the raw disk DEV (e.g.
 #                            /dev/vda: a virtio-blk data disk), records from sector
 #                            vmroam.disk_base, one per vmroam.disk_interval seconds
@@ -49,6 +52,7 @@ install_memcheck() {
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     vmroam.memcheck=*:*) m=${arg#vmroam.memcheck=}; /bin/vmroam-memcheck "${m%%:*}" "${m#*:}" 2000 & ;;
+    vmroam.membusy=*:*) m=${arg#vmroam.membusy=}; /bin/vmroam-memcheck --busy "${m%%:*}" "${m#*:}" & ;;
   esac
 done
 HOOK

@@ -13,6 +13,19 @@
  * "vmroam-memcheck BAD round=R chunk=C word=W" (the first wrong 8-byte word). A page that a
  * migration lost, duplicated or left stale fails the round that follows.
  *
+ * The busy writer (vmroam.membusy=SEED:KIB), a reproduction of lost guest stores:
+ *
+ *   vmroam-memcheck --busy SEED KIB
+ *
+ * rewrites KIB KiB without pause, sweep after sweep (every word of sweep G is a function of
+ * SEED, its index and G), at nice 10, and after each sweep verifies that every word holds sweep
+ * G. A page whose latest stores a migration did not carry holds an older sweep at the
+ * destination, and the sweep in progress at the switchover fails: "vmroam-memcheck BAD busy
+ * sweep=G page=P". Every 2 s it prints "vmroam-memcheck busy ok sweeps=G". The region is kept
+ * small (256 KiB) so that its pages stay in the vCPU's TLB between context switches: this is
+ * what QEMU before 9.0 under TCG loses (docs/migration.md, "A tighter downtime-limit, and guests
+ * that break").
+ *
  * On the host:   vmroam-memcheck --expect SEED MIB ROUND
  * prints the sum the guest must show after round ROUND (0: the seeded fill), so that the test
  * compares the guest's checksum with one it computed itself.
@@ -98,7 +111,40 @@ static void sleep_ms(unsigned ms) {
   }
 }
 
+static uint64_t busy_word(uint64_t seed, uint64_t index, uint64_t sweep) {
+  return splitmix64(seed ^ (index << 24) ^ sweep);
+}
+
+static int busy(uint64_t seed, uint64_t kib) {
+  uint64_t words = kib * 1024 / 8;
+  uint64_t* region = mmap(0, kib * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (region == MAP_FAILED || words == 0) {
+    printf("vmroam-memcheck BAD busy: cannot allocate %llu KiB\n", (unsigned long long)kib);
+    return 1;
+  }
+  setvbuf(stdout, 0, _IOLBF, 0);
+  if (setpriority(PRIO_PROCESS, 0, 10) != 0) printf("vmroam-memcheck note: setpriority failed\n");
+  printf("vmroam-memcheck busy started seed=%llu kib=%llu\n", (unsigned long long)seed, (unsigned long long)kib);
+  struct timespec last, now;
+  clock_gettime(CLOCK_MONOTONIC, &last);
+  for (uint64_t sweep = 1;; sweep++) {
+    for (uint64_t i = 0; i < words; i++) region[i] = busy_word(seed, i, sweep);
+    for (uint64_t i = 0; i < words; i++) {
+      if (region[i] == busy_word(seed, i, sweep)) continue;
+      printf("vmroam-memcheck BAD busy sweep=%llu page=%llu word=%llu\n", (unsigned long long)sweep,
+             (unsigned long long)(i * 8 / 4096), (unsigned long long)i);
+      break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - last.tv_sec >= 2) {
+      printf("vmroam-memcheck busy ok sweeps=%llu\n", (unsigned long long)sweep);
+      last = now;
+    }
+  }
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && strcmp(argv[1], "--busy") == 0) return busy(strtoull(argv[2], 0, 10), strtoull(argv[3], 0, 10));
   if (argc == 5 && strcmp(argv[1], "--expect") == 0) {
     uint64_t seed = strtoull(argv[2], 0, 10), mib = strtoull(argv[3], 0, 10), round = strtoull(argv[4], 0, 10);
     if (mib == 0) return usage();

@@ -97,6 +97,81 @@ TEST(BandwidthGovernor, HonestSetsJustUnderTheMeasuredLinkRate) {
   EXPECT_EQ(rig.src.received.size(), sent);
 }
 
+// Honest mode sizes the socket once the link's rate and the path's min RTT are known (one
+// setsockopt while the figures hold), and the STOP's reading of the socket is reported; qemu
+// mode leaves the socket alone; a sizer that fails is not retried.
+TEST(BandwidthGovernor, HonestSizesTheSocketToTheBandwidthDelayProduct) {
+  for (const auto mode : {BandwidthMode::honest, BandwidthMode::qemu}) {
+    SCOPED_TRACE(mode == BandwidthMode::honest ? "honest" : "qemu");
+    Rig rig;
+    BandwidthConfig cfg;
+    cfg.mode = mode;
+    BandwidthGovernor g(rig.io, *rig.client, cfg, rig.clock, milliseconds(5));
+    int readings = 0;
+    std::uint64_t acked = 0;
+    g.set_sampler([&]() -> Result<TcpSample> {
+      ++readings;
+      TcpSample s;
+      acked += 60'000;
+      s.bytes_acked = acked;
+      s.delivery_rate = 12 * kMB;
+      s.rtt_us = 15'000;
+      s.min_rtt_us = 8'000;
+      s.notsent_bytes = 4'000;
+      s.unacked_bytes = 90'000;
+      return s;
+    });
+    std::vector<SocketBudget> applied;
+    g.set_socket_sizer([&](const SocketBudget& b) -> Result<void> {
+      applied.push_back(b);
+      return ok();
+    });
+    g.start();
+    ASSERT_TRUE(run_until(rig.io, [&] { return readings >= 20; }));
+    g.stop();
+    const auto r = g.report();
+    EXPECT_EQ(r.notsent_at_stop, 4'000U);
+    EXPECT_EQ(r.unacked_at_stop, 90'000U);
+    EXPECT_EQ(r.rtt_at_stop_us, 15'000U);
+    if (mode == BandwidthMode::qemu) {
+      EXPECT_TRUE(applied.empty());
+      EXPECT_FALSE(r.socket);
+      continue;
+    }
+    // 12 MB/s × 8 ms × 1.25
+    ASSERT_EQ(applied.size(), 1U);
+    EXPECT_EQ(applied[0], (SocketBudget{120'000, kNotsentLowat}));
+    ASSERT_TRUE(r.socket);
+    EXPECT_EQ(r.to_json()["socket_sndbuf_bytes"], 120'000);
+  }
+}
+
+TEST(BandwidthGovernor, ASizerThatFailsIsNotRetried) {
+  Rig rig;
+  BandwidthGovernor g(rig.io, *rig.client, BandwidthConfig{}, rig.clock, milliseconds(5));
+  int readings = 0, tries = 0;
+  std::uint64_t acked = 0;
+  g.set_sampler([&]() -> Result<TcpSample> {
+    ++readings;
+    TcpSample s;
+    acked += 60'000;
+    s.bytes_acked = acked;
+    s.delivery_rate = 12 * kMB;
+    s.rtt_us = 8'000;
+    s.min_rtt_us = 8'000;
+    return s;
+  });
+  g.set_socket_sizer([&](const SocketBudget&) -> Result<void> {
+    ++tries;
+    return fail("sockopt", "setsockopt(SO_SNDBUF): Operation not permitted");
+  });
+  g.start();
+  ASSERT_TRUE(run_until(rig.io, [&] { return readings >= 20; }));
+  g.stop();
+  EXPECT_EQ(tries, 1);
+  EXPECT_FALSE(g.report().socket);
+}
+
 // qemu mode observes (the report shows QEMU's estimate and the link's) but sets nothing.
 TEST(BandwidthGovernor, QemuModeOnlyObserves) {
   Rig rig;

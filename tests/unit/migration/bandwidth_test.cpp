@@ -169,5 +169,42 @@ TEST(BandwidthReport, JsonAndTextNameTheRateAndWhy) {
   EXPECT_NE(text.find("QEMU's estimate at the stop 11.00 MB/s"), std::string::npos) << text;
 }
 
+// The socket's budget once the link is known: 1.25 bandwidth-delay products at the min RTT,
+// bounded, and 16 KiB unsent.
+TEST(SocketBudget, FromRateAndMinRtt) {
+  struct Case {
+    const char* description;
+    std::optional<std::uint64_t> rate;
+    std::uint32_t min_rtt_us;
+    std::optional<std::uint32_t> sndbuf;
+  };
+  const std::vector<Case> cases = {
+      {"100 Mbit/s at 8.8 ms: 110 KB x 1.25", 12'500'000, 8'800, 137'500},
+      {"1 Gbit/s at 40 ms: 5 MB x 1.25", 125'000'000, 40'000, 6'250'000},
+      {"a LAN: the floor", 125'000'000, 100, kSocketBudgetMin},
+      {"10 Gbit/s across a continent: the ceiling", 1'250'000'000, 80'000, kSocketBudgetMax},
+      {"rate unknown", std::nullopt, 8'800, std::nullopt},
+      {"min RTT unknown", 12'500'000, 0, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.description);
+    auto b = socket_budget(c.rate, c.min_rtt_us);
+    ASSERT_EQ(b.has_value(), c.sndbuf.has_value());
+    if (!b) continue;
+    EXPECT_EQ(b->sndbuf, *c.sndbuf);
+    EXPECT_EQ(b->notsent_lowat, kNotsentLowat);
+  }
+}
+
+TEST(SocketBudget, OnlyAChangeOfMoreThanAFifthIsApplied) {
+  const SocketBudget now{100'000, kNotsentLowat};
+  EXPECT_TRUE(socket_budget_changed(std::nullopt, now));
+  EXPECT_FALSE(socket_budget_changed(now, SocketBudget{119'000, kNotsentLowat}));
+  EXPECT_FALSE(socket_budget_changed(now, SocketBudget{84'000, kNotsentLowat}));
+  EXPECT_TRUE(socket_budget_changed(now, SocketBudget{121'000, kNotsentLowat}));
+  EXPECT_TRUE(socket_budget_changed(now, SocketBudget{80'000, kNotsentLowat}));
+  EXPECT_TRUE(socket_budget_changed(now, SocketBudget{100'000, 32 * 1024}));
+}
+
 }  // namespace
 }  // namespace vmroam::migration
