@@ -272,6 +272,11 @@ Result<Json> parse_json_text(std::string_view text) {
     (void)reparsed;
   } catch (const Json::parse_error& e) {
     return fail("bad_json", std::string("at byte ") + std::to_string(e.byte) + ": " + e.what());
+  } catch (const Json::exception& e) {
+    // A syntactically valid number too large for a double ("1E400") is out_of_range, not a
+    // parse_error: a config file holding one must be refused, not end the daemon (a fuzz
+    // finding; regression input fuzz/corpus/config/regression-number-overflow).
+    return fail("bad_json", e.what());
   }
   return fail("bad_json", "not valid JSON");
 }
