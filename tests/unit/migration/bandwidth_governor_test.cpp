@@ -52,22 +52,26 @@ struct Rig {
   }
 };
 
+// A link that delivers 12 MB/s: every reading acknowledges 60 kB more and reports `shape`'s
+// RTTs and socket contents; `readings` counts the readings.
+BandwidthGovernor::Sampler link_at_12_mb(int& readings, TcpSample shape) {
+  return [&readings, shape, acked = std::uint64_t{0}]() mutable -> Result<TcpSample> {
+    ++readings;
+    acked += 60'000;
+    TcpSample s = shape;
+    s.bytes_acked = acked;
+    s.delivery_rate = 12 * kMB;
+    return s;
+  };
+}
+
 // The link carries 12 MB/s while QEMU's default lets it write far more: after enough samples
 // the governor sets 95% of the link, once, and reports QEMU's estimate beside the link's.
 TEST(BandwidthGovernor, HonestSetsJustUnderTheMeasuredLinkRate) {
   Rig rig;
   BandwidthGovernor g(rig.io, *rig.client, BandwidthConfig{}, rig.clock, milliseconds(5));
   int readings = 0;
-  std::uint64_t acked = 0;
-  g.set_sampler([&]() -> Result<TcpSample> {
-    ++readings;
-    TcpSample s;
-    acked += 60'000;
-    s.bytes_acked = acked;
-    s.delivery_rate = 12 * kMB;
-    s.rtt_us = 8000;
-    return s;
-  });
+  g.set_sampler(link_at_12_mb(readings, TcpSample{.rtt_us = 8000}));
   std::vector<std::string> notes;
   g.set_change_handler([&](const std::string& n) { notes.push_back(n); });
   EXPECT_FALSE(g.initial_max_bandwidth(std::nullopt));
@@ -108,19 +112,9 @@ TEST(BandwidthGovernor, HonestSizesTheSocketToTheBandwidthDelayProduct) {
     cfg.mode = mode;
     BandwidthGovernor g(rig.io, *rig.client, cfg, rig.clock, milliseconds(5));
     int readings = 0;
-    std::uint64_t acked = 0;
-    g.set_sampler([&]() -> Result<TcpSample> {
-      ++readings;
-      TcpSample s;
-      acked += 60'000;
-      s.bytes_acked = acked;
-      s.delivery_rate = 12 * kMB;
-      s.rtt_us = 15'000;
-      s.min_rtt_us = 8'000;
-      s.notsent_bytes = 4'000;
-      s.unacked_bytes = 90'000;
-      return s;
-    });
+    g.set_sampler(link_at_12_mb(
+        readings,
+        TcpSample{.rtt_us = 15'000, .notsent_bytes = 4'000, .unacked_bytes = 90'000, .min_rtt_us = 8'000}));
     std::vector<SocketBudget> applied;
     g.set_socket_sizer([&](const SocketBudget& b) -> Result<void> {
       applied.push_back(b);
@@ -150,17 +144,7 @@ TEST(BandwidthGovernor, ASizerThatFailsIsNotRetried) {
   Rig rig;
   BandwidthGovernor g(rig.io, *rig.client, BandwidthConfig{}, rig.clock, milliseconds(5));
   int readings = 0, tries = 0;
-  std::uint64_t acked = 0;
-  g.set_sampler([&]() -> Result<TcpSample> {
-    ++readings;
-    TcpSample s;
-    acked += 60'000;
-    s.bytes_acked = acked;
-    s.delivery_rate = 12 * kMB;
-    s.rtt_us = 8'000;
-    s.min_rtt_us = 8'000;
-    return s;
-  });
+  g.set_sampler(link_at_12_mb(readings, TcpSample{.rtt_us = 8'000, .min_rtt_us = 8'000}));
   g.set_socket_sizer([&](const SocketBudget&) -> Result<void> {
     ++tries;
     return fail("sockopt", "setsockopt(SO_SNDBUF): Operation not permitted");
