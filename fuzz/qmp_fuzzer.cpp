@@ -1,6 +1,7 @@
 // Fuzz target: everything vmroam-migrate reads from a QEMU monitor socket (migration/qmp_codec:
 // the line framer, decode() of greetings, returns, errors and events, the query-migrate
-// reader) and the command encoder it writes with.
+// reader, migration/qemu_hazards' query-version and query-memory-size-summary readers) and the
+// command encoder it writes with.
 //
 // The input is the byte stream of one QMP session. Its first byte chooses the size of the
 // reads the framer is fed in (1..256 bytes), because real reads cut lines anywhere. Beyond "no
@@ -19,6 +20,7 @@
 #include <string_view>
 #include <variant>
 
+#include "migration/qemu_hazards.hpp"
 #include "migration/qmp_codec.hpp"
 
 namespace {
@@ -55,6 +57,10 @@ void handle(const std::string& line) {
           auto info = qmp::parse_migration_info(m.value);
           require(info.has_value() == m.value.is_object());
           if (info) require(!info->status.empty());
+          if (auto v = vmroam::migration::parse_qemu_version(m.value))
+            require(v->major >= 0 && v->major <= 9999);
+          if (auto ram = vmroam::migration::parse_guest_ram(m.value))
+            (void)vmroam::migration::known_hazards("tcg", nullptr, &*ram);
         } else if constexpr (std::is_same_v<T, qmp::Event>) {
           (void)m.status();
           (void)m.pass();

@@ -19,6 +19,7 @@ Json Summary::fields_json() const {
               {"accelerator", accelerator},
               {"qemu_version", qemu_version.empty() ? Json() : Json(qemu_version)},
               {"warnings", warn},
+              {"guest_ram_bytes", guest_ram_bytes ? Json(*guest_ram_bytes) : Json()},
               {"tuning", tuning},
               {"fa", fa},
               {"migration_tls", migration_tls},

@@ -32,8 +32,9 @@ struct Summary {
   std::string outcome = "completed";
   std::string error;
   std::string accelerator = "unknown";
-  std::string qemu_version;          // the source's `query-version` ("7.2.22"); empty: not known
-  std::vector<QemuHazard> warnings;  // known QEMU defects this move runs into (qemu_hazards.hpp)
+  std::string qemu_version;                      // the source's `query-version` ("7.2.22"); empty: not known
+  std::vector<QemuHazard> warnings;              // known QEMU defects this move runs into (qemu_hazards.hpp)
+  std::optional<std::uint64_t> guest_ram_bytes;  // the source's boot RAM (base-memory)
   std::string tuning;
   std::string fa = "none";
   // The migration stream: "x509, peer verified as HOST" | "off (--insecure-migration)".

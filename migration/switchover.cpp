@@ -335,26 +335,29 @@ Switchover::Step Switchover::command_step(qmp::QmpClient& q, std::string name, J
   };
 }
 
-// KVM may be unusable on the host: the summary says which accelerator ran, and which QEMU.
-// Together they name the known QEMU defects the move runs into (qemu_hazards.hpp), which no
-// QMP command can avoid: the operator is told, in the summary and the log. Neither query
-// failing stops the move.
+// KVM may be unusable on the host: the summary says which accelerator ran, which QEMU, and
+// how much RAM the guest boots with. Together they name the known QEMU defects the move runs
+// into (qemu_hazards.hpp), which no QMP command can repair: the operator is told, in the
+// summary and the log. None of the queries failing stops the move.
 Switchover::Step Switchover::accelerator_step() {
   return [this](std::function<void(Result<void>)> next) {
     src_.execute("query-kvm", Json(), [this, next, alive = alive_](Result<Json> r) {
       if (!*alive) return;
-      if (r && r->is_object()) sum_.accelerator = r->value("enabled", false) ? "kvm" : "tcg";
+      if (r && r->is_object() && r->contains("enabled") && r->at("enabled").is_boolean())
+        sum_.accelerator = r->at("enabled").get<bool>() ? "kvm" : "tcg";
       src_.execute("query-version", Json(), [this, next, alive](Result<Json> v) {
         if (!*alive) return;
-        std::optional<QemuVersion> version;
-        if (v && v->is_object() && v->contains("qemu") && v->at("qemu").is_object()) {
-          const Json& q = v->at("qemu");
-          version = QemuVersion{q.value("major", 0), q.value("minor", 0), q.value("micro", 0)};
-          sum_.qemu_version = to_string(*version);
-        }
-        sum_.warnings = known_hazards(sum_.accelerator, version ? &*version : nullptr);
-        for (const auto& w : sum_.warnings) log_warn("qemu_hazard", {{"id", w.id}, {"text", w.text}});
-        next(ok());
+        std::optional<QemuVersion> version = v ? parse_qemu_version(*v) : std::nullopt;
+        if (version) sum_.qemu_version = to_string(*version);
+        src_.execute("query-memory-size-summary", Json(), [this, next, alive, version](Result<Json> m) {
+          if (!*alive) return;
+          std::optional<GuestRam> ram = m ? parse_guest_ram(*m) : std::nullopt;
+          if (ram) sum_.guest_ram_bytes = ram->base_bytes;
+          sum_.warnings =
+              known_hazards(sum_.accelerator, version ? &*version : nullptr, ram ? &*ram : nullptr);
+          for (const auto& w : sum_.warnings) log_warn("qemu_hazard", {{"id", w.id}, {"text", w.text}});
+          next(ok());
+        });
       });
     });
   };

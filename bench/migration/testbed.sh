@@ -26,7 +26,10 @@
 #   mb_probe_report FILE             the probe's result as one JSON line (see below)
 #   mb_guest_broken [WAIT_S]         after a move: prints why the guest is broken and returns 0,
 #                                    or returns 1 when it is whole (guest_integrity, see below)
-#   mb_date; mb_machine              ISO-8601 UTC now; the {nproc, cpu, kernel} object
+#   mb_date; mb_machine              ISO-8601 UTC now; the {nproc, cpu, kernel, guest_ram_kib}
+#                                    object (guest_ram_kib: qemu.sh's vm_ram_kib, 8 KiB over
+#                                    $VM_MEM MiB unless VM_RAM_PAD_KIB=0 asks for the layout
+#                                    exposed to QEMU's TCG dirty-tracking defect)
 #
 # MB_KEEP=1 keeps the run's files (QEMU logs, serial consoles, driver summaries, probe
 # results) in /tmp/vmroam-bench-NAME after the run.
@@ -154,5 +157,6 @@ mb_guest_broken() {
 mb_date() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 mb_machine() {
   jq -cn --argjson nproc "$(nproc)" --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
-    --arg kernel "$(uname -r)" '{nproc: $nproc, cpu: $cpu, kernel: $kernel}'
+    --arg kernel "$(uname -r)" --argjson ram "$(vm_ram_kib)" \
+    '{nproc: $nproc, cpu: $cpu, kernel: $kernel, guest_ram_kib: $ram}'
 }

@@ -152,6 +152,7 @@ struct Rig {
   FakeFa fa{io};
   SystemClock clock;
   Script script = Script::normal;
+  std::uint64_t guest_ram = 128ull << 20;  // query-memory-size-summary's base-memory
   std::string state = "none";
   int dirty_sync = 3;  // what query-migrate reports as passes so far
   std::optional<Clock_::time_point> pre_switchover_sent_at;
@@ -178,6 +179,7 @@ struct Rig {
     if (r.name == "query-kvm") return src.reply(r.id, Json{{"enabled", false}, {"present", true}});
     if (r.name == "query-version")
       return src.reply(r.id, Json{{"qemu", {{"major", 7}, {"minor", 2}, {"micro", 22}}}, {"package", ""}});
+    if (r.name == "query-memory-size-summary") return src.reply(r.id, Json{{"base-memory", guest_ram}});
     if (r.name == "query-migrate") return src.reply(r.id, query_migrate());
     if (r.name == "migrate") {
       src.reply(r.id, Json::object());
@@ -314,6 +316,8 @@ TEST(Switchover, HappyPath) {
   ASSERT_EQ(s.warnings.size(), 1u);
   EXPECT_EQ(s.warnings[0].id, "tcg-dirty-tlb");
   EXPECT_EQ(s.to_json()["warnings"][0]["id"], "tcg-dirty-tlb");
+  EXPECT_EQ(s.guest_ram_bytes, 128ull << 20);
+  EXPECT_EQ(s.to_json()["guest_ram_bytes"], 128ull << 20);
   EXPECT_EQ(s.registration, "active");
   EXPECT_EQ(s.handover_ms, 3.5);
   EXPECT_EQ(s.activate_attempts, 1);
@@ -343,6 +347,20 @@ TEST(Switchover, HappyPath) {
   auto j = s.to_json();
   EXPECT_EQ(j["outcome"], "completed");
   EXPECT_EQ(j["qemu_downtime_ms"], 207);
+}
+
+// A guest booted with RAM that is not whole 256 KiB bitmap words is synced page by page under
+// TCG, the path that re-arms the dirty trap: no warning (migration/qemu_hazards.hpp).
+TEST(Switchover, NoDirtyTlbWarningForAGuestOffTheFastPath) {
+  Rig rig;
+  rig.guest_ram = (512ull << 20) + 8192;
+  rig.run(rig.options());
+  ASSERT_TRUE(rig.summary);
+  EXPECT_EQ(rig.summary->outcome, "completed") << rig.summary->error;
+  EXPECT_EQ(rig.summary->qemu_version, "7.2.22");
+  EXPECT_EQ(rig.summary->guest_ram_bytes, (512ull << 20) + 8192);
+  EXPECT_TRUE(rig.summary->warnings.empty());
+  EXPECT_NE(rig.src.find("query-memory-size-summary"), nullptr);
 }
 
 TEST(Switchover, ContinueIsSentWithoutWaitingForTheFa) {
