@@ -73,7 +73,7 @@ mb_setup() {
   rc=$?
   [ $rc = 77 ] && { mb_log "skipped: the guest needs a missing device (see above)"; exit 77; }
   [ $rc = 0 ] || { mb_log "guest_setup failed"; exit 1; }
-  mb_log "testbed up: WAN ${VMR_RATE_MBIT} Mbit/s, ${VMR_DELAY_MS} ms per access link; guest ${mem} MiB, ${fill} MiB filled, accelerator $VMR_GUEST_ACCEL"
+  mb_log "testbed up: WAN ${VMR_RATE_MBIT} Mbit/s, ${VMR_DELAY_MS} ms per access link; guest $(vm_ram_kib) KiB (${mem} MiB + ${VM_RAM_PAD_KIB} KiB), ${fill} MiB filled, accelerator $VMR_GUEST_ACCEL"
 }
 
 mb_cleanup() {
