@@ -30,7 +30,9 @@
 # guest boots where the next move starts. --quick: one round, 128 MiB, no fill.
 # --busy KIB: the guest also runs tests/vm/memcheck.c's busy writer over KIB KiB (a store loop
 # whose lost stores the integrity check reports: the reproduction of QEMU's TCG dirty-tracking
-# defect, docs/migration.md "A tighter downtime-limit, and guests that break").
+# defect, docs/migration.md "A tighter downtime-limit, and guests that break"). The guest's RAM
+# is --mem MiB plus tests/lib/qemu.sh's 8 KiB, which keeps it off the defective path; run with
+# VM_RAM_PAD_KIB=0 to reproduce the defect.
 # Plain QEMU migrations (--fa none, no agents): the registration round trip of the coupled
 # mode would add the same to all and is the 'migration' benchmark's subject.
 #

@@ -19,7 +19,9 @@
 # mirror_ready_ms (mirror start -> every mirror ready and small), allocated_mib (the source
 # image's host allocation), mirror_rate_vs_link (allocated bytes / mirror_ready_ms over the
 # 100 Mbit/s link's 12.5 MB/s; target >= 0.85), dirty_bytes_at_switchover and
-# pause_vs_memory (its real pause over the memory row's, same invocation; target <= 1.2).
+# pause_vs_memory (its real pause over the memory row's, same invocation; target <= 1.2);
+# guest_broken (1 when the guest was not whole after the move: testbed.sh mb_guest_broken,
+# its reason in broken_why; target 0).
 #
 #   storage.sh [--quick]   --quick: a 32 MiB disk with 16 MiB random (the smoke run)
 # One JSON object on stdout, logs on stderr; exit 77 when root, QEMU, qemu-img, TUN/TAP or a
@@ -89,9 +91,16 @@ storage_row() {
   mb_log "$mode: driver exit $rc: $(jq -c '{outcome, error, real_pause_ms, qemu_downtime_ms, total_time_ms, storage}' "$summary" 2>/dev/null)"
   jq -e '.switched' "$summary" >/dev/null 2>&1 || { err="no switch (exit $rc): $(jq -r '.error // empty' "$summary" 2>/dev/null)"; return 1; }
   wait_for "[ \$(grep -c 'vmroam-disk ack' '$VMR_GUEST_DIR/$(guest_qemu_name).serial') -ge 3 ]" 10 || mb_log "$mode: no disk acks after the move"
+  local broken=
+  if broken=$(mb_guest_broken 20); then
+    mb_log "$mode: THE GUEST BROKE in the move: $broken"
+  else
+    broken=
+    mb_log "$mode: the guest is whole after the move"
+  fi
   mb_probe_stop
   report=$(mb_probe_report "$VMR_GUEST_DIR/probe-$mode.json") || { err="probe report"; return 1; }
-  row=$(jq -c --arg mode "$mode" --argjson p "$report" --argjson link "$link_bytes_per_s" '
+  row=$(jq -c --arg mode "$mode" --argjson p "$report" --argjson link "$link_bytes_per_s" --arg broken "$broken" '
     def num: if type == "number" then . else null end;
     (.storage.disks[0] // {}) as $d
     | {mode: $mode, real_pause_ms: (.real_pause_ms | num), qemu_downtime_ms: (.qemu_downtime_ms | num),
@@ -100,7 +109,9 @@ storage_row() {
        allocated_mib: (if ($d.allocated_bytes | type) == "number" then $d.allocated_bytes / 1048576 * 10 | round / 10 else null end),
        mirror_rate_vs_link: (if ($d.ready_ms | type) == "number" and $d.ready_ms > 0
                              then $d.allocated_bytes / ($d.ready_ms / 1000) / $link * 1000 | round / 1000 else null end),
-       dirty_bytes_at_switchover: ($d.dirty_bytes_at_switchover | num), outcome: .outcome}' "$summary")
+       dirty_bytes_at_switchover: ($d.dirty_bytes_at_switchover | num), outcome: .outcome,
+       guest_broken: (if $broken == "" then 0 else 1 end)}
+    + (if $broken != "" then {broken_why: $broken} else {} end)' "$summary")
 }
 
 rows=()
@@ -127,9 +138,9 @@ printf '%s\n' "${rows[@]}" | jq -s --argjson quick "$quick" --argjson disk "$dis
   | {benchmark: "storage",
      key: "mode",
      summary: ["real_pause_ms", "qemu_downtime_ms", "total_time_ms", "pings_lost", "mirror_ready_ms", "allocated_mib",
-               "mirror_rate_vs_link", "dirty_bytes_at_switchover", "pause_vs_memory"],
+               "mirror_rate_vs_link", "dirty_bytes_at_switchover", "pause_vs_memory", "guest_broken"],
      plot: {y: ["real_pause_ms", "mirror_ready_ms"]},
-     targets: {mirror_rate_vs_link: ">= 0.85", pause_vs_memory: "<= 1.2", pings_lost: 0},
+     targets: {mirror_rate_vs_link: ">= 0.85", pause_vs_memory: "<= 1.2", pings_lost: 0, guest_broken: 0},
      results: .,
      setup: {quick: ($quick == 1), guest_mib: 128, disk_mib: $disk, random_mib: $rnd, accelerator: $accel,
              wan_mbit: 100, rtt_ms: 8, writer_interval_s: 0.1, tls: true, load_average: $load},
