@@ -127,7 +127,7 @@ api::Reply HomeAgentApi::api_cluster(const api::Request&, const api::PathParams&
   ClusterLink* c = ha_.seams_.cluster;
   if (!c) return api::not_found("this home agent is not in a cluster (no \"cluster\" section)");
   auto [deferred, responder] = api::make_deferred();
-  c->survey([responder](const Result<ClusterStatus>& s) {
+  c->survey([responder = responder](const Result<ClusterStatus>& s) {
     responder.send(s ? Response::make_json(200, to_json(*s)) : api::unavailable(s.error().to_string()));
   });
   return std::move(deferred);
@@ -137,7 +137,7 @@ std::optional<api::Reply> HomeAgentApi::refuse_on_standby() {
   ClusterLink* c = ha_.seams_.cluster;
   if (!c || c->active()) return std::nullopt;
   auto [deferred, responder] = api::make_deferred();
-  c->survey([responder, node = ha_.config_.cluster ? ha_.config_.cluster->node : std::string(),
+  c->survey([responder = responder, node = ha_.config_.cluster ? ha_.config_.cluster->node : std::string(),
              home = ha_.config_.home_prefix.to_string(), leader = c->active_node()](
                 const Result<ClusterStatus>& s) { responder.send(standby_refusal(node, home, leader, s)); });
   return api::Reply(std::move(deferred));
