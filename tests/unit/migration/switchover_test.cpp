@@ -153,6 +153,7 @@ struct Rig {
   SystemClock clock;
   Script script = Script::normal;
   std::uint64_t guest_ram = 128ull << 20;  // query-memory-size-summary's base-memory
+  std::optional<Json> kvm_reply = Json{{"enabled", false}, {"present", true}};  // nullopt: an error
   std::string state = "none";
   int dirty_sync = 3;  // what query-migrate reports as passes so far
   std::optional<Clock_::time_point> pre_switchover_sent_at;
@@ -176,7 +177,8 @@ struct Rig {
   }
 
   void on_source(const FakeQemu::Received& r) {
-    if (r.name == "query-kvm") return src.reply(r.id, Json{{"enabled", false}, {"present", true}});
+    if (r.name == "query-kvm")
+      return kvm_reply ? src.reply(r.id, *kvm_reply) : src.error(r.id, "CommandNotFound", "no query-kvm");
     if (r.name == "query-version")
       return src.reply(r.id, Json{{"qemu", {{"major", 7}, {"minor", 2}, {"micro", 22}}}, {"package", ""}});
     if (r.name == "query-memory-size-summary") return src.reply(r.id, Json{{"base-memory", guest_ram}});
@@ -361,6 +363,32 @@ TEST(Switchover, NoDirtyTlbWarningForAGuestOffTheFastPath) {
   EXPECT_EQ(rig.summary->guest_ram_bytes, (512ull << 20) + 8192);
   EXPECT_TRUE(rig.summary->warnings.empty());
   EXPECT_NE(rig.src.find("query-memory-size-summary"), nullptr);
+}
+
+// query-kvm answering with an error or a reply of the wrong shape leaves the accelerator unknown
+// and the move goes on: the step only informs (docs/migration.md "What the driver does about it").
+TEST(Switchover, AQueryKvmReplyOfTheWrongShapeLeavesTheAcceleratorUnknown) {
+  const std::vector<std::optional<Json>> replies{
+      std::nullopt,
+      Json::array({true}),
+      Json::object(),
+      Json{{"enabled", "yes"}, {"present", true}},
+      Json{{"enabled", nullptr}},
+      Json{{"enabled", 1}},
+      Json("kvm"),
+  };
+  for (const auto& reply : replies) {
+    SCOPED_TRACE(reply ? reply->dump() : std::string("an error"));
+    Rig rig;
+    rig.kvm_reply = reply;
+    rig.guest_ram = 512ull << 20;  // on the 256 KiB grid: would warn under TCG
+    rig.run(rig.options());
+    ASSERT_TRUE(rig.summary);
+    EXPECT_EQ(rig.summary->outcome, "completed") << rig.summary->error;
+    EXPECT_EQ(rig.summary->accelerator, "unknown");
+    EXPECT_EQ(rig.summary->qemu_version, "7.2.22");
+    EXPECT_TRUE(rig.summary->warnings.empty());
+  }
 }
 
 TEST(Switchover, ContinueIsSentWithoutWaitingForTheFa) {
