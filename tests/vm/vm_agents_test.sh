@@ -119,10 +119,10 @@ coa=$(jq -r .care_of_address <<<"$binding")
 [ "$coa" = "$VMR_FOREIGN_WAN" ] || die "binding care-of $coa, expected $VMR_FOREIGN_WAN"
 visitor=$(fa_visitor foreign) || die "no visitor at the foreign FA"
 
-check=$(/usr/bin/python3 - "$json1" "$r1" "$k1" "$visitor" <<'PY'
+check=$(/usr/bin/python3 - "$json1" "$r1" "$k1" "$visitor" "$(vm_ram_kib)" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1])); r = json.loads(sys.argv[2]); k = json.loads(sys.argv[3])
-v = json.loads(sys.argv[4])
+v = json.loads(sys.argv[4]); ram = int(sys.argv[5]) * 1024
 bad = []
 def need(cond, what):
     if not cond: bad.append(what)
@@ -131,6 +131,14 @@ for key in ("total_time_ms", "real_pause_ms", "qemu_downtime_ms", "handover_ms",
     need(isinstance(s.get(key), (int, float)) and s[key] > 0, "summary %s = %r" % (key, s.get(key)))
 need(s["registration"] == "active", "registration %s" % s["registration"])
 need(s["accelerator"] in ("tcg", "kvm"), "accelerator %r" % s["accelerator"])
+# The guest's RAM as QEMU reports it is what tests/lib/qemu.sh booted (-m, padded off the
+# 256 KiB grid by default), and the driver judges it off the defective TCG path: no
+# tcg-dirty-tlb warning (docs/migration.md "A tighter downtime-limit, and guests that break").
+need(s.get("guest_ram_bytes") == ram, "guest_ram_bytes %r, booted with %d" % (s.get("guest_ram_bytes"), ram))
+warned = [w["id"] for w in s.get("warnings", [])]
+major = int(str(s.get("qemu_version") or "0").split(".")[0])
+exposed = s["accelerator"] == "tcg" and major < 9 and ram % (256 * 1024) == 0
+need(("tcg-dirty-tlb" in warned) == exposed, "warnings %r for %d bytes under %s" % (warned, ram, s["accelerator"]))
 need(s["migration_tls"].startswith("x509"), "migration stream not TLS: %r" % s["migration_tls"])
 need(s["tuning"] == "socket", "tuning %r" % s["tuning"])
 need(v.get("state") == "active" and v.get("resumed") is True, "visitor %s" % v)
