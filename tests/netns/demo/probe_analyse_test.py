@@ -30,7 +30,9 @@ CASES = [
                                                           (1.0, "foreign", "foreign2", None),
                                                           (2.0, "foreign2", "home", None)],
      "tcp_error": None,
-     "expected": [(100, 0, 10.0), (100, 5, 60.0), (100, 0, 10.0)], "status": 0},
+     "expected": [(100, 0, 10.0), (100, 5, 60.0), (100, 0, 10.0)], "status": 0,
+     "losses": [{"family": "ipv4", "from_s": 1.5, "to_s": 1.54, "lost": 5,
+                 "during": "move foreign -> foreign2: after the move"}]},
     # Boundary at the move mark (1 ms before the 100th ping): last reply before the loss at
     # 0.948 s -> 51 ms in the first window; next reply (ping 105) at 1.058 s -> 59 ms in the second.
     {"description": "a silence across a window boundary is split between the two moves",
@@ -46,6 +48,16 @@ CASES = [
                                                           (2.0, "foreign2", "home", None)],
      "tcp_error": None,
      "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 50, 492.0)], "status": 1},
+    # Move marks at 0.999 s (link 1.1 s), 1.999 s and 2.499 s: pings 50-59 are lost before the
+    # first move, 102-104 while it migrates; both in the first window (from the first ping).
+    {"description": "losses before the first move and while migrating are told apart",
+     "pings": pings(300, lost=list(range(50, 60)) + list(range(102, 105))),
+     "marks": [(1.0, "home", "foreign", None), (2.0, "foreign", "foreign2", None), (2.5, "foreign2", "home", None)],
+     "tcp_error": None,
+     "expected": [(200, 13, 110.0), (50, 0, 10.0), (50, 0, 10.0)], "status": 0,
+     "losses": [{"family": "ipv4", "from_s": 0.5, "to_s": 0.59, "lost": 10, "during": "before the first move"},
+                {"family": "ipv4", "from_s": 1.02, "to_s": 1.04, "lost": 3,
+                 "during": "move home -> foreign: migrating"}]},
     {"description": "TCP stream broken: exit 1 although every ping came back",
      "pings": pings(300), "marks": [(0.0, "home", "foreign", None), (1.0, "foreign", "foreign2", None),
                                     (2.0, "foreign2", "home", None)],
@@ -61,7 +73,9 @@ CASES += [
      "pings": pings(300), "marks": MARKS3, "tcp_error": None,
      "pings6": pings(300, rtt=0.009, lost=range(150, 153)), "tcp6_error": None,
      "expected": [(100, 0, 10.0), (100, 0, 10.0), (100, 0, 10.0)],
-     "expected6": [(100, 0, 10.0), (100, 3, 40.0), (100, 0, 10.0)], "status": 0},
+     "expected6": [(100, 0, 10.0), (100, 3, 40.0), (100, 0, 10.0)], "status": 0,
+     "losses": [{"family": "ipv6", "from_s": 1.5, "to_s": 1.52, "lost": 3,
+                 "during": "move foreign -> foreign2: after the move"}]},
     {"description": "dual stack: the IPv6 TCP stream broke: exit 1 although IPv4 is clean",
      "pings": pings(300), "marks": MARKS3, "tcp_error": None,
      "pings6": pings(300), "tcp6_error": "recv: [Errno 104] Connection reset by peer",
@@ -111,7 +125,13 @@ for case in CASES:
             want += [(s, l, round(g)) for s, l, g in case["expected6"]]
         handovers = [m["handover_ms"] for m in res["moves"]]
         want_ho = [c[3] for c in case["marks"]]
+        # Every case without losses listed has none; a broken stream's stall began at its
+        # only message (sent at T0).
+        want_losses = case.get("losses", [] if not any(l for _, l, _ in want) else None)
+        unechoed = None if case["tcp_error"] is None else 0.0
         ok = (got == want and r.returncode == case["status"] and handovers == want_ho
+              and (want_losses is None or res["losses"] == want_losses)
+              and res["tcp_first_unechoed_s"] == unechoed
               and res["tcp_stream_survived"] == (case["tcp_error"] is None)
               and all(m["vm_pause_ms"] is None for m in res["moves"]) and res["vm"] == "namespace"
               and res["dual_stack"] == dual
@@ -120,6 +140,7 @@ for case in CASES:
         print("%s: %s" % ("ok  " if ok else "FAIL", case["description"]))
         if not ok:
             failures += 1
-            print("   got %s status %d handovers %s; want %s status %d handovers %s\n%s" % (
-                got, r.returncode, handovers, want, case["status"], want_ho, r.stderr))
+            print("   got %s status %d handovers %s losses %s; want %s status %d handovers %s losses %s\n%s" % (
+                got, r.returncode, handovers, res["losses"], want, case["status"], want_ho, want_losses,
+                r.stderr))
 sys.exit(1 if failures else 0)
