@@ -180,6 +180,8 @@ vm_migrate() {
     guest_migrate_dualstack "$from" "$to" >/dev/null
     local rc=$? j=$VMR_GUEST_JSON v
     mark link
+    # The driver's summary (its timeline of the move) beside the result, for the post-mortem.
+    cp "$j" "$out/migrate-$from-$to.json" 2>/dev/null
     v=$(jq -r '.real_pause_ms // empty' "$j" 2>/dev/null)
     [ -n "$v" ] && mark pause "ms=$v"
     # The FA's activate → HA reply; coming home, the switchover → the FA's deregistration sent.
@@ -275,7 +277,7 @@ move_without_agents() {
 # function, so that $! is the process (ip netns exec execs it) and not a subshell.
 # ---- run -----------------------------------------------------------------------------------
 mkdir -p "$out" || exit 1
-rm -f "$out"/demo-result.json "$out"/timeline.svg "$out"/rtt.dat "$out"/marks "$out"/samples.json
+rm -f "$out"/demo-result.json "$out"/timeline.svg "$out"/rtt.dat "$out"/marks "$out"/samples.json "$out"/migrate-*.json "$out"/wanem-*.json
 marks=$out/marks
 : >"$marks"
 phase "vmroam demo: VM '$vm_kind' (auto: the QEMU guest if it can run here, else the namespace VM)," \
@@ -305,7 +307,12 @@ cleanup() {
       agents_stop
       for f in "$VMR_AGENTS_DIR"/*.log; do [ -f "$f" ] && cp "$f" "$out/agent-$(basename "$f")"; done
     fi
-    topo_down
+    # The WAN emulators' final counters (drops by cause, kernel drops, lateness) land in the
+    # run dir when topo_down stops them: kept beside the result for the post-mortem.
+    VMR_KEEP_LOGS=1 topo_down
+    local h
+    for h in "${VMR_HOSTS[@]}"; do cp "$run/wanem-$h.stats.json" "$out/wanem-$h.json" 2>/dev/null; done
+    [ "${VMR_KEEP_LOGS:-0}" = 1 ] || rm -rf "$run"
   fi
 }
 trap cleanup EXIT
