@@ -101,7 +101,7 @@ mode_libvirt() {
   agents_on || { err="agents did not start"; return 1; }
   trap '_lvb_teardown; mb_cleanup' EXIT
   _lvb_up_sites || { err="libvirtd or vmroam-libvirt did not start"; _lvb_teardown; return 1; }
-  serial=$LV_DIR/guest.serial
+  serial=$(lv_serial)
   rm -f "$serial"
   LV_APPEND=$VMR_GUEST_APPEND lv_domain_xml "$VMR_GUEST_CACHE" "$serial" >"$LV_DIR/guest.xml"
   if ! lv_virsh home define "$LV_DIR/guest.xml" >/dev/null || ! lv_virsh home start "$LV_DOMAIN" >/dev/null ||

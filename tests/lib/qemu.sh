@@ -20,6 +20,10 @@
 # no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check misses its ticks
 # and panics at boot ("IO-APIC + timer doesn't work!"); a virtual machine's timer is known good.
 # $VM_EXTRA_ARGS: more QEMU arguments (e.g. a data disk), "@NAME@" replaced by the QEMU's name.
+# The serial console is written to memory (tmpfs, /dev/shm), DIR/NAME.serial a link to it until
+# vm_stop copies it into DIR: QEMU writes each console byte synchronously from the vCPU thread
+# under its global lock, so a write the host's disk stalls stops the whole guest, its network
+# included (docs/testing.md, "The real guest": a 5 s stall stalled both TCP streams of the demo).
 
 VM_MAC=${VM_MAC:-52:54:00:12:34:56}
 VM_MEM=${VM_MEM:-128}
@@ -39,11 +43,16 @@ vm_start() {
   [ -n "${7:-}" ] && _incoming="-incoming $7"
   _extra=$(printf '%s' "${VM_EXTRA_ARGS:-}" | sed "s/@NAME@/$1/g")
   rm -f "$4/$1.qmp" "$4/$1.serial"
+  _serial=$4/$1.serial
+  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && _shm=$(mktemp /dev/shm/vmroam-serial.XXXXXX 2>/dev/null); then
+    _serial=$_shm
+    ln -s "$_serial" "$4/$1.serial"
+  fi
   # shellcheck disable=SC2086
   ip netns exec "$2" qemu-system-x86_64 -machine pc-i440fx-7.2 $_accel -smp 1 -m "$(vm_ram_kib)K" \
     -nodefaults -no-user-config -display none -vga none \
     -kernel "$6/vmlinuz" -initrd "$6/initrd.gz" -append "console=ttyS0 quiet panic=-1 no_timer_check ${8:-}" \
-    -serial "file:$4/$1.serial" -qmp "unix:$4/$1.qmp,server=on,wait=off" \
+    -serial "file:$_serial" -qmp "unix:$4/$1.qmp,server=on,wait=off" \
     -netdev "tap,id=n0,ifname=$3,script=no,downscript=no,vhost=off" \
     -device "virtio-net-pci,netdev=n0,mac=$VM_MAC" $_incoming $_extra \
     </dev/null >"$4/$1.log" 2>&1 &
@@ -51,12 +60,19 @@ vm_start() {
 }
 
 vm_stop() {
-  [ -f "$1/$2.pid" ] || return 0
-  _pid=$(cat "$1/$2.pid")
-  kill "$_pid" 2>/dev/null || true
-  wait_for "! kill -0 $_pid" 5 "QEMU $2 ($_pid) to exit" 2>/dev/null || true
-  kill -9 "$_pid" 2>/dev/null || true
-  rm -f "$1/$2.pid"
+  if [ -f "$1/$2.pid" ]; then
+    _pid=$(cat "$1/$2.pid")
+    kill "$_pid" 2>/dev/null || true
+    wait_for "! kill -0 $_pid" 5 "QEMU $2 ($_pid) to exit" 2>/dev/null || true
+    kill -9 "$_pid" 2>/dev/null || true
+    rm -f "$1/$2.pid"
+  fi
+  # The console from memory into DIR (also for a QEMU that exited by itself).
+  if [ -L "$1/$2.serial" ]; then
+    _shm=$(readlink "$1/$2.serial")
+    cp --remove-destination "$_shm" "$1/$2.serial" 2>/dev/null || rm -f "$1/$2.serial"
+    rm -f "$_shm"
+  fi
 }
 
 # KVM here may be PVM nested virtualisation that never finishes booting a stock kernel

@@ -79,7 +79,8 @@ for site in "${VMR_SITES[@]}"; do
 done
 
 step "define and start the guest at home"
-serial=$LV_DIR/guest.serial
+serial=$(lv_serial)
+rm -f "$serial"
 LV_METADATA=0 lv_domain_xml "$VMR_GUEST_CACHE" "$serial" >"$LV_DIR/guest.xml"
 lv_virsh home define "$LV_DIR/guest.xml" >/dev/null || die "virsh define"
 lv_virsh home start "$LV_DOMAIN" >/dev/null || die "virsh start"

@@ -14,6 +14,11 @@
 #   lv_virsh SITE ARGS…          virsh against SITE's libvirtd
 #   lv_tap_up SITE               the persistent tap $LV_TAP on SITE's VM-facing bridge (the
 #                                domain's <interface type='ethernet'> finds it on every site)
+#   lv_serial                    where the guest's serial console goes: a file in memory
+#                                (tmpfs, /dev/shm) when there is one, else $LV_DIR/guest.serial.
+#                                QEMU writes the console from the vCPU thread under its global
+#                                lock: a write the host's disk stalls stops the guest (see
+#                                tests/lib/qemu.sh). lv_stop_all copies it to $LV_DIR/guest.serial
 #   lv_domain_xml CACHE SERIAL   the test guest's domain XML (stdout); CACHE from
 #                                tests/vm/build-guest.sh; the vmroam metadata names VM $VMR_VM_ID;
 #                                $VM_MEM MiB (128), $LV_APPEND extra kernel arguments (none);
@@ -157,8 +162,16 @@ lv_migrate() {
   lv_virsh "$from" migrate --live --verbose "$LV_DOMAIN" "$(lv_uri "$to")" "tcp://$wan" 2>&1
 }
 
+lv_serial() {
+  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+    echo "/dev/shm/vmroam-lv-$VMR_SUFFIX.serial"
+  else
+    echo "$LV_DIR/guest.serial"
+  fi
+}
+
 lv_stop_all() {
-  local site pid d
+  local site pid d serial
   for site in "${LV_SITES_STARTED[@]}"; do
     d=$LV_DIR/$site
     virsh -q -c "$(lv_uri "$site")" destroy "$LV_DOMAIN" >/dev/null 2>&1 || true
@@ -172,6 +185,11 @@ lv_stop_all() {
     ip -n "$(topo_ns "$site")" link del "$LV_TAP" 2>/dev/null || true
   done
   LV_SITES_STARTED=()
+  serial=$(lv_serial)
+  if [ "$serial" != "$LV_DIR/guest.serial" ] && [ -f "$serial" ]; then
+    mkdir -p "$LV_DIR" && cp "$serial" "$LV_DIR/guest.serial"
+    rm -f "$serial"
+  fi
   return 0
 }
 
