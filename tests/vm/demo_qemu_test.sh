@@ -17,25 +17,32 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu-system-x86_64"
 out=$(mktemp -d /tmp/vmr-demo-qemu.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 fail() {
-  echo "FAIL: $*"
-  # The post-mortem: the result (its `losses` say when pings were lost and what the demo was
-  # doing then), the marks, the guest's clock (a gap between its ticks is the guest not
-  # running), the WAN emulators' drops, each move's timeline and the agents' logs.
-  [ -f "$out/demo-result.json" ] && cat "$out/demo-result.json"
-  [ -f "$out/marks" ] && { echo "--- marks"; cat "$out/marks"; }
+  # The post-mortem, most telling last (a test runner may show only the tail): the agents'
+  # logs, each move's timeline, the WAN emulators' drops, the guest's clock (a gap between its
+  # ticks is the guest not running), the marks, the result and its `losses` (when pings were
+  # lost and what the demo was doing then), and the failure.
+  local f r=$out/demo-result.json
+  for f in "$out"/agent-*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 8 "$f"; }; done
+  for f in "$out"/migrate-*.json; do
+    [ -f "$f" ] && echo "--- $(basename "$f"): $(jq -c '[.timeline[]? | "\(.t_ms | floor) ms \(.side): \(.what)"]' "$f")"
+  done
+  for f in "$out"/wanem-*.json; do
+    [ -f "$f" ] && echo "--- $(basename "$f"): $(jq -c '{kernel_drops, ab: (.ab | {rx_packets, lost, queue_overflow, tx_errors}),
+      ba: (.ba | {rx_packets, lost, queue_overflow, tx_errors})}' "$f" 2>/dev/null)"
+  done
   if [ -f "$out/vm-console.log" ]; then
     echo "--- the guest's console: ticks more than 2 s apart, and its other lines"
     awk '/^vmroam-guest tick [0-9]+ / { if (last && $3 - last > 2) print "tick gap: " last " -> " $3 " (" $3 - last " s)"; last = $3; next }
-         { print }' "$out/vm-console.log" | grep -v '^vmroam-memcheck ok' | tail -n 30
+         { print }' "$out/vm-console.log" | grep -v '^vmroam-memcheck ok' | tail -n 12
   fi
-  for f in "$out"/wanem-*.json; do
-    [ -f "$f" ] && echo "--- $f: $(jq -c '{kernel_drops, ab: (.ab | {rx_packets, lost, queue_overflow, tx_errors}),
-      ba: (.ba | {rx_packets, lost, queue_overflow, tx_errors})}' "$f" 2>/dev/null)"
-  done
-  for f in "$out"/migrate-*.json; do
-    [ -f "$f" ] && { echo "--- $f"; jq -r '.timeline[]? | "\(.t_ms | floor) ms \(.side): \(.what)"' "$f" | head -n 40; }
-  done
-  for f in "$out"/agent-*.log; do [ -f "$f" ] && { echo "--- $f"; tail -n 20 "$f"; }; done
+  [ -f "$out/marks" ] && echo "--- marks: $(tr '\n' ';' <"$out/marks")"
+  if [ -f "$r" ]; then
+    echo "--- demo-result.json"
+    jq -c '.moves[]' "$r"
+    jq -c 'del(.moves, .losses)' "$r"
+    jq -c '.losses[]?' "$r" | head -n 12
+  fi
+  echo "FAIL: $*"
   exit 1
 }
 
