@@ -24,6 +24,7 @@
 # vm_stop copies it into DIR: QEMU writes each console byte synchronously from the vCPU thread
 # under its global lock, so a write the host's disk stalls stops the whole guest, its network
 # included (docs/testing.md, "The real guest": a 5 s stall stalled both TCP streams of the demo).
+# VM_CONSOLE_ON_DISK=1 writes it in DIR as before (tests/vm/console_stall_test.sh shows why not).
 
 VM_MAC=${VM_MAC:-52:54:00:12:34:56}
 VM_MEM=${VM_MEM:-128}
@@ -44,7 +45,8 @@ vm_start() {
   _extra=$(printf '%s' "${VM_EXTRA_ARGS:-}" | sed "s/@NAME@/$1/g")
   rm -f "$4/$1.qmp" "$4/$1.serial"
   _serial=$4/$1.serial
-  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && _shm=$(mktemp /dev/shm/vmroam-serial.XXXXXX 2>/dev/null); then
+  if [ "${VM_CONSOLE_ON_DISK:-0}" != 1 ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+    _shm=$(mktemp /dev/shm/vmroam-serial.XXXXXX 2>/dev/null); then
     _serial=$_shm
     ln -s "$_serial" "$4/$1.serial"
   fi
