@@ -76,23 +76,27 @@ round() {
   vm_wait_serial "$dir" g "vmroam-guest up" 60 || die "$name: the guest did not come up"
   console_link=$(readlink "$dir/g.serial" || true)
   wait_for "ip netns exec $ns ping -c 1 -W 1 10.1.0.10 >/dev/null" 30 || die "$name: the guest does not answer pings"
-  # The guest's echo service restarts between connections: the probe's connect may need a retry.
-  local try
+  # The guest's echo service restarts between connections: the probe's connect may need a
+  # retry. The probe writes its status file once connected, and exits if it could not connect.
+  local try st=$work/$name.status
   for try in 1 2 3 4 5; do
+    rm -f "$st"
     ip netns exec "$ns" "$probe" run --target 10.1.0.10 --port 7 --interval-ms 10 --drain-s 2 \
-      --out "$work/$name.json" 2>"$work/$name.probe.err" &
+      --out "$work/$name.json" --status "$st" 2>"$work/$name.probe.err" &
     probe_pid=$!
-    sleep 1.5
-    kill -0 "$probe_pid" 2>/dev/null && break
+    wait_for "[ -s '$st' ] || ! kill -0 $probe_pid" 10
+    [ -s "$st" ] && kill -0 "$probe_pid" 2>/dev/null && break
     probe_pid=
+    sleep 0.5  # a refused connect fails at once: space the tries
   done
   [ -n "$probe_pid" ] || die "$name: the probe did not start: $(tail -n 2 "$work/$name.probe.err")"
+  sleep 1.5  # measured before the freeze
   frozen=1
   fsfreeze -f "$dir" || die "fsfreeze -f"
-  sleep 5
+  sleep 5  # the freeze
   fsfreeze -u "$dir" || die "fsfreeze -u"
   frozen=0
-  sleep 1.5
+  sleep 1.5  # measured after it
   kill -TERM "$probe_pid"
   wait "$probe_pid"
   probe_pid=
